@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * API tokens and roles. Tokens live in a tokens file, one per line, stored
+ * only as SHA-256 hashes: the plain token is shown once, when it is created,
+ * and never written anywhere. A role grants a set of permissions; an API
+ * route asks for one permission. The daemon keeps a token set in memory and
+ * re-reads the file when it changes, so `hale token create|revoke` takes
+ * effect at once without a reload.
+ */
+#ifndef HALE_AUTH_AUTH_H
+#define HALE_AUTH_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* Persisted in the tokens file by name: append only. */
+enum auth_role {
+    AUTH_ROLE_VIEWER,    /* read everything */
+    AUTH_ROLE_RESPONDER, /* read; ack, note, resolve, approve, run */
+    AUTH_ROLE_ADMIN,     /* everything: tokens, reload */
+    AUTH_ROLE_REPORTER,  /* push events and metrics, nothing else */
+    AUTH_ROLE_REQUESTER, /* the self-service chat only */
+    AUTH_ROLE_COUNT,
+};
+
+enum auth_perm {
+    AUTH_PERM_READ = 1u << 0,
+    AUTH_PERM_ACT = 1u << 1,
+    AUTH_PERM_ADMIN = 1u << 2,
+    AUTH_PERM_REPORT = 1u << 3,
+    AUTH_PERM_CHAT = 1u << 4,
+};
+
+const char *auth_role_name(enum auth_role role);
+/* Returns 0 and sets *ret_role, or HALE_ENOTFOUND for an unknown name. */
+int auth_role_parse(const char *name, enum auth_role *ret_role);
+/* The permissions a role grants (a mask of enum auth_perm). */
+unsigned auth_role_perms(enum auth_role role);
+bool auth_role_can(enum auth_role role, enum auth_perm perm);
+
+/* One token as the tokens file lists it (never the secret itself). */
+struct auth_token_info {
+    char name[64];
+    enum auth_role role;
+    int64_t created; /* Unix seconds */
+};
+
+/*
+ * Creates a token NAME with ROLE in the tokens file at path (created with
+ * mode 0600, its directory too if missing) and writes the new secret into
+ * ret_secret (a NUL-terminated string; show it once, then forget it).
+ * Names are 1-63 characters of [A-Za-z0-9._-]. HALE_EEXIST if the name is
+ * taken. Safe against concurrent writers (the file is locked).
+ */
+#define AUTH_SECRET_MAX 80
+int auth_token_create(const char *path, const char *name, enum auth_role role,
+                      char ret_secret[AUTH_SECRET_MAX], struct err *e);
+/* Removes token NAME; HALE_ENOTFOUND if there is none. */
+int auth_token_revoke(const char *path, const char *name, struct err *e);
+/*
+ * Reads every token's info; *ret_tokens is an array of *ret_n entries, free
+ * with free(). A missing file is an empty list.
+ */
+int auth_token_list(const char *path, struct auth_token_info **ret_tokens, size_t *ret_n,
+                    struct err *e);
+
+/*
+ * The daemon's view of the tokens file: thread-safe, re-read when the file
+ * changes (checked at most once a second).
+ */
+struct auth_store;
+int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e);
+void auth_store_free(struct auth_store *s);
+/* Number of tokens currently known (for a start-up hint when it is 0). */
+size_t auth_store_count(struct auth_store *s);
+/*
+ * Checks a bearer secret. Returns 0 and fills *ret_info for a valid token,
+ * HALE_EAUTH otherwise. Callable from any thread.
+ */
+int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info);
+
+#endif

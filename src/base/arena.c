@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Chunked bump allocation for struct arena. */
+#include "base/arena.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+#define ARENA_CHUNK 16384
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    alignas(max_align_t) unsigned char data[];
+};
+
+struct arena_dtor {
+    struct arena_dtor *next;
+    void (*fn)(void *p);
+    void *p;
+};
+
+void arena_init(struct arena *a)
+{
+    a->chunks = NULL;
+    a->dtors = NULL;
+}
+
+void arena_fini(struct arena *a)
+{
+    if (!a)
+        return;
+    for (struct arena_dtor *d = a->dtors; d; d = d->next)
+        d->fn(d->p);
+    a->dtors = NULL;
+    while (a->chunks) {
+        struct arena_chunk *next = a->chunks->next;
+        free(a->chunks);
+        a->chunks = next;
+    }
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+    const size_t align = alignof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    struct arena_chunk *c = a->chunks;
+    if (!c || c->size - c->used < size) {
+        size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+        c = xmalloc(sizeof(*c) + cap);
+        c->size = cap;
+        c->used = 0;
+        c->next = a->chunks;
+        a->chunks = c;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+void *arena_array(struct arena *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        abort();
+    return arena_alloc(a, n * size);
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *p = arena_alloc(a, len + 1);
+    memcpy(p, s, len);
+    return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+    return arena_strndup(a, s, SIZE_MAX);
+}
+
+void arena_defer(struct arena *a, void (*fn)(void *p), void *p)
+{
+    struct arena_dtor *d = arena_alloc(a, sizeof(*d));
+    d->fn = fn;
+    d->p = p;
+    d->next = a->dtors;
+    a->dtors = d;
+}

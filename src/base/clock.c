@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* The system and manual clocks of clock.h. */
+#include "base/clock.h"
+
+#include <time.h>
+
+static uint64_t timespec_ms(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t system_mono_ms(const struct clock *c)
+{
+    (void)c;
+    return timespec_ms(CLOCK_MONOTONIC);
+}
+
+static uint64_t system_real_ms(const struct clock *c)
+{
+    (void)c;
+    return timespec_ms(CLOCK_REALTIME);
+}
+
+const struct clock clock_system = {.mono_ms = system_mono_ms, .real_ms = system_real_ms};
+
+static uint64_t manual_mono_ms(const struct clock *c)
+{
+    return c->manual_mono_ms;
+}
+
+static uint64_t manual_real_ms(const struct clock *c)
+{
+    return c->manual_real_ms;
+}
+
+void clock_manual_init(struct clock *c, uint64_t mono_ms, uint64_t real_ms)
+{
+    c->mono_ms = manual_mono_ms;
+    c->real_ms = manual_real_ms;
+    c->manual_mono_ms = mono_ms;
+    c->manual_real_ms = real_ms;
+}
+
+uint64_t clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}

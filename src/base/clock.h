@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Time. Durations are uint64_t milliseconds everywhere past the config
+ * boundary. Code that schedules or measures windows reads time through a
+ * struct clock so tests can drive it by hand (clock_manual).
+ */
+#ifndef HALE_BASE_CLOCK_H
+#define HALE_BASE_CLOCK_H
+
+#include <stdint.h>
+
+struct clock {
+    uint64_t (*mono_ms)(const struct clock *c); /* monotonic, for intervals */
+    uint64_t (*real_ms)(const struct clock *c); /* Unix epoch, for records */
+    uint64_t manual_mono_ms;                    /* used by clock_manual only */
+    uint64_t manual_real_ms;
+};
+
+/* The system clock. */
+extern const struct clock clock_system;
+
+/* A clock that moves only when the test sets manual_*_ms. */
+void clock_manual_init(struct clock *c, uint64_t mono_ms, uint64_t real_ms);
+
+static inline uint64_t clock_mono_ms(const struct clock *c)
+{
+    return c->mono_ms(c);
+}
+
+static inline uint64_t clock_real_ms(const struct clock *c)
+{
+    return c->real_ms(c);
+}
+
+/* Monotonic nanoseconds from the system clock, for fine measurements. */
+uint64_t clock_mono_ns(void);
+
+#endif

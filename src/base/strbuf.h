@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A growable, always NUL-terminated byte buffer, with an optional hard cap
+ * so that input from outside (request bodies, child output) can never grow
+ * it without bound. Embedded: strbuf_init()/strbuf_fini().
+ */
+#ifndef HALE_BASE_STRBUF_H
+#define HALE_BASE_STRBUF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strbuf {
+    char *s;    /* NUL-terminated; never NULL after strbuf_init() */
+    size_t len; /* bytes used, not counting the NUL */
+    size_t cap; /* bytes allocated */
+    size_t max; /* largest len allowed; 0 means no cap */
+};
+
+/* max == 0: unbounded. */
+void strbuf_init(struct strbuf *b, size_t max);
+void strbuf_fini(struct strbuf *b);
+void strbuf_reset(struct strbuf *b);
+
+/* Append; return 0, or HALE_ELIMIT (and append nothing) past the cap. */
+int strbuf_add(struct strbuf *b, const void *data, size_t len);
+int strbuf_adds(struct strbuf *b, const char *s);
+int strbuf_addc(struct strbuf *b, char c);
+int strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
+/* Hands the buffer to the caller (free with free()) and leaves b empty. */
+char *strbuf_detach(struct strbuf *b, size_t *ret_len);
+
+#endif
