@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_(f)     __attribute__((cleanup(f)))
+#define _cleanup_free_   _cleanup_(freep)
 #define _cleanup_fclose_ _cleanup_(fclosep)
-#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_close_  _cleanup_(closep)
 
 static inline void freep(void *p)
 {
@@ -34,11 +34,11 @@ static inline void closep(int *fd)
 }
 
 /* Returns p and sets the variable to NULL, so its cleanup does nothing. */
-#define TAKE_PTR(p)                                                                                \
-    ({                                                                                             \
-        __typeof__(p) take_ptr_tmp_ = (p);                                                         \
-        (p) = NULL;                                                                                \
-        take_ptr_tmp_;                                                                             \
+#define TAKE_PTR(p)                        \
+    ({                                     \
+        __typeof__(p) take_ptr_tmp_ = (p); \
+        (p) = NULL;                        \
+        take_ptr_tmp_;                     \
     })
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

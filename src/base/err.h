@@ -13,15 +13,15 @@
 
 enum {
     HALE_EBASE = -10000,
-    HALE_ECONFIG = HALE_EBASE,  /* the configuration is invalid */
-    HALE_ELIMIT = -10001,       /* a bound (size, count, time) was exceeded */
-    HALE_EPARSE = -10002,       /* input is not in the expected format */
-    HALE_ENOTFOUND = -10003,    /* a named thing does not exist */
-    HALE_EEXIST = -10004,       /* a named thing exists already */
-    HALE_EAUTH = -10005,        /* missing or invalid credentials */
-    HALE_EDENIED = -10006,      /* the credentials lack the permission */
-    HALE_EINTERNAL = -10007,    /* a bug or an unexpected library failure */
-    HALE_ESTATE = -10008,       /* not possible in the current state */
+    HALE_ECONFIG = HALE_EBASE, /* the configuration is invalid */
+    HALE_ELIMIT = -10001,      /* a bound (size, count, time) was exceeded */
+    HALE_EPARSE = -10002,      /* input is not in the expected format */
+    HALE_ENOTFOUND = -10003,   /* a named thing does not exist */
+    HALE_EEXIST = -10004,      /* a named thing exists already */
+    HALE_EAUTH = -10005,       /* missing or invalid credentials */
+    HALE_EDENIED = -10006,     /* the credentials lack the permission */
+    HALE_EINTERNAL = -10007,   /* a bug or an unexpected library failure */
+    HALE_ESTATE = -10008,      /* not possible in the current state */
 };
 
 #define ERR_MSG_MAX 1024

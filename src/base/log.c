@@ -21,8 +21,8 @@
 #include "base/err.h"
 
 #define LOG_LINE_MAX 4096
-#define LOG_BURST 20
-#define LOG_SLOTS 64
+#define LOG_BURST    20
+#define LOG_SLOTS    64
 
 struct log_slot {
     const char *fmt;

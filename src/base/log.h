@@ -37,12 +37,12 @@ void log_write(enum log_level level, const char *mod, const char *kv, const char
         __attribute__((format(printf, 4, 5)));
 
 #define log_error(mod, kv, ...) log_write(LOG_LEVEL_ERROR, mod, kv, __VA_ARGS__)
-#define log_warn(mod, kv, ...) log_write(LOG_LEVEL_WARN, mod, kv, __VA_ARGS__)
-#define log_info(mod, kv, ...) log_write(LOG_LEVEL_INFO, mod, kv, __VA_ARGS__)
-#define log_debug(mod, kv, ...)                                                                    \
-    do {                                                                                           \
-        if (log_is_enabled(LOG_LEVEL_DEBUG))                                                       \
-            log_write(LOG_LEVEL_DEBUG, mod, kv, __VA_ARGS__);                                      \
+#define log_warn(mod, kv, ...)  log_write(LOG_LEVEL_WARN, mod, kv, __VA_ARGS__)
+#define log_info(mod, kv, ...)  log_write(LOG_LEVEL_INFO, mod, kv, __VA_ARGS__)
+#define log_debug(mod, kv, ...)                               \
+    do {                                                      \
+        if (log_is_enabled(LOG_LEVEL_DEBUG))                  \
+            log_write(LOG_LEVEL_DEBUG, mod, kv, __VA_ARGS__); \
     } while (0)
 
 #endif

@@ -28,7 +28,8 @@ int strbuf_add(struct strbuf *b, const void *data, size_t len);
 int strbuf_adds(struct strbuf *b, const char *s);
 int strbuf_addc(struct strbuf *b, char c);
 int strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 
 /* Hands the buffer to the caller (free with free()) and leaves b empty. */
 char *strbuf_detach(struct strbuf *b, size_t *ret_len);

@@ -39,6 +39,7 @@ const char *cli_config_path(const char *opt);
  * Prints "hale COMMAND: unknown option ..." style usage errors to stderr
  * with a pointer to --help; returns CLI_EXIT_USAGE.
  */
-int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const char *command, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -43,18 +43,18 @@ enum config_store_kind {
 };
 
 struct config_server {
-    char *listen;            /* as written, "127.0.0.1:8080" */
-    char *listen_host;       /* "127.0.0.1", "::1", "0.0.0.0" */
-    uint16_t listen_port;    /* 8080 */
-    char *data_dir;          /* absolute or relative to the config file; default "var" */
+    char *listen;         /* as written, "127.0.0.1:8080" */
+    char *listen_host;    /* "127.0.0.1", "::1", "0.0.0.0" */
+    uint16_t listen_port; /* 8080 */
+    char *data_dir;       /* absolute or relative to the config file; default "var" */
     enum config_store_kind store;
-    char *store_url;         /* postgres://... when store is postgres, else NULL */
-    char *tokens_file;       /* default <data_dir>/tokens */
-    char *public_url;        /* base of links to the UI; default http://<listen> */
-    uint64_t max_body;       /* bytes a request body may have; default 1 MiB */
+    char *store_url;             /* postgres://... when store is postgres, else NULL */
+    char *tokens_file;           /* default <data_dir>/tokens */
+    char *public_url;            /* base of links to the UI; default http://<listen> */
+    uint64_t max_body;           /* bytes a request body may have; default 1 MiB */
     uint64_t request_timeout_ms; /* an idle HTTP connection is closed after; default 30 s */
-    unsigned http_threads;   /* HTTP server threads; default 2 */
-    enum log_level log_level; /* default info */
+    unsigned http_threads;       /* HTTP server threads; default 2 */
+    enum log_level log_level;    /* default info */
 };
 
 struct config; /* the whole model, defined below */

@@ -7,16 +7,16 @@
  */
 #include "loop/loop.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <errno.h>
 #include <stdlib.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
 
 #define LOOP_LAG_PERIOD_MS 500
-#define LOOP_MAX_SIGNALS 8
+#define LOOP_MAX_SIGNALS   8
 
 struct loop_post {
     struct loop_post *next;

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of src/base: buffers, errors, arena, hashing, logging, sd_notify. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "base/log.h"
+#include "base/sdnotify.h"
+#include "base/strbuf.h"
+
+static void test_strbuf_grows_and_stays_terminated(void **state)
+{
+    (void)state;
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(strbuf_addf(&b, "%d,", i), 0);
+    assert_int_equal(b.len, strlen(b.s));
+    assert_memory_equal(b.s, "0,1,2,", 6);
+    assert_string_equal(b.s + b.len - 4, "999,");
+    strbuf_fini(&b);
+}
+
+static void test_strbuf_refuses_past_its_cap(void **state)
+{
+    (void)state;
+    struct strbuf b;
+    strbuf_init(&b, 8);
+    assert_int_equal(strbuf_adds(&b, "12345"), 0);
+    assert_int_equal(strbuf_adds(&b, "6789"), HALE_ELIMIT);
+    assert_string_equal(b.s, "12345"); /* nothing partial was appended */
+    assert_int_equal(strbuf_addf(&b, "%s", "abcdef"), HALE_ELIMIT);
+    assert_string_equal(b.s, "12345");
+    assert_int_equal(strbuf_adds(&b, "678"), 0);
+    assert_int_equal(b.len, 8);
+    size_t len;
+    char *s = strbuf_detach(&b, &len);
+    assert_int_equal(len, 8);
+    assert_string_equal(s, "12345678");
+    free(s);
+    strbuf_fini(&b);
+}
+
+static void test_err_carries_code_and_context(void **state)
+{
+    (void)state;
+    struct err e = {0};
+    assert_false(err_is_set(&e));
+    assert_int_equal(err_setf(&e, -ENOENT, "open %s", "/x"), -ENOENT);
+    assert_int_equal(err_prefixf(&e, "tokens file"), -ENOENT);
+    assert_string_equal(e.msg, "tokens file: open /x");
+    assert_true(err_is_set(&e));
+    assert_int_equal(err_setf(NULL, HALE_ELIMIT, "ignored"), HALE_ELIMIT);
+    assert_string_equal(hale_strerror(-ENOENT), strerror(ENOENT));
+    assert_string_equal(hale_strerror(HALE_ECONFIG), "invalid configuration");
+}
+
+static void test_err_prefix_truncates_without_overflow(void **state)
+{
+    (void)state;
+    struct err e = {0};
+    char big[2 * ERR_MSG_MAX];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    err_setf(&e, HALE_EPARSE, "%s", big);
+    err_prefixf(&e, "%s", big);
+    assert_int_equal(strlen(e.msg), ERR_MSG_MAX - 1);
+}
+
+static int destroyed;
+static void count_destroy(void *p)
+{
+    destroyed += *(int *)p;
+}
+
+static void test_arena_allocates_zeroed_aligned_and_runs_destructors(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    for (int i = 0; i < 5000; i++) {
+        char *p = arena_alloc(&a, (size_t)(i % 37) + 1);
+        assert_int_equal((uintptr_t)p % _Alignof(max_align_t), 0);
+        assert_int_equal(p[0], 0);
+        p[0] = 'x';
+    }
+    void *big = arena_alloc(&a, 100000);
+    assert_non_null(big);
+    assert_string_equal(arena_strdup(&a, "hale"), "hale");
+    assert_string_equal(arena_strndup(&a, "hale", 2), "ha");
+    int *v = arena_alloc(&a, sizeof(int));
+    *v = 7;
+    destroyed = 0;
+    arena_defer(&a, count_destroy, v);
+    arena_fini(&a);
+    assert_int_equal(destroyed, 7);
+}
+
+static void test_hash_sha256_matches_known_vectors(void **state)
+{
+    (void)state;
+    char hex[HASH_SHA256_HEX_LEN + 1];
+    hash_sha256_hex("abc", 3, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    hash_sha256_hex("", 0, hex);
+    assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+static void test_hash_random_and_secret_compare(void **state)
+{
+    (void)state;
+    unsigned char a[32] = {0}, b[32] = {0};
+    assert_int_equal(hash_random_bytes(a, sizeof(a)), 0);
+    assert_int_equal(hash_random_bytes(b, sizeof(b)), 0);
+    assert_memory_not_equal(a, b, sizeof(a));
+    assert_true(hash_equal_secret("hale_abc", "hale_abc"));
+    assert_false(hash_equal_secret("hale_abc", "hale_abd"));
+    assert_false(hash_equal_secret("hale_abc", "hale_ab"));
+}
+
+static void test_clock_manual_moves_only_when_told(void **state)
+{
+    (void)state;
+    struct clock c;
+    clock_manual_init(&c, 1000, 1700000000000ull);
+    assert_int_equal(clock_mono_ms(&c), 1000);
+    c.manual_mono_ms += 250;
+    assert_int_equal(clock_mono_ms(&c), 1250);
+    assert_int_equal(clock_real_ms(&c), 1700000000000ull);
+    assert_true(clock_mono_ms(&clock_system) > 0);
+}
+
+/* Runs fn with stderr redirected into a buffer; returns what was written. */
+static char *capture_stderr(void (*fn)(void))
+{
+    char path[] = "/tmp/hale-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    fn();
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    off_t size = lseek(fd, 0, SEEK_END);
+    char *out = xcalloc(1, (size_t)size + 1);
+    assert_int_equal(pread(fd, out, (size_t)size, 0), size);
+    close(fd);
+    return out;
+}
+
+static void log_some_lines(void)
+{
+    log_init(LOG_LEVEL_INFO);
+    log_warn("sched", "check=db1", "timeout after %d ms", 5000);
+    log_info("api", NULL, "said \"hi\"\nthen left");
+    log_debug("api", NULL, "not shown at info");
+}
+
+static void test_log_writes_logfmt_lines(void **state)
+{
+    (void)state;
+    unsetenv("JOURNAL_STREAM");
+    char *out = capture_stderr(log_some_lines);
+    assert_string_equal(out, "level=warn mod=sched check=db1 msg=\"timeout after 5000 ms\"\n"
+                             "level=info mod=api msg=\"said \\\"hi\\\"\\nthen left\"\n");
+    free(out);
+}
+
+static void log_with_journal(void)
+{
+    struct stat st;
+    fstat(STDERR_FILENO, &st);
+    char js[64];
+    snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    setenv("JOURNAL_STREAM", js, 1);
+    log_init(LOG_LEVEL_INFO);
+    log_error("serve", NULL, "bind failed");
+    log_info("serve", NULL, "ready");
+    unsetenv("JOURNAL_STREAM");
+    log_init(LOG_LEVEL_INFO);
+}
+
+static void test_log_prefixes_priority_for_journald(void **state)
+{
+    (void)state;
+    char *out = capture_stderr(log_with_journal);
+    assert_string_equal(out, "<3>level=error mod=serve msg=\"bind failed\"\n"
+                             "<6>level=info mod=serve msg=\"ready\"\n");
+    free(out);
+}
+
+static void log_a_storm(void)
+{
+    log_init(LOG_LEVEL_INFO);
+    for (int i = 0; i < 500; i++)
+        log_warn("engine", NULL, "storm %d", i);
+}
+
+static void test_log_rate_limits_a_storm(void **state)
+{
+    (void)state;
+    char *out = capture_stderr(log_a_storm);
+    size_t lines = 0;
+    for (char *p = out; *p; p++)
+        lines += *p == '\n';
+    /* 500 lines in (at most) a couple of seconds: bounded, not 500. */
+    assert_true(lines >= 20);
+    assert_true(lines <= 61);
+    free(out);
+}
+
+static void test_log_level_parse(void **state)
+{
+    (void)state;
+    enum log_level l;
+    assert_int_equal(log_level_parse("debug", &l), 0);
+    assert_int_equal(l, LOG_LEVEL_DEBUG);
+    assert_int_equal(log_level_parse("loud", &l), HALE_EPARSE);
+}
+
+/* Binds a datagram socket at name (path, or abstract when it starts with '@'). */
+static int bind_notify_socket(const char *name)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    size_t len = strlen(name);
+    memcpy(addr.sun_path, name, len);
+    if (name[0] == '@')
+        addr.sun_path[0] = '\0';
+    assert_int_equal(bind(fd, (struct sockaddr *)&addr,
+                          (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)),
+                     0);
+    return fd;
+}
+
+static void expect_datagram(int fd, const char *want)
+{
+    char buf[256];
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_string_equal(buf, want);
+}
+
+static void test_sdnotify_reaches_path_and_abstract_sockets(void **state)
+{
+    (void)state;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/hale-test-notify-%d", (int)getpid());
+    unlink(path);
+    int fd = bind_notify_socket(path);
+    setenv("NOTIFY_SOCKET", path, 1);
+    assert_int_equal(sdnotify_send("READY=1"), 0);
+    expect_datagram(fd, "READY=1");
+    close(fd);
+    unlink(path);
+
+    char abstract[64];
+    snprintf(abstract, sizeof(abstract), "@hale-test-notify-%d", (int)getpid());
+    fd = bind_notify_socket(abstract);
+    setenv("NOTIFY_SOCKET", abstract, 1);
+    assert_int_equal(sdnotify_send("STOPPING=1"), 0);
+    expect_datagram(fd, "STOPPING=1");
+    assert_int_equal(sdnotify_reloading(), 0);
+    char buf[128];
+    ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_memory_equal(buf, "RELOADING=1\nMONOTONIC_USEC=", 27);
+    close(fd);
+
+    unsetenv("NOTIFY_SOCKET");
+    assert_int_equal(sdnotify_send("READY=1"), 0); /* not under systemd: a no-op */
+}
+
+static void test_sdnotify_watchdog_interval(void **state)
+{
+    (void)state;
+    unsetenv("WATCHDOG_PID");
+    unsetenv("WATCHDOG_USEC");
+    assert_int_equal(sdnotify_watchdog_interval_ms(), 0);
+    setenv("WATCHDOG_USEC", "20000000", 1);
+    assert_int_equal(sdnotify_watchdog_interval_ms(), 10000);
+    setenv("WATCHDOG_PID", "1", 1); /* meant for another process */
+    assert_int_equal(sdnotify_watchdog_interval_ms(), 0);
+    char pid[32];
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    setenv("WATCHDOG_PID", pid, 1);
+    assert_int_equal(sdnotify_watchdog_interval_ms(), 10000);
+    unsetenv("WATCHDOG_PID");
+    unsetenv("WATCHDOG_USEC");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
+            cmocka_unit_test(test_strbuf_refuses_past_its_cap),
+            cmocka_unit_test(test_err_carries_code_and_context),
+            cmocka_unit_test(test_err_prefix_truncates_without_overflow),
+            cmocka_unit_test(test_arena_allocates_zeroed_aligned_and_runs_destructors),
+            cmocka_unit_test(test_hash_sha256_matches_known_vectors),
+            cmocka_unit_test(test_hash_random_and_secret_compare),
+            cmocka_unit_test(test_clock_manual_moves_only_when_told),
+            cmocka_unit_test(test_log_writes_logfmt_lines),
+            cmocka_unit_test(test_log_prefixes_priority_for_journald),
+            cmocka_unit_test(test_log_rate_limits_a_storm),
+            cmocka_unit_test(test_log_level_parse),
+            cmocka_unit_test(test_sdnotify_reaches_path_and_abstract_sockets),
+            cmocka_unit_test(test_sdnotify_watchdog_interval),
+    };
+    return cmocka_run_group_tests_name("base", tests, NULL, NULL);
+}
