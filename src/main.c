@@ -49,7 +49,8 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     const char *arg = argv[1];
-    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 ||
+        (strcmp(arg, "help") == 0 && argc == 2)) {
         print_help(stdout);
         return CLI_EXIT_OK;
     }
