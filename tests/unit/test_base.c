@@ -21,6 +21,7 @@
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/fs.h"
 #include "base/hash.h"
 #include "base/log.h"
 #include "base/sdnotify.h"
@@ -312,6 +313,31 @@ static void test_sdnotify_watchdog_interval(void **state)
     unsetenv("WATCHDOG_USEC");
 }
 
+static void test_fs_mkdir_p_creates_parents_and_refuses_files(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/hale-test-fs-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char deep[256], file[256], under_file[300];
+    snprintf(deep, sizeof(deep), "%s/a/b/c", root);
+    assert_int_equal(fs_mkdir_p(deep, 0700), 0);
+    assert_int_equal(fs_mkdir_p(deep, 0700), 0); /* already there: fine */
+    struct stat st;
+    assert_int_equal(stat(deep, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    snprintf(file, sizeof(file), "%s/f", root);
+    close(open(file, O_CREAT | O_WRONLY, 0600));
+    assert_int_equal(fs_mkdir_p(file, 0700), -ENOTDIR);
+    snprintf(under_file, sizeof(under_file), "%s/x", file);
+    assert_int_equal(fs_mkdir_p(under_file, 0700), -ENOTDIR);
+    unlink(file);
+    for (int i = 0; i < 3; i++) {
+        rmdir(deep);
+        *strrchr(deep, '/') = '\0';
+    }
+    rmdir(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +355,7 @@ int main(void)
             cmocka_unit_test(test_log_level_parse),
             cmocka_unit_test(test_sdnotify_reaches_path_and_abstract_sockets),
             cmocka_unit_test(test_sdnotify_watchdog_interval),
+            cmocka_unit_test(test_fs_mkdir_p_creates_parents_and_refuses_files),
     };
     return cmocka_run_group_tests_name("base", tests, NULL, NULL);
 }
