@@ -527,12 +527,13 @@ static struct MHD_Daemon *mhd_start(struct api_server *s, int fd, int family,
     unsigned timeout = (unsigned)(timeout_s == 0 ? 1 : timeout_s > 86400 ? 86400 : timeout_s);
     unsigned threads = cfg->http_threads ? cfg->http_threads : 1;
     /* A pool of one is no pool: libmicrohttpd wants the option only for two or more. */
-    return MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-            MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
-            API_CONNECTIONS_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
+    /* The logger goes first so that libmicrohttpd reports option problems through it. */
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                            on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                            MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
+                            API_CONNECTIONS_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
+                            MHD_OPTION_END);
 }
 
 int api_server_start(struct api *api, const struct config_server *cfg,
@@ -585,8 +586,15 @@ void api_server_quiesce(struct api_server *s)
     if (!s->mhd || atomic_exchange(&s->quiesced, true))
         return;
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        s->quiesced_fd = fd; /* ours to close, but only after MHD_stop_daemon() */
+    if (fd == MHD_INVALID_SOCKET)
+        return;
+    /*
+     * Ours to close, but only after MHD_stop_daemon(): a thread may still
+     * hold it. Shutting it down now makes the kernel refuse new
+     * connections instead of queueing them where nobody accepts them.
+     */
+    shutdown(fd, SHUT_RDWR);
+    s->quiesced_fd = fd;
 }
 
 void api_server_stop(struct api_server *s)
