@@ -577,15 +577,21 @@ static int family_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* A copy of n elements of size bytes (n may be 0, src then NULL); free with free(). */
+static void *array_copy(const void *src, size_t n, size_t size)
+{
+    void *p = xreallocarray(NULL, n ? n : 1, size);
+    if (n)
+        memcpy(p, src, n * size);
+    return p;
+}
+
 int metrics_render(struct metrics *m, struct strbuf *out)
 {
     pthread_mutex_lock(&m->lock);
     size_t n = m->n_families, n_collect = m->n_collect;
-    struct metrics_family **snap = xreallocarray(NULL, n ? n : 1, sizeof(*snap));
-    memcpy(snap, m->families, n * sizeof(*snap));
-    struct metrics_collect *collect =
-            xreallocarray(NULL, n_collect ? n_collect : 1, sizeof(*collect));
-    memcpy(collect, m->collect, n_collect * sizeof(*collect));
+    struct metrics_family **snap = array_copy(m->families, n, sizeof(*snap));
+    struct metrics_collect *collect = array_copy(m->collect, n_collect, sizeof(*collect));
     pthread_mutex_unlock(&m->lock);
 
     for (size_t i = 0; i < n_collect; i++)
