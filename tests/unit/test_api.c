@@ -7,6 +7,7 @@
  * must keep answering after each one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <regex.h>
@@ -822,6 +823,11 @@ static void reply_held(void *arg)
     api_reply_json(arg, 200, json_pack("{s:b}", "late", 1));
 }
 
+static void quiesce_on_loop(void *arg)
+{
+    api_server_quiesce(arg);
+}
+
 static void stop_on_loop(void *arg)
 {
     api_server_stop(arg);
@@ -894,9 +900,37 @@ static void test_api_drain_waits_for_inflight(void **state)
     assert_alive();
 }
 
+static int count_fds(void)
+{
+    int n = 0;
+    for (int fd = 0; fd < 4096; fd++)
+        n += fcntl(fd, F_GETFD) != -1;
+    return n;
+}
+
+static void test_api_servers_leave_no_fds(void **state)
+{
+    (void)state;
+    int before = count_fds();
+    for (int i = 0; i < 3; i++) {
+        struct api_server *s = server_start();
+        char base[64];
+        snprintf(base, sizeof(base), "http://127.0.0.1:%u", api_server_port(s));
+        struct resp r;
+        http("GET", "/healthz", &(struct req_opts){.base = base}, &r);
+        assert_int_equal(r.status, 200);
+        resp_fini(&r);
+        if (i == 1)
+            run_on_loop(quiesce_on_loop, s); /* the quiesced socket is closed at stop */
+        run_on_loop(server_free_on_loop, s);
+    }
+    assert_int_equal(count_fds(), before);
+}
+
 static void test_api_bind_error_names_address(void **state)
 {
     (void)state;
+    int before = count_fds();
     struct start_args a = {.cfg = {.listen = w.base + 7, /* "127.0.0.1:PORT", taken */
                                    .listen_host = (char *)"127.0.0.1",
                                    .listen_port = api_server_port(w.server),
@@ -909,6 +943,7 @@ static void test_api_bind_error_names_address(void **state)
     if (strncmp(a.e.msg, want, strlen(want)) != 0)
         fail_msg("message: %s", a.e.msg);
     free(want);
+    assert_int_equal(count_fds(), before);
 
     struct err e = {0};
     static const struct api_route late[] = {{"GET", "/late", API_PERM_NONE, get_item}};
@@ -935,6 +970,7 @@ int main(void)
             cmocka_unit_test(test_api_metrics_parseable_and_counting),
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
             cmocka_unit_test(test_api_drain_waits_for_inflight),
+            cmocka_unit_test(test_api_servers_leave_no_fds),
             cmocka_unit_test(test_api_bind_error_names_address),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);
