@@ -540,7 +540,7 @@ int api_server_start(struct api *api, const struct config_server *cfg,
                      struct api_server **ret_server, struct err *e)
 {
     const char *listen_str = cfg->listen ? cfg->listen : "";
-    int family;
+    int family = AF_UNSPEC;
     int fd = listen_open(cfg->listen_host, cfg->listen_port, listen_str, &family, e);
     if (fd < 0)
         return fd;

@@ -100,7 +100,7 @@ const char *metrics_number_format(double v, char buf[METRICS_NUMBER_MAX])
 
 /* ---- names ------------------------------------------------------------ */
 
-static bool name_is_valid(const char *s, bool colon)
+static inline bool name_is_valid(const char *s, bool colon)
 {
     if (!*s || (*s >= '0' && *s <= '9'))
         return false;
