@@ -15,7 +15,9 @@
  * refuses to stop with suspended connections), so api_server_stop()
  * answers everything on the waiting list with a 503 and marks it
  * cancelled; posted work that runs later sees the mark and only drops its
- * reference.
+ * reference. The same happens to a request that waited for its handler
+ * longer than the request timeout (a busy loop, or a handler that forgot
+ * to answer), so no connection waits forever.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,7 +52,9 @@ struct api_server {
     char *listen; /* as configured, for messages and /api/v1/status */
     uint16_t port;
     uint64_t max_body;
-    int quiesced_fd; /* the listening socket after quiesce, closed after stop */
+    uint64_t wait_max_ns; /* a request waiting longer for its handler is answered 503 */
+    uv_timer_t *sweep;    /* looks for such requests; freed by its close callback */
+    int quiesced_fd;      /* the listening socket after quiesce, closed after stop */
     atomic_bool quiesced;
     atomic_uint inflight;
     bool stopped; /* loop thread only */
@@ -322,6 +326,18 @@ static void waiting_remove(struct api_server *s, struct api_req *req)
     req->prev = req->next = NULL;
 }
 
+/*
+ * Answers a waiting request with a 503 in place of its handler, whose
+ * reply, if it ever comes, is dropped. The caller holds s->lock.
+ */
+static void req_cancel(struct api_server *s, struct api_req *req, const char *reason)
+{
+    req->cancelled = true;
+    api__reply_error_set(&req->reply, 503, "unavailable", "%s", reason);
+    waiting_remove(s, req);
+    MHD_resume_connection(req->con);
+}
+
 /* Loop thread: runs the handler unless the server was stopped meanwhile. */
 static void req_run(void *data)
 {
@@ -458,6 +474,42 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
         log_debug("api", NULL, "libmicrohttpd: %s", msg);
 }
 
+/* ---- requests that wait too long ------------------------------------- */
+
+static void sweep_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+/* Loop thread, every second: cancels requests that waited too long for their handler. */
+static void sweep_tick(uv_timer_t *t)
+{
+    struct api_server *s = t->data;
+    uint64_t now = clock_mono_ns();
+    unsigned n = 0;
+    pthread_mutex_lock(&s->lock);
+    for (struct api_req *req = s->waiting, *next; req; req = next) {
+        next = req->next;
+        if (now - req->start_ns < s->wait_max_ns)
+            continue;
+        req_cancel(s, req, "the daemon did not answer in time (it may be overloaded): retry later");
+        n++;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (n)
+        log_warn("api", NULL, "%u requests on %s got no answer within %llu ms; answered 503", n,
+                 s->listen, (unsigned long long)(s->wait_max_ns / 1000000));
+}
+
+static void sweep_start(struct api_server *s)
+{
+    s->sweep = xcalloc(1, sizeof(*s->sweep));
+    uv_timer_init(loop_uv(s->api->deps.loop), s->sweep);
+    s->sweep->data = s;
+    uv_timer_start(s->sweep, sweep_tick, 1000, 1000);
+    uv_unref((uv_handle_t *)s->sweep); /* never what keeps the loop running */
+}
+
 /* ---- lifecycle -------------------------------------------------------- */
 
 static const char *bind_hint(int err)
@@ -554,6 +606,8 @@ int api_server_start(struct api *api, const struct config_server *cfg,
     s->listen = xstrdup(listen_str);
     s->port = socket_port(fd);
     s->max_body = cfg->max_body;
+    uint64_t wait_ms = cfg->request_timeout_ms < 1000 ? 1000 : cfg->request_timeout_ms;
+    s->wait_max_ns = wait_ms * 1000000;
     s->quiesced_fd = -1;
     atomic_store(&api->frozen, true);
 
@@ -566,6 +620,7 @@ int api_server_start(struct api *api, const struct config_server *cfg,
                         "message above)",
                         listen_str);
     }
+    sweep_start(s);
     log_info("api", NULL, "listening on %s (port %u)", listen_str, s->port);
     *ret_server = s;
     return 0;
@@ -602,17 +657,14 @@ void api_server_stop(struct api_server *s)
     if (s->stopped)
         return;
     s->stopped = true;
+    uv_timer_stop(s->sweep);
+    uv_close((uv_handle_t *)s->sweep, sweep_closed);
+    s->sweep = NULL;
+
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
-    for (struct api_req *req = s->waiting, *next; req; req = next) {
-        next = req->next;
-        req->cancelled = true;
-        api__reply_error_set(&req->reply, 503, "unavailable",
-                             "the server is shutting down: retry in a moment");
-        req->prev = req->next = NULL;
-        MHD_resume_connection(req->con);
-    }
-    s->waiting = NULL;
+    while (s->waiting)
+        req_cancel(s, s->waiting, "the server is shutting down: retry in a moment");
     pthread_mutex_unlock(&s->lock);
 
     MHD_stop_daemon(s->mhd);

@@ -166,18 +166,23 @@ static void start_on_loop(void *arg)
     a->r = api_server_start(w.api, &a->cfg, &a->server, &a->e);
 }
 
-static struct api_server *server_start(void)
+static struct api_server *server_start_timeout(uint64_t timeout_ms)
 {
     struct start_args a = {.cfg = {.listen = (char *)"127.0.0.1:0",
                                    .listen_host = (char *)"127.0.0.1",
                                    .listen_port = 0,
                                    .max_body = MAX_BODY,
-                                   .request_timeout_ms = 5000,
+                                   .request_timeout_ms = timeout_ms,
                                    .http_threads = 2}};
     run_on_loop(start_on_loop, &a);
     if (a.r != 0)
         fail_msg("start: %s", a.e.msg);
     return a.server;
+}
+
+static struct api_server *server_start(void)
+{
+    return server_start_timeout(5000);
 }
 
 static void server_free_on_loop(void *arg)
@@ -854,6 +859,28 @@ static void test_api_stop_answers_waiting_requests(void **state)
     assert_alive();
 }
 
+static void test_api_unanswered_request_times_out_503(void **state)
+{
+    (void)state;
+    struct api_server *s = server_start_timeout(1000);
+    struct client c;
+    uint64_t t0 = clock_mono_ms(&clock_system);
+    client_start(&c, s, "/api/v1/test/slow");
+    struct api_req *held = wait_held();
+    pthread_join(c.thread, NULL);
+    uint64_t waited = clock_mono_ms(&clock_system) - t0;
+    assert_error(&c.r, 503, "unavailable");
+    assert_true(waited >= 1000 && waited < 4000);
+    resp_fini(&c.r);
+    /* The completion callback may run just after the client has the answer. */
+    for (int i = 0; i < 100 && api_server_inflight(s) > 0; i++)
+        usleep(10000);
+    assert_int_equal(api_server_inflight(s), 0);
+    run_on_loop(reply_held, held); /* too late: dropped */
+    run_on_loop(server_free_on_loop, s);
+    assert_alive();
+}
+
 static atomic_bool drained;
 
 static void on_drained(struct api_server *s, void *data)
@@ -970,6 +997,7 @@ int main(void)
             cmocka_unit_test(test_api_metrics_parseable_and_counting),
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
             cmocka_unit_test(test_api_drain_waits_for_inflight),
+            cmocka_unit_test(test_api_unanswered_request_times_out_503),
             cmocka_unit_test(test_api_servers_leave_no_fds),
             cmocka_unit_test(test_api_bind_error_names_address),
     };
