@@ -927,6 +927,7 @@ static void test_api_drain_waits_for_inflight(void **state)
     assert_alive();
 }
 
+/* Open descriptors; connections of earlier tests may still be closing, so run early. */
 static int count_fds(void)
 {
     int n = 0;
@@ -980,6 +981,9 @@ static void test_api_bind_error_names_address(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            /* First, while no connection of another test is still closing. */
+            cmocka_unit_test(test_api_servers_leave_no_fds),
+            cmocka_unit_test(test_api_bind_error_names_address),
             cmocka_unit_test(test_api_healthz_answers_from_loop),
             cmocka_unit_test(test_api_no_token_401_on_any_api_path),
             cmocka_unit_test(test_api_invalid_token_401),
@@ -998,8 +1002,6 @@ int main(void)
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
             cmocka_unit_test(test_api_drain_waits_for_inflight),
             cmocka_unit_test(test_api_unanswered_request_times_out_503),
-            cmocka_unit_test(test_api_servers_leave_no_fds),
-            cmocka_unit_test(test_api_bind_error_names_address),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }
