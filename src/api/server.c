@@ -209,12 +209,23 @@ static bool media_type_is_json(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ' || ct[n] == '\t');
 }
 
+/* The Content-Length, 0 without one (libmicrohttpd has checked its form). */
+static unsigned long long req_content_length(const struct api_req *req)
+{
+    const char *cl = header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl ? strtoull(cl, NULL, 10) : 0;
+}
+
+static bool req_body_announced(const struct api_req *req)
+{
+    return req_content_length(req) > 0 || header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
 /* Refuses a body by its headers, before any of it is read. */
 static bool req_body_acceptable(struct api_req *req)
 {
     uint64_t max = req->server->max_body;
-    const char *cl = header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0; /* libmicrohttpd checked its form */
+    unsigned long long len = req_content_length(req);
     if (len > max) {
         api__reply_error_set(&req->reply, 413, "payload_too_large",
                              "the body has %llu bytes; this server accepts at most %llu "
@@ -222,7 +233,7 @@ static bool req_body_acceptable(struct api_req *req)
                              len, (unsigned long long)max);
         return false;
     }
-    bool has_body = len > 0 || header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    bool has_body = req_body_announced(req);
     bool json_method = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
                        strcmp(req->method, "PATCH") == 0;
     if (has_body && json_method && !media_type_is_json(header(req, "Content-Type"))) {
@@ -405,7 +416,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *con, const c
     if (!req) {
         req = req_new(cls, con, url, method);
         *con_cls = req;
-        return req_begin(req) ? MHD_YES : req_queue(req);
+        /*
+         * A refusal of a request with a body goes out at once, so the body
+         * is never read (libmicrohttpd then closes the connection). One
+         * without a body waits for the next call, which keeps the
+         * connection open for the client's next request.
+         */
+        if (req_begin(req) || !req_body_announced(req))
+            return MHD_YES;
+        return req_queue(req);
     }
     if (*upload_size) {
         size_t n = *upload_size;

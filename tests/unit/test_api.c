@@ -486,6 +486,8 @@ static void test_api_unknown_route_404(void **state)
     resp_fini(&r);
     http("GET", "/nope", &(struct req_opts){0}, &r);
     assert_error(&r, 404, "not_found");
+    /* A refused request without a body leaves the connection open. */
+    assert_null(strcasestr(r.headers, "Connection: close"));
     resp_fini(&r);
     http("GET", "/api/v1/test/items/", &(struct req_opts){.token = w.viewer}, &r);
     assert_error(&r, 404, "not_found");
