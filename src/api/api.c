@@ -93,6 +93,7 @@ int api_routes_add(struct api *api, const struct api_route *routes, size_t n, vo
         api->routes[api->n_routes++] = (struct api_route_entry){
                 .method = xstrdup(routes[i].method),
                 .pattern = xstrdup(routes[i].pattern),
+                .n_params = pattern_params(routes[i].pattern),
                 .perm = routes[i].perm,
                 .handler = routes[i].handler,
                 .data = data,
@@ -152,26 +153,33 @@ static void allow_add(char *allow, size_t size, const char *method)
     snprintf(allow + len, size - len, "%s%s", len ? ", " : "", method);
 }
 
+/*
+ * When several routes match, the one with the fewest parameters wins, so
+ * "/incidents/stats" beats "/incidents/{id}" whatever the order they were
+ * added in; among equals, the first added.
+ */
 enum api_match api__route_match(const struct api *api, struct api_req *req, char *allow,
                                 size_t allow_size)
 {
-    const struct api_route_entry *path_match = NULL;
+    const struct api_route_entry *best = NULL, *path_match = NULL;
     allow[0] = '\0';
     for (size_t i = 0; i < api->n_routes; i++) {
         const struct api_route_entry *rt = &api->routes[i];
         if (!pattern_match(rt->pattern, req->path, NULL))
             continue;
-        if (method_matches(rt->method, req->method)) {
-            pattern_match(rt->pattern, req->path, req);
-            req->route = rt;
-            req->route_label = rt->pattern;
-            return API_MATCH_OK;
-        }
         path_match = rt;
         allow_add(allow, allow_size, rt->method);
         if (strcmp(rt->method, "GET") == 0)
             allow_add(allow, allow_size, "HEAD");
+        if (method_matches(rt->method, req->method) && (!best || rt->n_params < best->n_params))
+            best = rt;
     }
-    req->route_label = path_match ? path_match->pattern : "other";
-    return path_match ? API_MATCH_METHOD : API_MATCH_NONE;
+    if (!best) {
+        req->route_label = path_match ? path_match->pattern : "other";
+        return path_match ? API_MATCH_METHOD : API_MATCH_NONE;
+    }
+    pattern_match(best->pattern, req->path, req);
+    req->route = best;
+    req->route_label = best->pattern;
+    return API_MATCH_OK;
 }

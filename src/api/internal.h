@@ -32,6 +32,7 @@
 struct api_route_entry {
     char *method;
     char *pattern;
+    int n_params; /* "{name}" segments: the fewest wins when several routes match */
     unsigned perm;
     api_handler_fn *handler;
     void *data;

@@ -29,6 +29,7 @@
 #include "api/handler.h"
 #include "auth/auth.h"
 #include "base/alloc.h"
+#include "base/cleanup.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "loop/loop.h"
@@ -132,6 +133,12 @@ static void get_item(struct api_req *req, void *data)
                              api_req_param(req, "nope")));
 }
 
+static void get_special(struct api_req *req, void *data)
+{
+    (void)data;
+    api_reply_json(req, 200, json_pack("{s:b}", "special", 1));
+}
+
 static void get_slow(struct api_req *req, void *data)
 {
     (void)data;
@@ -148,6 +155,7 @@ static void post_echo(struct api_req *req, void *data)
 
 static const struct api_route test_routes[] = {
         {"GET", "/api/v1/test/items/{id}", AUTH_PERM_READ, get_item},
+        {"GET", "/api/v1/test/items/special", AUTH_PERM_READ, get_special},
         {"GET", "/api/v1/test/slow", API_PERM_NONE, get_slow},
         {"POST", "/api/v1/test/echo", AUTH_PERM_REPORT, post_echo},
         {"PUT", "/api/v1/test/echo", AUTH_PERM_REPORT, post_echo},
@@ -230,7 +238,7 @@ static int world_setup(void **state)
             .reload = reload_cb,
     };
     w.api = api_new(&deps);
-    assert_int_equal(api_routes_add(w.api, test_routes, 4, NULL, &e), 0);
+    assert_int_equal(api_routes_add(w.api, test_routes, ARRAY_SIZE(test_routes), NULL, &e), 0);
     assert_int_equal(pthread_create(&w.loop_thread, NULL, loop_main, NULL), 0);
     w.server = server_start();
     snprintf(w.base, sizeof(w.base), "http://127.0.0.1:%u", api_server_port(w.server));
@@ -740,6 +748,15 @@ static void test_api_params_and_query(void **state)
     http("GET", "/api/v1/test/items/42?x=y%20z", &(struct req_opts){.token = w.viewer}, &r);
     assert_int_equal(r.status, 201);
     assert_string_equal(r.body, "{\"id\":\"42\",\"x\":\"y z\",\"other\":null}\n");
+    resp_fini(&r);
+    http("GET", "/api/v1/test/items/a%20b", &(struct req_opts){.token = w.viewer}, &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(json_string_value(json_object_get(r.json, "id")), "a b");
+    resp_fini(&r);
+    /* A literal segment beats a parameter, though the parameter route was added first. */
+    http("GET", "/api/v1/test/items/special", &(struct req_opts){.token = w.viewer}, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"special\":true}\n");
     resp_fini(&r);
 }
 
