@@ -55,6 +55,7 @@ struct api_server {
     uint64_t wait_max_ns; /* a request waiting longer for its handler is answered 503 */
     uv_timer_t *sweep;    /* looks for such requests; freed by its close callback */
     int quiesced_fd;      /* the listening socket after quiesce, closed after stop */
+    atomic_bool started;  /* libmicrohttpd is up: its messages are now about clients */
     atomic_bool quiesced;
     atomic_uint inflight;
     bool stopped; /* loop thread only */
@@ -368,7 +369,7 @@ void api__req_reply_install(struct api_req *req, struct api_reply *r)
     struct api_server *s = req->server;
     pthread_mutex_lock(&s->lock);
     if (req->cancelled) {
-        /* Answered 503 by api_server_stop(); libmicrohttpd may be reading req->reply. */
+        /* Answered 503 already (stop or timeout); libmicrohttpd may be reading req->reply. */
         pthread_mutex_unlock(&s->lock);
         api__reply_fini(r);
     } else {
@@ -487,7 +488,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);
     msg[strcspn(msg, "\n")] = '\0';
-    if (!s->mhd)
+    if (!atomic_load(&s->started))
         log_warn("api", NULL, "libmicrohttpd: %s", msg);
     else
         log_debug("api", NULL, "libmicrohttpd: %s", msg);
@@ -620,6 +621,7 @@ int api_server_start(struct api *api, const struct config_server *cfg,
     atomic_init(&s->refs, 1);
     atomic_init(&s->inflight, 0);
     atomic_init(&s->quiesced, false);
+    atomic_init(&s->started, false);
     pthread_mutex_init(&s->lock, NULL);
     s->api = api;
     s->listen = xstrdup(listen_str);
@@ -639,6 +641,7 @@ int api_server_start(struct api *api, const struct config_server *cfg,
                         "message above)",
                         listen_str);
     }
+    atomic_store(&s->started, true);
     sweep_start(s);
     log_info("api", NULL, "listening on %s (port %u)", listen_str, s->port);
     *ret_server = s;
