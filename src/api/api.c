@@ -7,6 +7,7 @@
  * of the route that matched; a few dozen routes cost less than the
  * request's own parsing.
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ bool api__path_is_api(const char *path)
 
 struct api *api_new(const struct api_deps *deps)
 {
+    assert(deps->loop && deps->tokens && deps->metrics);
     struct api *api = xcalloc(1, sizeof(*api));
     api->deps = *deps;
     api->config_path = xstrdup(deps->config_path ? deps->config_path : "");

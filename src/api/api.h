@@ -38,7 +38,10 @@ struct api_req;
  */
 typedef int api_reload_fn(void *data, struct config_diags *diags);
 
-/* What every handler may need; all borrowed and alive until api_free(). */
+/*
+ * What every handler may need; all borrowed and alive until api_free().
+ * loop, tokens and metrics are required; the others may be NULL.
+ */
 struct api_deps {
     struct loop *loop;                     /* handlers run on it */
     struct auth_store *tokens;             /* bearer tokens for /api/ */
