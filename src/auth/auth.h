@@ -33,26 +33,44 @@ enum auth_perm {
     AUTH_PERM_CHAT = 1u << 4,
 };
 
+/* "viewer", "responder", ...; "unknown" outside the enum. */
 const char *auth_role_name(enum auth_role role);
 /* Returns 0 and sets *ret_role, or HALE_ENOTFOUND for an unknown name. */
 int auth_role_parse(const char *name, enum auth_role *ret_role);
+/* The role names, comma-separated, for messages: "viewer, responder, ...". */
+const char *auth_role_names(void);
 /* The permissions a role grants (a mask of enum auth_perm). */
 unsigned auth_role_perms(enum auth_role role);
 bool auth_role_can(enum auth_role role, enum auth_perm perm);
+/* "read", "act", "admin", "report", "chat" (as the API lists them). */
+const char *auth_perm_name(enum auth_perm perm);
 
 /* One token as the tokens file lists it (never the secret itself). */
+#define AUTH_NAME_MAX 63
 struct auth_token_info {
-    char name[64];
+    char name[AUTH_NAME_MAX + 1];
     enum auth_role role;
     int64_t created; /* Unix seconds */
 };
 
 /*
+ * The tokens file: text, mode 0600, one token per line as
+ *   NAME ROLE SHA256-OF-SECRET CREATED-UNIX-SECONDS
+ * with blank lines and '#' comments allowed (and kept on rewrite). A
+ * secret is "hale_" and 43 base64url characters (32 random bytes); only
+ * its SHA-256 is stored. Writers hold an flock on PATH.lock and replace
+ * the file atomically (temporary file, fsync, rename), so concurrent
+ * `hale token` runs never lose each other's changes and a reader never
+ * sees half a file. A malformed line fails the whole read with
+ * HALE_EPARSE and "PATH:LINE: what is wrong" in e.
+ */
+
+/*
  * Creates a token NAME with ROLE in the tokens file at path (created with
- * mode 0600, its directory too if missing) and writes the new secret into
- * ret_secret (a NUL-terminated string; show it once, then forget it).
- * Names are 1-63 characters of [A-Za-z0-9._-]. HALE_EEXIST if the name is
- * taken. Safe against concurrent writers (the file is locked).
+ * mode 0600, its directory (0700) too if missing) and writes the new
+ * secret into ret_secret (a NUL-terminated string; show it once, then
+ * forget it). Names are 1-63 characters of [A-Za-z0-9._-]: HALE_EPARSE
+ * otherwise. HALE_EEXIST if the name is taken; -errno for I/O errors.
  */
 #define AUTH_SECRET_MAX 80
 int auth_token_create(const char *path, const char *name, enum auth_role role,
@@ -60,25 +78,39 @@ int auth_token_create(const char *path, const char *name, enum auth_role role,
 /* Removes token NAME; HALE_ENOTFOUND if there is none. */
 int auth_token_revoke(const char *path, const char *name, struct err *e);
 /*
- * Reads every token's info; *ret_tokens is an array of *ret_n entries, free
- * with free(). A missing file is an empty list.
+ * Reads every token's info, in file order; *ret_tokens is an array of
+ * *ret_n entries (NULL when 0), free with free(). A missing file is an
+ * empty list.
  */
 int auth_token_list(const char *path, struct auth_token_info **ret_tokens, size_t *ret_n,
                     struct err *e);
 
 /*
- * The daemon's view of the tokens file: thread-safe, re-read when the file
- * changes (checked at most once a second).
+ * The daemon's view of the tokens file: thread-safe, re-read when the
+ * file's (device, inode, size, mtime, ctime) changes, checked at most once
+ * a second. A missing file means no tokens. If a changed file is
+ * malformed, the store refuses every token (fails closed) and logs the
+ * error until the file is fixed.
  */
 struct auth_store;
+/*
+ * Reads path (borrowed only during the call). A malformed file is an
+ * error here (HALE_EPARSE), so the daemon refuses to start with it.
+ */
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e);
+/* Accepts NULL. No other thread may be using s. */
 void auth_store_free(struct auth_store *s);
 /* Number of tokens currently known (for a start-up hint when it is 0). */
 size_t auth_store_count(struct auth_store *s);
 /*
  * Checks a bearer secret. Returns 0 and fills *ret_info for a valid token,
- * HALE_EAUTH otherwise. Callable from any thread.
+ * HALE_EAUTH otherwise. Callable from any thread; may re-read the file.
  */
 int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info);
+/*
+ * The tokens currently known, in file order, as auth_token_list() gives
+ * them (free *ret_tokens with free()). Callable from any thread.
+ */
+int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, size_t *ret_n);
 
 #endif

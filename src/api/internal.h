@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the api module's files share: the route table (api.c), the request
+ * and reply objects, and the server (server.c) that moves requests between
+ * libmicrohttpd's threads and the loop.
+ *
+ * A request crosses threads, so it is reference-counted: libmicrohttpd
+ * holds one reference from the first callback to the "completed" callback,
+ * and the hop to the loop holds another from loop_post() until the
+ * handler's reply (or until the posted work sees the request was
+ * cancelled by api_server_stop()). Each request holds a reference to its
+ * server, so a server's memory outlives work still queued on the loop.
+ */
+#ifndef HALE_API_INTERNAL_H
+#define HALE_API_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "api/api.h"
+#include "api/handler.h"
+#include "base/strbuf.h"
+
+#define API_REPLY_HEADERS_MAX 4
+#define API_PREFIX            "/api"
+
+struct api_route_entry {
+    char *method;
+    char *pattern;
+    int n_params; /* "{name}" segments: the fewest wins when several routes match */
+    unsigned perm;
+    api_handler_fn *handler;
+    void *data;
+};
+
+struct api {
+    struct api_deps deps;
+    char *config_path; /* our copy of deps.config_path */
+    struct api_route_entry *routes;
+    size_t n_routes;
+    atomic_bool frozen; /* a server started: the table is read by HTTP threads */
+};
+
+/* A finished answer, built on one thread and sent by libmicrohttpd's. */
+struct api_reply {
+    unsigned status; /* 0: none yet */
+    const char *content_type;
+    char *body; /* malloc()ed */
+    size_t len;
+    char *headers[API_REPLY_HEADERS_MAX][2];
+    size_t n_headers;
+};
+
+struct api_param {
+    const char *name; /* in the route's pattern, not NUL-terminated */
+    size_t name_len;
+    char *value;
+};
+
+struct api_req {
+    atomic_uint refs;
+    struct api_server *server; /* a reference */
+    struct MHD_Connection *con;
+    uint64_t start_ns;
+    char method[16];
+    char *path;
+    bool is_api; /* under /api/: token checked */
+    bool has_token;
+    struct auth_token_info token;
+    const struct api_route_entry *route; /* NULL when none matched */
+    const char *route_label;             /* for metrics: the pattern or "other" */
+    struct api_param params[API_PARAMS_MAX];
+    size_t n_params;
+
+    /* The body, read on the HTTP thread. */
+    bool body_wanted; /* buffered and parsed as JSON */
+    bool body_too_large;
+    uint64_t body_seen;
+    struct strbuf body;
+    json_t *json;
+
+    /* The hop to the loop. Fields below are guarded by server->lock. */
+    bool dispatched;
+    bool cancelled;              /* by api_server_stop(): a 503 is in reply already */
+    struct api_req *prev, *next; /* in server->waiting */
+
+    struct api_reply reply;   /* what libmicrohttpd sends */
+    struct api_reply pending; /* headers a handler added (loop thread only) */
+    bool replied;             /* the handler answered (loop thread only) */
+    unsigned status;          /* as sent, for metrics and the log */
+};
+
+/* ---- api.c: routes ---------------------------------------------------- */
+
+enum api_match {
+    API_MATCH_NONE,   /* no route has this path */
+    API_MATCH_METHOD, /* some route has the path, none the method */
+    API_MATCH_OK,
+};
+
+/*
+ * Finds the route for method and path. On API_MATCH_OK fills req->route
+ * and the parameters; on API_MATCH_METHOD writes the allowed methods
+ * ("GET, HEAD") into allow. Sets req->route_label either way.
+ */
+enum api_match api__route_match(const struct api *api, struct api_req *req, char *allow,
+                                size_t allow_size);
+bool api__path_is_api(const char *path);
+
+/* ---- reply.c: replies ------------------------------------------------- */
+
+/* Fills r with the error object of status (any thread). */
+void api__reply_error_set(struct api_reply *r, unsigned status, const char *error, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+/* Adds a header to r (copied; dropped past API_REPLY_HEADERS_MAX). */
+void api__reply_header_add(struct api_reply *r, const char *name, const char *value);
+void api__reply_fini(struct api_reply *r);
+
+/* ---- server.c --------------------------------------------------------- */
+
+/* Hands a reply built on the loop to the connection (loop thread). */
+void api__req_reply_install(struct api_req *req, struct api_reply *r);
+/* The listen address of the server a request came through, as configured. */
+const char *api__req_listen(const struct api_req *req);
+
+/* ---- core.c ----------------------------------------------------------- */
+
+void api__core_routes_add(struct api *api);
+
+#endif

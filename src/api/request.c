@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The handler's side of a request (api/handler.h): reading what was
+ * asked and building the reply. Replies are serialised here, on the
+ * thread that builds them, so no JSON object is ever shared between the
+ * loop and libmicrohttpd's threads; only the finished bytes cross.
+ */
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/internal.h"
+#include "base/alloc.h"
+
+const char *api_req_method(const struct api_req *req)
+{
+    return req->method;
+}
+
+const char *api_req_path(const struct api_req *req)
+{
+    return req->path;
+}
+
+const char *api_req_param(const struct api_req *req, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < req->n_params; i++)
+        if (req->params[i].name_len == len && memcmp(req->params[i].name, name, len) == 0)
+            return req->params[i].value;
+    return NULL;
+}
+
+const char *api_req_query(struct api_req *req, const char *key)
+{
+    /* The connection is suspended while the handler runs: nobody else reads it. */
+    return MHD_lookup_connection_value(req->con, MHD_GET_ARGUMENT_KIND, key);
+}
+
+json_t *api_req_body(const struct api_req *req)
+{
+    return req->json;
+}
+
+const struct auth_token_info *api_req_token(const struct api_req *req)
+{
+    return req->has_token ? &req->token : NULL;
+}
+
+/* ---- building replies ------------------------------------------------- */
+
+void api__reply_header_add(struct api_reply *r, const char *name, const char *value)
+{
+    if (r->n_headers == API_REPLY_HEADERS_MAX)
+        return;
+    r->headers[r->n_headers][0] = xstrdup(name);
+    r->headers[r->n_headers][1] = xstrdup(value);
+    r->n_headers++;
+}
+
+void api__reply_fini(struct api_reply *r)
+{
+    free(r->body);
+    for (size_t i = 0; i < r->n_headers; i++) {
+        free(r->headers[i][0]);
+        free(r->headers[i][1]);
+    }
+    *r = (struct api_reply){0};
+}
+
+static json_t *error_vnew(unsigned status, const char *error, const char *fmt, va_list ap)
+{
+    char reason[1024];
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    json_t *text = json_string(reason);
+    if (!text) /* not UTF-8: it quoted the client's bytes */
+        text = json_string("the request holds text that is not UTF-8");
+    return json_pack("{s:i, s:s, s:o}", "status", (int)status, "error", error, "reason", text);
+}
+
+json_t *api_error_new(unsigned status, const char *error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *o = error_vnew(status, error, fmt, ap);
+    va_end(ap);
+    return o;
+}
+
+/* Serialises body (taking its reference) with a final newline, for people using curl. */
+static char *json_text(json_t *body, size_t *ret_len)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!text)
+        text = xstrdup("{\"status\":500,\"error\":\"internal\","
+                       "\"reason\":\"the reply could not be encoded; this is a bug in hale\"}");
+    size_t len = strlen(text);
+    text = xrealloc(text, len + 2);
+    text[len++] = '\n';
+    text[len] = '\0';
+    *ret_len = len;
+    return text;
+}
+
+static void reply_set_json(struct api_reply *r, unsigned status, json_t *body)
+{
+    r->status = status;
+    r->content_type = "application/json";
+    r->body = json_text(body, &r->len);
+}
+
+void api__reply_error_set(struct api_reply *r, unsigned status, const char *error, const char *fmt,
+                          ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *o = error_vnew(status, error, fmt, ap);
+    va_end(ap);
+    reply_set_json(r, status, o);
+}
+
+/* ---- the handler's replies -------------------------------------------- */
+
+static void reply_finish(struct api_req *req, struct api_reply *r)
+{
+    assert(!req->replied);
+    req->replied = true;
+    api__req_reply_install(req, r);
+}
+
+void api_reply_header(struct api_req *req, const char *name, const char *value)
+{
+    assert(!req->replied);
+    api__reply_header_add(&req->pending, name, value);
+}
+
+void api_reply_json(struct api_req *req, unsigned status, json_t *body)
+{
+    struct api_reply r = req->pending;
+    req->pending = (struct api_reply){0};
+    reply_set_json(&r, status, body);
+    reply_finish(req, &r);
+}
+
+void api_reply_raw(struct api_req *req, unsigned status, const char *content_type, char *body,
+                   size_t len)
+{
+    struct api_reply r = req->pending;
+    req->pending = (struct api_reply){0};
+    r.status = status;
+    r.content_type = content_type;
+    r.body = body;
+    r.len = len;
+    reply_finish(req, &r);
+}
+
+void api_reply_error(struct api_req *req, unsigned status, const char *error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    json_t *o = error_vnew(status, error, fmt, ap);
+    va_end(ap);
+    api_reply_json(req, status, o);
+}

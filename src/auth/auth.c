@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Roles, permissions and the daemon's token store. HTTP threads call
+ * auth_store_verify() for every API request, so the secret is hashed
+ * outside the lock and the lock covers only a stat() at most once a
+ * second and a scan of the (small) token array; the file is re-read only
+ * when its identity changed, which a writer's rename always does.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/internal.h"
+#include "base/alloc.h"
+#include "base/cleanup.h"
+#include "base/log.h"
+
+#define AUTH_RECHECK_MS 1000
+
+static const struct {
+    const char *name;
+    unsigned perms;
+} roles[AUTH_ROLE_COUNT] = {
+        [AUTH_ROLE_VIEWER] = {"viewer", AUTH_PERM_READ},
+        [AUTH_ROLE_RESPONDER] = {"responder", AUTH_PERM_READ | AUTH_PERM_ACT},
+        [AUTH_ROLE_ADMIN] = {"admin", AUTH_PERM_READ | AUTH_PERM_ACT | AUTH_PERM_ADMIN |
+                                              AUTH_PERM_REPORT | AUTH_PERM_CHAT},
+        [AUTH_ROLE_REPORTER] = {"reporter", AUTH_PERM_REPORT},
+        [AUTH_ROLE_REQUESTER] = {"requester", AUTH_PERM_CHAT},
+};
+
+const char *auth_role_name(enum auth_role role)
+{
+    return (unsigned)role < AUTH_ROLE_COUNT ? roles[role].name : "unknown";
+}
+
+int auth_role_parse(const char *name, enum auth_role *ret_role)
+{
+    for (unsigned i = 0; i < AUTH_ROLE_COUNT; i++) {
+        if (strcmp(roles[i].name, name) == 0) {
+            *ret_role = (enum auth_role)i;
+            return 0;
+        }
+    }
+    return HALE_ENOTFOUND;
+}
+
+const char *auth_role_names(void)
+{
+    return "viewer, responder, admin, reporter, requester";
+}
+
+unsigned auth_role_perms(enum auth_role role)
+{
+    return (unsigned)role < AUTH_ROLE_COUNT ? roles[role].perms : 0;
+}
+
+bool auth_role_can(enum auth_role role, enum auth_perm perm)
+{
+    return (auth_role_perms(role) & (unsigned)perm) == (unsigned)perm;
+}
+
+const char *auth_perm_name(enum auth_perm perm)
+{
+    switch (perm) {
+    case AUTH_PERM_READ:
+        return "read";
+    case AUTH_PERM_ACT:
+        return "act";
+    case AUTH_PERM_ADMIN:
+        return "admin";
+    case AUTH_PERM_REPORT:
+        return "report";
+    case AUTH_PERM_CHAT:
+        return "chat";
+    }
+    return "unknown";
+}
+
+/* ---- the store -------------------------------------------------------- */
+
+struct auth_store {
+    char *path;
+    const struct clock *clock;
+    pthread_mutex_t lock; /* guards everything below */
+    struct auth_entry *v;
+    size_t n;
+    struct auth_file_id id; /* of the version v was read from */
+    uint64_t checked_ms;    /* monotonic time of the last stat() */
+};
+
+int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e)
+{
+    struct auth_entry *v;
+    size_t n;
+    struct auth_file_id id;
+    int r = auth__file_read(path, &v, &n, &id, e);
+    if (r < 0)
+        return r;
+    struct auth_store *s = xcalloc(1, sizeof(*s));
+    s->path = xstrdup(path);
+    s->clock = &clock_system;
+    pthread_mutex_init(&s->lock, NULL);
+    s->v = v;
+    s->n = n;
+    s->id = id;
+    s->checked_ms = clock_mono_ms(s->clock);
+    *ret_store = s;
+    return 0;
+}
+
+void auth_store_free(struct auth_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_destroy(&s->lock);
+    free(s->v);
+    free(s->path);
+    free(s);
+}
+
+void auth__store_set_clock(struct auth_store *s, const struct clock *c)
+{
+    pthread_mutex_lock(&s->lock);
+    s->clock = c;
+    s->checked_ms = clock_mono_ms(c);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Re-reads the file if it changed; the caller holds s->lock. */
+static void store_refresh(struct auth_store *s)
+{
+    uint64_t now = clock_mono_ms(s->clock);
+    if (now - s->checked_ms < AUTH_RECHECK_MS)
+        return;
+    s->checked_ms = now;
+
+    struct auth_file_id id;
+    if (auth__file_stat(s->path, &id) < 0 || auth__file_id_equal(&id, &s->id))
+        return; /* unchanged, or unreadable just now: keep what we have */
+
+    struct auth_entry *v = NULL;
+    size_t n = 0;
+    struct err e = {0};
+    int r = auth__file_read(s->path, &v, &n, &id, &e);
+    if (r < 0) {
+        /* Fail closed: a half-edited file must not keep a revoked token alive. */
+        log_warn("auth", NULL, "%s; every API token is refused until the file is fixed", e.msg);
+        v = NULL;
+        n = 0;
+    } else {
+        log_info("auth", NULL, "tokens file %s changed: %zu tokens", s->path, n);
+    }
+    free(s->v);
+    s->v = v;
+    s->n = n;
+    s->id = id;
+}
+
+size_t auth_store_count(struct auth_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    store_refresh(s);
+    size_t n = s->n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info)
+{
+    if (!secret || strnlen(secret, AUTH_SECRET_MAX) >= AUTH_SECRET_MAX)
+        return HALE_EAUTH;
+    char hash[HASH_SHA256_HEX_LEN + 1];
+    hash_sha256_hex(secret, strlen(secret), hash);
+
+    pthread_mutex_lock(&s->lock);
+    store_refresh(s);
+    /* Look at every entry, so the time taken does not tell where a match was. */
+    const struct auth_entry *match = NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (hash_equal_secret(hash, s->v[i].hash))
+            match = &s->v[i];
+    if (match)
+        *ret_info = match->info;
+    pthread_mutex_unlock(&s->lock);
+    return match ? 0 : HALE_EAUTH;
+}
+
+int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, size_t *ret_n)
+{
+    pthread_mutex_lock(&s->lock);
+    store_refresh(s);
+    size_t n = s->n;
+    struct auth_token_info *out = n ? xreallocarray(NULL, n, sizeof(*out)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        out[i] = s->v[i].info;
+    pthread_mutex_unlock(&s->lock);
+    *ret_tokens = out;
+    *ret_n = n;
+    return 0;
+}

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of tokens and roles: the tokens file's create/list/revoke cycle in
+ * a temporary directory, what is (and is never) written to it, concurrent
+ * writers in forked processes, located errors for malformed lines, and the
+ * daemon's store: verification, the role matrix and re-reading on change.
+ */
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "auth/auth.h"
+#include "auth/internal.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+
+struct fixture {
+    char dir[64];
+    char *path; /* DIR/sub/tokens: the sub-directory does not exist yet */
+};
+
+static int fixture_setup(void **state)
+{
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fx->dir, sizeof(fx->dir), "%s/hale-auth-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(fx->dir));
+    fx->path = xasprintf("%s/sub/tokens", fx->dir);
+    *state = fx;
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int fixture_teardown(void **state)
+{
+    struct fixture *fx = *state;
+    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(fx->path);
+    free(fx);
+    return 0;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *buf = xcalloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void create_ok(const char *path, const char *name, enum auth_role role,
+                      char secret[AUTH_SECRET_MAX])
+{
+    struct err e = {0};
+    int r = auth_token_create(path, name, role, secret, &e);
+    if (r != 0)
+        fail_msg("create %s: %s", name, e.msg);
+}
+
+static void test_auth_role_permissions_matrix(void **state)
+{
+    (void)state;
+    static const struct {
+        enum auth_role role;
+        bool read, act, admin, report, chat;
+    } want[] = {
+            {AUTH_ROLE_VIEWER, true, false, false, false, false},
+            {AUTH_ROLE_RESPONDER, true, true, false, false, false},
+            {AUTH_ROLE_ADMIN, true, true, true, true, true},
+            {AUTH_ROLE_REPORTER, false, false, false, true, false},
+            {AUTH_ROLE_REQUESTER, false, false, false, false, true},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        enum auth_role r = want[i].role;
+        assert_int_equal(auth_role_can(r, AUTH_PERM_READ), want[i].read);
+        assert_int_equal(auth_role_can(r, AUTH_PERM_ACT), want[i].act);
+        assert_int_equal(auth_role_can(r, AUTH_PERM_ADMIN), want[i].admin);
+        assert_int_equal(auth_role_can(r, AUTH_PERM_REPORT), want[i].report);
+        assert_int_equal(auth_role_can(r, AUTH_PERM_CHAT), want[i].chat);
+        enum auth_role parsed;
+        assert_int_equal(auth_role_parse(auth_role_name(r), &parsed), 0);
+        assert_int_equal(parsed, r);
+    }
+    enum auth_role parsed;
+    assert_int_equal(auth_role_parse("root", &parsed), HALE_ENOTFOUND);
+    assert_string_equal(auth_perm_name(AUTH_PERM_ADMIN), "admin");
+}
+
+static void test_auth_create_list_revoke(void **state)
+{
+    struct fixture *fx = *state;
+    char s1[AUTH_SECRET_MAX], s2[AUTH_SECRET_MAX];
+    create_ok(fx->path, "ops", AUTH_ROLE_ADMIN, s1);
+    create_ok(fx->path, "grafana.ro", AUTH_ROLE_VIEWER, s2);
+    assert_string_not_equal(s1, s2);
+
+    struct auth_token_info *t;
+    size_t n;
+    struct err e = {0};
+    assert_int_equal(auth_token_list(fx->path, &t, &n, &e), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(t[0].name, "ops");
+    assert_int_equal(t[0].role, AUTH_ROLE_ADMIN);
+    assert_string_equal(t[1].name, "grafana.ro");
+    assert_int_equal(t[1].role, AUTH_ROLE_VIEWER);
+    assert_true(t[1].created > 1700000000);
+    free(t);
+
+    assert_int_equal(auth_token_revoke(fx->path, "ops", &e), 0);
+    assert_int_equal(auth_token_revoke(fx->path, "ops", &e), HALE_ENOTFOUND);
+    assert_int_equal(auth_token_list(fx->path, &t, &n, &e), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(t[0].name, "grafana.ro");
+    free(t);
+}
+
+static void test_auth_secret_never_in_file(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "ci", AUTH_ROLE_REPORTER, secret);
+
+    /* "hale_" and 43 base64url characters of 32 random bytes. */
+    assert_int_equal(strlen(secret), 48);
+    assert_memory_equal(secret, "hale_", 5);
+    assert_int_equal(strspn(secret + 5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789-_"),
+                     43);
+
+    char *text = slurp(fx->path);
+    assert_null(strstr(text, secret));
+    assert_null(strstr(text, secret + 5));
+    char hash[HASH_SHA256_HEX_LEN + 1];
+    hash_sha256_hex(secret, strlen(secret), hash);
+    char *line = xasprintf("\nci reporter %s ", hash);
+    assert_non_null(strstr(text, line));
+    free(line);
+    free(text);
+
+    struct stat st;
+    assert_int_equal(stat(fx->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+}
+
+static void test_auth_name_taken_or_invalid(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    struct err e = {0};
+    create_ok(fx->path, "ops", AUTH_ROLE_ADMIN, secret);
+    assert_int_equal(auth_token_create(fx->path, "ops", AUTH_ROLE_VIEWER, secret, &e), HALE_EEXIST);
+    assert_string_equal(e.msg, "a token named \"ops\" exists already");
+    assert_int_equal(auth_token_create(fx->path, "has space", AUTH_ROLE_VIEWER, secret, &e),
+                     HALE_EPARSE);
+    assert_int_equal(auth_token_create(fx->path, "", AUTH_ROLE_VIEWER, secret, &e), HALE_EPARSE);
+    char long_name[AUTH_NAME_MAX + 2];
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    assert_int_equal(auth_token_create(fx->path, long_name, AUTH_ROLE_VIEWER, secret, &e),
+                     HALE_EPARSE);
+    long_name[AUTH_NAME_MAX] = '\0';
+    create_ok(fx->path, long_name, AUTH_ROLE_VIEWER, secret);
+}
+
+static void test_auth_missing_file_is_empty(void **state)
+{
+    struct fixture *fx = *state;
+    struct auth_token_info *t = (void *)1;
+    size_t n = 99;
+    struct err e = {0};
+    assert_int_equal(auth_token_list(fx->path, &t, &n, &e), 0);
+    assert_int_equal(n, 0);
+    assert_null(t);
+
+    struct auth_store *s;
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    assert_int_equal(auth_store_count(s), 0);
+    struct auth_token_info info;
+    assert_int_equal(auth_store_verify(s, "hale_anything", &info), HALE_EAUTH);
+    auth_store_free(s);
+}
+
+static void test_auth_store_verifies_hash(void **state)
+{
+    struct fixture *fx = *state;
+    char admin[AUTH_SECRET_MAX], viewer[AUTH_SECRET_MAX];
+    create_ok(fx->path, "ops", AUTH_ROLE_ADMIN, admin);
+    create_ok(fx->path, "dash", AUTH_ROLE_VIEWER, viewer);
+
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    assert_int_equal(auth_store_count(s), 2);
+    struct auth_token_info info;
+    assert_int_equal(auth_store_verify(s, viewer, &info), 0);
+    assert_string_equal(info.name, "dash");
+    assert_int_equal(info.role, AUTH_ROLE_VIEWER);
+    assert_int_equal(auth_store_verify(s, admin, &info), 0);
+    assert_string_equal(info.name, "ops");
+
+    admin[10] ^= 1;
+    assert_int_equal(auth_store_verify(s, admin, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, "", &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, NULL, &info), HALE_EAUTH);
+    char huge[4096];
+    memset(huge, 'x', sizeof(huge) - 1);
+    huge[sizeof(huge) - 1] = '\0';
+    assert_int_equal(auth_store_verify(s, huge, &info), HALE_EAUTH);
+
+    /* The hash of a secret is not itself a secret. */
+    char hash[HASH_SHA256_HEX_LEN + 1];
+    hash_sha256_hex(viewer, strlen(viewer), hash);
+    assert_int_equal(auth_store_verify(s, hash, &info), HALE_EAUTH);
+    auth_store_free(s);
+}
+
+static void test_auth_store_rereads_after_change(void **state)
+{
+    struct fixture *fx = *state;
+    char s1[AUTH_SECRET_MAX], s2[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, s1);
+
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    struct clock clock;
+    clock_manual_init(&clock, 1000, 0);
+    auth__store_set_clock(s, &clock);
+
+    struct auth_token_info info;
+    create_ok(fx->path, "second", AUTH_ROLE_RESPONDER, s2);
+    assert_int_equal(auth_token_revoke(fx->path, "first", &e), 0);
+    /* Checked at most once a second: until then the old set holds. */
+    clock.manual_mono_ms += 999;
+    assert_int_equal(auth_store_verify(s, s1, &info), 0);
+    assert_int_equal(auth_store_verify(s, s2, &info), HALE_EAUTH);
+    clock.manual_mono_ms += 1;
+    assert_int_equal(auth_store_verify(s, s1, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, s2, &info), 0);
+    assert_string_equal(info.name, "second");
+    assert_int_equal(info.role, AUTH_ROLE_RESPONDER);
+
+    /* A file broken by hand refuses everything (fails closed) ... */
+    char *text = slurp(fx->path);
+    char *broken = xasprintf("%sgarbage\n", text);
+    spit(fx->path, broken);
+    clock.manual_mono_ms += 1000;
+    assert_int_equal(auth_store_verify(s, s2, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_count(s), 0);
+    /* ... until it is fixed. */
+    spit(fx->path, text);
+    clock.manual_mono_ms += 1000;
+    assert_int_equal(auth_store_verify(s, s2, &info), 0);
+
+    /* A removed file means no tokens. */
+    assert_int_equal(unlink(fx->path), 0);
+    clock.manual_mono_ms += 1000;
+    assert_int_equal(auth_store_verify(s, s2, &info), HALE_EAUTH);
+    free(broken);
+    free(text);
+    auth_store_free(s);
+}
+
+static void expect_parse_error(const char *path, const char *text, const char *want_suffix)
+{
+    spit(path, text);
+    struct auth_token_info *t;
+    size_t n;
+    struct err e = {0};
+    assert_int_equal(auth_token_list(path, &t, &n, &e), HALE_EPARSE);
+    char *want = xasprintf("%s:%s", path, want_suffix);
+    assert_string_equal(e.msg, want);
+    free(want);
+    struct auth_store *s;
+    assert_int_equal(auth_store_new(path, &s, &e), HALE_EPARSE);
+}
+
+static void test_auth_malformed_line_reported(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "ok", AUTH_ROLE_VIEWER, secret); /* creates the directory */
+    static const char hash[] = "3a7bd3e2360a3d29eea436fcfb7e44c735d117c42d1c1835420b6b9942dd4f1b";
+    char *text;
+
+    text = xasprintf("# comment\n\nops admin %s 1700000000\nbad line\n", hash);
+    expect_parse_error(fx->path, text, "4: expected 4 fields (NAME ROLE SHA256 CREATED), found 2");
+    free(text);
+    text = xasprintf("ops root %s 1700000000\n", hash);
+    expect_parse_error(fx->path, text,
+                       "1: unknown role \"root\" (roles: viewer, responder, admin, reporter, "
+                       "requester)");
+    free(text);
+    expect_parse_error(fx->path, "ops admin 1234 1700000000\n",
+                       "1: the hash must be 64 lowercase hex digits (a SHA-256)");
+    text = xasprintf("ops admin %s yesterday\n", hash);
+    expect_parse_error(fx->path, text, "1: the creation time must be Unix seconds");
+    free(text);
+    text = xasprintf("ops admin %s 1\n  # indented comment\nops viewer %s 2\n", hash, hash);
+    expect_parse_error(fx->path, text, "3: token \"ops\" is already defined on line 1");
+    free(text);
+    text = xasprintf("o/ps admin %s 1\n", hash);
+    expect_parse_error(fx->path, text,
+                       "1: token name \"o/ps\" is not 1-63 characters of A-Z a-z 0-9 . _ -");
+    free(text);
+
+    /* A writer refuses to rewrite a malformed file rather than lose lines. */
+    struct err e = {0};
+    assert_int_equal(auth_token_create(fx->path, "new", AUTH_ROLE_VIEWER, secret, &e), HALE_EPARSE);
+    assert_non_null(strstr(e.msg, "refusing to rewrite a malformed tokens file: "));
+}
+
+static void test_auth_comments_kept_on_rewrite(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "a", AUTH_ROLE_VIEWER, secret);
+    char *text = slurp(fx->path);
+    assert_memory_equal(text, "# hale API tokens", 17);
+    char *edited = xasprintf("%s# the b token is for grafana\n", text);
+    spit(fx->path, edited);
+    create_ok(fx->path, "b", AUTH_ROLE_VIEWER, secret);
+    struct err e = {0};
+    assert_int_equal(auth_token_revoke(fx->path, "a", &e), 0);
+    char *after = slurp(fx->path);
+    assert_non_null(strstr(after, "# NAME ROLE SHA256-OF-SECRET CREATED-UNIX-SECONDS\n"));
+    assert_non_null(strstr(after, "\n# the b token is for grafana\nb viewer "));
+    assert_null(strstr(after, "\na viewer "));
+    free(after);
+    free(edited);
+    free(text);
+}
+
+#define WRITERS    6
+#define PER_WRITER 8
+
+static void test_auth_concurrent_creates_lose_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        assert_true(pids[w] >= 0);
+        if (pids[w] == 0) {
+            int bad = 0;
+            for (int i = 0; i < PER_WRITER; i++) {
+                char name[32], secret[AUTH_SECRET_MAX];
+                snprintf(name, sizeof(name), "w%d-%d", w, i);
+                struct err e = {0};
+                if (auth_token_create(fx->path, name, AUTH_ROLE_VIEWER, secret, &e) != 0)
+                    bad++;
+            }
+            _exit(bad);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    struct auth_token_info *t;
+    size_t n;
+    struct err e = {0};
+    assert_int_equal(auth_token_list(fx->path, &t, &n, &e), 0);
+    assert_int_equal(n, WRITERS * PER_WRITER);
+    for (int w = 0; w < WRITERS; w++) {
+        for (int i = 0; i < PER_WRITER; i++) {
+            char name[32];
+            snprintf(name, sizeof(name), "w%d-%d", w, i);
+            size_t k = 0;
+            while (k < n && strcmp(t[k].name, name) != 0)
+                k++;
+            if (k == n)
+                fail_msg("token %s was lost", name);
+        }
+    }
+    free(t);
+}
+
+#define TEST(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_auth_role_permissions_matrix),
+            TEST(test_auth_create_list_revoke),
+            TEST(test_auth_secret_never_in_file),
+            TEST(test_auth_name_taken_or_invalid),
+            TEST(test_auth_missing_file_is_empty),
+            TEST(test_auth_store_verifies_hash),
+            TEST(test_auth_store_rereads_after_change),
+            TEST(test_auth_malformed_line_reported),
+            TEST(test_auth_comments_kept_on_rewrite),
+            TEST(test_auth_concurrent_creates_lose_nothing),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
