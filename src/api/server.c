@@ -51,7 +51,7 @@ struct api_server {
     struct MHD_Daemon *mhd;
     char *listen; /* as configured, for messages and /api/v1/status */
     uint16_t port;
-    uint64_t max_body;
+    _Atomic uint64_t max_body;
     uint64_t wait_max_ns; /* a request waiting longer for its handler is answered 503 */
     uv_timer_t *sweep;    /* looks for such requests; freed by its close callback */
     int quiesced_fd;      /* the listening socket after quiesce, closed after stop */
@@ -733,6 +733,11 @@ static void drain_tick(uv_timer_t *t)
     uv_close((uv_handle_t *)t, drain_closed);
     api_server_stop(d->server);
     d->cb(d->server, d->data);
+}
+
+void api_server_set_max_body(struct api_server *s, uint64_t max_body)
+{
+    atomic_store(&s->max_body, max_body);
 }
 
 void api_server_drain(struct api_server *s, uint64_t timeout_ms, api_server_drained_fn *cb,

@@ -119,6 +119,27 @@ void auth_store_free(struct auth_store *s)
     free(s);
 }
 
+int auth_store_reopen(struct auth_store *s, const char *path, struct err *e)
+{
+    struct auth_entry *v;
+    size_t n;
+    struct auth_file_id id;
+    int r = auth__file_read(path, &v, &n, &id, e);
+    if (r < 0)
+        return r;
+    char *copy = xstrdup(path);
+    pthread_mutex_lock(&s->lock);
+    free(s->v);
+    free(s->path);
+    s->path = copy;
+    s->v = v;
+    s->n = n;
+    s->id = id;
+    s->checked_ms = clock_mono_ms(s->clock);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
 void auth__store_set_clock(struct auth_store *s, const struct clock *c)
 {
     pthread_mutex_lock(&s->lock);

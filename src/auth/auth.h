@@ -100,6 +100,12 @@ struct auth_store;
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e);
 /* Accepts NULL. No other thread may be using s. */
 void auth_store_free(struct auth_store *s);
+/*
+ * Points the store at another tokens file (a reload that changed
+ * server.tokens_file). The new file is read first: on error the store
+ * keeps its old file and tokens. Callable while other threads verify.
+ */
+int auth_store_reopen(struct auth_store *s, const char *path, struct err *e);
 /* Number of tokens currently known (for a start-up hint when it is 0). */
 size_t auth_store_count(struct auth_store *s);
 /*

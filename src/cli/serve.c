@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hale serve`: the daemon. This file wires the modules together in one
+ * place (configuration, loop, tokens, metrics, HTTP server) and owns the
+ * daemon's life: start, reload on SIGHUP, stop on SIGTERM/SIGINT, and the
+ * systemd notifications around each.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/sdnotify.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "loop/loop.h"
+#include "metrics/metrics.h"
+#include "version.h"
+
+/* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
+#define SERVE_DRAIN_TIMEOUT_MS 10000
+
+struct daemon {
+    const char *config_path;
+    bool log_level_forced; /* --log-level beats server.log_level */
+    uint64_t started_ms;   /* Unix ms */
+    struct config *config;
+    struct loop *loop;
+    struct auth_store *tokens;
+    struct metrics *metrics;
+    struct metrics_daemon counters;
+    struct api *api;
+    struct api_server *server;
+    uv_timer_t watchdog;
+    bool watchdog_on;
+    bool stopping;
+};
+
+static void log_diags(const struct config_diags *diags)
+{
+    for (size_t i = 0; i < diags->n; i++) {
+        const struct config_diag *d = &diags->v[i];
+        if (d->line)
+            log_error("serve", NULL, "%s:%u:%u: %s", d->file, d->line, d->col, d->msg);
+        else
+            log_error("serve", NULL, "%s: %s", d->file, d->msg);
+    }
+}
+
+static int prepare_data_dir(const struct config_server *srv, struct err *e)
+{
+    int r = fs_mkdir_p(srv->data_dir, 0750);
+    if (r < 0)
+        return err_setf(e, r, "data directory %s: %s", srv->data_dir, hale_strerror(r));
+    return 0;
+}
+
+static bool same_address(const struct config_server *a, const struct config_server *b)
+{
+    return strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port;
+}
+
+static void free_drained(struct api_server *s, void *data)
+{
+    (void)data;
+    api_server_free(s);
+}
+
+/* Settings libmicrohttpd fixes when it starts: they change with the address only. */
+static void warn_fixed_settings(const struct config_server *now, const struct config_server *next)
+{
+    if (now->http_threads != next->http_threads)
+        log_warn("serve", NULL, "server.http_threads changes at the next restart");
+    if (now->request_timeout_ms != next->request_timeout_ms)
+        log_warn("serve", NULL, "server.request_timeout changes at the next restart");
+}
+
+/*
+ * Applies a validated configuration: a new listener first (when the
+ * address changed), then the tokens file, and only then the swap, so a
+ * failure at any step leaves the running configuration untouched.
+ */
+static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
+{
+    const struct config_server *now = config_server(d->config), *srv = config_server(next);
+    struct api_server *server = NULL;
+    int r = prepare_data_dir(srv, e);
+    if (r < 0)
+        return r;
+    if (!same_address(now, srv) && (r = api_server_start(d->api, srv, &server, e)) < 0)
+        return r;
+    if (strcmp(now->tokens_file, srv->tokens_file) != 0 &&
+        (r = auth_store_reopen(d->tokens, srv->tokens_file, e)) < 0) {
+        api_server_free(server);
+        return err_prefixf(e, "tokens file %s", srv->tokens_file);
+    }
+    if (server) {
+        api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, free_drained, NULL);
+        d->server = server;
+        log_info("serve", NULL, "now listening on http://%s", srv->listen);
+    } else {
+        warn_fixed_settings(now, srv);
+    }
+    api_server_set_max_body(d->server, srv->max_body);
+    if (!d->log_level_forced)
+        log_set_level(srv->log_level);
+    config_unref(d->config);
+    d->config = next;
+    return 0;
+}
+
+/* Reloads the configuration; runs on the loop thread (SIGHUP, POST /api/v1/reload). */
+static int daemon_reload(void *data, struct config_diags *diags)
+{
+    struct daemon *d = data;
+    struct config *next = NULL;
+    struct err e = {0};
+
+    sdnotify_reloading();
+    log_info("serve", NULL, "reloading %s", d->config_path);
+    int r = config_load(d->config_path, &next, diags);
+    if (r < 0) {
+        log_diags(diags);
+        log_error("serve", NULL, "reload failed: %zu error%s; keeping the running configuration",
+                  diags->n, diags->n == 1 ? "" : "s");
+    } else if ((r = daemon_apply(d, next, &e)) < 0) {
+        log_error("serve", NULL, "reload failed: %s; keeping the running configuration", e.msg);
+        config_diags_add(diags, d->config_path, 0, 0, e.msg);
+        config_unref(next);
+    } else {
+        log_info("serve", NULL, "configuration reloaded");
+    }
+    metrics_daemon_reload_record(&d->counters, r == 0, clock_real_ms(&clock_system));
+    sdnotify_send(r == 0 ? "READY=1\nSTATUS=serving"
+                         : "READY=1\nSTATUS=serving (the last reload failed)");
+    return r;
+}
+
+static void on_reload_signal(struct loop *l, int signum, void *data)
+{
+    (void)l;
+    (void)signum;
+    struct daemon *d = data;
+    if (d->stopping)
+        return;
+    struct config_diags diags = {0};
+    daemon_reload(d, &diags);
+    config_diags_fini(&diags);
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    sdnotify_send("WATCHDOG=1");
+}
+
+static void on_drained(struct api_server *s, void *data)
+{
+    struct daemon *d = data;
+    unsigned left = api_server_inflight(s);
+    if (left)
+        log_warn("serve", NULL, "stopped with %u requests unanswered after %d ms", left,
+                 SERVE_DRAIN_TIMEOUT_MS);
+    api_server_free(s);
+    d->server = NULL;
+    if (d->watchdog_on)
+        uv_close((uv_handle_t *)&d->watchdog, NULL);
+    loop_stop(d->loop);
+}
+
+static void on_stop_signal(struct loop *l, int signum, void *data)
+{
+    (void)l;
+    struct daemon *d = data;
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    log_info("serve", NULL, "stopping on %s", sigabbrev_np(signum));
+    sdnotify_send("STOPPING=1\nSTATUS=stopping");
+    api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, on_drained, d);
+}
+
+static int daemon_start(struct daemon *d, struct err *e)
+{
+    const struct config_server *srv = config_server(d->config);
+    int r;
+    if ((r = prepare_data_dir(srv, e)) < 0)
+        return r;
+    if ((r = auth_store_new(srv->tokens_file, &d->tokens, e)) < 0)
+        return err_prefixf(e, "tokens file %s", srv->tokens_file);
+    if ((r = loop_new(&d->loop)) < 0)
+        return err_setf(e, r, "event loop: %s", hale_strerror(r));
+    d->metrics = metrics_new();
+    metrics_daemon_register(d->metrics, d->loop, d->started_ms, &d->counters);
+    struct api_deps deps = {
+            .loop = d->loop,
+            .tokens = d->tokens,
+            .metrics = d->metrics,
+            .counters = &d->counters,
+            .config_path = d->config_path,
+            .started_ms = d->started_ms,
+            .reload = daemon_reload,
+            .reload_data = d,
+    };
+    d->api = api_new(&deps);
+    if ((r = api_server_start(d->api, srv, &d->server, e)) < 0)
+        return r;
+    loop_on_signal(d->loop, SIGTERM, on_stop_signal, d);
+    loop_on_signal(d->loop, SIGINT, on_stop_signal, d);
+    loop_on_signal(d->loop, SIGHUP, on_reload_signal, d);
+
+    uint64_t wd = sdnotify_watchdog_interval_ms();
+    if (wd) {
+        uv_timer_init(loop_uv(d->loop), &d->watchdog);
+        uv_timer_start(&d->watchdog, on_watchdog, wd, wd);
+        d->watchdog_on = true;
+    }
+    log_info("serve", NULL, "hale %s listening on http://%s (config %s, data %s)", HALE_VERSION,
+             srv->listen, d->config_path, srv->data_dir);
+    if (auth_store_count(d->tokens) == 0)
+        log_info("serve", NULL,
+                 "no API tokens yet; create one with: hale token create -c %s NAME --role admin",
+                 d->config_path);
+    sdnotify_send("READY=1\nSTATUS=serving");
+    return 0;
+}
+
+static void daemon_fini(struct daemon *d)
+{
+    api_server_free(d->server);
+    loop_free(d->loop); /* runs what the servers left posted */
+    api_free(d->api);
+    metrics_free(d->metrics);
+    auth_store_free(d->tokens);
+    config_unref(d->config);
+}
+
+static void print_help(void)
+{
+    printf("Usage: hale serve [-c FILE] [--log-level LEVEL]\n"
+           "\n"
+           "Runs the daemon in the foreground: loads the configuration, serves the HTTP\n"
+           "API, the metrics and the web UI on server.listen, and logs to stderr.\n"
+           "\n"
+           "Options:\n"
+           "  -c, --config FILE      configuration file (default: $HALE_CONFIG, else %s)\n"
+           "      --log-level LEVEL  debug, info, warn or error (overrides server.log_level)\n"
+           "  -h, --help             show this help\n"
+           "\n"
+           "Signals: SIGHUP reloads the configuration (a bad one is reported and the\n"
+           "running one kept); SIGTERM or SIGINT stop after answering requests in flight.\n"
+           "Exit status: 0 after a clean stop, 1 if it cannot start, 2 for an invalid\n"
+           "configuration.\n",
+           CLI_DEFAULT_CONFIG);
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option options[] = {
+            {"config", required_argument, NULL, 'c'},
+            {"log-level", required_argument, NULL, 'L'},
+            {"help", no_argument, NULL, 'h'},
+            {0},
+    };
+    struct daemon d = {0};
+    const char *config_opt = NULL;
+    enum log_level level = LOG_LEVEL_INFO;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config_opt = optarg;
+            break;
+        case 'L':
+            if (log_level_parse(optarg, &level) < 0)
+                return cli_usage_error("serve", "unknown log level \"%s\" (debug, info, warn, error)",
+                                       optarg);
+            d.log_level_forced = true;
+            break;
+        case 'h':
+            print_help();
+            return CLI_EXIT_OK;
+        default:
+            return cli_usage_error("serve", "unknown option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("serve", "unexpected argument \"%s\"", argv[optind]);
+
+    log_init(level);
+    d.started_ms = clock_real_ms(&clock_system);
+    d.config_path = cli_config_path(config_opt);
+    struct config_diags diags = {0};
+    if (config_load(d.config_path, &d.config, &diags) < 0) {
+        config_diags_print(&diags, stderr);
+        config_diags_fini(&diags);
+        return CLI_EXIT_INVALID;
+    }
+    config_diags_fini(&diags);
+    if (!d.log_level_forced)
+        log_set_level(config_server(d.config)->log_level);
+
+    signal(SIGPIPE, SIG_IGN);
+    struct err e = {0};
+    int status = CLI_EXIT_OK;
+    if (daemon_start(&d, &e) < 0) {
+        log_error("serve", NULL, "cannot start: %s", e.msg);
+        status = CLI_EXIT_FAILURE;
+    } else if (loop_run(d.loop) < 0) {
+        status = CLI_EXIT_FAILURE;
+    } else {
+        log_info("serve", NULL, "stopped");
+    }
+    daemon_fini(&d);
+    return status;
+}
+
+const struct cli_command cli_serve = {
+        .name = "serve",
+        .summary = "run the daemon (checks, runbooks, HTTP API and web UI)",
+        .run = run,
+};
