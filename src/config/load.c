@@ -442,7 +442,9 @@ static yaml_node_t *top_key(const struct cfg_at *at, yaml_node_t *key, yaml_node
     while (i < sizeof(top_keys) / sizeof(top_keys[0]) && strcmp(top_keys[i], name) != 0)
         i++;
     if (i == sizeof(top_keys) / sizeof(top_keys[0])) {
-        unknown_top_key(at, key);
+        /* x-anything holds YAML anchors for the rest of the file, as in Compose files */
+        if (strncmp(name, "x-", 2) != 0)
+            unknown_top_key(at, key);
     } else if (i == 0 && !main) {
         cfg_error(at->x, at->f, key,
                   "server is not allowed in an included file (a pack); it belongs in the main "

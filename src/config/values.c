@@ -415,8 +415,8 @@ bool cfg_parse_strv(const struct cfg_at *at, const struct cfg_key *key, yaml_nod
             ok = false;
         }
     }
-    out->v = v;
-    out->n = n;
+    if (ok) /* a list with a bad element stays empty: no NULL for later rules to trip on */
+        *out = (struct config_strv){v, n};
     return ok;
 }
 

@@ -592,6 +592,15 @@ static void test_config_bad_http_status(void **state)
                   "hale.yaml:5:29: expected an HTTP status from 100 to 599, got \"999\"");
 }
 
+/* Found by fuzz_config: a list element that is not a string left a NULL behind. */
+static void test_config_bad_list_element(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("notifiers:\n"
+                  "  - { name: mail, type: email, smtp: \"smtp://h\", to: [ops@ex: ple.com] }\n",
+                  "hale.yaml:2:55: expected a string, got a mapping");
+}
+
 /* ---- steps and placeholders ---- */
 
 static void test_config_step_with_two_actions(void **state)
@@ -1225,6 +1234,7 @@ int main(void)
             T(test_config_bad_regex_in_matcher),
             T(test_config_bad_regex_in_check),
             T(test_config_bad_http_status),
+            T(test_config_bad_list_element),
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
