@@ -268,8 +268,8 @@ static void resolve_when(const struct cfg_at *at, yaml_node_t *step_node, struct
                          size_t i)
 {
     struct config_when *w = &steps[i].when;
-    if (w->kind != CONFIG_WHEN_FAILED && w->kind != CONFIG_WHEN_SUCCEEDED)
-        return;
+    if ((w->kind != CONFIG_WHEN_FAILED && w->kind != CONFIG_WHEN_SUCCEEDED) || !w->step_name)
+        return; /* no condition on a step, or one already reported as invalid */
     for (size_t j = 0; j < i; j++) {
         if (strcmp(steps[j].name, w->step_name) == 0) {
             w->step = j;

@@ -601,6 +601,18 @@ static void test_config_bad_list_element(void **state)
                   "hale.yaml:2:55: expected a string, got a mapping");
 }
 
+/* Found by fuzz_config: a when condition without a step name. */
+static void test_config_when_without_step_name(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("runbooks:\n"
+                  "  - name: fix\n"
+                  "    steps:\n"
+                  "      - { name: a, wait: 1s }\n"
+                  "      - { notify: failed, when: { failed: ! } }\n",
+                  "hale.yaml:5:43: expected a string, got nothing");
+}
+
 /* ---- steps and placeholders ---- */
 
 static void test_config_step_with_two_actions(void **state)
@@ -1235,6 +1247,7 @@ int main(void)
             T(test_config_bad_regex_in_check),
             T(test_config_bad_http_status),
             T(test_config_bad_list_element),
+            T(test_config_when_without_step_name),
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
