@@ -6,18 +6,37 @@
  * parse. Every problem found is reported with its file:line:column.
  *
  * A loaded config is reference-counted: a reload builds a new one, and work
- * in flight keeps a reference to the one it started with.
+ * in flight keeps a reference to the one it started with. Everything a
+ * config points to lives in its arena and is freed with its last reference;
+ * treat it all as read-only (it may be read from several threads at once).
+ *
+ * Conventions of the model below:
+ * - durations are uint64_t milliseconds (fields end in _ms), sizes uint64_t
+ *   bytes, percentages doubles from 0 to 100;
+ * - an optional key that has no default and is absent reads as NULL (strings,
+ *   pointers), an empty list, CONFIG_UNSET (unsigned), CONFIG_UNSET64
+ *   (uint64_t) or CONFIG_PERCENT_UNSET (percentages);
+ * - relative paths are resolved against the directory of the file that names
+ *   them and stored absolute;
+ * - a reference to another object is kept both as the name written
+ *   (`runbook_name`) and resolved to the object (`runbook`);
+ * - `${labels.NAME}` placeholders in argv elements and env values are kept as
+ *   written: the config only guarantees each is a whole element.
  */
 #ifndef HALE_CONFIG_CONFIG_H
 #define HALE_CONFIG_CONFIG_H
 
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "base/arena.h"
+#include "base/labels.h"
 #include "base/log.h"
+#include "base/units.h"
 
 /* One problem found in a configuration, located in its file. */
 struct config_diag {
@@ -46,10 +65,10 @@ struct config_server {
     char *listen;         /* as written, "127.0.0.1:8080" */
     char *listen_host;    /* "127.0.0.1", "::1", "0.0.0.0" */
     uint16_t listen_port; /* 8080 */
-    char *data_dir;       /* absolute or relative to the config file; default "var" */
+    char *data_dir;       /* absolute (resolved against the config file); default "var" */
     enum config_store_kind store;
     char *store_url;             /* postgres://... when store is postgres, else NULL */
-    char *tokens_file;           /* default <data_dir>/tokens */
+    char *tokens_file;           /* absolute; default <data_dir>/tokens */
     char *public_url;            /* base of links to the UI; default http://<listen> */
     uint64_t max_body;           /* bytes a request body may have; default 1 MiB */
     uint64_t request_timeout_ms; /* an idle HTTP connection is closed after; default 30 s */
@@ -67,6 +86,15 @@ struct config; /* the whole model, defined below */
  */
 int config_load(const char *path, struct config **ret_config, struct config_diags *diags);
 
+/*
+ * As config_load(), from len bytes of YAML at data; name is the file name
+ * used in diagnostics and relative paths resolve against the current
+ * directory. `include` is refused (there is no file to be relative to).
+ * Meant for tests, fuzzing and configurations received over the API.
+ */
+int config_load_buffer(const char *name, const void *data, size_t len, struct config **ret_config,
+                       struct config_diags *diags);
+
 struct config *config_ref(struct config *c);
 /* Drops a reference; the last one frees the config. Accepts NULL. */
 void config_unref(struct config *c);
@@ -74,5 +102,400 @@ void config_unref(struct config *c);
 const struct config_server *config_server(const struct config *c);
 /* The path the config was loaded from, as given. */
 const char *config_path(const struct config *c);
+
+/* ---- the model ---------------------------------------------------------- */
+
+#define CONFIG_UNSET         UINT_MAX
+#define CONFIG_UNSET64       UINT64_MAX
+#define CONFIG_PERCENT_UNSET (-1.0)
+
+/* Where an object was defined: the start of its mapping. */
+struct config_loc {
+    const char *file; /* as in struct config_diag */
+    unsigned line;    /* 1-based */
+    unsigned col;     /* 1-based */
+};
+
+struct config_strv {
+    const char *const *v;
+    size_t n;
+};
+
+struct config_kv {
+    const char *name;
+    const char *value;
+};
+
+/* Name/value pairs in the order written (HTTP headers, environment). */
+struct config_kvs {
+    const struct config_kv *v;
+    size_t n;
+};
+
+struct config_uintv {
+    const unsigned *v;
+    size_t n;
+};
+
+struct pcre2_real_code_8; /* pcre2_code with PCRE2_CODE_UNIT_WIDTH 8 */
+
+/*
+ * A search pattern (unanchored, UTF-8, PCRE2 syntax) compiled at load time,
+ * JIT-compiled when PCRE2 supports it. Pass `code` to pcre2_match() with
+ * match data of your own (one per thread).
+ */
+struct config_regex {
+    const char *pattern;
+    const struct pcre2_real_code_8 *code;
+};
+
+enum config_http_method {
+    CONFIG_HTTP_GET,
+    CONFIG_HTTP_HEAD,
+    CONFIG_HTTP_POST,
+    CONFIG_HTTP_PUT,
+    CONFIG_HTTP_DELETE,
+    CONFIG_HTTP_PATCH,
+    CONFIG_HTTP_OPTIONS,
+};
+
+const char *config_http_method_name(enum config_http_method m);
+
+/* ---- notifiers and teams ---- */
+
+enum config_notifier_type {
+    CONFIG_NOTIFIER_WEBHOOK,
+    CONFIG_NOTIFIER_SLACK,
+    CONFIG_NOTIFIER_PAGERDUTY,
+    CONFIG_NOTIFIER_EMAIL,
+    CONFIG_NOTIFIER_EXEC,
+};
+
+struct config_notifier {
+    const char *name;
+    enum config_notifier_type type;
+    const char *description;
+    uint64_t timeout_ms;     /* one delivery attempt; default 10 s */
+    const char *url;         /* webhook, slack: required; pagerduty: default Events API v2 */
+    const char *secret;      /* webhook: key of the HMAC-SHA256 body signature, or NULL */
+    const char *routing_key; /* pagerduty: the integration's routing key */
+    const char *smtp;        /* email: smtp:// or smtps:// URL of the relay */
+    const char *from;        /* email: default "hale@localhost" */
+    struct config_strv to;   /* email: one address or more */
+    struct config_strv argv; /* exec: the program and its arguments; message on stdin */
+    const char *cwd;         /* exec: working directory, server.data_dir */
+    struct config_loc loc;
+};
+
+const char *config_notifier_type_name(enum config_notifier_type t);
+
+struct config_team {
+    const char *name;
+    const char *description;
+    struct config_strv notify;                      /* notifier names */
+    const struct config_notifier *const *notifiers; /* notify.n, resolved */
+    struct config_loc loc;
+};
+
+/* ---- checks ---- */
+
+enum config_check_type {
+    CONFIG_CHECK_PROCESS,
+    CONFIG_CHECK_TCP,
+    CONFIG_CHECK_HTTP,
+    CONFIG_CHECK_FILE,
+    CONFIG_CHECK_DISK,
+    CONFIG_CHECK_COMMAND,
+    CONFIG_CHECK_SYSTEMD,
+    CONFIG_CHECK_LOG,
+    CONFIG_CHECK_HEARTBEAT,
+    CONFIG_CHECK_METRIC,
+};
+
+const char *config_check_type_name(enum config_check_type t);
+
+/* A process (or processes) found by pidfile, name or command line. */
+struct config_check_process {
+    const char *pidfile;              /* absolute path, or NULL */
+    const char *process_name;         /* exact name (/proc/PID/comm), or NULL */
+    const struct config_regex *match; /* searched in the full command line, or NULL */
+    unsigned min_count;               /* default 1 */
+    unsigned max_count;               /* CONFIG_UNSET: no maximum */
+    uint64_t rss_warn, rss_crit;      /* bytes of resident memory, or CONFIG_UNSET64 */
+    double cpu_warn, cpu_crit;        /* percent of all CPUs, or CONFIG_PERCENT_UNSET */
+};
+
+struct config_check_tcp {
+    const char *host;
+    unsigned port;                     /* 1..65535 */
+    const char *send;                  /* written after connecting, or NULL */
+    const struct config_regex *expect; /* searched in what is read back, or NULL */
+};
+
+struct config_http_expect {
+    struct config_uintv status;      /* accepted statuses; empty: any 2xx or 3xx */
+    const struct config_regex *body; /* searched in the body, or NULL */
+};
+
+struct config_check_http {
+    const char *url;                /* http:// or https:// */
+    enum config_http_method method; /* default GET */
+    struct config_kvs headers;
+    const char *body; /* request body, or NULL */
+    struct config_http_expect expect;
+    uint64_t latency_warn_ms, latency_crit_ms; /* or CONFIG_UNSET64 */
+    unsigned cert_days_warn,
+            cert_days_crit; /* days before the TLS certificate expires, or CONFIG_UNSET */
+};
+
+enum config_file_state {
+    CONFIG_FILE_EXISTS,
+    CONFIG_FILE_ABSENT,
+};
+
+struct config_check_file {
+    const char *path;                   /* absolute */
+    enum config_file_state state;       /* default exists */
+    uint64_t max_age_ms;                /* since the last modification, or CONFIG_UNSET64 */
+    uint64_t min_size, max_size;        /* bytes, or CONFIG_UNSET64 */
+    unsigned mode;                      /* exact permission bits (0644), or CONFIG_UNSET */
+    const char *owner;                  /* user name or numeric uid, or NULL */
+    const struct config_regex *content; /* searched in the file, or NULL */
+};
+
+struct config_check_disk {
+    const char *path;                /* a path on the filesystem; default "/" */
+    double warn, crit;               /* percent of space used; default 80% and 90% */
+    double inodes_warn, inodes_crit; /* percent of inodes used, or CONFIG_PERCENT_UNSET */
+};
+
+/* A monitoring plugin: exit 0 ok, 1 warning, 2 critical, 3 unknown. */
+struct config_check_command {
+    struct config_strv run;
+};
+
+struct config_check_systemd {
+    const char *unit; /* "nginx.service" */
+};
+
+/* Lines of a log file that match, counted over a sliding window. */
+struct config_check_log {
+    const char *path; /* absolute */
+    const struct config_regex *match;
+    uint64_t window_ms; /* default 5 m */
+    unsigned warn;      /* matches in the window, or CONFIG_UNSET */
+    unsigned crit;      /* default 1 */
+};
+
+/*
+ * Something must report in (a backup, a cron job): pings arrive through the
+ * API. Without a deadline, at least min_count pings every `every`; with
+ * one, by HH:MM on each listed day that is not excluded.
+ */
+struct config_check_heartbeat {
+    unsigned deadline_min;       /* minutes after local midnight, or CONFIG_UNSET */
+    unsigned days;               /* bit (1u << tm_wday) per day; default all seven */
+    struct config_uintv exclude; /* dates as YYYYMMDD (20261225) */
+    unsigned min_count;          /* default 1 */
+    unsigned max_count;          /* CONFIG_UNSET: no maximum */
+};
+
+/* A series ingested or scraped, compared with Monitoring-Plugins ranges. */
+struct config_check_metric {
+    const char *series;                    /* metric name, "node_load1" */
+    const struct labels_matchers *match;   /* on the series' labels, or NULL */
+    const struct units_range *warn, *crit; /* at least one of them */
+    uint64_t for_ms;                       /* how long a breach must hold; default 0 */
+};
+
+struct config_runbook;
+
+struct config_check {
+    const char *name;
+    enum config_check_type type;
+    const char *description;
+    uint64_t every_ms;   /* default 30 s */
+    uint64_t timeout_ms; /* default 10 s */
+    unsigned failures;   /* consecutive bad results before the state changes; default 1 */
+    unsigned recoveries; /* consecutive good results before it is ok again; default 1 */
+    struct labels labels;
+    const char *runbook_name;
+    const struct config_runbook *runbook;
+    const char *team_name;
+    const struct config_team *team;
+    const char *category;
+    union {
+        struct config_check_process process;
+        struct config_check_tcp tcp;
+        struct config_check_http http;
+        struct config_check_file file;
+        struct config_check_disk disk;
+        struct config_check_command command;
+        struct config_check_systemd systemd;
+        struct config_check_log log;
+        struct config_check_heartbeat heartbeat;
+        struct config_check_metric metric;
+    } u; /* the member named by type */
+    struct config_loc loc;
+};
+
+/* ---- services ---- */
+
+enum config_depends {
+    CONFIG_DEPENDS_ALL, /* depends_on: [a, b]: needs every one */
+    CONFIG_DEPENDS_ANY, /* depends_on: {any_of: [a, b]}: needs at least one */
+};
+
+struct config_service {
+    const char *name;
+    const char *description;
+    enum config_depends depends;
+    struct config_strv depends_on;
+    const struct config_service *const *deps; /* depends_on.n, resolved */
+    struct config_loc loc;
+};
+
+/* ---- runbooks ---- */
+
+enum config_on_failure {
+    CONFIG_ON_FAILURE_ABORT,    /* stop the run; it failed */
+    CONFIG_ON_FAILURE_CONTINUE, /* go on with the next step */
+    CONFIG_ON_FAILURE_ESCALATE, /* stop the run and hand the incident to the team */
+};
+
+enum config_step_action {
+    CONFIG_STEP_RUN,
+    CONFIG_STEP_SHELL,
+    CONFIG_STEP_HTTP,
+    CONFIG_STEP_CHECK,
+    CONFIG_STEP_VERIFY,
+    CONFIG_STEP_APPROVE,
+    CONFIG_STEP_NOTIFY,
+    CONFIG_STEP_WAIT,
+};
+
+const char *config_step_action_name(enum config_step_action a);
+
+enum config_step_purpose {
+    CONFIG_PURPOSE_REMEDIATE,
+    CONFIG_PURPOSE_DIAGNOSE,
+};
+
+enum config_when_kind {
+    CONFIG_WHEN_ALWAYS,
+    CONFIG_WHEN_FAILED,    /* the named earlier step failed */
+    CONFIG_WHEN_SUCCEEDED, /* the named earlier step succeeded */
+    CONFIG_WHEN_LABELS,    /* the event's labels match */
+};
+
+struct config_when {
+    enum config_when_kind kind;
+    const char *step_name;                /* FAILED, SUCCEEDED */
+    size_t step;                          /* its index in the runbook's steps */
+    const struct labels_matchers *labels; /* LABELS */
+};
+
+struct config_retry {
+    unsigned times;          /* extra attempts; default 0 */
+    uint64_t backoff_ms;     /* before the first retry, doubling after; default 1 s */
+    uint64_t max_backoff_ms; /* default 5 m */
+};
+
+struct config_step_http {
+    const char *url;
+    enum config_http_method method; /* default GET */
+    struct config_kvs headers;
+    const char *body;                  /* or NULL */
+    struct config_uintv expect_status; /* empty: any 2xx */
+};
+
+struct config_step {
+    const char *name; /* default "step-N", N from 1 */
+    enum config_step_action action;
+    enum config_step_purpose purpose; /* default diagnose for check, remediate otherwise */
+    uint64_t timeout_ms;              /* default 1 m; approve 1 h; verify: `within` */
+    struct config_retry retry;
+    struct config_when when;
+    enum config_on_failure on_failure; /* default: the runbook's */
+    struct config_kvs env;             /* added to the environment of run and shell steps */
+    const char *cwd;                   /* run and shell: default server.data_dir */
+    /* The action's own value: */
+    struct config_strv run;       /* RUN: argv, no shell */
+    const char *shell;            /* SHELL: a /bin/sh script */
+    struct config_step_http http; /* HTTP */
+    const char *check_name;       /* CHECK, VERIFY */
+    const struct config_check *check;
+    uint64_t within_ms;  /* VERIFY: re-run the check until ok; default 1 m */
+    const char *approve; /* APPROVE: the question put to people */
+    const char *notify;  /* NOTIFY: the message sent to the team */
+    uint64_t wait_ms;    /* WAIT */
+    struct config_loc loc;
+};
+
+/* Stop healing after max_runs runs in `per`, counted per value of label `key`. */
+struct config_guard {
+    unsigned max_runs; /* 0: no guard */
+    uint64_t per_ms;
+    const char *key; /* a label name, or NULL: one count for the runbook */
+};
+
+struct config_runbook {
+    const char *name;
+    const char *description;
+    const char *team_name;
+    const struct config_team *team;
+    struct config_strv docs; /* links for people */
+    uint64_t timeout_ms;     /* a whole run; default 15 m */
+    struct config_guard guard;
+    enum config_on_failure on_failure; /* default escalate; the default of each step */
+    const struct config_step *steps;
+    size_t n_steps;
+    struct config_loc loc;
+};
+
+/* ---- routes ---- */
+
+struct config_route {
+    const char *match_text; /* as written; default "{}" */
+    const struct labels_matchers *match;
+    const char *runbook_name;
+    const struct config_runbook *runbook;
+    const char *team_name;
+    const struct config_team *team;
+    unsigned priority; /* 1 (P1, highest) to 5; default 3 */
+    struct config_strv notifiers;
+    const struct config_notifier *const *notifier_refs; /* notifiers.n, resolved */
+    bool continue_matching; /* `continue`: try later routes too; default false */
+    struct config_loc loc;
+};
+
+struct config {
+    struct config_server server;
+    const struct config_team *teams;
+    size_t n_teams;
+    const struct config_notifier *notifiers;
+    size_t n_notifiers;
+    const struct config_check *checks;
+    size_t n_checks;
+    const struct config_service *services;
+    size_t n_services;
+    const struct config_runbook *runbooks;
+    size_t n_runbooks;
+    const struct config_route *routes;
+    size_t n_routes;
+    struct config_strv files; /* every file read, the main one first */
+
+    /* private to src/config/ */
+    char *path;
+    struct arena arena;
+    atomic_uint refs;
+};
+
+/* Lookups by name; NULL when there is none. Borrowed from c. */
+const struct config_check *config_check_find(const struct config *c, const char *name);
+const struct config_runbook *config_runbook_find(const struct config *c, const char *name);
+const struct config_team *config_team_find(const struct config *c, const char *name);
+const struct config_notifier *config_notifier_find(const struct config *c, const char *name);
+const struct config_service *config_service_find(const struct config *c, const char *name);
 
 #endif

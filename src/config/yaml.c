@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers over libyaml's document model, so that the parsers speak of
+ * "a null", "a scalar" and "the value of key" instead of node ids and
+ * styles.
+ */
+#include <string.h>
+
+#include "config/internal.h"
+
+/* Nodes visited before a load gives up: aliases can repeat a subtree many times. */
+#define CFG_NODE_BUDGET 2000000
+
+yaml_node_t *cfg_node(const struct cfg_file *f, int id)
+{
+    /* libyaml's getter takes a non-const document but only reads it. */
+    const yaml_document_t *d = &f->doc;
+    if (id < 1 || d->nodes.start + id > d->nodes.top)
+        return NULL;
+    return d->nodes.start + id - 1;
+}
+
+bool cfg_is_scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE;
+}
+
+bool cfg_is_null(const yaml_node_t *n)
+{
+    if (!cfg_is_scalar(n))
+        return false;
+    if (n->tag && strcmp((const char *)n->tag, YAML_NULL_TAG) == 0)
+        return true;
+    if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *v = (const char *)n->data.scalar.value;
+    return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+           strcmp(v, "NULL") == 0;
+}
+
+const char *cfg_scalar(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+const char *cfg_describe(struct cfg_ctx *x, const yaml_node_t *n)
+{
+    if (cfg_is_null(n))
+        return "nothing";
+    switch (n->type) {
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    case YAML_SCALAR_NODE:
+        break;
+    default:
+        return "nothing";
+    }
+    const char *v = cfg_scalar(n);
+    size_t len = strcspn(v, "\n");
+    if (len > 60)
+        return cfg_printf(x, "\"%.57s...\"", v);
+    if (v[len])
+        return cfg_printf(x, "\"%.*s...\"", (int)len, v);
+    return cfg_printf(x, "\"%s\"", v);
+}
+
+yaml_node_t *cfg_map_get(const struct cfg_file *f, const yaml_node_t *n, const char *key)
+{
+    if (!n || n->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = cfg_node(f, p->key);
+        if (cfg_is_scalar(k) && strcmp(cfg_scalar(k), key) == 0)
+            return cfg_node(f, p->value);
+    }
+    return NULL;
+}
+
+bool cfg_visit(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *n)
+{
+    if (x->budget == 0)
+        return false;
+    if (--x->budget == 0) {
+        cfg_error(x, f, n,
+                  "the configuration is too large: more than %d values, counting each use of "
+                  "an alias",
+                  CFG_NODE_BUDGET);
+        return false;
+    }
+    return true;
+}
+
+size_t cfg_node_budget(void)
+{
+    return CFG_NODE_BUDGET;
+}
