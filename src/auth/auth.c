@@ -148,11 +148,14 @@ void auth__store_set_clock(struct auth_store *s, const struct clock *c)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* Re-reads the file if it changed; the caller holds s->lock. */
-static void store_refresh(struct auth_store *s)
+/*
+ * Re-reads the file if it changed; the caller holds s->lock. Unless forced,
+ * the file is looked at no more than once a second.
+ */
+static void store_refresh(struct auth_store *s, bool force)
 {
     uint64_t now = clock_mono_ms(s->clock);
-    if (now - s->checked_ms < AUTH_RECHECK_MS)
+    if (!force && now - s->checked_ms < AUTH_RECHECK_MS)
         return;
     s->checked_ms = now;
 
@@ -181,10 +184,20 @@ static void store_refresh(struct auth_store *s)
 size_t auth_store_count(struct auth_store *s)
 {
     pthread_mutex_lock(&s->lock);
-    store_refresh(s);
+    store_refresh(s, false);
     size_t n = s->n;
     pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+/* Looks at every entry, so the time taken does not tell where a match was. */
+static const struct auth_entry *store_find(const struct auth_store *s, const char *hash)
+{
+    const struct auth_entry *match = NULL;
+    for (size_t i = 0; i < s->n; i++)
+        if (hash_equal_secret(hash, s->v[i].hash))
+            match = &s->v[i];
+    return match;
 }
 
 int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info)
@@ -195,12 +208,13 @@ int auth_store_verify(struct auth_store *s, const char *secret, struct auth_toke
     hash_sha256_hex(secret, strlen(secret), hash);
 
     pthread_mutex_lock(&s->lock);
-    store_refresh(s);
-    /* Look at every entry, so the time taken does not tell where a match was. */
-    const struct auth_entry *match = NULL;
-    for (size_t i = 0; i < s->n; i++)
-        if (hash_equal_secret(hash, s->v[i].hash))
-            match = &s->v[i];
+    store_refresh(s, false);
+    const struct auth_entry *match = store_find(s, hash);
+    if (!match) {
+        /* A token created a moment ago must work at once: look again now. */
+        store_refresh(s, true);
+        match = store_find(s, hash);
+    }
     if (match)
         *ret_info = match->info;
     pthread_mutex_unlock(&s->lock);
@@ -210,7 +224,7 @@ int auth_store_verify(struct auth_store *s, const char *secret, struct auth_toke
 int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, size_t *ret_n)
 {
     pthread_mutex_lock(&s->lock);
-    store_refresh(s);
+    store_refresh(s, false);
     size_t n = s->n;
     struct auth_token_info *out = n ? xreallocarray(NULL, n, sizeof(*out)) : NULL;
     for (size_t i = 0; i < n; i++)

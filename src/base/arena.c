@@ -79,7 +79,10 @@ char *arena_strndup(struct arena *a, const char *s, size_t n)
 
 char *arena_strdup(struct arena *a, const char *s)
 {
-    return arena_strndup(a, s, SIZE_MAX);
+    size_t len = strlen(s);
+    char *p = arena_alloc(a, len + 1);
+    memcpy(p, s, len);
+    return p;
 }
 
 void arena_defer(struct arena *a, void (*fn)(void *p), void *p)

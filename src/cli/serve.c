@@ -248,7 +248,7 @@ static void print_help(void)
     printf("Usage: hale serve [-c FILE] [--log-level LEVEL]\n"
            "\n"
            "Runs the daemon in the foreground: loads the configuration, serves the HTTP\n"
-           "API, the metrics and the web UI on server.listen, and logs to stderr.\n"
+           "API and the metrics on server.listen, and logs to stderr.\n"
            "\n"
            "Options:\n"
            "  -c, --config FILE      configuration file (default: $HALE_CONFIG, else %s)\n"
@@ -282,8 +282,8 @@ static int run(int argc, char **argv)
             break;
         case 'L':
             if (log_level_parse(optarg, &level) < 0)
-                return cli_usage_error("serve", "unknown log level \"%s\" (debug, info, warn, error)",
-                                       optarg);
+                return cli_usage_error(
+                        "serve", "unknown log level \"%s\" (debug, info, warn, error)", optarg);
             d.log_level_forced = true;
             break;
         case 'h':
@@ -326,6 +326,6 @@ static int run(int argc, char **argv)
 
 const struct cli_command cli_serve = {
         .name = "serve",
-        .summary = "run the daemon (checks, runbooks, HTTP API and web UI)",
+        .summary = "run the daemon in the foreground",
         .run = run,
 };

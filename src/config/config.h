@@ -55,6 +55,12 @@ struct config_diags {
 void config_diags_fini(struct config_diags *d);
 /* Prints each as "FILE:LINE:COL: error: MSG\n" (or "FILE: error: MSG"). */
 void config_diags_print(const struct config_diags *d, FILE *out);
+/*
+ * Appends a problem found outside the loader, for example while applying a
+ * configuration (line 0 when it has no position). Copies file and msg.
+ */
+void config_diags_add(struct config_diags *d, const char *file, unsigned line, unsigned col,
+                      const char *msg);
 
 enum config_store_kind {
     CONFIG_STORE_SQLITE,

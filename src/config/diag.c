@@ -239,3 +239,15 @@ void cfg_join_names(struct strbuf *b, const char *const *names, size_t n, const 
         strbuf_adds(b, names[i]);
     }
 }
+
+void config_diags_add(struct config_diags *d, const char *file, unsigned line, unsigned col,
+                      const char *msg)
+{
+    d->v = xreallocarray(d->v, d->n + 1, sizeof(*d->v));
+    d->v[d->n++] = (struct config_diag){
+            .file = xstrdup(file),
+            .line = line,
+            .col = col,
+            .msg = xstrdup(msg),
+    };
+}

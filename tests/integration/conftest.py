@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HALE_BIN = os.environ.get("HALE_BIN", str(ROOT / "build" / "debug" / "hale"))
+HALE_BIN = os.path.abspath(os.environ.get("HALE_BIN", str(ROOT / "build" / "debug" / "hale")))
 START_TIMEOUT = 15 if os.environ.get("HALE_PRESET") == "asan" else 10
 
 
@@ -109,13 +109,14 @@ class Daemon:
     def logs(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def wait_log(self, text, timeout=10):
+    def wait_log(self, text, timeout=10, count=1):
+        """Waits until text has been logged count times in all."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in self.logs():
+            if self.logs().count(text) >= count:
                 return
             time.sleep(0.05)
-        raise AssertionError(f"{text!r} not logged within {timeout} s:\n{self.logs()}")
+        raise AssertionError(f"{text!r} not logged {count}x within {timeout} s:\n{self.logs()}")
 
     def signal(self, sig):
         self.proc.send_signal(sig)

@@ -50,7 +50,7 @@ def test_every_error_is_reported_with_its_position(tmp_path):
     assert where == sorted(where), "errors come in file order"
     by_line = {int(m["line"]): m for m in parsed}
     assert by_line[7]["col"] == "5" and 'did you mean "timeout"' in by_line[7]["msg"]
-    assert by_line[8]["col"] == "12" and "10x" in by_line[8]["msg"]
+    assert by_line[8]["col"] == "14" and "10x" in by_line[8]["msg"]  # at the bad unit
     assert 'did you mean "restart-web"' in by_line[9]["msg"]
     assert all(m["file"] == str(cfg) for m in parsed)
 

@@ -37,22 +37,6 @@
 
 #define MAX_BODY 4096
 
-/*
- * The configuration loader (src/config/diag.c) defines config_diags_fini;
- * until it is in this tree, the api's call resolves here. Weak, so the
- * real definition wins wherever both are linked.
- */
-__attribute__((weak)) void config_diags_fini(struct config_diags *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        free(d->v[i].file);
-        free(d->v[i].msg);
-    }
-    free(d->v);
-    d->v = NULL;
-    d->n = 0;
-}
-
 /* ---- the world: loop thread, tokens, metrics, api, server ------------- */
 
 static struct {
