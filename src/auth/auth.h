@@ -88,7 +88,8 @@ int auth_token_list(const char *path, struct auth_token_info **ret_tokens, size_
 /*
  * The daemon's view of the tokens file: thread-safe, re-read when the
  * file's (device, inode, size, mtime, ctime) changes, checked at most once
- * a second. A missing file means no tokens. If a changed file is
+ * a second, and at once when a secret matches no token (so a token just
+ * created works immediately). A missing file means no tokens. If a changed file is
  * malformed, the store refuses every token (fails closed) and logs the
  * error until the file is fixed.
  */
