@@ -13,7 +13,9 @@ deps:
 	@scripts/install-deps
 
 # The demo: an optimised build serving examples/demo.yaml on 127.0.0.1:8080.
-run: deps release
+run: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release --target hale
 	./build/release/hale serve -c $(CONFIG)
 
 # Everything: unit, corpus replay, style and end-to-end tests, in a debug
