@@ -17,12 +17,8 @@
 /* "2026-11-21T14:59:25Z" */
 static json_t *json_rfc3339(int64_t unix_s)
 {
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    char buf[32];
-    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return json_null();
-    return json_string(buf);
+    char buf[CLOCK_RFC3339_MAX];
+    return clock_format_rfc3339(unix_s, buf) < 0 ? json_null() : json_string(buf);
 }
 
 static void get_healthz(struct api_req *req, void *data)

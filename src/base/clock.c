@@ -2,6 +2,8 @@
 /* The system and manual clocks of clock.h. */
 #include "base/clock.h"
 
+#include <errno.h>
+#include <string.h>
 #include <time.h>
 
 static uint64_t timespec_ms(clockid_t id)
@@ -48,4 +50,15 @@ uint64_t clock_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int clock_format_rfc3339(int64_t unix_s, char buf[CLOCK_RFC3339_MAX])
+{
+    time_t t = (time_t)unix_s;
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(buf, CLOCK_RFC3339_MAX, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+        memcpy(buf, "-", 2);
+        return -EOVERFLOW;
+    }
+    return 0;
 }

@@ -32,6 +32,13 @@ static inline uint64_t clock_real_ms(const struct clock *c)
     return c->real_ms(c);
 }
 
+#define CLOCK_RFC3339_MAX 32
+/*
+ * Writes Unix seconds as UTC RFC 3339, "2026-11-21T14:59:25Z", into buf.
+ * Returns 0, or -EOVERFLOW (buf then holds "-") for a time that cannot be shown.
+ */
+int clock_format_rfc3339(int64_t unix_s, char buf[CLOCK_RFC3339_MAX]);
+
 /* Monotonic nanoseconds from the system clock, for fine measurements. */
 uint64_t clock_mono_ns(void);
 

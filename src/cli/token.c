@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "base/alloc.h"
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -222,15 +223,6 @@ static int token_create(const struct token_opts *o, const struct token_place *p)
     return CLI_EXIT_OK;
 }
 
-/* "2026-11-21T14:59:25Z", or "-" for a time gmtime cannot show. */
-static void format_rfc3339(int64_t unix_s, char buf[32])
-{
-    time_t t = (time_t)unix_s;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm) || strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        memcpy(buf, "-", 2);
-}
-
 static void list_print(const struct auth_token_info *v, size_t n, bool json)
 {
     int width = 4; /* "NAME" */
@@ -242,8 +234,8 @@ static void list_print(const struct auth_token_info *v, size_t n, bool json)
     else if (n > 0)
         printf("%-*s  %-9s  %s\n", width, "NAME", "ROLE", "CREATED");
     for (size_t i = 0; i < n; i++) {
-        char created[32];
-        format_rfc3339(v[i].created, created);
+        char created[CLOCK_RFC3339_MAX];
+        clock_format_rfc3339(v[i].created, created);
         /* Names, roles and times hold no character JSON would need escaped. */
         if (json)
             printf("%s{\"name\":\"%s\",\"role\":\"%s\",\"created\":\"%s\"}", i ? "," : "",

@@ -149,6 +149,18 @@ static void test_clock_manual_moves_only_when_told(void **state)
     assert_true(clock_mono_ms(&clock_system) > 0);
 }
 
+static void test_clock_formats_rfc3339(void **state)
+{
+    (void)state;
+    char buf[CLOCK_RFC3339_MAX];
+    assert_int_equal(clock_format_rfc3339(1795273165, buf), 0);
+    assert_string_equal(buf, "2026-11-21T14:59:25Z");
+    assert_int_equal(clock_format_rfc3339(0, buf), 0);
+    assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    assert_int_equal(clock_format_rfc3339(INT64_MAX, buf), -EOVERFLOW);
+    assert_string_equal(buf, "-");
+}
+
 /* Runs fn with stderr redirected into a buffer; returns what was written. */
 static char *capture_stderr(void (*fn)(void))
 {
@@ -349,6 +361,7 @@ int main(void)
             cmocka_unit_test(test_hash_sha256_matches_known_vectors),
             cmocka_unit_test(test_hash_random_and_secret_compare),
             cmocka_unit_test(test_clock_manual_moves_only_when_told),
+            cmocka_unit_test(test_clock_formats_rfc3339),
             cmocka_unit_test(test_log_writes_logfmt_lines),
             cmocka_unit_test(test_log_prefixes_priority_for_journald),
             cmocka_unit_test(test_log_rate_limits_a_storm),
