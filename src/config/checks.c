@@ -464,6 +464,8 @@ static bool parse_exclude(const struct config__at *at, const struct config__key 
                           yaml_node_t *node, void *obj)
 {
     (void)key;
+    if (config__is_null(node))
+        return true;
     if (node->type != YAML_SEQUENCE_NODE) {
         config__error(at->x, at->f, node, "expected a list of dates such as [2026-12-25], got %s",
                       config__describe(at->x, node));

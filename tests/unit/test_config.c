@@ -1203,6 +1203,31 @@ static void test_config_demo_loads(void **state)
     config_unref(c);
 }
 
+/* The full example of docs/configuration.md is valid, so the reference cannot drift. */
+static void test_config_docs_example_loads(void **state)
+{
+    (void)state;
+    FILE *f = fopen(HALE_SOURCE_DIR "/docs/configuration.md", "r");
+    assert_non_null(f);
+    static char doc[65536];
+    size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    char *mark = strstr(doc, "<!-- full-example");
+    assert_non_null(mark);
+    char *start = strstr(mark, "```yaml\n");
+    assert_non_null(start);
+    start += strlen("```yaml\n");
+    char *end = strstr(start, "\n```");
+    assert_non_null(end);
+    end[1] = '\0';
+    struct config *c = load_text_ok(start);
+    assert_int_equal(c->n_checks, 7);
+    assert_int_equal(c->n_runbooks, 2);
+    assert_int_equal(c->n_routes, 2);
+    config_unref(c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1275,6 +1300,7 @@ int main(void)
             T(test_config_load_buffer),
             T(test_config_diags_print_format),
             T(test_config_demo_loads),
+            T(test_config_docs_example_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
