@@ -136,6 +136,9 @@ const char *config__describe(struct config__ctx *x, const yaml_node_t *n);
 yaml_node_t *config__map_get(const struct config__file *f, const yaml_node_t *n, const char *key);
 /* Counts a visit; false (once reported) when the node budget is spent. */
 bool config__visit(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n);
+/* Charges count visits at once, before allocating for count nodes. */
+bool config__charge(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n,
+                    size_t count);
 size_t config__node_budget(void);
 
 /* ---- reading files (load.c) ---- */

@@ -217,6 +217,8 @@ bool config__parse_map(const struct config__at *at, yaml_node_t *node,
                        struct config__seen *seen)
 {
     seen->n = 0;
+    if (at->x->budget == 0)
+        return false; /* over budget: reported once, everything after would be noise */
     if (node->type != YAML_MAPPING_NODE) {
         config__error(at->x, at->f, node, "expected %s as a mapping, got %s", tables[0]->what,
                       config__describe(at->x, node));

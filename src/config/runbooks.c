@@ -358,13 +358,12 @@ static bool parse_steps(const struct config__at *at, const struct config__key *k
         return false;
     }
     size_t n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    /* Paid before allocating: aliases could make many runbooks share one long list. */
+    if (!config__charge(at->x, at->f, node, n))
+        return false;
     struct config_step *steps = arena_array(&at->x->c->arena, n, sizeof(*steps));
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = config__node(at->f, node->data.sequence.items.start[i]);
-        if (!config__visit(at->x, at->f, item))
-            return false;
-        parse_step(at, rb, item, i, &steps[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        parse_step(at, rb, config__node(at->f, node->data.sequence.items.start[i]), i, &steps[i]);
     for (size_t i = 0; i < n; i++)
         if (!steps[i].name)
             steps[i].name = ""; /* a step that was not a mapping, already reported */

@@ -78,18 +78,26 @@ yaml_node_t *config__map_get(const struct config__file *f, const yaml_node_t *n,
     return NULL;
 }
 
-bool config__visit(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n)
+bool config__charge(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n,
+                    size_t count)
 {
     if (x->budget == 0)
         return false;
-    if (--x->budget == 0) {
+    if (count >= x->budget) {
+        x->budget = 0;
         config__error(x, f, n,
                       "the configuration is too large: more than %d values, counting each use of "
                       "an alias",
                       CONFIG__NODE_BUDGET);
         return false;
     }
+    x->budget -= count;
     return true;
+}
+
+bool config__visit(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n)
+{
+    return config__charge(x, f, n, 1);
 }
 
 size_t config__node_budget(void)

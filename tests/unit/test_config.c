@@ -613,6 +613,31 @@ static void test_config_when_without_step_name(void **state)
                   "hale.yaml:5:43: expected a string, got nothing");
 }
 
+/* Aliases can repeat a subtree without bound: the load gives up, with a message. */
+static void test_config_alias_bomb_is_bounded(void **state)
+{
+    (void)state;
+    FILE *f = fopen("hale.yaml", "w");
+    fputs("x-steps: &s [", f);
+    for (int i = 0; i < 200; i++)
+        fputs(i ? ", {wait: 1s}" : "{wait: 1s}", f);
+    fputs("]\nx-runbook: &r {name: r, steps: *s}\nrunbooks: [", f);
+    for (int i = 0; i < 20000; i++)
+        fputs(i ? ", *r" : "*r", f);
+    fputs("]\n", f);
+    fclose(f);
+    struct config *c = NULL;
+    struct config_diags d = {0};
+    assert_int_equal(config_load("hale.yaml", &c, &d), HALE_ECONFIG);
+    bool found = false;
+    for (size_t i = 0; i < d.n; i++)
+        found = found || strstr(d.v[i].msg, "the configuration is too large") != NULL;
+    assert_true(found);
+    assert_non_null(strstr(d.v[d.n - 1].msg, "more errors not shown"));
+    config_diags_fini(&d);
+    assert_null(c);
+}
+
 /* ---- steps and placeholders ---- */
 
 static void test_config_step_with_two_actions(void **state)
@@ -1273,6 +1298,7 @@ int main(void)
             T(test_config_bad_http_status),
             T(test_config_bad_list_element),
             T(test_config_when_without_step_name),
+            T(test_config_alias_bomb_is_bounded),
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
