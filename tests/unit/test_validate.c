@@ -71,7 +71,8 @@ static char tmpdir[PATH_MAX];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/hale-test-validate-XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof(tmpdir), "%s/hale-test-validate-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(tmpdir) || chdir(tmpdir) < 0)
         return -1;
     FILE *f = fopen("good.yaml", "w");
