@@ -63,7 +63,7 @@ static int run(int argc, char **argv)
     optind = 0; /* GNU getopt: start afresh, in case another command parsed before */
     opterr = 0;
     int o;
-    while ((o = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+:c:h", options, NULL)) != -1) {
         switch (o) {
         case 'c':
             opt_config = optarg;
@@ -74,6 +74,8 @@ static int run(int argc, char **argv)
         case 'h':
             print_help(stdout);
             return CLI_EXIT_OK;
+        case ':':
+            return cli_usage_error("validate", "option '%s' needs an argument", argv[optind - 1]);
         default:
             return cli_usage_error("validate", "invalid option '%s'", argv[optind - 1]);
         }

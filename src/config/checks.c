@@ -12,7 +12,7 @@
 
 #define C(field) offsetof(struct config_check, field)
 
-static const struct cfg_enum check_types[] = {
+static const struct config__enum check_types[] = {
         {"process", CONFIG_CHECK_PROCESS},
         {"tcp", CONFIG_CHECK_TCP},
         {"http", CONFIG_CHECK_HTTP},
@@ -27,24 +27,24 @@ static const struct cfg_enum check_types[] = {
 };
 
 /* Reports a pair of thresholds in the wrong order, at the second key. */
-static void order_error(const struct cfg_at *at, const struct cfg_seen *seen, const char *low,
-                        const char *high)
+static void order_error(const struct config__at *at, const struct config__seen *seen,
+                        const char *low, const char *high)
 {
-    yaml_node_t *n = cfg_seen_get(seen, high);
+    yaml_node_t *n = config__seen_get(seen, high);
     if (!n)
-        n = cfg_seen_get(seen, low);
-    cfg_error(at->x, at->f, n, "%s must not be greater than %s", low, high);
+        n = config__seen_get(seen, low);
+    config__error(at->x, at->f, n, "%s must not be greater than %s", low, high);
 }
 
 /* Both set and low > high: an error. CONFIG_UNSET* values are never compared. */
-static void check_order(const struct cfg_at *at, const struct cfg_seen *seen, const char *low,
-                        const char *high, uint64_t a, uint64_t b, uint64_t unset)
+static void check_order(const struct config__at *at, const struct config__seen *seen,
+                        const char *low, const char *high, uint64_t a, uint64_t b, uint64_t unset)
 {
     if (a != unset && b != unset && a > b)
         order_error(at, seen, low, high);
 }
 
-static void check_order_percent(const struct cfg_at *at, const struct cfg_seen *seen,
+static void check_order_percent(const struct config__at *at, const struct config__seen *seen,
                                 const char *low, const char *high, double a, double b)
 {
     if (a >= 0 && b >= 0 && a > b)
@@ -53,63 +53,64 @@ static void check_order_percent(const struct cfg_at *at, const struct cfg_seen *
 
 /* ---- common keys ---- */
 
-static void common_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                         void *obj)
+static void common_check(const struct config__at *at, yaml_node_t *map,
+                         const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_check *c = obj;
     if (c->type == CONFIG_CHECK_HEARTBEAT || c->type == CONFIG_CHECK_METRIC)
         return; /* these wait for data; they do not run anything with a timeout */
-    yaml_node_t *t = cfg_seen_get(seen, "timeout");
+    yaml_node_t *t = config__seen_get(seen, "timeout");
     if (t && c->timeout_ms > c->every_ms)
-        cfg_error(at->x, at->f, t, "timeout must not be longer than every (%s), got %s",
-                  cfg_fmt_duration(at->x, c->every_ms), cfg_fmt_duration(at->x, c->timeout_ms));
+        config__error(at->x, at->f, t, "timeout must not be longer than every (%s), got %s",
+                      config__fmt_duration(at->x, c->every_ms),
+                      config__fmt_duration(at->x, c->timeout_ms));
 }
 
-static const struct cfg_key common_keys[] = {
-        {.name = "name", .type = CFG_NAME, .offset = C(name), .flags = CFG_REQUIRED},
+static const struct config__key common_keys[] = {
+        {.name = "name", .type = CONFIG__NAME, .offset = C(name), .flags = CONFIG__REQUIRED},
         {.name = "type",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = C(type),
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .enums = check_types},
-        {.name = "description", .type = CFG_STRING, .offset = C(description)},
+        {.name = "description", .type = CONFIG__STRING, .offset = C(description)},
         {.name = "every",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = C(every_ms),
          .def = "30s",
          .min = 1000,
          .max = 7 * 86400 * 1000ull},
         {.name = "timeout",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = C(timeout_ms),
          .def = "10s",
          .min = 1,
          .max = 3600 * 1000},
         {.name = "failures",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = C(failures),
          .def = "1",
          .min = 1,
          .max = 100},
         {.name = "recoveries",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = C(recoveries),
          .def = "1",
          .min = 1,
          .max = 100},
-        {.name = "labels", .type = CFG_LABELS, .offset = C(labels)},
+        {.name = "labels", .type = CONFIG__LABELS, .offset = C(labels)},
         {.name = "runbook",
-         .type = CFG_REF,
+         .type = CONFIG__REF,
          .offset = C(runbook_name),
          .aux_offset = C(runbook),
-         .section = CFG_RUNBOOKS},
+         .section = CONFIG__RUNBOOKS},
         {.name = "team",
-         .type = CFG_REF,
+         .type = CONFIG__REF,
          .offset = C(team_name),
          .aux_offset = C(team),
-         .section = CFG_TEAMS},
-        {.name = "category", .type = CFG_STRING, .offset = C(category)},
+         .section = CONFIG__TEAMS},
+        {.name = "category", .type = CONFIG__STRING, .offset = C(category)},
         {.name = NULL},
 };
 
@@ -117,44 +118,51 @@ static const struct cfg_key common_keys[] = {
 
 #define P(field) C(u.process.field)
 
-static void process_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                          void *obj)
+static void process_check(const struct config__at *at, yaml_node_t *map,
+                          const struct config__seen *seen, void *obj)
 {
     const struct config_check_process *p = &((const struct config_check *)obj)->u.process;
-    if (!cfg_seen_get(seen, "pidfile") && !cfg_seen_get(seen, "process_name") &&
-        !cfg_seen_get(seen, "match"))
-        cfg_error(at->x, at->f, map, "a process check needs pidfile, process_name or match %s",
-                  at->scope);
+    if (!config__seen_get(seen, "pidfile") && !config__seen_get(seen, "process_name") &&
+        !config__seen_get(seen, "match"))
+        config__error(at->x, at->f, map, "a process check needs pidfile, process_name or match %s",
+                      at->scope);
     check_order(at, seen, "min_count", "max_count", p->min_count, p->max_count, CONFIG_UNSET);
     check_order(at, seen, "rss_warn", "rss_crit", p->rss_warn, p->rss_crit, CONFIG_UNSET64);
     check_order_percent(at, seen, "cpu_warn", "cpu_crit", p->cpu_warn, p->cpu_crit);
 }
 
-static const struct cfg_key process_keys[] = {
-        {.name = "pidfile", .type = CFG_PATH, .offset = P(pidfile)},
-        {.name = "process_name", .type = CFG_STRING, .offset = P(process_name)},
-        {.name = "match", .type = CFG_REGEX, .offset = P(match)},
-        {.name = "min_count", .type = CFG_UINT, .offset = P(min_count), .def = "1", .max = 1000000},
-        {.name = "max_count", .type = CFG_UINT, .offset = P(max_count), .max = 1000000},
-        {.name = "rss_warn", .type = CFG_SIZE, .offset = P(rss_warn)},
-        {.name = "rss_crit", .type = CFG_SIZE, .offset = P(rss_crit)},
-        {.name = "cpu_warn", .type = CFG_PERCENT, .offset = P(cpu_warn)},
-        {.name = "cpu_crit", .type = CFG_PERCENT, .offset = P(cpu_crit)},
+static const struct config__key process_keys[] = {
+        {.name = "pidfile", .type = CONFIG__PATH, .offset = P(pidfile)},
+        {.name = "process_name", .type = CONFIG__STRING, .offset = P(process_name)},
+        {.name = "match", .type = CONFIG__REGEX, .offset = P(match)},
+        {.name = "min_count",
+         .type = CONFIG__UINT,
+         .offset = P(min_count),
+         .def = "1",
+         .max = 1000000},
+        {.name = "max_count", .type = CONFIG__UINT, .offset = P(max_count), .max = 1000000},
+        {.name = "rss_warn", .type = CONFIG__SIZE, .offset = P(rss_warn)},
+        {.name = "rss_crit", .type = CONFIG__SIZE, .offset = P(rss_crit)},
+        {.name = "cpu_warn", .type = CONFIG__PERCENT, .offset = P(cpu_warn)},
+        {.name = "cpu_crit", .type = CONFIG__PERCENT, .offset = P(cpu_crit)},
         {.name = NULL},
 };
 
 /* ---- tcp ---- */
 
-static const struct cfg_key tcp_keys[] = {
-        {.name = "host", .type = CFG_STRING, .offset = C(u.tcp.host), .flags = CFG_REQUIRED},
+static const struct config__key tcp_keys[] = {
+        {.name = "host",
+         .type = CONFIG__STRING,
+         .offset = C(u.tcp.host),
+         .flags = CONFIG__REQUIRED},
         {.name = "port",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = C(u.tcp.port),
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .min = 1,
          .max = 65535},
-        {.name = "send", .type = CFG_STRING, .offset = C(u.tcp.send)},
-        {.name = "expect", .type = CFG_REGEX, .offset = C(u.tcp.expect)},
+        {.name = "send", .type = CONFIG__STRING, .offset = C(u.tcp.send)},
+        {.name = "expect", .type = CONFIG__REGEX, .offset = C(u.tcp.expect)},
         {.name = NULL},
 };
 
@@ -162,18 +170,20 @@ static const struct cfg_key tcp_keys[] = {
 
 #define H(field) C(u.http.field)
 
-static const struct cfg_key http_expect_keys[] = {
+static const struct config__key http_expect_keys[] = {
         {.name = "status",
-         .type = CFG_STATUS,
+         .type = CONFIG__STATUS,
          .offset = offsetof(struct config_http_expect, status)},
-        {.name = "body", .type = CFG_REGEX, .offset = offsetof(struct config_http_expect, body)},
+        {.name = "body",
+         .type = CONFIG__REGEX,
+         .offset = offsetof(struct config_http_expect, body)},
         {.name = NULL},
 };
 
-static const struct cfg_table http_expect_table = {"expect", http_expect_keys, NULL};
+static const struct config__table http_expect_table = {"expect", http_expect_keys, NULL};
 
-static void http_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                       void *obj)
+static void http_check(const struct config__at *at, yaml_node_t *map,
+                       const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_check_http *h = &((const struct config_check *)obj)->u.http;
@@ -182,40 +192,40 @@ static void http_check(const struct cfg_at *at, yaml_node_t *map, const struct c
     /* Fewer days left is worse, so the warning comes at the larger number. */
     check_order(at, seen, "cert_days_crit", "cert_days_warn", h->cert_days_crit, h->cert_days_warn,
                 CONFIG_UNSET);
-    yaml_node_t *cert = cfg_seen_get(seen, "cert_days_warn");
+    yaml_node_t *cert = config__seen_get(seen, "cert_days_warn");
     if (!cert)
-        cert = cfg_seen_get(seen, "cert_days_crit");
+        cert = config__seen_get(seen, "cert_days_crit");
     if (cert && h->url && strncasecmp(h->url, "https://", 8) != 0)
-        cfg_error(at->x, at->f, cert, "certificate checks need an https:// url");
+        config__error(at->x, at->f, cert, "certificate checks need an https:// url");
 }
 
-static const struct cfg_key http_keys[] = {
+static const struct config__key http_keys[] = {
         {.name = "url",
-         .type = CFG_URL,
+         .type = CONFIG__URL,
          .offset = H(url),
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .schemes = "http https"},
         {.name = "method",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = H(method),
          .def = "GET",
-         .enums = cfg_http_methods},
-        {.name = "headers", .type = CFG_HEADERS, .offset = H(headers)},
-        {.name = "body", .type = CFG_STRING, .offset = H(body), .flags = CFG_EMPTY_OK},
+         .enums = config__http_methods},
+        {.name = "headers", .type = CONFIG__HEADERS, .offset = H(headers)},
+        {.name = "body", .type = CONFIG__STRING, .offset = H(body), .flags = CONFIG__EMPTY_OK},
         {.name = "expect",
-         .type = CFG_SUB,
+         .type = CONFIG__SUB,
          .offset = H(expect),
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .sub = &http_expect_table},
-        {.name = "latency_warn", .type = CFG_DURATION, .offset = H(latency_warn_ms), .min = 1},
-        {.name = "latency_crit", .type = CFG_DURATION, .offset = H(latency_crit_ms), .min = 1},
+        {.name = "latency_warn", .type = CONFIG__DURATION, .offset = H(latency_warn_ms), .min = 1},
+        {.name = "latency_crit", .type = CONFIG__DURATION, .offset = H(latency_crit_ms), .min = 1},
         {.name = "cert_days_warn",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = H(cert_days_warn),
          .min = 1,
          .max = 3650},
         {.name = "cert_days_crit",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = H(cert_days_crit),
          .min = 1,
          .max = 3650},
@@ -226,19 +236,19 @@ static const struct cfg_key http_keys[] = {
 
 #define F(field) C(u.file.field)
 
-static const struct cfg_enum file_states[] = {
+static const struct config__enum file_states[] = {
         {"exists", CONFIG_FILE_EXISTS},
         {"absent", CONFIG_FILE_ABSENT},
         {NULL, 0},
 };
 
 /* mode: "0644" or 644, the permission bits in octal. */
-static bool parse_mode(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                       void *obj)
+static bool parse_mode(const struct config__at *at, const struct config__key *key,
+                       yaml_node_t *node, void *obj)
 {
     (void)key;
     unsigned mode = 0;
-    const char *s = cfg_is_scalar(node) && !cfg_is_null(node) ? cfg_scalar(node) : "";
+    const char *s = config__is_scalar(node) && !config__is_null(node) ? config__scalar(node) : "";
     size_t len = strlen(s);
     bool ok = len >= 3 && len <= 4;
     for (const char *p = s; ok && *p; p++) {
@@ -246,16 +256,17 @@ static bool parse_mode(const struct cfg_at *at, const struct cfg_key *key, yaml_
         mode = mode * 8 + (unsigned)(*p - '0');
     }
     if (!ok) {
-        cfg_error(at->x, at->f, node, "expected permission bits in octal such as \"0644\", got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node,
+                      "expected permission bits in octal such as \"0644\", got %s",
+                      config__describe(at->x, node));
         return false;
     }
     ((struct config_check *)obj)->u.file.mode = mode;
     return true;
 }
 
-static void file_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                       void *obj)
+static void file_check(const struct config__at *at, yaml_node_t *map,
+                       const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_check_file *f = &((const struct config_check *)obj)->u.file;
@@ -265,24 +276,28 @@ static void file_check(const struct cfg_at *at, yaml_node_t *map, const struct c
     static const char *const conditions[] = {"max_age", "min_size", "max_size",
                                              "mode",    "owner",    "content"};
     for (size_t i = 0; i < sizeof(conditions) / sizeof(conditions[0]); i++)
-        if (cfg_seen_key(seen, conditions[i]))
-            cfg_error(at->x, at->f, cfg_seen_key(seen, conditions[i]),
-                      "%s cannot be checked on a file that must be absent", conditions[i]);
+        if (config__seen_key(seen, conditions[i]))
+            config__error(at->x, at->f, config__seen_key(seen, conditions[i]),
+                          "%s cannot be checked on a file that must be absent", conditions[i]);
 }
 
-static const struct cfg_key file_keys[] = {
-        {.name = "path", .type = CFG_PATH, .offset = F(path), .flags = CFG_REQUIRED},
+static const struct config__key file_keys[] = {
+        {.name = "path", .type = CONFIG__PATH, .offset = F(path), .flags = CONFIG__REQUIRED},
         {.name = "state",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = F(state),
          .def = "exists",
          .enums = file_states},
-        {.name = "max_age", .type = CFG_DURATION, .offset = F(max_age_ms), .min = 1},
-        {.name = "min_size", .type = CFG_SIZE, .offset = F(min_size)},
-        {.name = "max_size", .type = CFG_SIZE, .offset = F(max_size)},
-        {.name = "mode", .type = CFG_CUSTOM, .offset = 0, .flags = CFG_KEEP, .custom = parse_mode},
-        {.name = "owner", .type = CFG_STRING, .offset = F(owner)},
-        {.name = "content", .type = CFG_REGEX, .offset = F(content)},
+        {.name = "max_age", .type = CONFIG__DURATION, .offset = F(max_age_ms), .min = 1},
+        {.name = "min_size", .type = CONFIG__SIZE, .offset = F(min_size)},
+        {.name = "max_size", .type = CONFIG__SIZE, .offset = F(max_size)},
+        {.name = "mode",
+         .type = CONFIG__CUSTOM,
+         .offset = 0,
+         .flags = CONFIG__KEEP,
+         .custom = parse_mode},
+        {.name = "owner", .type = CONFIG__STRING, .offset = F(owner)},
+        {.name = "content", .type = CONFIG__REGEX, .offset = F(content)},
         {.name = NULL},
 };
 
@@ -290,8 +305,8 @@ static const struct cfg_key file_keys[] = {
 
 #define D(field) C(u.disk.field)
 
-static void disk_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                       void *obj)
+static void disk_check(const struct config__at *at, yaml_node_t *map,
+                       const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_check_disk *d = &((const struct config_check *)obj)->u.disk;
@@ -299,27 +314,30 @@ static void disk_check(const struct cfg_at *at, yaml_node_t *map, const struct c
     check_order_percent(at, seen, "inodes_warn", "inodes_crit", d->inodes_warn, d->inodes_crit);
 }
 
-static const struct cfg_key disk_keys[] = {
-        {.name = "path", .type = CFG_PATH, .offset = D(path), .def = "/"},
-        {.name = "warn", .type = CFG_PERCENT, .offset = D(warn), .def = "80%"},
-        {.name = "crit", .type = CFG_PERCENT, .offset = D(crit), .def = "90%"},
-        {.name = "inodes_warn", .type = CFG_PERCENT, .offset = D(inodes_warn)},
-        {.name = "inodes_crit", .type = CFG_PERCENT, .offset = D(inodes_crit)},
+static const struct config__key disk_keys[] = {
+        {.name = "path", .type = CONFIG__PATH, .offset = D(path), .def = "/"},
+        {.name = "warn", .type = CONFIG__PERCENT, .offset = D(warn), .def = "80%"},
+        {.name = "crit", .type = CONFIG__PERCENT, .offset = D(crit), .def = "90%"},
+        {.name = "inodes_warn", .type = CONFIG__PERCENT, .offset = D(inodes_warn)},
+        {.name = "inodes_crit", .type = CONFIG__PERCENT, .offset = D(inodes_crit)},
         {.name = NULL},
 };
 
 /* ---- command, systemd ---- */
 
-static const struct cfg_key command_keys[] = {
+static const struct config__key command_keys[] = {
         {.name = "run",
-         .type = CFG_ARGV,
+         .type = CONFIG__ARGV,
          .offset = C(u.command.run),
-         .flags = CFG_REQUIRED | CFG_NONEMPTY},
+         .flags = CONFIG__REQUIRED | CONFIG__NONEMPTY},
         {.name = NULL},
 };
 
-static const struct cfg_key systemd_keys[] = {
-        {.name = "unit", .type = CFG_STRING, .offset = C(u.systemd.unit), .flags = CFG_REQUIRED},
+static const struct config__key systemd_keys[] = {
+        {.name = "unit",
+         .type = CONFIG__STRING,
+         .offset = C(u.systemd.unit),
+         .flags = CONFIG__REQUIRED},
         {.name = NULL},
 };
 
@@ -327,20 +345,24 @@ static const struct cfg_key systemd_keys[] = {
 
 #define L(field) C(u.log.field)
 
-static void log_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                      void *obj)
+static void log_check(const struct config__at *at, yaml_node_t *map,
+                      const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_check_log *l = &((const struct config_check *)obj)->u.log;
     check_order(at, seen, "warn", "crit", l->warn, l->crit, CONFIG_UNSET);
 }
 
-static const struct cfg_key log_keys[] = {
-        {.name = "path", .type = CFG_PATH, .offset = L(path), .flags = CFG_REQUIRED},
-        {.name = "match", .type = CFG_REGEX, .offset = L(match), .flags = CFG_REQUIRED},
-        {.name = "window", .type = CFG_DURATION, .offset = L(window_ms), .def = "5m", .min = 1000},
-        {.name = "warn", .type = CFG_UINT, .offset = L(warn), .min = 1},
-        {.name = "crit", .type = CFG_UINT, .offset = L(crit), .def = "1", .min = 1},
+static const struct config__key log_keys[] = {
+        {.name = "path", .type = CONFIG__PATH, .offset = L(path), .flags = CONFIG__REQUIRED},
+        {.name = "match", .type = CONFIG__REGEX, .offset = L(match), .flags = CONFIG__REQUIRED},
+        {.name = "window",
+         .type = CONFIG__DURATION,
+         .offset = L(window_ms),
+         .def = "5m",
+         .min = 1000},
+        {.name = "warn", .type = CONFIG__UINT, .offset = L(warn), .min = 1},
+        {.name = "crit", .type = CONFIG__UINT, .offset = L(crit), .def = "1", .min = 1},
         {.name = NULL},
 };
 
@@ -348,11 +370,11 @@ static const struct cfg_key log_keys[] = {
 
 #define HB(field) C(u.heartbeat.field)
 
-static bool parse_deadline(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                           void *obj)
+static bool parse_deadline(const struct config__at *at, const struct config__key *key,
+                           yaml_node_t *node, void *obj)
 {
     (void)key;
-    const char *s = cfg_is_scalar(node) && !cfg_is_null(node) ? cfg_scalar(node) : "";
+    const char *s = config__is_scalar(node) && !config__is_null(node) ? config__scalar(node) : "";
     unsigned h = 0, m = 0;
     bool ok = strlen(s) == 5 && s[2] == ':';
     for (size_t i = 0; ok && i < 5; i++)
@@ -363,8 +385,8 @@ static bool parse_deadline(const struct cfg_at *at, const struct cfg_key *key, y
         ok = h < 24 && m < 60;
     }
     if (!ok) {
-        cfg_error(at->x, at->f, node, "expected a time of day such as \"06:30\", got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node, "expected a time of day such as \"06:30\", got %s",
+                      config__describe(at->x, node));
         return false;
     }
     ((struct config_check *)obj)->u.heartbeat.deadline_min = h * 60 + m;
@@ -373,40 +395,41 @@ static bool parse_deadline(const struct cfg_at *at, const struct cfg_key *key, y
 
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
-static bool one_day(const struct cfg_at *at, yaml_node_t *node, unsigned *days)
+static bool one_day(const struct config__at *at, yaml_node_t *node, unsigned *days)
 {
-    const char *s = cfg_is_scalar(node) && !cfg_is_null(node) ? cfg_scalar(node) : NULL;
+    const char *s = config__is_scalar(node) && !config__is_null(node) ? config__scalar(node) : NULL;
     for (unsigned i = 0; s && i < 7; i++) {
         if (strcmp(s, day_names[i]) == 0) {
             *days |= 1u << i;
             return true;
         }
     }
-    const char *hint = s ? cfg_suggest(s, day_names, 7) : NULL;
+    const char *hint = s ? config__suggest(s, day_names, 7) : NULL;
     if (hint)
-        cfg_error(at->x, at->f, node, "invalid day \"%s\"; did you mean \"%s\"?", s, hint);
+        config__error(at->x, at->f, node, "invalid day \"%s\"; did you mean \"%s\"?", s, hint);
     else
-        cfg_error(at->x, at->f, node, "expected a day: mon, tue, wed, thu, fri, sat or sun, got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node,
+                      "expected a day: mon, tue, wed, thu, fri, sat or sun, got %s",
+                      config__describe(at->x, node));
     return false;
 }
 
-static bool parse_days(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                       void *obj)
+static bool parse_days(const struct config__at *at, const struct config__key *key,
+                       yaml_node_t *node, void *obj)
 {
     (void)key;
     if (node->type != YAML_SEQUENCE_NODE ||
         node->data.sequence.items.top == node->data.sequence.items.start) {
-        cfg_error(at->x, at->f, node, "expected a list of days such as [mon, tue, wed], got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node, "expected a list of days such as [mon, tue, wed], got %s",
+                      config__describe(at->x, node));
         return false;
     }
     unsigned days = 0;
     bool ok = true;
     for (yaml_node_item_t *i = node->data.sequence.items.start; i < node->data.sequence.items.top;
          i++) {
-        yaml_node_t *n = cfg_node(at->f, *i);
-        if (!cfg_visit(at->x, at->f, n) || !one_day(at, n, &days))
+        yaml_node_t *n = config__node(at->f, *i);
+        if (!config__visit(at->x, at->f, n) || !one_day(at, n, &days))
             ok = false;
     }
     ((struct config_check *)obj)->u.heartbeat.days = days;
@@ -437,25 +460,27 @@ static bool read_date(const char *s, unsigned *ret)
     return true;
 }
 
-static bool parse_exclude(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                          void *obj)
+static bool parse_exclude(const struct config__at *at, const struct config__key *key,
+                          yaml_node_t *node, void *obj)
 {
     (void)key;
+    if (config__is_null(node))
+        return true;
     if (node->type != YAML_SEQUENCE_NODE) {
-        cfg_error(at->x, at->f, node, "expected a list of dates such as [2026-12-25], got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node, "expected a list of dates such as [2026-12-25], got %s",
+                      config__describe(at->x, node));
         return false;
     }
     size_t n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
     unsigned *v = arena_array(&at->x->c->arena, n ? n : 1, sizeof(*v));
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        yaml_node_t *d = cfg_node(at->f, node->data.sequence.items.start[i]);
-        if (!cfg_visit(at->x, at->f, d))
+        yaml_node_t *d = config__node(at->f, node->data.sequence.items.start[i]);
+        if (!config__visit(at->x, at->f, d))
             return false;
-        if (!cfg_is_scalar(d) || !read_date(cfg_scalar(d), &v[i])) {
-            cfg_error(at->x, at->f, d, "expected a date such as 2026-12-25, got %s",
-                      cfg_describe(at->x, d));
+        if (!config__is_scalar(d) || !read_date(config__scalar(d), &v[i])) {
+            config__error(at->x, at->f, d, "expected a date such as 2026-12-25, got %s",
+                          config__describe(at->x, d));
             ok = false;
         }
     }
@@ -463,32 +488,36 @@ static bool parse_exclude(const struct cfg_at *at, const struct cfg_key *key, ya
     return ok;
 }
 
-static void heartbeat_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                            void *obj)
+static void heartbeat_check(const struct config__at *at, yaml_node_t *map,
+                            const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_check_heartbeat *h = &((const struct config_check *)obj)->u.heartbeat;
     check_order(at, seen, "min_count", "max_count", h->min_count, h->max_count, CONFIG_UNSET);
 }
 
-static const struct cfg_key heartbeat_keys[] = {
+static const struct config__key heartbeat_keys[] = {
         {.name = "deadline",
-         .type = CFG_CUSTOM,
+         .type = CONFIG__CUSTOM,
          .offset = 0,
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .custom = parse_deadline},
-        {.name = "days", .type = CFG_CUSTOM, .offset = 0, .flags = CFG_KEEP, .custom = parse_days},
-        {.name = "exclude",
-         .type = CFG_CUSTOM,
+        {.name = "days",
+         .type = CONFIG__CUSTOM,
          .offset = 0,
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
+         .custom = parse_days},
+        {.name = "exclude",
+         .type = CONFIG__CUSTOM,
+         .offset = 0,
+         .flags = CONFIG__KEEP,
          .custom = parse_exclude},
         {.name = "min_count",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = HB(min_count),
          .def = "1",
          .max = 1000000},
-        {.name = "max_count", .type = CFG_UINT, .offset = HB(max_count), .max = 1000000},
+        {.name = "max_count", .type = CONFIG__UINT, .offset = HB(max_count), .max = 1000000},
         {.name = NULL},
 };
 
@@ -502,53 +531,53 @@ static bool is_metric_char(char c, bool first)
            (!first && c >= '0' && c <= '9');
 }
 
-static bool parse_series(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                         void *obj)
+static bool parse_series(const struct config__at *at, const struct config__key *key,
+                         yaml_node_t *node, void *obj)
 {
     (void)key;
     const char *s;
-    if (!cfg_string(at, node, "a metric name", &s))
+    if (!config__string(at, node, "a metric name", &s))
         return false;
     bool ok = *s != '\0';
     for (const char *p = s; ok && *p; p++)
         ok = is_metric_char(*p, p == s);
     if (!ok) {
-        cfg_error(at->x, at->f, node,
-                  "invalid metric name \"%s\": use letters, digits, '_' and ':', not starting "
-                  "with a digit",
-                  s);
+        config__error(at->x, at->f, node,
+                      "invalid metric name \"%s\": use letters, digits, '_' and ':', not starting "
+                      "with a digit",
+                      s);
         return false;
     }
     ((struct config_check *)obj)->u.metric.series = s;
     return true;
 }
 
-static void metric_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                         void *obj)
+static void metric_check(const struct config__at *at, yaml_node_t *map,
+                         const struct config__seen *seen, void *obj)
 {
     (void)obj;
-    if (!cfg_seen_get(seen, "warn") && !cfg_seen_get(seen, "crit"))
-        cfg_error(at->x, at->f, map, "a metric check needs warn, crit or both %s", at->scope);
+    if (!config__seen_get(seen, "warn") && !config__seen_get(seen, "crit"))
+        config__error(at->x, at->f, map, "a metric check needs warn, crit or both %s", at->scope);
 }
 
-static const struct cfg_key metric_keys[] = {
+static const struct config__key metric_keys[] = {
         {.name = "series",
-         .type = CFG_CUSTOM,
+         .type = CONFIG__CUSTOM,
          .offset = 0,
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .custom = parse_series},
-        {.name = "match", .type = CFG_MATCHER, .offset = M(match)},
-        {.name = "warn", .type = CFG_RANGE, .offset = M(warn)},
-        {.name = "crit", .type = CFG_RANGE, .offset = M(crit)},
-        {.name = "for", .type = CFG_DURATION, .offset = M(for_ms), .def = "0"},
+        {.name = "match", .type = CONFIG__MATCHER, .offset = M(match)},
+        {.name = "warn", .type = CONFIG__RANGE, .offset = M(warn)},
+        {.name = "crit", .type = CONFIG__RANGE, .offset = M(crit)},
+        {.name = "for", .type = CONFIG__DURATION, .offset = M(for_ms), .def = "0"},
         {.name = NULL},
 };
 
 /* ---- the kinds, in enum config_check_type order ---- */
 
-static const struct cfg_table common_table = {"a check", common_keys, common_check};
+static const struct config__table common_table = {"a check", common_keys, common_check};
 
-static const struct cfg_table check_kinds[] = {
+static const struct config__table check_kinds[] = {
         {"a process check", process_keys, process_check},
         {"a tcp check", tcp_keys, NULL},
         {"an http check", http_keys, http_check},
@@ -563,7 +592,7 @@ static const struct cfg_table check_kinds[] = {
 
 #define N_KINDS (sizeof(check_kinds) / sizeof(check_kinds[0]))
 
-static const struct cfg_table *const all_kinds[] = {
+static const struct config__table *const all_kinds[] = {
         &check_kinds[0],
         &check_kinds[1],
         &check_kinds[2],
@@ -588,24 +617,25 @@ static void prefill(struct config_check *c, int kind)
     }
 }
 
-static void check_item(const struct cfg_at *at, yaml_node_t *node, void *obj)
+static void check_item(const struct config__at *at, yaml_node_t *node, void *obj)
 {
     struct config_check *c = obj;
-    int kind = cfg_enum_find(check_types, cfg_map_get(at->f, node, "type"));
+    int kind = config__enum_find(check_types, config__map_get(at->f, node, "type"));
     prefill(c, kind);
-    const struct cfg_table *tables[] = {&common_table, kind >= 0 ? &check_kinds[kind] : NULL, NULL};
-    struct cfg_seen seen;
-    if (!cfg_parse_map(at, node, tables, all_kinds, kind < 0, c, &seen))
+    const struct config__table *tables[] = {&common_table, kind >= 0 ? &check_kinds[kind] : NULL,
+                                            NULL};
+    struct config__seen seen;
+    if (!config__parse_map(at, node, tables, all_kinds, kind < 0, c, &seen))
         return;
-    c->loc = cfg_loc(at->x, at->f, node);
-    cfg_register_named(at, CFG_CHECKS, c->name, c, node, &seen);
+    c->loc = config__loc(at->x, at->f, node);
+    config__register_named(at, CONFIG__CHECKS, c->name, c, node, &seen);
 }
 
-void cfg_parse_checks(struct cfg_ctx *x)
+void config__parse_checks(struct config__ctx *x)
 {
     _Static_assert(N_KINDS == CONFIG_CHECK_METRIC + 1, "one table per check type");
-    x->c->checks = cfg_parse_items(x, CFG_CHECKS, sizeof(struct config_check), check_item,
-                                   &x->c->n_checks);
+    x->c->checks = config__parse_items(x, CONFIG__CHECKS, sizeof(struct config_check), check_item,
+                                       &x->c->n_checks);
 }
 
 const char *config_check_type_name(enum config_check_type t)

@@ -29,30 +29,30 @@ static void config_free(struct config *c)
     free(c);
 }
 
-static void ctx_fini(struct cfg_ctx *x)
+static void ctx_fini(struct config__ctx *x)
 {
-    for (int s = 0; s < CFG_SECTION_COUNT; s++) {
+    for (int s = 0; s < CONFIG__SECTION_COUNT; s++) {
         free(x->items[s].v);
         free(x->names[s].v);
     }
     free(x->refs);
-    cfg_files_free(x);
+    config__files_free(x);
 }
 
 /* Passes two and three; the order lets later sections use earlier ones' values. */
-static void parse_all(struct cfg_ctx *x)
+static void parse_all(struct config__ctx *x)
 {
-    cfg_parse_server(x); /* data_dir is the default working directory of children */
-    cfg_parse_notifiers(x);
-    cfg_parse_teams(x);
-    cfg_parse_checks(x);
-    cfg_parse_services(x);
-    cfg_parse_runbooks(x);
-    cfg_parse_routes(x);
-    cfg_resolve(x);
+    config__parse_server(x); /* data_dir is the default working directory of children */
+    config__parse_notifiers(x);
+    config__parse_teams(x);
+    config__parse_checks(x);
+    config__parse_services(x);
+    config__parse_runbooks(x);
+    config__parse_routes(x);
+    config__resolve(x);
 }
 
-static void record_files(struct cfg_ctx *x)
+static void record_files(struct config__ctx *x)
 {
     const char **v = arena_array(&x->c->arena, x->n_files ? x->n_files : 1, sizeof(*v));
     for (size_t i = 0; i < x->n_files; i++)
@@ -60,14 +60,14 @@ static void record_files(struct cfg_ctx *x)
     x->c->files = (struct config_strv){v, x->n_files};
 }
 
-static int finish(struct cfg_ctx *x, struct config **ret_config, struct config_diags *diags)
+static int finish(struct config__ctx *x, struct config **ret_config, struct config_diags *diags)
 {
     if (x->read_error == 0)
         parse_all(x);
     record_files(x);
     bool failed = x->n_diags > 0;
     int r = x->read_error ? x->read_error : HALE_ECONFIG;
-    cfg_diags_take(x, diags);
+    config__diags_take(x, diags);
     ctx_fini(x);
     if (failed) {
         config_free(x->c);
@@ -79,16 +79,17 @@ static int finish(struct cfg_ctx *x, struct config **ret_config, struct config_d
 
 int config_load(const char *path, struct config **ret_config, struct config_diags *diags)
 {
-    struct cfg_ctx x = {.c = config_new(path), .budget = cfg_node_budget()};
-    cfg_read_main(&x, path);
+    struct config__ctx x = {.c = config_new(path), .budget = config__node_budget()};
+    config__read_main(&x, path);
     return finish(&x, ret_config, diags);
 }
 
 int config_load_buffer(const char *name, const void *data, size_t len, struct config **ret_config,
                        struct config_diags *diags)
 {
-    struct cfg_ctx x = {.c = config_new(name), .budget = cfg_node_budget(), .from_buffer = true};
-    cfg_read_buffer(&x, name, data, len);
+    struct config__ctx x = {
+            .c = config_new(name), .budget = config__node_budget(), .from_buffer = true};
+    config__read_buffer(&x, name, data, len);
     return finish(&x, ret_config, diags);
 }
 
@@ -152,7 +153,7 @@ const struct config_service *config_service_find(const struct config *c, const c
 
 const char *config_http_method_name(enum config_http_method m)
 {
-    for (const struct cfg_enum *e = cfg_http_methods; e->name; e++)
+    for (const struct config__enum *e = config__http_methods; e->name; e++)
         if (e->value == (int)m)
             return e->name;
     return "GET";

@@ -165,6 +165,7 @@ enum config_http_method {
     CONFIG_HTTP_OPTIONS,
 };
 
+/* "GET", "POST"...: the spelling used in the file; static storage. */
 const char *config_http_method_name(enum config_http_method m);
 
 /* ---- notifiers and teams ---- */
@@ -193,6 +194,7 @@ struct config_notifier {
     struct config_loc loc;
 };
 
+/* "webhook", "slack"...: the spelling used in the file; static storage. */
 const char *config_notifier_type_name(enum config_notifier_type t);
 
 struct config_team {
@@ -218,6 +220,7 @@ enum config_check_type {
     CONFIG_CHECK_METRIC,
 };
 
+/* "process", "tcp"...: the spelling used in the file; static storage. */
 const char *config_check_type_name(enum config_check_type t);
 
 /* A process (or processes) found by pidfile, name or command line. */
@@ -380,6 +383,7 @@ enum config_step_action {
     CONFIG_STEP_WAIT,
 };
 
+/* "run", "verify"...: the key that names the action; static storage. */
 const char *config_step_action_name(enum config_step_action a);
 
 enum config_step_purpose {

@@ -14,19 +14,20 @@
 #include "config/internal.h"
 
 /* Past this many, further problems are only counted. */
-#define CFG_MAX_DIAGS 500
+#define CONFIG__MAX_DIAGS 500
 
-static void diag_add(struct cfg_ctx *x, const struct cfg_file *f, unsigned line, unsigned col,
-                     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+static void diag_add(struct config__ctx *x, const struct config__file *f, unsigned line,
+                     unsigned col, const char *fmt, va_list ap)
+        __attribute__((format(printf, 5, 0)));
 
-static void diag_add(struct cfg_ctx *x, const struct cfg_file *f, unsigned line, unsigned col,
-                     const char *fmt, va_list ap)
+static void diag_add(struct config__ctx *x, const struct config__file *f, unsigned line,
+                     unsigned col, const char *fmt, va_list ap)
 {
     if (x->n_diags == x->cap_diags) {
         x->cap_diags = x->cap_diags ? x->cap_diags * 2 : 16;
         x->diags = xreallocarray(x->diags, x->cap_diags, sizeof(*x->diags));
     }
-    struct cfg_diag_entry *e = &x->diags[x->n_diags];
+    struct config__diag_entry *e = &x->diags[x->n_diags];
     e->d.file = xstrdup(f->path);
     e->d.line = line;
     e->d.col = col;
@@ -35,10 +36,10 @@ static void diag_add(struct cfg_ctx *x, const struct cfg_file *f, unsigned line,
     e->seq = x->n_diags++;
 }
 
-void cfg_error_at(struct cfg_ctx *x, const struct cfg_file *f, unsigned line, unsigned col,
-                  const char *fmt, ...)
+void config__error_at(struct config__ctx *x, const struct config__file *f, unsigned line,
+                      unsigned col, const char *fmt, ...)
 {
-    if (x->n_diags >= CFG_MAX_DIAGS) {
+    if (x->n_diags >= CONFIG__MAX_DIAGS) {
         x->n_diags++;
         return;
     }
@@ -48,10 +49,10 @@ void cfg_error_at(struct cfg_ctx *x, const struct cfg_file *f, unsigned line, un
     va_end(ap);
 }
 
-void cfg_error(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *node,
-               const char *fmt, ...)
+void config__error(struct config__ctx *x, const struct config__file *f, const yaml_node_t *node,
+                   const char *fmt, ...)
 {
-    if (x->n_diags >= CFG_MAX_DIAGS) {
+    if (x->n_diags >= CONFIG__MAX_DIAGS) {
         x->n_diags++;
         return;
     }
@@ -104,10 +105,10 @@ static unsigned inner_column(const yaml_node_t *n, size_t offset)
     return col + (unsigned)(quotes + utf8_chars(v, offset));
 }
 
-void cfg_error_in(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *node,
-                  size_t offset, const char *fmt, ...)
+void config__error_in(struct config__ctx *x, const struct config__file *f, const yaml_node_t *node,
+                      size_t offset, const char *fmt, ...)
 {
-    if (x->n_diags >= CFG_MAX_DIAGS) {
+    if (x->n_diags >= CONFIG__MAX_DIAGS) {
         x->n_diags++;
         return;
     }
@@ -119,7 +120,7 @@ void cfg_error_in(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t
 
 static int entry_cmp(const void *pa, const void *pb)
 {
-    const struct cfg_diag_entry *a = pa, *b = pb;
+    const struct config__diag_entry *a = pa, *b = pb;
     if (a->file_index != b->file_index)
         return a->file_index < b->file_index ? -1 : 1;
     if (a->d.line != b->d.line)
@@ -131,9 +132,9 @@ static int entry_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-void cfg_diags_take(struct cfg_ctx *x, struct config_diags *out)
+void config__diags_take(struct config__ctx *x, struct config_diags *out)
 {
-    size_t kept = x->n_diags < CFG_MAX_DIAGS ? x->n_diags : CFG_MAX_DIAGS;
+    size_t kept = x->n_diags < CONFIG__MAX_DIAGS ? x->n_diags : CONFIG__MAX_DIAGS;
     if (kept)
         qsort(x->diags, kept, sizeof(*x->diags), entry_cmp);
     size_t n = kept + (x->n_diags > kept);
@@ -176,7 +177,8 @@ void config_diags_print(const struct config_diags *d, FILE *out)
     }
 }
 
-struct config_loc cfg_loc(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *node)
+struct config_loc config__loc(struct config__ctx *x, const struct config__file *f,
+                              const yaml_node_t *node)
 {
     (void)x;
     return (struct config_loc){
@@ -214,7 +216,7 @@ static size_t distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-const char *cfg_suggest(const char *word, const char *const *cands, size_t n)
+const char *config__suggest(const char *word, const char *const *cands, size_t n)
 {
     size_t len = strlen(word);
     /* Short words allow one edit, longer ones up to three. */
@@ -231,7 +233,7 @@ const char *cfg_suggest(const char *word, const char *const *cands, size_t n)
     return best;
 }
 
-void cfg_join_names(struct strbuf *b, const char *const *names, size_t n, const char *last_sep)
+void config__join_names(struct strbuf *b, const char *const *names, size_t n, const char *last_sep)
 {
     for (size_t i = 0; i < n; i++) {
         if (i > 0)

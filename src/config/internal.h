@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Declarations shared by the files of src/config/. Loading runs in three
- * passes over one struct cfg_ctx: read every file (the main one and its
+ * passes over one struct config__ctx: read every file (the main one and its
  * includes) and collect the items of each section; parse each item against
  * its key table into the arena; then check names and references across
  * sections. Every problem becomes a located diagnostic; none stops the load.
@@ -19,7 +19,7 @@
 
 /* ---- files ---- */
 
-struct cfg_file {
+struct config__file {
     char *path;        /* for messages: as named, or joined to the includer's directory */
     char *dir;         /* absolute directory, against which relative paths resolve */
     char *real;        /* realpath(), to recognise a file included twice */
@@ -31,73 +31,73 @@ struct cfg_file {
     bool has_doc;
 };
 
-enum cfg_section {
-    CFG_TEAMS,
-    CFG_NOTIFIERS,
-    CFG_CHECKS,
-    CFG_SERVICES,
-    CFG_RUNBOOKS,
-    CFG_ROUTES,
-    CFG_SECTION_COUNT,
+enum config__section {
+    CONFIG__TEAMS,
+    CONFIG__NOTIFIERS,
+    CONFIG__CHECKS,
+    CONFIG__SERVICES,
+    CONFIG__RUNBOOKS,
+    CONFIG__ROUTES,
+    CONFIG__SECTION_COUNT,
 };
 
 /* One item of a section list, waiting to be parsed. */
-struct cfg_item {
-    struct cfg_file *file;
+struct config__item {
+    struct config__file *file;
     yaml_node_t *node;
     size_t index; /* 1-based position in its file's list */
 };
 
-struct cfg_items {
-    struct cfg_item *v;
+struct config__items {
+    struct config__item *v;
     size_t n, cap;
 };
 
 /* A named object, for duplicate checks and reference lookups. */
-struct cfg_named {
+struct config__named {
     const char *name;
     void *obj;
     struct config_loc loc;      /* where the object is defined */
     struct config_loc name_loc; /* where its name is written */
-    struct cfg_file *file;
+    struct config__file *file;
 };
 
-struct cfg_names {
-    struct cfg_named *v;
+struct config__names {
+    struct config__named *v;
     size_t n, cap;
     bool sorted;
 };
 
 /* A reference by name, resolved once every section is parsed. */
-struct cfg_ref {
-    enum cfg_section section;
+struct config__ref {
+    enum config__section section;
     const char *name;
     const void **dst;  /* receives the object */
     const char *scope; /* "in check \"web\"" */
     struct config_loc loc;
-    struct cfg_file *file;
+    struct config__file *file;
 };
 
-struct cfg_diag_entry {
+struct config__diag_entry {
     struct config_diag d;
     unsigned file_index;
     size_t seq;
 };
 
-struct cfg_ctx {
+struct config__ctx {
     struct config *c;
     bool from_buffer;
-    struct cfg_file **files;
+    struct config__file **files;
     size_t n_files;
-    struct cfg_file **stack; /* files being read, for include cycles */
+    struct config__file **stack; /* files being read, for include cycles */
     size_t n_stack;
-    struct cfg_items items[CFG_SECTION_COUNT];
-    struct cfg_names names[CFG_SECTION_COUNT];
-    struct cfg_ref *refs;
+    struct config__items items[CONFIG__SECTION_COUNT];
+    struct config__names names[CONFIG__SECTION_COUNT];
+    struct config__ref *refs;
     size_t n_refs, cap_refs;
-    struct cfg_file *server_file;
+    struct config__file *server_file;
     yaml_node_t *server_node;
-    struct cfg_diag_entry *diags;
+    struct config__diag_entry *diags;
     size_t n_diags, cap_diags;
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
     int read_error; /* -errno when the main file could not be read */
@@ -105,131 +105,135 @@ struct cfg_ctx {
 
 /* ---- diagnostics (diag.c) ---- */
 
-void cfg_error_at(struct cfg_ctx *x, const struct cfg_file *f, unsigned line, unsigned col,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void config__error_at(struct config__ctx *x, const struct config__file *f, unsigned line,
+                      unsigned col, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* At the start of node (node may be NULL for "no position"). */
-void cfg_error(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *node,
-               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void config__error(struct config__ctx *x, const struct config__file *f, const yaml_node_t *node,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* At byte offset `offset` inside scalar node, when the source maps 1:1. */
-void cfg_error_in(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *node,
-                  size_t offset, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void config__error_in(struct config__ctx *x, const struct config__file *f, const yaml_node_t *node,
+                      size_t offset, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Moves the diagnostics, sorted, into out. */
-void cfg_diags_take(struct cfg_ctx *x, struct config_diags *out);
+void config__diags_take(struct config__ctx *x, struct config_diags *out);
 
 /* The candidate closest to word, or NULL when none is close enough. */
-const char *cfg_suggest(const char *word, const char *const *cands, size_t n);
+const char *config__suggest(const char *word, const char *const *cands, size_t n);
 /* Appends "a, b and c" to the buffer. */
-void cfg_join_names(struct strbuf *b, const char *const *names, size_t n, const char *last_sep);
+void config__join_names(struct strbuf *b, const char *const *names, size_t n, const char *last_sep);
 
-struct config_loc cfg_loc(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *node);
+struct config_loc config__loc(struct config__ctx *x, const struct config__file *f,
+                              const yaml_node_t *node);
 
 /* ---- YAML helpers (yaml.c) ---- */
 
-yaml_node_t *cfg_node(const struct cfg_file *f, int id);
-bool cfg_is_null(const yaml_node_t *n);
-bool cfg_is_scalar(const yaml_node_t *n);
-const char *cfg_scalar(const yaml_node_t *n);
+yaml_node_t *config__node(const struct config__file *f, int id);
+bool config__is_null(const yaml_node_t *n);
+bool config__is_scalar(const yaml_node_t *n);
+const char *config__scalar(const yaml_node_t *n);
 /* "\"10x\"", "a list", "a mapping", "nothing" (static or arena-allocated). */
-const char *cfg_describe(struct cfg_ctx *x, const yaml_node_t *n);
+const char *config__describe(struct config__ctx *x, const yaml_node_t *n);
 /* The value of key in mapping n, or NULL. */
-yaml_node_t *cfg_map_get(const struct cfg_file *f, const yaml_node_t *n, const char *key);
+yaml_node_t *config__map_get(const struct config__file *f, const yaml_node_t *n, const char *key);
 /* Counts a visit; false (once reported) when the node budget is spent. */
-bool cfg_visit(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *n);
-size_t cfg_node_budget(void);
+bool config__visit(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n);
+/* Charges count visits at once, before allocating for count nodes. */
+bool config__charge(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n,
+                    size_t count);
+size_t config__node_budget(void);
 
 /* ---- reading files (load.c) ---- */
 
-void cfg_read_main(struct cfg_ctx *x, const char *path);
-void cfg_read_buffer(struct cfg_ctx *x, const char *name, const void *data, size_t len);
-void cfg_files_free(struct cfg_ctx *x);
+void config__read_main(struct config__ctx *x, const char *path);
+void config__read_buffer(struct config__ctx *x, const char *name, const void *data, size_t len);
+void config__files_free(struct config__ctx *x);
 /* dir/rel (rel unchanged when absolute), with "." and ".." folded; free(). */
-char *cfg_path_join(const char *dir, const char *rel);
+char *config__path_join(const char *dir, const char *rel);
 
 /* ---- key tables (keys.c, values.c) ---- */
 
-enum cfg_type {
-    CFG_STRING,   /* const char * */
-    CFG_NAME,     /* const char *, a name syntax */
-    CFG_PATH,     /* const char *, made absolute */
-    CFG_URL,      /* const char *, scheme in key->schemes */
-    CFG_BOOL,     /* bool */
-    CFG_UINT,     /* unsigned, min..max */
-    CFG_DURATION, /* uint64_t ms, min..max */
-    CFG_SIZE,     /* uint64_t bytes, min..max */
-    CFG_PERCENT,  /* double */
-    CFG_RANGE,    /* const struct units_range * */
-    CFG_ENUM,     /* int-sized enum, from key->enums */
-    CFG_STRV,     /* struct config_strv */
-    CFG_ARGV,     /* struct config_strv, placeholders checked */
-    CFG_HEADERS,  /* struct config_kvs */
-    CFG_ENV,      /* struct config_kvs */
-    CFG_LABELS,   /* struct labels */
-    CFG_MATCHER,  /* const struct labels_matchers *; the text at key->aux_offset */
-    CFG_REGEX,    /* const struct config_regex * */
-    CFG_STATUS,   /* struct config_uintv of HTTP statuses */
-    CFG_REF,      /* const char * name; the object at key->aux_offset */
-    CFG_REFV,     /* struct config_strv names; the objects at key->aux_offset */
-    CFG_SUB,      /* an embedded struct parsed with key->sub */
-    CFG_CUSTOM,   /* key->custom does it all */
+enum config__type {
+    CONFIG__STRING,   /* const char * */
+    CONFIG__NAME,     /* const char *, a name syntax */
+    CONFIG__PATH,     /* const char *, made absolute */
+    CONFIG__URL,      /* const char *, scheme in key->schemes */
+    CONFIG__BOOL,     /* bool */
+    CONFIG__UINT,     /* unsigned, min..max */
+    CONFIG__DURATION, /* uint64_t ms, min..max */
+    CONFIG__SIZE,     /* uint64_t bytes, min..max */
+    CONFIG__PERCENT,  /* double */
+    CONFIG__RANGE,    /* const struct units_range * */
+    CONFIG__ENUM,     /* int-sized enum, from key->enums */
+    CONFIG__STRV,     /* struct config_strv */
+    CONFIG__ARGV,     /* struct config_strv, placeholders checked */
+    CONFIG__HEADERS,  /* struct config_kvs */
+    CONFIG__ENV,      /* struct config_kvs */
+    CONFIG__LABELS,   /* struct labels */
+    CONFIG__MATCHER,  /* const struct labels_matchers *; the text at key->aux_offset */
+    CONFIG__REGEX,    /* const struct config_regex * */
+    CONFIG__STATUS,   /* struct config_uintv of HTTP statuses */
+    CONFIG__REF,      /* const char * name; the object at key->aux_offset */
+    CONFIG__REFV,     /* struct config_strv names; the objects at key->aux_offset */
+    CONFIG__SUB,      /* an embedded struct parsed with key->sub */
+    CONFIG__CUSTOM,   /* key->custom does it all */
 };
 
 enum {
-    CFG_REQUIRED = 1u << 0,
-    CFG_EMPTY_OK = 1u << 1, /* a string may be "" */
-    CFG_ONE_OK = 1u << 2,   /* a list may be written as its single element */
-    CFG_KEEP = 1u << 3,     /* absent: keep what the caller put there */
-    CFG_NONEMPTY = 1u << 4, /* a list must have an element */
-    CFG_AUX = 1u << 5,      /* MATCHER: also store the text at aux_offset */
+    CONFIG__REQUIRED = 1u << 0,
+    CONFIG__EMPTY_OK = 1u << 1, /* a string may be "" */
+    CONFIG__ONE_OK = 1u << 2,   /* a list may be written as its single element */
+    CONFIG__KEEP = 1u << 3,     /* absent: keep what the caller put there */
+    CONFIG__NONEMPTY = 1u << 4, /* a list must have an element */
+    CONFIG__AUX = 1u << 5,      /* MATCHER: also store the text at aux_offset */
 };
 
-struct cfg_enum {
+struct config__enum {
     const char *name;
     int value;
 };
 
-struct cfg_table;
-struct cfg_key;
+struct config__table;
+struct config__key;
 
 /* What one mapping held: the value node of each key of the tables, or NULL. */
-struct cfg_seen {
-    const struct cfg_key *keys[64];
+struct config__seen {
+    const struct config__key *keys[64];
     yaml_node_t *key_nodes[64];
     yaml_node_t *values[64];
     size_t n;
 };
 
 /* Everything a parser needs to know about where it is. */
-struct cfg_at {
-    struct cfg_ctx *x;
-    struct cfg_file *f;
+struct config__at {
+    struct config__ctx *x;
+    struct config__file *f;
     const char *scope; /* "in check \"web\"", for messages */
 };
 
-typedef bool cfg_custom_fn(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                           void *obj);
+typedef bool config__custom_fn(const struct config__at *at, const struct config__key *key,
+                               yaml_node_t *node, void *obj);
 /* Cross-key rules, run after every key of a mapping was parsed. */
-typedef void cfg_check_fn(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                          void *obj);
+typedef void config__check_fn(const struct config__at *at, yaml_node_t *map,
+                              const struct config__seen *seen, void *obj);
 
-struct cfg_key {
+struct config__key {
     const char *name;
-    enum cfg_type type;
+    enum config__type type;
     size_t offset;
     const char *def; /* default, written as in YAML; NULL: none */
     unsigned flags;
     uint64_t min, max; /* bounds of UINT, DURATION, SIZE when max != 0 */
-    const struct cfg_enum *enums;
-    const struct cfg_table *sub;
-    const char *schemes;      /* URL: "http https" */
-    size_t aux_offset;        /* MATCHER: text; REF, REFV: resolved objects */
-    enum cfg_section section; /* REF, REFV */
-    cfg_custom_fn *custom;
+    const struct config__enum *enums;
+    const struct config__table *sub;
+    const char *schemes;          /* URL: "http https" */
+    size_t aux_offset;            /* MATCHER: text; REF, REFV: resolved objects */
+    enum config__section section; /* REF, REFV */
+    config__custom_fn *custom;
 };
 
-struct cfg_table {
-    const char *what;           /* "check", for "expected a mapping for a check" */
-    const struct cfg_key *keys; /* ends with a key whose name is NULL */
-    cfg_check_fn *check;
+struct config__table {
+    const char *what;               /* "check", for "expected a mapping for a check" */
+    const struct config__key *keys; /* ends with a key whose name is NULL */
+    config__check_fn *check;
 };
 
 /*
@@ -238,61 +242,65 @@ struct cfg_table {
  * NULL) are not reported as unknown: used when a check's type is invalid.
  * Returns false when node is not a mapping.
  */
-bool cfg_parse_map(const struct cfg_at *at, yaml_node_t *node,
-                   const struct cfg_table *const *tables, const struct cfg_table *const *others,
-                   bool lenient, void *obj, struct cfg_seen *seen);
+bool config__parse_map(const struct config__at *at, yaml_node_t *node,
+                       const struct config__table *const *tables,
+                       const struct config__table *const *others, bool lenient, void *obj,
+                       struct config__seen *seen);
 /*
  * Reports keys that are not strings and keys given twice; returns one flag
  * per pair of map, true for a pair to skip. free() the result.
  */
-bool *cfg_map_dups(const struct cfg_at *at, yaml_node_t *map);
+bool *config__map_dups(const struct config__at *at, yaml_node_t *map);
 /* Parses one value; false when it was reported as invalid. */
-bool cfg_parse_value(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                     void *obj);
-yaml_node_t *cfg_seen_get(const struct cfg_seen *seen, const char *name);
-yaml_node_t *cfg_seen_key(const struct cfg_seen *seen, const char *name);
+bool config__parse_value(const struct config__at *at, const struct config__key *key,
+                         yaml_node_t *node, void *obj);
+yaml_node_t *config__seen_get(const struct config__seen *seen, const char *name);
+yaml_node_t *config__seen_key(const struct config__seen *seen, const char *name);
 
 /* Value parsers that section code calls directly (values.c). */
-bool cfg_parse_strv(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                    struct config_strv *out);
-bool cfg_string(const struct cfg_at *at, yaml_node_t *node, const char *what, const char **ret);
-bool cfg_check_name(const struct cfg_at *at, yaml_node_t *node, const char *name);
-void cfg_ref_add(const struct cfg_at *at, enum cfg_section section, const char *name,
-                 const void **dst, yaml_node_t *node);
-const struct labels_matchers *cfg_matcher(const struct cfg_at *at, yaml_node_t *node);
-const char *cfg_fmt_duration(struct cfg_ctx *x, uint64_t ms);
+bool config__parse_strv(const struct config__at *at, const struct config__key *key,
+                        yaml_node_t *node, struct config_strv *out);
+bool config__string(const struct config__at *at, yaml_node_t *node, const char *what,
+                    const char **ret);
+bool config__check_name(const struct config__at *at, yaml_node_t *node, const char *name);
+void config__ref_add(const struct config__at *at, enum config__section section, const char *name,
+                     const void **dst, yaml_node_t *node);
+const struct labels_matchers *config__matcher(const struct config__at *at, yaml_node_t *node);
+const char *config__fmt_duration(struct config__ctx *x, uint64_t ms);
 
 /* "in check \"web\"" or "in check #3", arena-allocated. */
-const char *cfg_scope(const struct cfg_at *at, const char *what, yaml_node_t *map, size_t index);
-const char *cfg_printf(struct cfg_ctx *x, const char *fmt, ...)
+const char *config__scope(const struct config__at *at, const char *what, yaml_node_t *map,
+                          size_t index);
+const char *config__printf(struct config__ctx *x, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
 /* ---- sections ---- */
 
-void cfg_parse_server(struct cfg_ctx *x);
-void cfg_register(struct cfg_ctx *x, enum cfg_section s, struct cfg_file *f, const char *name,
-                  void *obj, struct config_loc loc, struct config_loc name_loc);
+void config__parse_server(struct config__ctx *x);
+void config__register(struct config__ctx *x, enum config__section s, struct config__file *f,
+                      const char *name, void *obj, struct config_loc loc,
+                      struct config_loc name_loc);
 /* Registers a parsed object under its name, if it has one. */
-void cfg_register_named(const struct cfg_at *at, enum cfg_section s, const char *name, void *obj,
-                        yaml_node_t *map, const struct cfg_seen *seen);
-typedef void cfg_item_fn(const struct cfg_at *at, yaml_node_t *node, void *obj);
+void config__register_named(const struct config__at *at, enum config__section s, const char *name,
+                            void *obj, yaml_node_t *map, const struct config__seen *seen);
+typedef void config__item_fn(const struct config__at *at, yaml_node_t *node, void *obj);
 /* Parses every collected item of section s into a new arena array of n objects of size. */
-void *cfg_parse_items(struct cfg_ctx *x, enum cfg_section s, size_t size, cfg_item_fn *fn,
-                      size_t *ret_n);
+void *config__parse_items(struct config__ctx *x, enum config__section s, size_t size,
+                          config__item_fn *fn, size_t *ret_n);
 /* The value of e named by a scalar node, or -1. */
-int cfg_enum_find(const struct cfg_enum *e, const yaml_node_t *node);
-void cfg_parse_teams(struct cfg_ctx *x);
-void cfg_parse_notifiers(struct cfg_ctx *x);
-void cfg_parse_services(struct cfg_ctx *x);
-void cfg_parse_routes(struct cfg_ctx *x);
-void cfg_parse_checks(struct cfg_ctx *x);
-void cfg_parse_runbooks(struct cfg_ctx *x);
+int config__enum_find(const struct config__enum *e, const yaml_node_t *node);
+void config__parse_teams(struct config__ctx *x);
+void config__parse_notifiers(struct config__ctx *x);
+void config__parse_services(struct config__ctx *x);
+void config__parse_routes(struct config__ctx *x);
+void config__parse_checks(struct config__ctx *x);
+void config__parse_runbooks(struct config__ctx *x);
 /* Duplicate names, references, dependency cycles (resolve.c). */
-void cfg_resolve(struct cfg_ctx *x);
-const char *cfg_section_noun(enum cfg_section s, bool plural);
+void config__resolve(struct config__ctx *x);
+const char *config__section_noun(enum config__section s, bool plural);
 
 /* Shared enum tables. */
-extern const struct cfg_enum cfg_http_methods[];
-extern const struct cfg_enum cfg_on_failures[];
+extern const struct config__enum config__http_methods[];
+extern const struct config__enum config__on_failures[];
 
 #endif

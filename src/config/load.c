@@ -19,15 +19,16 @@
 #include "base/cleanup.h"
 #include "config/internal.h"
 
-#define CFG_MAX_FILE_SIZE (16u << 20)
-#define CFG_MAX_FILES     256
+#define CONFIG__MAX_FILE_SIZE (16u << 20)
+#define CONFIG__MAX_FILES     256
 
 static const char *const top_keys[] = {"server", "include",  "teams",    "notifiers",
                                        "checks", "services", "runbooks", "routes"};
 
 /* The section of top_keys[i], for i >= 2. */
-static const enum cfg_section top_sections[] = {CFG_TEAMS,    CFG_NOTIFIERS, CFG_CHECKS,
-                                                CFG_SERVICES, CFG_RUNBOOKS,  CFG_ROUTES};
+static const enum config__section top_sections[] = {CONFIG__TEAMS,    CONFIG__NOTIFIERS,
+                                                    CONFIG__CHECKS,   CONFIG__SERVICES,
+                                                    CONFIG__RUNBOOKS, CONFIG__ROUTES};
 
 /* ---- paths ---- */
 
@@ -46,7 +47,7 @@ static void fold_component(char **parts, size_t *n, bool absolute, const char *c
     parts[(*n)++] = xstrndup(c, len);
 }
 
-char *cfg_path_join(const char *dir, const char *rel)
+char *config__path_join(const char *dir, const char *rel)
 {
     _cleanup_free_ char *joined =
             rel[0] == '/' || !*dir ? xstrdup(rel) : xasprintf("%s/%s", dir, rel);
@@ -97,13 +98,13 @@ static int read_all(const char *path, char **ret_text, size_t *ret_len)
         return -EISDIR;
     if (!S_ISREG(st.st_mode))
         return -EINVAL;
-    if (st.st_size > CFG_MAX_FILE_SIZE)
+    if (st.st_size > CONFIG__MAX_FILE_SIZE)
         return -EFBIG;
     size_t cap = (size_t)st.st_size + 1, len = 0;
     _cleanup_free_ char *text = xmalloc(cap);
     for (;;) {
         if (len + 1 == cap) {
-            if (cap > CFG_MAX_FILE_SIZE)
+            if (cap > CONFIG__MAX_FILE_SIZE)
                 return -EFBIG;
             cap *= 2;
             text = xrealloc(text, cap);
@@ -135,9 +136,9 @@ static const char *read_error_text(int r)
     }
 }
 
-static struct cfg_file *file_new(struct cfg_ctx *x, const char *display)
+static struct config__file *file_new(struct config__ctx *x, const char *display)
 {
-    struct cfg_file *f = xcalloc(1, sizeof(*f));
+    struct config__file *f = xcalloc(1, sizeof(*f));
     f->path = xstrdup(display);
     f->apath = arena_strdup(&x->c->arena, display);
     f->index = (unsigned)x->n_files;
@@ -146,10 +147,10 @@ static struct cfg_file *file_new(struct cfg_ctx *x, const char *display)
     return f;
 }
 
-void cfg_files_free(struct cfg_ctx *x)
+void config__files_free(struct config__ctx *x)
 {
     for (size_t i = 0; i < x->n_files; i++) {
-        struct cfg_file *f = x->files[i];
+        struct config__file *f = x->files[i];
         if (f->has_doc)
             yaml_document_delete(&f->doc);
         free(f->path);
@@ -165,7 +166,8 @@ void cfg_files_free(struct cfg_ctx *x)
 }
 
 /* Line and column (1-based, in characters) of a byte offset, for reader errors. */
-static void offset_position(const struct cfg_file *f, size_t offset, unsigned *line, unsigned *col)
+static void offset_position(const struct config__file *f, size_t offset, unsigned *line,
+                            unsigned *col)
 {
     *line = 1;
     *col = 1;
@@ -180,27 +182,28 @@ static void offset_position(const struct cfg_file *f, size_t offset, unsigned *l
     }
 }
 
-static void yaml_error(struct cfg_ctx *x, struct cfg_file *f, const yaml_parser_t *p)
+static void yaml_error(struct config__ctx *x, struct config__file *f, const yaml_parser_t *p)
 {
     const char *problem = p->problem ? p->problem : "unknown problem";
     if (p->error == YAML_MEMORY_ERROR) {
-        cfg_error_at(x, f, 0, 0, "out of memory while reading YAML");
+        config__error_at(x, f, 0, 0, "out of memory while reading YAML");
     } else if (p->error == YAML_READER_ERROR) {
         unsigned line, col;
         offset_position(f, p->problem_offset, &line, &col);
-        cfg_error_at(x, f, line, col, "invalid YAML: %s", problem);
+        config__error_at(x, f, line, col, "invalid YAML: %s", problem);
     } else if (p->context) {
-        cfg_error_at(x, f, (unsigned)p->problem_mark.line + 1, (unsigned)p->problem_mark.column + 1,
-                     "invalid YAML: %s (%s at line %zu, column %zu)", problem, p->context,
-                     p->context_mark.line + 1, p->context_mark.column + 1);
+        config__error_at(x, f, (unsigned)p->problem_mark.line + 1,
+                         (unsigned)p->problem_mark.column + 1,
+                         "invalid YAML: %s (%s at line %zu, column %zu)", problem, p->context,
+                         p->context_mark.line + 1, p->context_mark.column + 1);
     } else {
-        cfg_error_at(x, f, (unsigned)p->problem_mark.line + 1, (unsigned)p->problem_mark.column + 1,
-                     "invalid YAML: %s", problem);
+        config__error_at(x, f, (unsigned)p->problem_mark.line + 1,
+                         (unsigned)p->problem_mark.column + 1, "invalid YAML: %s", problem);
     }
 }
 
 /* A second document in the same stream is refused, so none is silently ignored. */
-static void check_single_document(struct cfg_ctx *x, struct cfg_file *f, yaml_parser_t *p)
+static void check_single_document(struct config__ctx *x, struct config__file *f, yaml_parser_t *p)
 {
     yaml_document_t extra;
     if (!yaml_parser_load(p, &extra)) {
@@ -208,16 +211,16 @@ static void check_single_document(struct cfg_ctx *x, struct cfg_file *f, yaml_pa
         return;
     }
     yaml_node_t *root = yaml_document_get_root_node(&extra);
-    if (root && !cfg_is_null(root))
-        cfg_error_at(x, f, (unsigned)extra.start_mark.line + 1,
-                     (unsigned)extra.start_mark.column + 1,
-                     "a second YAML document; a configuration file holds exactly one (remove "
-                     "the \"---\" or move the rest to an included file)");
+    if (root && !config__is_null(root))
+        config__error_at(x, f, (unsigned)extra.start_mark.line + 1,
+                         (unsigned)extra.start_mark.column + 1,
+                         "a second YAML document; a configuration file holds exactly one (remove "
+                         "the \"---\" or move the rest to an included file)");
     yaml_document_delete(&extra);
 }
 
 /* Returns the root node, or NULL when the file holds nothing usable. */
-static yaml_node_t *parse_yaml(struct cfg_ctx *x, struct cfg_file *f)
+static yaml_node_t *parse_yaml(struct config__ctx *x, struct config__file *f)
 {
     yaml_parser_t p;
     if (!yaml_parser_initialize(&p))
@@ -238,34 +241,34 @@ static yaml_node_t *parse_yaml(struct cfg_ctx *x, struct cfg_file *f)
 
 /* ---- the top level ---- */
 
-static void read_file(struct cfg_ctx *x, struct cfg_file *f, bool main);
+static void read_file(struct config__ctx *x, struct config__file *f, bool main);
 
-static void add_items(const struct cfg_at *at, enum cfg_section s, yaml_node_t *list)
+static void add_items(const struct config__at *at, enum config__section s, yaml_node_t *list)
 {
-    struct cfg_ctx *x = at->x;
-    if (cfg_is_null(list))
+    struct config__ctx *x = at->x;
+    if (config__is_null(list))
         return;
     if (list->type != YAML_SEQUENCE_NODE) {
-        cfg_error(x, at->f, list, "expected a list of %s, got %s", cfg_section_noun(s, true),
-                  cfg_describe(x, list));
+        config__error(x, at->f, list, "expected a list of %s, got %s",
+                      config__section_noun(s, true), config__describe(x, list));
         return;
     }
-    struct cfg_items *items = &x->items[s];
+    struct config__items *items = &x->items[s];
     size_t index = 0;
     for (yaml_node_item_t *i = list->data.sequence.items.start; i < list->data.sequence.items.top;
          i++) {
-        yaml_node_t *n = cfg_node(at->f, *i);
-        if (!n || !cfg_visit(x, at->f, n))
+        yaml_node_t *n = config__node(at->f, *i);
+        if (!n || !config__visit(x, at->f, n))
             return;
         if (items->n == items->cap) {
             items->cap = items->cap ? items->cap * 2 : 8;
             items->v = xreallocarray(items->v, items->cap, sizeof(*items->v));
         }
-        items->v[items->n++] = (struct cfg_item){.file = at->f, .node = n, .index = ++index};
+        items->v[items->n++] = (struct config__item){.file = at->f, .node = n, .index = ++index};
     }
 }
 
-static bool in_stack(struct cfg_ctx *x, const char *real, size_t *ret_pos)
+static bool in_stack(struct config__ctx *x, const char *real, size_t *ret_pos)
 {
     for (size_t i = 0; i < x->n_stack; i++) {
         if (strcmp(x->stack[i]->real, real) == 0) {
@@ -276,7 +279,7 @@ static bool in_stack(struct cfg_ctx *x, const char *real, size_t *ret_pos)
     return false;
 }
 
-static bool already_read(struct cfg_ctx *x, const char *real)
+static bool already_read(struct config__ctx *x, const char *real)
 {
     for (size_t i = 0; i < x->n_files; i++)
         if (x->files[i]->real && strcmp(x->files[i]->real, real) == 0)
@@ -284,7 +287,7 @@ static bool already_read(struct cfg_ctx *x, const char *real)
     return false;
 }
 
-static void report_cycle(const struct cfg_at *at, yaml_node_t *node, size_t from,
+static void report_cycle(const struct config__at *at, yaml_node_t *node, size_t from,
                          const char *display)
 {
     struct strbuf b;
@@ -292,18 +295,18 @@ static void report_cycle(const struct cfg_at *at, yaml_node_t *node, size_t from
     for (size_t i = from; i < at->x->n_stack; i++)
         strbuf_addf(&b, "%s -> ", at->x->stack[i]->path);
     strbuf_adds(&b, display);
-    cfg_error(at->x, at->f, node, "include cycle: %s", b.s);
+    config__error(at->x, at->f, node, "include cycle: %s", b.s);
     strbuf_fini(&b);
 }
 
 /* Reads one included file (open is absolute, display is for messages). */
-static void include_file(const struct cfg_at *at, yaml_node_t *node, const char *open_path,
+static void include_file(const struct config__at *at, yaml_node_t *node, const char *open_path,
                          const char *display)
 {
-    struct cfg_ctx *x = at->x;
+    struct config__ctx *x = at->x;
     _cleanup_free_ char *real = realpath(open_path, NULL);
     if (!real) {
-        cfg_error(x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
+        config__error(x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
         return;
     }
     size_t pos;
@@ -313,18 +316,18 @@ static void include_file(const struct cfg_at *at, yaml_node_t *node, const char 
     }
     if (already_read(x, real))
         return; /* a pack reached twice adds its objects once */
-    if (x->n_files >= CFG_MAX_FILES) {
-        cfg_error(x, at->f, node, "too many included files (more than %d)", CFG_MAX_FILES);
+    if (x->n_files >= CONFIG__MAX_FILES) {
+        config__error(x, at->f, node, "too many included files (more than %d)", CONFIG__MAX_FILES);
         return;
     }
     char *text;
     size_t len;
     int r = read_all(real, &text, &len);
     if (r < 0) {
-        cfg_error(x, at->f, node, "cannot read \"%s\": %s", display, read_error_text(r));
+        config__error(x, at->f, node, "cannot read \"%s\": %s", display, read_error_text(r));
         return;
     }
-    struct cfg_file *f = file_new(x, display);
+    struct config__file *f = file_new(x, display);
     f->text = text;
     f->len = len;
     f->real = TAKE_PTR(real);
@@ -347,18 +350,18 @@ static int name_cmp(const struct dirent **a, const struct dirent **b)
     return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void include_dir(const struct cfg_at *at, yaml_node_t *node, const char *open_path,
+static void include_dir(const struct config__at *at, yaml_node_t *node, const char *open_path,
                         const char *display)
 {
     struct dirent **names;
     int n = scandir(open_path, &names, yaml_name_filter, name_cmp);
     if (n < 0) {
-        cfg_error(at->x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
+        config__error(at->x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
         return;
     }
     for (int i = 0; i < n; i++) {
-        _cleanup_free_ char *o = cfg_path_join(open_path, names[i]->d_name);
-        _cleanup_free_ char *d = cfg_path_join(display, names[i]->d_name);
+        _cleanup_free_ char *o = config__path_join(open_path, names[i]->d_name);
+        _cleanup_free_ char *d = config__path_join(display, names[i]->d_name);
         struct stat st;
         if (stat(o, &st) == 0 && S_ISREG(st.st_mode))
             include_file(at, node, o, d);
@@ -367,26 +370,26 @@ static void include_dir(const struct cfg_at *at, yaml_node_t *node, const char *
     free(names);
 }
 
-static void include_one(const struct cfg_at *at, yaml_node_t *node)
+static void include_one(const struct config__at *at, yaml_node_t *node)
 {
-    struct cfg_ctx *x = at->x;
-    if (!cfg_is_scalar(node) || cfg_is_null(node) || !*cfg_scalar(node)) {
-        cfg_error(x, at->f, node, "expected a file or directory name to include, got %s",
-                  cfg_describe(x, node));
+    struct config__ctx *x = at->x;
+    if (!config__is_scalar(node) || config__is_null(node) || !*config__scalar(node)) {
+        config__error(x, at->f, node, "expected a file or directory name to include, got %s",
+                      config__describe(x, node));
         return;
     }
     if (x->from_buffer) {
-        cfg_error(x, at->f, node,
-                  "include is not available when the configuration is not read from a file");
+        config__error(x, at->f, node,
+                      "include is not available when the configuration is not read from a file");
         return;
     }
-    const char *rel = cfg_scalar(node);
-    _cleanup_free_ char *open_path = cfg_path_join(at->f->dir, rel);
+    const char *rel = config__scalar(node);
+    _cleanup_free_ char *open_path = config__path_join(at->f->dir, rel);
     _cleanup_free_ char *dir = path_dirname(at->f->path);
-    _cleanup_free_ char *display = cfg_path_join(dir, rel);
+    _cleanup_free_ char *display = config__path_join(dir, rel);
     struct stat st;
     if (stat(open_path, &st) < 0) {
-        cfg_error(x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
+        config__error(x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
         return;
     }
     if (S_ISDIR(st.st_mode))
@@ -395,49 +398,49 @@ static void include_one(const struct cfg_at *at, yaml_node_t *node)
         include_file(at, node, open_path, display);
 }
 
-static void read_includes(const struct cfg_at *at, yaml_node_t *value)
+static void read_includes(const struct config__at *at, yaml_node_t *value)
 {
-    if (cfg_is_null(value))
+    if (config__is_null(value))
         return;
     if (value->type == YAML_SCALAR_NODE) {
         include_one(at, value);
         return;
     }
     if (value->type != YAML_SEQUENCE_NODE) {
-        cfg_error(at->x, at->f, value, "expected a list of files or directories, got %s",
-                  cfg_describe(at->x, value));
+        config__error(at->x, at->f, value, "expected a list of files or directories, got %s",
+                      config__describe(at->x, value));
         return;
     }
     for (yaml_node_item_t *i = value->data.sequence.items.start; i < value->data.sequence.items.top;
          i++) {
-        yaml_node_t *n = cfg_node(at->f, *i);
-        if (n && cfg_visit(at->x, at->f, n))
+        yaml_node_t *n = config__node(at->f, *i);
+        if (n && config__visit(at->x, at->f, n))
             include_one(at, n);
     }
 }
 
-static void unknown_top_key(const struct cfg_at *at, yaml_node_t *key)
+static void unknown_top_key(const struct config__at *at, yaml_node_t *key)
 {
-    const char *name = cfg_scalar(key);
-    const char *hint = cfg_suggest(name, top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
+    const char *name = config__scalar(key);
+    const char *hint = config__suggest(name, top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
     if (hint) {
-        cfg_error(at->x, at->f, key, "unknown key \"%s\" at the top level; did you mean \"%s\"?",
-                  name, hint);
+        config__error(at->x, at->f, key,
+                      "unknown key \"%s\" at the top level; did you mean \"%s\"?", name, hint);
         return;
     }
     struct strbuf b;
     strbuf_init(&b, 0);
-    cfg_join_names(&b, top_keys, sizeof(top_keys) / sizeof(top_keys[0]), " and ");
-    cfg_error(at->x, at->f, key, "unknown key \"%s\" at the top level; valid keys are %s", name,
-              b.s);
+    config__join_names(&b, top_keys, sizeof(top_keys) / sizeof(top_keys[0]), " and ");
+    config__error(at->x, at->f, key, "unknown key \"%s\" at the top level; valid keys are %s", name,
+                  b.s);
     strbuf_fini(&b);
 }
 
 /* Handles one top-level key; returns the include list to read later, if this is it. */
-static yaml_node_t *top_key(const struct cfg_at *at, yaml_node_t *key, yaml_node_t *value,
+static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_node_t *value,
                             bool main)
 {
-    const char *name = cfg_scalar(key);
+    const char *name = config__scalar(key);
     size_t i = 0;
     while (i < sizeof(top_keys) / sizeof(top_keys[0]) && strcmp(top_keys[i], name) != 0)
         i++;
@@ -446,9 +449,9 @@ static yaml_node_t *top_key(const struct cfg_at *at, yaml_node_t *key, yaml_node
         if (strncmp(name, "x-", 2) != 0)
             unknown_top_key(at, key);
     } else if (i == 0 && !main) {
-        cfg_error(at->x, at->f, key,
-                  "server is not allowed in an included file (a pack); it belongs in the main "
-                  "configuration");
+        config__error(at->x, at->f, key,
+                      "server is not allowed in an included file (a pack); it belongs in the main "
+                      "configuration");
     } else if (i == 0) {
         at->x->server_file = at->f;
         at->x->server_node = value;
@@ -460,24 +463,25 @@ static yaml_node_t *top_key(const struct cfg_at *at, yaml_node_t *key, yaml_node
     return NULL;
 }
 
-static void read_top(const struct cfg_at *at, yaml_node_t *root, bool main)
+static void read_top(const struct config__at *at, yaml_node_t *root, bool main)
 {
-    struct cfg_ctx *x = at->x;
+    struct config__ctx *x = at->x;
     if (root->type != YAML_MAPPING_NODE) {
-        cfg_error(x, at->f, root,
-                  "the top level must be a mapping with keys such as server, checks and "
-                  "runbooks, got %s",
-                  cfg_describe(x, root));
+        config__error(x, at->f, root,
+                      "the top level must be a mapping with keys such as server, checks and "
+                      "runbooks, got %s",
+                      config__describe(x, root));
         return;
     }
-    _cleanup_free_ bool *skip = cfg_map_dups(at, root);
+    _cleanup_free_ bool *skip = config__map_dups(at, root);
     yaml_node_t *include = NULL;
     size_t k = 0;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
          p++, k++) {
         if (skip[k])
             continue;
-        yaml_node_t *v = top_key(at, cfg_node(at->f, p->key), cfg_node(at->f, p->value), main);
+        yaml_node_t *v =
+                top_key(at, config__node(at->f, p->key), config__node(at->f, p->value), main);
         if (v)
             include = v;
     }
@@ -485,34 +489,34 @@ static void read_top(const struct cfg_at *at, yaml_node_t *root, bool main)
         read_includes(at, include);
 }
 
-static void read_file(struct cfg_ctx *x, struct cfg_file *f, bool main)
+static void read_file(struct config__ctx *x, struct config__file *f, bool main)
 {
     x->stack = xreallocarray(x->stack, x->n_stack + 1, sizeof(*x->stack));
     x->stack[x->n_stack++] = f;
     yaml_node_t *root = parse_yaml(x, f);
-    struct cfg_at at = {.x = x, .f = f, .scope = "at the top level"};
-    if (root && !cfg_is_null(root))
+    struct config__at at = {.x = x, .f = f, .scope = "at the top level"};
+    if (root && !config__is_null(root))
         read_top(&at, root, main);
     else if (main && f->has_doc)
-        cfg_error_at(x, f, 1, 1,
-                     "the configuration is empty; expected a mapping with keys such as server, "
-                     "checks and runbooks");
+        config__error_at(x, f, 1, 1,
+                         "the configuration is empty; expected a mapping with keys such as server, "
+                         "checks and runbooks");
     x->n_stack--;
 }
 
-void cfg_read_main(struct cfg_ctx *x, const char *path)
+void config__read_main(struct config__ctx *x, const char *path)
 {
-    struct cfg_file *f = file_new(x, path);
+    struct config__file *f = file_new(x, path);
     int r = read_all(path, &f->text, &f->len);
     if (r < 0) {
-        cfg_error_at(x, f, 0, 0, "cannot read: %s", read_error_text(r));
+        config__error_at(x, f, 0, 0, "cannot read: %s", read_error_text(r));
         x->read_error = r;
         return;
     }
     f->real = realpath(path, NULL);
     if (!f->real) {
         r = -errno;
-        cfg_error_at(x, f, 0, 0, "cannot read: %s", read_error_text(r));
+        config__error_at(x, f, 0, 0, "cannot read: %s", read_error_text(r));
         x->read_error = r;
         return;
     }
@@ -520,9 +524,9 @@ void cfg_read_main(struct cfg_ctx *x, const char *path)
     read_file(x, f, true);
 }
 
-void cfg_read_buffer(struct cfg_ctx *x, const char *name, const void *data, size_t len)
+void config__read_buffer(struct config__ctx *x, const char *name, const void *data, size_t len)
 {
-    struct cfg_file *f = file_new(x, name);
+    struct config__file *f = file_new(x, name);
     f->text = xmalloc(len + 1);
     memcpy(f->text, data, len);
     f->text[len] = '\0';

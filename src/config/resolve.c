@@ -16,8 +16,8 @@
 
 static int named_cmp(const void *pa, const void *pb)
 {
-    const struct cfg_named *a = *(const struct cfg_named *const *)pa;
-    const struct cfg_named *b = *(const struct cfg_named *const *)pb;
+    const struct config__named *a = *(const struct config__named *const *)pa;
+    const struct config__named *b = *(const struct config__named *const *)pb;
     int c = strcmp(a->name, b->name);
     if (c)
         return c;
@@ -25,10 +25,10 @@ static int named_cmp(const void *pa, const void *pb)
 }
 
 /* The section's objects by name, with later duplicates reported. free() the result. */
-static struct cfg_named **sort_names(struct cfg_ctx *x, enum cfg_section s)
+static struct config__named **sort_names(struct config__ctx *x, enum config__section s)
 {
-    struct cfg_names *names = &x->names[s];
-    struct cfg_named **v = xcalloc(names->n ? names->n : 1, sizeof(*v));
+    struct config__names *names = &x->names[s];
+    struct config__named **v = xcalloc(names->n ? names->n : 1, sizeof(*v));
     for (size_t i = 0; i < names->n; i++)
         v[i] = &names->v[i];
     qsort(v, names->n, sizeof(*v), named_cmp);
@@ -39,14 +39,15 @@ static struct cfg_named **sort_names(struct cfg_ctx *x, enum cfg_section s)
             continue;
         }
         const struct config_loc *l = &v[first]->loc;
-        cfg_error_at(x, v[i]->file, v[i]->name_loc.line, v[i]->name_loc.col,
-                     "duplicate %s name \"%s\"; first defined at %s:%u:%u",
-                     cfg_section_noun(s, false), v[i]->name, l->file, l->line, l->col);
+        config__error_at(x, v[i]->file, v[i]->name_loc.line, v[i]->name_loc.col,
+                         "duplicate %s name \"%s\"; first defined at %s:%u:%u",
+                         config__section_noun(s, false), v[i]->name, l->file, l->line, l->col);
     }
     return v;
 }
 
-static const struct cfg_named *lookup(struct cfg_named *const *v, size_t n, const char *name)
+static const struct config__named *lookup(struct config__named *const *v, size_t n,
+                                          const char *name)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -60,7 +61,7 @@ static const struct cfg_named *lookup(struct cfg_named *const *v, size_t n, cons
 }
 
 /* Distinct names of a section, in name order, for suggestions and lists. */
-static size_t distinct_names(struct cfg_named *const *v, size_t n, const char **out)
+static size_t distinct_names(struct config__named *const *v, size_t n, const char **out)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -69,14 +70,14 @@ static size_t distinct_names(struct cfg_named *const *v, size_t n, const char **
     return m;
 }
 
-static void undefined(struct cfg_ctx *x, const struct cfg_ref *r, struct cfg_named *const *v,
-                      size_t n)
+static void undefined(struct config__ctx *x, const struct config__ref *r,
+                      struct config__named *const *v, size_t n)
 {
     _cleanup_free_ const char **names = xcalloc(n ? n : 1, sizeof(*names));
     size_t m = distinct_names(v, n, names);
-    const char *noun = cfg_section_noun(r->section, false);
-    const char *nouns = cfg_section_noun(r->section, true);
-    const char *hint = cfg_suggest(r->name, names, m);
+    const char *noun = config__section_noun(r->section, false);
+    const char *nouns = config__section_noun(r->section, true);
+    const char *hint = config__suggest(r->name, names, m);
     struct strbuf b;
     strbuf_init(&b, 0);
     if (hint) {
@@ -85,10 +86,10 @@ static void undefined(struct cfg_ctx *x, const struct cfg_ref *r, struct cfg_nam
         strbuf_addf(&b, "; no %s are defined", nouns);
     } else if (m <= 8) {
         strbuf_addf(&b, "; the %s defined are ", nouns);
-        cfg_join_names(&b, names, m, " and ");
+        config__join_names(&b, names, m, " and ");
     }
-    cfg_error_at(x, r->file, r->loc.line, r->loc.col, "undefined %s \"%s\" %s%s", noun, r->name,
-                 r->scope, b.s);
+    config__error_at(x, r->file, r->loc.line, r->loc.col, "undefined %s \"%s\" %s%s", noun, r->name,
+                     r->scope, b.s);
     strbuf_fini(&b);
 }
 
@@ -99,7 +100,8 @@ struct dfs_frame {
     size_t next; /* the next dependency to follow */
 };
 
-static void report_cycle(struct cfg_ctx *x, const struct dfs_frame *stack, size_t depth, size_t to)
+static void report_cycle(struct config__ctx *x, const struct dfs_frame *stack, size_t depth,
+                         size_t to)
 {
     const struct config_service *svcs = x->c->services;
     struct strbuf b;
@@ -111,17 +113,17 @@ static void report_cycle(struct cfg_ctx *x, const struct dfs_frame *stack, size_
         strbuf_addf(&b, "%s -> ", svcs[stack[i].svc].name);
     strbuf_adds(&b, svcs[to].name);
     const struct config_service *s = &svcs[stack[depth - 1].svc];
-    struct cfg_file *f = NULL;
+    struct config__file *f = NULL;
     for (size_t i = 0; i < x->n_files && !f; i++)
         if (x->files[i]->apath == s->loc.file)
             f = x->files[i];
-    cfg_error_at(x, f ? f : x->files[0], s->loc.line, s->loc.col,
-                 "dependency cycle between services: %s", b.s);
+    config__error_at(x, f ? f : x->files[0], s->loc.line, s->loc.col,
+                     "dependency cycle between services: %s", b.s);
     strbuf_fini(&b);
 }
 
 /* Iterative depth-first search, so a long dependency chain cannot overflow the stack. */
-static void check_cycles(struct cfg_ctx *x)
+static void check_cycles(struct config__ctx *x)
 {
     size_t n = x->c->n_services;
     const struct config_service *svcs = x->c->services;
@@ -155,21 +157,21 @@ static void check_cycles(struct cfg_ctx *x)
     }
 }
 
-void cfg_resolve(struct cfg_ctx *x)
+void config__resolve(struct config__ctx *x)
 {
-    struct cfg_named **sorted[CFG_SECTION_COUNT];
-    for (int s = 0; s < CFG_SECTION_COUNT; s++)
-        sorted[s] = sort_names(x, (enum cfg_section)s);
+    struct config__named **sorted[CONFIG__SECTION_COUNT];
+    for (int s = 0; s < CONFIG__SECTION_COUNT; s++)
+        sorted[s] = sort_names(x, (enum config__section)s);
     for (size_t i = 0; i < x->n_refs; i++) {
-        const struct cfg_ref *r = &x->refs[i];
+        const struct config__ref *r = &x->refs[i];
         size_t n = x->names[r->section].n;
-        const struct cfg_named *found = lookup(sorted[r->section], n, r->name);
+        const struct config__named *found = lookup(sorted[r->section], n, r->name);
         if (found)
             *r->dst = found->obj;
         else
             undefined(x, r, sorted[r->section], n);
     }
     check_cycles(x);
-    for (int s = 0; s < CFG_SECTION_COUNT; s++)
+    for (int s = 0; s < CONFIG__SECTION_COUNT; s++)
         free(sorted[s]);
 }

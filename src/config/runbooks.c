@@ -16,38 +16,39 @@
 
 #define RT(field) offsetof(struct config_retry, field)
 
-static void retry_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                        void *obj)
+static void retry_check(const struct config__at *at, yaml_node_t *map,
+                        const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_retry *r = obj;
     if (r->backoff_ms > r->max_backoff_ms)
-        cfg_error(at->x, at->f, cfg_seen_get(seen, "backoff") ? cfg_seen_get(seen, "backoff") : map,
-                  "backoff must not be greater than max_backoff (%s)",
-                  cfg_fmt_duration(at->x, r->max_backoff_ms));
+        config__error(at->x, at->f,
+                      config__seen_get(seen, "backoff") ? config__seen_get(seen, "backoff") : map,
+                      "backoff must not be greater than max_backoff (%s)",
+                      config__fmt_duration(at->x, r->max_backoff_ms));
 }
 
-static const struct cfg_key retry_keys[] = {
-        {.name = "times", .type = CFG_UINT, .offset = RT(times), .def = "1", .max = 100},
+static const struct config__key retry_keys[] = {
+        {.name = "times", .type = CONFIG__UINT, .offset = RT(times), .def = "1", .max = 100},
         {.name = "backoff",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = RT(backoff_ms),
          .def = "1s",
          .max = 86400 * 1000},
         {.name = "max_backoff",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = RT(max_backoff_ms),
          .def = "5m",
          .max = 86400 * 1000},
         {.name = NULL},
 };
 
-static const struct cfg_table retry_table = {"retry", retry_keys, retry_check};
+static const struct config__table retry_table = {"retry", retry_keys, retry_check};
 
 #define W(field) offsetof(struct config_when, field)
 
-static void when_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                       void *obj)
+static void when_check(const struct config__at *at, yaml_node_t *map,
+                       const struct config__seen *seen, void *obj)
 {
     struct config_when *w = obj;
     static const char *const conds[] = {"failed", "succeeded", "labels"};
@@ -55,64 +56,67 @@ static void when_check(const struct cfg_at *at, yaml_node_t *map, const struct c
                                                   CONFIG_WHEN_LABELS};
     size_t given = 0;
     for (size_t i = 0; i < 3; i++) {
-        if (!cfg_seen_key(seen, conds[i]))
+        if (!config__seen_key(seen, conds[i]))
             continue;
         if (++given == 2)
-            cfg_error(at->x, at->f, cfg_seen_key(seen, conds[i]),
-                      "when takes one condition: failed, succeeded or labels");
+            config__error(at->x, at->f, config__seen_key(seen, conds[i]),
+                          "when takes one condition: failed, succeeded or labels");
         w->kind = kinds[i];
     }
     if (given == 0)
-        cfg_error(at->x, at->f, map, "when needs a condition: failed, succeeded or labels");
+        config__error(at->x, at->f, map, "when needs a condition: failed, succeeded or labels");
 }
 
-static const struct cfg_key when_keys[] = {
-        {.name = "failed", .type = CFG_STRING, .offset = W(step_name), .flags = CFG_KEEP},
-        {.name = "succeeded", .type = CFG_STRING, .offset = W(step_name), .flags = CFG_KEEP},
-        {.name = "labels", .type = CFG_MATCHER, .offset = W(labels)},
+static const struct config__key when_keys[] = {
+        {.name = "failed", .type = CONFIG__STRING, .offset = W(step_name), .flags = CONFIG__KEEP},
+        {.name = "succeeded",
+         .type = CONFIG__STRING,
+         .offset = W(step_name),
+         .flags = CONFIG__KEEP},
+        {.name = "labels", .type = CONFIG__MATCHER, .offset = W(labels)},
         {.name = NULL},
 };
 
-static const struct cfg_table when_table = {"when", when_keys, when_check};
+static const struct config__table when_table = {"when", when_keys, when_check};
 
 #define SH(field) offsetof(struct config_step_http, field)
 
-static const struct cfg_key step_http_keys[] = {
+static const struct config__key step_http_keys[] = {
         {.name = "url",
-         .type = CFG_URL,
+         .type = CONFIG__URL,
          .offset = SH(url),
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .schemes = "http https"},
         {.name = "method",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = SH(method),
          .def = "GET",
-         .enums = cfg_http_methods},
-        {.name = "headers", .type = CFG_HEADERS, .offset = SH(headers)},
-        {.name = "body", .type = CFG_STRING, .offset = SH(body), .flags = CFG_EMPTY_OK},
-        {.name = "expect_status", .type = CFG_STATUS, .offset = SH(expect_status)},
+         .enums = config__http_methods},
+        {.name = "headers", .type = CONFIG__HEADERS, .offset = SH(headers)},
+        {.name = "body", .type = CONFIG__STRING, .offset = SH(body), .flags = CONFIG__EMPTY_OK},
+        {.name = "expect_status", .type = CONFIG__STATUS, .offset = SH(expect_status)},
         {.name = NULL},
 };
 
-static const struct cfg_table step_http_table = {"http", step_http_keys, NULL};
+static const struct config__table step_http_table = {"http", step_http_keys, NULL};
 
 /* shell: a script for /bin/sh, which must never see a label's value inline. */
-static bool parse_shell(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                        void *obj)
+static bool parse_shell(const struct config__at *at, const struct config__key *key,
+                        yaml_node_t *node, void *obj)
 {
     (void)key;
     const char *s;
-    if (!cfg_string(at, node, "a shell script", &s))
+    if (!config__string(at, node, "a shell script", &s))
         return false;
     if (!*s) {
-        cfg_error(at->x, at->f, node, "shell must not be empty");
+        config__error(at->x, at->f, node, "shell must not be empty");
         return false;
     }
     const char *p = strstr(s, "${labels.");
     if (p) {
-        cfg_error_in(at->x, at->f, node, (size_t)(p - s),
-                     "placeholders are not allowed in shell scripts; pass labels as "
-                     "environment variables, as in env: {HOST: \"${labels.host}\"}");
+        config__error_in(at->x, at->f, node, (size_t)(p - s),
+                         "placeholders are not allowed in shell scripts; pass labels as "
+                         "environment variables, as in env: {HOST: \"${labels.host}\"}");
         return false;
     }
     ((struct config_step *)obj)->shell = s;
@@ -124,7 +128,7 @@ static bool parse_shell(const struct cfg_at *at, const struct cfg_key *key, yaml
 static const char *const actions[] = {"run",    "shell",   "http",   "check",
                                       "verify", "approve", "notify", "wait"};
 
-static const struct cfg_enum purposes[] = {
+static const struct config__enum purposes[] = {
         {"remediate", CONFIG_PURPOSE_REMEDIATE},
         {"diagnose", CONFIG_PURPOSE_DIAGNOSE},
         {NULL, 0},
@@ -132,61 +136,61 @@ static const struct cfg_enum purposes[] = {
 
 #define ST(field) offsetof(struct config_step, field)
 
-static const struct cfg_key step_keys[] = {
-        {.name = "name", .type = CFG_NAME, .offset = ST(name)},
+static const struct config__key step_keys[] = {
+        {.name = "name", .type = CONFIG__NAME, .offset = ST(name)},
         {.name = "purpose",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = ST(purpose),
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .enums = purposes},
         {.name = "timeout",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = ST(timeout_ms),
          .min = 1,
          .max = 86400 * 1000},
         {.name = "retry",
-         .type = CFG_SUB,
+         .type = CONFIG__SUB,
          .offset = ST(retry),
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .sub = &retry_table},
         {.name = "when",
-         .type = CFG_SUB,
+         .type = CONFIG__SUB,
          .offset = ST(when),
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .sub = &when_table},
         {.name = "on_failure",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = ST(on_failure),
-         .flags = CFG_KEEP,
-         .enums = cfg_on_failures},
-        {.name = "env", .type = CFG_ENV, .offset = ST(env)},
-        {.name = "cwd", .type = CFG_PATH, .offset = ST(cwd), .flags = CFG_KEEP},
-        {.name = "run", .type = CFG_ARGV, .offset = ST(run), .flags = CFG_NONEMPTY},
-        {.name = "shell", .type = CFG_CUSTOM, .offset = 0, .custom = parse_shell},
+         .flags = CONFIG__KEEP,
+         .enums = config__on_failures},
+        {.name = "env", .type = CONFIG__ENV, .offset = ST(env)},
+        {.name = "cwd", .type = CONFIG__PATH, .offset = ST(cwd), .flags = CONFIG__KEEP},
+        {.name = "run", .type = CONFIG__ARGV, .offset = ST(run), .flags = CONFIG__NONEMPTY},
+        {.name = "shell", .type = CONFIG__CUSTOM, .offset = 0, .custom = parse_shell},
         {.name = "http",
-         .type = CFG_SUB,
+         .type = CONFIG__SUB,
          .offset = ST(http),
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .sub = &step_http_table},
         {.name = "check",
-         .type = CFG_REF,
+         .type = CONFIG__REF,
          .offset = ST(check_name),
          .aux_offset = ST(check),
-         .section = CFG_CHECKS},
+         .section = CONFIG__CHECKS},
         {.name = "verify",
-         .type = CFG_REF,
+         .type = CONFIG__REF,
          .offset = ST(check_name),
          .aux_offset = ST(check),
-         .section = CFG_CHECKS},
+         .section = CONFIG__CHECKS},
         {.name = "within",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = ST(within_ms),
          .min = 1000,
          .max = 86400 * 1000},
-        {.name = "approve", .type = CFG_STRING, .offset = ST(approve)},
-        {.name = "notify", .type = CFG_STRING, .offset = ST(notify)},
+        {.name = "approve", .type = CONFIG__STRING, .offset = ST(approve)},
+        {.name = "notify", .type = CONFIG__STRING, .offset = ST(notify)},
         {.name = "wait",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = ST(wait_ms),
          .min = 1,
          .max = 86400 * 1000},
@@ -194,44 +198,44 @@ static const struct cfg_key step_keys[] = {
 };
 
 /* Keys that only some actions take. */
-static void check_only_for(const struct cfg_at *at, const struct cfg_seen *seen, const char *key,
-                           bool allowed, const char *which)
+static void check_only_for(const struct config__at *at, const struct config__seen *seen,
+                           const char *key, bool allowed, const char *which)
 {
-    yaml_node_t *k = cfg_seen_key(seen, key);
+    yaml_node_t *k = config__seen_key(seen, key);
     if (k && !allowed)
-        cfg_error(at->x, at->f, k, "%s applies only to %s steps", key, which);
+        config__error(at->x, at->f, k, "%s applies only to %s steps", key, which);
 }
 
 /* The one action of a step; false (reported) when there is none or more than one. */
-static bool find_action(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                        enum config_step_action *ret)
+static bool find_action(const struct config__at *at, yaml_node_t *map,
+                        const struct config__seen *seen, enum config_step_action *ret)
 {
     size_t given = 0;
     const char *first = NULL;
     for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
-        yaml_node_t *k = cfg_seen_key(seen, actions[i]);
+        yaml_node_t *k = config__seen_key(seen, actions[i]);
         if (!k)
             continue;
         if (++given == 1) {
             first = actions[i];
             *ret = (enum config_step_action)i;
         } else {
-            cfg_error(at->x, at->f, k,
-                      "a step does one thing, but this one has both %s and %s; split it into "
-                      "two steps",
-                      first, actions[i]);
+            config__error(at->x, at->f, k,
+                          "a step does one thing, but this one has both %s and %s; split it into "
+                          "two steps",
+                          first, actions[i]);
         }
     }
     if (given == 0)
-        cfg_error(at->x, at->f, map,
-                  "a step needs one action: run, shell, http, check, verify, approve, notify "
-                  "or wait");
+        config__error(at->x, at->f, map,
+                      "a step needs one action: run, shell, http, check, verify, approve, notify "
+                      "or wait");
     return given == 1;
 }
 
-static void step_defaults(struct config_step *s, const struct cfg_seen *seen)
+static void step_defaults(struct config_step *s, const struct config__seen *seen)
 {
-    if (!cfg_seen_get(seen, "purpose") && s->action == CONFIG_STEP_CHECK)
+    if (!config__seen_get(seen, "purpose") && s->action == CONFIG_STEP_CHECK)
         s->purpose = CONFIG_PURPOSE_DIAGNOSE;
     if (s->within_ms == CONFIG_UNSET64)
         s->within_ms = s->action == CONFIG_STEP_VERIFY ? 60 * 1000 : 0;
@@ -245,8 +249,8 @@ static void step_defaults(struct config_step *s, const struct cfg_seen *seen)
         s->timeout_ms = s->action == CONFIG_STEP_APPROVE ? 3600 * 1000 : 60 * 1000;
 }
 
-static void step_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                       void *obj)
+static void step_check(const struct config__at *at, yaml_node_t *map,
+                       const struct config__seen *seen, void *obj)
 {
     struct config_step *s = obj;
     if (!find_action(at, map, seen, &s->action))
@@ -261,11 +265,11 @@ static void step_check(const struct cfg_at *at, yaml_node_t *map, const struct c
     step_defaults(s, seen);
 }
 
-static const struct cfg_table step_table = {"a step", step_keys, step_check};
+static const struct config__table step_table = {"a step", step_keys, step_check};
 
 /* when: failed/succeeded must name a step that comes earlier in the same runbook. */
-static void resolve_when(const struct cfg_at *at, yaml_node_t *step_node, struct config_step *steps,
-                         size_t i)
+static void resolve_when(const struct config__at *at, yaml_node_t *step_node,
+                         struct config_step *steps, size_t i)
 {
     struct config_when *w = &steps[i].when;
     if ((w->kind != CONFIG_WHEN_FAILED && w->kind != CONFIG_WHEN_SUCCEEDED) || !w->step_name)
@@ -276,16 +280,17 @@ static void resolve_when(const struct cfg_at *at, yaml_node_t *step_node, struct
             return;
         }
     }
-    yaml_node_t *when = cfg_map_get(at->f, step_node, "when");
+    yaml_node_t *when = config__map_get(at->f, step_node, "when");
     yaml_node_t *ref =
-            cfg_map_get(at->f, when, w->kind == CONFIG_WHEN_FAILED ? "failed" : "succeeded");
+            config__map_get(at->f, when, w->kind == CONFIG_WHEN_FAILED ? "failed" : "succeeded");
     _cleanup_free_ const char **earlier = xcalloc(i ? i : 1, sizeof(*earlier));
     for (size_t j = 0; j < i; j++)
         earlier[j] = steps[j].name;
-    const char *hint = cfg_suggest(w->step_name, earlier, i);
-    cfg_error(at->x, at->f, ref ? ref : step_node,
-              "when refers to step \"%s\", which is not an earlier step of this runbook%s%s%s",
-              w->step_name, hint ? "; did you mean \"" : "", hint ? hint : "", hint ? "\"?" : "");
+    const char *hint = config__suggest(w->step_name, earlier, i);
+    config__error(at->x, at->f, ref ? ref : step_node,
+                  "when refers to step \"%s\", which is not an earlier step of this runbook%s%s%s",
+                  w->step_name, hint ? "; did you mean \"" : "", hint ? hint : "",
+                  hint ? "\"?" : "");
 }
 
 struct step_name_ref {
@@ -300,8 +305,8 @@ static int step_name_cmp(const void *pa, const void *pb)
     return c ? c : (a->index > b->index) - (a->index < b->index);
 }
 
-static void check_step_names(const struct cfg_at *at, yaml_node_t *list, struct config_step *steps,
-                             size_t n)
+static void check_step_names(const struct config__at *at, yaml_node_t *list,
+                             struct config_step *steps, size_t n)
 {
     _cleanup_free_ struct step_name_ref *refs = xcalloc(n ? n : 1, sizeof(*refs));
     for (size_t i = 0; i < n; i++)
@@ -313,58 +318,57 @@ static void check_step_names(const struct cfg_at *at, yaml_node_t *list, struct 
         size_t first = i - 1;
         while (first > 0 && strcmp(refs[first - 1].name, refs[i].name) == 0)
             first--;
-        yaml_node_t *item = cfg_node(at->f, list->data.sequence.items.start[refs[i].index]);
-        yaml_node_t *name = cfg_map_get(at->f, item, "name");
+        yaml_node_t *item = config__node(at->f, list->data.sequence.items.start[refs[i].index]);
+        yaml_node_t *name = config__map_get(at->f, item, "name");
         const struct config_loc *l = &steps[refs[first].index].loc;
-        cfg_error(at->x, at->f, name ? name : item,
-                  "duplicate step name \"%s\" %s; first defined at %s:%u:%u", refs[i].name,
-                  at->scope, l->file, l->line, l->col);
+        config__error(at->x, at->f, name ? name : item,
+                      "duplicate step name \"%s\" %s; first defined at %s:%u:%u", refs[i].name,
+                      at->scope, l->file, l->line, l->col);
     }
 }
 
-static void parse_step(const struct cfg_at *at, const struct config_runbook *rb, yaml_node_t *node,
-                       size_t i, struct config_step *s)
+static void parse_step(const struct config__at *at, const struct config_runbook *rb,
+                       yaml_node_t *node, size_t i, struct config_step *s)
 {
     const char *outer = at->scope + 3; /* "runbook \"x\"" without "in " */
-    struct cfg_at sat = *at;
-    sat.scope = cfg_printf(at->x, "%s of %s", cfg_scope(at, "step", node, i + 1), outer);
+    struct config__at sat = *at;
+    sat.scope = config__printf(at->x, "%s of %s", config__scope(at, "step", node, i + 1), outer);
     /* What an absent key inherits, or what the action's default will replace. */
     s->on_failure = rb->on_failure;
     s->cwd = at->x->c->server.data_dir;
     s->retry = (struct config_retry){.times = 0, .backoff_ms = 1000, .max_backoff_ms = 300000};
-    const struct cfg_table *tables[] = {&step_table, NULL};
-    struct cfg_seen seen;
-    if (!cfg_parse_map(&sat, node, tables, NULL, false, s, &seen))
+    const struct config__table *tables[] = {&step_table, NULL};
+    struct config__seen seen;
+    if (!config__parse_map(&sat, node, tables, NULL, false, s, &seen))
         return;
-    s->loc = cfg_loc(at->x, at->f, node);
+    s->loc = config__loc(at->x, at->f, node);
     if (!s->name)
-        s->name = cfg_printf(at->x, "step-%zu", i + 1);
+        s->name = config__printf(at->x, "step-%zu", i + 1);
 }
 
-static bool parse_steps(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                        void *obj)
+static bool parse_steps(const struct config__at *at, const struct config__key *key,
+                        yaml_node_t *node, void *obj)
 {
     (void)key;
     struct config_runbook *rb = obj;
     if (node->type != YAML_SEQUENCE_NODE ||
         node->data.sequence.items.top == node->data.sequence.items.start) {
-        cfg_error(at->x, at->f, node, "expected a list of steps, got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node, "expected a list of steps, got %s",
+                      config__describe(at->x, node));
         return false;
     }
     size_t n = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    /* Paid before allocating: aliases could make many runbooks share one long list. */
+    if (!config__charge(at->x, at->f, node, n))
+        return false;
     struct config_step *steps = arena_array(&at->x->c->arena, n, sizeof(*steps));
-    for (size_t i = 0; i < n; i++) {
-        yaml_node_t *item = cfg_node(at->f, node->data.sequence.items.start[i]);
-        if (!cfg_visit(at->x, at->f, item))
-            return false;
-        parse_step(at, rb, item, i, &steps[i]);
-    }
+    for (size_t i = 0; i < n; i++)
+        parse_step(at, rb, config__node(at->f, node->data.sequence.items.start[i]), i, &steps[i]);
     for (size_t i = 0; i < n; i++)
         if (!steps[i].name)
             steps[i].name = ""; /* a step that was not a mapping, already reported */
     for (size_t i = 0; i < n; i++)
-        resolve_when(at, cfg_node(at->f, node->data.sequence.items.start[i]), steps, i);
+        resolve_when(at, config__node(at->f, node->data.sequence.items.start[i]), steps, i);
     check_step_names(at, node, steps, n);
     rb->steps = steps;
     rb->n_steps = n;
@@ -375,90 +379,90 @@ static bool parse_steps(const struct cfg_at *at, const struct cfg_key *key, yaml
 
 #define G(field) offsetof(struct config_guard, field)
 
-static void guard_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                        void *obj)
+static void guard_check(const struct config__at *at, yaml_node_t *map,
+                        const struct config__seen *seen, void *obj)
 {
     (void)map;
     const struct config_guard *g = obj;
     if (g->key && !labels_name_is_valid(g->key))
-        cfg_error(at->x, at->f, cfg_seen_get(seen, "key"),
-                  "invalid label name \"%s\": use letters, digits and _, not starting with a "
-                  "digit",
-                  g->key);
+        config__error(at->x, at->f, config__seen_get(seen, "key"),
+                      "invalid label name \"%s\": use letters, digits and _, not starting with a "
+                      "digit",
+                      g->key);
 }
 
-static const struct cfg_key guard_keys[] = {
+static const struct config__key guard_keys[] = {
         {.name = "max_runs",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = G(max_runs),
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .min = 1,
          .max = 10000},
         {.name = "per",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = G(per_ms),
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .min = 1000,
          .max = 366 * 86400 * 1000ull},
-        {.name = "key", .type = CFG_STRING, .offset = G(key)},
+        {.name = "key", .type = CONFIG__STRING, .offset = G(key)},
         {.name = NULL},
 };
 
-static const struct cfg_table guard_table = {"guard", guard_keys, guard_check};
+static const struct config__table guard_table = {"guard", guard_keys, guard_check};
 
 #define RB(field) offsetof(struct config_runbook, field)
 
 /* on_failure comes before steps: keys are parsed in table order, and steps inherit it. */
-static const struct cfg_key runbook_keys[] = {
-        {.name = "name", .type = CFG_NAME, .offset = RB(name), .flags = CFG_REQUIRED},
-        {.name = "description", .type = CFG_STRING, .offset = RB(description)},
+static const struct config__key runbook_keys[] = {
+        {.name = "name", .type = CONFIG__NAME, .offset = RB(name), .flags = CONFIG__REQUIRED},
+        {.name = "description", .type = CONFIG__STRING, .offset = RB(description)},
         {.name = "team",
-         .type = CFG_REF,
+         .type = CONFIG__REF,
          .offset = RB(team_name),
          .aux_offset = RB(team),
-         .section = CFG_TEAMS},
-        {.name = "docs", .type = CFG_STRV, .offset = RB(docs), .flags = CFG_ONE_OK},
+         .section = CONFIG__TEAMS},
+        {.name = "docs", .type = CONFIG__STRV, .offset = RB(docs), .flags = CONFIG__ONE_OK},
         {.name = "timeout",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = RB(timeout_ms),
          .def = "15m",
          .min = 1000,
          .max = 86400 * 1000},
         {.name = "guard",
-         .type = CFG_SUB,
+         .type = CONFIG__SUB,
          .offset = RB(guard),
-         .flags = CFG_KEEP,
+         .flags = CONFIG__KEEP,
          .sub = &guard_table},
         {.name = "on_failure",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = RB(on_failure),
          .def = "escalate",
-         .enums = cfg_on_failures},
+         .enums = config__on_failures},
         {.name = "steps",
-         .type = CFG_CUSTOM,
+         .type = CONFIG__CUSTOM,
          .offset = 0,
-         .flags = CFG_REQUIRED,
+         .flags = CONFIG__REQUIRED,
          .custom = parse_steps},
         {.name = NULL},
 };
 
-static const struct cfg_table runbook_table = {"a runbook", runbook_keys, NULL};
+static const struct config__table runbook_table = {"a runbook", runbook_keys, NULL};
 
-static void runbook_item(const struct cfg_at *at, yaml_node_t *node, void *obj)
+static void runbook_item(const struct config__at *at, yaml_node_t *node, void *obj)
 {
     struct config_runbook *rb = obj;
-    const struct cfg_table *tables[] = {&runbook_table, NULL};
-    struct cfg_seen seen;
-    if (!cfg_parse_map(at, node, tables, NULL, false, rb, &seen))
+    const struct config__table *tables[] = {&runbook_table, NULL};
+    struct config__seen seen;
+    if (!config__parse_map(at, node, tables, NULL, false, rb, &seen))
         return;
-    rb->loc = cfg_loc(at->x, at->f, node);
-    cfg_register_named(at, CFG_RUNBOOKS, rb->name, rb, node, &seen);
+    rb->loc = config__loc(at->x, at->f, node);
+    config__register_named(at, CONFIG__RUNBOOKS, rb->name, rb, node, &seen);
 }
 
-void cfg_parse_runbooks(struct cfg_ctx *x)
+void config__parse_runbooks(struct config__ctx *x)
 {
-    x->c->runbooks = cfg_parse_items(x, CFG_RUNBOOKS, sizeof(struct config_runbook), runbook_item,
-                                     &x->c->n_runbooks);
+    x->c->runbooks = config__parse_items(x, CONFIG__RUNBOOKS, sizeof(struct config_runbook),
+                                         runbook_item, &x->c->n_runbooks);
 }
 
 const char *config_step_action_name(enum config_step_action a)

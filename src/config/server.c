@@ -51,19 +51,19 @@ static bool split_listen(const char *s, char **ret_host, uint16_t *ret_port)
     return true;
 }
 
-static bool parse_listen(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                         void *obj)
+static bool parse_listen(const struct config__at *at, const struct config__key *key,
+                         yaml_node_t *node, void *obj)
 {
     (void)key;
     struct config_server *s = obj;
     const char *text;
-    if (!cfg_string(at, node, LISTEN_EXPECTED, &text))
+    if (!config__string(at, node, LISTEN_EXPECTED, &text))
         return false;
     _cleanup_free_ char *host = NULL;
     uint16_t port;
     if (!split_listen(text, &host, &port)) {
-        cfg_error(at->x, at->f, node, "expected " LISTEN_EXPECTED ", got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node, "expected " LISTEN_EXPECTED ", got %s",
+                      config__describe(at->x, node));
         return false;
     }
     s->listen = arena_strdup(&at->x->c->arena, text);
@@ -72,13 +72,13 @@ static bool parse_listen(const struct cfg_at *at, const struct cfg_key *key, yam
     return true;
 }
 
-static bool parse_store(const struct cfg_at *at, const struct cfg_key *key, yaml_node_t *node,
-                        void *obj)
+static bool parse_store(const struct config__at *at, const struct config__key *key,
+                        yaml_node_t *node, void *obj)
 {
     (void)key;
     struct config_server *s = obj;
     const char *text;
-    if (!cfg_string(at, node, "sqlite or a postgres:// URL", &text))
+    if (!config__string(at, node, "sqlite or a postgres:// URL", &text))
         return false;
     if (strcmp(text, "sqlite") == 0) {
         s->store = CONFIG_STORE_SQLITE;
@@ -91,17 +91,17 @@ static bool parse_store(const struct cfg_at *at, const struct cfg_key *key, yaml
         return true;
     }
     static const char *const names[] = {"sqlite", "postgres://"};
-    const char *hint = cfg_suggest(text, names, 2);
+    const char *hint = config__suggest(text, names, 2);
     if (hint)
-        cfg_error(at->x, at->f, node, "invalid store \"%s\"; did you mean \"%s\"?", text, hint);
+        config__error(at->x, at->f, node, "invalid store \"%s\"; did you mean \"%s\"?", text, hint);
     else
-        cfg_error(at->x, at->f, node,
-                  "expected sqlite or a postgres:// (or postgresql://) URL, got %s",
-                  cfg_describe(at->x, node));
+        config__error(at->x, at->f, node,
+                      "expected sqlite or a postgres:// (or postgresql://) URL, got %s",
+                      config__describe(at->x, node));
     return false;
 }
 
-static const struct cfg_enum log_levels[] = {
+static const struct config__enum log_levels[] = {
         {"error", LOG_LEVEL_ERROR},
         {"warn", LOG_LEVEL_WARN},
         {"info", LOG_LEVEL_INFO},
@@ -110,17 +110,17 @@ static const struct cfg_enum log_levels[] = {
 };
 
 /* Defaults that depend on other keys. */
-static void server_check(const struct cfg_at *at, yaml_node_t *map, const struct cfg_seen *seen,
-                         void *obj)
+static void server_check(const struct config__at *at, yaml_node_t *map,
+                         const struct config__seen *seen, void *obj)
 {
     (void)map;
     struct config_server *s = obj;
     struct arena *a = &at->x->c->arena;
-    if (!cfg_seen_get(seen, "tokens_file") && s->data_dir) {
-        _cleanup_free_ char *p = cfg_path_join(s->data_dir, "tokens");
+    if (!config__seen_get(seen, "tokens_file") && s->data_dir) {
+        _cleanup_free_ char *p = config__path_join(s->data_dir, "tokens");
         s->tokens_file = arena_strdup(a, p);
     }
-    if (!cfg_seen_get(seen, "public_url") && s->listen) {
+    if (!config__seen_get(seen, "public_url") && s->listen) {
         _cleanup_free_ char *u = xasprintf("http://%s", s->listen);
         s->public_url = arena_strdup(a, u);
     }
@@ -128,51 +128,59 @@ static void server_check(const struct cfg_at *at, yaml_node_t *map, const struct
 
 #define S(field) offsetof(struct config_server, field)
 
-static const struct cfg_key server_keys[] = {
+static const struct config__key server_keys[] = {
         {.name = "listen",
-         .type = CFG_CUSTOM,
+         .type = CONFIG__CUSTOM,
          .offset = 0,
          .def = "127.0.0.1:8080",
          .custom = parse_listen},
-        {.name = "data_dir", .type = CFG_PATH, .offset = S(data_dir), .def = "var"},
-        {.name = "store", .type = CFG_CUSTOM, .offset = 0, .def = "sqlite", .custom = parse_store},
-        {.name = "tokens_file", .type = CFG_PATH, .offset = S(tokens_file)},
-        {.name = "public_url", .type = CFG_URL, .offset = S(public_url), .schemes = "http https"},
+        {.name = "data_dir", .type = CONFIG__PATH, .offset = S(data_dir), .def = "var"},
+        {.name = "store",
+         .type = CONFIG__CUSTOM,
+         .offset = 0,
+         .def = "sqlite",
+         .custom = parse_store},
+        {.name = "tokens_file", .type = CONFIG__PATH, .offset = S(tokens_file)},
+        {.name = "public_url",
+         .type = CONFIG__URL,
+         .offset = S(public_url),
+         .schemes = "http https"},
         {.name = "max_body",
-         .type = CFG_SIZE,
+         .type = CONFIG__SIZE,
          .offset = S(max_body),
          .def = "1MiB",
          .min = 1024,
          .max = 1ull << 30},
         {.name = "request_timeout",
-         .type = CFG_DURATION,
+         .type = CONFIG__DURATION,
          .offset = S(request_timeout_ms),
          .def = "30s",
          .min = 1000,
          .max = 3600 * 1000},
         {.name = "http_threads",
-         .type = CFG_UINT,
+         .type = CONFIG__UINT,
          .offset = S(http_threads),
          .def = "2",
          .min = 1,
          .max = 64},
         {.name = "log_level",
-         .type = CFG_ENUM,
+         .type = CONFIG__ENUM,
          .offset = S(log_level),
          .def = "info",
          .enums = log_levels},
         {.name = NULL},
 };
 
-static const struct cfg_table server_table = {"the server section", server_keys, server_check};
+static const struct config__table server_table = {"the server section", server_keys, server_check};
 
-void cfg_parse_server(struct cfg_ctx *x)
+void config__parse_server(struct config__ctx *x)
 {
-    struct cfg_file *f = x->server_file ? x->server_file : x->files[0];
+    struct config__file *f = x->server_file ? x->server_file : x->files[0];
     yaml_node_t empty = {.type = YAML_MAPPING_NODE};
-    yaml_node_t *node = x->server_node && !cfg_is_null(x->server_node) ? x->server_node : &empty;
-    struct cfg_at at = {.x = x, .f = f, .scope = "in server"};
-    const struct cfg_table *tables[] = {&server_table, NULL};
-    struct cfg_seen seen;
-    cfg_parse_map(&at, node, tables, NULL, false, &x->c->server, &seen);
+    yaml_node_t *node =
+            x->server_node && !config__is_null(x->server_node) ? x->server_node : &empty;
+    struct config__at at = {.x = x, .f = f, .scope = "in server"};
+    const struct config__table *tables[] = {&server_table, NULL};
+    struct config__seen seen;
+    config__parse_map(&at, node, tables, NULL, false, &x->c->server, &seen);
 }

@@ -9,9 +9,9 @@
 #include "config/internal.h"
 
 /* Nodes visited before a load gives up: aliases can repeat a subtree many times. */
-#define CFG_NODE_BUDGET 2000000
+#define CONFIG__NODE_BUDGET 2000000
 
-yaml_node_t *cfg_node(const struct cfg_file *f, int id)
+yaml_node_t *config__node(const struct config__file *f, int id)
 {
     /* libyaml's getter takes a non-const document but only reads it. */
     const yaml_document_t *d = &f->doc;
@@ -20,14 +20,14 @@ yaml_node_t *cfg_node(const struct cfg_file *f, int id)
     return d->nodes.start + id - 1;
 }
 
-bool cfg_is_scalar(const yaml_node_t *n)
+bool config__is_scalar(const yaml_node_t *n)
 {
     return n && n->type == YAML_SCALAR_NODE;
 }
 
-bool cfg_is_null(const yaml_node_t *n)
+bool config__is_null(const yaml_node_t *n)
 {
-    if (!cfg_is_scalar(n))
+    if (!config__is_scalar(n))
         return false;
     if (n->tag && strcmp((const char *)n->tag, YAML_NULL_TAG) == 0)
         return true;
@@ -38,14 +38,14 @@ bool cfg_is_null(const yaml_node_t *n)
            strcmp(v, "NULL") == 0;
 }
 
-const char *cfg_scalar(const yaml_node_t *n)
+const char *config__scalar(const yaml_node_t *n)
 {
     return (const char *)n->data.scalar.value;
 }
 
-const char *cfg_describe(struct cfg_ctx *x, const yaml_node_t *n)
+const char *config__describe(struct config__ctx *x, const yaml_node_t *n)
 {
-    if (cfg_is_null(n))
+    if (config__is_null(n))
         return "nothing";
     switch (n->type) {
     case YAML_SEQUENCE_NODE:
@@ -57,42 +57,50 @@ const char *cfg_describe(struct cfg_ctx *x, const yaml_node_t *n)
     default:
         return "nothing";
     }
-    const char *v = cfg_scalar(n);
+    const char *v = config__scalar(n);
     size_t len = strcspn(v, "\n");
     if (len > 60)
-        return cfg_printf(x, "\"%.57s...\"", v);
+        return config__printf(x, "\"%.57s...\"", v);
     if (v[len])
-        return cfg_printf(x, "\"%.*s...\"", (int)len, v);
-    return cfg_printf(x, "\"%s\"", v);
+        return config__printf(x, "\"%.*s...\"", (int)len, v);
+    return config__printf(x, "\"%s\"", v);
 }
 
-yaml_node_t *cfg_map_get(const struct cfg_file *f, const yaml_node_t *n, const char *key)
+yaml_node_t *config__map_get(const struct config__file *f, const yaml_node_t *n, const char *key)
 {
     if (!n || n->type != YAML_MAPPING_NODE)
         return NULL;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = cfg_node(f, p->key);
-        if (cfg_is_scalar(k) && strcmp(cfg_scalar(k), key) == 0)
-            return cfg_node(f, p->value);
+        yaml_node_t *k = config__node(f, p->key);
+        if (config__is_scalar(k) && strcmp(config__scalar(k), key) == 0)
+            return config__node(f, p->value);
     }
     return NULL;
 }
 
-bool cfg_visit(struct cfg_ctx *x, const struct cfg_file *f, const yaml_node_t *n)
+bool config__charge(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n,
+                    size_t count)
 {
     if (x->budget == 0)
         return false;
-    if (--x->budget == 0) {
-        cfg_error(x, f, n,
-                  "the configuration is too large: more than %d values, counting each use of "
-                  "an alias",
-                  CFG_NODE_BUDGET);
+    if (count >= x->budget) {
+        x->budget = 0;
+        config__error(x, f, n,
+                      "the configuration is too large: more than %d values, counting each use of "
+                      "an alias",
+                      CONFIG__NODE_BUDGET);
         return false;
     }
+    x->budget -= count;
     return true;
 }
 
-size_t cfg_node_budget(void)
+bool config__visit(struct config__ctx *x, const struct config__file *f, const yaml_node_t *n)
 {
-    return CFG_NODE_BUDGET;
+    return config__charge(x, f, n, 1);
+}
+
+size_t config__node_budget(void)
+{
+    return CONFIG__NODE_BUDGET;
 }

@@ -613,6 +613,31 @@ static void test_config_when_without_step_name(void **state)
                   "hale.yaml:5:43: expected a string, got nothing");
 }
 
+/* Aliases can repeat a subtree without bound: the load gives up, with a message. */
+static void test_config_alias_bomb_is_bounded(void **state)
+{
+    (void)state;
+    FILE *f = fopen("hale.yaml", "w");
+    fputs("x-steps: &s [", f);
+    for (int i = 0; i < 200; i++)
+        fputs(i ? ", {wait: 1s}" : "{wait: 1s}", f);
+    fputs("]\nx-runbook: &r {name: r, steps: *s}\nrunbooks: [", f);
+    for (int i = 0; i < 20000; i++)
+        fputs(i ? ", *r" : "*r", f);
+    fputs("]\n", f);
+    fclose(f);
+    struct config *c = NULL;
+    struct config_diags d = {0};
+    assert_int_equal(config_load("hale.yaml", &c, &d), HALE_ECONFIG);
+    bool found = false;
+    for (size_t i = 0; i < d.n; i++)
+        found = found || strstr(d.v[i].msg, "the configuration is too large") != NULL;
+    assert_true(found);
+    assert_non_null(strstr(d.v[d.n - 1].msg, "more errors not shown"));
+    config_diags_fini(&d);
+    assert_null(c);
+}
+
 /* ---- steps and placeholders ---- */
 
 static void test_config_step_with_two_actions(void **state)
@@ -1203,6 +1228,31 @@ static void test_config_demo_loads(void **state)
     config_unref(c);
 }
 
+/* The full example of docs/configuration.md is valid, so the reference cannot drift. */
+static void test_config_docs_example_loads(void **state)
+{
+    (void)state;
+    FILE *f = fopen(HALE_SOURCE_DIR "/docs/configuration.md", "r");
+    assert_non_null(f);
+    static char doc[65536];
+    size_t n = fread(doc, 1, sizeof(doc) - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    char *mark = strstr(doc, "<!-- full-example");
+    assert_non_null(mark);
+    char *start = strstr(mark, "```yaml\n");
+    assert_non_null(start);
+    start += strlen("```yaml\n");
+    char *end = strstr(start, "\n```");
+    assert_non_null(end);
+    end[1] = '\0';
+    struct config *c = load_text_ok(start);
+    assert_int_equal(c->n_checks, 7);
+    assert_int_equal(c->n_runbooks, 2);
+    assert_int_equal(c->n_routes, 2);
+    config_unref(c);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1248,6 +1298,7 @@ int main(void)
             T(test_config_bad_http_status),
             T(test_config_bad_list_element),
             T(test_config_when_without_step_name),
+            T(test_config_alias_bomb_is_bounded),
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
@@ -1275,6 +1326,7 @@ int main(void)
             T(test_config_load_buffer),
             T(test_config_diags_print_format),
             T(test_config_demo_loads),
+            T(test_config_docs_example_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
