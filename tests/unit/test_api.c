@@ -34,6 +34,7 @@
 #include "base/log.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
+#include "testutil.h"
 
 #define MAX_BODY 4096
 
@@ -229,14 +230,6 @@ static int world_setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int world_teardown(void **state)
 {
     (void)state;
@@ -247,7 +240,7 @@ static int world_teardown(void **state)
     api_free(w.api);
     metrics_free(w.metrics);
     auth_store_free(w.store);
-    nftw(w.dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    testutil_rm_rf(w.dir);
     free(w.tokens_path);
     curl_global_cleanup();
     return 0;

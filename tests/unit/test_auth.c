@@ -23,6 +23,7 @@
 #include "auth/internal.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "testutil.h"
 
 struct fixture {
     char dir[64];
@@ -40,18 +41,10 @@ static int fixture_setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int fixture_teardown(void **state)
 {
     struct fixture *fx = *state;
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testutil_rm_rf(fx->dir);
     free(fx->path);
     free(fx);
     return 0;

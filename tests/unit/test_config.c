@@ -26,6 +26,7 @@
 
 #include "base/err.h"
 #include "config/config.h"
+#include "testutil.h"
 
 /* ---- fixture: each test runs in its own temporary directory ---- */
 
@@ -48,19 +49,11 @@ static int setup(void **state)
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
     int r = chdir(fx->old_cwd);
-    nftw(fx->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    testutil_rm_rf(fx->dir);
     free(fx);
     return r;
 }

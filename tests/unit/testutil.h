@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared by the unit tests. Header-only: each test is its own executable. */
+#ifndef HALE_TESTS_TESTUTIL_H
+#define HALE_TESTS_TESTUTIL_H
+
+#include <ftw.h>
+#include <stdio.h>
+
+static inline int testutil_remove_entry(const char *path, const struct stat *st, int flag,
+                                        struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Removes dir and everything below it, like `rm -rf`. */
+static inline void testutil_rm_rf(const char *dir)
+{
+    nftw(dir, testutil_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#endif
