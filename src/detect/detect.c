@@ -207,8 +207,9 @@ int detect_feed(struct detect *d, enum check_status status, const char *summary,
     if (d->hard_status != old_hard)
         d->last_change_ms = time_ms;
 
-    if (d->params.flap_detection) {
-        double pct = detect_flap_percent(d);
+    if (d->params.flap_detection || d->flapping) {
+        /* With detection off (a snapshot restored under new parameters), flapping just stops. */
+        double pct = d->params.flap_detection ? detect_flap_percent(d) : 0.0;
         if (!d->flapping && pct >= d->params.flap_high) {
             d->flapping = true;
             emit(d, DETECT_EVENT_FLAPPING_STARTED, d->hard_status, d->hard_status, d->hard, summary,

@@ -476,6 +476,34 @@ static void test_detect_snapshot_round_trip(void **state)
     }
 }
 
+static void test_detect_snapshot_flapping_ends_when_detection_is_off(void **state)
+{
+    (void)state;
+    struct fixture *a = fixture_new(1, 1);
+    for (int i = 0; i < 12; i++)
+        feed(a, i % 2 ? OK : CRIT);
+    assert_true(detect_is_flapping(a->d));
+    struct detect_snapshot snap;
+    detect_snapshot_take(a->d, &snap);
+
+    struct seen seen = {0};
+    struct detect_params p;
+    struct detect *d;
+    detect_params_init(&p);
+    p.flap_detection = false;
+    assert_int_equal(detect_new("web-health", &p, collect, &seen, &d), 0);
+    assert_int_equal(detect_snapshot_restore(d, &snap), 0);
+    assert_true(detect_is_flapping(d));
+    /* Last reported critical (the ninth result); now ok: stopped, then the change. */
+    assert_int_equal(detect_feed(d, OK, "ok", 99), 2);
+    assert_false(detect_is_flapping(d));
+    assert_int_equal(seen.v[0].kind, DETECT_EVENT_FLAPPING_STOPPED);
+    assert_change(&seen.v[1], CRIT, OK);
+    seen_clear(&seen);
+    detect_free(d);
+    fixture_free(a);
+}
+
 static void test_detect_snapshot_restore_rejects_nonsense(void **state)
 {
     (void)state;
@@ -520,6 +548,7 @@ int main(void)
             cmocka_unit_test(test_detect_flapping_stop_without_change_reports_nothing_more),
             cmocka_unit_test(test_detect_flapping_thresholds_are_configurable),
             cmocka_unit_test(test_detect_snapshot_round_trip),
+            cmocka_unit_test(test_detect_snapshot_flapping_ends_when_detection_is_off),
             cmocka_unit_test(test_detect_snapshot_restore_rejects_nonsense),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
