@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Inside the checks module: the interface every check kind implements, and
+ * the run it works on. One file per kind (command.c, tcp.c, http.c, ...)
+ * exports one `const struct check_kind check_kind_<name>`; kinds.c lists
+ * them. The runner (runner.c) schedules checks and feeds what the runs
+ * observe to detect/; a kind only observes: it never decides or acts.
+ */
+#ifndef HALE_CHECKS_INTERNAL_H
+#define HALE_CHECKS_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include <uv.h>
+
+#include "base/err.h"
+#include "checks/checks.h"
+#include "config/config.h"
+
+/*
+ * What a check keeps across its runs: the kind's own state (a log file's
+ * offset, a watched process) and the means to ask for a run at once. Lives
+ * from attach to detach; loop thread only.
+ */
+struct check_host {
+    uv_loop_t *uv;
+    const struct config_check *cfg; /* borrowed from a config the runner holds */
+    const char *data_dir;           /* server.data_dir: cwd of commands, kinds' state files */
+    void *kind_state;               /* the kind's, set by its attach() */
+    /* Asks the runner for a run now (a watched process died); may be NULL. */
+    void (*run_now)(struct check_host *host);
+    void *runner_data; /* the runner's */
+};
+
+/* One run of a check. Owned by run.c; a kind borrows it from start() to finish. */
+struct check_run {
+    struct check_host *host;
+    const struct config_check *cfg; /* host->cfg */
+    uv_loop_t *uv;                  /* host->uv */
+    void *kind_data;                /* the kind's, for this run */
+    struct check_observation obs;   /* filled by the kind and by check_run_finish() */
+
+    /* run.c's own: */
+    uv_timer_t *timer; /* the timeout; freed by its close callback */
+    void (*done)(struct check_run *run, void *data);
+    void *done_data;
+    uint64_t started_ns;
+    bool aborted;   /* abort() was called: the timeout passed or the runner stops */
+    bool timed_out; /* ... and it was the timeout */
+    bool finished;
+};
+
+struct check_kind {
+    enum config_check_type type;
+    /* Runs a child process: the scheduler counts it toward its limit of children. */
+    bool spawns;
+    /*
+     * Optional. Sets up what the check keeps across runs (host->kind_state).
+     * Called once before the first run; an error makes every run of the
+     * check UNKNOWN with e's message.
+     */
+    int (*attach)(struct check_host *host, struct err *e);
+    /* Optional. Releases host->kind_state; handles it opened may still be closing. */
+    void (*detach)(struct check_host *host);
+    /*
+     * Starts the run on the loop thread. The kind fills run->obs (samples
+     * with check_run_sample(), or a parsed observation with
+     * check_run_take_observation()) and ends the run with exactly one
+     * check_run_finish(), from start() itself or from a later loop
+     * callback, and only once every handle it opened for the run is closed.
+     */
+    void (*start)(struct check_run *run);
+    /*
+     * Optional for kinds whose start() always finishes before returning.
+     * The run's time is up, or the daemon stops: stop the work now (kill
+     * the process group, cancel the transfer), close the handles, then
+     * finish (the status given is replaced by the timeout's). Called at
+     * most once, and only before the run finished.
+     */
+    void (*abort)(struct check_run *run);
+};
+
+/* The kind for type, or NULL if hale has none for it. */
+const struct check_kind *check_kind_find(enum config_check_type type);
+
+/*
+ * Starts a run of host's check: calls the kind's start(), arms the timeout
+ * (cfg->timeout_ms), and calls done(run, data) on the loop thread once the
+ * run finished; the run and its observation are freed when done returns
+ * (done may move run->obs out and zero it). Returns 0, or an error without
+ * calling done.
+ */
+int check_run_start(struct check_host *host, void (*done)(struct check_run *run, void *data),
+                    void *data);
+/* Asks a running run to stop at once (the runner stops). Idempotent. */
+void check_run_abort(struct check_run *run);
+
+/* For kinds: ends the run with status and a summary (printf format). */
+void check_run_finish(struct check_run *run, enum check_status status, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void check_run_vfinish(struct check_run *run, enum check_status status, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+/*
+ * For kinds that parsed a whole observation (command output): moves o's
+ * summary, long output and samples into the run (o is zeroed), then
+ * finishes with o's status.
+ */
+void check_run_finish_observation(struct check_run *run, struct check_observation *o);
+/* Adds a sample (a latency, a count) to the run's observation; unit may be "". */
+void check_run_sample(struct check_run *run, const char *label, double value, const char *unit);
+
+/* The kinds (kinds.c lists them). */
+
+#endif
