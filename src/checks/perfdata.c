@@ -253,8 +253,14 @@ static int parse_label(const char *s, size_t len, size_t *pos, struct strbuf *la
         }
         p = q + 1;
     } else {
-        while (p < len && s[p] != '=' && !is_separator(s[p]) && r == 0)
+        while (p < len && s[p] != '=' && !is_separator(s[p]) && r == 0) {
+            if (s[p] == '\'') {
+                *why = "a quote in an unquoted label";
+                *pos = p;
+                return HALE_EPARSE;
+            }
             r = strbuf_addc(label, s[p++]);
+        }
     }
     *pos = p;
     if (r < 0) {

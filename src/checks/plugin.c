@@ -154,12 +154,13 @@ static void text_split(struct check_observation *o, const char *s, size_t len, s
     struct strbuf lng;
     strbuf_init(&lng, 0);
     size_t lng_keep = 0; /* length without trailing empty lines */
-    bool in_perf = false;
+    bool in_perf = false, line_has_perf = false;
     for (size_t pos = 0; pos <= len;) {
         const char *nl = memchr(s + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - s) : len;
         const char *line = s + pos;
         size_t n = end - pos;
+        line_has_perf = in_perf;
         if (in_perf) {
             strbuf_addc(perf, '\n');
             strbuf_add(perf, line, n);
@@ -167,8 +168,10 @@ static void text_split(struct check_observation *o, const char *s, size_t len, s
             const char *bar = memchr(line, '|', n);
             size_t text = bar ? (size_t)(bar - line) : n;
             if (bar) {
+                strbuf_addc(perf, '\n'); /* Nagios joins the parts with a blank */
                 strbuf_add(perf, bar + 1, n - text - 1);
-                in_perf = true;
+                in_perf = pos > 0; /* line 1's '|' covers line 1 only */
+                line_has_perf = true;
             }
             if (pos == 0) {
                 o->summary = trimmed_dup(line, text);
@@ -188,7 +191,7 @@ static void text_split(struct check_observation *o, const char *s, size_t len, s
     if (lng_keep > 1)
         o->long_output = xstrndup(lng.s + 1, lng_keep - 1);
     strbuf_fini(&lng);
-    *ret_perf_at_end = in_perf;
+    *ret_perf_at_end = line_has_perf;
 }
 
 void check_plugin_parse(const struct check_plugin_result *res, size_t max_bytes,
