@@ -58,15 +58,21 @@ struct item {
 static void note_item(struct check_observation *o, const struct item *it, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* How much of s[0..len) a note quotes: at most ITEM_EXCERPT bytes, never half a character. */
+static size_t excerpt_len(const char *s, size_t len)
+{
+    if (len <= ITEM_EXCERPT)
+        return len;
+    size_t n = ITEM_EXCERPT;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
 static void note_item(struct check_observation *o, const struct item *it, const char *fmt, ...)
 {
-    size_t n = it->len;
-    bool cut = n > ITEM_EXCERPT;
-    if (cut) {
-        n = ITEM_EXCERPT;
-        while (n > 0 && ((unsigned char)it->s[n] & 0xC0) == 0x80)
-            n--; /* never split a UTF-8 sequence */
-    }
+    size_t n = excerpt_len(it->s, it->len);
+    bool cut = n < it->len;
     va_list ap;
     va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
@@ -217,8 +223,7 @@ static bool parse_fields(struct check_observation *o, const struct item *it, con
             ok = s->has_max = parse_plain(f[i], n, &s->max);
         if (!ok)
             note_item(o, it, "%s \"%.*s\" is not a %s; ignored", field_names[i],
-                      (int)(flen[i] > ITEM_EXCERPT ? ITEM_EXCERPT : flen[i]), f[i],
-                      i <= 2 ? "range" : "number");
+                      (int)excerpt_len(f[i], flen[i]), f[i], i <= 2 ? "range" : "number");
     }
     if (extra)
         note_item(o, it, "fields after max ignored");

@@ -862,6 +862,26 @@ static void test_checks_perfdata_bounds(void **state)
     strbuf_fini(&b);
 }
 
+/* Found by fuzz_plugin: a note quoting a field cut a U+FFFD in half. */
+static void test_checks_notes_never_split_a_character(void **state)
+{
+    (void)state;
+    struct check_observation o;
+    static const char out[] = "OK | /=1;21\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0;3 "
+                              "\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0\xB0";
+    parse_n(&o, 0, 0, out, sizeof(out) - 1, 0);
+    assert_non_null(o.notes);
+    /* Every U+FFFD in the notes is whole. */
+    size_t whole = 0, lead = 0;
+    for (const char *p = o.notes; (p = strstr(p, "\xEF\xBF\xBD")); p += 3)
+        whole++;
+    for (const char *p = o.notes; *p; p++)
+        lead += (unsigned char)*p == 0xEF;
+    assert_int_equal(whole, lead);
+    assert_true(whole > 0);
+    check_observation_fini(&o);
+}
+
 static void test_checks_unit_scale(void **state)
 {
     (void)state;
@@ -1224,6 +1244,7 @@ int main(void)
             cmocka_unit_test(test_checks_perfdata_negative_values),
             cmocka_unit_test(test_checks_perfdata_lenient_whitespace),
             cmocka_unit_test(test_checks_perfdata_bounds),
+            cmocka_unit_test(test_checks_notes_never_split_a_character),
             cmocka_unit_test(test_checks_unit_scale),
             cmocka_unit_test(test_checks_captured_monitoring_plugins_output),
             cmocka_unit_test(test_checks_captured_values),
