@@ -86,7 +86,7 @@ struct check_observation {
     /*
      * What the parser dropped or could not read ("perfdata item \"x\":
      * value is not a number; skipped"), one note a line, for people, not
-     * for matching; NULL if none. At most CHECK_NOTES_MAX bytes.
+     * for matching; NULL if none. Fits in CHECK_NOTES_MAX bytes, NUL included.
      */
     char *notes;
     bool truncated; /* the output was cut at the byte cap */

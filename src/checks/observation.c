@@ -72,8 +72,8 @@ void check__note(struct check_observation *o, const char *fmt, ...)
     char *line = xvasprintf(fmt, ap);
     va_end(ap);
     size_t n = strlen(line);
-    /* Room for "\n" + line now, and for "\n..." later. */
-    if (len + 1 + n + sizeof(full) > CHECK_NOTES_MAX) {
+    /* Room for "\n" + line now, and for "\n" + full + NUL later. */
+    if (len + 1 + n + 1 + sizeof(full) > CHECK_NOTES_MAX) {
         free(line);
         line = xstrdup(full);
         n = strlen(line);
