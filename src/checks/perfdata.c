@@ -126,6 +126,25 @@ static size_t scan_number(const char *s, size_t len, double *ret_v)
     return p;
 }
 
+/*
+ * Whether u[0..len) can be the unit after a number: not more of a number
+ * ("1800,600,300" or "5e3e3"), which the formatter could not write back.
+ */
+static bool unit_can_follow(const char *u, size_t len)
+{
+    if (len == 0)
+        return true;
+    if (strchr("0123456789.,+-", u[0]))
+        return false;
+    if (u[0] == 'e' || u[0] == 'E') {
+        size_t i = 1;
+        if (i < len && (u[i] == '+' || u[i] == '-'))
+            i++;
+        return !(i < len && is_digit(u[i]));
+    }
+    return true;
+}
+
 /* A field, less a copy of the value's unit that some plugins repeat ("90%"). */
 static size_t without_unit(const char *f, size_t len, const char *unit)
 {
@@ -192,7 +211,7 @@ static bool parse_fields(struct check_observation *o, const struct item *it, con
         s->unit = xstrdup("");
     } else {
         size_t n = scan_number(f[0], flen[0], &s->value);
-        if (n == 0 || (n < flen[0] && strchr("0123456789.,+-", f[0][n]))) {
+        if (n == 0 || !unit_can_follow(f[0] + n, flen[0] - n)) {
             note_item(o, it, "the value is not a number; skipped");
             return false;
         }

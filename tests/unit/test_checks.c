@@ -707,8 +707,11 @@ static void test_checks_perfdata_missing_and_extra_fields(void **state)
     assert_true(notes_say(&o, "warn \"x\" is not a range; ignored"));
     check_observation_fini(&o);
 
-    perf(&o, "k= l=;1;2 m=1e999 n=5.5.5");
+    perf(&o, "k= l=;1;2 m=1e999 n=5.5.5 o=5e3e3 p=1e-999e0");
     assert_int_equal(o.n_samples, 0);
+    /* Found by fuzz_plugin: a unit that reads as an exponent could not be written back. */
+    assert_true(notes_say(&o, "\"o=5e3e3\": the value is not a number; skipped"));
+    assert_true(notes_say(&o, "\"p=1e-999e0\": the value is not a number; skipped"));
     assert_true(notes_say(&o, "\"m=1e999\": the value is out of range; skipped"));
     assert_true(notes_say(&o, "\"n=5.5.5\": the value is not a number; skipped"));
     check_observation_fini(&o);
