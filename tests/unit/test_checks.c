@@ -1078,6 +1078,44 @@ static void test_checks_perfdata_fixture_round_trips(void **state)
     free(text);
 }
 
+/* The examples of docs/checks.md read as the page says. */
+static void test_checks_docs_examples(void **state)
+{
+    (void)state;
+    struct check_observation o;
+    parse(&o, 0,
+          "OK - 3 sensors | 'CPU temp'=42.5C;~:70;~:85;0;110 fan=U;300:;100: 'it''s'=1 "
+          "load1=0.380;5.000;10.000;0;");
+    assert_null(o.notes);
+    assert_int_equal(o.n_samples, 4);
+    const struct check_sample *s = sample(&o, "CPU temp");
+    assert_string_equal(s->unit, "C");
+    assert_range(&s->crit, -INFINITY, 85, false);
+    assert_true(s->max == 110);
+    assert_false(sample(&o, "fan")->has_value);
+    assert_range(&sample(&o, "fan")->warn, 300, INFINITY, false);
+    assert_true(sample(&o, "it's")->value == 1);
+    check_observation_fini(&o);
+
+    parse(&o, 0,
+          "DISK OK - free space: / 3326 MB (56%); | /=2643MB;5948;5958;0;5968\n"
+          "/ 15272 MB (77%);\n/boot 68 MB (69%);\n/var/log 819 MB (84%); | "
+          "/boot=68MB;88;93;0;98\n/var/log=818MB;970;975;0;980\n");
+    assert_string_equal(o.long_output, "/ 15272 MB (77%);\n/boot 68 MB (69%);\n"
+                                       "/var/log 819 MB (84%);");
+    assert_int_equal(o.n_samples, 3);
+    assert_string_equal(o.samples[2].label, "/var/log");
+    check_observation_fini(&o);
+
+    perf(&o, "time=250ms rta=&391ms users =4 pct=5%;80%;90%");
+    assert_true(sample(&o, "time")->value == 250);
+    assert_string_equal(o.notes,
+                        "perfdata item \"rta=&391ms\": the value is not a number; skipped");
+    assert_true(sample(&o, "users")->value == 4);
+    assert_range(&sample(&o, "pct")->crit, 0, 90, false);
+    check_observation_fini(&o);
+}
+
 /* ---- the formatter ---- */
 
 static void test_checks_format_line(void **state)
@@ -1252,6 +1290,7 @@ int main(void)
             cmocka_unit_test(test_checks_captured_monitoring_plugins_output),
             cmocka_unit_test(test_checks_captured_values),
             cmocka_unit_test(test_checks_perfdata_fixture_round_trips),
+            cmocka_unit_test(test_checks_docs_examples),
             cmocka_unit_test(test_checks_format_line),
             cmocka_unit_test(test_checks_format_numbers_plainly),
             cmocka_unit_test(test_checks_format_round_trips),
