@@ -349,7 +349,10 @@ int check_observation_format(const struct check_observation *o, unsigned flags, 
     }
     if (r == 0)
         r = add_line_text(b, summary, true);
-    if (r == 0 && o->n_samples > 0) {
+    bool any = false;
+    for (size_t i = 0; i < o->n_samples && !any; i++)
+        any = o->samples[i].label && o->samples[i].label[0];
+    if (r == 0 && any) {
         r = strbuf_adds(b, " | ");
         if (r == 0)
             r = check_perfdata_format(o->samples, o->n_samples, b);

@@ -1173,6 +1173,16 @@ static void test_checks_format_line(void **state)
     assert_string_equal(line, "WARNING");
     free(line);
 
+    /* Samples without a label cannot be written: no empty perfdata part either. */
+    struct check_sample nameless = {.label = "", .unit = "", .value = 1, .has_value = true};
+    o.samples = &nameless;
+    o.n_samples = 1;
+    o.summary = "x";
+    line = format(&o, 0);
+    assert_string_equal(line, "WARNING - x");
+    free(line);
+    o.n_samples = 0;
+
     o.summary = "OK - x";
     o.status = CHECK_STATUS_OK;
     o.long_output = "line 1 | not perfdata\nline 2";
