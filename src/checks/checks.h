@@ -6,8 +6,8 @@
  * check that finds a broken state later proves it fixed.
  *
  * This header holds the observation model and the Monitoring Plugins
- * output parser, which every check kind and detect/ share. The check kinds
- * and their runner join it as they are built.
+ * output parser and formatter, which every check kind and detect/ share.
+ * The check kinds and their runner join it as they are built.
  */
 #ifndef HALE_CHECKS_CHECKS_H
 #define HALE_CHECKS_CHECKS_H
@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/strbuf.h"
 #include "base/units.h"
 
 /*
@@ -30,20 +31,49 @@ enum check_status {
     CHECK_STATUS_UNKNOWN = 3,
 };
 
-/* "ok", "warning", "critical", "unknown". */
+/* "ok", "warning", "critical", "unknown"; "unknown" for any other value. */
 const char *check_status_name(enum check_status s);
 /* "OK", "WARNING", "CRITICAL", "UNKNOWN", as plugins print them. */
 const char *check_status_label(enum check_status s);
 
+/* Bounds on what one observation may hold, whatever a plugin prints. */
+#define CHECK_OUTPUT_MAX_DEFAULT 4096 /* bytes of plugin output, as Nagios Core reads */
+#define CHECK_SAMPLES_MAX        256  /* perfdata items kept per observation */
+#define CHECK_LABEL_MAX          256  /* bytes in a sample's label */
+#define CHECK_UNIT_MAX           32   /* bytes in a sample's unit */
+#define CHECK_NOTES_MAX          2048 /* bytes of parser notes */
+
 /* One measured value: a performance-data item, or a latency a kind measured. */
 struct check_sample {
-    char *label; /* "time", "/var", "load1" */
+    char *label; /* "time", "/var", "load1"; never empty */
     double value;
-    char *unit; /* "", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c" */
+    /*
+     * As written: "", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"
+     * or any other unit a plugin prints ("GBP"); never NULL. Values are not
+     * converted: check_unit_scale() says how to reach the base unit.
+     */
+    char *unit;
     bool has_warn, has_crit, has_min, has_max;
     struct units_range warn, crit;
     double min, max;
+    /* false when the plugin printed "U" (undetermined); value is then NAN. */
+    bool has_value;
 };
+
+/*
+ * Whether a and b hold the same label, unit, value and thresholds (NAN
+ * values of undetermined samples compare equal).
+ */
+bool check_sample_is_equal(const struct check_sample *a, const struct check_sample *b);
+
+/*
+ * The factor that converts a value in unit to its base unit, and that base:
+ * s, ms, us -> "s"; B, KB, MB, GB, TB (powers of 1000) and KiB, MiB, GiB,
+ * TiB (powers of 1024) -> "B". Returns false for any other unit (%, c, "",
+ * "GBP"), with *ret_factor 1 and *ret_base unit itself. Either out-parameter
+ * may be NULL; *ret_base is static or unit, borrowed.
+ */
+bool check_unit_scale(const char *unit, double *ret_factor, const char **ret_base);
 
 struct check_observation {
     enum check_status status;
@@ -53,9 +83,92 @@ struct check_observation {
     size_t n_samples;
     uint64_t started_ms;  /* Unix ms */
     uint64_t duration_us; /* how long the run took */
+    /*
+     * What the parser dropped or could not read ("perfdata item \"x\":
+     * value is not a number; skipped"), one note a line, for people, not
+     * for matching; NULL if none. Fits in CHECK_NOTES_MAX bytes, NUL included.
+     */
+    char *notes;
+    bool truncated; /* the output was cut at the byte cap */
 };
 
 /* Frees what o holds and zeroes it. Accepts a zeroed observation. */
 void check_observation_fini(struct check_observation *o);
+
+/*
+ * How a plugin ended and what it printed on stdout, as the runner saw it.
+ * output may hold any bytes, NUL included, and need not be terminated.
+ */
+struct check_plugin_result {
+    int64_t exit_status; /* the exit code, when term_signal is 0 */
+    int term_signal;     /* the signal that ended the plugin, or 0 */
+    const char *output;  /* borrowed for the call; may be NULL when output_len is 0 */
+    size_t output_len;
+    bool output_truncated; /* the runner stopped reading at its own cap */
+};
+
+/*
+ * Turns a Monitoring Plugins result into *ret_obs (which the caller then
+ * owns: free with check_observation_fini(); started_ms and duration_us are
+ * left 0 for the caller to fill).
+ *
+ * Status: exit codes 0-3 are OK, WARNING, CRITICAL, UNKNOWN; any other
+ * code, death by a signal, or output that is empty or blank is UNKNOWN, with
+ * a summary that says so ("exited with status 127: <plugin's line>",
+ * "killed by signal 9 (SIGKILL)", "no output (exited with status 0)").
+ *
+ * Text: at most max_bytes of output are read (0 means
+ * CHECK_OUTPUT_MAX_DEFAULT); past that, or when the runner says it cut the
+ * output, ret_obs->truncated is set and a note says so. Text is made valid
+ * UTF-8: NUL, other control characters but tab and newline, and invalid
+ * sequences become U+FFFD. The summary is the first line left of its '|',
+ * trimmed; the long output is the following lines up to the first '|'
+ * among them, each right-trimmed (CR included), trailing empty lines
+ * dropped. Perfdata is the rest of the first line and everything after that
+ * later '|', parsed as check_perfdata_parse() does.
+ *
+ * Never fails; may be called from any callback.
+ */
+void check_plugin_parse(const struct check_plugin_result *res, size_t max_bytes,
+                        struct check_observation *ret_obs);
+
+/*
+ * Parses Monitoring Plugins performance data, items separated by blanks,
+ * line breaks or '|':  'label'=value[UOM];[warn];[crit];[min];[max]
+ * and appends them to o->samples. Quoted labels may hold blanks and '='
+ * ('' is a quote); the value is a decimal number (a sign, a fraction, an
+ * exponent, or a lone ',' as decimal separator are accepted) or U; warn
+ * and crit are threshold ranges (units_range_parse()); empty and trailing
+ * fields may be left out. A malformed item is skipped and a bad field
+ * dropped, each with a line in o->notes; the rest are kept. Stops at
+ * CHECK_SAMPLES_MAX samples in o, with a note. Never fails.
+ */
+void check_perfdata_parse(struct check_observation *o, const char *text, size_t len);
+
+/*
+ * Appends n samples to b as perfdata items separated by one space,
+ * 'label'=value[UOM];warn;crit;min;max with trailing empty fields left
+ * out, quoting labels that need it and writing numbers in plain decimal
+ * (never exponents), so that check_perfdata_parse() reads back the same
+ * samples. Samples with an empty label are left out. Returns 0, or
+ * HALE_ELIMIT when b's cap is reached (b then holds a partial line).
+ */
+int check_perfdata_format(const struct check_sample *samples, size_t n, struct strbuf *b);
+
+/* Flags for check_observation_format(). */
+#define CHECK_FORMAT_LONG_OUTPUT 0x1u /* add the long output, one line each, after the first */
+
+/*
+ * Appends o to b the way a plugin prints it, as `hale check` shows a result:
+ *   STATUS - summary | 'label'=value;warn;crit;min;max ...
+ * "STATUS - " is left out when the summary names its status already
+ * ("DISK OK - free space: ..."); a '|' in the summary or long output is
+ * written as '/' and a line break in the summary as a space, since the
+ * format has no escapes. Feeding the text back to check_plugin_parse()
+ * with o->status as the exit code gives the same status, samples and long
+ * output, and a summary that formats to the same line again. Returns 0 or
+ * HALE_ELIMIT as check_perfdata_format() does.
+ */
+int check_observation_format(const struct check_observation *o, unsigned flags, struct strbuf *b);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <uv.h>
 
@@ -109,6 +110,24 @@ void check_run_vfinish(struct check_run *run, enum check_status status, const ch
 void check_run_finish_observation(struct check_run *run, struct check_observation *o);
 /* Adds a sample (a latency, a count) to the run's observation; unit may be "". */
 void check_run_sample(struct check_run *run, const char *label, double value, const char *unit);
+
+/*
+ * Appends one line to o->notes, unless that would pass CHECK_NOTES_MAX
+ * bytes; then the note is dropped and the notes end with "(more notes
+ * dropped)".
+ */
+void check__note(struct check_observation *o, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+
+/* Longest text check__number_format() writes, with its NUL. */
+#define CHECK__NUMBER_MAX 400
+
+/*
+ * Writes v in plain decimal, the shortest text that reads back as exactly
+ * v ("0.001229", "18328059904", "-5"), never with an exponent; NAN and
+ * infinities as "nan", "inf", "-inf". buf holds CHECK__NUMBER_MAX bytes.
+ */
+void check__number_format(double v, char buf[static CHECK__NUMBER_MAX]);
 
 /* The kinds (kinds.c lists them). */
 
