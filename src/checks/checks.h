@@ -171,4 +171,50 @@ int check_perfdata_format(const struct check_sample *samples, size_t n, struct s
  */
 int check_observation_format(const struct check_observation *o, unsigned flags, struct strbuf *b);
 
+/* ---- the runner: every check of a configuration, scheduled on the loop ---- */
+
+struct loop;
+struct metrics;
+struct config;
+struct config_check;
+struct checks;
+struct err;
+struct detect_event;
+
+/* Called on the loop thread for each event detect/ reports (the engine's seam). */
+typedef void checks_event_cb(const struct config_check *check, struct detect_event *ev, void *data);
+
+struct checks_options {
+    struct loop *loop;
+    struct config *config;     /* the runner takes a reference */
+    struct metrics *metrics;   /* optional: registers and updates the hale_check_* families */
+    unsigned max_children;     /* checks running a child process at once; 0: 64 */
+    checks_event_cb *on_event; /* optional */
+    void *event_data;
+};
+
+/*
+ * Creates the runner for every check of o->config and starts scheduling
+ * them (each at its own phase of its interval). Free with checks_stop()
+ * then checks_free(). Loop thread.
+ */
+int checks_new(const struct checks_options *o, struct checks **ret_checks, struct err *e);
+
+/*
+ * Stops scheduling, aborts the runs in flight (killing their processes)
+ * and calls done(data) on the loop once every run and handle is closed.
+ */
+void checks_stop(struct checks *c, void (*done)(void *data), void *data);
+/* Accepts NULL. Only after checks_stop()'s done ran (or if never started). */
+void checks_free(struct checks *c);
+
+typedef void checks_run_cb(const struct config_check *check, const struct check_observation *o,
+                           void *data);
+/*
+ * Runs the named check now, outside its schedule, feeds the result into its
+ * state like any run, and calls cb with the observation (borrowed for the
+ * call). HALE_ENOTFOUND for an unknown name. Loop thread.
+ */
+int checks_run_now(struct checks *c, const char *name, checks_run_cb *cb, void *data);
+
 #endif
