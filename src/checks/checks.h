@@ -208,6 +208,15 @@ void checks_stop(struct checks *c, void (*done)(void *data), void *data);
 /* Accepts NULL. Only after checks_stop()'s done ran (or if never started). */
 void checks_free(struct checks *c);
 
+/* A report from a flow that a heartbeat check expects (POST /api/v1/heartbeats/NAME). */
+struct check_heartbeat_report {
+    uint64_t time_ms;    /* Unix ms the report arrived */
+    bool ok;             /* false: the flow says it failed */
+    bool has_count;      /* a volume was reported */
+    uint64_t count;      /* how many items the flow moved */
+    const char *message; /* optional, borrowed for the call */
+};
+
 typedef void checks_run_cb(const struct config_check *check, const struct check_observation *o,
                            void *data);
 /*
