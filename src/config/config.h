@@ -79,7 +79,8 @@ struct config_server {
     uint64_t max_body;           /* bytes a request body may have; default 1 MiB */
     uint64_t request_timeout_ms; /* an idle HTTP connection is closed after; default 30 s */
     unsigned http_threads;       /* HTTP server threads; default 2 */
-    enum log_level log_level;    /* default info */
+    unsigned max_children;    /* child processes run at once (command checks, steps); default 64 */
+    enum log_level log_level; /* default info */
 };
 
 struct config; /* the whole model, defined below */
