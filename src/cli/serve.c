@@ -39,6 +39,7 @@ struct daemon {
     struct metrics_daemon counters;
     struct api *api;
     struct api_server *server;
+    unsigned draining; /* replaced listeners still answering their last requests */
     uv_timer_t watchdog;
     bool watchdog_on;
     bool stopping;
@@ -68,10 +69,16 @@ static bool same_address(const struct config_server *a, const struct config_serv
     return strcmp(a->listen_host, b->listen_host) == 0 && a->listen_port == b->listen_port;
 }
 
+static void daemon_finish_stop(struct daemon *d);
+
+/* A listener replaced by a reload has answered its last request. */
 static void free_drained(struct api_server *s, void *data)
 {
-    (void)data;
+    struct daemon *d = data;
     api_server_free(s);
+    d->draining--;
+    if (d->stopping && !d->server && d->draining == 0)
+        daemon_finish_stop(d);
 }
 
 /* Settings libmicrohttpd fixes when it starts: they change with the address only. */
@@ -95,6 +102,11 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     int r = prepare_data_dir(srv, e);
     if (r < 0)
         return r;
+    if (!same_address(now, srv) && now->listen_port == srv->listen_port)
+        return err_setf(e, HALE_ESTATE,
+                        "server.listen changed its host but kept port %u, which this daemon "
+                        "holds: restart hale to apply it",
+                        srv->listen_port);
     if (!same_address(now, srv) && (r = api_server_start(d->api, srv, &server, e)) < 0)
         return r;
     if (strcmp(now->tokens_file, srv->tokens_file) != 0 &&
@@ -103,7 +115,8 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
         return err_prefixf(e, "tokens file %s", srv->tokens_file);
     }
     if (server) {
-        api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, free_drained, NULL);
+        d->draining++;
+        api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, free_drained, d);
         d->server = server;
         log_info("serve", NULL, "now listening on http://%s", srv->listen);
     } else {
@@ -124,6 +137,11 @@ static int daemon_reload(void *data, struct config_diags *diags)
     struct config *next = NULL;
     struct err e = {0};
 
+    if (d->stopping) {
+        log_warn("serve", NULL, "reload refused: hale is stopping");
+        config_diags_add(diags, d->config_path, 0, 0, "hale is stopping");
+        return HALE_ESTATE;
+    }
     sdnotify_reloading();
     log_info("serve", NULL, "reloading %s", d->config_path);
     int r = config_load(d->config_path, &next, diags);
@@ -149,8 +167,6 @@ static void on_reload_signal(struct loop *l, int signum, void *data)
     (void)l;
     (void)signum;
     struct daemon *d = data;
-    if (d->stopping)
-        return;
     struct config_diags diags = {0};
     daemon_reload(d, &diags);
     config_diags_fini(&diags);
@@ -162,18 +178,23 @@ static void on_watchdog(uv_timer_t *t)
     sdnotify_send("WATCHDOG=1");
 }
 
+static void daemon_finish_stop(struct daemon *d)
+{
+    if (d->watchdog_on)
+        uv_close((uv_handle_t *)&d->watchdog, NULL);
+    d->watchdog_on = false;
+    loop_stop(d->loop);
+}
+
+/* The listener has answered its last request (or the drain timed out). */
 static void on_drained(struct api_server *s, void *data)
 {
     struct daemon *d = data;
-    unsigned left = api_server_inflight(s);
-    if (left)
-        log_warn("serve", NULL, "stopped with %u requests unanswered after %d ms", left,
-                 SERVE_DRAIN_TIMEOUT_MS);
     api_server_free(s);
     d->server = NULL;
-    if (d->watchdog_on)
-        uv_close((uv_handle_t *)&d->watchdog, NULL);
-    loop_stop(d->loop);
+    /* A listener replaced by a reload may still be draining: it posts to the loop. */
+    if (d->draining == 0)
+        daemon_finish_stop(d);
 }
 
 static void on_stop_signal(struct loop *l, int signum, void *data)
@@ -211,11 +232,13 @@ static int daemon_start(struct daemon *d, struct err *e)
             .reload_data = d,
     };
     d->api = api_new(&deps);
+    /* Watch the signals first: a SIGHUP must never find its default action. */
+    if ((r = loop_on_signal(d->loop, SIGTERM, on_stop_signal, d)) < 0 ||
+        (r = loop_on_signal(d->loop, SIGINT, on_stop_signal, d)) < 0 ||
+        (r = loop_on_signal(d->loop, SIGHUP, on_reload_signal, d)) < 0)
+        return err_setf(e, r, "signal handlers: %s", hale_strerror(r));
     if ((r = api_server_start(d->api, srv, &d->server, e)) < 0)
         return r;
-    loop_on_signal(d->loop, SIGTERM, on_stop_signal, d);
-    loop_on_signal(d->loop, SIGINT, on_stop_signal, d);
-    loop_on_signal(d->loop, SIGHUP, on_reload_signal, d);
 
     uint64_t wd = sdnotify_watchdog_interval_ms();
     if (wd) {

@@ -9,7 +9,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Daemon, http, minimal_config, run_hale
+from conftest import Daemon, free_port, http, minimal_config, run_hale
 
 
 def metrics(d):
@@ -165,3 +165,38 @@ def test_journald_priority_prefixes(tmp_path):
     lines = [l for l in d.logs().splitlines() if l]
     assert lines and all(l.startswith("<") and l[2] == ">" for l in lines), lines
     assert any(l.startswith("<6>level=info") for l in lines)
+
+
+def test_stop_while_a_replaced_listener_drains(tmp_path):
+    """A reload moved the listener while a request was half received on the
+    old one; SIGTERM comes before it completes. The request is still
+    answered, and hale exits cleanly."""
+    d = Daemon(tmp_path).start()
+    token = d.token("ops", "admin")
+    old = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+    old.sendall((f"POST /api/v1/reload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                 "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{").encode())
+    new_port = free_port()
+    d.write_config(minimal_config(new_port))
+    d.signal(signal.SIGHUP)
+    d.wait_log(f"now listening on http://127.0.0.1:{new_port}")
+    d.signal(signal.SIGTERM)
+    d.wait_log("stopping on TERM")
+    old.sendall(b"}")
+    answer = old.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 "), answer
+    assert b'"hale is stopping"' in answer or b"stopping" in answer, answer
+    old.close()
+    assert d.proc.wait(timeout=20) == 0, d.logs()
+
+
+def test_changing_only_the_host_of_listen_says_restart(tmp_path):
+    d = Daemon(tmp_path).start()
+    try:
+        d.write_config(d.config.read_text().replace('"127.0.0.1:', '"localhost:'))
+        d.signal(signal.SIGHUP)
+        d.wait_log("reload failed")
+        assert "restart hale" in d.logs()
+        assert d.get("/healthz").status == 200
+    finally:
+        d.stop()
