@@ -26,15 +26,17 @@
 #include "checks/internal.h"
 
 /* Reports kept (and persisted); the oldest go first. */
-#define HB_REPORTS_MAX   256u
+#define HB_REPORTS_MAX    256u
 /* Bytes of a report's message kept for the summary. */
-#define HB_MESSAGE_MAX   200u
+#define HB_MESSAGE_MAX    200u
 /* How far the calendar is searched for an expected day. */
-#define HB_CALENDAR_DAYS 400
+#define HB_CALENDAR_DAYS  400
 /* Largest state file read back. */
-#define HB_STATE_MAX     (64u << 10)
+#define HB_STATE_MAX      (64u << 10)
+/* How long after a daily deadline a report still answers it, late. */
+#define HB_DEADLINE_GRACE (60u * 60u * 1000u)
 /* Longest text hb_when() writes. */
-#define HB_WHEN_MAX      64
+#define HB_WHEN_MAX       64
 
 struct hb_report {
     uint64_t time_ms;
@@ -96,7 +98,7 @@ static uint64_t hb_grace(const struct hb_state *s, const struct config_check *cf
 {
     if (s->has_grace)
         return s->grace_ms;
-    return cfg->u.heartbeat.deadline_min == CONFIG_UNSET ? cfg->every_ms / 2 : 0;
+    return cfg->u.heartbeat.deadline_min == CONFIG_UNSET ? cfg->every_ms / 2 : HB_DEADLINE_GRACE;
 }
 
 /* ---- the calendar, in local time ---- */
@@ -417,7 +419,11 @@ static void hb_last_report(const struct hb_state *s, uint64_t now, struct strbuf
     strbuf_addf(b, " (last report %s)", when);
 }
 
-/* With a daily deadline: reports after one deadline (plus grace) answer the next. */
+/*
+ * With a daily deadline: a report answers the first deadline it precedes,
+ * or the one it follows by at most the grace (it is then late). No report
+ * by the deadline is missing at once.
+ */
 static enum check_status hb_eval_deadline(struct check_run *run, const struct hb_state *s,
                                           uint64_t now, struct strbuf *b)
 {
@@ -440,7 +446,7 @@ static enum check_status hb_eval_deadline(struct check_run *run, const struct hb
     uint64_t open = hb_deadline_before(h, due - 1, &prev) ? prev + grace : 0;
     uint64_t close = due + grace;
 
-    /* Reports for the next deadline already (after this one's grace)? */
+    /* Reports for the next deadline already (past this one's grace)? */
     size_t i0 = s->n_reports;
     while (i0 > 0 && s->reports[i0 - 1].time_ms > close)
         i0--;
@@ -451,17 +457,27 @@ static enum check_status hb_eval_deadline(struct check_run *run, const struct hb
     while (j0 > 0 && s->reports[j0 - 1].time_ms > open)
         j0--;
     enum check_status st;
-    if (j0 < i0) {
+    if (j0 < i0 && s->reports[j0].time_ms > due) {
+        /* Only after the deadline, within the grace: late, whatever it says. */
+        struct strbuf judged;
+        strbuf_init(&judged, 0);
+        st = hb_judge(run, s, j0, i0, what, now, &judged);
+        if (st == CHECK_STATUS_OK) {
+            hb_when(s->reports[j0].time_ms, now, when);
+            strbuf_addf(b, "%s arrived late (%s, due %02u:%02u)", what, when, h->deadline_min / 60,
+                        h->deadline_min % 60);
+            st = CHECK_STATUS_WARNING;
+        } else {
+            strbuf_adds(b, judged.s);
+        }
+        strbuf_fini(&judged);
+    } else if (j0 < i0) {
         st = hb_judge(run, s, j0, i0, what, now, b);
     } else if (due < s->since_ms) {
         hb_deadline_after(h, now, &next);
         hb_when(next, now, when);
         strbuf_addf(b, "waiting for %s, due %s", what, when);
         st = CHECK_STATUS_OK;
-    } else if (now < close) {
-        strbuf_addf(b, "%s is late", what);
-        hb_last_report(s, now, b);
-        st = CHECK_STATUS_WARNING;
     } else {
         strbuf_addf(b, "%s has not arrived", what);
         hb_last_report(s, now, b);

@@ -166,9 +166,10 @@ void check_heartbeat__set_clock(struct check_host *host, const struct clock *clo
 /*
  * Options config/ has no key for yet (the integrator maps `path` and
  * `grace` onto them): a file whose modification counts as a report (copied;
- * NULL: none), and how long past its due time a report is late rather than
- * missing (default: half of `every` without a deadline, 0 with one). After
- * attach, loop thread.
+ * NULL: none), and the grace: without a deadline, how long past its due
+ * time a report is late before it is missing (default half of `every`);
+ * with one, how long after the deadline a report still answers it, late
+ * (default 1 h). After attach, loop thread.
  */
 void check_heartbeat__set_path(struct check_host *host, const char *path);
 void check_heartbeat__set_grace(struct check_host *host, uint64_t grace_ms);
