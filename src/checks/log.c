@@ -304,7 +304,7 @@ static int log_follow(struct log_state *s, const struct config_check_log *cfg, i
     struct log_tally *t = &s->t;
     uint64_t pos = s->offset;
     if (pos > size)
-        return 0; /* shrank: the caller starts over */
+        return 0;         /* shrank: the caller starts over */
     bool discard = false; /* drop the first, partial line after a skip */
     if (size - pos > t->budget) {
         uint64_t to = size - t->budget;
