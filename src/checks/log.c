@@ -406,10 +406,14 @@ static void log_work(uv_work_t *w)
     }
     if (s->fd < 0) {
         int fd = open(cfg->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd < 0) {
             t->err = -errno;
-            if (fd >= 0)
-                close(fd);
+            goto done;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+            /* Replaced by something else (a FIFO) since the stat(): no reading it. */
+            t->err = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+            close(fd);
             goto done;
         }
         if (!s->started) {
