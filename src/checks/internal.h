@@ -129,6 +129,49 @@ void check__note(struct check_observation *o, const char *fmt, ...)
  */
 void check__number_format(double v, char buf[static CHECK__NUMBER_MAX]);
 
+/*
+ * State files of the kinds that remember something across restarts (a log
+ * file's offset, a flow's last report), in <data_dir>/state/.
+ *
+ * check__state_path() returns "<data_dir>/state/<kind>-<check>.state"
+ * (free() it), or NULL when the host has no data_dir (nothing is kept).
+ * check__state_write() replaces path with len bytes of data atomically
+ * (a temporary file, fsync, rename), creating the directory; 0 or -errno.
+ * check__state_read() reads at most max bytes into *ret_text (NUL-ended,
+ * free() it); -errno, or HALE_ELIMIT for a larger file. Any thread.
+ */
+char *check__state_path(const struct check_host *host, const char *kind);
+int check__state_write(const char *path, const char *data, size_t len);
+int check__state_read(const char *path, size_t max, char **ret_text);
+
+struct clock;
+
 /* The kinds (kinds.c lists them). */
+
+extern const struct check_kind check_kind_log;
+/* Tests: host's log check reads time from clock (borrowed) from now on. After attach. */
+void check_log__set_clock(struct check_host *host, const struct clock *clock);
+
+extern const struct check_kind check_kind_heartbeat;
+/*
+ * Records a report from the flow that host's heartbeat check expects (the
+ * API calls it for POST /api/v1/heartbeats/NAME), keeps it in the check's
+ * state file, and asks for a run so the verdict follows at once. r is
+ * borrowed for the call. Returns 0, or HALE_ESTATE when host's check is not
+ * an attached heartbeat check. Loop thread.
+ */
+int check_heartbeat_report(struct check_host *host, const struct check_heartbeat_report *r);
+/* Tests: host's heartbeat check reads time from clock (borrowed) from now on. After attach. */
+void check_heartbeat__set_clock(struct check_host *host, const struct clock *clock);
+/*
+ * Options config/ has no key for yet (the integrator maps `path` and
+ * `grace` onto them): a file whose modification counts as a report (copied;
+ * NULL: none), and the grace: without a deadline, how long past its due
+ * time a report is late before it is missing (default half of `every`);
+ * with one, how long after the deadline a report still answers it, late
+ * (default 1 h). After attach, loop thread.
+ */
+void check_heartbeat__set_path(struct check_host *host, const char *path);
+void check_heartbeat__set_grace(struct check_host *host, uint64_t grace_ms);
 
 #endif
