@@ -496,7 +496,10 @@ int proc_spawn(uv_loop_t *uv, const struct proc_options *o, proc_done_cb *done, 
     proc_env_free(args);
     p->process.data = p;
     if (r < 0) {
-        err_setf(e, r, "cannot run %s: %s", o->argv[0], uv_strerror(r));
+        if (o->cwd && access(o->cwd, X_OK) < 0)
+            err_setf(e, r, "cannot run %s in %s: %s", o->argv[0], o->cwd, strerror(errno));
+        else
+            err_setf(e, r, "cannot run %s: %s", o->argv[0], uv_strerror(r));
         proc_close_all(p); /* frees p without calling done */
         return r;
     }
