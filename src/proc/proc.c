@@ -541,3 +541,8 @@ void proc_cancel(struct proc *p)
     p->drain_until_ns = clock_mono_ns(); /* stop waiting for the pipes */
     proc_advance(p);
 }
+
+pid_t proc_pid(const struct proc *p)
+{
+    return p->pid;
+}

@@ -98,6 +98,9 @@ int proc_spawn(uv_loop_t *uv, const struct proc_options *o, proc_done_cb *done, 
  */
 void proc_cancel(struct proc *p);
 
+/* The child's pid, which is also its process group. Until done was called. */
+pid_t proc_pid(const struct proc *p);
+
 /*
  * Whether any process of group pgid is still running: zombies (dead and
  * waiting for a parent that may never reap them) do not count. Reads /proc
