@@ -58,6 +58,7 @@ struct proc {
 };
 
 static void proc_advance(struct proc *p);
+static void proc_pipe_cut(struct proc_pipe *pp);
 
 /* ---- /proc ---- */
 
@@ -275,6 +276,19 @@ static void proc_on_timer(uv_timer_t *t)
             proc_timer_at(p, p->kill_at_ns, proc_on_timer);
         } else if (!p->kill_sent) {
             proc_send_kill(p);
+            proc_timer_at(p, p->probe_until_ns, proc_on_timer);
+        } else {
+            /*
+             * SIGKILL did not end it (uninterruptible sleep): report rather
+             * than wait forever, and say that it is still there.
+             */
+            p->orphans_left = true;
+            p->exited_ns = clock_mono_ns();
+            p->term_signal = SIGKILL;
+            proc_pipe_cut(&p->out);
+            proc_pipe_cut(&p->err);
+            p->completing = true;
+            proc_close_all(p);
         }
         return; /* its exit moves things on */
     }
