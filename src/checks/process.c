@@ -266,7 +266,9 @@ static void process_watches_rearm(struct check_host *host, struct process_state 
         if (fd < 0) {
             if (errno == ENOSYS || errno == EPERM) {
                 pidfd_missing = true;
-                log_info("checks", NULL,
+                char kv[300];
+                snprintf(kv, sizeof(kv), "check=%s", host->cfg->name);
+                log_info("checks", kv,
                          "pidfd_open is not available (%s): process deaths are seen at the "
                          "next interval",
                          strerror(errno));
