@@ -145,8 +145,38 @@ int check__state_write(const char *path, const char *data, size_t len);
 int check__state_read(const char *path, size_t max, char **ret_text);
 
 struct clock;
+/* What `systemctl show` says of a unit: the properties the systemd kind asks for. */
+struct check__systemd_unit {
+    char load_state[32];   /* "loaded", "not-found", "masked", ... */
+    char active_state[32]; /* "active", "inactive", "failed", "activating", ... */
+    char sub_state[32];    /* "running", "exited", "dead", ... or "" */
+    char result[32];       /* "success", "exit-code", ... or "" */
+    bool has_restarts;     /* NRestarts was a number (not "[not set]") */
+    uint64_t restarts;
+    bool has_main_pid;
+    uint64_t main_pid; /* 0: no main process */
+};
+
+/*
+ * Reads `systemctl show` KEY=VALUE lines (len bytes, any order, unknown keys
+ * and "[not set]" values ignored, long values cut) into *ret. Returns 0, or
+ * HALE_EPARSE when LoadState or ActiveState is missing.
+ */
+int check__systemd_parse(const char *text, size_t len, struct check__systemd_unit *ret);
+
+/*
+ * The status of unit u: active is ok; activating, reloading, deactivating,
+ * refreshing, maintenance are warnings; inactive, failed, not-found and
+ * any state unknown here are critical. Writes a summary naming the states
+ * into summary (size bytes, truncated).
+ */
+enum check_status check__systemd_judge(const char *unit, const struct check__systemd_unit *u,
+                                       char *summary, size_t size);
 
 /* The kinds (kinds.c lists them). */
+extern const struct check_kind check_kind_command;
+extern const struct check_kind check_kind_systemd;
+extern const struct check_kind check_kind_process;
 
 extern const struct check_kind check_kind_log;
 /* Tests: host's log check reads time from clock (borrowed) from now on. After attach. */

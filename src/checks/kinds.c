@@ -5,7 +5,11 @@
 #include "checks/internal.h"
 
 static const struct check_kind *const kinds[] = {
-        &check_kind_log, &check_kind_heartbeat,
+        &check_kind_log,
+        &check_kind_heartbeat,
+        &check_kind_command,
+        &check_kind_systemd,
+        &check_kind_process,
         NULL, /* keeps the list valid while kinds are added one file at a time */
 };
 
