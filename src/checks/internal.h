@@ -31,7 +31,8 @@ struct check_host {
     void *kind_state;               /* the kind's, set by its attach() */
     /* Asks the runner for a run now (a watched process died); may be NULL. */
     void (*run_now)(struct check_host *host);
-    void *runner_data; /* the runner's */
+    void *runner_data;     /* the runner's */
+    struct check_run *run; /* the run in flight, or NULL; set by check_run_start(), run.c's */
 };
 
 /* One run of a check. Owned by run.c; a kind borrows it from start() to finish. */
@@ -130,5 +131,13 @@ void check__note(struct check_observation *o, const char *fmt, ...)
 void check__number_format(double v, char buf[static CHECK__NUMBER_MAX]);
 
 /* The kinds (kinds.c lists them). */
+extern const struct check_kind check_kind_file;
+extern const struct check_kind check_kind_disk;
+
+/*
+ * Hands a report to a heartbeat check (heartbeat.c): HALE_ESTATE when
+ * host's check is not a heartbeat. Loop thread.
+ */
+int check_heartbeat_report(struct check_host *host, const struct check_heartbeat_report *r);
 
 #endif
