@@ -147,5 +147,6 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
             .label = xstrdup(label),
             .value = value,
             .unit = xstrdup(unit ? unit : ""),
+            .has_value = true,
     };
 }

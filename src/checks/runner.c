@@ -426,6 +426,11 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
     } else {
         it->attached = true;
     }
+    if (c->metrics) {
+        /* Present from the start at 0, so rate() sees the first skip. */
+        const char *v[] = {cfg->name, NULL};
+        metrics_counter_add(c->metrics->skipped, v, 0);
+    }
     enum sched_entry_kind kind =
             it->kind && it->kind->spawns ? SCHED_ENTRY_CHILD : SCHED_ENTRY_LOOP;
     r = sched_entry_add(c->sched, cfg->name, cfg->every_ms, kind, it, &it->entry);
