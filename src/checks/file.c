@@ -221,10 +221,14 @@ static void file_judge(struct check_run *run, struct file_work *w)
     check_run_sample(run, "size", (double)size, "B");
     check_run_sample(run, "age", (double)age_ms / 1000.0, "s");
     if (worst == CHECK_STATUS_OK) {
-        char age[UNITS_DURATION_MAX];
-        units_duration_format(age_ms / 1000u * 1000u, age, sizeof(age));
-        check_run_finish(run, CHECK_STATUS_OK, "%s: %" PRIu64 " bytes, modified %s ago", f->path,
-                         size, age);
+        char age[UNITS_DURATION_MAX + 8] = "just now";
+        if (age_ms >= 1000) {
+            units_duration_format(age_ms / 1000u * 1000u, age, UNITS_DURATION_MAX);
+            size_t l = strlen(age);
+            snprintf(age + l, sizeof(age) - l, " ago");
+        }
+        check_run_finish(run, CHECK_STATUS_OK, "%s: %" PRIu64 " bytes, modified %s", f->path, size,
+                         age);
     } else {
         check_run_finish(run, worst, "%s: %s", f->path, b.s);
     }
