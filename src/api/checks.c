@@ -93,6 +93,15 @@ static json_t *state_json(const struct checks_state *s)
                      s->running);
 }
 
+/* Replies with body, or 500 when it could not be built (text that is not UTF-8). */
+static void reply(struct api_req *req, json_t *body)
+{
+    if (body)
+        api_reply_json(req, 200, body);
+    else
+        api_reply_error(req, 500, "internal", "the answer cannot be encoded as JSON");
+}
+
 static struct checks *runner(struct api_req *req, void *data)
 {
     struct checks *c = *(struct checks *const *)data;
@@ -143,21 +152,25 @@ static void get_check(struct api_req *req, void *data)
         return;
     }
     json_t *o = state_json(&s);
+    if (!o) {
+        reply(req, NULL);
+        return;
+    }
     json_object_set_new(o, "observation",
                         s.last ? api_check_observation_json(s.last) : json_null());
     json_t *history = json_array();
     checks_series_each(c, name, add_series, history);
     json_object_set_new(o, "history", history);
-    api_reply_json(req, 200, o);
+    reply(req, o);
 }
 
 static void on_run_answer(const struct config_check *check, const struct check_observation *o,
                           void *data)
 {
     struct api_req *req = data;
-    api_reply_json(req, 200,
-                   json_pack("{s:s, s:o}", "check", check->name, "observation",
-                             api_check_observation_json(o)));
+    json_t *body = json_pack("{s:s, s:o?}", "check", check->name, "observation",
+                             api_check_observation_json(o));
+    reply(req, body);
 }
 
 static void post_run(struct api_req *req, void *data)

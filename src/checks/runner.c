@@ -293,6 +293,10 @@ static void metrics_collect(struct metrics *m, void *data)
     metrics_family_set_max(cm->duration, n);
     metrics_family_set_max(cm->flapping, n);
     metrics_family_set_max(cm->sample, n * CHECK_SAMPLES_MAX);
+    /* Counters keep the label sets of checks a reload removed: room for those too. */
+    metrics_family_set_max(cm->runs, n * 8 > METRICS_CHILDREN_MAX ? n * 8 : METRICS_CHILDREN_MAX);
+    metrics_family_set_max(cm->skipped,
+                           n * 2 > METRICS_CHILDREN_MAX ? n * 2 : METRICS_CHILDREN_MAX);
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
         const char *name = it->cfg->name;
