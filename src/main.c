@@ -14,6 +14,7 @@ static const struct cli_command *const commands[] = {
         &cli_serve,
         &cli_validate,
         &cli_token,
+        &cli_check,
 };
 
 static void print_help(FILE *out)

@@ -178,16 +178,48 @@ struct metrics;
 struct config;
 struct config_check;
 struct checks;
+struct checks_metrics;
 struct err;
 struct detect_event;
+struct series;
+struct series_store;
 
 /* Called on the loop thread for each event detect/ reports (the engine's seam). */
 typedef void checks_event_cb(const struct config_check *check, struct detect_event *ev, void *data);
 
+/*
+ * The hale_check_* metric families, registered once in a registry that
+ * outlives the runners (a reload replaces the runner, not the registry):
+ * hale_check_status, hale_check_soft_status, hale_check_duration_seconds,
+ * hale_check_runs_total, hale_check_skipped_runs_total,
+ * hale_check_lateness_seconds, hale_check_flapping and hale_check_sample.
+ * The gauges are rebuilt from the current runner at each render, so a check
+ * removed by a reload disappears from them. m is borrowed: free the result
+ * with checks_metrics_free() after metrics_free(m) or when no render can
+ * come. Loop thread.
+ */
+struct checks_metrics *checks_metrics_new(struct metrics *m);
+/* Accepts NULL. */
+void checks_metrics_free(struct checks_metrics *cm);
+
 struct checks_options {
     struct loop *loop;
-    struct config *config;     /* the runner takes a reference */
-    struct metrics *metrics;   /* optional: registers and updates the hale_check_* families */
+    struct config *config;          /* the runner takes a reference */
+    struct checks_metrics *metrics; /* optional: the hale_check_* families to update */
+    /*
+     * Optional: where the recent history of every sample goes (borrowed,
+     * must outlive the runner). Give the same store to the next runner
+     * after a reload to keep the history; the runner then drops the series
+     * of checks its config no longer has. NULL: the runner keeps its own.
+     */
+    struct series_store *series;
+    /*
+     * Optional: a runner being replaced (stopping or not, not yet freed).
+     * Each check of the new config with the same name and type resumes its
+     * state (soft/hard, flapping, the last observation), so a reload does
+     * not reset states.
+     */
+    const struct checks *carry;
     unsigned max_children;     /* checks running a child process at once; 0: 64 */
     checks_event_cb *on_event; /* optional */
     void *event_data;
@@ -196,13 +228,18 @@ struct checks_options {
 /*
  * Creates the runner for every check of o->config and starts scheduling
  * them (each at its own phase of its interval). Free with checks_stop()
- * then checks_free(). Loop thread.
+ * then checks_free(). Returns 0, or -errno when the loop refuses a timer
+ * (with e saying so). Loop thread.
  */
 int checks_new(const struct checks_options *o, struct checks **ret_checks, struct err *e);
 
 /*
  * Stops scheduling, aborts the runs in flight (killing their processes)
- * and calls done(data) on the loop once every run and handle is closed.
+ * and calls done(data) on the loop once every run finished and every
+ * handle is closed. A run aborted this way feeds nothing into its check's
+ * state; run-now callbacks still waiting get an UNKNOWN observation. Work
+ * the file and disk kinds left on libuv's thread pool (a hung filesystem)
+ * finishes in the background and is dropped. Idempotent; loop thread.
  */
 void checks_stop(struct checks *c, void (*done)(void *data), void *data);
 /* Accepts NULL. Only after checks_stop()'s done ran (or if never started). */
@@ -220,10 +257,61 @@ struct check_heartbeat_report {
 typedef void checks_run_cb(const struct config_check *check, const struct check_observation *o,
                            void *data);
 /*
- * Runs the named check now, outside its schedule, feeds the result into its
- * state like any run, and calls cb with the observation (borrowed for the
- * call). HALE_ENOTFOUND for an unknown name. Loop thread.
+ * Runs the named check now, outside its schedule (after the run in flight,
+ * if any), feeds the result into its state like any run, and calls cb with
+ * the observation (borrowed for the call), possibly before returning.
+ * HALE_ENOTFOUND for an unknown name, HALE_ESTATE once stopping (cb is then
+ * not called). Loop thread.
  */
 int checks_run_now(struct checks *c, const char *name, checks_run_cb *cb, void *data);
+
+/*
+ * Hands a report to the named heartbeat check. HALE_ENOTFOUND for an
+ * unknown name, HALE_ESTATE when the check is not a heartbeat. Loop thread.
+ */
+int checks_heartbeat_report(struct checks *c, const char *name,
+                            const struct check_heartbeat_report *r);
+
+/* What the runner knows of one check; everything is borrowed until the next loop turn. */
+struct checks_state {
+    const struct config_check *cfg;
+    enum check_status status;      /* of the last result (soft unless hard) */
+    enum check_status hard_status; /* confirmed */
+    bool hard;
+    bool flapping;
+    unsigned attempt;                     /* consecutive results counted toward the next change */
+    const struct check_observation *last; /* NULL before the first run */
+    uint64_t next_due_ms;                 /* Unix ms of the next scheduled run; 0 once stopping */
+    bool running;
+    uint64_t runs;    /* finished runs (this runner) */
+    uint64_t skipped; /* slots skipped because a run was still in flight */
+};
+
+/* Checks in the runner, in config order. */
+size_t checks_count(const struct checks *c);
+/* The i-th check's state; false past the end. */
+bool checks_state_at(const struct checks *c, size_t i, struct checks_state *ret_state);
+/* The named check's state; false for an unknown name. */
+bool checks_state_find(const struct checks *c, const char *name, struct checks_state *ret_state);
+
+/*
+ * Calls fn for each series of the named check's samples (its history:
+ * values in base units, see check_unit_scale(), with the sample's label
+ * and the base unit) and once for its status history (label "status",
+ * unit "": 0 ok ... 3 unknown). The series are borrowed for the call.
+ */
+typedef void checks_series_fn(const char *label, const char *unit, const struct series *s,
+                              void *data);
+void checks_series_each(const struct checks *c, const char *name, checks_series_fn *fn, void *data);
+
+/*
+ * Runs each of the n checks of config once, now, concurrently (at most 64
+ * at a time), on a loop of its own, and fills ret_obs[0..n-1] (free each
+ * with check_observation_fini()). For `hale check`: no scheduling, no
+ * state. Returns 0 or -errno when no loop can be made. Blocks until every
+ * run finished (each is bounded by its check's timeout).
+ */
+int checks_run_once(const struct config *config, const struct config_check *const *which, size_t n,
+                    struct check_observation *ret_obs, struct err *e);
 
 #endif

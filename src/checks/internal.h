@@ -31,7 +31,8 @@ struct check_host {
     void *kind_state;               /* the kind's, set by its attach() */
     /* Asks the runner for a run now (a watched process died); may be NULL. */
     void (*run_now)(struct check_host *host);
-    void *runner_data; /* the runner's */
+    void *runner_data;     /* the runner's */
+    struct check_run *run; /* the run in flight, or NULL; set by check_run_start(), run.c's */
 };
 
 /* One run of a check. Owned by run.c; a kind borrows it from start() to finish. */
@@ -174,6 +175,8 @@ enum check_status check__systemd_judge(const char *unit, const struct check__sys
                                        char *summary, size_t size);
 
 /* The kinds (kinds.c lists them). */
+extern const struct check_kind check_kind_file;
+extern const struct check_kind check_kind_disk;
 extern const struct check_kind check_kind_command;
 extern const struct check_kind check_kind_systemd;
 extern const struct check_kind check_kind_process;

@@ -11,6 +11,8 @@ static const struct check_kind *const kinds[] = {
         &check_kind_systemd,
         &check_kind_process,
         NULL, /* keeps the list valid while kinds are added one file at a time */
+        &check_kind_file,
+        &check_kind_disk,
 };
 
 const struct check_kind *check_kind_find(enum config_check_type type)

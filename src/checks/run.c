@@ -50,6 +50,7 @@ int check_run_start(struct check_host *host, void (*done)(struct check_run *run,
     uv_timer_init(host->uv, run->timer);
     run->timer->data = run;
     uv_timer_start(run->timer, run_on_timeout, host->cfg->timeout_ms, 0);
+    host->run = run;
 
     if (!kind)
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "hale cannot run %s checks",
@@ -95,6 +96,8 @@ static void run_complete(struct check_run *run)
     uv_timer_stop(run->timer);
     uv_close((uv_handle_t *)run->timer, run_timer_closed);
     run->timer = NULL;
+    if (run->host->run == run)
+        run->host->run = NULL;
     run->done(run, run->done_data);
     run_free(run);
 }
@@ -144,5 +147,6 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
             .label = xstrdup(label),
             .value = value,
             .unit = xstrdup(unit ? unit : ""),
+            .has_value = true,
     };
 }

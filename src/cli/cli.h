@@ -28,6 +28,7 @@ struct cli_command {
 extern const struct cli_command cli_serve;
 extern const struct cli_command cli_validate;
 extern const struct cli_command cli_token;
+extern const struct cli_command cli_check;
 
 /* Where the configuration is when -c is not given: $HALE_CONFIG, else this. */
 #define CLI_DEFAULT_CONFIG "/etc/hale/hale.yaml"

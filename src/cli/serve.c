@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
- * place (configuration, loop, tokens, metrics, HTTP server) and owns the
- * daemon's life: start, reload on SIGHUP, stop on SIGTERM/SIGINT, and the
- * systemd notifications around each.
+ * place (configuration, loop, tokens, metrics, HTTP server, check runner)
+ * and owns the daemon's life: start, reload on SIGHUP, stop on
+ * SIGTERM/SIGINT, and the systemd notifications around each.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,16 +13,19 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/checks.h"
 #include "auth/auth.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/sdnotify.h"
+#include "checks/checks.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
+#include "series/series.h"
 #include "version.h"
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
@@ -39,10 +42,14 @@ struct daemon {
     struct metrics_daemon counters;
     struct api *api;
     struct api_server *server;
-    unsigned draining; /* replaced listeners still answering their last requests */
+    unsigned draining;     /* replaced listeners still answering their last requests */
+    struct checks *checks; /* the runner of the current config; NULL once stopping */
+    struct checks_metrics *check_metrics; /* the hale_check_* families, across reloads */
+    struct series_store *series;          /* sample history, across reloads */
     uv_timer_t watchdog;
     bool watchdog_on;
     bool stopping;
+    struct checks *stopped_checks; /* stopped at SIGTERM, freed at the end */
 };
 
 static void log_diags(const struct config_diags *diags)
@@ -90,10 +97,37 @@ static void warn_fixed_settings(const struct config_server *now, const struct co
         log_warn("serve", NULL, "server.request_timeout changes at the next restart");
 }
 
+/* Starts a runner for config, resuming the states of prev's checks (may be NULL). */
+static int daemon_checks_start(struct daemon *d, struct config *config, const struct checks *prev,
+                               struct checks **ret_checks, struct err *e)
+{
+    struct checks_options o = {
+            .loop = d->loop,
+            .config = config,
+            .metrics = d->check_metrics,
+            .series = d->series,
+            .carry = prev,
+            .max_children = config_server(config)->max_children,
+    };
+    int r = checks_new(&o, ret_checks, e);
+    if (r < 0)
+        return err_prefixf(e, "checks");
+    log_info("serve", NULL, "%zu check%s scheduled", config->n_checks,
+             config->n_checks == 1 ? "" : "s");
+    return 0;
+}
+
+static void free_stopped_checks(void *data)
+{
+    checks_free(data);
+}
+
 /*
  * Applies a validated configuration: a new listener first (when the
- * address changed), then the tokens file, and only then the swap, so a
- * failure at any step leaves the running configuration untouched.
+ * address changed), then the tokens file, then a runner for the new checks
+ * (resuming the states of the checks it keeps), and only then the swap, so
+ * a failure at any step leaves the running configuration untouched. The
+ * old runner stops in the background: its runs in flight are aborted.
  */
 static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
 {
@@ -114,6 +148,13 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
         api_server_free(server);
         return err_prefixf(e, "tokens file %s", srv->tokens_file);
     }
+    struct checks *checks = NULL;
+    if ((r = daemon_checks_start(d, next, d->checks, &checks, e)) < 0) {
+        api_server_free(server);
+        return r;
+    }
+    checks_stop(d->checks, free_stopped_checks, d->checks);
+    d->checks = checks;
     if (server) {
         d->draining++;
         api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, free_drained, d);
@@ -197,6 +238,13 @@ static void on_drained(struct api_server *s, void *data)
         daemon_finish_stop(d);
 }
 
+/* The runner stopped (its runs aborted, their processes gone): drain the server. */
+static void on_checks_stopped(void *data)
+{
+    struct daemon *d = data;
+    api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, on_drained, d);
+}
+
 static void on_stop_signal(struct loop *l, int signum, void *data)
 {
     (void)l;
@@ -206,7 +254,11 @@ static void on_stop_signal(struct loop *l, int signum, void *data)
     d->stopping = true;
     log_info("serve", NULL, "stopping on %s", sigabbrev_np(signum));
     sdnotify_send("STOPPING=1\nSTATUS=stopping");
-    api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, on_drained, d);
+    /* Requests arriving meanwhile see no runner and answer 503. */
+    struct checks *checks = d->checks;
+    d->checks = NULL;
+    d->stopped_checks = checks;
+    checks_stop(checks, on_checks_stopped, d);
 }
 
 static int daemon_start(struct daemon *d, struct err *e)
@@ -221,6 +273,8 @@ static int daemon_start(struct daemon *d, struct err *e)
         return err_setf(e, r, "event loop: %s", hale_strerror(r));
     d->metrics = metrics_new();
     metrics_daemon_register(d->metrics, d->loop, d->started_ms, &d->counters);
+    d->check_metrics = checks_metrics_new(d->metrics);
+    d->series = series_store_new(0, 0);
     struct api_deps deps = {
             .loop = d->loop,
             .tokens = d->tokens,
@@ -232,12 +286,16 @@ static int daemon_start(struct daemon *d, struct err *e)
             .reload_data = d,
     };
     d->api = api_new(&deps);
+    if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0)
+        return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
     if ((r = loop_on_signal(d->loop, SIGTERM, on_stop_signal, d)) < 0 ||
         (r = loop_on_signal(d->loop, SIGINT, on_stop_signal, d)) < 0 ||
         (r = loop_on_signal(d->loop, SIGHUP, on_reload_signal, d)) < 0)
         return err_setf(e, r, "signal handlers: %s", hale_strerror(r));
     if ((r = api_server_start(d->api, srv, &d->server, e)) < 0)
+        return r;
+    if ((r = daemon_checks_start(d, d->config, NULL, &d->checks, e)) < 0)
         return r;
 
     uint64_t wd = sdnotify_watchdog_interval_ms();
@@ -259,9 +317,15 @@ static int daemon_start(struct daemon *d, struct err *e)
 static void daemon_fini(struct daemon *d)
 {
     api_server_free(d->server);
+    if (d->checks) /* start failed after the runner started */
+        checks_stop(d->checks, NULL, NULL);
     loop_free(d->loop); /* runs what the servers left posted */
+    checks_free(d->checks);
+    checks_free(d->stopped_checks);
     api_free(d->api);
     metrics_free(d->metrics);
+    checks_metrics_free(d->check_metrics);
+    series_store_free(d->series);
     auth_store_free(d->tokens);
     config_unref(d->config);
 }

@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The check runner: every check of a configuration, scheduled on the loop.
+ * Each check gets a host (the kind's state across runs), a scheduler entry
+ * and a detect state machine. When the scheduler starts a run, the runner
+ * starts the kind through run.c; when the run finishes, its observation is
+ * fed to detect (whose events go to the engine's callback and the log),
+ * kept as the check's last observation, appended to the sample history and
+ * counted in the metrics. The runner observes and reports; it never acts.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "checks/internal.h"
+#include "detect/detect.h"
+#include "loop/loop.h"
+#include "metrics/metrics.h"
+#include "sched/sched.h"
+#include "series/series.h"
+
+#define CHECKS_MAX_CHILDREN_DEFAULT 64
+#define SERIES_SAMPLE               "hale_check_sample"
+#define SERIES_STATUS               "hale_check_status"
+
+struct checks_metrics {
+    struct metrics *m;
+    struct metrics_family *status, *soft_status, *duration, *runs, *skipped, *lateness, *flapping,
+            *sample;
+    struct checks *current; /* the runner whose checks the gauges show, or NULL */
+};
+
+/* A run-now caller waiting for the next run to finish. */
+struct waiter {
+    checks_run_cb *cb;
+    void *data;
+    uint64_t after; /* answered by a run numbered above this */
+    struct waiter *next;
+};
+
+struct item {
+    struct checks *c;
+    const struct config_check *cfg;
+    const struct check_kind *kind;
+    struct check_host host;
+    bool attached;
+    char *attach_error; /* NULL, or why attach() failed: every run is then UNKNOWN */
+    struct sched_entry *entry;
+    struct detect *detect;
+    struct check_observation last;
+    bool has_last;
+    uint64_t started;  /* runs started; the number of the one in flight */
+    uint64_t finished; /* runs finished and fed */
+    bool running;
+    uint64_t skipped_counted; /* scheduler skips already added to the counter */
+    struct waiter *waiters;
+};
+
+struct checks {
+    struct loop *loop;
+    struct config *config;
+    struct checks_metrics *metrics;
+    struct series_store *series;
+    bool own_series;
+    checks_event_cb *on_event;
+    void *event_data;
+    struct sched *sched;
+    struct sched_driver *driver;
+    struct item *items;
+    size_t n;
+    unsigned in_flight;
+    bool stopping;
+    void (*done)(void *data);
+    void *done_data;
+    uv_timer_t closer; /* closed twice in a row to outlast every close before it */
+};
+
+/* ---- observations ---- */
+
+static void observation_copy(struct check_observation *dst, const struct check_observation *src)
+{
+    *dst = *src;
+    dst->summary = xstrdup(src->summary ? src->summary : "");
+    dst->long_output = src->long_output ? xstrdup(src->long_output) : NULL;
+    dst->notes = src->notes ? xstrdup(src->notes) : NULL;
+    dst->samples = src->n_samples ? xcalloc(src->n_samples, sizeof(*dst->samples)) : NULL;
+    for (size_t i = 0; i < src->n_samples; i++) {
+        dst->samples[i] = src->samples[i];
+        dst->samples[i].label = xstrdup(src->samples[i].label);
+        dst->samples[i].unit = xstrdup(src->samples[i].unit);
+    }
+}
+
+/* ---- logging and events ---- */
+
+static void on_detect_event(struct detect_event *ev, void *data)
+{
+    struct item *it = data;
+    char kv[300];
+    snprintf(kv, sizeof(kv), "check=%s", it->cfg->name);
+    const char *status = check_status_name(ev->new_status);
+    switch (ev->kind) {
+    case DETECT_EVENT_STATE_CHANGE:
+        log_write(ev->new_status == CHECK_STATUS_OK ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "checks", kv,
+                  "%s (%s): %s", status, ev->hard ? "hard" : "soft", ev->summary);
+        break;
+    case DETECT_EVENT_FLAPPING_STARTED:
+        log_warn("checks", kv, "flapping started (%s): %s", status, ev->summary);
+        break;
+    case DETECT_EVENT_FLAPPING_STOPPED:
+        log_info("checks", kv, "flapping stopped (%s): %s", status, ev->summary);
+        break;
+    }
+    if (it->c->on_event)
+        it->c->on_event(it->cfg, ev, it->c->event_data);
+}
+
+/* ---- history ---- */
+
+static void series_add(struct checks *c, const char *name, struct labels *l, uint64_t t, double v)
+{
+    struct series *s;
+    if (series_store_get(c->series, name, l, &s) == 0)
+        series_append(s, t, v);
+}
+
+static void history_record(struct item *it, const struct check_observation *o)
+{
+    struct checks *c = it->c;
+    struct labels l;
+    labels_init(&l);
+    labels_set(&l, "check", it->cfg->name, NULL);
+    series_add(c, SERIES_STATUS, &l, o->started_ms, (double)o->status);
+    for (size_t i = 0; i < o->n_samples; i++) {
+        const struct check_sample *s = &o->samples[i];
+        if (!s->has_value)
+            continue;
+        double factor;
+        const char *base;
+        check_unit_scale(s->unit, &factor, &base);
+        labels_set(&l, "label", s->label, NULL);
+        labels_set(&l, "unit", base, NULL);
+        series_add(c, SERIES_SAMPLE, &l, o->started_ms, s->value * factor);
+    }
+    labels_fini(&l);
+}
+
+static bool series_keep(const struct series *s, void *data)
+{
+    const struct config *config = data;
+    const char *check = labels_get(series_labels(s), "check");
+    if (strcmp(series_name(s), SERIES_SAMPLE) != 0 && strcmp(series_name(s), SERIES_STATUS) != 0)
+        return true; /* not ours */
+    return check && config_check_find(config, check);
+}
+
+void checks_series_each(const struct checks *c, const char *name, checks_series_fn *fn, void *data)
+{
+    for (size_t i = 0; i < series_store_count(c->series); i++) {
+        const struct series *s = series_store_at(c->series, i);
+        const struct labels *l = series_labels(s);
+        const char *check = labels_get(l, "check");
+        if (!check || strcmp(check, name) != 0)
+            continue;
+        if (strcmp(series_name(s), SERIES_STATUS) == 0)
+            fn("status", "", s, data);
+        else if (strcmp(series_name(s), SERIES_SAMPLE) == 0)
+            fn(labels_get(l, "label"), labels_get(l, "unit"), s, data);
+    }
+}
+
+/* ---- runs ---- */
+
+static void waiters_answer(struct item *it, const struct check_observation *o, uint64_t number)
+{
+    struct waiter **pp = &it->waiters;
+    while (*pp) {
+        struct waiter *w = *pp;
+        if (w->after < number) {
+            *pp = w->next;
+            w->cb(it->cfg, o, w->data);
+            free(w);
+        } else {
+            pp = &w->next;
+        }
+    }
+}
+
+static void stop_finish(struct checks *c);
+
+/*
+ * A run ended with o (which this takes). fed is false for a run the
+ * stop cut short: it says nothing about the check.
+ */
+static void item_complete(struct item *it, struct check_observation *o, bool fed)
+{
+    struct checks *c = it->c;
+    c->in_flight--;
+    it->running = false;
+    uint64_t number = it->started;
+    if (fed) {
+        it->finished++;
+        detect_feed_observation(it->detect, o);
+        history_record(it, o);
+        if (c->metrics) {
+            const char *v[] = {it->cfg->name, check_status_name(o->status), NULL};
+            metrics_counter_inc(c->metrics->runs, v);
+        }
+        check_observation_fini(&it->last);
+        it->last = *o;
+        it->has_last = true;
+        memset(o, 0, sizeof(*o));
+        waiters_answer(it, &it->last, number);
+    } else {
+        waiters_answer(it, o, number);
+        check_observation_fini(o);
+    }
+    if (!c->stopping)
+        sched_run_done(c->sched, it->entry);
+    else if (c->in_flight == 0)
+        stop_finish(c);
+}
+
+static void on_run_done(struct check_run *run, void *data)
+{
+    struct item *it = data;
+    struct check_observation o = run->obs;
+    memset(&run->obs, 0, sizeof(run->obs));
+    item_complete(it, &o, !(run->aborted && !run->timed_out));
+}
+
+static void item_fail_now(struct item *it, const char *msg)
+{
+    struct check_observation o = {
+            .status = CHECK_STATUS_UNKNOWN,
+            .summary = xstrdup(msg),
+            .started_ms = clock_real_ms(&clock_system),
+    };
+    item_complete(it, &o, true);
+}
+
+static void on_sched_run(struct sched *s, struct sched_entry *e, const struct sched_run *run,
+                         void *data)
+{
+    (void)s;
+    (void)data;
+    struct item *it = sched_entry_data(e);
+    struct checks *c = it->c;
+    if (c->metrics)
+        metrics_histogram_observe(c->metrics->lateness, NULL, (double)run->lateness_ms / 1000.0);
+    it->started++;
+    it->running = true;
+    c->in_flight++;
+    if (it->attach_error) {
+        item_fail_now(it, it->attach_error);
+        return;
+    }
+    int r = check_run_start(&it->host, on_run_done, it);
+    if (r < 0) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "cannot start: %s", hale_strerror(r));
+        item_fail_now(it, msg);
+    }
+}
+
+static void host_run_now(struct check_host *host)
+{
+    struct item *it = host->runner_data;
+    if (!it->c->stopping)
+        sched_entry_run_now(it->c->sched, it->entry);
+}
+
+/* ---- metrics ---- */
+
+static void metrics_collect(struct metrics *m, void *data)
+{
+    (void)m;
+    struct checks_metrics *cm = data;
+    struct metrics_family *gauges[] = {cm->status, cm->soft_status, cm->duration, cm->flapping,
+                                       cm->sample};
+    for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+        metrics_family_clear(gauges[i]);
+    struct checks *c = cm->current;
+    if (!c)
+        return;
+    size_t n = c->n ? c->n : 1;
+    metrics_family_set_max(cm->status, n);
+    metrics_family_set_max(cm->soft_status, n);
+    metrics_family_set_max(cm->duration, n);
+    metrics_family_set_max(cm->flapping, n);
+    metrics_family_set_max(cm->sample, n * CHECK_SAMPLES_MAX);
+    /* Counters keep the label sets of checks a reload removed: room for those too. */
+    metrics_family_set_max(cm->runs, n * 8 > METRICS_CHILDREN_MAX ? n * 8 : METRICS_CHILDREN_MAX);
+    metrics_family_set_max(cm->skipped,
+                           n * 2 > METRICS_CHILDREN_MAX ? n * 2 : METRICS_CHILDREN_MAX);
+    for (size_t i = 0; i < c->n; i++) {
+        struct item *it = &c->items[i];
+        const char *name = it->cfg->name;
+        const char *type = config_check_type_name(it->cfg->type);
+        const char *ct[] = {name, type, NULL}, *ck[] = {name, NULL};
+        metrics_gauge_set(cm->status, ct, (double)detect_hard_status(it->detect));
+        metrics_gauge_set(cm->soft_status, ct, (double)detect_status(it->detect));
+        metrics_gauge_set(cm->flapping, ck, detect_is_flapping(it->detect) ? 1 : 0);
+        if (c->sched && it->entry) {
+            struct sched_entry_stats st;
+            sched_entry_stats(it->entry, &st);
+            if (st.skipped > it->skipped_counted) {
+                metrics_counter_add(cm->skipped, ck, (double)(st.skipped - it->skipped_counted));
+                it->skipped_counted = st.skipped;
+            }
+        }
+        if (!it->has_last)
+            continue;
+        metrics_gauge_set(cm->duration, ck, (double)it->last.duration_us / 1e6);
+        for (size_t j = 0; j < it->last.n_samples; j++) {
+            const struct check_sample *s = &it->last.samples[j];
+            if (!s->has_value)
+                continue;
+            double factor;
+            const char *base;
+            check_unit_scale(s->unit, &factor, &base);
+            const char *v[] = {name, s->label, base, NULL};
+            metrics_gauge_set(cm->sample, v, s->value * factor);
+        }
+    }
+}
+
+struct checks_metrics *checks_metrics_new(struct metrics *m)
+{
+    static const char *const by_check_type[] = {"check", "type", NULL};
+    static const char *const by_check[] = {"check", NULL};
+    static const char *const by_check_status[] = {"check", "status", NULL};
+    static const char *const by_sample[] = {"check", "label", "unit", NULL};
+    static const double lateness[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
+    struct checks_metrics *cm = xcalloc(1, sizeof(*cm));
+    cm->m = m;
+    cm->status = metrics_gauge_register(
+            m, "hale_check_status",
+            "The hard (confirmed) status of each check: 0 ok, 1 warning, 2 critical, 3 unknown.",
+            by_check_type);
+    cm->soft_status = metrics_gauge_register(
+            m, "hale_check_soft_status",
+            "The status of each check's last run: 0 ok, 1 warning, 2 critical, 3 unknown.",
+            by_check_type);
+    cm->duration = metrics_gauge_register(m, "hale_check_duration_seconds",
+                                          "How long each check's last run took.", by_check);
+    cm->runs = metrics_counter_register(m, "hale_check_runs_total",
+                                        "Check runs finished, by the status they found.",
+                                        by_check_status);
+    cm->skipped = metrics_counter_register(
+            m, "hale_check_skipped_runs_total",
+            "Scheduled runs skipped because the previous run of the check was still going.",
+            by_check);
+    cm->lateness = metrics_histogram_register(
+            m, "hale_check_lateness_seconds",
+            "How late check runs started after their scheduled time (loop delay and queueing).",
+            NULL, lateness, sizeof(lateness) / sizeof(lateness[0]));
+    cm->flapping = metrics_gauge_register(m, "hale_check_flapping",
+                                          "1 while a check is flapping, else 0.", by_check);
+    cm->sample = metrics_gauge_register(
+            m, "hale_check_sample",
+            "The values each check's last run measured (perfdata), in base units where known.",
+            by_sample);
+    metrics_collect_register(m, metrics_collect, cm);
+    return cm;
+}
+
+void checks_metrics_free(struct checks_metrics *cm)
+{
+    free(cm);
+}
+
+/* ---- the runner ---- */
+
+static struct item *item_find(const struct checks *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->items[i].cfg->name, name) == 0)
+            return &c->items[i];
+    return NULL;
+}
+
+static void item_carry(struct item *it, const struct checks *old)
+{
+    const struct item *prev = old ? item_find(old, it->cfg->name) : NULL;
+    if (!prev || prev->cfg->type != it->cfg->type)
+        return;
+    struct detect_snapshot snap;
+    detect_snapshot_take(prev->detect, &snap);
+    detect_snapshot_restore(it->detect, &snap);
+    if (prev->has_last) {
+        observation_copy(&it->last, &prev->last);
+        it->has_last = true;
+    }
+}
+
+static int item_init(struct checks *c, struct item *it, const struct config_check *cfg,
+                     const struct checks_options *o, struct err *e)
+{
+    it->c = c;
+    it->cfg = cfg;
+    it->kind = check_kind_find(cfg->type);
+    it->host = (struct check_host){
+            .uv = loop_uv(c->loop),
+            .cfg = cfg,
+            .data_dir = config_server(c->config)->data_dir,
+            .run_now = host_run_now,
+            .runner_data = it,
+    };
+    struct detect_params p;
+    detect_params_from_check(&p, cfg);
+    int r = detect_new(cfg->name, &p, on_detect_event, it, &it->detect);
+    if (r < 0)
+        return err_setf(e, r, "check %s: %s", cfg->name, hale_strerror(r));
+    item_carry(it, o->carry);
+    if (!it->kind) {
+        it->attach_error =
+                xasprintf("hale cannot run %s checks yet", config_check_type_name(cfg->type));
+    } else if (it->kind->attach) {
+        struct err ae = {0};
+        r = it->kind->attach(&it->host, &ae);
+        if (r < 0)
+            it->attach_error = xstrdup(ae.msg[0] ? ae.msg : hale_strerror(r));
+        else
+            it->attached = true;
+    } else {
+        it->attached = true;
+    }
+    if (c->metrics) {
+        /* Present from the start at 0, so rate() sees the first skip. */
+        const char *v[] = {cfg->name, NULL};
+        metrics_counter_add(c->metrics->skipped, v, 0);
+    }
+    enum sched_entry_kind kind =
+            it->kind && it->kind->spawns ? SCHED_ENTRY_CHILD : SCHED_ENTRY_LOOP;
+    r = sched_entry_add(c->sched, cfg->name, cfg->every_ms, kind, it, &it->entry);
+    if (r < 0)
+        return err_setf(e, r, "check %s: cannot schedule: %s", cfg->name, hale_strerror(r));
+    return 0;
+}
+
+static void items_detach(struct checks *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        struct item *it = &c->items[i];
+        if (it->attached && it->kind->detach)
+            it->kind->detach(&it->host);
+        it->attached = false;
+    }
+}
+
+int checks_new(const struct checks_options *o, struct checks **ret_checks, struct err *e)
+{
+    struct checks *c = xcalloc(1, sizeof(*c));
+    c->loop = o->loop;
+    c->config = config_ref(o->config);
+    c->metrics = o->metrics;
+    c->on_event = o->on_event;
+    c->event_data = o->event_data;
+    if (o->series) {
+        c->series = o->series;
+        series_store_retain(c->series, series_keep, c->config);
+    } else {
+        c->series = series_store_new(0, 0);
+        c->own_series = true;
+    }
+    unsigned max = o->max_children ? o->max_children : CHECKS_MAX_CHILDREN_DEFAULT;
+    int r = sched_new(&clock_system, max, on_sched_run, &c->sched);
+    if (r < 0) {
+        err_setf(e, r, "scheduler: %s", hale_strerror(r));
+        goto fail;
+    }
+    c->n = c->config->n_checks;
+    c->items = xcalloc(c->n ? c->n : 1, sizeof(*c->items));
+    for (size_t i = 0; i < c->n; i++)
+        if ((r = item_init(c, &c->items[i], &c->config->checks[i], o, e)) < 0)
+            goto fail;
+    /* Last: the driver may start runs at once. */
+    if ((r = sched_driver_new(c->sched, c->loop, &c->driver)) < 0) {
+        err_setf(e, r, "scheduler timer: %s", hale_strerror(r));
+        goto fail;
+    }
+    if (c->metrics)
+        c->metrics->current = c;
+    *ret_checks = c;
+    return 0;
+fail:
+    items_detach(c);
+    checks_free(c);
+    return r;
+}
+
+static void on_closer_second(uv_handle_t *h)
+{
+    struct checks *c = h->data;
+    if (c->done)
+        c->done(c->done_data);
+}
+
+static void on_closer_first(uv_handle_t *h)
+{
+    /*
+     * Every handle closed before the first close was processed in the same
+     * pass; one more close runs after that whole pass.
+     */
+    struct checks *c = h->data;
+    uv_timer_init(loop_uv(c->loop), &c->closer);
+    c->closer.data = c;
+    uv_close((uv_handle_t *)&c->closer, on_closer_second);
+}
+
+static void stop_finish(struct checks *c)
+{
+    items_detach(c);
+    uv_timer_init(loop_uv(c->loop), &c->closer);
+    c->closer.data = c;
+    uv_close((uv_handle_t *)&c->closer, on_closer_first);
+}
+
+void checks_stop(struct checks *c, void (*done)(void *data), void *data)
+{
+    if (c->stopping)
+        return;
+    c->stopping = true;
+    c->done = done;
+    c->done_data = data;
+    sched_driver_free(c->driver);
+    c->driver = NULL;
+    sched_free(c->sched);
+    c->sched = NULL;
+    for (size_t i = 0; i < c->n; i++)
+        c->items[i].entry = NULL;
+    /* Keep one count while aborting, so a run ending synchronously cannot finish the stop. */
+    c->in_flight++;
+    char stopping[] = "not run: hale is stopping";
+    for (size_t i = 0; i < c->n; i++) {
+        struct item *it = &c->items[i];
+        if (it->host.run)
+            check_run_abort(it->host.run);
+        if (!it->running && it->waiters) {
+            struct check_observation o = {
+                    .status = CHECK_STATUS_UNKNOWN,
+                    .summary = stopping,
+                    .started_ms = clock_real_ms(&clock_system),
+            };
+            waiters_answer(it, &o, UINT64_MAX);
+        }
+    }
+    if (--c->in_flight == 0)
+        stop_finish(c);
+}
+
+void checks_free(struct checks *c)
+{
+    if (!c)
+        return;
+    if (c->metrics && c->metrics->current == c)
+        c->metrics->current = NULL;
+    sched_driver_free(c->driver);
+    sched_free(c->sched);
+    for (size_t i = 0; i < c->n; i++) {
+        struct item *it = &c->items[i];
+        detect_free(it->detect);
+        check_observation_fini(&it->last);
+        free(it->attach_error);
+        while (it->waiters) {
+            struct waiter *w = it->waiters;
+            it->waiters = w->next;
+            free(w);
+        }
+    }
+    free(c->items);
+    if (c->own_series)
+        series_store_free(c->series);
+    config_unref(c->config);
+    free(c);
+}
+
+int checks_run_now(struct checks *c, const char *name, checks_run_cb *cb, void *data)
+{
+    struct item *it = item_find(c, name);
+    if (!it)
+        return HALE_ENOTFOUND;
+    if (c->stopping)
+        return HALE_ESTATE;
+    struct waiter *w = xcalloc(1, sizeof(*w));
+    w->cb = cb;
+    w->data = data;
+    w->after = it->started;
+    w->next = it->waiters;
+    it->waiters = w;
+    return sched_entry_run_now(c->sched, it->entry);
+}
+
+int checks_heartbeat_report(struct checks *c, const char *name,
+                            const struct check_heartbeat_report *r)
+{
+    struct item *it = item_find(c, name);
+    if (!it)
+        return HALE_ENOTFOUND;
+    if (it->cfg->type != CONFIG_CHECK_HEARTBEAT || !it->attached)
+        return HALE_ESTATE;
+    return check_heartbeat_report(&it->host, r);
+}
+
+/* ---- reading state ---- */
+
+size_t checks_count(const struct checks *c)
+{
+    return c->n;
+}
+
+static void state_fill(const struct checks *c, const struct item *it, struct checks_state *s)
+{
+    *s = (struct checks_state){
+            .cfg = it->cfg,
+            .status = detect_status(it->detect),
+            .hard_status = detect_hard_status(it->detect),
+            .hard = detect_is_hard(it->detect),
+            .flapping = detect_is_flapping(it->detect),
+            .attempt = detect_count(it->detect),
+            .last = it->has_last ? &it->last : NULL,
+            .running = it->running,
+            .runs = it->finished,
+    };
+    if (c->sched && it->entry) {
+        uint64_t due = sched_entry_due_ms(it->entry), now = clock_mono_ms(&clock_system);
+        uint64_t real = clock_real_ms(&clock_system);
+        s->next_due_ms = due > now ? real + (due - now) : real;
+        struct sched_entry_stats st;
+        sched_entry_stats(it->entry, &st);
+        s->skipped = st.skipped;
+    }
+}
+
+bool checks_state_at(const struct checks *c, size_t i, struct checks_state *ret_state)
+{
+    if (i >= c->n)
+        return false;
+    state_fill(c, &c->items[i], ret_state);
+    return true;
+}
+
+bool checks_state_find(const struct checks *c, const char *name, struct checks_state *ret_state)
+{
+    const struct item *it = item_find(c, name);
+    if (!it)
+        return false;
+    state_fill(c, it, ret_state);
+    return true;
+}

@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The series store: a hash table of series keyed by name and labels
+ * (separate chaining, grown as series are added), a dense array for
+ * iteration, and per series a ring of points allocated once at creation.
+ */
+#include "series/series.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+
+struct series {
+    char *name;
+    struct labels labels;
+    char *key; /* name NUL label NUL value NUL ...: unambiguous, names hold no NUL */
+    size_t key_len;
+    uint64_t hash;
+    struct series *next; /* in its bucket */
+    size_t index;        /* in the store's array */
+    struct series_point *ring;
+    size_t cap;  /* points in ring */
+    size_t head; /* where the next point goes */
+    size_t len;
+};
+
+struct series_store {
+    size_t points, max;
+    struct series **buckets;
+    size_t n_buckets; /* a power of two */
+    struct series **all;
+    size_t n, cap;
+};
+
+static char *key_build(const char *name, const struct labels *labels, size_t *ret_len)
+{
+    size_t len = strlen(name) + 1;
+    for (size_t i = 0; labels && i < labels->n; i++)
+        len += strlen(labels->v[i].name) + 1 + strlen(labels->v[i].value) + 1;
+    char *key = xmalloc(len), *p = key;
+    size_t l = strlen(name) + 1;
+    memcpy(p, name, l);
+    p += l;
+    for (size_t i = 0; labels && i < labels->n; i++) {
+        l = strlen(labels->v[i].name) + 1;
+        memcpy(p, labels->v[i].name, l);
+        p += l;
+        l = strlen(labels->v[i].value) + 1;
+        memcpy(p, labels->v[i].value, l);
+        p += l;
+    }
+    *ret_len = len;
+    return key;
+}
+
+/* FNV-1a, 64 bits. */
+static uint64_t key_hash(const char *key, size_t len)
+{
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 1099511628211u;
+    }
+    return h;
+}
+
+struct series_store *series_store_new(size_t points, size_t max_series)
+{
+    struct series_store *st = xcalloc(1, sizeof(*st));
+    st->points = points ? points : SERIES_POINTS_DEFAULT;
+    st->max = max_series ? max_series : SERIES_MAX_DEFAULT;
+    st->n_buckets = 64;
+    st->buckets = xcalloc(st->n_buckets, sizeof(*st->buckets));
+    return st;
+}
+
+static void series_free(struct series *s)
+{
+    free(s->name);
+    labels_fini(&s->labels);
+    free(s->key);
+    free(s->ring);
+    free(s);
+}
+
+void series_store_free(struct series_store *st)
+{
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n; i++)
+        series_free(st->all[i]);
+    free(st->all);
+    free(st->buckets);
+    free(st);
+}
+
+static struct series *lookup(const struct series_store *st, const char *key, size_t len,
+                             uint64_t hash)
+{
+    for (struct series *s = st->buckets[hash & (st->n_buckets - 1)]; s; s = s->next)
+        if (s->hash == hash && s->key_len == len && memcmp(s->key, key, len) == 0)
+            return s;
+    return NULL;
+}
+
+static void grow(struct series_store *st)
+{
+    size_t n = st->n_buckets * 2;
+    struct series **b = xcalloc(n, sizeof(*b));
+    for (size_t i = 0; i < st->n; i++) {
+        struct series *s = st->all[i];
+        size_t k = s->hash & (n - 1);
+        s->next = b[k];
+        b[k] = s;
+    }
+    free(st->buckets);
+    st->buckets = b;
+    st->n_buckets = n;
+}
+
+struct series *series_store_find(const struct series_store *st, const char *name,
+                                 const struct labels *labels)
+{
+    size_t len;
+    char *key = key_build(name, labels, &len);
+    struct series *s = lookup(st, key, len, key_hash(key, len));
+    free(key);
+    return s;
+}
+
+int series_store_get(struct series_store *st, const char *name, const struct labels *labels,
+                     struct series **ret_series)
+{
+    if (!name || !*name)
+        return -EINVAL;
+    size_t len;
+    char *key = key_build(name, labels, &len);
+    uint64_t hash = key_hash(key, len);
+    struct series *s = lookup(st, key, len, hash);
+    if (s) {
+        free(key);
+        *ret_series = s;
+        return 0;
+    }
+    if (st->n >= st->max) {
+        free(key);
+        return HALE_ELIMIT;
+    }
+    s = xcalloc(1, sizeof(*s));
+    s->name = xstrdup(name);
+    labels_init(&s->labels);
+    for (size_t i = 0; labels && i < labels->n; i++)
+        labels_set(&s->labels, labels->v[i].name, labels->v[i].value, NULL);
+    s->key = key;
+    s->key_len = len;
+    s->hash = hash;
+    s->cap = st->points;
+    s->ring = xcalloc(s->cap, sizeof(*s->ring));
+    if (st->n == st->cap) {
+        st->cap = st->cap ? st->cap * 2 : 16;
+        st->all = xreallocarray(st->all, st->cap, sizeof(*st->all));
+    }
+    s->index = st->n;
+    st->all[st->n++] = s;
+    if (st->n > st->n_buckets)
+        grow(st);
+    else {
+        size_t k = hash & (st->n_buckets - 1);
+        s->next = st->buckets[k];
+        st->buckets[k] = s;
+    }
+    *ret_series = s;
+    return 0;
+}
+
+void series_store_remove(struct series_store *st, struct series *s)
+{
+    struct series **pp = &st->buckets[s->hash & (st->n_buckets - 1)];
+    while (*pp != s)
+        pp = &(*pp)->next;
+    *pp = s->next;
+    struct series *last = st->all[--st->n];
+    st->all[s->index] = last;
+    last->index = s->index;
+    series_free(s);
+}
+
+void series_store_retain(struct series_store *st, series_keep_fn *keep, void *data)
+{
+    for (size_t i = st->n; i-- > 0;)
+        if (i < st->n && !keep(st->all[i], data))
+            series_store_remove(st, st->all[i]);
+}
+
+size_t series_store_count(const struct series_store *st)
+{
+    return st->n;
+}
+
+struct series *series_store_at(const struct series_store *st, size_t i)
+{
+    return i < st->n ? st->all[i] : NULL;
+}
+
+void series_append(struct series *s, uint64_t time_ms, double value)
+{
+    s->ring[s->head] = (struct series_point){.time_ms = time_ms, .value = value};
+    s->head = (s->head + 1) % s->cap;
+    if (s->len < s->cap)
+        s->len++;
+}
+
+size_t series_len(const struct series *s)
+{
+    return s->len;
+}
+
+size_t series_capacity(const struct series *s)
+{
+    return s->cap;
+}
+
+bool series_point(const struct series *s, size_t i, struct series_point *ret_point)
+{
+    if (i >= s->len)
+        return false;
+    size_t oldest = (s->head + s->cap - s->len) % s->cap;
+    *ret_point = s->ring[(oldest + i) % s->cap];
+    return true;
+}
+
+bool series_last(const struct series *s, struct series_point *ret_point)
+{
+    return s->len && series_point(s, s->len - 1, ret_point);
+}
+
+const char *series_name(const struct series *s)
+{
+    return s->name;
+}
+
+const struct labels *series_labels(const struct series *s)
+{
+    return &s->labels;
+}
