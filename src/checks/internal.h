@@ -130,5 +130,7 @@ void check__note(struct check_observation *o, const char *fmt, ...)
 void check__number_format(double v, char buf[static CHECK__NUMBER_MAX]);
 
 /* The kinds (kinds.c lists them). */
+extern const struct check_kind check_kind_tcp;
+extern const struct check_kind check_kind_http;
 
 #endif

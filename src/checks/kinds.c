@@ -6,6 +6,8 @@
 
 static const struct check_kind *const kinds[] = {
         NULL, /* keeps the list valid while kinds are added one file at a time */
+        &check_kind_tcp,
+        &check_kind_http,
 };
 
 const struct check_kind *check_kind_find(enum config_check_type type)
