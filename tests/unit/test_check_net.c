@@ -30,6 +30,7 @@
 #include <uv.h>
 
 #include "base/alloc.h"
+#include "base/cleanup.h"
 #include "checks/internal.h"
 #include "config/config.h"
 #include "testutil.h"
@@ -157,7 +158,8 @@ struct banner_server {
     int fd;
     const char *banner;
     const char *reply;
-    char got[256]; /* what the client sent */
+    unsigned delay_ms; /* before the reply */
+    char got[256];     /* what the client sent */
     pthread_t thread;
 };
 
@@ -171,6 +173,8 @@ static void *banner_serve(void *arg)
         goto out;
     if (s->reply) {
         ssize_t n = read(c, s->got, sizeof(s->got) - 1);
+        struct timespec ts = {s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000};
+        nanosleep(&ts, NULL);
         if (n > 0 && write(c, s->reply, strlen(s->reply)) < 0)
             goto out;
     } else {
@@ -185,7 +189,7 @@ out:
 }
 
 static unsigned banner_start(struct banner_server *s, int family, const char *banner,
-                             const char *reply)
+                             const char *reply, unsigned delay_ms)
 {
     unsigned port;
     memset(s, 0, sizeof(*s));
@@ -193,6 +197,7 @@ static unsigned banner_start(struct banner_server *s, int family, const char *ba
     assert_true(s->fd >= 0);
     s->banner = banner;
     s->reply = reply;
+    s->delay_ms = delay_ms;
     assert_int_equal(pthread_create(&s->thread, NULL, banner_serve, s), 0);
     return port;
 }
@@ -241,7 +246,7 @@ static void test_check_tcp_send_expect_banner(void **state)
 {
     (void)state;
     struct banner_server s;
-    unsigned port = banner_start(&s, AF_INET, "220 hale test ready\r\n", "+PONG\r\n");
+    unsigned port = banner_start(&s, AF_INET, "220 hale test ready\r\n", "+PONG\r\n", 0);
     struct config *c = load("{name: t, type: tcp, host: 127.0.0.1, port: %u, send: \"PING\\r\\n\", "
                             "expect: \"PONG\", timeout: 10s}",
                             port);
@@ -258,7 +263,7 @@ static void test_check_tcp_expect_banner(void **state)
 {
     (void)state;
     struct banner_server s;
-    unsigned port = banner_start(&s, AF_INET, "220 hale test ready\r\n", NULL);
+    unsigned port = banner_start(&s, AF_INET, "220 hale test ready\r\n", NULL, 0);
     struct config *c =
             load("{name: t, type: tcp, host: 127.0.0.1, port: %u, expect: \"^220\", timeout: 10s}",
                  port);
@@ -274,7 +279,7 @@ static void test_check_tcp_wrong_answer(void **state)
 {
     (void)state;
     struct banner_server s;
-    unsigned port = banner_start(&s, AF_INET, "SSH-2.0-test\r\n", "bye\r\n");
+    unsigned port = banner_start(&s, AF_INET, "SSH-2.0-test\r\n", "bye\r\n", 0);
     struct config *c = load("{name: t, type: tcp, host: 127.0.0.1, port: %u, send: \"x\", "
                             "expect: \"^220\", timeout: 10s}",
                             port);
@@ -316,7 +321,7 @@ static void test_check_tcp_ipv6_loopback(void **state)
     if (probe < 0)
         skip(); /* no IPv6 on this machine */
     close(probe);
-    port = banner_start(&s, AF_INET6, "220 six\r\n", NULL);
+    port = banner_start(&s, AF_INET6, "220 six\r\n", NULL, 0);
     struct config *c = load(
             "{name: t, type: tcp, host: \"::1\", port: %u, expect: \"^220\", timeout: 10s}", port);
     struct check_observation o;
@@ -680,6 +685,38 @@ static void test_check_http_slow_times_out(void **state)
     close(fd);
 }
 
+/* A reply held back 300 ms is over a 100 ms limit, whatever the machine. */
+static void test_check_http_latency_limits(void **state)
+{
+    (void)state;
+    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                "Connection: close\r\n\r\nok";
+    static const struct {
+        const char *limits;
+        enum check_status status;
+    } cases[] = {
+            {"latency_warn: 100ms, latency_crit: 20s", CHECK_STATUS_WARNING},
+            {"latency_warn: 50ms, latency_crit: 100ms", CHECK_STATUS_CRITICAL},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct banner_server s;
+        unsigned port = banner_start(&s, AF_INET, "", reply, 300);
+        struct config *c = load("{name: t, type: http, url: \"http://127.0.0.1:%u/\", %s, "
+                                "timeout: 30s}",
+                                port, cases[i].limits);
+        struct check_observation o;
+        run_once(c, &o);
+        banner_stop(&s);
+        assert_says(&o, cases[i].status, "response time");
+        assert_non_null(strstr(o.summary, "HTTP/1.1 200 OK - 2 bytes in"));
+        const struct check_sample *t = find_sample(&o, "time");
+        assert_true(t->has_warn && t->has_crit);
+        assert_true(t->value >= 0.3);
+        check_observation_fini(&o);
+        config_unref(c);
+    }
+}
+
 /* 50 runs at once on one loop, one multi handle: each finishes, each ok. */
 static void test_check_http_many_at_once(void **state)
 {
@@ -751,6 +788,7 @@ int main(void)
             cmocka_unit_test(test_check_tcp_unknown_host),
             cmocka_unit_test(test_check_tcp_stop_closes),
             cmocka_unit_test(test_check_http_slow_times_out),
+            cmocka_unit_test(test_check_http_latency_limits),
     };
     const struct CMUnitTest http[] = {
             cmocka_unit_test(test_check_http_ok_body_match),
