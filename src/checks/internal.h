@@ -206,5 +206,7 @@ void check_heartbeat__set_clock(struct check_host *host, const struct clock *clo
  */
 void check_heartbeat__set_path(struct check_host *host, const char *path);
 void check_heartbeat__set_grace(struct check_host *host, uint64_t grace_ms);
+extern const struct check_kind check_kind_tcp;
+extern const struct check_kind check_kind_http;
 
 #endif

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The http check kind: one request through libcurl's multi interface on the
+ * loop (src/net/), judged the way Monitoring Plugins' check_http judges it:
+ * the status against the expected set (any 2xx or 3xx by default), the body
+ * against a pattern, the response time and the TLS certificate's days left
+ * against their thresholds. Redirects are not followed: a 3xx is an answer.
+ * Each run opens a fresh connection, so the time measured includes it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <curl/curl.h>
+#include <pcre2.h>
+
+#include "base/alloc.h"
+#include "base/strbuf.h"
+#include "checks/internal.h"
+#include "net/net.h"
+#include "version.h"
+
+/* Bytes of body kept for the pattern; past them the transfer is cut. */
+#define HTTP_BODY_MAX        (1024 * 1024)
+/* Bytes of the status line kept ("HTTP/1.1 200 OK"). */
+#define HTTP_STATUS_LINE_MAX 128
+/* Slack after the run's timeout for curl's own, a backstop only. */
+#define HTTP_BACKSTOP_MS     1000
+
+struct http_probe {
+    struct check_run *run;
+    const struct config_check_http *cfg;
+    struct net_multi *m;
+    CURL *easy;
+    struct curl_slist *headers;
+    char *body;
+    size_t body_len; /* kept, at most HTTP_BODY_MAX */
+    bool body_cut;   /* the body went past HTTP_BODY_MAX: transfer stopped there */
+    char status_line[HTTP_STATUS_LINE_MAX];
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static void http_probe_free(struct http_probe *p)
+{
+    if (p->easy)
+        curl_easy_cleanup(p->easy);
+    curl_slist_free_all(p->headers);
+    net_multi_unref(p->m);
+    free(p->body);
+    free(p);
+}
+
+static size_t http_on_body(char *data, size_t size, size_t n, void *userp)
+{
+    struct http_probe *p = userp;
+    size_t len = size * n;
+    size_t room = HTTP_BODY_MAX - p->body_len;
+    size_t take = len < room ? len : room;
+    if (take) {
+        if (!p->body)
+            p->body = xmalloc(HTTP_BODY_MAX);
+        memcpy(p->body + p->body_len, data, take);
+        p->body_len += take;
+    }
+    if (take < len) {
+        p->body_cut = true;
+        return 0; /* stops the transfer with CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+static size_t http_on_header(char *data, size_t size, size_t n, void *userp)
+{
+    struct http_probe *p = userp;
+    size_t len = size * n;
+    /* Each response's status line (after a 100 Continue, the final one). */
+    if (len > 5 && memcmp(data, "HTTP/", 5) == 0) {
+        while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
+            len--;
+        if (len >= sizeof(p->status_line))
+            len = sizeof(p->status_line) - 1;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)data[i];
+            p->status_line[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+        }
+        p->status_line[len] = '\0';
+    }
+    return size * n;
+}
+
+static bool http_status_is_expected(const struct config_check_http *cfg, long code)
+{
+    const struct config_uintv *v = &cfg->expect.status;
+    if (v->n == 0)
+        return code >= 200 && code < 400;
+    for (size_t i = 0; i < v->n; i++)
+        if (v->v[i] == (unsigned long)code)
+            return true;
+    return false;
+}
+
+static void http_expected_statuses(const struct config_check_http *cfg, struct strbuf *b)
+{
+    const struct config_uintv *v = &cfg->expect.status;
+    if (v->n == 0) {
+        strbuf_adds(b, "2xx or 3xx");
+        return;
+    }
+    for (size_t i = 0; i < v->n; i++)
+        strbuf_addf(b, "%s%u", i ? ", " : "", v->v[i]);
+}
+
+/* A sample's alert range "0:limit": above limit alerts. */
+static struct units_range http_range_above(double limit)
+{
+    return (struct units_range){.start = 0, .end = limit, .inside = false};
+}
+
+/* A range "limit:": below limit alerts. */
+static struct units_range http_range_below(double limit)
+{
+    return (struct units_range){.start = limit, .end = INFINITY, .inside = false};
+}
+
+/* Raises *status to s (UNKNOWN is not worse than CRITICAL here). */
+static void http_raise(enum check_status *status, enum check_status s)
+{
+    if (s > *status && s != CHECK_STATUS_UNKNOWN)
+        *status = s;
+}
+
+/* Sets the thresholds of the sample added last. */
+static void http_sample_limits(struct check_run *run, bool has_warn, struct units_range warn,
+                               bool has_crit, struct units_range crit)
+{
+    struct check_sample *s = &run->obs.samples[run->obs.n_samples - 1];
+    s->has_warn = has_warn;
+    s->warn = warn;
+    s->has_crit = has_crit;
+    s->crit = crit;
+}
+
+/* Why a transfer failed, in words people search for. */
+static void http_describe_failure(struct http_probe *p, CURLcode result, struct strbuf *b)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &os_errno);
+    switch (result) {
+    case CURLE_COULDNT_CONNECT:
+        strbuf_addf(b, "%s: %s", p->cfg->url,
+                    os_errno ? uv_strerror(-(int)os_errno) : "cannot connect");
+        return;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        strbuf_addf(b, "%s: cannot resolve the host", p->cfg->url);
+        return;
+    case CURLE_OPERATION_TIMEDOUT:
+        strbuf_addf(b, "%s: no answer in time", p->cfg->url);
+        return;
+    default:
+        strbuf_addf(b, "%s: %s", p->cfg->url,
+                    p->errbuf[0] ? p->errbuf : curl_easy_strerror(result));
+        return;
+    }
+}
+
+static void http_judge(struct http_probe *p, CURLcode result)
+{
+    struct check_run *run = p->run;
+    const struct config_check_http *cfg = p->cfg;
+    struct strbuf issues, b;
+    strbuf_init(&issues, 0);
+    strbuf_init(&b, 0);
+    enum check_status status = CHECK_STATUS_OK;
+
+    if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && p->body_cut)) {
+        http_describe_failure(p, result, &b);
+        char *s = strbuf_detach(&b, NULL);
+        check_run_finish(run, CHECK_STATUS_CRITICAL, "%s", s);
+        free(s);
+        strbuf_fini(&issues);
+        return;
+    }
+
+    long code = 0;
+    curl_off_t total_us = 0, size = 0;
+    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(p->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    curl_easy_getinfo(p->easy, CURLINFO_SIZE_DOWNLOAD_T, &size);
+    double took = (double)total_us / 1e6;
+
+    check_run_sample(run, "time", took, "s");
+    bool lw = cfg->latency_warn_ms != CONFIG_UNSET64, lc = cfg->latency_crit_ms != CONFIG_UNSET64;
+    struct units_range rw = http_range_above(lw ? (double)cfg->latency_warn_ms / 1000 : 0);
+    struct units_range rc = http_range_above(lc ? (double)cfg->latency_crit_ms / 1000 : 0);
+    http_sample_limits(run, lw, rw, lc, rc);
+    check_run_sample(run, "size", (double)size, "B");
+    check_run_sample(run, "status", (double)code, "");
+
+    if (!http_status_is_expected(cfg, code)) {
+        status = CHECK_STATUS_CRITICAL;
+        strbuf_addf(&issues, "HTTP %ld (expected ", code);
+        http_expected_statuses(cfg, &issues);
+        strbuf_adds(&issues, "); ");
+    } else if (cfg->expect.body) {
+        pcre2_match_data *md = pcre2_match_data_create_from_pattern(cfg->expect.body->code, NULL);
+        if (!md)
+            abort();
+        int rc_match = pcre2_match(cfg->expect.body->code, (PCRE2_SPTR)(p->body ? p->body : ""),
+                                   p->body_len, 0, 0, md, NULL);
+        pcre2_match_data_free(md);
+        if (rc_match < 0) {
+            status = CHECK_STATUS_CRITICAL;
+            strbuf_addf(&issues, "body does not match /%s/%s; ", cfg->expect.body->pattern,
+                        p->body_cut ? " in its first 1 MiB" : "");
+        }
+    }
+
+    if (lc && units_range_alerts(&rc, took)) {
+        http_raise(&status, CHECK_STATUS_CRITICAL);
+        strbuf_addf(&issues, "response time %.3f s over %.3f s; ", took, rc.end);
+    } else if (lw && units_range_alerts(&rw, took)) {
+        http_raise(&status, CHECK_STATUS_WARNING);
+        strbuf_addf(&issues, "response time %.3f s over %.3f s; ", took, rw.end);
+    }
+
+    bool cw = cfg->cert_days_warn != CONFIG_UNSET, cc = cfg->cert_days_crit != CONFIG_UNSET;
+    if (cw || cc) {
+        double days;
+        struct units_range dw = http_range_below(cw ? cfg->cert_days_warn : 0);
+        struct units_range dc = http_range_below(cc ? cfg->cert_days_crit : 0);
+        if (net_tls_cert_days_left(p->easy, &days) < 0) {
+            http_raise(&status, CHECK_STATUS_CRITICAL);
+            strbuf_adds(&issues, "no TLS certificate to check; ");
+        } else {
+            check_run_sample(run, "cert_days", floor(days), "");
+            http_sample_limits(run, cw, dw, cc, dc);
+            if (days < 0) {
+                http_raise(&status, CHECK_STATUS_CRITICAL);
+                strbuf_addf(&issues, "certificate expired %.0f days ago; ", floor(-days));
+            } else if ((cc && units_range_alerts(&dc, days)) ||
+                       (cw && units_range_alerts(&dw, days))) {
+                http_raise(&status, cc && units_range_alerts(&dc, days) ? CHECK_STATUS_CRITICAL
+                                                                        : CHECK_STATUS_WARNING);
+                strbuf_addf(&issues, "certificate expires in %.0f days; ", floor(days));
+            }
+        }
+    }
+
+    if (p->body_cut)
+        check__note(&run->obs, "body cut at %d bytes", HTTP_BODY_MAX);
+    strbuf_add(&b, issues.s, issues.len);
+    strbuf_addf(&b, "%s - %lld bytes in %.3f s", p->status_line[0] ? p->status_line : "HTTP",
+                (long long)size, took);
+    char *s = strbuf_detach(&b, NULL);
+    strbuf_fini(&issues);
+    check_run_finish(run, status, "%s", s);
+    free(s);
+}
+
+static void http_on_done(CURL *easy, CURLcode result, void *data)
+{
+    (void)easy;
+    struct http_probe *p = data;
+    struct check_run *run = p->run;
+    run->kind_data = NULL;
+    if (run->aborted) /* cannot happen: abort cancels first; kept as a guard */
+        check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
+    else
+        http_judge(p, result);
+    http_probe_free(p);
+}
+
+static int http_setup(struct http_probe *p, struct err *e)
+{
+    const struct config_check_http *cfg = p->cfg;
+    CURL *c = p->easy;
+    curl_easy_setopt(c, CURLOPT_URL, cfg->url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(p->run->cfg->timeout_ms + HTTP_BACKSTOP_MS));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "hale/" HALE_VERSION);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, p);
+    if (cfg->cert_days_warn != CONFIG_UNSET || cfg->cert_days_crit != CONFIG_UNSET)
+        curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
+
+    switch (cfg->method) {
+    case CONFIG_HTTP_GET:
+        break;
+    case CONFIG_HTTP_HEAD:
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+        break;
+    case CONFIG_HTTP_POST:
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        break;
+    default:
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, config_http_method_name(cfg->method));
+        break;
+    }
+    if (cfg->body || cfg->method == CONFIG_HTTP_POST) {
+        const char *body = cfg->body ? cfg->body : "";
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        if (cfg->method == CONFIG_HTTP_GET)
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "GET");
+    }
+    for (size_t i = 0; i < cfg->headers.n; i++) {
+        const struct config_kv *h = &cfg->headers.v[i];
+        /* "Name;" is curl's way to send a header with an empty value. */
+        char *line = *h->value ? xasprintf("%s: %s", h->name, h->value) : xasprintf("%s;", h->name);
+        struct curl_slist *l = curl_slist_append(p->headers, line);
+        free(line);
+        if (!l)
+            return err_setf(e, -ENOMEM, "header %s", h->name);
+        p->headers = l;
+    }
+    if (p->headers)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
+    return 0;
+}
+
+static void http_start(struct check_run *run)
+{
+    struct http_probe *p = xcalloc(1, sizeof(*p));
+    struct err e = {0};
+    p->run = run;
+    p->cfg = &run->cfg->u.http;
+    p->easy = curl_easy_init();
+    if (!p->easy) {
+        free(p);
+        check_run_finish(run, CHECK_STATUS_UNKNOWN, "curl_easy_init failed");
+        return;
+    }
+    p->m = net_multi_ref(run->uv);
+    if (http_setup(p, &e) < 0 || net_transfer_start(p->m, p->easy, http_on_done, p, &e) < 0) {
+        http_probe_free(p);
+        check_run_finish(run, CHECK_STATUS_UNKNOWN, "%s", e.msg);
+        return;
+    }
+    run->kind_data = p;
+}
+
+static void http_abort(struct check_run *run)
+{
+    struct http_probe *p = run->kind_data;
+    if (!p)
+        return;
+    run->kind_data = NULL;
+    free(run->obs.long_output);
+    run->obs.long_output = p->status_line[0] ? xasprintf("%s; %zu bytes of body so far",
+                                                         p->status_line, p->body_len)
+                                             : xasprintf("no answer from %s yet", p->cfg->url);
+    net_transfer_cancel(p->easy);
+    http_probe_free(p);
+    check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
+}
+
+/* Holds the loop's multi handle between runs, so runs share its resolver cache. */
+static int http_attach(struct check_host *host, struct err *e)
+{
+    (void)e;
+    host->kind_state = net_multi_ref(host->uv);
+    return 0;
+}
+
+static void http_detach(struct check_host *host)
+{
+    net_multi_unref(host->kind_state);
+    host->kind_state = NULL;
+}
+
+const struct check_kind check_kind_http = {
+        .type = CONFIG_CHECK_HTTP,
+        .attach = http_attach,
+        .detach = http_detach,
+        .start = http_start,
+        .abort = http_abort,
+};
