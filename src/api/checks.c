@@ -24,7 +24,7 @@
 static json_t *rfc3339_ms(uint64_t ms)
 {
     char buf[CLOCK_RFC3339_MAX];
-    if (!ms || clock_format_rfc3339((int64_t)(ms / 1000u), buf) < 0)
+    if (!ms || clock_format_rfc3339_ms(ms, buf) < 0)
         return json_null();
     return json_string(buf);
 }

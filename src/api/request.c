@@ -92,7 +92,7 @@ json_t *api_error_new(unsigned status, const char *error, const char *fmt, ...)
 /* Serialises body (taking its reference) with a final newline, for people using curl. */
 static char *json_text(json_t *body, size_t *ret_len)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(body);
     if (!text)
         text = xstrdup("{\"status\":500,\"error\":\"internal\","

@@ -62,3 +62,24 @@ int clock_format_rfc3339(int64_t unix_s, char buf[CLOCK_RFC3339_MAX])
     }
     return 0;
 }
+
+int clock_format_rfc3339_ms(uint64_t unix_ms, char buf[CLOCK_RFC3339_MAX])
+{
+    time_t t = (time_t)(unix_ms / 1000u);
+    struct tm tm;
+    size_t n;
+    /* strftime leaves room for ".mmmZ" only when the year is sane. */
+    if (!gmtime_r(&t, &tm) ||
+        (n = strftime(buf, CLOCK_RFC3339_MAX - 5, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+        memcpy(buf, "-", 2);
+        return -EOVERFLOW;
+    }
+    unsigned ms = (unsigned)(unix_ms % 1000u);
+    buf[n++] = '.';
+    buf[n++] = (char)('0' + ms / 100u);
+    buf[n++] = (char)('0' + ms / 10u % 10u);
+    buf[n++] = (char)('0' + ms % 10u);
+    buf[n++] = 'Z';
+    buf[n] = '\0';
+    return 0;
+}

@@ -39,6 +39,9 @@ static inline uint64_t clock_real_ms(const struct clock *c)
  */
 int clock_format_rfc3339(int64_t unix_s, char buf[CLOCK_RFC3339_MAX]);
 
+/* The same with milliseconds, "2026-11-21T14:59:25.123Z", from Unix ms. */
+int clock_format_rfc3339_ms(uint64_t unix_ms, char buf[CLOCK_RFC3339_MAX]);
+
 /* Monotonic nanoseconds from the system clock, for fine measurements. */
 uint64_t clock_mono_ns(void);
 

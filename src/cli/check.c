@@ -16,6 +16,7 @@
 
 #include "api/checks.h"
 #include "base/alloc.h"
+#include "base/fs.h"
 #include "base/strbuf.h"
 #include "checks/checks.h"
 #include "cli/cli.h"
@@ -126,7 +127,7 @@ static void print_json(const struct config_check *const *which, const struct che
         json_decref(o);
         json_array_append_new(list, item);
     }
-    char *text = json_dumps(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(list, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     printf("%s\n", text ? text : "[]");
     free(text);
     json_decref(list);
@@ -186,7 +187,13 @@ static int run(int argc, char **argv)
     struct check_observation *obs = xcalloc(n ? n : 1, sizeof(*obs));
     struct err e = {0};
     int status = CHECK_STATUS_OK;
-    if ((r = checks_run_once(c, which, n, obs, &e)) < 0) {
+    /* Commands run in the data dir, as under the daemon: it must exist. */
+    const char *data_dir = config_server(c)->data_dir;
+    if ((r = fs_mkdir_p(data_dir, 0750)) < 0)
+        err_setf(&e, r, "data directory %s: %s", data_dir, hale_strerror(r));
+    else
+        r = checks_run_once(c, which, n, obs, &e);
+    if (r < 0) {
         fprintf(stderr, "hale check: %s\n", e.msg);
         status = CHECK_STATUS_UNKNOWN;
     } else {

@@ -157,6 +157,8 @@ static void test_clock_formats_rfc3339(void **state)
     assert_string_equal(buf, "2026-11-21T14:59:25Z");
     assert_int_equal(clock_format_rfc3339(0, buf), 0);
     assert_string_equal(buf, "1970-01-01T00:00:00Z");
+    assert_int_equal(clock_format_rfc3339_ms(1795273165042ull, buf), 0);
+    assert_string_equal(buf, "2026-11-21T14:59:25.042Z");
     assert_int_equal(clock_format_rfc3339(INT64_MAX, buf), -EOVERFLOW);
     assert_string_equal(buf, "-");
 }
