@@ -276,6 +276,24 @@ static void host_run_now(struct check_host *host)
 
 /* ---- metrics ---- */
 
+/*
+ * Sizes the per-check families for n checks: the configuration bounds
+ * their label sets, so the cap follows it rather than a fixed number.
+ */
+static void metrics_size(struct checks_metrics *cm, size_t n)
+{
+    n = n ? n : 1;
+    metrics_family_set_max(cm->status, n);
+    metrics_family_set_max(cm->soft_status, n);
+    metrics_family_set_max(cm->duration, n);
+    metrics_family_set_max(cm->flapping, n);
+    metrics_family_set_max(cm->sample, n * CHECK_SAMPLES_MAX);
+    /* Counters keep the label sets of checks a reload removed: room for those too. */
+    metrics_family_set_max(cm->runs, n * 8 > METRICS_CHILDREN_MAX ? n * 8 : METRICS_CHILDREN_MAX);
+    metrics_family_set_max(cm->skipped,
+                           n * 2 > METRICS_CHILDREN_MAX ? n * 2 : METRICS_CHILDREN_MAX);
+}
+
 static void metrics_collect(struct metrics *m, void *data)
 {
     (void)m;
@@ -287,16 +305,6 @@ static void metrics_collect(struct metrics *m, void *data)
     struct checks *c = cm->current;
     if (!c)
         return;
-    size_t n = c->n ? c->n : 1;
-    metrics_family_set_max(cm->status, n);
-    metrics_family_set_max(cm->soft_status, n);
-    metrics_family_set_max(cm->duration, n);
-    metrics_family_set_max(cm->flapping, n);
-    metrics_family_set_max(cm->sample, n * CHECK_SAMPLES_MAX);
-    /* Counters keep the label sets of checks a reload removed: room for those too. */
-    metrics_family_set_max(cm->runs, n * 8 > METRICS_CHILDREN_MAX ? n * 8 : METRICS_CHILDREN_MAX);
-    metrics_family_set_max(cm->skipped,
-                           n * 2 > METRICS_CHILDREN_MAX ? n * 2 : METRICS_CHILDREN_MAX);
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
         const char *name = it->cfg->name;
@@ -484,8 +492,10 @@ int checks_new(const struct checks_options *o, struct checks **ret_checks, struc
         err_setf(e, r, "scheduler timer: %s", hale_strerror(r));
         goto fail;
     }
-    if (c->metrics)
+    if (c->metrics) {
         c->metrics->current = c;
+        metrics_size(c->metrics, c->n);
+    }
     *ret_checks = c;
     return 0;
 fail:

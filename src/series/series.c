@@ -13,6 +13,9 @@
 #include "base/alloc.h"
 #include "base/err.h"
 
+/* Points a new series has room for before its ring first grows. */
+#define SERIES_FIRST_POINTS 16
+
 struct series {
     char *name;
     struct labels labels;
@@ -22,7 +25,8 @@ struct series {
     struct series *next; /* in its bucket */
     size_t index;        /* in the store's array */
     struct series_point *ring;
-    size_t cap;  /* points in ring */
+    size_t cap;  /* points allocated in ring: grows, doubling, up to max */
+    size_t max;  /* points the series keeps */
     size_t head; /* where the next point goes */
     size_t len;
 };
@@ -157,7 +161,9 @@ int series_store_get(struct series_store *st, const char *name, const struct lab
     s->key = key;
     s->key_len = len;
     s->hash = hash;
-    s->cap = st->points;
+    /* Rings start small: most series of a large site are young or sparse. */
+    s->max = st->points;
+    s->cap = s->max < SERIES_FIRST_POINTS ? s->max : SERIES_FIRST_POINTS;
     s->ring = xcalloc(s->cap, sizeof(*s->ring));
     if (st->n == st->cap) {
         st->cap = st->cap ? st->cap * 2 : 16;
@@ -205,8 +211,23 @@ struct series *series_store_at(const struct series_store *st, size_t i)
     return i < st->n ? st->all[i] : NULL;
 }
 
+/* A full ring below its maximum doubles, its points laid out oldest first. */
+static void series_grow(struct series *s)
+{
+    size_t cap = s->cap * 2 < s->max ? s->cap * 2 : s->max;
+    struct series_point *ring = xcalloc(cap, sizeof(*ring));
+    for (size_t i = 0; i < s->len; i++)
+        ring[i] = s->ring[(s->head + i) % s->cap];
+    free(s->ring);
+    s->ring = ring;
+    s->head = s->len;
+    s->cap = cap;
+}
+
 void series_append(struct series *s, uint64_t time_ms, double value)
 {
+    if (s->len == s->cap && s->cap < s->max)
+        series_grow(s);
     s->ring[s->head] = (struct series_point){.time_ms = time_ms, .value = value};
     s->head = (s->head + 1) % s->cap;
     if (s->len < s->cap)
@@ -220,7 +241,7 @@ size_t series_len(const struct series *s)
 
 size_t series_capacity(const struct series *s)
 {
-    return s->cap;
+    return s->max;
 }
 
 bool series_point(const struct series *s, size_t i, struct series_point *ret_point)

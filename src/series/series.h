@@ -18,7 +18,8 @@
 
 /* Points per series unless said otherwise: an hour at one point every 5 s. */
 #define SERIES_POINTS_DEFAULT 720
-/* Series per store unless said otherwise (about 46 MB at 720 points). */
+/* Series per store unless said otherwise (at most about 46 MB at 720 points; rings grow as points
+ * arrive). */
 #define SERIES_MAX_DEFAULT    4096
 
 struct series_point {

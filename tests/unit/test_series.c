@@ -45,6 +45,30 @@ static void test_series_ring_keeps_the_newest_points_in_order(void **state)
     series_store_free(st);
 }
 
+static void test_series_ring_grows_in_order_up_to_its_bound(void **state)
+{
+    (void)state;
+    struct series_store *st = series_store_new(720, 0);
+    struct series *s;
+    assert_int_equal(series_store_get(st, "time", NULL, &s), 0);
+    struct series_point p;
+    for (uint64_t i = 0; i < 1000; i++) {
+        series_append(s, i, (double)i);
+        /* Through every doubling the oldest kept point stays first. */
+        assert_true(series_point(s, 0, &p));
+        assert_int_equal(p.time_ms, i < 720 ? 0 : i - 719);
+        assert_true(series_last(s, &p));
+        assert_int_equal(p.time_ms, i);
+    }
+    assert_int_equal(series_len(s), 720);
+    assert_int_equal(series_capacity(s), 720);
+    for (size_t i = 0; i < 720; i++) {
+        assert_true(series_point(s, i, &p));
+        assert_true(p.value == (double)(280 + i));
+    }
+    series_store_free(st);
+}
+
 static void test_series_lookup_by_name_and_labels(void **state)
 {
     (void)state;
@@ -123,6 +147,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_series_ring_keeps_the_newest_points_in_order),
+            cmocka_unit_test(test_series_ring_grows_in_order_up_to_its_bound),
             cmocka_unit_test(test_series_lookup_by_name_and_labels),
             cmocka_unit_test(test_series_cap_removal_and_retention),
     };
