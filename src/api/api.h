@@ -33,8 +33,9 @@ struct api_req;
 /*
  * Asks the daemon to reload its configuration (on the loop thread, from
  * POST /api/v1/reload). Returns 0 when the new configuration is in place;
- * otherwise an error, with every problem found in diags, which the api
- * frees with config_diags_fini().
+ * HALE_ESTATE when the daemon is stopping and reloads no more (answered
+ * 503); otherwise an error, with every problem found in diags, which the
+ * api frees with config_diags_fini().
  */
 typedef int api_reload_fn(void *data, struct config_diags *diags);
 
@@ -132,6 +133,9 @@ typedef void api_server_drained_fn(struct api_server *s, void *data);
  * timeout_ms passed, stops s, then calls cb(s, data) on the loop thread
  * (the usual cb frees s). For shutdown and for replacing a server after a
  * listen change. Loop thread; s must not be stopped or freed meanwhile.
+ * Draining a server that is already draining does nothing: cb is not
+ * called, only the first drain's callback runs (so the caller of a
+ * second drain must not free s itself).
  */
 void api_server_drain(struct api_server *s, uint64_t timeout_ms, api_server_drained_fn *cb,
                       void *data);

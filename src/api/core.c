@@ -100,7 +100,9 @@ static void post_reload(struct api_req *req, void *data)
     }
     struct config_diags diags = {0};
     int r = api->deps.reload(api->deps.reload_data, &diags);
-    if (r == 0) {
+    if (r == HALE_ESTATE) {
+        api_reply_error(req, 503, "unavailable", "hale is stopping");
+    } else if (r == 0) {
         log_info("api", NULL, "configuration reloaded at the request of token %s",
                  api_req_token(req)->name);
         api_reply_json(req, 200, json_pack("{s:b}", "reloaded", 1));

@@ -58,7 +58,8 @@ struct api_server {
     atomic_bool started;  /* libmicrohttpd is up: its messages are now about clients */
     atomic_bool quiesced;
     atomic_uint inflight;
-    bool stopped; /* loop thread only */
+    bool draining; /* api_server_drain() was called (loop thread only) */
+    bool stopped;  /* loop thread only */
 
     pthread_mutex_t lock;    /* guards stopping, waiting and the requests' hop fields */
     bool stopping;           /* no more hops: answer 503 */
@@ -743,6 +744,13 @@ void api_server_set_max_body(struct api_server *s, uint64_t max_body)
 void api_server_drain(struct api_server *s, uint64_t timeout_ms, api_server_drained_fn *cb,
                       void *data)
 {
+    /*
+     * A reload during shutdown may ask again; a second timer would stop
+     * the server again after the first callback freed it.
+     */
+    if (s->draining)
+        return;
+    s->draining = true;
     api_server_quiesce(s);
     struct api_drain *d = xcalloc(1, sizeof(*d));
     uv_loop_t *uv = loop_uv(s->api->deps.loop);

@@ -97,8 +97,8 @@ static int reload_cb(void *data, struct config_diags *diags)
 {
     (void)data;
     atomic_fetch_add(&w.reloads, 1);
-    if (w.reload_result == 0)
-        return 0;
+    if (w.reload_result != HALE_ECONFIG)
+        return w.reload_result;
     diags->v = xcalloc(2, sizeof(*diags->v));
     diags->v[0] =
             (struct config_diag){xstrdup("hale.yaml"), 12, 5,
@@ -718,6 +718,20 @@ static void test_api_reload_ok_and_invalid(void **state)
     assert_int_equal(atomic_load(&w.reloads), 2);
 }
 
+static void test_api_reload_while_stopping_503(void **state)
+{
+    (void)state;
+    struct resp r;
+    w.reload_result = HALE_ESTATE; /* what serve returns once it is stopping */
+    http("POST", "/api/v1/reload", &(struct req_opts){.token = w.admin}, &r);
+    w.reload_result = 0;
+    assert_int_equal(r.status, 503);
+    assert_string_equal(
+            r.body, "{\"status\":503,\"error\":\"unavailable\",\"reason\":\"hale is stopping\"}\n");
+    resp_fini(&r);
+    assert_alive();
+}
+
 static void test_api_params_and_query(void **state)
 {
     (void)state;
@@ -891,6 +905,34 @@ static void drain_on_loop(void *arg)
     api_server_drain(arg, 5000, on_drained, NULL);
 }
 
+static atomic_int drained_calls;
+
+static void on_drained_count(struct api_server *s, void *data)
+{
+    (void)data;
+    atomic_fetch_add(&drained_calls, 1);
+    api_server_free(s);
+}
+
+static void drain_twice_on_loop(void *arg)
+{
+    api_server_drain(arg, 5000, on_drained_count, NULL);
+    api_server_drain(arg, 5000, on_drained_count, NULL); /* a reload during shutdown */
+}
+
+static void test_api_drain_twice_is_one_drain(void **state)
+{
+    (void)state;
+    struct api_server *s = server_start();
+    atomic_store(&drained_calls, 0);
+    run_on_loop(drain_twice_on_loop, s);
+    for (int i = 0; i < 500 && atomic_load(&drained_calls) == 0; i++)
+        usleep(10000);
+    usleep(100000); /* a second timer, if there were one, would have fired by now */
+    assert_int_equal(atomic_load(&drained_calls), 1);
+    assert_alive();
+}
+
 static void test_api_drain_waits_for_inflight(void **state)
 {
     (void)state;
@@ -993,10 +1035,12 @@ int main(void)
             cmocka_unit_test(test_api_status_and_whoami),
             cmocka_unit_test(test_api_tokens_listed_without_secrets),
             cmocka_unit_test(test_api_reload_ok_and_invalid),
+            cmocka_unit_test(test_api_reload_while_stopping_503),
             cmocka_unit_test(test_api_params_and_query),
             cmocka_unit_test(test_api_metrics_parseable_and_counting),
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
             cmocka_unit_test(test_api_drain_waits_for_inflight),
+            cmocka_unit_test(test_api_drain_twice_is_one_drain),
             cmocka_unit_test(test_api_unanswered_request_times_out_503),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);
