@@ -140,9 +140,11 @@ typedef void api_server_drained_fn(struct api_server *s, void *data);
 void api_server_drain(struct api_server *s, uint64_t timeout_ms, api_server_drained_fn *cb,
                       void *data);
 /*
- * Stops serving now: requests still waiting for a handler are answered
- * 503, open connections are closed, the server's threads are joined.
- * Idempotent. Loop thread.
+ * Stops serving now: quiesces s, answers 503 to the requests still
+ * waiting for a handler and blocks the loop up to one second while those
+ * answers (and any other request in flight) are written; then open
+ * connections are closed and the server's threads joined. Idempotent.
+ * Loop thread.
  */
 void api_server_stop(struct api_server *s);
 /*

@@ -14,7 +14,8 @@
  * Stopping must resume every suspended connection first (libmicrohttpd
  * refuses to stop with suspended connections), so api_server_stop()
  * answers everything on the waiting list with a 503 and marks it
- * cancelled; posted work that runs later sees the mark and only drops its
+ * cancelled (then waits up to a second for the 503s to be written);
+ * posted work that runs later sees the mark and only drops its
  * reference. The same happens to a request that waited for its handler
  * longer than the request timeout (a busy loop, or a handler that forgot
  * to answer), so no connection waits forever.
@@ -44,6 +45,11 @@
 #define API_CONNECTIONS_MAX 1024u
 #define API_BACKLOG         511
 #define API_DRAIN_TICK_MS   10
+/*
+ * How long api_server_stop() lets the HTTP threads send the 503s it
+ * queued before it stops them; it blocks the loop, so it is short.
+ */
+#define API_STOP_WAIT_MS    1000
 
 struct api_server {
     atomic_uint refs; /* the owner's, and one per live request */
@@ -684,11 +690,21 @@ void api_server_stop(struct api_server *s)
     uv_close((uv_handle_t *)s->sweep, sweep_closed);
     s->sweep = NULL;
 
+    /* First, so the 503s below say "Connection: close". */
+    api_server_quiesce(s);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     while (s->waiting)
         req_cancel(s, s->waiting, "the server is shutting down: retry in a moment");
     pthread_mutex_unlock(&s->lock);
+
+    /*
+     * The 503s are only queued: libmicrohttpd writes them on its threads,
+     * and stopping the daemon now would close their connections unsent.
+     */
+    uint64_t deadline = clock_mono_ns() + (uint64_t)API_STOP_WAIT_MS * 1000000;
+    while (atomic_load(&s->inflight) > 0 && clock_mono_ns() < deadline)
+        usleep(API_DRAIN_TICK_MS * 1000);
 
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
