@@ -40,16 +40,24 @@
 #include "loop/loop.h"
 
 /* Past the body cap a chunked body is read and dropped for this much longer, then cut. */
-#define API_DRAIN_MAX       (1024 * 1024)
+#define API_DRAIN_MAX              (1024 * 1024)
 /* Open connections per server; more wait in the kernel's backlog. */
-#define API_CONNECTIONS_MAX 1024u
-#define API_BACKLOG         511
-#define API_DRAIN_TICK_MS   10
+#define API_CONNECTIONS_MAX        1024u
+/*
+ * Open connections per client address, so one client trickling header
+ * bytes (slowloris) cannot hold every slot until the request timeout;
+ * past it a new connection from that address is accepted and closed.
+ * Generous for dashboards and scripts; a reverse proxy in front of hale
+ * is one address and shares it.
+ */
+#define API_CONNECTIONS_PER_IP_MAX 64u
+#define API_BACKLOG                511
+#define API_DRAIN_TICK_MS          10
 /*
  * How long api_server_stop() lets the HTTP threads send the 503s it
  * queued before it stops them; it blocks the loop, so it is short.
  */
-#define API_STOP_WAIT_MS    1000
+#define API_STOP_WAIT_MS           1000
 
 struct api_server {
     atomic_uint refs; /* the owner's, and one per live request */
@@ -607,12 +615,12 @@ static struct MHD_Daemon *mhd_start(struct api_server *s, int fd, int family,
     unsigned threads = cfg->http_threads ? cfg->http_threads : 1;
     /* A pool of one is no pool: libmicrohttpd wants the option only for two or more. */
     /* The logger goes first so that libmicrohttpd reports option problems through it. */
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                            on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                            MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
-                            API_CONNECTIONS_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
-                            MHD_OPTION_END);
+    return MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            MHD_OPTION_CONNECTION_LIMIT, API_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            API_CONNECTIONS_PER_IP_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
 }
 
 int api_server_start(struct api *api, const struct config_server *cfg,

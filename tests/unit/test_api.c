@@ -6,9 +6,11 @@
  * is checked for its status, headers and JSON error shape, and the server
  * must keep answering after each one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -159,18 +163,23 @@ static void start_on_loop(void *arg)
     a->r = api_server_start(w.api, &a->cfg, &a->server, &a->e);
 }
 
-static struct api_server *server_start_timeout(uint64_t timeout_ms)
+static struct api_server *server_start_threads(uint64_t timeout_ms, unsigned threads)
 {
     struct start_args a = {.cfg = {.listen = (char *)"127.0.0.1:0",
                                    .listen_host = (char *)"127.0.0.1",
                                    .listen_port = 0,
                                    .max_body = MAX_BODY,
                                    .request_timeout_ms = timeout_ms,
-                                   .http_threads = 2}};
+                                   .http_threads = threads}};
     run_on_loop(start_on_loop, &a);
     if (a.r != 0)
         fail_msg("start: %s", a.e.msg);
     return a.server;
+}
+
+static struct api_server *server_start_timeout(uint64_t timeout_ms)
+{
+    return server_start_threads(timeout_ms, 2);
 }
 
 static struct api_server *server_start(void)
@@ -966,6 +975,63 @@ static void test_api_drain_waits_for_inflight(void **state)
     assert_alive();
 }
 
+static int tcp_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static void send_all(int fd, const char *text)
+{
+    assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+static void test_api_connections_per_client_bounded(void **state)
+{
+    (void)state;
+    /* One HTTP thread: connections are accepted in the order they were made. */
+    struct api_server *s = server_start_threads(30000, 1);
+    uint16_t port = api_server_port(s);
+    int slow[64];
+    for (size_t i = 0; i < ARRAY_SIZE(slow); i++) {
+        slow[i] = tcp_connect(port);
+        send_all(slow[i], "GET /healthz HTTP/1.1\r\nHost: x\r\n"); /* and never the end */
+    }
+    /* One more from the same address is closed without an answer. */
+    int extra = tcp_connect(port);
+    static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    send(extra, get, sizeof(get) - 1, MSG_NOSIGNAL); /* may fail: the server closes it */
+    char buf[256];
+    ssize_t n = recv(extra, buf, sizeof(buf), 0);
+    if (n > 0)
+        fail_msg("answered past the per-client limit: %.*s", (int)n, buf);
+    assert_true(n == 0 || errno == ECONNRESET);
+    close(extra);
+
+    /* Once the trickling connections are gone, a fresh one is served. */
+    for (size_t i = 0; i < ARRAY_SIZE(slow); i++)
+        close(slow[i]);
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+    struct resp r = {0};
+    for (int i = 0; i < 100; i++) { /* until libmicrohttpd has seen the closes */
+        http("GET", "/healthz", &(struct req_opts){.base = base}, &r);
+        if (r.status == 200)
+            break;
+        resp_fini(&r);
+        usleep(10000);
+    }
+    assert_int_equal(r.status, 200);
+    resp_fini(&r);
+    run_on_loop(server_free_on_loop, s);
+}
+
 /* Open descriptors; connections of earlier tests may still be closing, so run early. */
 static int count_fds(void)
 {
@@ -1042,6 +1108,7 @@ int main(void)
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
             cmocka_unit_test(test_api_drain_waits_for_inflight),
             cmocka_unit_test(test_api_drain_twice_is_one_drain),
+            cmocka_unit_test(test_api_connections_per_client_bounded),
             cmocka_unit_test(test_api_unanswered_request_times_out_503),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);
