@@ -162,7 +162,10 @@ static const char *header(const struct api_req *req, const char *name)
     return MHD_lookup_connection_value(req->con, MHD_HEADER_KIND, name);
 }
 
-/* Checks the bearer token of a request under /api/; false after setting a 401. */
+/*
+ * Checks the bearer token of a request under /api/; false after setting a
+ * 401 (or a 503 when the tokens file cannot be read).
+ */
 static bool req_authenticate(struct api_req *req)
 {
     struct api_reply *r = &req->reply;
@@ -175,9 +178,18 @@ static bool req_authenticate(struct api_req *req)
         h += strspn(h, " \t");
         bool bearer = strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t');
         const char *secret = bearer ? h + 6 + strspn(h + 6, " \t") : "";
-        if (bearer && auth_store_verify(req->server->api->deps.tokens, secret, &req->token) == 0) {
+        struct err e = {0};
+        int v = bearer ? auth_store_verify(req->server->api->deps.tokens, secret, &req->token, &e)
+                       : HALE_EAUTH;
+        if (v == 0) {
             req->has_token = true;
             return true;
+        }
+        if (v == HALE_EINTERNAL) {
+            /* Not the client's fault: no token works until the file is fixed. */
+            api__reply_error_set(r, 503, "unavailable",
+                                 "the tokens file cannot be read: %s; fix it and retry", e.msg);
+            return false;
         }
         api__reply_error_set(r, 401, "unauthorized",
                              bearer ? "the API token is not valid (mistyped, or revoked): check it "

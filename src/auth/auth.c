@@ -87,6 +87,7 @@ struct auth_store {
     size_t n;
     struct auth_file_id id; /* of the version v was read from */
     uint64_t checked_ms;    /* monotonic time of the last stat() */
+    struct err fail;        /* why every token is refused (code 0: they are not) */
 };
 
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e)
@@ -135,6 +136,7 @@ int auth_store_reopen(struct auth_store *s, const char *path, struct err *e)
     s->v = v;
     s->n = n;
     s->id = id;
+    s->fail = (struct err){0};
     s->checked_ms = clock_mono_ms(s->clock);
     pthread_mutex_unlock(&s->lock);
     return 0;
@@ -172,8 +174,10 @@ static void store_refresh(struct auth_store *s, bool force)
         log_warn("auth", NULL, "%s; every API token is refused until the file is fixed", e.msg);
         v = NULL;
         n = 0;
+        s->fail = e;
     } else {
         log_info("auth", NULL, "tokens file %s changed: %zu tokens", s->path, n);
+        s->fail = (struct err){0};
     }
     free(s->v);
     s->v = v;
@@ -200,7 +204,8 @@ static const struct auth_entry *store_find(const struct auth_store *s, const cha
     return match;
 }
 
-int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info)
+int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info,
+                      struct err *e)
 {
     if (!secret || strnlen(secret, AUTH_SECRET_MAX) >= AUTH_SECRET_MAX)
         return HALE_EAUTH;
@@ -215,10 +220,15 @@ int auth_store_verify(struct auth_store *s, const char *secret, struct auth_toke
         store_refresh(s, true);
         match = store_find(s, hash);
     }
+    int r = 0;
     if (match)
         *ret_info = match->info;
+    else if (s->fail.code != 0)
+        r = err_setf(e, HALE_EINTERNAL, "%s", s->fail.msg);
+    else
+        r = HALE_EAUTH;
     pthread_mutex_unlock(&s->lock);
-    return match ? 0 : HALE_EAUTH;
+    return r;
 }
 
 int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, size_t *ret_n)

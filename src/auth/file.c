@@ -301,14 +301,44 @@ static char *dir_of(const char *path)
     return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 }
 
-/* Replaces path with text: temporary file, fsync, rename, fsync of the directory. */
+/*
+ * Gives the new file fd the owner, group and mode of the file it replaces,
+ * so a daemon running as another user can still read it; group and other
+ * write permission is dropped, since the daemon refuses a file with it.
+ */
+static int file_attrs_copy(int fd, const struct stat *old, const char *path, struct err *e)
+{
+    if (fchown(fd, old->st_uid, old->st_gid) < 0)
+        return err_setf(e, -errno,
+                        "cannot give the new %s the owner of the old one (uid %u, gid %u): %s; "
+                        "run this as that user or as root",
+                        path, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(errno));
+    if (fchmod(fd, old->st_mode & 0755) < 0)
+        return err_setf(e, -errno, "cannot set the mode of the new %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/*
+ * Replaces path with text: temporary file (with the old file's owner and
+ * mode, 0600 for a new file), fsync, rename, fsync of the directory.
+ */
 static int file_replace(const char *path, const char *text, size_t len, struct err *e)
 {
+    struct stat old;
+    bool had_old = stat(path, &old) == 0;
+    if (!had_old && errno != ENOENT)
+        return err_setf(e, -errno, "%s: %s", path, strerror(errno));
     _cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
     int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0)
         return err_setf(e, -errno, "cannot create a file next to %s: %s", path, strerror(errno));
-    int r = write_all(fd, text, len);
+    int r = had_old ? file_attrs_copy(fd, &old, path, e) : 0;
+    if (r < 0) {
+        close(fd);
+        unlink(tmp);
+        return r;
+    }
+    r = write_all(fd, text, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)

@@ -468,6 +468,48 @@ static void test_api_invalid_token_401(void **state)
     assert_alive();
 }
 
+static void test_api_unreadable_tokens_file_503(void **state)
+{
+    (void)state;
+    char *good = NULL;
+    size_t len = 0;
+    FILE *f = fopen(w.tokens_path, "r");
+    assert_non_null(f);
+    assert_true(getdelim(&good, &len, '\0', f) > 0);
+    fclose(f);
+    f = fopen(w.tokens_path, "a");
+    fputs("garbage\n", f);
+    fclose(f);
+
+    /* A token the store does not know makes it look at the file at once. */
+    char wrong[AUTH_SECRET_MAX];
+    memcpy(wrong, w.admin, sizeof(wrong));
+    wrong[7] = wrong[7] == 'A' ? 'B' : 'A';
+    const char *const tokens[] = {wrong, w.admin};
+    for (size_t i = 0; i < ARRAY_SIZE(tokens); i++) {
+        struct resp r;
+        http("GET", "/api/v1/whoami", &(struct req_opts){.token = tokens[i]}, &r);
+        assert_error(&r, 503, "unavailable");
+        const char *reason = json_string_value(json_object_get(r.json, "reason"));
+        char *want = xasprintf("the tokens file cannot be read: %s:6: expected 4 fields (NAME ROLE "
+                               "SHA256 CREATED), found 1; fix it and retry",
+                               w.tokens_path);
+        assert_string_equal(reason, want);
+        free(want);
+        assert_null(strstr(reason, "revoked"));
+        resp_fini(&r);
+    }
+
+    f = fopen(w.tokens_path, "w");
+    fputs(good, f);
+    fclose(f);
+    free(good);
+    struct resp r;
+    http("GET", "/api/v1/whoami", &(struct req_opts){.token = w.admin}, &r);
+    assert_int_equal(r.status, 200);
+    resp_fini(&r);
+}
+
 static void test_api_unknown_route_404(void **state)
 {
     (void)state;
@@ -1092,6 +1134,7 @@ int main(void)
             cmocka_unit_test(test_api_healthz_answers_from_loop),
             cmocka_unit_test(test_api_no_token_401_on_any_api_path),
             cmocka_unit_test(test_api_invalid_token_401),
+            cmocka_unit_test(test_api_unreadable_tokens_file_503),
             cmocka_unit_test(test_api_unknown_route_404),
             cmocka_unit_test(test_api_wrong_method_405_with_allow),
             cmocka_unit_test(test_api_role_lacking_permission_403),
