@@ -95,7 +95,7 @@ int auth_store_new(const char *path, struct auth_store **ret_store, struct err *
     struct auth_entry *v;
     size_t n;
     struct auth_file_id id;
-    int r = auth__file_read(path, &v, &n, &id, e);
+    int r = auth__file_read(path, true, &v, &n, &id, e);
     if (r < 0)
         return r;
     struct auth_store *s = xcalloc(1, sizeof(*s));
@@ -125,7 +125,7 @@ int auth_store_reopen(struct auth_store *s, const char *path, struct err *e)
     struct auth_entry *v;
     size_t n;
     struct auth_file_id id;
-    int r = auth__file_read(path, &v, &n, &id, e);
+    int r = auth__file_read(path, true, &v, &n, &id, e);
     if (r < 0)
         return r;
     char *copy = xstrdup(path);
@@ -168,7 +168,7 @@ static void store_refresh(struct auth_store *s, bool force)
     struct auth_entry *v = NULL;
     size_t n = 0;
     struct err e = {0};
-    int r = auth__file_read(s->path, &v, &n, &id, &e);
+    int r = auth__file_read(s->path, true, &v, &n, &id, &e);
     if (r < 0) {
         /* Fail closed: a half-edited file must not keep a revoked token alive. */
         log_warn("auth", NULL, "%s; every API token is refused until the file is fixed", e.msg);

@@ -99,7 +99,10 @@ int auth_token_list(const char *path, struct auth_token_info **ret_tokens, size_
 struct auth_store;
 /*
  * Reads path (borrowed only during the call). A malformed file is an
- * error here (HALE_EPARSE), so the daemon refuses to start with it.
+ * error here (HALE_EPARSE), so the daemon refuses to start with it; so is
+ * a file writable by group or others (-EPERM, "tokens file PATH is
+ * writable by group or others (mode 0666): run chmod 600 PATH"). A running
+ * store that finds either fails closed and logs the same message.
  */
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e);
 /* Accepts NULL. No other thread may be using s. */

@@ -5,6 +5,7 @@
  * writers in forked processes, located errors for malformed lines, and the
  * daemon's store: verification, the role matrix and re-reading on change.
  */
+#include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,6 +322,45 @@ static void test_auth_rewrite_keeps_owner_and_mode(void **state)
     assert_int_equal(st.st_mode & 0777, 0644);
 }
 
+static void test_auth_store_refuses_writable_file(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, secret);
+    char *want =
+            xasprintf("tokens file %s is writable by group or others (mode 0666): run chmod 600 %s",
+                      fx->path, fx->path);
+    assert_int_equal(chmod(fx->path, 0666), 0);
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), -EPERM);
+    assert_string_equal(e.msg, want);
+    free(want);
+
+    assert_int_equal(chmod(fx->path, 0640), 0); /* readable by the group is fine */
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    struct clock clock;
+    clock_manual_init(&clock, 1000, 0);
+    auth__store_set_clock(s, &clock);
+    struct auth_token_info info;
+    assert_int_equal(auth_store_verify(s, secret, &info, NULL), 0);
+
+    /* A running store fails closed ... */
+    assert_int_equal(chmod(fx->path, 0620), 0);
+    clock.manual_mono_ms += 1000;
+    e = (struct err){0};
+    assert_int_equal(auth_store_verify(s, secret, &info, &e), HALE_EINTERNAL);
+    want = xasprintf("tokens file %s is writable by group or others (mode 0620): run chmod 600 %s",
+                     fx->path, fx->path);
+    assert_string_equal(e.msg, want);
+    free(want);
+    /* ... until the mode is fixed. */
+    assert_int_equal(chmod(fx->path, 0600), 0);
+    clock.manual_mono_ms += 1000;
+    assert_int_equal(auth_store_verify(s, secret, &info, NULL), 0);
+    auth_store_free(s);
+}
+
 static void expect_parse_error(const char *path, const char *text, const char *want_suffix)
 {
     spit(path, text);
@@ -442,6 +482,7 @@ static void test_auth_concurrent_creates_lose_nothing(void **state)
 
 int main(void)
 {
+    umask(077); /* files written by the tests are the owner's, as the daemon wants */
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_auth_role_permissions_matrix),
             TEST(test_auth_create_list_revoke),
@@ -451,6 +492,7 @@ int main(void)
             TEST(test_auth_store_verifies_hash),
             TEST(test_auth_store_rereads_after_change),
             TEST(test_auth_rewrite_keeps_owner_and_mode),
+            TEST(test_auth_store_refuses_writable_file),
             TEST(test_auth_malformed_line_reported),
             TEST(test_auth_comments_kept_on_rewrite),
             TEST(test_auth_concurrent_creates_lose_nothing),
