@@ -112,7 +112,7 @@ enum api_match api__route_match(const struct api *api, struct api_req *req, char
                                 size_t allow_size);
 bool api__path_is_api(const char *path);
 
-/* ---- reply.c: replies ------------------------------------------------- */
+/* ---- request.c: replies ------------------------------------------------- */
 
 /* Fills r with the error object of status (any thread). */
 void api__reply_error_set(struct api_reply *r, unsigned status, const char *error, const char *fmt,
@@ -120,6 +120,12 @@ void api__reply_error_set(struct api_reply *r, unsigned status, const char *erro
 /* Adds a header to r (copied; dropped past API_REPLY_HEADERS_MAX). */
 void api__reply_header_add(struct api_reply *r, const char *name, const char *value);
 void api__reply_fini(struct api_reply *r);
+/*
+ * A JSON string of s, which may hold any bytes (a path, a message quoting
+ * a file): invalid UTF-8 is replaced by U+FFFD, so encoding cannot fail.
+ * NULL gives JSON null. New reference.
+ */
+json_t *api__text_json(const char *s);
 
 /* ---- server.c --------------------------------------------------------- */
 

@@ -103,12 +103,16 @@ static int reload_cb(void *data, struct config_diags *diags)
     atomic_fetch_add(&w.reloads, 1);
     if (w.reload_result != HALE_ECONFIG)
         return w.reload_result;
-    diags->v = xcalloc(2, sizeof(*diags->v));
+    diags->v = xcalloc(3, sizeof(*diags->v));
     diags->v[0] =
             (struct config_diag){xstrdup("hale.yaml"), 12, 5,
                                  xstrdup("unknown key \"timout\"; did you mean \"timeout\"?")};
     diags->v[1] = (struct config_diag){xstrdup("packs/web.yaml"), 0, 0, xstrdup("file not found")};
-    diags->n = 2;
+    /* A file name and a message quoting bytes that are not UTF-8. */
+    diags->v[2] = (struct config_diag){xstrdup("packs/caf\xe9.yaml"), 3, 1,
+                                       xstrdup("unknown key \"\xff\xfe\" in check; "
+                                               "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xc3\xa9")};
+    diags->n = 3;
     return w.reload_result;
 }
 
@@ -134,6 +138,13 @@ static void get_slow(struct api_req *req, void *data)
     atomic_store(&w.held, req);
 }
 
+static void get_unencodable(struct api_req *req, void *data)
+{
+    (void)data;
+    /* json_pack() refuses the bytes and gives NULL, as a handler that forgot to check would. */
+    api_reply_json(req, 200, json_pack("{s:s}", "x", "\xff"));
+}
+
 static void post_echo(struct api_req *req, void *data)
 {
     (void)data;
@@ -146,6 +157,7 @@ static const struct api_route test_routes[] = {
         {"GET", "/api/v1/test/items/{id}", AUTH_PERM_READ, get_item},
         {"GET", "/api/v1/test/items/special", AUTH_PERM_READ, get_special},
         {"GET", "/api/v1/test/slow", API_PERM_NONE, get_slow},
+        {"GET", "/api/v1/test/unencodable", API_PERM_NONE, get_unencodable},
         {"POST", "/api/v1/test/echo", AUTH_PERM_REPORT, post_echo},
         {"PUT", "/api/v1/test/echo", AUTH_PERM_REPORT, post_echo},
 };
@@ -757,7 +769,12 @@ static void test_api_reload_ok_and_invalid(void **state)
     http("POST", "/api/v1/reload", &(struct req_opts){.token = w.admin}, &r);
     assert_error(&r, 422, "invalid_config");
     json_t *errors = json_object_get(r.json, "errors");
-    assert_int_equal(json_array_size(errors), 2);
+    assert_int_equal(json_array_size(errors), 3);
+    json_t *e2 = json_array_get(errors, 2);
+    assert_string_equal(json_string_value(json_object_get(e2, "file")), "packs/caf\uFFFD.yaml");
+    assert_string_equal(json_string_value(json_object_get(e2, "message")),
+                        "unknown key \"\uFFFD\uFFFD\" in check; "
+                        "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\u00e9");
     json_t *e0 = json_array_get(errors, 0);
     assert_string_equal(json_string_value(json_object_get(e0, "file")), "hale.yaml");
     assert_int_equal(json_integer_value(json_object_get(e0, "line")), 12);
@@ -781,6 +798,51 @@ static void test_api_reload_while_stopping_503(void **state)
             r.body, "{\"status\":503,\"error\":\"unavailable\",\"reason\":\"hale is stopping\"}\n");
     resp_fini(&r);
     assert_alive();
+}
+
+struct api_start_args {
+    struct api *api;
+    struct start_args a;
+};
+
+static void api_start_on_loop(void *arg)
+{
+    struct api_start_args *x = arg;
+    x->a.r = api_server_start(x->api, &x->a.cfg, &x->a.server, &x->a.e);
+}
+
+static void test_api_reply_never_invalid_utf8(void **state)
+{
+    (void)state;
+    struct resp r;
+    /* A reply that cannot be encoded is a 500, never the status meant for it. */
+    http("GET", "/api/v1/test/unencodable", &(struct req_opts){.token = w.viewer}, &r);
+    assert_error(&r, 500, "internal");
+    resp_fini(&r);
+
+    /* A configuration path that is not UTF-8 is shown with U+FFFD. */
+    struct api_deps deps = {.loop = w.loop,
+                            .tokens = w.store,
+                            .metrics = w.metrics,
+                            .config_path = "/tmp/d5-\xe9/hale.yaml"};
+    struct api_start_args x = {.api = api_new(&deps),
+                               .a = {.cfg = {.listen = (char *)"127.0.0.1:0",
+                                             .listen_host = (char *)"127.0.0.1",
+                                             .max_body = MAX_BODY,
+                                             .request_timeout_ms = 5000,
+                                             .http_threads = 1}}};
+    run_on_loop(api_start_on_loop, &x);
+    assert_int_equal(x.a.r, 0);
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", api_server_port(x.a.server));
+    http("GET", "/api/v1/status", &(struct req_opts){.base = base, .token = w.viewer}, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "config")),
+                        "/tmp/d5-\uFFFD/hale.yaml");
+    resp_fini(&r);
+    run_on_loop(server_free_on_loop, x.a.server);
+    run_on_loop(server_free_on_loop, NULL); /* the posts the server left have run */
+    api_free(x.api);
 }
 
 static void test_api_params_and_query(void **state)
@@ -1146,6 +1208,7 @@ int main(void)
             cmocka_unit_test(test_api_tokens_listed_without_secrets),
             cmocka_unit_test(test_api_reload_ok_and_invalid),
             cmocka_unit_test(test_api_reload_while_stopping_503),
+            cmocka_unit_test(test_api_reply_never_invalid_utf8),
             cmocka_unit_test(test_api_params_and_query),
             cmocka_unit_test(test_api_metrics_parseable_and_counting),
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
