@@ -106,7 +106,7 @@ static int file_slurp(const char *path, bool strict, char **ret_text, size_t *re
             break;
         len += (size_t)n;
         if (len == cap) /* the file grew since fstat(): nobody should write it in place */
-            return err_setf(e, HALE_ELIMIT, "%s: changed while being read", path);
+            return err_setf(e, -EAGAIN, "%s: changed while being read", path);
     }
     text[len] = '\0';
     *ret_text = TAKE_PTR(text);

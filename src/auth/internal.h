@@ -43,7 +43,8 @@ struct auth_file_id {
  * is success with no entries. With strict (the daemon's reads), a file
  * writable by group or others is refused with -EPERM, as ssh refuses such
  * a key. Errors: HALE_EPARSE ("PATH:LINE: ..."), HALE_ELIMIT (file too
- * large), -EPERM, -errno.
+ * large), -EPERM, -EAGAIN (the file grew while it was read: read again),
+ * -errno.
  */
 int auth__file_read(const char *path, bool strict, struct auth_entry **ret_entries, size_t *ret_n,
                     struct auth_file_id *ret_id, struct err *e);

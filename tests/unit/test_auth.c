@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -361,6 +362,47 @@ static void test_auth_store_refuses_writable_file(void **state)
     auth_store_free(s);
 }
 
+static void test_auth_store_retries_after_transient_error(void **state)
+{
+    struct fixture *fx = *state;
+    char s1[AUTH_SECRET_MAX], s2[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, s1);
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    struct clock clock;
+    clock_manual_init(&clock, 1000, 0);
+    auth__store_set_clock(s, &clock);
+    create_ok(fx->path, "second", AUTH_ROLE_VIEWER, s2);
+
+    /* The file changed, and the store's next read finds no descriptor left (EMFILE). */
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low = {64, old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int fds[64], n = 0;
+    while (n < 64 && (fds[n] = dup(0)) >= 0)
+        n++;
+    struct auth_token_info info;
+    e = (struct err){0};
+    int r = auth_store_verify(s, s2, &info, &e);
+    while (n > 0)
+        close(fds[--n]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(r, HALE_EINTERNAL);
+    assert_non_null(strstr(e.msg, "Too many open files"));
+
+    /* Within the second, nothing is read again, even for a miss ... */
+    clock.manual_mono_ms += 999;
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), HALE_EINTERNAL);
+    /* ... then the same version of the file is read again, and it is fine. */
+    clock.manual_mono_ms += 1;
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), 0);
+    assert_string_equal(info.name, "second");
+    assert_int_equal(auth_store_verify(s, s1, &info, NULL), 0);
+    auth_store_free(s);
+}
+
 static void expect_parse_error(const char *path, const char *text, const char *want_suffix)
 {
     spit(path, text);
@@ -493,6 +535,7 @@ int main(void)
             TEST(test_auth_store_rereads_after_change),
             TEST(test_auth_rewrite_keeps_owner_and_mode),
             TEST(test_auth_store_refuses_writable_file),
+            TEST(test_auth_store_retries_after_transient_error),
             TEST(test_auth_malformed_line_reported),
             TEST(test_auth_comments_kept_on_rewrite),
             TEST(test_auth_concurrent_creates_lose_nothing),
