@@ -358,6 +358,49 @@ static void test_config_thresholds_out_of_order(void **state)
                   "hale.yaml:5:11: warn must not be greater than crit");
 }
 
+static void test_config_default_timeout_not_longer_than_every(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("checks:\n"
+                                    "  - { name: fast, type: tcp, host: h, port: 80, every: 5s }\n"
+                                    "  - { name: slow, type: tcp, host: h, port: 80, every: 1m }\n"
+                                    "  - { name: set, type: tcp, host: h, port: 80, every: 5s, "
+                                    "timeout: 2s }\n");
+    assert_int_equal(config_check_find(c, "fast")->timeout_ms, 5000);
+    assert_int_equal(config_check_find(c, "slow")->timeout_ms, 10000);
+    assert_int_equal(config_check_find(c, "set")->timeout_ms, 2000);
+    config_unref(c);
+}
+
+static void test_config_log_warn_alone_has_no_crit(void **state)
+{
+    (void)state;
+    struct config *c =
+            load_text_ok("checks:\n"
+                         "  - { name: w, type: log, path: /var/log/x, match: err, warn: 5 }\n"
+                         "  - { name: d, type: log, path: /var/log/x, match: err }\n"
+                         "  - { name: b, type: log, path: /var/log/x, match: err, warn: 2, "
+                         "crit: 4 }\n");
+    assert_int_equal(config_check_find(c, "w")->u.log.warn, 5);
+    assert_int_equal(config_check_find(c, "w")->u.log.crit, CONFIG_UNSET);
+    assert_int_equal(config_check_find(c, "d")->u.log.warn, CONFIG_UNSET);
+    assert_int_equal(config_check_find(c, "d")->u.log.crit, 1);
+    assert_int_equal(config_check_find(c, "b")->u.log.crit, 4);
+    config_unref(c);
+}
+
+static void test_config_order_error_names_default(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("checks:\n"
+                  "  - name: root\n"
+                  "    type: disk\n"
+                  "    path: /\n"
+                  "    crit: 70%\n",
+                  "hale.yaml:5:11: warn must not be greater than crit (warn is not written and "
+                  "defaults to 80%: set it too)");
+}
+
 static void test_config_timeout_longer_than_every(void **state)
 {
     (void)state;
@@ -1272,6 +1315,9 @@ int main(void)
             T(test_config_invalid_name),
             T(test_config_thresholds_out_of_order),
             T(test_config_timeout_longer_than_every),
+            T(test_config_default_timeout_not_longer_than_every),
+            T(test_config_log_warn_alone_has_no_crit),
+            T(test_config_order_error_names_default),
             T(test_config_bad_listen_and_store),
             T(test_config_duplicate_check_name),
             T(test_config_duplicate_key_in_mapping),
