@@ -432,7 +432,7 @@ static bool one_day(const struct config__at *at, yaml_node_t *node, unsigned *da
             return true;
         }
     }
-    const char *hint = s ? config__suggest(s, day_names, 7) : NULL;
+    const char *hint = s ? config__suggest(at->x, s, day_names, 7) : NULL;
     if (hint)
         config__error(at->x, at->f, node, "invalid day \"%s\"; did you mean \"%s\"?", s, hint);
     else

@@ -674,6 +674,49 @@ static void test_config_alias_bomb_is_bounded(void **state)
     assert_null(c);
 }
 
+/* A file of YAML comments of size bytes. */
+static void write_comments(const char *path, size_t size)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char line[1024];
+    memset(line, 'x', sizeof(line));
+    line[0] = '#';
+    line[sizeof(line) - 1] = '\n';
+    for (size_t left = size; left > 0;) {
+        size_t n = left < sizeof(line) ? left : sizeof(line);
+        if (n < sizeof(line))
+            line[n - 1] = '\n';
+        assert_int_equal(fwrite(line, 1, n, f), n);
+        left -= n;
+    }
+    fclose(f);
+}
+
+/* The main file and its includes are read up to 8 MiB in all. */
+static void test_config_total_size_is_bounded(void **state)
+{
+    (void)state;
+    write_comments("a.yaml", 5u << 20);
+    write_comments("b.yaml", 3u << 20);
+    write_file("hale.yaml", "include:\n"
+                            "  - a.yaml\n"
+                            "  - b.yaml\n");
+    expect_diags("hale.yaml", HALE_ECONFIG,
+                 (const char *const[]){"hale.yaml:3:5: cannot include \"b.yaml\": with it the "
+                                       "configuration and its includes would be larger than 8 "
+                                       "MiB in all",
+                                       NULL});
+    write_comments("b.yaml", (3u << 20) - 4096);
+    config_unref(load_ok("hale.yaml"));
+
+    write_comments("hale.yaml", (8u << 20) + 1);
+    expect_diags("hale.yaml", -EFBIG,
+                 (const char *const[]){"hale.yaml: cannot read: the file is larger than 8 MiB, "
+                                       "the limit for the configuration with its includes",
+                                       NULL});
+}
+
 /* ---- steps and placeholders ---- */
 
 static void test_config_step_with_two_actions(void **state)
@@ -1338,6 +1381,7 @@ int main(void)
             T(test_config_bad_list_element),
             T(test_config_when_without_step_name),
             T(test_config_alias_bomb_is_bounded),
+            T(test_config_total_size_is_bounded),
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
