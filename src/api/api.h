@@ -114,7 +114,8 @@ int api_server_start(struct api *api, const struct config_server *server,
                      struct api_server **ret_server, struct err *e);
 /*
  * Applies a new body cap to requests that start from now on (a reload
- * that changed server.max_body). Any thread.
+ * that changed server.max_body); a request already begun keeps the cap
+ * it began with. Any thread.
  */
 void api_server_set_max_body(struct api_server *s, uint64_t max_body);
 /* The bound port (useful when listen_port was 0). */

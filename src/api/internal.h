@@ -78,7 +78,8 @@ struct api_req {
     size_t n_params;
 
     /* The body, read on the HTTP thread. */
-    bool body_wanted; /* buffered and parsed as JSON */
+    uint64_t max_body; /* the server's cap when the request began; a reload changes later ones */
+    bool body_wanted;  /* buffered and parsed as JSON */
     bool body_too_large;
     uint64_t body_seen;
     struct strbuf body;

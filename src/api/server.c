@@ -109,6 +109,7 @@ static struct api_req *req_new(struct api_server *s, struct MHD_Connection *con,
     req->path = xstrdup(url);
     req->is_api = api__path_is_api(url);
     req->route_label = "other";
+    req->max_body = atomic_load(&s->max_body);
     atomic_fetch_add(&s->inflight, 1);
     return req;
 }
@@ -252,7 +253,7 @@ static bool req_body_announced(const struct api_req *req)
 /* Refuses a body by its headers, before any of it is read. */
 static bool req_body_acceptable(struct api_req *req)
 {
-    uint64_t max = req->server->max_body;
+    uint64_t max = req->max_body;
     unsigned long long len = req_content_length(req);
     if (len > max) {
         api__reply_error_set(&req->reply, 413, "payload_too_large",
@@ -304,18 +305,22 @@ static bool req_begin(struct api_req *req)
  */
 static bool req_body_feed(struct api_req *req, const char *data, size_t n)
 {
-    uint64_t max = req->server->max_body;
+    uint64_t max = req->max_body;
     req->body_seen += n;
     if (req->body_seen > max) {
         req->body_too_large = true;
         strbuf_fini(&req->body);
         return req->body_seen - max <= API_DRAIN_MAX;
     }
-    if (!req->body_wanted)
+    if (!req->body_wanted || req->body_too_large)
         return true;
     if (!req->body.s)
         strbuf_init(&req->body, max);
-    strbuf_add(&req->body, data, n); /* fits: body_seen <= max */
+    if (strbuf_add(&req->body, data, n) < 0) {
+        /* Past the buffer's cap, which is max: never parse half a body. */
+        req->body_too_large = true;
+        strbuf_fini(&req->body);
+    }
     return true;
 }
 
@@ -326,7 +331,7 @@ static bool req_body_finish(struct api_req *req)
         api__reply_error_set(&req->reply, 413, "payload_too_large",
                              "the body is larger than the %llu bytes this server accepts "
                              "(server.max_body)",
-                             (unsigned long long)req->server->max_body);
+                             (unsigned long long)req->max_body);
         return false;
     }
     if (!req->body_wanted || req->body.len == 0)

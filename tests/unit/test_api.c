@@ -1096,6 +1096,60 @@ static void send_all(int fd, const char *text)
     assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
 }
 
+/* Reads from fd until want appears or the peer stops; returns what was read (free()). */
+static char *recv_until(int fd, const char *want)
+{
+    size_t len = 0;
+    char *buf = xcalloc(1, 8192);
+    while (len < 8191 && !strstr(buf, want)) {
+        ssize_t n = recv(fd, buf + len, 8191 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    return buf;
+}
+
+static void test_api_max_body_change_spares_requests_in_progress(void **state)
+{
+    (void)state;
+    struct api_server *s = server_start();
+    char *body = big_json(3000);
+    char *head = xasprintf("POST /api/v1/test/echo HTTP/1.1\r\nHost: x\r\n"
+                           "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 3000\r\nExpect: 100-continue\r\n\r\n",
+                           w.reporter);
+    int fd = tcp_connect(api_server_port(s));
+    send_all(fd, head);
+    /* The 100 Continue says the request has begun, under the cap of 4096. */
+    char *got = recv_until(fd, "\r\n\r\n");
+    if (!strstr(got, "100 Continue"))
+        fail_msg("no 100 Continue: %s", got);
+    free(got);
+    api_server_set_max_body(s, 1024); /* a reload lowers the cap meanwhile */
+    send_all(fd, body);
+    got = recv_until(fd, "}\n");
+    if (strncmp(got, "HTTP/1.1 200", 12) != 0)
+        fail_msg("the request in progress was refused: %s", got);
+    free(got);
+    close(fd);
+
+    /* The next request has the new cap. */
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", api_server_port(s));
+    struct resp r;
+    http("POST", "/api/v1/test/echo",
+         &(struct req_opts){
+                 .base = base, .token = w.reporter, .ctype = "application/json", .body = body},
+         &r);
+    assert_error(&r, 413, "payload_too_large");
+    resp_fini(&r);
+    free(head);
+    free(body);
+    run_on_loop(server_free_on_loop, s);
+}
+
 static void test_api_connections_per_client_bounded(void **state)
 {
     (void)state;
@@ -1215,6 +1269,7 @@ int main(void)
             cmocka_unit_test(test_api_drain_waits_for_inflight),
             cmocka_unit_test(test_api_drain_twice_is_one_drain),
             cmocka_unit_test(test_api_connections_per_client_bounded),
+            cmocka_unit_test(test_api_max_body_change_spares_requests_in_progress),
             cmocka_unit_test(test_api_unanswered_request_times_out_503),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);
