@@ -67,7 +67,7 @@ struct api_req {
     struct api_server *server; /* a reference */
     struct MHD_Connection *con;
     uint64_t start_ns;
-    char method[16];
+    char *method;
     char *path;
     bool is_api; /* under /api/: token checked */
     bool has_token;

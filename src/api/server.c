@@ -53,6 +53,8 @@
 #define API_CONNECTIONS_PER_IP_MAX 64u
 #define API_BACKLOG                511
 #define API_DRAIN_TICK_MS          10
+/* A longer method is not quoted back in a 405 (the longest real one has 17 characters). */
+#define API_METHOD_QUOTE_MAX       64
 /*
  * How long api_server_stop() lets the HTTP threads send the 503s it
  * queued before it stops them; it blocks the loop, so it is short.
@@ -105,7 +107,7 @@ static struct api_req *req_new(struct api_server *s, struct MHD_Connection *con,
     req->server = server_ref(s);
     req->con = con;
     req->start_ns = clock_mono_ns();
-    snprintf(req->method, sizeof(req->method), "%s", method);
+    req->method = xstrdup(method);
     req->path = xstrdup(url);
     req->is_api = api__path_is_api(url);
     req->route_label = "other";
@@ -125,6 +127,7 @@ static void req_unref(struct api_req *req)
     api__reply_fini(&req->reply);
     api__reply_fini(&req->pending);
     free(req->path);
+    free(req->method);
     server_unref(req->server);
     free(req);
 }
@@ -287,8 +290,13 @@ static bool req_begin(struct api_req *req)
                              "documentation");
         return false;
     case API_MATCH_METHOD:
-        api__reply_error_set(&req->reply, 405, "method_not_allowed",
-                             "%s is not allowed on this path: use %s", req->method, allow);
+        /* The method is the client's: quoted whole when it is of a sensible length. */
+        if (strlen(req->method) <= API_METHOD_QUOTE_MAX)
+            api__reply_error_set(&req->reply, 405, "method_not_allowed",
+                                 "%s is not allowed on this path: use %s", req->method, allow);
+        else
+            api__reply_error_set(&req->reply, 405, "method_not_allowed",
+                                 "this method is not allowed on this path: use %s", allow);
         api__reply_header_add(&req->reply, MHD_HTTP_HEADER_ALLOW, allow);
         return false;
     case API_MATCH_OK:

@@ -562,6 +562,20 @@ static void test_api_wrong_method_405_with_allow(void **state)
     http("POST", "/metrics", &(struct req_opts){0}, &r);
     assert_error(&r, 405, "method_not_allowed");
     resp_fini(&r);
+    /* A long method is quoted whole, not cut at 15 characters; a huge one not at all. */
+    http("BASELINE-CONTROL", "/healthz", &(struct req_opts){0}, &r);
+    assert_error(&r, 405, "method_not_allowed");
+    assert_string_equal(json_string_value(json_object_get(r.json, "reason")),
+                        "BASELINE-CONTROL is not allowed on this path: use GET, HEAD");
+    resp_fini(&r);
+    char method[101];
+    memset(method, 'X', 100);
+    method[100] = '\0';
+    http(method, "/healthz", &(struct req_opts){0}, &r);
+    assert_error(&r, 405, "method_not_allowed");
+    assert_string_equal(json_string_value(json_object_get(r.json, "reason")),
+                        "this method is not allowed on this path: use GET, HEAD");
+    resp_fini(&r);
     assert_alive();
 }
 
