@@ -15,7 +15,7 @@
 #include "version.h"
 
 /* "2026-11-21T14:59:25Z" */
-static json_t *json_rfc3339(int64_t unix_s)
+static json_t *rfc3339_json(int64_t unix_s)
 {
     char buf[CLOCK_RFC3339_MAX];
     return clock_format_rfc3339(unix_s, buf) < 0 ? json_null() : json_string(buf);
@@ -45,7 +45,7 @@ static void get_status(struct api_req *req, void *data)
     /* The paths are bytes from the command line and the configuration, not always UTF-8. */
     json_t *o = json_pack(
             "{s:s, s:I, s:o, s:I, s:o, s:o}", "version", HALE_VERSION, "pid", (json_int_t)getpid(),
-            "started_at", json_rfc3339((int64_t)(started / 1000)), "uptime_seconds",
+            "started_at", rfc3339_json((int64_t)(started / 1000)), "uptime_seconds",
             (json_int_t)(now > started ? (now - started) / 1000 : 0), "config",
             api__text_json(api->deps.config_path), "listen", api__text_json(api__req_listen(req)));
     api_reply_json(req, 200, o);
@@ -75,7 +75,7 @@ static void get_tokens(struct api_req *req, void *data)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", v[i].name, "role",
                                               auth_role_name(v[i].role), "created",
-                                              json_rfc3339(v[i].created)));
+                                              rfc3339_json(v[i].created)));
     free(v);
     api_reply_json(req, 200, json_pack("{s:o}", "tokens", list));
 }

@@ -190,7 +190,8 @@ static void offset_position(const struct config__file *f, size_t offset, unsigne
     }
 }
 
-static void yaml_error(struct config__ctx *x, struct config__file *f, const yaml_parser_t *p)
+static void parser_error_report(struct config__ctx *x, struct config__file *f,
+                                const yaml_parser_t *p)
 {
     const char *problem = p->problem ? p->problem : "unknown problem";
     if (p->error == YAML_MEMORY_ERROR) {
@@ -215,7 +216,7 @@ static void check_single_document(struct config__ctx *x, struct config__file *f,
 {
     yaml_document_t extra;
     if (!yaml_parser_load(p, &extra)) {
-        yaml_error(x, f, p);
+        parser_error_report(x, f, p);
         return;
     }
     yaml_node_t *root = yaml_document_get_root_node(&extra);
@@ -236,7 +237,7 @@ static yaml_node_t *parse_yaml(struct config__ctx *x, struct config__file *f)
     yaml_parser_set_input_string(&p, (const unsigned char *)f->text, f->len);
     yaml_node_t *root = NULL;
     if (!yaml_parser_load(&p, &f->doc)) {
-        yaml_error(x, f, &p);
+        parser_error_report(x, f, &p);
     } else {
         f->has_doc = true;
         root = yaml_document_get_root_node(&f->doc);
@@ -351,7 +352,7 @@ static void include_file(const struct config__at *at, yaml_node_t *node, const c
     read_file(x, f, false);
 }
 
-static int yaml_name_filter(const struct dirent *d)
+static int pack_name_filter(const struct dirent *d)
 {
     size_t len = strlen(d->d_name);
     if (d->d_name[0] == '.')
@@ -370,7 +371,7 @@ static void include_dir(const struct config__at *at, yaml_node_t *node, const ch
                         const char *display)
 {
     struct dirent **names;
-    int n = scandir(open_path, &names, yaml_name_filter, name_cmp);
+    int n = scandir(open_path, &names, pack_name_filter, name_cmp);
     if (n < 0) {
         config__error(at->x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
         return;
