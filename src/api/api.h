@@ -33,8 +33,9 @@ struct api_req;
 /*
  * Asks the daemon to reload its configuration (on the loop thread, from
  * POST /api/v1/reload). Returns 0 when the new configuration is in place;
- * otherwise an error, with every problem found in diags, which the api
- * frees with config_diags_fini().
+ * HALE_ESTATE when the daemon is stopping and reloads no more (answered
+ * 503); otherwise an error, with every problem found in diags, which the
+ * api frees with config_diags_fini().
  */
 typedef int api_reload_fn(void *data, struct config_diags *diags);
 
@@ -113,7 +114,8 @@ int api_server_start(struct api *api, const struct config_server *server,
                      struct api_server **ret_server, struct err *e);
 /*
  * Applies a new body cap to requests that start from now on (a reload
- * that changed server.max_body). Any thread.
+ * that changed server.max_body); a request already begun keeps the cap
+ * it began with. Any thread.
  */
 void api_server_set_max_body(struct api_server *s, uint64_t max_body);
 /* The bound port (useful when listen_port was 0). */
@@ -132,13 +134,18 @@ typedef void api_server_drained_fn(struct api_server *s, void *data);
  * timeout_ms passed, stops s, then calls cb(s, data) on the loop thread
  * (the usual cb frees s). For shutdown and for replacing a server after a
  * listen change. Loop thread; s must not be stopped or freed meanwhile.
+ * Draining a server that is already draining does nothing: cb is not
+ * called, only the first drain's callback runs (so the caller of a
+ * second drain must not free s itself).
  */
 void api_server_drain(struct api_server *s, uint64_t timeout_ms, api_server_drained_fn *cb,
                       void *data);
 /*
- * Stops serving now: requests still waiting for a handler are answered
- * 503, open connections are closed, the server's threads are joined.
- * Idempotent. Loop thread.
+ * Stops serving now: quiesces s, answers 503 to the requests still
+ * waiting for a handler and blocks the loop up to one second while those
+ * answers (and any other request in flight) are written; then open
+ * connections are closed and the server's threads joined. Idempotent.
+ * Loop thread.
  */
 void api_server_stop(struct api_server *s);
 /*

@@ -15,7 +15,7 @@
 #include "version.h"
 
 /* "2026-11-21T14:59:25Z" */
-static json_t *json_rfc3339(int64_t unix_s)
+static json_t *rfc3339_json(int64_t unix_s)
 {
     char buf[CLOCK_RFC3339_MAX];
     return clock_format_rfc3339(unix_s, buf) < 0 ? json_null() : json_string(buf);
@@ -42,11 +42,12 @@ static void get_status(struct api_req *req, void *data)
 {
     struct api *api = data;
     uint64_t now = clock_real_ms(&clock_system), started = api->deps.started_ms;
-    json_t *o =
-            json_pack("{s:s, s:I, s:o, s:I, s:s, s:s}", "version", HALE_VERSION, "pid",
-                      (json_int_t)getpid(), "started_at", json_rfc3339((int64_t)(started / 1000)),
-                      "uptime_seconds", (json_int_t)(now > started ? (now - started) / 1000 : 0),
-                      "config", api->deps.config_path, "listen", api__req_listen(req));
+    /* The paths are bytes from the command line and the configuration, not always UTF-8. */
+    json_t *o = json_pack(
+            "{s:s, s:I, s:o, s:I, s:o, s:o}", "version", HALE_VERSION, "pid", (json_int_t)getpid(),
+            "started_at", rfc3339_json((int64_t)(started / 1000)), "uptime_seconds",
+            (json_int_t)(now > started ? (now - started) / 1000 : 0), "config",
+            api__text_json(api->deps.config_path), "listen", api__text_json(api__req_listen(req)));
     api_reply_json(req, 200, o);
 }
 
@@ -74,19 +75,23 @@ static void get_tokens(struct api_req *req, void *data)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s, s:s, s:o}", "name", v[i].name, "role",
                                               auth_role_name(v[i].role), "created",
-                                              json_rfc3339(v[i].created)));
+                                              rfc3339_json(v[i].created)));
     free(v);
     api_reply_json(req, 200, json_pack("{s:o}", "tokens", list));
 }
 
+/* Every diagnostic, none dropped: file names and messages may quote any bytes. */
 static json_t *diags_json(const struct config_diags *d)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < d->n; i++) {
         const struct config_diag *g = &d->v[i];
-        json_array_append_new(list, json_pack("{s:s?, s:I, s:I, s:s?}", "file", g->file, "line",
-                                              (json_int_t)g->line, "column", (json_int_t)g->col,
-                                              "message", g->msg));
+        json_t *o = json_object();
+        json_object_set_new(o, "file", api__text_json(g->file));
+        json_object_set_new(o, "line", json_integer((json_int_t)g->line));
+        json_object_set_new(o, "column", json_integer((json_int_t)g->col));
+        json_object_set_new(o, "message", api__text_json(g->msg));
+        json_array_append_new(list, o);
     }
     return list;
 }
@@ -100,7 +105,9 @@ static void post_reload(struct api_req *req, void *data)
     }
     struct config_diags diags = {0};
     int r = api->deps.reload(api->deps.reload_data, &diags);
-    if (r == 0) {
+    if (r == HALE_ESTATE) {
+        api_reply_error(req, 503, "unavailable", "hale is stopping");
+    } else if (r == 0) {
         log_info("api", NULL, "configuration reloaded at the request of token %s",
                  api_req_token(req)->name);
         api_reply_json(req, 200, json_pack("{s:b}", "reloaded", 1));

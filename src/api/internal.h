@@ -67,7 +67,7 @@ struct api_req {
     struct api_server *server; /* a reference */
     struct MHD_Connection *con;
     uint64_t start_ns;
-    char method[16];
+    char *method;
     char *path;
     bool is_api; /* under /api/: token checked */
     bool has_token;
@@ -78,7 +78,8 @@ struct api_req {
     size_t n_params;
 
     /* The body, read on the HTTP thread. */
-    bool body_wanted; /* buffered and parsed as JSON */
+    uint64_t max_body; /* the server's cap when the request began; a reload changes later ones */
+    bool body_wanted;  /* buffered and parsed as JSON */
     bool body_too_large;
     uint64_t body_seen;
     struct strbuf body;
@@ -112,7 +113,7 @@ enum api_match api__route_match(const struct api *api, struct api_req *req, char
                                 size_t allow_size);
 bool api__path_is_api(const char *path);
 
-/* ---- reply.c: replies ------------------------------------------------- */
+/* ---- request.c: replies ------------------------------------------------- */
 
 /* Fills r with the error object of status (any thread). */
 void api__reply_error_set(struct api_reply *r, unsigned status, const char *error, const char *fmt,
@@ -120,6 +121,12 @@ void api__reply_error_set(struct api_reply *r, unsigned status, const char *erro
 /* Adds a header to r (copied; dropped past API_REPLY_HEADERS_MAX). */
 void api__reply_header_add(struct api_reply *r, const char *name, const char *value);
 void api__reply_fini(struct api_reply *r);
+/*
+ * A JSON string of s, which may hold any bytes (a path, a message quoting
+ * a file): invalid UTF-8 is replaced by U+FFFD, so encoding cannot fail.
+ * NULL gives JSON null. New reference.
+ */
+json_t *api__text_json(const char *s);
 
 /* ---- server.c --------------------------------------------------------- */
 

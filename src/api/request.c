@@ -7,12 +7,14 @@
  */
 #include <assert.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/internal.h"
 #include "base/alloc.h"
+#include "base/log.h"
 
 const char *api_req_method(const struct api_req *req)
 {
@@ -70,14 +72,65 @@ void api__reply_fini(struct api_reply *r)
     *r = (struct api_reply){0};
 }
 
+/* The length of the valid UTF-8 sequence at p (n bytes left), 0 if there is none. */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    uint32_t cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3, cp = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    /* Overlong forms, UTF-16 surrogates and code points past Unicode are not UTF-8. */
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+json_t *api__text_json(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
+        if (len) {
+            strbuf_add(&b, s + i, len);
+            i += len;
+        } else {
+            strbuf_adds(&b, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
+            i++;
+        }
+    }
+    json_t *j = json_stringn(b.s, b.len);
+    strbuf_fini(&b);
+    return j;
+}
+
 static json_t *error_vnew(unsigned status, const char *error, const char *fmt, va_list ap)
 {
     char reason[1024];
     vsnprintf(reason, sizeof(reason), fmt, ap);
-    json_t *text = json_string(reason);
-    if (!text) /* not UTF-8: it quoted the client's bytes */
-        text = json_string("the request holds text that is not UTF-8");
-    return json_pack("{s:i, s:s, s:o}", "status", (int)status, "error", error, "reason", text);
+    /* The reason may quote the client's bytes, or be cut inside a character. */
+    return json_pack("{s:i, s:s, s:o}", "status", (int)status, "error", error, "reason",
+                     api__text_json(reason));
 }
 
 json_t *api_error_new(unsigned status, const char *error, const char *fmt, ...)
@@ -89,27 +142,30 @@ json_t *api_error_new(unsigned status, const char *error, const char *fmt, ...)
     return o;
 }
 
-/* Serialises body (taking its reference) with a final newline, for people using curl. */
-static char *json_text(json_t *body, size_t *ret_len)
+/*
+ * Serialises body (taking its reference) with a final newline, for people
+ * using curl. A body that could not be built (NULL: a json_pack() that
+ * failed) or encoded is answered 500, whatever status was meant: a 200
+ * with an error in it would be believed.
+ */
+static void reply_set_json(struct api_reply *r, unsigned status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(body);
-    if (!text)
+    if (!text) {
+        log_error("api", NULL, "a %u reply could not be encoded as JSON; answered 500", status);
+        status = 500;
         text = xstrdup("{\"status\":500,\"error\":\"internal\","
                        "\"reason\":\"the reply could not be encoded; this is a bug in hale\"}");
+    }
     size_t len = strlen(text);
     text = xrealloc(text, len + 2);
     text[len++] = '\n';
     text[len] = '\0';
-    *ret_len = len;
-    return text;
-}
-
-static void reply_set_json(struct api_reply *r, unsigned status, json_t *body)
-{
     r->status = status;
     r->content_type = "application/json";
-    r->body = json_text(body, &r->len);
+    r->body = text;
+    r->len = len;
 }
 
 void api__reply_error_set(struct api_reply *r, unsigned status, const char *error, const char *fmt,

@@ -14,7 +14,8 @@
  * Stopping must resume every suspended connection first (libmicrohttpd
  * refuses to stop with suspended connections), so api_server_stop()
  * answers everything on the waiting list with a 503 and marks it
- * cancelled; posted work that runs later sees the mark and only drops its
+ * cancelled (then waits up to a second for the 503s to be written);
+ * posted work that runs later sees the mark and only drops its
  * reference. The same happens to a request that waited for its handler
  * longer than the request timeout (a busy loop, or a handler that forgot
  * to answer), so no connection waits forever.
@@ -39,11 +40,26 @@
 #include "loop/loop.h"
 
 /* Past the body cap a chunked body is read and dropped for this much longer, then cut. */
-#define API_DRAIN_MAX       (1024 * 1024)
+#define API_DRAIN_MAX              (1024 * 1024)
 /* Open connections per server; more wait in the kernel's backlog. */
-#define API_CONNECTIONS_MAX 1024u
-#define API_BACKLOG         511
-#define API_DRAIN_TICK_MS   10
+#define API_CONNECTIONS_MAX        1024u
+/*
+ * Open connections per client address, so one client trickling header
+ * bytes (slowloris) cannot hold every slot until the request timeout;
+ * past it a new connection from that address is accepted and closed.
+ * Generous for dashboards and scripts; a reverse proxy in front of hale
+ * is one address and shares it.
+ */
+#define API_CONNECTIONS_PER_IP_MAX 64u
+#define API_BACKLOG                511
+#define API_DRAIN_TICK_MS          10
+/* A longer method is not quoted back in a 405 (the longest real one has 17 characters). */
+#define API_METHOD_QUOTE_MAX       64
+/*
+ * How long api_server_stop() lets the HTTP threads send the 503s it
+ * queued before it stops them; it blocks the loop, so it is short.
+ */
+#define API_STOP_WAIT_MS           1000
 
 struct api_server {
     atomic_uint refs; /* the owner's, and one per live request */
@@ -58,7 +74,8 @@ struct api_server {
     atomic_bool started;  /* libmicrohttpd is up: its messages are now about clients */
     atomic_bool quiesced;
     atomic_uint inflight;
-    bool stopped; /* loop thread only */
+    bool draining; /* api_server_drain() was called (loop thread only) */
+    bool stopped;  /* loop thread only */
 
     pthread_mutex_t lock;    /* guards stopping, waiting and the requests' hop fields */
     bool stopping;           /* no more hops: answer 503 */
@@ -90,10 +107,11 @@ static struct api_req *req_new(struct api_server *s, struct MHD_Connection *con,
     req->server = server_ref(s);
     req->con = con;
     req->start_ns = clock_mono_ns();
-    snprintf(req->method, sizeof(req->method), "%s", method);
+    req->method = xstrdup(method);
     req->path = xstrdup(url);
     req->is_api = api__path_is_api(url);
     req->route_label = "other";
+    req->max_body = atomic_load(&s->max_body);
     atomic_fetch_add(&s->inflight, 1);
     return req;
 }
@@ -109,6 +127,7 @@ static void req_unref(struct api_req *req)
     api__reply_fini(&req->reply);
     api__reply_fini(&req->pending);
     free(req->path);
+    free(req->method);
     server_unref(req->server);
     free(req);
 }
@@ -147,7 +166,10 @@ static const char *header(const struct api_req *req, const char *name)
     return MHD_lookup_connection_value(req->con, MHD_HEADER_KIND, name);
 }
 
-/* Checks the bearer token of a request under /api/; false after setting a 401. */
+/*
+ * Checks the bearer token of a request under /api/; false after setting a
+ * 401 (or a 503 when the tokens file cannot be read).
+ */
 static bool req_authenticate(struct api_req *req)
 {
     struct api_reply *r = &req->reply;
@@ -160,9 +182,18 @@ static bool req_authenticate(struct api_req *req)
         h += strspn(h, " \t");
         bool bearer = strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == '\t');
         const char *secret = bearer ? h + 6 + strspn(h + 6, " \t") : "";
-        if (bearer && auth_store_verify(req->server->api->deps.tokens, secret, &req->token) == 0) {
+        struct err e = {0};
+        int v = bearer ? auth_store_verify(req->server->api->deps.tokens, secret, &req->token, &e)
+                       : HALE_EAUTH;
+        if (v == 0) {
             req->has_token = true;
             return true;
+        }
+        if (v == HALE_EINTERNAL) {
+            /* Not the client's fault: no token works until the file is fixed. */
+            api__reply_error_set(r, 503, "unavailable",
+                                 "the tokens file cannot be read: %s; fix it and retry", e.msg);
+            return false;
         }
         api__reply_error_set(r, 401, "unauthorized",
                              bearer ? "the API token is not valid (mistyped, or revoked): check it "
@@ -225,7 +256,7 @@ static bool req_body_announced(const struct api_req *req)
 /* Refuses a body by its headers, before any of it is read. */
 static bool req_body_acceptable(struct api_req *req)
 {
-    uint64_t max = req->server->max_body;
+    uint64_t max = req->max_body;
     unsigned long long len = req_content_length(req);
     if (len > max) {
         api__reply_error_set(&req->reply, 413, "payload_too_large",
@@ -259,8 +290,13 @@ static bool req_begin(struct api_req *req)
                              "documentation");
         return false;
     case API_MATCH_METHOD:
-        api__reply_error_set(&req->reply, 405, "method_not_allowed",
-                             "%s is not allowed on this path: use %s", req->method, allow);
+        /* The method is the client's: quoted whole when it is of a sensible length. */
+        if (strlen(req->method) <= API_METHOD_QUOTE_MAX)
+            api__reply_error_set(&req->reply, 405, "method_not_allowed",
+                                 "%s is not allowed on this path: use %s", req->method, allow);
+        else
+            api__reply_error_set(&req->reply, 405, "method_not_allowed",
+                                 "this method is not allowed on this path: use %s", allow);
         api__reply_header_add(&req->reply, MHD_HTTP_HEADER_ALLOW, allow);
         return false;
     case API_MATCH_OK:
@@ -277,18 +313,22 @@ static bool req_begin(struct api_req *req)
  */
 static bool req_body_feed(struct api_req *req, const char *data, size_t n)
 {
-    uint64_t max = req->server->max_body;
+    uint64_t max = req->max_body;
     req->body_seen += n;
     if (req->body_seen > max) {
         req->body_too_large = true;
         strbuf_fini(&req->body);
         return req->body_seen - max <= API_DRAIN_MAX;
     }
-    if (!req->body_wanted)
+    if (!req->body_wanted || req->body_too_large)
         return true;
     if (!req->body.s)
         strbuf_init(&req->body, max);
-    strbuf_add(&req->body, data, n); /* fits: body_seen <= max */
+    if (strbuf_add(&req->body, data, n) < 0) {
+        /* Past the buffer's cap, which is max: never parse half a body. */
+        req->body_too_large = true;
+        strbuf_fini(&req->body);
+    }
     return true;
 }
 
@@ -299,7 +339,7 @@ static bool req_body_finish(struct api_req *req)
         api__reply_error_set(&req->reply, 413, "payload_too_large",
                              "the body is larger than the %llu bytes this server accepts "
                              "(server.max_body)",
-                             (unsigned long long)req->server->max_body);
+                             (unsigned long long)req->max_body);
         return false;
     }
     if (!req->body_wanted || req->body.len == 0)
@@ -600,12 +640,12 @@ static struct MHD_Daemon *mhd_start(struct api_server *s, int fd, int family,
     unsigned threads = cfg->http_threads ? cfg->http_threads : 1;
     /* A pool of one is no pool: libmicrohttpd wants the option only for two or more. */
     /* The logger goes first so that libmicrohttpd reports option problems through it. */
-    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                            on_mhd_log, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                            MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT,
-                            API_CONNECTIONS_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads,
-                            MHD_OPTION_END);
+    return MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+            MHD_OPTION_CONNECTION_LIMIT, API_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            API_CONNECTIONS_PER_IP_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+            threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, threads, MHD_OPTION_END);
 }
 
 int api_server_start(struct api *api, const struct config_server *cfg,
@@ -683,11 +723,21 @@ void api_server_stop(struct api_server *s)
     uv_close((uv_handle_t *)s->sweep, sweep_closed);
     s->sweep = NULL;
 
+    /* First, so the 503s below say "Connection: close". */
+    api_server_quiesce(s);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     while (s->waiting)
         req_cancel(s, s->waiting, "the server is shutting down: retry in a moment");
     pthread_mutex_unlock(&s->lock);
+
+    /*
+     * The 503s are only queued: libmicrohttpd writes them on its threads,
+     * and stopping the daemon now would close their connections unsent.
+     */
+    uint64_t deadline = clock_mono_ns() + (uint64_t)API_STOP_WAIT_MS * 1000000;
+    while (atomic_load(&s->inflight) > 0 && clock_mono_ns() < deadline)
+        usleep(API_DRAIN_TICK_MS * 1000);
 
     MHD_stop_daemon(s->mhd);
     s->mhd = NULL;
@@ -743,6 +793,13 @@ void api_server_set_max_body(struct api_server *s, uint64_t max_body)
 void api_server_drain(struct api_server *s, uint64_t timeout_ms, api_server_drained_fn *cb,
                       void *data)
 {
+    /*
+     * A reload during shutdown may ask again; a second timer would stop
+     * the server again after the first callback freed it.
+     */
+    if (s->draining)
+        return;
+    s->draining = true;
     api_server_quiesce(s);
     struct api_drain *d = xcalloc(1, sizeof(*d));
     uv_loop_t *uv = loop_uv(s->api->deps.loop);

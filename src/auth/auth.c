@@ -6,6 +6,7 @@
  * second and a scan of the (small) token array; the file is re-read only
  * when its identity changed, which a writer's rename always does.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,8 @@ struct auth_store {
     size_t n;
     struct auth_file_id id; /* of the version v was read from */
     uint64_t checked_ms;    /* monotonic time of the last stat() */
+    struct err fail;        /* why every token is refused (code 0: they are not) */
+    bool fail_transient;    /* fail will not last: the file is read again at the next look */
 };
 
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e)
@@ -94,7 +97,7 @@ int auth_store_new(const char *path, struct auth_store **ret_store, struct err *
     struct auth_entry *v;
     size_t n;
     struct auth_file_id id;
-    int r = auth__file_read(path, &v, &n, &id, e);
+    int r = auth__file_read(path, true, &v, &n, &id, e);
     if (r < 0)
         return r;
     struct auth_store *s = xcalloc(1, sizeof(*s));
@@ -124,7 +127,7 @@ int auth_store_reopen(struct auth_store *s, const char *path, struct err *e)
     struct auth_entry *v;
     size_t n;
     struct auth_file_id id;
-    int r = auth__file_read(path, &v, &n, &id, e);
+    int r = auth__file_read(path, true, &v, &n, &id, e);
     if (r < 0)
         return r;
     char *copy = xstrdup(path);
@@ -135,6 +138,7 @@ int auth_store_reopen(struct auth_store *s, const char *path, struct err *e)
     s->v = v;
     s->n = n;
     s->id = id;
+    s->fail = (struct err){0};
     s->checked_ms = clock_mono_ms(s->clock);
     pthread_mutex_unlock(&s->lock);
     return 0;
@@ -149,13 +153,25 @@ void auth__store_set_clock(struct auth_store *s, const struct clock *c)
 }
 
 /*
+ * Whether a failed read says something about this version of the file,
+ * which stays true until the file changes; anything else (EMFILE, ENOMEM,
+ * EIO, a file that grew while read) may pass, and the next look retries.
+ */
+static bool read_error_lasts(int r)
+{
+    return r == HALE_EPARSE || r == HALE_ELIMIT || r == -EPERM || r == -EACCES;
+}
+
+/*
  * Re-reads the file if it changed; the caller holds s->lock. Unless forced,
- * the file is looked at no more than once a second.
+ * the file is looked at no more than once a second; after a transient
+ * failure, forced looks wait the second too, so a miss does not re-read
+ * the file on every request.
  */
 static void store_refresh(struct auth_store *s, bool force)
 {
     uint64_t now = clock_mono_ms(s->clock);
-    if (!force && now - s->checked_ms < AUTH_RECHECK_MS)
+    if ((!force || s->fail_transient) && now - s->checked_ms < AUTH_RECHECK_MS)
         return;
     s->checked_ms = now;
 
@@ -166,19 +182,26 @@ static void store_refresh(struct auth_store *s, bool force)
     struct auth_entry *v = NULL;
     size_t n = 0;
     struct err e = {0};
-    int r = auth__file_read(s->path, &v, &n, &id, &e);
+    int r = auth__file_read(s->path, true, &v, &n, &id, &e);
+    bool lasts = r == 0 || read_error_lasts(r);
     if (r < 0) {
         /* Fail closed: a half-edited file must not keep a revoked token alive. */
-        log_warn("auth", NULL, "%s; every API token is refused until the file is fixed", e.msg);
+        log_warn("auth", NULL, "%s; every API token is refused until the file %s", e.msg,
+                 lasts ? "is fixed" : "can be read (retrying)");
         v = NULL;
         n = 0;
+        s->fail = e;
     } else {
         log_info("auth", NULL, "tokens file %s changed: %zu tokens", s->path, n);
+        s->fail = (struct err){0};
     }
     free(s->v);
     s->v = v;
     s->n = n;
-    s->id = id;
+    s->fail_transient = !lasts;
+    /* A version that could not be read because of a passing error is not settled. */
+    if (lasts)
+        s->id = id;
 }
 
 size_t auth_store_count(struct auth_store *s)
@@ -200,7 +223,8 @@ static const struct auth_entry *store_find(const struct auth_store *s, const cha
     return match;
 }
 
-int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info)
+int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info,
+                      struct err *e)
 {
     if (!secret || strnlen(secret, AUTH_SECRET_MAX) >= AUTH_SECRET_MAX)
         return HALE_EAUTH;
@@ -215,10 +239,15 @@ int auth_store_verify(struct auth_store *s, const char *secret, struct auth_toke
         store_refresh(s, true);
         match = store_find(s, hash);
     }
+    int r = 0;
     if (match)
         *ret_info = match->info;
+    else if (s->fail.code != 0)
+        r = err_setf(e, HALE_EINTERNAL, "%s", s->fail.msg);
+    else
+        r = HALE_EAUTH;
     pthread_mutex_unlock(&s->lock);
-    return match ? 0 : HALE_EAUTH;
+    return r;
 }
 
 int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, size_t *ret_n)

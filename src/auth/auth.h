@@ -61,8 +61,11 @@ struct auth_token_info {
  * its SHA-256 is stored. Writers hold an flock on PATH.lock and replace
  * the file atomically (temporary file, fsync, rename), so concurrent
  * `hale token` runs never lose each other's changes and a reader never
- * sees half a file. A malformed line fails the whole read with
- * HALE_EPARSE and "PATH:LINE: what is wrong" in e.
+ * sees half a file. The new file keeps the old one's owner, group and
+ * mode (less group and other write permission), so a daemon running as
+ * another user keeps reading it; -EPERM when the writer may not give it
+ * that owner. A malformed line fails the whole read with HALE_EPARSE and
+ * "PATH:LINE: what is wrong" in e.
  */
 
 /*
@@ -96,7 +99,10 @@ int auth_token_list(const char *path, struct auth_token_info **ret_tokens, size_
 struct auth_store;
 /*
  * Reads path (borrowed only during the call). A malformed file is an
- * error here (HALE_EPARSE), so the daemon refuses to start with it.
+ * error here (HALE_EPARSE), so the daemon refuses to start with it; so is
+ * a file writable by group or others (-EPERM, "tokens file PATH is
+ * writable by group or others (mode 0666): run chmod 600 PATH"). A running
+ * store that finds either fails closed and logs the same message.
  */
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e);
 /* Accepts NULL. No other thread may be using s. */
@@ -110,10 +116,14 @@ int auth_store_reopen(struct auth_store *s, const char *path, struct err *e);
 /* Number of tokens currently known (for a start-up hint when it is 0). */
 size_t auth_store_count(struct auth_store *s);
 /*
- * Checks a bearer secret. Returns 0 and fills *ret_info for a valid token,
- * HALE_EAUTH otherwise. Callable from any thread; may re-read the file.
+ * Checks a bearer secret. Returns 0 and fills *ret_info for a valid token;
+ * HALE_EINTERNAL when the store fails closed because the tokens file
+ * cannot be read (unreadable, malformed), with the reason in e (e may be
+ * NULL); HALE_EAUTH for any other secret. Callable from any thread; may
+ * re-read the file.
  */
-int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info);
+int auth_store_verify(struct auth_store *s, const char *secret, struct auth_token_info *ret_info,
+                      struct err *e);
 /*
  * The tokens currently known, in file order, as auth_token_list() gives
  * them (free *ret_tokens with free()). Callable from any thread.

@@ -63,9 +63,12 @@ bool auth__file_id_equal(const struct auth_file_id *a, const struct auth_file_id
            a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-/* Reads the whole file (at most AUTH_FILE_MAX bytes) into *ret_text, NUL-terminated. */
-static int file_slurp(const char *path, char **ret_text, size_t *ret_len, struct auth_file_id *id,
-                      struct err *e)
+/*
+ * Reads the whole file (at most AUTH_FILE_MAX bytes) into *ret_text,
+ * NUL-terminated; with strict, refuses a file others may write.
+ */
+static int file_slurp(const char *path, bool strict, char **ret_text, size_t *ret_len,
+                      struct auth_file_id *id, struct err *e)
 {
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -80,6 +83,12 @@ static int file_slurp(const char *path, char **ret_text, size_t *ret_len, struct
     struct stat st;
     if (fstat(fd, &st) < 0)
         return err_setf(e, -errno, "%s: %s", path, strerror(errno));
+    /* Whoever can write it can make a token of their own. */
+    if (strict && (st.st_mode & 022))
+        return err_setf(
+                e, -EPERM,
+                "tokens file %s is writable by group or others (mode %04o): run chmod 600 %s", path,
+                (unsigned)(st.st_mode & 07777), path);
     if (st.st_size > AUTH_FILE_MAX)
         return err_setf(e, HALE_ELIMIT, "%s: larger than %d bytes; is it really a tokens file?",
                         path, AUTH_FILE_MAX);
@@ -97,7 +106,7 @@ static int file_slurp(const char *path, char **ret_text, size_t *ret_len, struct
             break;
         len += (size_t)n;
         if (len == cap) /* the file grew since fstat(): nobody should write it in place */
-            return err_setf(e, HALE_ELIMIT, "%s: changed while being read", path);
+            return err_setf(e, -EAGAIN, "%s: changed while being read", path);
     }
     text[len] = '\0';
     *ret_text = TAKE_PTR(text);
@@ -208,13 +217,13 @@ static int text_parse(const char *path, const char *text, struct auth_entry **re
     return 0;
 }
 
-int auth__file_read(const char *path, struct auth_entry **ret_entries, size_t *ret_n,
+int auth__file_read(const char *path, bool strict, struct auth_entry **ret_entries, size_t *ret_n,
                     struct auth_file_id *ret_id, struct err *e)
 {
     _cleanup_free_ char *text = NULL;
     size_t len;
     struct auth_file_id id;
-    int r = file_slurp(path, &text, &len, &id, e);
+    int r = file_slurp(path, strict, &text, &len, &id, e);
     if (r < 0)
         return r;
     if (memchr(text, '\0', len))
@@ -232,7 +241,7 @@ int auth_token_list(const char *path, struct auth_token_info **ret_tokens, size_
 {
     _cleanup_free_ struct auth_entry *v = NULL;
     size_t n;
-    int r = auth__file_read(path, &v, &n, NULL, e);
+    int r = auth__file_read(path, false, &v, &n, NULL, e);
     if (r < 0)
         return r;
     struct auth_token_info *out = n ? xreallocarray(NULL, n, sizeof(*out)) : NULL;
@@ -301,14 +310,44 @@ static char *dir_of(const char *path)
     return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
 }
 
-/* Replaces path with text: temporary file, fsync, rename, fsync of the directory. */
+/*
+ * Gives the new file fd the owner, group and mode of the file it replaces,
+ * so a daemon running as another user can still read it; group and other
+ * write permission is dropped, since the daemon refuses a file with it.
+ */
+static int file_attrs_copy(int fd, const struct stat *old, const char *path, struct err *e)
+{
+    if (fchown(fd, old->st_uid, old->st_gid) < 0)
+        return err_setf(e, -errno,
+                        "cannot give the new %s the owner of the old one (uid %u, gid %u): %s; "
+                        "run this as that user or as root",
+                        path, (unsigned)old->st_uid, (unsigned)old->st_gid, strerror(errno));
+    if (fchmod(fd, old->st_mode & 0755) < 0)
+        return err_setf(e, -errno, "cannot set the mode of the new %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/*
+ * Replaces path with text: temporary file (with the old file's owner and
+ * mode, 0600 for a new file), fsync, rename, fsync of the directory.
+ */
 static int file_replace(const char *path, const char *text, size_t len, struct err *e)
 {
+    struct stat old;
+    bool had_old = stat(path, &old) == 0;
+    if (!had_old && errno != ENOENT)
+        return err_setf(e, -errno, "%s: %s", path, strerror(errno));
     _cleanup_free_ char *tmp = xasprintf("%s.XXXXXX", path);
     int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0)
         return err_setf(e, -errno, "cannot create a file next to %s: %s", path, strerror(errno));
-    int r = write_all(fd, text, len);
+    int r = had_old ? file_attrs_copy(fd, &old, path, e) : 0;
+    if (r < 0) {
+        close(fd);
+        unlink(tmp);
+        return r;
+    }
+    r = write_all(fd, text, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)
@@ -368,7 +407,7 @@ static int file_update(const char *path, const char *name, const char *append, s
     _cleanup_free_ char *old = NULL;
     size_t old_len;
     struct auth_file_id id;
-    int r = file_slurp(path, &old, &old_len, &id, e);
+    int r = file_slurp(path, false, &old, &old_len, &id, e);
     if (r < 0)
         return r;
     _cleanup_free_ struct auth_entry *v = NULL;

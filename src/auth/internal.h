@@ -40,10 +40,13 @@ struct auth_file_id {
  * Reads and parses the tokens file at path. On success returns 0, the
  * entries in *ret_entries (free with free(); NULL when there are none),
  * and the file's identity in *ret_id (ret_id may be NULL). A missing file
- * is success with no entries. Errors: HALE_EPARSE ("PATH:LINE: ..."),
- * HALE_ELIMIT (file too large), -errno.
+ * is success with no entries. With strict (the daemon's reads), a file
+ * writable by group or others is refused with -EPERM, as ssh refuses such
+ * a key. Errors: HALE_EPARSE ("PATH:LINE: ..."), HALE_ELIMIT (file too
+ * large), -EPERM, -EAGAIN (the file grew while it was read: read again),
+ * -errno.
  */
-int auth__file_read(const char *path, struct auth_entry **ret_entries, size_t *ret_n,
+int auth__file_read(const char *path, bool strict, struct auth_entry **ret_entries, size_t *ret_n,
                     struct auth_file_id *ret_id, struct err *e);
 /* Stats path into *ret_id (exists == false when missing); returns 0 or -errno. */
 int auth__file_stat(const char *path, struct auth_file_id *ret_id);

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,12 @@ struct log_slot {
     unsigned dropped;
 };
 
-static enum log_level log_threshold = LOG_LEVEL_INFO;
-static bool log_journal;
+/*
+ * Read by every thread that logs (HTTP threads included) while a reload
+ * may set it: atomic, relaxed, since no other memory hangs on its value.
+ */
+static _Atomic int log_threshold = LOG_LEVEL_INFO;
+static atomic_bool log_journal;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct log_slot log_slots[LOG_SLOTS];
 
@@ -50,18 +55,18 @@ static bool stderr_is_journal(void)
 
 void log_init(enum log_level threshold)
 {
-    log_threshold = threshold;
-    log_journal = stderr_is_journal();
+    atomic_store_explicit(&log_threshold, (int)threshold, memory_order_relaxed);
+    atomic_store_explicit(&log_journal, stderr_is_journal(), memory_order_relaxed);
 }
 
 void log_set_level(enum log_level threshold)
 {
-    log_threshold = threshold;
+    atomic_store_explicit(&log_threshold, (int)threshold, memory_order_relaxed);
 }
 
 bool log_is_enabled(enum log_level level)
 {
-    return level <= log_threshold;
+    return (int)level <= atomic_load_explicit(&log_threshold, memory_order_relaxed);
 }
 
 int log_level_parse(const char *s, enum log_level *ret_level)
@@ -161,7 +166,7 @@ void log_write(enum log_level level, const char *mod, const char *kv, const char
 
     size_t pos = 0, cap = sizeof(line);
     int n;
-    if (log_journal)
+    if (atomic_load_explicit(&log_journal, memory_order_relaxed))
         n = snprintf(line, cap, "<%d>level=%s mod=%s", (int)level, level_name(level), mod);
     else
         n = snprintf(line, cap, "level=%s mod=%s", level_name(level), mod);

@@ -22,6 +22,7 @@ enum log_level {
 
 /* Reads JOURNAL_STREAM and sets the threshold. Safe to call again. */
 void log_init(enum log_level threshold);
+/* Any thread, while others log (a reload changes the level). */
 void log_set_level(enum log_level threshold);
 bool log_is_enabled(enum log_level level);
 /* Parses "error", "warn", "info" or "debug"; returns 0 or HALE_EPARSE. */

@@ -26,14 +26,36 @@ static const struct config__enum check_types[] = {
         {NULL, 0},
 };
 
-/* Reports a pair of thresholds in the wrong order, at the second key. */
+/* The default of key name when the mapping did not write it, else NULL. */
+static const char *unwritten_default(const struct config__seen *seen, const char *name)
+{
+    for (size_t i = 0; i < seen->n; i++)
+        if (strcmp(seen->keys[i]->name, name) == 0)
+            return seen->values[i] ? NULL : seen->keys[i]->def;
+    return NULL;
+}
+
+/*
+ * Reports a pair of thresholds in the wrong order, at the second key. When
+ * one of them was not written, its default is what was compared: say so,
+ * or the user looks for a value they never wrote.
+ */
 static void order_error(const struct config__at *at, const struct config__seen *seen,
                         const char *low, const char *high)
 {
     yaml_node_t *n = config__seen_get(seen, high);
     if (!n)
         n = config__seen_get(seen, low);
-    config__error(at->x, at->f, n, "%s must not be greater than %s", low, high);
+    const char *def_key = low, *def = unwritten_default(seen, low);
+    if (!def)
+        def_key = high, def = unwritten_default(seen, high);
+    if (def)
+        config__error(at->x, at->f, n,
+                      "%s must not be greater than %s (%s is not written and defaults to %s: "
+                      "set it too)",
+                      low, high, def_key, def);
+    else
+        config__error(at->x, at->f, n, "%s must not be greater than %s", low, high);
 }
 
 /* Both set and low > high: an error. CONFIG_UNSET* values are never compared. */
@@ -57,10 +79,13 @@ static void common_check(const struct config__at *at, yaml_node_t *map,
                          const struct config__seen *seen, void *obj)
 {
     (void)map;
-    const struct config_check *c = obj;
+    struct config_check *c = obj;
+    yaml_node_t *t = config__seen_get(seen, "timeout");
+    /* The default timeout obeys the rule below too: `every: 5s` alone runs with 5s. */
+    if (!t && c->timeout_ms > c->every_ms)
+        c->timeout_ms = c->every_ms;
     if (c->type == CONFIG_CHECK_HEARTBEAT || c->type == CONFIG_CHECK_METRIC)
         return; /* these wait for data; they do not run anything with a timeout */
-    yaml_node_t *t = config__seen_get(seen, "timeout");
     if (t && c->timeout_ms > c->every_ms)
         config__error(at->x, at->f, t, "timeout must not be longer than every (%s), got %s",
                       config__fmt_duration(at->x, c->every_ms),
@@ -349,7 +374,10 @@ static void log_check(const struct config__at *at, yaml_node_t *map,
                       const struct config__seen *seen, void *obj)
 {
     (void)map;
-    const struct config_check_log *l = &((const struct config_check *)obj)->u.log;
+    struct config_check_log *l = &((struct config_check *)obj)->u.log;
+    /* With neither level written, one match is critical; with warn alone, nothing is. */
+    if (!config__seen_get(seen, "warn") && !config__seen_get(seen, "crit"))
+        l->crit = 1;
     check_order(at, seen, "warn", "crit", l->warn, l->crit, CONFIG_UNSET);
 }
 
@@ -362,7 +390,7 @@ static const struct config__key log_keys[] = {
          .def = "5m",
          .min = 1000},
         {.name = "warn", .type = CONFIG__UINT, .offset = L(warn), .min = 1},
-        {.name = "crit", .type = CONFIG__UINT, .offset = L(crit), .def = "1", .min = 1},
+        {.name = "crit", .type = CONFIG__UINT, .offset = L(crit), .min = 1}, /* see log_check */
         {.name = NULL},
 };
 
@@ -404,7 +432,7 @@ static bool one_day(const struct config__at *at, yaml_node_t *node, unsigned *da
             return true;
         }
     }
-    const char *hint = s ? config__suggest(s, day_names, 7) : NULL;
+    const char *hint = s ? config__suggest(at->x, s, day_names, 7) : NULL;
     if (hint)
         config__error(at->x, at->f, node, "invalid day \"%s\"; did you mean \"%s\"?", s, hint);
     else

@@ -294,7 +294,7 @@ struct config_check_log {
     const struct config_regex *match;
     uint64_t window_ms; /* default 5 m */
     unsigned warn;      /* matches in the window, or CONFIG_UNSET */
-    unsigned crit;      /* default 1 */
+    unsigned crit;      /* or CONFIG_UNSET (warn only); 1 when neither warn nor crit is written */
 };
 
 /*
@@ -325,7 +325,7 @@ struct config_check {
     enum config_check_type type;
     const char *description;
     uint64_t every_ms;   /* default 30 s */
-    uint64_t timeout_ms; /* default 10 s */
+    uint64_t timeout_ms; /* default 10 s, or every_ms when that is shorter */
     unsigned failures;   /* consecutive bad results before the state changes; default 1 */
     unsigned recoveries; /* consecutive good results before it is ok again; default 1 */
     struct labels labels;

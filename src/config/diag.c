@@ -216,8 +216,17 @@ static size_t distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-const char *config__suggest(const char *word, const char *const *cands, size_t n)
+bool config__diags_full(const struct config__ctx *x)
 {
+    return x->n_diags >= CONFIG__MAX_DIAGS;
+}
+
+const char *config__suggest(const struct config__ctx *x, const char *word, const char *const *cands,
+                            size_t n)
+{
+    /* Past the cap the message is only counted: spare the edit distances. */
+    if (config__diags_full(x))
+        return NULL;
     size_t len = strlen(word);
     /* Short words allow one edit, longer ones up to three. */
     size_t limit = len <= 4 ? 1 : len <= 8 ? 2 : 3;

@@ -100,6 +100,7 @@ struct config__ctx {
     struct config__diag_entry *diags;
     size_t n_diags, cap_diags;
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
+    size_t bytes;   /* read so far, the main file and its includes: at most CONFIG__MAX_BYTES */
     int read_error; /* -errno when the main file could not be read */
 };
 
@@ -116,8 +117,14 @@ void config__error_in(struct config__ctx *x, const struct config__file *f, const
 /* Moves the diagnostics, sorted, into out. */
 void config__diags_take(struct config__ctx *x, struct config_diags *out);
 
-/* The candidate closest to word, or NULL when none is close enough. */
-const char *config__suggest(const char *word, const char *const *cands, size_t n);
+/*
+ * True once the diagnostics are capped: further ones are only counted, so
+ * callers skip the work of composing them (suggestions, lists of names).
+ */
+bool config__diags_full(const struct config__ctx *x);
+/* The candidate closest to word, or NULL when none is close enough or x is full. */
+const char *config__suggest(const struct config__ctx *x, const char *word, const char *const *cands,
+                            size_t n);
 /* Appends "a, b and c" to the buffer. */
 void config__join_names(struct strbuf *b, const char *const *names, size_t n, const char *last_sep);
 

@@ -100,13 +100,17 @@ static const struct config__key *table_find(const struct config__table *const *t
 static void unknown_key(const struct config__at *at, yaml_node_t *key,
                         const struct config__table *const *tables)
 {
+    if (config__diags_full(at->x)) {
+        config__error(at->x, at->f, key, "unknown key"); /* only counted */
+        return;
+    }
     const char *names[64];
     size_t n = 0;
     for (const struct config__table *const *t = tables; *t; t++)
         for (const struct config__key *k = (*t)->keys; k->name && n < 64; k++)
             names[n++] = k->name;
     const char *name = config__scalar(key);
-    const char *hint = config__suggest(name, names, n);
+    const char *hint = config__suggest(at->x, name, names, n);
     if (hint) {
         config__error(at->x, at->f, key, "unknown key \"%s\" %s; did you mean \"%s\"?", name,
                       at->scope, hint);

@@ -19,8 +19,13 @@
 #include "base/cleanup.h"
 #include "config/internal.h"
 
-#define CONFIG__MAX_FILE_SIZE (16u << 20)
-#define CONFIG__MAX_FILES     256
+/*
+ * The main file and its includes together: what a load reads, parses and
+ * keeps in memory grows with it (a YAML document costs several times its
+ * text), and no real configuration comes near it.
+ */
+#define CONFIG__MAX_BYTES (8u << 20)
+#define CONFIG__MAX_FILES 256
 
 static const char *const top_keys[] = {"server", "include",  "teams",    "notifiers",
                                        "checks", "services", "runbooks", "routes"};
@@ -86,7 +91,8 @@ static char *path_dirname(const char *path)
 
 /* ---- reading ---- */
 
-static int read_all(const char *path, char **ret_text, size_t *ret_len)
+/* Reads path whole; -EFBIG when it holds more than max bytes. */
+static int read_all(const char *path, size_t max, char **ret_text, size_t *ret_len)
 {
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -98,13 +104,13 @@ static int read_all(const char *path, char **ret_text, size_t *ret_len)
         return -EISDIR;
     if (!S_ISREG(st.st_mode))
         return -EINVAL;
-    if (st.st_size > CONFIG__MAX_FILE_SIZE)
+    if ((uint64_t)st.st_size > max)
         return -EFBIG;
     size_t cap = (size_t)st.st_size + 1, len = 0;
     _cleanup_free_ char *text = xmalloc(cap);
     for (;;) {
         if (len + 1 == cap) {
-            if (cap > CONFIG__MAX_FILE_SIZE)
+            if (len >= max + 1) /* it grew since fstat() */
                 return -EFBIG;
             cap *= 2;
             text = xrealloc(text, cap);
@@ -118,6 +124,8 @@ static int read_all(const char *path, char **ret_text, size_t *ret_len)
             break;
         len += (size_t)n;
     }
+    if (len > max)
+        return -EFBIG;
     text[len] = '\0';
     *ret_text = TAKE_PTR(text);
     *ret_len = len;
@@ -130,7 +138,7 @@ static const char *read_error_text(int r)
     case -EINVAL:
         return "not a regular file";
     case -EFBIG:
-        return "the file is larger than 16 MiB";
+        return "the file is larger than 8 MiB, the limit for the configuration with its includes";
     default:
         return hale_strerror(r);
     }
@@ -182,7 +190,8 @@ static void offset_position(const struct config__file *f, size_t offset, unsigne
     }
 }
 
-static void yaml_error(struct config__ctx *x, struct config__file *f, const yaml_parser_t *p)
+static void parser_error_report(struct config__ctx *x, struct config__file *f,
+                                const yaml_parser_t *p)
 {
     const char *problem = p->problem ? p->problem : "unknown problem";
     if (p->error == YAML_MEMORY_ERROR) {
@@ -207,7 +216,7 @@ static void check_single_document(struct config__ctx *x, struct config__file *f,
 {
     yaml_document_t extra;
     if (!yaml_parser_load(p, &extra)) {
-        yaml_error(x, f, p);
+        parser_error_report(x, f, p);
         return;
     }
     yaml_node_t *root = yaml_document_get_root_node(&extra);
@@ -228,7 +237,7 @@ static yaml_node_t *parse_yaml(struct config__ctx *x, struct config__file *f)
     yaml_parser_set_input_string(&p, (const unsigned char *)f->text, f->len);
     yaml_node_t *root = NULL;
     if (!yaml_parser_load(&p, &f->doc)) {
-        yaml_error(x, f, &p);
+        parser_error_report(x, f, &p);
     } else {
         f->has_doc = true;
         root = yaml_document_get_root_node(&f->doc);
@@ -322,11 +331,19 @@ static void include_file(const struct config__at *at, yaml_node_t *node, const c
     }
     char *text;
     size_t len;
-    int r = read_all(real, &text, &len);
+    int r = read_all(real, CONFIG__MAX_BYTES - x->bytes, &text, &len);
+    if (r == -EFBIG) {
+        config__error(x, at->f, node,
+                      "cannot include \"%s\": with it the configuration and its includes would "
+                      "be larger than 8 MiB in all",
+                      display);
+        return;
+    }
     if (r < 0) {
         config__error(x, at->f, node, "cannot read \"%s\": %s", display, read_error_text(r));
         return;
     }
+    x->bytes += len;
     struct config__file *f = file_new(x, display);
     f->text = text;
     f->len = len;
@@ -335,7 +352,7 @@ static void include_file(const struct config__at *at, yaml_node_t *node, const c
     read_file(x, f, false);
 }
 
-static int yaml_name_filter(const struct dirent *d)
+static int pack_name_filter(const struct dirent *d)
 {
     size_t len = strlen(d->d_name);
     if (d->d_name[0] == '.')
@@ -354,7 +371,7 @@ static void include_dir(const struct config__at *at, yaml_node_t *node, const ch
                         const char *display)
 {
     struct dirent **names;
-    int n = scandir(open_path, &names, yaml_name_filter, name_cmp);
+    int n = scandir(open_path, &names, pack_name_filter, name_cmp);
     if (n < 0) {
         config__error(at->x, at->f, node, "cannot read \"%s\": %s", display, strerror(errno));
         return;
@@ -422,7 +439,8 @@ static void read_includes(const struct config__at *at, yaml_node_t *value)
 static void unknown_top_key(const struct config__at *at, yaml_node_t *key)
 {
     const char *name = config__scalar(key);
-    const char *hint = config__suggest(name, top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
+    const char *hint =
+            config__suggest(at->x, name, top_keys, sizeof(top_keys) / sizeof(top_keys[0]));
     if (hint) {
         config__error(at->x, at->f, key,
                       "unknown key \"%s\" at the top level; did you mean \"%s\"?", name, hint);
@@ -507,7 +525,8 @@ static void read_file(struct config__ctx *x, struct config__file *f, bool main)
 void config__read_main(struct config__ctx *x, const char *path)
 {
     struct config__file *f = file_new(x, path);
-    int r = read_all(path, &f->text, &f->len);
+    int r = read_all(path, CONFIG__MAX_BYTES, &f->text, &f->len);
+    x->bytes = f->len;
     if (r < 0) {
         config__error_at(x, f, 0, 0, "cannot read: %s", read_error_text(r));
         x->read_error = r;
@@ -527,6 +546,12 @@ void config__read_main(struct config__ctx *x, const char *path)
 void config__read_buffer(struct config__ctx *x, const char *name, const void *data, size_t len)
 {
     struct config__file *f = file_new(x, name);
+    if (len > CONFIG__MAX_BYTES) {
+        config__error_at(x, f, 0, 0, "cannot read: %s", read_error_text(-EFBIG));
+        x->read_error = -EFBIG;
+        return;
+    }
+    x->bytes = len;
     f->text = xmalloc(len + 1);
     memcpy(f->text, data, len);
     f->text[len] = '\0';

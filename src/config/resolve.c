@@ -73,11 +73,15 @@ static size_t distinct_names(struct config__named *const *v, size_t n, const cha
 static void undefined(struct config__ctx *x, const struct config__ref *r,
                       struct config__named *const *v, size_t n)
 {
+    if (config__diags_full(x)) {
+        config__error_at(x, r->file, r->loc.line, r->loc.col, "undefined"); /* only counted */
+        return;
+    }
     _cleanup_free_ const char **names = xcalloc(n ? n : 1, sizeof(*names));
     size_t m = distinct_names(v, n, names);
     const char *noun = config__section_noun(r->section, false);
     const char *nouns = config__section_noun(r->section, true);
-    const char *hint = config__suggest(r->name, names, m);
+    const char *hint = config__suggest(x, r->name, names, m);
     struct strbuf b;
     strbuf_init(&b, 0);
     if (hint) {

@@ -286,7 +286,7 @@ static void resolve_when(const struct config__at *at, yaml_node_t *step_node,
     _cleanup_free_ const char **earlier = xcalloc(i ? i : 1, sizeof(*earlier));
     for (size_t j = 0; j < i; j++)
         earlier[j] = steps[j].name;
-    const char *hint = config__suggest(w->step_name, earlier, i);
+    const char *hint = config__suggest(at->x, w->step_name, earlier, i);
     config__error(at->x, at->f, ref ? ref : step_node,
                   "when refers to step \"%s\", which is not an earlier step of this runbook%s%s%s",
                   w->step_name, hint ? "; did you mean \"" : "", hint ? hint : "",

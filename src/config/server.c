@@ -91,7 +91,7 @@ static bool parse_store(const struct config__at *at, const struct config__key *k
         return true;
     }
     static const char *const names[] = {"sqlite", "postgres://"};
-    const char *hint = config__suggest(text, names, 2);
+    const char *hint = config__suggest(at->x, text, names, 2);
     if (hint)
         config__error(at->x, at->f, node, "invalid store \"%s\"; did you mean \"%s\"?", text, hint);
     else

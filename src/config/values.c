@@ -334,7 +334,7 @@ static bool parse_enum(const struct config__at *at, const struct config__key *ke
                 ok = true;
             }
         }
-        const char *hint = ok ? NULL : config__suggest(v, names, n);
+        const char *hint = ok ? NULL : config__suggest(at->x, v, names, n);
         if (hint)
             config__error(at->x, at->f, node, "invalid %s \"%s\"; did you mean \"%s\"?", key->name,
                           v, hint);

@@ -6,9 +6,11 @@
  * is checked for its status, headers and JSON error shape, and the server
  * must keep answering after each one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <regex.h>
 #include <setjmp.h>
@@ -19,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -97,14 +101,18 @@ static int reload_cb(void *data, struct config_diags *diags)
 {
     (void)data;
     atomic_fetch_add(&w.reloads, 1);
-    if (w.reload_result == 0)
-        return 0;
-    diags->v = xcalloc(2, sizeof(*diags->v));
+    if (w.reload_result != HALE_ECONFIG)
+        return w.reload_result;
+    diags->v = xcalloc(3, sizeof(*diags->v));
     diags->v[0] =
             (struct config_diag){xstrdup("hale.yaml"), 12, 5,
                                  xstrdup("unknown key \"timout\"; did you mean \"timeout\"?")};
     diags->v[1] = (struct config_diag){xstrdup("packs/web.yaml"), 0, 0, xstrdup("file not found")};
-    diags->n = 2;
+    /* A file name and a message quoting bytes that are not UTF-8. */
+    diags->v[2] = (struct config_diag){xstrdup("packs/caf\xe9.yaml"), 3, 1,
+                                       xstrdup("unknown key \"\xff\xfe\" in check; "
+                                               "\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80\xc3\xa9")};
+    diags->n = 3;
     return w.reload_result;
 }
 
@@ -130,6 +138,13 @@ static void get_slow(struct api_req *req, void *data)
     atomic_store(&w.held, req);
 }
 
+static void get_unencodable(struct api_req *req, void *data)
+{
+    (void)data;
+    /* json_pack() refuses the bytes and gives NULL, as a handler that forgot to check would. */
+    api_reply_json(req, 200, json_pack("{s:s}", "x", "\xff"));
+}
+
 static void post_echo(struct api_req *req, void *data)
 {
     (void)data;
@@ -142,6 +157,7 @@ static const struct api_route test_routes[] = {
         {"GET", "/api/v1/test/items/{id}", AUTH_PERM_READ, get_item},
         {"GET", "/api/v1/test/items/special", AUTH_PERM_READ, get_special},
         {"GET", "/api/v1/test/slow", API_PERM_NONE, get_slow},
+        {"GET", "/api/v1/test/unencodable", API_PERM_NONE, get_unencodable},
         {"POST", "/api/v1/test/echo", AUTH_PERM_REPORT, post_echo},
         {"PUT", "/api/v1/test/echo", AUTH_PERM_REPORT, post_echo},
 };
@@ -159,18 +175,23 @@ static void start_on_loop(void *arg)
     a->r = api_server_start(w.api, &a->cfg, &a->server, &a->e);
 }
 
-static struct api_server *server_start_timeout(uint64_t timeout_ms)
+static struct api_server *server_start_threads(uint64_t timeout_ms, unsigned threads)
 {
     struct start_args a = {.cfg = {.listen = (char *)"127.0.0.1:0",
                                    .listen_host = (char *)"127.0.0.1",
                                    .listen_port = 0,
                                    .max_body = MAX_BODY,
                                    .request_timeout_ms = timeout_ms,
-                                   .http_threads = 2}};
+                                   .http_threads = threads}};
     run_on_loop(start_on_loop, &a);
     if (a.r != 0)
         fail_msg("start: %s", a.e.msg);
     return a.server;
+}
+
+static struct api_server *server_start_timeout(uint64_t timeout_ms)
+{
+    return server_start_threads(timeout_ms, 2);
 }
 
 static struct api_server *server_start(void)
@@ -459,6 +480,48 @@ static void test_api_invalid_token_401(void **state)
     assert_alive();
 }
 
+static void test_api_unreadable_tokens_file_503(void **state)
+{
+    (void)state;
+    char *good = NULL;
+    size_t len = 0;
+    FILE *f = fopen(w.tokens_path, "r");
+    assert_non_null(f);
+    assert_true(getdelim(&good, &len, '\0', f) > 0);
+    fclose(f);
+    f = fopen(w.tokens_path, "a");
+    fputs("garbage\n", f);
+    fclose(f);
+
+    /* A token the store does not know makes it look at the file at once. */
+    char wrong[AUTH_SECRET_MAX];
+    memcpy(wrong, w.admin, sizeof(wrong));
+    wrong[7] = wrong[7] == 'A' ? 'B' : 'A';
+    const char *const tokens[] = {wrong, w.admin};
+    for (size_t i = 0; i < ARRAY_SIZE(tokens); i++) {
+        struct resp r;
+        http("GET", "/api/v1/whoami", &(struct req_opts){.token = tokens[i]}, &r);
+        assert_error(&r, 503, "unavailable");
+        const char *reason = json_string_value(json_object_get(r.json, "reason"));
+        char *want = xasprintf("the tokens file cannot be read: %s:6: expected 4 fields (NAME ROLE "
+                               "SHA256 CREATED), found 1; fix it and retry",
+                               w.tokens_path);
+        assert_string_equal(reason, want);
+        free(want);
+        assert_null(strstr(reason, "revoked"));
+        resp_fini(&r);
+    }
+
+    f = fopen(w.tokens_path, "w");
+    fputs(good, f);
+    fclose(f);
+    free(good);
+    struct resp r;
+    http("GET", "/api/v1/whoami", &(struct req_opts){.token = w.admin}, &r);
+    assert_int_equal(r.status, 200);
+    resp_fini(&r);
+}
+
 static void test_api_unknown_route_404(void **state)
 {
     (void)state;
@@ -498,6 +561,20 @@ static void test_api_wrong_method_405_with_allow(void **state)
     resp_fini(&r);
     http("POST", "/metrics", &(struct req_opts){0}, &r);
     assert_error(&r, 405, "method_not_allowed");
+    resp_fini(&r);
+    /* A long method is quoted whole, not cut at 15 characters; a huge one not at all. */
+    http("BASELINE-CONTROL", "/healthz", &(struct req_opts){0}, &r);
+    assert_error(&r, 405, "method_not_allowed");
+    assert_string_equal(json_string_value(json_object_get(r.json, "reason")),
+                        "BASELINE-CONTROL is not allowed on this path: use GET, HEAD");
+    resp_fini(&r);
+    char method[101];
+    memset(method, 'X', 100);
+    method[100] = '\0';
+    http(method, "/healthz", &(struct req_opts){0}, &r);
+    assert_error(&r, 405, "method_not_allowed");
+    assert_string_equal(json_string_value(json_object_get(r.json, "reason")),
+                        "this method is not allowed on this path: use GET, HEAD");
     resp_fini(&r);
     assert_alive();
 }
@@ -706,7 +783,12 @@ static void test_api_reload_ok_and_invalid(void **state)
     http("POST", "/api/v1/reload", &(struct req_opts){.token = w.admin}, &r);
     assert_error(&r, 422, "invalid_config");
     json_t *errors = json_object_get(r.json, "errors");
-    assert_int_equal(json_array_size(errors), 2);
+    assert_int_equal(json_array_size(errors), 3);
+    json_t *e2 = json_array_get(errors, 2);
+    assert_string_equal(json_string_value(json_object_get(e2, "file")), "packs/caf\uFFFD.yaml");
+    assert_string_equal(json_string_value(json_object_get(e2, "message")),
+                        "unknown key \"\uFFFD\uFFFD\" in check; "
+                        "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\u00e9");
     json_t *e0 = json_array_get(errors, 0);
     assert_string_equal(json_string_value(json_object_get(e0, "file")), "hale.yaml");
     assert_int_equal(json_integer_value(json_object_get(e0, "line")), 12);
@@ -716,6 +798,65 @@ static void test_api_reload_ok_and_invalid(void **state)
     resp_fini(&r);
     w.reload_result = 0;
     assert_int_equal(atomic_load(&w.reloads), 2);
+}
+
+static void test_api_reload_while_stopping_503(void **state)
+{
+    (void)state;
+    struct resp r;
+    w.reload_result = HALE_ESTATE; /* what serve returns once it is stopping */
+    http("POST", "/api/v1/reload", &(struct req_opts){.token = w.admin}, &r);
+    w.reload_result = 0;
+    assert_int_equal(r.status, 503);
+    assert_string_equal(
+            r.body, "{\"status\":503,\"error\":\"unavailable\",\"reason\":\"hale is stopping\"}\n");
+    resp_fini(&r);
+    assert_alive();
+}
+
+struct api_start_args {
+    struct api *api;
+    struct start_args a;
+};
+
+static void api_start_on_loop(void *arg)
+{
+    struct api_start_args *x = arg;
+    x->a.r = api_server_start(x->api, &x->a.cfg, &x->a.server, &x->a.e);
+}
+
+static void test_api_reply_never_invalid_utf8(void **state)
+{
+    (void)state;
+    struct resp r;
+    /* A reply that cannot be encoded is a 500, never the status meant for it. */
+    http("GET", "/api/v1/test/unencodable", &(struct req_opts){.token = w.viewer}, &r);
+    assert_error(&r, 500, "internal");
+    resp_fini(&r);
+
+    /* A configuration path that is not UTF-8 is shown with U+FFFD. */
+    struct api_deps deps = {.loop = w.loop,
+                            .tokens = w.store,
+                            .metrics = w.metrics,
+                            .config_path = "/tmp/d5-\xe9/hale.yaml"};
+    struct api_start_args x = {.api = api_new(&deps),
+                               .a = {.cfg = {.listen = (char *)"127.0.0.1:0",
+                                             .listen_host = (char *)"127.0.0.1",
+                                             .max_body = MAX_BODY,
+                                             .request_timeout_ms = 5000,
+                                             .http_threads = 1}}};
+    run_on_loop(api_start_on_loop, &x);
+    assert_int_equal(x.a.r, 0);
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", api_server_port(x.a.server));
+    http("GET", "/api/v1/status", &(struct req_opts){.base = base, .token = w.viewer}, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "config")),
+                        "/tmp/d5-\uFFFD/hale.yaml");
+    resp_fini(&r);
+    run_on_loop(server_free_on_loop, x.a.server);
+    run_on_loop(server_free_on_loop, NULL); /* the posts the server left have run */
+    api_free(x.api);
 }
 
 static void test_api_params_and_query(void **state)
@@ -846,8 +987,9 @@ static void test_api_stop_answers_waiting_requests(void **state)
     assert_int_equal(api_server_inflight(s), 1);
     run_on_loop(stop_on_loop, s);
     pthread_join(c.thread, NULL);
-    /* The client got the 503, or the connection closed under it: never a hang. */
-    assert_true(c.r.status == 503 || c.r.rc != CURLE_OK);
+    /* The 503 is written before the connection closes. */
+    assert_error(&c.r, 503, "unavailable");
+    assert_header(&c.r, "Connection: close");
     resp_fini(&c.r);
     /* The handler answers late: the reply is dropped, nothing is freed twice. */
     run_on_loop(reply_held, held);
@@ -891,6 +1033,34 @@ static void drain_on_loop(void *arg)
     api_server_drain(arg, 5000, on_drained, NULL);
 }
 
+static atomic_int drained_calls;
+
+static void on_drained_count(struct api_server *s, void *data)
+{
+    (void)data;
+    atomic_fetch_add(&drained_calls, 1);
+    api_server_free(s);
+}
+
+static void drain_twice_on_loop(void *arg)
+{
+    api_server_drain(arg, 5000, on_drained_count, NULL);
+    api_server_drain(arg, 5000, on_drained_count, NULL); /* a reload during shutdown */
+}
+
+static void test_api_drain_twice_is_one_drain(void **state)
+{
+    (void)state;
+    struct api_server *s = server_start();
+    atomic_store(&drained_calls, 0);
+    run_on_loop(drain_twice_on_loop, s);
+    for (int i = 0; i < 500 && atomic_load(&drained_calls) == 0; i++)
+        usleep(10000);
+    usleep(100000); /* a second timer, if there were one, would have fired by now */
+    assert_int_equal(atomic_load(&drained_calls), 1);
+    assert_alive();
+}
+
 static void test_api_drain_waits_for_inflight(void **state)
 {
     (void)state;
@@ -921,6 +1091,117 @@ static void test_api_drain_waits_for_inflight(void **state)
         usleep(10000);
     assert_true(atomic_load(&drained));
     assert_alive();
+}
+
+static int tcp_connect(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return fd;
+}
+
+static void send_all(int fd, const char *text)
+{
+    assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+/* Reads from fd until want appears or the peer stops; returns what was read (free()). */
+static char *recv_until(int fd, const char *want)
+{
+    size_t len = 0;
+    char *buf = xcalloc(1, 8192);
+    while (len < 8191 && !strstr(buf, want)) {
+        ssize_t n = recv(fd, buf + len, 8191 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    return buf;
+}
+
+static void test_api_max_body_change_spares_requests_in_progress(void **state)
+{
+    (void)state;
+    struct api_server *s = server_start();
+    char *body = big_json(3000);
+    char *head = xasprintf("POST /api/v1/test/echo HTTP/1.1\r\nHost: x\r\n"
+                           "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 3000\r\nExpect: 100-continue\r\n\r\n",
+                           w.reporter);
+    int fd = tcp_connect(api_server_port(s));
+    send_all(fd, head);
+    /* The 100 Continue says the request has begun, under the cap of 4096. */
+    char *got = recv_until(fd, "\r\n\r\n");
+    if (!strstr(got, "100 Continue"))
+        fail_msg("no 100 Continue: %s", got);
+    free(got);
+    api_server_set_max_body(s, 1024); /* a reload lowers the cap meanwhile */
+    send_all(fd, body);
+    got = recv_until(fd, "}\n");
+    if (strncmp(got, "HTTP/1.1 200", 12) != 0)
+        fail_msg("the request in progress was refused: %s", got);
+    free(got);
+    close(fd);
+
+    /* The next request has the new cap. */
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", api_server_port(s));
+    struct resp r;
+    http("POST", "/api/v1/test/echo",
+         &(struct req_opts){
+                 .base = base, .token = w.reporter, .ctype = "application/json", .body = body},
+         &r);
+    assert_error(&r, 413, "payload_too_large");
+    resp_fini(&r);
+    free(head);
+    free(body);
+    run_on_loop(server_free_on_loop, s);
+}
+
+static void test_api_connections_per_client_bounded(void **state)
+{
+    (void)state;
+    /* One HTTP thread: connections are accepted in the order they were made. */
+    struct api_server *s = server_start_threads(30000, 1);
+    uint16_t port = api_server_port(s);
+    int slow[64];
+    for (size_t i = 0; i < ARRAY_SIZE(slow); i++) {
+        slow[i] = tcp_connect(port);
+        send_all(slow[i], "GET /healthz HTTP/1.1\r\nHost: x\r\n"); /* and never the end */
+    }
+    /* One more from the same address is closed without an answer. */
+    int extra = tcp_connect(port);
+    static const char get[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    send(extra, get, sizeof(get) - 1, MSG_NOSIGNAL); /* may fail: the server closes it */
+    char buf[256];
+    ssize_t n = recv(extra, buf, sizeof(buf), 0);
+    if (n > 0)
+        fail_msg("answered past the per-client limit: %.*s", (int)n, buf);
+    assert_true(n == 0 || errno == ECONNRESET);
+    close(extra);
+
+    /* Once the trickling connections are gone, a fresh one is served. */
+    for (size_t i = 0; i < ARRAY_SIZE(slow); i++)
+        close(slow[i]);
+    char base[64];
+    snprintf(base, sizeof(base), "http://127.0.0.1:%u", port);
+    struct resp r = {0};
+    for (int i = 0; i < 100; i++) { /* until libmicrohttpd has seen the closes */
+        http("GET", "/healthz", &(struct req_opts){.base = base}, &r);
+        if (r.status == 200)
+            break;
+        resp_fini(&r);
+        usleep(10000);
+    }
+    assert_int_equal(r.status, 200);
+    resp_fini(&r);
+    run_on_loop(server_free_on_loop, s);
 }
 
 /* Open descriptors; connections of earlier tests may still be closing, so run early. */
@@ -983,6 +1264,7 @@ int main(void)
             cmocka_unit_test(test_api_healthz_answers_from_loop),
             cmocka_unit_test(test_api_no_token_401_on_any_api_path),
             cmocka_unit_test(test_api_invalid_token_401),
+            cmocka_unit_test(test_api_unreadable_tokens_file_503),
             cmocka_unit_test(test_api_unknown_route_404),
             cmocka_unit_test(test_api_wrong_method_405_with_allow),
             cmocka_unit_test(test_api_role_lacking_permission_403),
@@ -993,10 +1275,15 @@ int main(void)
             cmocka_unit_test(test_api_status_and_whoami),
             cmocka_unit_test(test_api_tokens_listed_without_secrets),
             cmocka_unit_test(test_api_reload_ok_and_invalid),
+            cmocka_unit_test(test_api_reload_while_stopping_503),
+            cmocka_unit_test(test_api_reply_never_invalid_utf8),
             cmocka_unit_test(test_api_params_and_query),
             cmocka_unit_test(test_api_metrics_parseable_and_counting),
             cmocka_unit_test(test_api_stop_answers_waiting_requests),
             cmocka_unit_test(test_api_drain_waits_for_inflight),
+            cmocka_unit_test(test_api_drain_twice_is_one_drain),
+            cmocka_unit_test(test_api_connections_per_client_bounded),
+            cmocka_unit_test(test_api_max_body_change_spares_requests_in_progress),
             cmocka_unit_test(test_api_unanswered_request_times_out_503),
     };
     return cmocka_run_group_tests(tests, world_setup, world_teardown);

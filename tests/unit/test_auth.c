@@ -5,6 +5,7 @@
  * writers in forked processes, located errors for malformed lines, and the
  * daemon's store: verification, the role matrix and re-reading on change.
  */
+#include <errno.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -197,7 +199,7 @@ static void test_auth_missing_file_is_empty(void **state)
     assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
     assert_int_equal(auth_store_count(s), 0);
     struct auth_token_info info;
-    assert_int_equal(auth_store_verify(s, "hale_anything", &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, "hale_anything", &info, NULL), HALE_EAUTH);
     auth_store_free(s);
 }
 
@@ -213,25 +215,25 @@ static void test_auth_store_verifies_hash(void **state)
     assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
     assert_int_equal(auth_store_count(s), 2);
     struct auth_token_info info;
-    assert_int_equal(auth_store_verify(s, viewer, &info), 0);
+    assert_int_equal(auth_store_verify(s, viewer, &info, NULL), 0);
     assert_string_equal(info.name, "dash");
     assert_int_equal(info.role, AUTH_ROLE_VIEWER);
-    assert_int_equal(auth_store_verify(s, admin, &info), 0);
+    assert_int_equal(auth_store_verify(s, admin, &info, NULL), 0);
     assert_string_equal(info.name, "ops");
 
     admin[10] ^= 1;
-    assert_int_equal(auth_store_verify(s, admin, &info), HALE_EAUTH);
-    assert_int_equal(auth_store_verify(s, "", &info), HALE_EAUTH);
-    assert_int_equal(auth_store_verify(s, NULL, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, admin, &info, NULL), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, "", &info, NULL), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, NULL, &info, NULL), HALE_EAUTH);
     char huge[4096];
     memset(huge, 'x', sizeof(huge) - 1);
     huge[sizeof(huge) - 1] = '\0';
-    assert_int_equal(auth_store_verify(s, huge, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, huge, &info, NULL), HALE_EAUTH);
 
     /* The hash of a secret is not itself a secret. */
     char hash[HASH_SHA256_HEX_LEN + 1];
     hash_sha256_hex(viewer, strlen(viewer), hash);
-    assert_int_equal(auth_store_verify(s, hash, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, hash, &info, NULL), HALE_EAUTH);
     auth_store_free(s);
 }
 
@@ -252,13 +254,13 @@ static void test_auth_store_rereads_after_change(void **state)
     /* A revocation is seen at the next look at the file, within a second. */
     assert_int_equal(auth_token_revoke(fx->path, "first", &e), 0);
     clock.manual_mono_ms += 999;
-    assert_int_equal(auth_store_verify(s, s1, &info), 0);
+    assert_int_equal(auth_store_verify(s, s1, &info, NULL), 0);
     clock.manual_mono_ms += 1;
-    assert_int_equal(auth_store_verify(s, s1, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, s1, &info, NULL), HALE_EAUTH);
 
     /* A token created a moment ago works at once: a miss looks again. */
     create_ok(fx->path, "second", AUTH_ROLE_RESPONDER, s2);
-    assert_int_equal(auth_store_verify(s, s2, &info), 0);
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), 0);
     assert_string_equal(info.name, "second");
     assert_int_equal(info.role, AUTH_ROLE_RESPONDER);
 
@@ -267,19 +269,137 @@ static void test_auth_store_rereads_after_change(void **state)
     char *broken = xasprintf("%sgarbage\n", text);
     spit(fx->path, broken);
     clock.manual_mono_ms += 1000;
-    assert_int_equal(auth_store_verify(s, s2, &info), HALE_EAUTH);
+    e = (struct err){0};
+    assert_int_equal(auth_store_verify(s, s2, &info, &e), HALE_EINTERNAL);
+    char *want = xasprintf("%s:4: expected 4 fields (NAME ROLE SHA256 CREATED), found 1", fx->path);
+    assert_string_equal(e.msg, want);
+    free(want);
     assert_int_equal(auth_store_count(s), 0);
     /* ... until it is fixed. */
     spit(fx->path, text);
     clock.manual_mono_ms += 1000;
-    assert_int_equal(auth_store_verify(s, s2, &info), 0);
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), 0);
 
     /* A removed file means no tokens. */
     assert_int_equal(unlink(fx->path), 0);
     clock.manual_mono_ms += 1000;
-    assert_int_equal(auth_store_verify(s, s2, &info), HALE_EAUTH);
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), HALE_EAUTH);
     free(broken);
     free(text);
+    auth_store_free(s);
+}
+
+static void test_auth_rewrite_keeps_owner_and_mode(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, secret);
+    struct stat st;
+    assert_int_equal(stat(fx->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600); /* a new file */
+
+    /* A daemon running as another user reads the file through its group. */
+    assert_int_equal(chmod(fx->path, 0640), 0);
+    uid_t uid = geteuid() == 0 ? 65534 : geteuid();
+    gid_t gid = geteuid() == 0 ? 65534 : getegid();
+    if (geteuid() == 0)
+        assert_int_equal(chown(fx->path, uid, gid), 0);
+    create_ok(fx->path, "second", AUTH_ROLE_ADMIN, secret);
+    assert_int_equal(stat(fx->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_int_equal(st.st_uid, uid);
+    assert_int_equal(st.st_gid, gid);
+
+    struct err e = {0};
+    assert_int_equal(auth_token_revoke(fx->path, "first", &e), 0);
+    assert_int_equal(stat(fx->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0640);
+    assert_int_equal(st.st_uid, uid);
+
+    /* Write permission for others is not carried over. */
+    assert_int_equal(chmod(fx->path, 0666), 0);
+    create_ok(fx->path, "third", AUTH_ROLE_VIEWER, secret);
+    assert_int_equal(stat(fx->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0644);
+}
+
+static void test_auth_store_refuses_writable_file(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, secret);
+    char *want =
+            xasprintf("tokens file %s is writable by group or others (mode 0666): run chmod 600 %s",
+                      fx->path, fx->path);
+    assert_int_equal(chmod(fx->path, 0666), 0);
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), -EPERM);
+    assert_string_equal(e.msg, want);
+    free(want);
+
+    assert_int_equal(chmod(fx->path, 0640), 0); /* readable by the group is fine */
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    struct clock clock;
+    clock_manual_init(&clock, 1000, 0);
+    auth__store_set_clock(s, &clock);
+    struct auth_token_info info;
+    assert_int_equal(auth_store_verify(s, secret, &info, NULL), 0);
+
+    /* A running store fails closed ... */
+    assert_int_equal(chmod(fx->path, 0620), 0);
+    clock.manual_mono_ms += 1000;
+    e = (struct err){0};
+    assert_int_equal(auth_store_verify(s, secret, &info, &e), HALE_EINTERNAL);
+    want = xasprintf("tokens file %s is writable by group or others (mode 0620): run chmod 600 %s",
+                     fx->path, fx->path);
+    assert_string_equal(e.msg, want);
+    free(want);
+    /* ... until the mode is fixed. */
+    assert_int_equal(chmod(fx->path, 0600), 0);
+    clock.manual_mono_ms += 1000;
+    assert_int_equal(auth_store_verify(s, secret, &info, NULL), 0);
+    auth_store_free(s);
+}
+
+static void test_auth_store_retries_after_transient_error(void **state)
+{
+    struct fixture *fx = *state;
+    char s1[AUTH_SECRET_MAX], s2[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, s1);
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    struct clock clock;
+    clock_manual_init(&clock, 1000, 0);
+    auth__store_set_clock(s, &clock);
+    create_ok(fx->path, "second", AUTH_ROLE_VIEWER, s2);
+
+    /* The file changed, and the store's next read finds no descriptor left (EMFILE). */
+    struct rlimit old;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    struct rlimit low = {64, old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    int fds[64], n = 0;
+    while (n < 64 && (fds[n] = dup(0)) >= 0)
+        n++;
+    struct auth_token_info info;
+    e = (struct err){0};
+    int r = auth_store_verify(s, s2, &info, &e);
+    while (n > 0)
+        close(fds[--n]);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(r, HALE_EINTERNAL);
+    assert_non_null(strstr(e.msg, "Too many open files"));
+
+    /* Within the second, nothing is read again, even for a miss ... */
+    clock.manual_mono_ms += 999;
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), HALE_EINTERNAL);
+    /* ... then the same version of the file is read again, and it is fine. */
+    clock.manual_mono_ms += 1;
+    assert_int_equal(auth_store_verify(s, s2, &info, NULL), 0);
+    assert_string_equal(info.name, "second");
+    assert_int_equal(auth_store_verify(s, s1, &info, NULL), 0);
     auth_store_free(s);
 }
 
@@ -404,6 +524,7 @@ static void test_auth_concurrent_creates_lose_nothing(void **state)
 
 int main(void)
 {
+    umask(077); /* files written by the tests are the owner's, as the daemon wants */
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_auth_role_permissions_matrix),
             TEST(test_auth_create_list_revoke),
@@ -412,6 +533,9 @@ int main(void)
             TEST(test_auth_missing_file_is_empty),
             TEST(test_auth_store_verifies_hash),
             TEST(test_auth_store_rereads_after_change),
+            TEST(test_auth_rewrite_keeps_owner_and_mode),
+            TEST(test_auth_store_refuses_writable_file),
+            TEST(test_auth_store_retries_after_transient_error),
             TEST(test_auth_malformed_line_reported),
             TEST(test_auth_comments_kept_on_rewrite),
             TEST(test_auth_concurrent_creates_lose_nothing),

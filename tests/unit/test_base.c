@@ -244,6 +244,32 @@ static void test_log_rate_limits_a_storm(void **state)
     free(out);
 }
 
+static void *log_level_reader(void *arg)
+{
+    unsigned *seen = arg;
+    for (int i = 0; i < 100000; i++)
+        *seen += log_is_enabled(LOG_LEVEL_DEBUG);
+    return NULL;
+}
+
+/* HTTP threads ask for the level while a reload sets it (run under TSan to see a race). */
+static void test_log_level_set_while_read(void **state)
+{
+    (void)state;
+    pthread_t t;
+    unsigned seen = 0;
+    assert_int_equal(pthread_create(&t, NULL, log_level_reader, &seen), 0);
+    for (int i = 0; i < 100000; i++)
+        log_set_level(i % 2 ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARN);
+    pthread_join(t, NULL);
+    log_set_level(LOG_LEVEL_DEBUG);
+    assert_true(log_is_enabled(LOG_LEVEL_DEBUG));
+    log_set_level(LOG_LEVEL_WARN);
+    assert_false(log_is_enabled(LOG_LEVEL_INFO));
+    assert_true(log_is_enabled(LOG_LEVEL_ERROR));
+    assert_true(seen <= 100000);
+}
+
 static void test_log_level_parse(void **state)
 {
     (void)state;
@@ -368,6 +394,7 @@ int main(void)
             cmocka_unit_test(test_log_prefixes_priority_for_journald),
             cmocka_unit_test(test_log_rate_limits_a_storm),
             cmocka_unit_test(test_log_level_parse),
+            cmocka_unit_test(test_log_level_set_while_read),
             cmocka_unit_test(test_sdnotify_reaches_path_and_abstract_sockets),
             cmocka_unit_test(test_sdnotify_watchdog_interval),
             cmocka_unit_test(test_fs_mkdir_p_creates_parents_and_refuses_files),

@@ -358,6 +358,49 @@ static void test_config_thresholds_out_of_order(void **state)
                   "hale.yaml:5:11: warn must not be greater than crit");
 }
 
+static void test_config_default_timeout_not_longer_than_every(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("checks:\n"
+                                    "  - { name: fast, type: tcp, host: h, port: 80, every: 5s }\n"
+                                    "  - { name: slow, type: tcp, host: h, port: 80, every: 1m }\n"
+                                    "  - { name: set, type: tcp, host: h, port: 80, every: 5s, "
+                                    "timeout: 2s }\n");
+    assert_int_equal(config_check_find(c, "fast")->timeout_ms, 5000);
+    assert_int_equal(config_check_find(c, "slow")->timeout_ms, 10000);
+    assert_int_equal(config_check_find(c, "set")->timeout_ms, 2000);
+    config_unref(c);
+}
+
+static void test_config_log_warn_alone_has_no_crit(void **state)
+{
+    (void)state;
+    struct config *c =
+            load_text_ok("checks:\n"
+                         "  - { name: w, type: log, path: /var/log/x, match: err, warn: 5 }\n"
+                         "  - { name: d, type: log, path: /var/log/x, match: err }\n"
+                         "  - { name: b, type: log, path: /var/log/x, match: err, warn: 2, "
+                         "crit: 4 }\n");
+    assert_int_equal(config_check_find(c, "w")->u.log.warn, 5);
+    assert_int_equal(config_check_find(c, "w")->u.log.crit, CONFIG_UNSET);
+    assert_int_equal(config_check_find(c, "d")->u.log.warn, CONFIG_UNSET);
+    assert_int_equal(config_check_find(c, "d")->u.log.crit, 1);
+    assert_int_equal(config_check_find(c, "b")->u.log.crit, 4);
+    config_unref(c);
+}
+
+static void test_config_order_error_names_default(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("checks:\n"
+                  "  - name: root\n"
+                  "    type: disk\n"
+                  "    path: /\n"
+                  "    crit: 70%\n",
+                  "hale.yaml:5:11: warn must not be greater than crit (warn is not written and "
+                  "defaults to 80%: set it too)");
+}
+
 static void test_config_timeout_longer_than_every(void **state)
 {
     (void)state;
@@ -629,6 +672,49 @@ static void test_config_alias_bomb_is_bounded(void **state)
     assert_non_null(strstr(d.v[d.n - 1].msg, "more errors not shown"));
     config_diags_fini(&d);
     assert_null(c);
+}
+
+/* A file of YAML comments of size bytes. */
+static void write_comments(const char *path, size_t size)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    char line[1024];
+    memset(line, 'x', sizeof(line));
+    line[0] = '#';
+    line[sizeof(line) - 1] = '\n';
+    for (size_t left = size; left > 0;) {
+        size_t n = left < sizeof(line) ? left : sizeof(line);
+        if (n < sizeof(line))
+            line[n - 1] = '\n';
+        assert_int_equal(fwrite(line, 1, n, f), n);
+        left -= n;
+    }
+    fclose(f);
+}
+
+/* The main file and its includes are read up to 8 MiB in all. */
+static void test_config_total_size_is_bounded(void **state)
+{
+    (void)state;
+    write_comments("a.yaml", 5u << 20);
+    write_comments("b.yaml", 3u << 20);
+    write_file("hale.yaml", "include:\n"
+                            "  - a.yaml\n"
+                            "  - b.yaml\n");
+    expect_diags("hale.yaml", HALE_ECONFIG,
+                 (const char *const[]){"hale.yaml:3:5: cannot include \"b.yaml\": with it the "
+                                       "configuration and its includes would be larger than 8 "
+                                       "MiB in all",
+                                       NULL});
+    write_comments("b.yaml", (3u << 20) - 4096);
+    config_unref(load_ok("hale.yaml"));
+
+    write_comments("hale.yaml", (8u << 20) + 1);
+    expect_diags("hale.yaml", -EFBIG,
+                 (const char *const[]){"hale.yaml: cannot read: the file is larger than 8 MiB, "
+                                       "the limit for the configuration with its includes",
+                                       NULL});
 }
 
 /* ---- steps and placeholders ---- */
@@ -1272,6 +1358,9 @@ int main(void)
             T(test_config_invalid_name),
             T(test_config_thresholds_out_of_order),
             T(test_config_timeout_longer_than_every),
+            T(test_config_default_timeout_not_longer_than_every),
+            T(test_config_log_warn_alone_has_no_crit),
+            T(test_config_order_error_names_default),
             T(test_config_bad_listen_and_store),
             T(test_config_duplicate_check_name),
             T(test_config_duplicate_key_in_mapping),
@@ -1292,6 +1381,7 @@ int main(void)
             T(test_config_bad_list_element),
             T(test_config_when_without_step_name),
             T(test_config_alias_bomb_is_bounded),
+            T(test_config_total_size_is_bounded),
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
