@@ -467,9 +467,9 @@ static void log_after_work(uv_work_t *w, int status)
 
     uint64_t count = window_count(s);
     struct units_range warn = count_range(cfg->warn), crit = count_range(cfg->crit);
-    bool has_warn = cfg->warn != CONFIG_UNSET;
+    bool has_warn = cfg->warn != CONFIG_UNSET, has_crit = cfg->crit != CONFIG_UNSET;
     enum check_status st = CHECK_STATUS_OK;
-    if (units_range_alerts(&crit, (double)count))
+    if (has_crit && units_range_alerts(&crit, (double)count))
         st = CHECK_STATUS_CRITICAL;
     else if (has_warn && units_range_alerts(&warn, (double)count))
         st = CHECK_STATUS_WARNING;
@@ -478,7 +478,7 @@ static void log_after_work(uv_work_t *w, int status)
     struct check_sample *m = &run->obs.samples[run->obs.n_samples - 1];
     m->has_warn = has_warn;
     m->warn = warn;
-    m->has_crit = true;
+    m->has_crit = has_crit;
     m->crit = crit;
     m->has_min = true;
     m->min = 0;

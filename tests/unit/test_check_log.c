@@ -103,6 +103,11 @@ static int setup_warn(void **state)
     return setup_with(state, "    warn: 2\n    crit: 4\n");
 }
 
+static int setup_warn_only(void **state)
+{
+    return setup_with(state, "    warn: 2\n");
+}
+
 static int teardown(void **state)
 {
     struct fixture *f = *state;
@@ -192,6 +197,16 @@ static void test_check_log_counts_matches(void **state)
     expect(f, CHECK_STATUS_WARNING, 3, 1, NULL);
     append(f->path, "FATAL x\r\nnothing\n");
     expect(f, CHECK_STATUS_CRITICAL, 4, 2, NULL);
+}
+
+static void test_check_log_warn_alone_never_goes_critical(void **state)
+{
+    struct fixture *f = *state;
+    append(f->path, "");
+    host_attach(f);
+    expect(f, CHECK_STATUS_OK, 0, 0, NULL);
+    append(f->path, "ERROR a\nERROR b\nERROR c\nERROR d\nERROR e\nERROR f\n");
+    expect(f, CHECK_STATUS_WARNING, 6, 6, NULL);
 }
 
 static void test_check_log_partial_line_waits(void **state)
@@ -389,6 +404,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test_setup_teardown(test_check_log_counts_matches, setup_warn, teardown),
+            cmocka_unit_test_setup_teardown(test_check_log_warn_alone_never_goes_critical,
+                                            setup_warn_only, teardown),
             cmocka_unit_test_setup_teardown(test_check_log_partial_line_waits, setup, teardown),
             cmocka_unit_test_setup_teardown(test_check_log_window_slides, setup_warn, teardown),
             cmocka_unit_test_setup_teardown(test_check_log_rotation, setup_warn, teardown),
