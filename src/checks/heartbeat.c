@@ -613,6 +613,11 @@ static int hb_attach(struct check_host *host, struct err *e)
     s->state_path = check__state_path(host, "heartbeat");
     hb_load(s);
     host->kind_state = s;
+    const struct config_check_heartbeat *cfg = &host->cfg->u.heartbeat;
+    if (cfg->path)
+        check_heartbeat__set_path(host, cfg->path);
+    if (cfg->grace_ms != CONFIG_UNSET64)
+        check_heartbeat__set_grace(host, cfg->grace_ms);
     return 0;
 }
 

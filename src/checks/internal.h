@@ -197,9 +197,9 @@ int check_heartbeat_report(struct check_host *host, const struct check_heartbeat
 /* Tests: host's heartbeat check reads time from clock (borrowed) from now on. After attach. */
 void check_heartbeat__set_clock(struct check_host *host, const struct clock *clock);
 /*
- * Options config/ has no key for yet (the integrator maps `path` and
- * `grace` onto them): a file whose modification counts as a report (copied;
- * NULL: none), and the grace: without a deadline, how long past its due
+ * The heartbeat's `path` and `grace` keys, applied by attach (and by tests):
+ * a file whose modification counts as a report (copied; NULL: none), and
+ * the grace: without a deadline, how long past its due
  * time a report is late before it is missing (default half of `every`);
  * with one, how long after the deadline a report still answers it, late
  * (default 1 h). After attach, loop thread.

@@ -525,6 +525,8 @@ static void heartbeat_check(const struct config__at *at, yaml_node_t *map,
 }
 
 static const struct config__key heartbeat_keys[] = {
+        {.name = "path", .type = CONFIG__PATH, .offset = HB(path)},
+        {.name = "grace", .type = CONFIG__DURATION, .offset = HB(grace_ms), .min = 1000},
         {.name = "deadline",
          .type = CONFIG__CUSTOM,
          .offset = 0,

@@ -308,6 +308,8 @@ struct config_check_heartbeat {
     struct config_uintv exclude; /* dates as YYYYMMDD (20261225) */
     unsigned min_count;          /* default 1 */
     unsigned max_count;          /* CONFIG_UNSET: no maximum */
+    const char *path;            /* a file whose modification counts as a report, or NULL */
+    uint64_t grace_ms;           /* how long late before missing; CONFIG_UNSET64: the default */
 };
 
 /* A series ingested or scraped, compared with Monitoring-Plugins ranges. */

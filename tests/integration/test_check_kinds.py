@@ -226,3 +226,17 @@ checks:
     failed = status_becomes(d, admin, "nightly-transfer", "critical")
     assert "sftp refused" in failed["summary"] or "fail" in failed["summary"], failed
     assert d.post("/api/v1/heartbeats/nope", reporter).status == 404
+
+
+def test_heartbeat_by_a_touched_file(make_daemon):
+    d = make_daemon("""server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+checks:
+  - {name: export, type: heartbeat, every: 2s, grace: 1s, path: ./export.done}
+""")
+    d.start()
+    admin = d.token("ops", "admin")
+    status_becomes(d, admin, "export", "critical", timeout=30)  # never touched yet
+    (d.workdir / "export.done").touch()
+    status_becomes(d, admin, "export", "ok")

@@ -999,6 +999,22 @@ static bool regex_finds(const struct config_regex *re, const char *subject)
     return rc >= 0;
 }
 
+static void test_config_heartbeat_path_and_grace(void **state)
+{
+    struct fixture *fx = *state;
+    struct config *c =
+            load_text_ok("checks:\n"
+                         "  - {name: a, type: heartbeat, every: 1h, path: flag, grace: 5m}\n"
+                         "  - {name: b, type: heartbeat, every: 1h}\n");
+    char want[PATH_MAX + 16];
+    snprintf(want, sizeof(want), "%s/flag", fx->real);
+    assert_string_equal(c->checks[0].u.heartbeat.path, want);
+    assert_int_equal(c->checks[0].u.heartbeat.grace_ms, 5 * 60 * 1000);
+    assert_null(c->checks[1].u.heartbeat.path);
+    assert_true(c->checks[1].u.heartbeat.grace_ms == CONFIG_UNSET64);
+    config_unref(c);
+}
+
 static void test_config_check_kinds_typed(void **state)
 {
     struct fixture *fx = *state;
@@ -1401,6 +1417,7 @@ int main(void)
             T(test_config_multiple_errors_in_order),
             T(test_config_defaults_applied),
             T(test_config_server_values),
+            T(test_config_heartbeat_path_and_grace),
             T(test_config_check_kinds_typed),
             T(test_config_runbook_steps_typed),
             T(test_config_includes_read_in_name_order),
