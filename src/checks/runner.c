@@ -27,11 +27,15 @@
 #define SERIES_SAMPLE               "hale_check_sample"
 #define SERIES_STATUS               "hale_check_status"
 
+/*
+ * The hale_check_* families. All but the lateness histogram are written at
+ * each render straight from the current runner's items: one sample per
+ * check, nothing copied into the registry and kept between scrapes.
+ */
 struct checks_metrics {
     struct metrics *m;
-    struct metrics_family *status, *soft_status, *duration, *runs, *skipped, *lateness, *flapping,
-            *sample;
-    struct checks *current; /* the runner whose checks the gauges show, or NULL */
+    struct metrics_family *lateness;
+    struct checks *current; /* the runner whose checks the families show, or NULL */
 };
 
 /* A run-now caller waiting for the next run to finish. */
@@ -56,7 +60,8 @@ struct item {
     uint64_t started;  /* runs started; the number of the one in flight */
     uint64_t finished; /* runs finished and fed */
     bool running;
-    uint64_t skipped_counted; /* scheduler skips already added to the counter */
+    uint64_t runs[4];        /* runs finished, by the status found (CHECK_STATUS_*) */
+    uint64_t skipped_before; /* slots skipped under the runners this one replaced */
     struct waiter *waiters;
 };
 
@@ -206,10 +211,8 @@ static void item_complete(struct item *it, struct check_observation *o, bool fed
         it->finished++;
         detect_feed_observation(it->detect, o);
         history_record(it, o);
-        if (c->metrics) {
-            const char *v[] = {it->cfg->name, check_status_name(o->status), NULL};
-            metrics_counter_inc(c->metrics->runs, v);
-        }
+        if ((unsigned)o->status < 4)
+            it->runs[o->status]++;
         check_observation_fini(&it->last);
         it->last = *o;
         it->has_last = true;
@@ -276,63 +279,85 @@ static void host_run_now(struct check_host *host)
 
 /* ---- metrics ---- */
 
-/*
- * Sizes the per-check families for n checks: the configuration bounds
- * their label sets, so the cap follows it rather than a fixed number.
- */
-static void metrics_size(struct checks_metrics *cm, size_t n)
+/* Calls fn for each check of the current runner, with its name and type as labels. */
+#define EACH_ITEM(cm, it)                                               \
+    for (struct item *it = (cm)->current ? (cm)->current->items : NULL; \
+         it && it < (cm)->current->items + (cm)->current->n; it++)
+
+static void write_status(struct metrics_writer *w, void *data)
 {
-    n = n ? n : 1;
-    metrics_family_set_max(cm->status, n);
-    metrics_family_set_max(cm->soft_status, n);
-    metrics_family_set_max(cm->duration, n);
-    metrics_family_set_max(cm->flapping, n);
-    metrics_family_set_max(cm->sample, n * CHECK_SAMPLES_MAX);
-    /* Counters keep the label sets of checks a reload removed: room for those too. */
-    metrics_family_set_max(cm->runs, n * 8 > METRICS_CHILDREN_MAX ? n * 8 : METRICS_CHILDREN_MAX);
-    metrics_family_set_max(cm->skipped,
-                           n * 2 > METRICS_CHILDREN_MAX ? n * 2 : METRICS_CHILDREN_MAX);
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        const char *v[] = {it->cfg->name, config_check_type_name(it->cfg->type), NULL};
+        metrics_write_sample(w, v, (double)detect_hard_status(it->detect));
+    }
 }
 
-static void metrics_collect(struct metrics *m, void *data)
+static void write_soft_status(struct metrics_writer *w, void *data)
 {
-    (void)m;
-    struct checks_metrics *cm = data;
-    struct metrics_family *gauges[] = {cm->status, cm->soft_status, cm->duration, cm->flapping,
-                                       cm->sample};
-    for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
-        metrics_family_clear(gauges[i]);
-    struct checks *c = cm->current;
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->n; i++) {
-        struct item *it = &c->items[i];
-        const char *name = it->cfg->name;
-        const char *type = config_check_type_name(it->cfg->type);
-        const char *ct[] = {name, type, NULL}, *ck[] = {name, NULL};
-        metrics_gauge_set(cm->status, ct, (double)detect_hard_status(it->detect));
-        metrics_gauge_set(cm->soft_status, ct, (double)detect_status(it->detect));
-        metrics_gauge_set(cm->flapping, ck, detect_is_flapping(it->detect) ? 1 : 0);
-        if (c->sched && it->entry) {
-            struct sched_entry_stats st;
-            sched_entry_stats(it->entry, &st);
-            if (st.skipped > it->skipped_counted) {
-                metrics_counter_add(cm->skipped, ck, (double)(st.skipped - it->skipped_counted));
-                it->skipped_counted = st.skipped;
-            }
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        const char *v[] = {it->cfg->name, config_check_type_name(it->cfg->type), NULL};
+        metrics_write_sample(w, v, (double)detect_status(it->detect));
+    }
+}
+
+static void write_flapping(struct metrics_writer *w, void *data)
+{
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        const char *v[] = {it->cfg->name, NULL};
+        metrics_write_sample(w, v, detect_is_flapping(it->detect) ? 1 : 0);
+    }
+}
+
+static void write_duration(struct metrics_writer *w, void *data)
+{
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        const char *v[] = {it->cfg->name, NULL};
+        if (it->has_last)
+            metrics_write_sample(w, v, (double)it->last.duration_us / 1e6);
+    }
+}
+
+static void write_runs(struct metrics_writer *w, void *data)
+{
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        for (unsigned st = 0; st < 4; st++) {
+            const char *v[] = {it->cfg->name, check_status_name((enum check_status)st), NULL};
+            if (it->runs[st])
+                metrics_write_sample(w, v, (double)it->runs[st]);
         }
-        if (!it->has_last)
-            continue;
-        metrics_gauge_set(cm->duration, ck, (double)it->last.duration_us / 1e6);
-        for (size_t j = 0; j < it->last.n_samples; j++) {
+    }
+}
+
+static void write_skipped(struct metrics_writer *w, void *data)
+{
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        struct sched_entry_stats st = {0};
+        if (it->entry)
+            sched_entry_stats(it->entry, &st);
+        const char *v[] = {it->cfg->name, NULL};
+        metrics_write_sample(w, v, (double)(it->skipped_before + st.skipped));
+    }
+}
+
+static void write_samples(struct metrics_writer *w, void *data)
+{
+    EACH_ITEM((struct checks_metrics *)data, it)
+    {
+        for (size_t j = 0; it->has_last && j < it->last.n_samples; j++) {
             const struct check_sample *s = &it->last.samples[j];
-            if (!s->has_value)
-                continue;
             double factor;
             const char *base;
+            if (!s->has_value)
+                continue;
             check_unit_scale(s->unit, &factor, &base);
-            const char *v[] = {name, s->label, base, NULL};
-            metrics_gauge_set(cm->sample, v, s->value * factor);
+            const char *v[] = {it->cfg->name, s->label, base, NULL};
+            metrics_write_sample(w, v, s->value * factor);
         }
     }
 }
@@ -346,34 +371,33 @@ struct checks_metrics *checks_metrics_new(struct metrics *m)
     static const double lateness[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
     struct checks_metrics *cm = xcalloc(1, sizeof(*cm));
     cm->m = m;
-    cm->status = metrics_gauge_register(
-            m, "hale_check_status",
+    metrics_written_register(
+            m, METRICS_GAUGE, "hale_check_status",
             "The hard (confirmed) status of each check: 0 ok, 1 warning, 2 critical, 3 unknown.",
-            by_check_type);
-    cm->soft_status = metrics_gauge_register(
-            m, "hale_check_soft_status",
+            by_check_type, write_status, cm);
+    metrics_written_register(
+            m, METRICS_GAUGE, "hale_check_soft_status",
             "The status of each check's last run: 0 ok, 1 warning, 2 critical, 3 unknown.",
-            by_check_type);
-    cm->duration = metrics_gauge_register(m, "hale_check_duration_seconds",
-                                          "How long each check's last run took.", by_check);
-    cm->runs = metrics_counter_register(m, "hale_check_runs_total",
-                                        "Check runs finished, by the status they found.",
-                                        by_check_status);
-    cm->skipped = metrics_counter_register(
-            m, "hale_check_skipped_runs_total",
+            by_check_type, write_soft_status, cm);
+    metrics_written_register(m, METRICS_GAUGE, "hale_check_duration_seconds",
+                             "How long each check's last run took.", by_check, write_duration, cm);
+    metrics_written_register(m, METRICS_COUNTER, "hale_check_runs_total",
+                             "Check runs finished, by the status they found.", by_check_status,
+                             write_runs, cm);
+    metrics_written_register(
+            m, METRICS_COUNTER, "hale_check_skipped_runs_total",
             "Scheduled runs skipped because the previous run of the check was still going.",
-            by_check);
+            by_check, write_skipped, cm);
     cm->lateness = metrics_histogram_register(
             m, "hale_check_lateness_seconds",
             "How late check runs started after their scheduled time (loop delay and queueing).",
             NULL, lateness, sizeof(lateness) / sizeof(lateness[0]));
-    cm->flapping = metrics_gauge_register(m, "hale_check_flapping",
-                                          "1 while a check is flapping, else 0.", by_check);
-    cm->sample = metrics_gauge_register(
-            m, "hale_check_sample",
+    metrics_written_register(m, METRICS_GAUGE, "hale_check_flapping",
+                             "1 while a check is flapping, else 0.", by_check, write_flapping, cm);
+    metrics_written_register(
+            m, METRICS_GAUGE, "hale_check_sample",
             "The values each check's last run measured (perfdata), in base units where known.",
-            by_sample);
-    metrics_collect_register(m, metrics_collect, cm);
+            by_sample, write_samples, cm);
     return cm;
 }
 
@@ -392,14 +416,30 @@ static struct item *item_find(const struct checks *c, const char *name)
     return NULL;
 }
 
-static void item_carry(struct item *it, const struct checks *old)
+/* The same check in the runner being replaced: most reloads keep the order. */
+static const struct item *item_previous(const struct checks *old, const struct item *it, size_t i)
 {
-    const struct item *prev = old ? item_find(old, it->cfg->name) : NULL;
+    if (!old)
+        return NULL;
+    if (i < old->n && strcmp(old->items[i].cfg->name, it->cfg->name) == 0)
+        return &old->items[i];
+    return item_find(old, it->cfg->name);
+}
+
+static void item_carry(struct item *it, size_t i, const struct checks *old)
+{
+    const struct item *prev = item_previous(old, it, i);
     if (!prev || prev->cfg->type != it->cfg->type)
         return;
     struct detect_snapshot snap;
     detect_snapshot_take(prev->detect, &snap);
     detect_snapshot_restore(it->detect, &snap);
+    /* Counters go on counting: a reload is not a restart. */
+    memcpy(it->runs, prev->runs, sizeof(it->runs));
+    struct sched_entry_stats st = {0};
+    if (prev->entry)
+        sched_entry_stats(prev->entry, &st);
+    it->skipped_before = prev->skipped_before + st.skipped;
     if (prev->has_last) {
         observation_copy(&it->last, &prev->last);
         it->has_last = true;
@@ -424,7 +464,7 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
     int r = detect_new(cfg->name, &p, on_detect_event, it, &it->detect);
     if (r < 0)
         return err_setf(e, r, "check %s: %s", cfg->name, hale_strerror(r));
-    item_carry(it, o->carry);
+    item_carry(it, (size_t)(it - c->items), o->carry);
     if (!it->kind) {
         it->attach_error =
                 xasprintf("hale cannot run %s checks yet", config_check_type_name(cfg->type));
@@ -437,11 +477,6 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
             it->attached = true;
     } else {
         it->attached = true;
-    }
-    if (c->metrics) {
-        /* Present from the start at 0, so rate() sees the first skip. */
-        const char *v[] = {cfg->name, NULL};
-        metrics_counter_add(c->metrics->skipped, v, 0);
     }
     enum sched_entry_kind kind =
             it->kind && it->kind->spawns ? SCHED_ENTRY_CHILD : SCHED_ENTRY_LOOP;
@@ -492,10 +527,8 @@ int checks_new(const struct checks_options *o, struct checks **ret_checks, struc
         err_setf(e, r, "scheduler timer: %s", hale_strerror(r));
         goto fail;
     }
-    if (c->metrics) {
+    if (c->metrics)
         c->metrics->current = c;
-        metrics_size(c->metrics, c->n);
-    }
     *ret_checks = c;
     return 0;
 fail:

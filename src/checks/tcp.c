@@ -32,7 +32,9 @@ struct tcp_probe {
     uv_getaddrinfo_t gai;
     bool resolving;
     struct addrinfo *addrs, *addr; /* all of them, the one tried now */
-    uv_tcp_t *tcp;                 /* NULL when closed; freed by its close callback */
+    struct addrinfo literal;       /* the host was an address: no resolver needed */
+    struct sockaddr_storage literal_sa;
+    uv_tcp_t *tcp; /* NULL when closed; freed by its close callback */
     bool closing;
     uv_connect_t connect;
     uv_write_t write;
@@ -282,6 +284,24 @@ static void tcp_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *
     tcp_try_connect(p);
 }
 
+/* Fills p->literal when the configured host is an IPv4 or IPv6 address. */
+static bool tcp_literal_address(struct tcp_probe *p)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&p->literal_sa;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&p->literal_sa;
+    int port = (int)p->cfg->port;
+    if (uv_ip4_addr(p->cfg->host, port, v4) == 0)
+        p->literal.ai_addrlen = sizeof(*v4);
+    else if (uv_ip6_addr(p->cfg->host, port, v6) == 0)
+        p->literal.ai_addrlen = sizeof(*v6);
+    else
+        return false;
+    p->literal.ai_family = p->literal_sa.ss_family;
+    p->literal.ai_socktype = SOCK_STREAM;
+    p->literal.ai_addr = (struct sockaddr *)&p->literal_sa;
+    return true;
+}
+
 static void tcp_start(struct check_run *run)
 {
     struct tcp_probe *p = xcalloc(1, sizeof(*p));
@@ -296,6 +316,12 @@ static void tcp_start(struct check_run *run)
             abort(); /* out of memory, as x-allocators do */
     }
 
+    /* A literal address skips the resolver, a thread-pool round trip per run. */
+    if (tcp_literal_address(p)) {
+        p->addr = &p->literal;
+        tcp_try_connect(p);
+        return;
+    }
     char port[8];
     snprintf(port, sizeof(port), "%u", p->cfg->port);
     struct addrinfo hints = {

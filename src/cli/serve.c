@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
 #define SERVE_DRAIN_TIMEOUT_MS 10000
+#define SERVE_MMAP_THRESHOLD   (256 * 1024)
 
 struct daemon {
     const char *config_path;
@@ -397,6 +399,12 @@ static int run(int argc, char **argv)
         log_set_level(config_server(d.config)->log_level);
 
     signal(SIGPIPE, SIG_IGN);
+    /*
+     * Large transient buffers (a /metrics page of a big site is megabytes)
+     * must go back to the system when freed: a fixed threshold stops glibc
+     * from raising it after the first such free and keeping them on the heap.
+     */
+    mallopt(M_MMAP_THRESHOLD, SERVE_MMAP_THRESHOLD);
     struct err e = {0};
     int status = CLI_EXIT_OK;
     if (daemon_start(&d, &e) < 0) {

@@ -40,10 +40,14 @@ struct metrics_family {
     size_t n_bounds;
     metrics_value_fn *fn; /* value computed at render time, or NULL */
     void *fn_data;
+    metrics_write_fn *write; /* samples written by the owner at render time, or NULL */
+    void *write_data;
 
-    pthread_mutex_t lock; /* guards everything below */
-    struct metrics_child **children;
+    pthread_mutex_t lock;            /* guards everything below */
+    struct metrics_child **children; /* in creation order */
     size_t n_children, cap_children;
+    struct metrics_child **index; /* open addressing by hash: O(1) updates with many children */
+    size_t index_cap;             /* a power of two, at least twice n_children; 0: no index */
     size_t max_children;
     uint64_t refused;
 };
@@ -148,6 +152,7 @@ static void family_free(struct metrics_family *f)
     for (size_t i = 0; i < f->n_children; i++)
         child_free(f->children[i]);
     free(f->children);
+    free(f->index);
     for (size_t i = 0; i < f->n_labels; i++)
         free(f->labels[i]);
     free(f->bounds);
@@ -182,6 +187,29 @@ static struct metrics_child *child_new(const struct metrics_family *f, const cha
 }
 
 /* Appends a child; the caller holds f->lock and has checked the cap. */
+static void index_put(struct metrics_child **index, size_t cap, struct metrics_child *c)
+{
+    size_t i = c->hash & (cap - 1);
+    while (index[i])
+        i = (i + 1) & (cap - 1);
+    index[i] = c;
+}
+
+/* Keeps the index at most half full, so probes stay short. */
+static void index_reserve(struct metrics_family *f, size_t n)
+{
+    if (n * 2 <= f->index_cap)
+        return;
+    size_t cap = f->index_cap ? f->index_cap : 16;
+    while (n * 2 > cap)
+        cap *= 2;
+    free(f->index);
+    f->index = xcalloc(cap, sizeof(*f->index));
+    f->index_cap = cap;
+    for (size_t i = 0; i < f->n_children; i++)
+        index_put(f->index, cap, f->children[i]);
+}
+
 static struct metrics_child *family_child_append(struct metrics_family *f,
                                                  const char *const *values, uint64_t hash)
 {
@@ -190,7 +218,9 @@ static struct metrics_child *family_child_append(struct metrics_family *f,
         f->children = xreallocarray(f->children, f->cap_children, sizeof(*f->children));
     }
     struct metrics_child *c = child_new(f, values, hash);
+    index_reserve(f, f->n_children + 1);
     f->children[f->n_children++] = c;
+    index_put(f->index, f->index_cap, c);
     return c;
 }
 
@@ -242,6 +272,18 @@ struct metrics_family *metrics_gauge_register(struct metrics *m, const char *nam
                                               const char *const *labels)
 {
     return registry_add(m, family_new(METRICS_GAUGE, name, help, labels));
+}
+
+struct metrics_family *metrics_written_register(struct metrics *m, enum metrics_type type,
+                                                const char *name, const char *help,
+                                                const char *const *labels, metrics_write_fn *fn,
+                                                void *data)
+{
+    assert(type == METRICS_GAUGE || type == METRICS_COUNTER);
+    struct metrics_family *f = family_new(type, name, help, labels);
+    f->write = fn;
+    f->write_data = data;
+    return registry_add(m, f);
 }
 
 struct metrics_family *metrics_histogram_register(struct metrics *m, const char *name,
@@ -314,6 +356,8 @@ void metrics_family_clear(struct metrics_family *f)
     for (size_t i = 0; i < f->n_children; i++)
         child_free(f->children[i]);
     f->n_children = 0;
+    if (f->index)
+        memset(f->index, 0, f->index_cap * sizeof(*f->index));
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -326,8 +370,9 @@ void metrics_family_clear(struct metrics_family *f)
 static struct metrics_child *family_child(struct metrics_family *f, const char *const *values)
 {
     uint64_t hash = values_hash(values, f->n_labels);
-    for (size_t i = 0; i < f->n_children; i++) {
-        struct metrics_child *c = f->children[i];
+    for (size_t i = hash & (f->index_cap - 1); f->index_cap && f->index[i];
+         i = (i + 1) & (f->index_cap - 1)) {
+        struct metrics_child *c = f->index[i];
         if (c->hash != hash)
             continue;
         size_t j = 0;
@@ -534,8 +579,46 @@ static int child_cmp(const void *a, const void *b, void *arg)
     return 0;
 }
 
+static void family_header(const struct metrics_family *f, struct out *o)
+{
+    out_adds(o, "# HELP ");
+    out_adds(o, f->name);
+    out_adds(o, " ");
+    out_escaped(o, f->help, false);
+    out_adds(o, "\n# TYPE ");
+    out_adds(o, f->name);
+    out_adds(o, " ");
+    out_adds(o, type_name(f->type));
+    out_adds(o, "\n");
+}
+
+struct metrics_writer {
+    const struct metrics_family *f;
+    struct out *o;
+    bool header_written;
+};
+
+void metrics_write_sample(struct metrics_writer *w, const char *const *values, double v)
+{
+    if (!w->header_written) {
+        family_header(w->f, w->o);
+        w->header_written = true;
+    }
+    struct metrics_child c = {0};
+    for (size_t i = 0; i < w->f->n_labels; i++)
+        c.values[i] = (char *)(uintptr_t)values[i]; /* read only: out_series writes them out */
+    out_series(w->o, w->f, "", &c, NULL);
+    out_number(w->o, v);
+    out_adds(w->o, "\n");
+}
+
 static void family_render(struct metrics_family *f, struct out *o)
 {
+    if (f->write) {
+        struct metrics_writer w = {f, o, false};
+        f->write(&w, f->write_data);
+        return;
+    }
     /* Called outside the lock: it may take locks of its own (the loop's lag). */
     double fn_value = f->fn ? f->fn(f->fn_data) : 0;
 
@@ -548,15 +631,7 @@ static void family_render(struct metrics_family *f, struct out *o)
         f->children[0]->value = fn_value;
     qsort_r(f->children, f->n_children, sizeof(*f->children), child_cmp, f);
 
-    out_adds(o, "# HELP ");
-    out_adds(o, f->name);
-    out_adds(o, " ");
-    out_escaped(o, f->help, false);
-    out_adds(o, "\n# TYPE ");
-    out_adds(o, f->name);
-    out_adds(o, " ");
-    out_adds(o, type_name(f->type));
-    out_adds(o, "\n");
+    family_header(f, o);
     for (size_t i = 0; i < f->n_children; i++) {
         const struct metrics_child *c = f->children[i];
         if (f->type == METRICS_HISTOGRAM) {

@@ -77,6 +77,24 @@ struct metrics_family *metrics_gauge_fn_register(struct metrics *m, const char *
 struct metrics_family *metrics_counter_fn_register(struct metrics *m, const char *name,
                                                    const char *help, metrics_value_fn *fn,
                                                    void *data);
+/*
+ * A family whose samples its owner writes at each render, straight from its
+ * own state, with metrics_write_sample(): for families with one sample per
+ * configured object (a check), which would otherwise be copied into the
+ * registry and kept between renders. The registry writes HELP and TYPE
+ * (only when a sample is written). type is METRICS_GAUGE or
+ * METRICS_COUNTER; data is borrowed until metrics_free(). fn runs on the
+ * rendering thread.
+ */
+struct metrics_writer;
+typedef void metrics_write_fn(struct metrics_writer *w, void *data);
+struct metrics_family *metrics_written_register(struct metrics *m, enum metrics_type type,
+                                                const char *name, const char *help,
+                                                const char *const *labels, metrics_write_fn *fn,
+                                                void *data);
+/* Writes one sample of the family being rendered; values as for updates. */
+void metrics_write_sample(struct metrics_writer *w, const char *const *values, double v);
+
 /* Calls fn(m, data) at the start of every render; data borrowed until metrics_free(). */
 void metrics_collect_register(struct metrics *m, metrics_collect_fn *fn, void *data);
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,66 @@ static void test_metrics_counter_with_labels_and_escapes(void **state)
                      "http_requests_total{method=\"get\",code=\"C:\\\\DIR \\\"x\\\"\\nend\"} 1\n"
                      "http_requests_total{method=\"post\",code=\"200\"} 1027\n"
                      "http_requests_total{method=\"post\",code=\"400\"} 3\n");
+    metrics_free(m);
+}
+
+static void test_metrics_many_label_sets_update_their_own_child(void **state)
+{
+    (void)state;
+    struct metrics *m = metrics_new();
+    const char *labels[] = {"check", NULL};
+    struct metrics_family *f = metrics_counter_register(m, "runs_total", "Runs.", labels);
+    metrics_family_set_max(f, 5000);
+    char name[32];
+    for (int round = 1; round <= 2; round++) {
+        for (int i = 0; i < 5000; i++) {
+            snprintf(name, sizeof(name), "c%d", i);
+            const char *v[] = {name, NULL};
+            assert_int_equal(metrics_counter_add(f, v, (double)i), 0);
+        }
+    }
+    char *text = render(m);
+    for (int i = 0; i < 5000; i += 499) {
+        char want[64];
+        snprintf(want, sizeof(want), "runs_total{check=\"c%d\"} %d\n", i, 2 * i);
+        assert_non_null(strstr(text, want));
+    }
+    free(text);
+    metrics_family_clear(f);
+    const char *again[] = {"c7", NULL};
+    assert_int_equal(metrics_counter_add(f, again, 1), 0);
+    text = render(m);
+    assert_non_null(strstr(text, "runs_total{check=\"c7\"} 1\n"));
+    assert_null(strstr(text, "c8"));
+    free(text);
+    metrics_free(m);
+}
+
+static int written_rows;
+
+static void write_rows(struct metrics_writer *w, void *data)
+{
+    (void)data;
+    char value[16];
+    for (int i = 0; i < written_rows; i++) {
+        snprintf(value, sizeof(value), "c%d", i);
+        metrics_write_sample(w, (const char *[]){value, "a \"b\"", NULL}, i * 1.5);
+    }
+}
+
+static void test_metrics_written_family_comes_from_its_owner(void **state)
+{
+    (void)state;
+    struct metrics *m = metrics_new();
+    metrics_written_register(m, METRICS_GAUGE, "check_up", "Up.",
+                             (const char *[]){"check", "x", NULL}, write_rows, NULL);
+    written_rows = 0;
+    assert_render(m, ""); /* nothing written: no HELP or TYPE either */
+    written_rows = 2;
+    assert_render(m, "# HELP check_up Up.\n"
+                     "# TYPE check_up gauge\n"
+                     "check_up{check=\"c0\",x=\"a \\\"b\\\"\"} 0\n"
+                     "check_up{check=\"c1\",x=\"a \\\"b\\\"\"} 1.5\n");
     metrics_free(m);
 }
 
@@ -283,6 +344,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_metrics_number_forms),
             cmocka_unit_test(test_metrics_counter_with_labels_and_escapes),
+            cmocka_unit_test(test_metrics_many_label_sets_update_their_own_child),
+            cmocka_unit_test(test_metrics_written_family_comes_from_its_owner),
             cmocka_unit_test(test_metrics_gauges_sorted_by_name),
             cmocka_unit_test(test_metrics_histogram_buckets_sum_count),
             cmocka_unit_test(test_metrics_histogram_without_labels),
