@@ -238,5 +238,9 @@ checks:
     d.start()
     admin = d.token("ops", "admin")
     status_becomes(d, admin, "export", "critical", timeout=30)  # never touched yet
-    (d.workdir / "export.done").touch()
-    status_becomes(d, admin, "export", "ok")
+
+    def touched_and_ok():
+        (d.workdir / "export.done").touch()  # the job, finishing every cycle
+        return state(d, admin, "export")["status"] == "ok"
+
+    wait_for(touched_and_ok, what="export ok while its file is touched")
