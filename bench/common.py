@@ -66,6 +66,9 @@ class Nginx:
         self.dir = Path(tempfile.mkdtemp(prefix="hale-bench-nginx-"))
         self.port = free_port()
         (self.dir / "logs").mkdir()
+        # The worker (nobody, when started as root) reopens the logs on SIGUSR1.
+        self.dir.chmod(0o755)
+        (self.dir / "logs").chmod(0o777)
         conf = f"""
 worker_processes 1;
 error_log {self.dir}/logs/error.log;
