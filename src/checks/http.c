@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <curl/curl.h>
@@ -312,6 +313,19 @@ static int http_setup(struct http_probe *p, struct err *e)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         if (cfg->method == CONFIG_HTTP_GET)
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "GET");
+    }
+    /*
+     * The server closes first, as for check_http and Monit: the TIME_WAIT is
+     * then the server's, not a pile of ours at one probe per check and run.
+     */
+    bool own_connection = false;
+    for (size_t i = 0; i < cfg->headers.n; i++)
+        own_connection |= strcasecmp(cfg->headers.v[i].name, "Connection") == 0;
+    if (!own_connection) {
+        struct curl_slist *l = curl_slist_append(p->headers, "Connection: close");
+        if (!l)
+            return err_setf(e, -ENOMEM, "header Connection");
+        p->headers = l;
     }
     for (size_t i = 0; i < cfg->headers.n; i++) {
         const struct config_kv *h = &cfg->headers.v[i];
