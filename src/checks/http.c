@@ -38,8 +38,9 @@ struct http_probe {
     struct net_multi *m;
     CURL *easy;
     struct curl_slist *headers;
-    char *body;
-    size_t body_len; /* kept, at most HTTP_BODY_MAX */
+    char *body; /* kept only when a body regex needs it; grows as it arrives */
+    size_t body_cap;
+    size_t body_len; /* received, at most HTTP_BODY_MAX */
     bool body_cut;   /* the body went past HTTP_BODY_MAX: transfer stopped there */
     char status_line[HTTP_STATUS_LINE_MAX];
     char errbuf[CURL_ERROR_SIZE];
@@ -61,12 +62,17 @@ static size_t http_on_body(char *data, size_t size, size_t n, void *userp)
     size_t len = size * n;
     size_t room = HTTP_BODY_MAX - p->body_len;
     size_t take = len < room ? len : room;
-    if (take) {
-        if (!p->body)
-            p->body = xmalloc(HTTP_BODY_MAX);
+    if (take && p->cfg->expect.body) {
+        if (p->body_len + take > p->body_cap) {
+            size_t cap = p->body_cap ? p->body_cap : 4096;
+            while (cap < p->body_len + take)
+                cap *= 2;
+            p->body_cap = cap < HTTP_BODY_MAX ? cap : HTTP_BODY_MAX;
+            p->body = xrealloc(p->body, p->body_cap);
+        }
         memcpy(p->body + p->body_len, data, take);
-        p->body_len += take;
     }
+    p->body_len += take;
     if (take < len) {
         p->body_cut = true;
         return 0; /* stops the transfer with CURLE_WRITE_ERROR */
