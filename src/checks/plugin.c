@@ -231,10 +231,13 @@ void check_plugin_parse(const struct check_plugin_result *res, size_t max_bytes,
                     : xasprintf("killed by signal %d", res->term_signal);
     } else if (res->exit_status < 0 || res->exit_status > 3) {
         what = xasprintf("exited with status %lld", (long long)res->exit_status);
-    } else if (silent) {
-        what = xasprintf("no output (exited with status %lld)", (long long)res->exit_status);
     }
-    if (what) {
+    if (!what && silent) {
+        /* As Nagios Core does: the exit code decides; the summary says it was silent. */
+        free(o.summary);
+        o.summary = xasprintf("no output (exited with status %lld)", (long long)res->exit_status);
+        o.status = (enum check_status)res->exit_status;
+    } else if (what) {
         o.status = CHECK_STATUS_UNKNOWN;
         char *summary = o.summary[0] ? xasprintf("%s: %s", what, o.summary) : xstrdup(what);
         free(o.summary);

@@ -206,22 +206,23 @@ static void test_checks_signal_death_is_unknown(void **state)
     check_observation_fini(&o);
 }
 
-static void test_checks_no_output_is_unknown(void **state)
+static void test_checks_no_output_keeps_the_exit_status(void **state)
 {
     (void)state;
     struct check_observation o;
-    parse(&o, 0, "");
-    assert_int_equal(o.status, CHECK_STATUS_UNKNOWN);
+    parse(&o, 0, ""); /* `test -w /tmp` as a check */
+    assert_int_equal(o.status, CHECK_STATUS_OK);
     assert_string_equal(o.summary, "no output (exited with status 0)");
     assert_null(o.long_output);
     check_observation_fini(&o);
 
     parse(&o, 2, "  \n\t\n\r\n");
-    assert_int_equal(o.status, CHECK_STATUS_UNKNOWN);
+    assert_int_equal(o.status, CHECK_STATUS_CRITICAL);
     assert_string_equal(o.summary, "no output (exited with status 2)");
     check_observation_fini(&o);
 
     parse_n(&o, 1, 0, NULL, 0, 0);
+    assert_int_equal(o.status, CHECK_STATUS_WARNING);
     assert_string_equal(o.summary, "no output (exited with status 1)");
     check_observation_fini(&o);
 
@@ -1279,7 +1280,7 @@ int main(void)
             cmocka_unit_test(test_checks_exit_codes_map_to_status),
             cmocka_unit_test(test_checks_other_exit_codes_are_unknown),
             cmocka_unit_test(test_checks_signal_death_is_unknown),
-            cmocka_unit_test(test_checks_no_output_is_unknown),
+            cmocka_unit_test(test_checks_no_output_keeps_the_exit_status),
             cmocka_unit_test(test_checks_nagios_pluginapi_cases),
             cmocka_unit_test(test_checks_developer_guidelines_template),
             cmocka_unit_test(test_checks_guidelines_output_examples),
