@@ -20,6 +20,7 @@
 #include "auth/internal.h"
 #include "base/alloc.h"
 #include "base/cleanup.h"
+#include "base/fs.h"
 #include "base/strbuf.h"
 
 #define AUTH_SECRET_PREFIX "hale_"
@@ -287,20 +288,6 @@ static int file_lock(const char *path, struct err *e)
     return fd;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, s, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        s += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The directory part of path, for fsync after rename. */
 static char *dir_of(const char *path)
 {
@@ -347,7 +334,7 @@ static int file_replace(const char *path, const char *text, size_t len, struct e
         unlink(tmp);
         return r;
     }
-    r = write_all(fd, text, len);
+    r = fs_write_all(fd, text, len);
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)

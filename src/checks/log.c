@@ -6,8 +6,6 @@
  * costly pattern never stalls the loop), then judges the count in the
  * window on the loop. Where it stopped reading (inode + offset) and the
  * window survive a restart in <data_dir>/state/log-<check>.state.
- *
- * This file also holds the state-file helpers every kind with memory uses.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
@@ -27,7 +25,6 @@
 #include "base/alloc.h"
 #include "base/cleanup.h"
 #include "base/clock.h"
-#include "base/fs.h"
 #include "base/strbuf.h"
 #include "base/units.h"
 #include "checks/internal.h"
@@ -44,87 +41,6 @@
 #define LOG_MATCH_LIMIT 1000000u
 /* Largest state file read back. */
 #define LOG_STATE_MAX   (256u << 10)
-
-/* ---- state files, shared by the kinds ---- */
-
-char *check__state_path(const struct check_host *host, const char *kind)
-{
-    if (!host->data_dir || !host->cfg->name)
-        return NULL;
-    return xasprintf("%s/state/%s-%s.state", host->data_dir, kind, host->cfg->name);
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -errno;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-int check__state_write(const char *path, const char *data, size_t len)
-{
-    _cleanup_free_ char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        int r = fs_mkdir_p(dir, 0700);
-        if (r < 0)
-            return r;
-    }
-    _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
-    int r = write_all(fd, data, len);
-    if (r == 0 && fsync(fd) < 0)
-        r = -errno;
-    if (close(fd) < 0 && r == 0)
-        r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
-        r = -errno;
-    if (r < 0)
-        unlink(tmp);
-    return r;
-}
-
-int check__state_read(const char *path, size_t max, char **ret_text)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    struct strbuf b;
-    strbuf_init(&b, max);
-    char buf[4096];
-    int r = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = -errno;
-            break;
-        }
-        if (n == 0)
-            break;
-        r = strbuf_add(&b, buf, (size_t)n);
-        if (r < 0)
-            break;
-    }
-    close(fd);
-    if (r < 0) {
-        strbuf_fini(&b);
-        return r;
-    }
-    *ret_text = strbuf_detach(&b, NULL);
-    return 0;
-}
 
 /* ---- the kind's state ---- */
 
