@@ -43,8 +43,15 @@ struct sched_entry {
     struct sched_entry_stats stats;
 };
 
+/* A heap slot keeps its entry's key beside it: comparisons stay in the array. */
+struct sched__heap_node {
+    uint64_t due_ms;
+    uint64_t id;
+    struct sched_entry *e;
+};
+
 struct sched__heap {
-    struct sched_entry **v;
+    struct sched__heap_node *v;
     size_t n, cap;
 };
 

@@ -90,7 +90,7 @@ void sched_free(struct sched *s)
         return;
     /* Every entry is in the heap, queued or not, or a zombie. */
     for (size_t i = 0; i < s->heap.n; i++)
-        entry_free(s->heap.v[i]);
+        entry_free(s->heap.v[i].e);
     while (s->zombies) {
         struct sched_entry *e = s->zombies;
         zombie_unlink(s, e);
