@@ -33,7 +33,6 @@
  * check, nothing copied into the registry and kept between scrapes.
  */
 struct checks_metrics {
-    struct metrics *m;
     struct metrics_family *lateness;
     struct checks *current; /* the runner whose checks the families show, or NULL */
 };
@@ -370,7 +369,6 @@ struct checks_metrics *checks_metrics_new(struct metrics *m)
     static const char *const by_sample[] = {"check", "label", "unit", NULL};
     static const double lateness[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60};
     struct checks_metrics *cm = xcalloc(1, sizeof(*cm));
-    cm->m = m;
     metrics_written_register(
             m, METRICS_GAUGE, "hale_check_status",
             "The hard (confirmed) status of each check: 0 ok, 1 warning, 2 critical, 3 unknown.",

@@ -52,17 +52,10 @@ struct metrics_family {
     uint64_t refused;
 };
 
-struct metrics_collect {
-    metrics_collect_fn *fn;
-    void *data;
-};
-
 struct metrics {
     pthread_mutex_t lock; /* guards the two lists */
     struct metrics_family **families;
     size_t n_families, cap_families;
-    struct metrics_collect *collect;
-    size_t n_collect;
 };
 
 /* ---- numbers ---------------------------------------------------------- */
@@ -169,7 +162,6 @@ void metrics_free(struct metrics *m)
     for (size_t i = 0; i < m->n_families; i++)
         family_free(m->families[i]);
     free(m->families);
-    free(m->collect);
     pthread_mutex_destroy(&m->lock);
     free(m);
 }
@@ -325,14 +317,6 @@ struct metrics_family *metrics_counter_fn_register(struct metrics *m, const char
     return fn_register(m, METRICS_COUNTER, name, help, fn, data);
 }
 
-void metrics_collect_register(struct metrics *m, metrics_collect_fn *fn, void *data)
-{
-    pthread_mutex_lock(&m->lock);
-    m->collect = xreallocarray(m->collect, m->n_collect + 1, sizeof(*m->collect));
-    m->collect[m->n_collect++] = (struct metrics_collect){fn, data};
-    pthread_mutex_unlock(&m->lock);
-}
-
 void metrics_family_set_max(struct metrics_family *f, size_t max)
 {
     pthread_mutex_lock(&f->lock);
@@ -346,19 +330,6 @@ uint64_t metrics_family_refused(struct metrics_family *f)
     uint64_t n = f->refused;
     pthread_mutex_unlock(&f->lock);
     return n;
-}
-
-void metrics_family_clear(struct metrics_family *f)
-{
-    if (f->n_labels == 0)
-        return; /* its one child is part of it */
-    pthread_mutex_lock(&f->lock);
-    for (size_t i = 0; i < f->n_children; i++)
-        child_free(f->children[i]);
-    f->n_children = 0;
-    if (f->index)
-        memset(f->index, 0, f->index_cap * sizeof(*f->index));
-    pthread_mutex_unlock(&f->lock);
 }
 
 /* ---- updates ---------------------------------------------------------- */
@@ -664,18 +635,14 @@ static void *array_copy(const void *src, size_t n, size_t size)
 int metrics_render(struct metrics *m, struct strbuf *out)
 {
     pthread_mutex_lock(&m->lock);
-    size_t n = m->n_families, n_collect = m->n_collect;
+    size_t n = m->n_families;
     struct metrics_family **snap = array_copy(m->families, n, sizeof(*snap));
-    struct metrics_collect *collect = array_copy(m->collect, n_collect, sizeof(*collect));
     pthread_mutex_unlock(&m->lock);
 
-    for (size_t i = 0; i < n_collect; i++)
-        collect[i].fn(m, collect[i].data);
     qsort(snap, n, sizeof(*snap), family_cmp);
     struct out o = {out, 0};
     for (size_t i = 0; i < n && o.r == 0; i++)
         family_render(snap[i], &o);
-    free(collect);
     free(snap);
     return o.r;
 }

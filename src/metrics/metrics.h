@@ -37,7 +37,6 @@ struct metrics_family;
 /* A value computed when the registry is rendered. */
 typedef double metrics_value_fn(void *data);
 /* Runs at the start of each render, to refresh labelled gauges and the like. */
-typedef void metrics_collect_fn(struct metrics *m, void *data);
 
 /* An empty registry; free with metrics_free(). */
 struct metrics *metrics_new(void);
@@ -52,8 +51,8 @@ void metrics_free(struct metrics *m);
  * is escaped on output). The strings are copied. Breaking these rules is a
  * programmer error (assert). The family belongs to the registry: the
  * pointer stays valid until metrics_free(). Registration may happen while
- * other threads update or render; it may not happen from a collect
- * callback.
+ * other threads update or render; it may not happen from a write
+ * function.
  */
 struct metrics_family *metrics_counter_register(struct metrics *m, const char *name,
                                                 const char *help, const char *const *labels);
@@ -95,15 +94,10 @@ struct metrics_family *metrics_written_register(struct metrics *m, enum metrics_
 /* Writes one sample of the family being rendered; values as for updates. */
 void metrics_write_sample(struct metrics_writer *w, const char *const *values, double v);
 
-/* Calls fn(m, data) at the start of every render; data borrowed until metrics_free(). */
-void metrics_collect_register(struct metrics *m, metrics_collect_fn *fn, void *data);
-
 /* Caps the number of children of f (default METRICS_CHILDREN_MAX). */
 void metrics_family_set_max(struct metrics_family *f, size_t max);
 /* How many updates were refused because they would have passed the cap. */
 uint64_t metrics_family_refused(struct metrics_family *f);
-/* Drops every child (for collect callbacks that rebuild a labelled family). */
-void metrics_family_clear(struct metrics_family *f);
 
 /*
  * Updates. values holds one value per label name, in the order the names
@@ -121,7 +115,7 @@ int metrics_histogram_observe(struct metrics_family *f, const char *const *value
 /*
  * Appends the exposition of every family to out: families sorted by name,
  * children by label values, HELP and TYPE first; a labelled family with no
- * child yet is left out. Runs the collect callbacks and value functions on
+ * child yet is left out. Runs the value and write functions on
  * the calling thread. Returns 0 or HALE_ELIMIT when out is capped and full.
  */
 int metrics_render(struct metrics *m, struct strbuf *out);
