@@ -17,9 +17,8 @@
 #include "checks/internal.h"
 
 struct disk_work {
-    uv_work_t req;
-    struct check_run *run; /* NULL once the run was aborted */
-    char *path;            /* a copy: the work may outlive the config */
+    struct check__pool_work pool; /* first: check__pool_abort() reads it */
+    char *path;                   /* a copy: the work may outlive the config */
     int r;
     struct statvfs st;
 };
@@ -101,7 +100,7 @@ static void disk_judge(struct check_run *run, const struct statvfs *st)
 static void disk_after_work(uv_work_t *req, int status)
 {
     struct disk_work *w = req->data;
-    struct check_run *run = w->run;
+    struct check_run *run = w->pool.run;
     if (run) {
         run->kind_data = NULL;
         if (status < 0)
@@ -120,10 +119,10 @@ static void disk_after_work(uv_work_t *req, int status)
 static void disk_start(struct check_run *run)
 {
     struct disk_work *w = xcalloc(1, sizeof(*w));
-    w->req.data = w;
-    w->run = run;
+    w->pool.req.data = w;
+    w->pool.run = run;
     w->path = xstrdup(run->cfg->u.disk.path);
-    int r = uv_queue_work(run->uv, &w->req, disk_work, disk_after_work);
+    int r = uv_queue_work(run->uv, &w->pool.req, disk_work, disk_after_work);
     if (r < 0) {
         free(w->path);
         free(w);
@@ -134,19 +133,8 @@ static void disk_start(struct check_run *run)
     run->kind_data = w;
 }
 
-static void disk_abort(struct check_run *run)
-{
-    struct disk_work *w = run->kind_data;
-    if (w) {
-        w->run = NULL;
-        run->kind_data = NULL;
-        uv_cancel((uv_req_t *)&w->req);
-    }
-    check_run_finish(run, CHECK_STATUS_UNKNOWN, "aborted");
-}
-
 const struct check_kind check_kind_disk = {
         .type = CONFIG_CHECK_DISK,
         .start = disk_start,
-        .abort = disk_abort,
+        .abort = check__pool_abort,
 };

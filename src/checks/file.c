@@ -33,8 +33,7 @@
 #define FILE_CONTENT_MAX (64 * 1024)
 
 struct file_work {
-    uv_work_t req;
-    struct check_run *run; /* NULL once the run was aborted: the result is dropped */
+    struct check__pool_work pool; /* first: check__pool_abort() reads it */
     /* Inputs, copied: */
     char *path;
     char *owner;
@@ -238,7 +237,7 @@ static void file_judge(struct check_run *run, struct file_work *w)
 static void file_after_work(uv_work_t *req, int status)
 {
     struct file_work *w = req->data;
-    struct check_run *run = w->run;
+    struct check_run *run = w->pool.run;
     if (run) {
         run->kind_data = NULL;
         if (status < 0)
@@ -254,12 +253,12 @@ static void file_start(struct check_run *run)
 {
     const struct config_check_file *f = &run->cfg->u.file;
     struct file_work *w = xcalloc(1, sizeof(*w));
-    w->req.data = w;
-    w->run = run;
+    w->pool.req.data = w;
+    w->pool.run = run;
     w->path = xstrdup(f->path);
     w->owner = f->owner ? xstrdup(f->owner) : NULL;
     w->want_content = f->content != NULL;
-    int r = uv_queue_work(run->uv, &w->req, file_work, file_after_work);
+    int r = uv_queue_work(run->uv, &w->pool.req, file_work, file_after_work);
     if (r < 0) {
         work_free(w);
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "cannot check %s: %s", f->path, uv_strerror(r));
@@ -268,20 +267,8 @@ static void file_start(struct check_run *run)
     run->kind_data = w;
 }
 
-static void file_abort(struct check_run *run)
-{
-    struct file_work *w = run->kind_data;
-    if (w) {
-        /* Cancelled if still queued; else it runs on and file_after_work() drops it. */
-        w->run = NULL;
-        run->kind_data = NULL;
-        uv_cancel((uv_req_t *)&w->req);
-    }
-    check_run_finish(run, CHECK_STATUS_UNKNOWN, "aborted");
-}
-
 const struct check_kind check_kind_file = {
         .type = CONFIG_CHECK_FILE,
         .start = file_start,
-        .abort = file_abort,
+        .abort = check__pool_abort,
 };

@@ -174,6 +174,19 @@ int check__systemd_parse(const char *text, size_t len, struct check__systemd_uni
 enum check_status check__systemd_judge(const char *unit, const struct check__systemd_unit *u,
                                        char *summary, size_t size);
 
+/*
+ * The head of a kind's thread-pool work (its first member): the request and
+ * the run it serves, NULL once the run was aborted. A call that may hang (on
+ * a dead file system) cannot be cancelled once it runs: it goes on, and its
+ * result is dropped when it comes back.
+ */
+struct check__pool_work {
+    uv_work_t req;
+    struct check_run *run;
+};
+/* abort() for kinds whose run is one piece of pool work in run->kind_data. */
+void check__pool_abort(struct check_run *run);
+
 /* The kinds (kinds.c lists them). */
 extern const struct check_kind check_kind_file;
 extern const struct check_kind check_kind_disk;

@@ -150,3 +150,15 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
             .has_value = true,
     };
 }
+
+void check__pool_abort(struct check_run *run)
+{
+    struct check__pool_work *w = run->kind_data;
+    if (w) {
+        /* Cancelled if still queued; else it runs on and its result is dropped. */
+        w->run = NULL;
+        run->kind_data = NULL;
+        uv_cancel((uv_req_t *)&w->req);
+    }
+    check_run_finish(run, CHECK_STATUS_UNKNOWN, "aborted");
+}
