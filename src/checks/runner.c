@@ -45,6 +45,18 @@ struct waiter {
     struct waiter *next;
 };
 
+/*
+ * A series of a check's history remembered between runs, by position (the
+ * status first, then each sample): most checks report the same samples
+ * every run, so a run finds its series without building and hashing a key.
+ * key_hash says which label and unit it was found for (0: nothing yet);
+ * series is NULL when the store was full then.
+ */
+struct history_slot {
+    struct series *series;
+    uint64_t key_hash;
+};
+
 struct item {
     struct checks *c;
     const struct config_check *cfg;
@@ -62,6 +74,9 @@ struct item {
     uint64_t runs[4];        /* runs finished, by the status found (CHECK_STATUS_*) */
     uint64_t skipped_before; /* slots skipped under the runners this one replaced */
     struct waiter *waiters;
+    struct history_slot *history;
+    size_t n_history;
+    uint64_t history_generation; /* of the store, when history was filled */
 };
 
 struct checks {
@@ -125,32 +140,80 @@ static void on_detect_event(struct detect_event *ev, void *data)
 
 /* ---- history ---- */
 
-static void series_add(struct checks *c, const char *name, struct labels *l, uint64_t t, double v)
+/* FNV-1a over label NUL unit, never 0. */
+static uint64_t history_key_hash(const char *label, const char *unit)
 {
-    struct series *s;
-    if (series_store_get(c->series, name, l, &s) == 0)
-        series_append(s, t, v);
+    uint64_t h = 14695981039346656037u;
+    for (const char *p = label;; p++) {
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+        if (!*p)
+            break;
+    }
+    for (const char *p = unit; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+    return h | 1;
+}
+
+static bool history_slot_matches(const struct history_slot *slot, uint64_t key_hash,
+                                 const char *label, const char *unit)
+{
+    if (slot->key_hash != key_hash)
+        return false;
+    if (!slot->series || !*label) /* full then, or the status series */
+        return true;
+    const struct labels *l = series_labels(slot->series);
+    return strcmp(labels_get(l, "label"), label) == 0 && strcmp(labels_get(l, "unit"), unit) == 0;
+}
+
+/*
+ * The series at position i of it's history: the status series for an
+ * empty label, else the sample's. NULL when the store is full.
+ */
+static struct series *history_series(struct item *it, size_t i, const char *label, const char *unit)
+{
+    struct series_store *st = it->c->series;
+    if (it->history_generation != series_store_generation(st)) {
+        memset(it->history, 0, it->n_history * sizeof(*it->history));
+        it->history_generation = series_store_generation(st);
+    }
+    if (i >= it->n_history) {
+        it->history = xreallocarray(it->history, i + 1, sizeof(*it->history));
+        memset(it->history + it->n_history, 0, (i + 1 - it->n_history) * sizeof(*it->history));
+        it->n_history = i + 1;
+    }
+    struct history_slot *slot = &it->history[i];
+    uint64_t key_hash = history_key_hash(label, unit);
+    if (history_slot_matches(slot, key_hash, label, unit))
+        return slot->series;
+    struct labels l;
+    labels_init(&l);
+    labels_set(&l, "check", it->cfg->name, NULL);
+    if (*label) {
+        labels_set(&l, "label", label, NULL);
+        labels_set(&l, "unit", unit, NULL);
+    }
+    struct series *s = NULL;
+    series_store_get(st, *label ? SERIES_SAMPLE : SERIES_STATUS, &l, &s);
+    labels_fini(&l);
+    *slot = (struct history_slot){.series = s, .key_hash = key_hash};
+    return s;
 }
 
 static void history_record(struct item *it, const struct check_observation *o)
 {
-    struct checks *c = it->c;
-    struct labels l;
-    labels_init(&l);
-    labels_set(&l, "check", it->cfg->name, NULL);
-    series_add(c, SERIES_STATUS, &l, o->started_ms, (double)o->status);
+    struct series *s = history_series(it, 0, "", "");
+    if (s)
+        series_append(s, o->started_ms, (double)o->status);
     for (size_t i = 0; i < o->n_samples; i++) {
-        const struct check_sample *s = &o->samples[i];
-        if (!s->has_value)
+        const struct check_sample *sample = &o->samples[i];
+        if (!sample->has_value || !*sample->label)
             continue;
         double factor;
         const char *base;
-        check_unit_scale(s->unit, &factor, &base);
-        labels_set(&l, "label", s->label, NULL);
-        labels_set(&l, "unit", base, NULL);
-        series_add(c, SERIES_SAMPLE, &l, o->started_ms, s->value * factor);
+        check_unit_scale(sample->unit, &factor, &base);
+        if ((s = history_series(it, i + 1, sample->label, base)))
+            series_append(s, o->started_ms, sample->value * factor);
     }
-    labels_fini(&l);
 }
 
 static bool series_keep(const struct series *s, void *data)
@@ -608,6 +671,7 @@ void checks_free(struct checks *c)
         detect_free(it->detect);
         check_observation_fini(&it->last);
         free(it->attach_error);
+        free(it->history);
         while (it->waiters) {
             struct waiter *w = it->waiters;
             it->waiters = w->next;

@@ -37,6 +37,7 @@ struct series_store {
     size_t n_buckets; /* a power of two */
     struct series **all;
     size_t n, cap;
+    uint64_t generation; /* removals so far */
 };
 
 static char *key_build(const char *name, const struct labels *labels, size_t *ret_len)
@@ -192,6 +193,7 @@ void series_store_remove(struct series_store *st, struct series *s)
     st->all[s->index] = last;
     last->index = s->index;
     series_free(s);
+    st->generation++;
 }
 
 void series_store_retain(struct series_store *st, series_keep_fn *keep, void *data)
@@ -199,6 +201,11 @@ void series_store_retain(struct series_store *st, series_keep_fn *keep, void *da
     for (size_t i = st->n; i-- > 0;)
         if (i < st->n && !keep(st->all[i], data))
             series_store_remove(st, st->all[i]);
+}
+
+uint64_t series_store_generation(const struct series_store *st)
+{
+    return st->generation;
 }
 
 size_t series_store_count(const struct series_store *st)

@@ -58,6 +58,12 @@ typedef bool series_keep_fn(const struct series *s, void *data);
 /* Removes every series for which keep returns false. */
 void series_store_retain(struct series_store *st, series_keep_fn *keep, void *data);
 
+/*
+ * Changes whenever a series is removed from st, so a caller may keep series
+ * pointers (and the knowledge that st was full) while it stays the same.
+ */
+uint64_t series_store_generation(const struct series_store *st);
+
 size_t series_store_count(const struct series_store *st);
 /* The i-th series, 0 <= i < series_store_count(); the order changes on removal. */
 struct series *series_store_at(const struct series_store *st, size_t i);
