@@ -37,7 +37,6 @@ struct http_probe {
     const struct config_check_http *cfg;
     struct net_multi *m;
     CURL *easy;
-    struct curl_slist *headers;
     char *body; /* kept only when a body regex needs it; grows as it arrives */
     size_t body_cap;
     size_t body_len; /* received, at most HTTP_BODY_MAX */
@@ -46,11 +45,24 @@ struct http_probe {
     char errbuf[CURL_ERROR_SIZE];
 };
 
+/* What a check keeps between runs (its host's kind_state). */
+struct http_host {
+    struct net_multi *m;
+    struct curl_slist *headers; /* the request's, built once */
+};
+
+static int http_header_add(struct http_host *h, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(h->headers, line);
+    if (!l)
+        return -ENOMEM;
+    h->headers = l;
+    return 0;
+}
+
 static void http_probe_free(struct http_probe *p)
 {
-    if (p->easy)
-        curl_easy_cleanup(p->easy);
-    curl_slist_free_all(p->headers);
+    net_easy_put(p->m, p->easy);
     net_multi_unref(p->m);
     free(p->body);
     free(p);
@@ -281,7 +293,7 @@ static void http_on_done(CURL *easy, CURLcode result, void *data)
     http_probe_free(p);
 }
 
-static int http_setup(struct http_probe *p, struct err *e)
+static void http_setup(struct http_probe *p, const struct curl_slist *headers)
 {
     const struct config_check_http *cfg = p->cfg;
     CURL *c = p->easy;
@@ -290,6 +302,8 @@ static int http_setup(struct http_probe *p, struct err *e)
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    /* A full handshake every run, certificate included, as a new client sees it. */
+    curl_easy_setopt(c, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(p->run->cfg->timeout_ms + HTTP_BACKSTOP_MS));
     curl_easy_setopt(c, CURLOPT_USERAGENT, "hale/" HALE_VERSION);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, p->errbuf);
@@ -320,32 +334,8 @@ static int http_setup(struct http_probe *p, struct err *e)
         if (cfg->method == CONFIG_HTTP_GET)
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "GET");
     }
-    /*
-     * The server closes first, as for check_http and Monit: the TIME_WAIT is
-     * then the server's, not a pile of ours at one probe per check and run.
-     */
-    bool own_connection = false;
-    for (size_t i = 0; i < cfg->headers.n; i++)
-        own_connection |= strcasecmp(cfg->headers.v[i].name, "Connection") == 0;
-    if (!own_connection) {
-        struct curl_slist *l = curl_slist_append(p->headers, "Connection: close");
-        if (!l)
-            return err_setf(e, -ENOMEM, "header Connection");
-        p->headers = l;
-    }
-    for (size_t i = 0; i < cfg->headers.n; i++) {
-        const struct config_kv *h = &cfg->headers.v[i];
-        /* "Name;" is curl's way to send a header with an empty value. */
-        char *line = *h->value ? xasprintf("%s: %s", h->name, h->value) : xasprintf("%s;", h->name);
-        struct curl_slist *l = curl_slist_append(p->headers, line);
-        free(line);
-        if (!l)
-            return err_setf(e, -ENOMEM, "header %s", h->name);
-        p->headers = l;
-    }
-    if (p->headers)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, p->headers);
-    return 0;
+    if (headers)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 }
 
 static void http_start(struct check_run *run)
@@ -354,14 +344,16 @@ static void http_start(struct check_run *run)
     struct err e = {0};
     p->run = run;
     p->cfg = &run->cfg->u.http;
-    p->easy = curl_easy_init();
+    p->m = net_multi_ref(run->uv);
+    p->easy = net_easy_get(p->m);
     if (!p->easy) {
-        free(p);
-        check_run_finish(run, CHECK_STATUS_UNKNOWN, "curl_easy_init failed");
+        http_probe_free(p);
+        check_run_finish(run, CHECK_STATUS_UNKNOWN, "out of memory for a curl handle");
         return;
     }
-    p->m = net_multi_ref(run->uv);
-    if (http_setup(p, &e) < 0 || net_transfer_start(p->m, p->easy, http_on_done, p, &e) < 0) {
+    const struct http_host *h = run->host->kind_state;
+    http_setup(p, h->headers);
+    if (net_transfer_start(p->m, p->easy, http_on_done, p, &e) < 0) {
         http_probe_free(p);
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "%s", e.msg);
         return;
@@ -384,18 +376,50 @@ static void http_abort(struct check_run *run)
     check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
 }
 
-/* Holds the loop's multi handle between runs, so runs share its resolver cache. */
-static int http_attach(struct check_host *host, struct err *e)
-{
-    (void)e;
-    host->kind_state = net_multi_ref(host->uv);
-    return 0;
-}
-
 static void http_detach(struct check_host *host)
 {
-    net_multi_unref(host->kind_state);
+    struct http_host *h = host->kind_state;
+    if (!h)
+        return;
+    net_multi_unref(h->m);
+    curl_slist_free_all(h->headers);
+    free(h);
     host->kind_state = NULL;
+}
+
+/*
+ * Builds the request headers once for every run, and holds the loop's
+ * multi handle between runs, so runs share its resolver cache.
+ */
+static int http_attach(struct check_host *host, struct err *e)
+{
+    const struct config_check_http *cfg = &host->cfg->u.http;
+    struct http_host *h = xcalloc(1, sizeof(*h));
+    host->kind_state = h;
+    h->m = net_multi_ref(host->uv);
+    /*
+     * The server closes first, as for check_http and Monit: the TIME_WAIT is
+     * then the server's, not a pile of ours at one probe per check and run.
+     */
+    bool own_connection = false;
+    for (size_t i = 0; i < cfg->headers.n; i++)
+        own_connection |= strcasecmp(cfg->headers.v[i].name, "Connection") == 0;
+    if (!own_connection && http_header_add(h, "Connection: close") < 0)
+        goto oom;
+    for (size_t i = 0; i < cfg->headers.n; i++) {
+        const struct config_kv *kv = &cfg->headers.v[i];
+        /* "Name;" is curl's way to send a header with an empty value. */
+        char *line =
+                *kv->value ? xasprintf("%s: %s", kv->name, kv->value) : xasprintf("%s;", kv->name);
+        int r = http_header_add(h, line);
+        free(line);
+        if (r < 0)
+            goto oom;
+    }
+    return 0;
+oom:
+    http_detach(host);
+    return err_setf(e, -ENOMEM, "out of memory for the request headers");
 }
 
 const struct check_kind check_kind_http = {

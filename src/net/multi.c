@@ -2,13 +2,22 @@
 /*
  * The curl multi handle of a loop, driven by libuv: libcurl tells us which
  * sockets to watch (CURLMOPT_SOCKETFUNCTION) and when to wake it
- * (CURLMOPT_TIMERFUNCTION); we watch them with uv_poll_t and one uv_timer_t
- * and call curl_multi_socket_action() when they fire, then hand finished
- * transfers to their owners. Nothing here blocks: name lookups run on
- * libcurl's resolver threads, everything else on the loop thread.
+ * (CURLMOPT_TIMERFUNCTION); we call curl_multi_socket_action() when they are
+ * ready or the timer fires, then hand finished transfers to their owners.
+ * Nothing here blocks: name lookups run on libcurl's resolver threads,
+ * everything else on the loop thread.
+ *
+ * curl's sockets sit in an epoll set of our own, itself watched by one
+ * uv_poll_t. Each socket is short-lived (one per check run), and a uv_poll_t
+ * per socket would cost four system calls to set up and two to take down;
+ * here a socket costs one epoll_ctl() per change of what curl waits for.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <uv.h>
@@ -16,23 +25,21 @@
 #include "base/alloc.h"
 #include "net/net.h"
 
-struct net_sock;
+/* Ready sockets handled per wake-up; the rest wait for the next one. */
+#define NET_EVENTS_MAX 64
+/* Idle easy handles kept for reuse (each holds curl's 16 KiB buffer). */
+#define NET_IDLE_MAX   32
 
 struct net_multi {
     uv_loop_t *uv;
     CURLM *multi;
     uv_timer_t *timer; /* freed by its close callback */
+    uv_poll_t *poll;   /* on epfd; frees itself and closes epfd on close */
+    int epfd;          /* curl's sockets */
+    CURL *idle[NET_IDLE_MAX];
+    size_t n_idle;
     unsigned refs;
-    struct net_sock *socks; /* watched sockets, to close what curl leaves behind */
     struct net_multi *next; /* in the registry */
-};
-
-/* A socket libcurl asked us to watch; freed by its close callback. */
-struct net_sock {
-    uv_poll_t poll;
-    struct net_multi *m;
-    curl_socket_t fd;
-    struct net_sock *prev, *next;
 };
 
 /* One transfer in flight; CURLOPT_PRIVATE of its easy handle. */
@@ -77,85 +84,85 @@ static void multi_check_done(struct net_multi *m)
     }
 }
 
-static void multi_act(struct net_multi *m, curl_socket_t fd, int flags)
+static void multi_on_timer(uv_timer_t *t)
 {
+    struct net_multi *m = t->data;
     int running;
     /* A callback below may drop the last outside reference: keep m alive. */
     multi_hold(m);
-    curl_multi_socket_action(m->multi, fd, flags, &running);
+    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     multi_check_done(m);
     net_multi_unref(m);
 }
 
-static void multi_on_timer(uv_timer_t *t)
+/*
+ * An epoll event's data: the socket and what curl waits for on it, so an
+ * error or hang-up wakes curl for what it waits for, as libuv would.
+ */
+static uint64_t watch_data(curl_socket_t fd, int what)
 {
-    multi_act(t->data, CURL_SOCKET_TIMEOUT, 0);
+    return (uint32_t)fd | (uint64_t)(uint32_t)what << 32;
 }
 
-static void multi_on_poll(uv_poll_t *p, int status, int events)
+static int watch_flags(const struct epoll_event *ev)
 {
-    struct net_sock *s = p->data;
-    int flags = 0;
-    if (status < 0)
-        flags = CURL_CSELECT_ERR;
-    if (events & UV_READABLE)
+    int what = (int)(ev->data.u64 >> 32), flags = 0;
+    if (ev->events & (EPOLLERR | EPOLLHUP)) {
+        if (what & CURL_POLL_IN)
+            flags |= CURL_CSELECT_IN;
+        if (what & CURL_POLL_OUT)
+            flags |= CURL_CSELECT_OUT;
+    }
+    if (ev->events & EPOLLIN)
         flags |= CURL_CSELECT_IN;
-    if (events & UV_WRITABLE)
+    if (ev->events & EPOLLOUT)
         flags |= CURL_CSELECT_OUT;
-    multi_act(s->m, s->fd, flags);
+    return flags;
 }
 
-static void sock_closed(uv_handle_t *h)
+static void multi_on_ready(uv_poll_t *p, int status, int events)
 {
-    free(h->data);
-}
-
-static void sock_close(struct net_sock *s)
-{
-    struct net_multi *m = s->m;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        m->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    uv_poll_stop(&s->poll);
-    uv_close((uv_handle_t *)&s->poll, sock_closed);
+    (void)status; /* an error on the set itself: its sockets still say what is wrong */
+    (void)events;
+    struct net_multi *m = p->data;
+    struct epoll_event ev[NET_EVENTS_MAX];
+    int n = epoll_wait(m->epfd, ev, NET_EVENTS_MAX, 0), running;
+    multi_hold(m);
+    /*
+     * A socket closed while handling an earlier one may come back under the
+     * same number before its stale event here: curl then checks that socket
+     * once for nothing, which it is built to take.
+     */
+    for (int i = 0; i < n; i++)
+        curl_multi_socket_action(m->multi, (curl_socket_t)(uint32_t)ev[i].data.u64,
+                                 watch_flags(&ev[i]), &running);
+    multi_check_done(m);
+    net_multi_unref(m);
 }
 
 static int multi_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
     struct net_multi *m = userp;
-    struct net_sock *s = socketp;
     if (what == CURL_POLL_REMOVE) {
-        if (s) {
+        if (socketp) {
+            epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
             curl_multi_assign(m->multi, fd, NULL);
-            sock_close(s);
         }
         return 0;
     }
-    if (!s) {
-        s = xcalloc(1, sizeof(*s));
-        if (uv_poll_init_socket(m->uv, &s->poll, fd) < 0) {
-            free(s);
-            return -1; /* curl fails the transfer */
-        }
-        s->m = m;
-        s->fd = fd;
-        s->poll.data = s;
-        s->next = m->socks;
-        if (s->next)
-            s->next->prev = s;
-        m->socks = s;
-        curl_multi_assign(m->multi, fd, s);
-    }
-    int events = 0;
+    struct epoll_event ev = {.data.u64 = watch_data(fd, what)};
     if (what & CURL_POLL_IN)
-        events |= UV_READABLE;
+        ev.events |= EPOLLIN;
     if (what & CURL_POLL_OUT)
-        events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, multi_on_poll);
+        ev.events |= EPOLLOUT;
+    /* socketp marks a socket in the set; try the other way if the kernel disagrees. */
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(m->epfd, op, fd, &ev) < 0 &&
+        epoll_ctl(m->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -1; /* curl fails the transfer */
+    if (!socketp)
+        curl_multi_assign(m->multi, fd, m);
     return 0;
 }
 
@@ -175,6 +182,14 @@ static void timer_closed(uv_handle_t *h)
     free(h);
 }
 
+static void poll_closed(uv_handle_t *h)
+{
+    struct net_multi *m = h->data;
+    close(m->epfd);
+    free(h);
+    free(m);
+}
+
 static struct net_multi *multi_new(uv_loop_t *uv)
 {
     struct net_multi *m = xcalloc(1, sizeof(*m));
@@ -187,6 +202,12 @@ static struct net_multi *multi_new(uv_loop_t *uv)
     m->timer = xmalloc(sizeof(*m->timer));
     uv_timer_init(uv, m->timer);
     m->timer->data = m;
+    m->epfd = epoll_create1(EPOLL_CLOEXEC);
+    m->poll = xmalloc(sizeof(*m->poll));
+    if (m->epfd < 0 || uv_poll_init(uv, m->poll, m->epfd) < 0)
+        abort(); /* out of file descriptors at start-up */
+    m->poll->data = m;
+    uv_poll_start(m->poll, UV_READABLE, multi_on_ready);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, multi_on_socket);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, multi_on_timeout_change);
@@ -196,13 +217,13 @@ static struct net_multi *multi_new(uv_loop_t *uv)
 
 static void multi_free(struct net_multi *m)
 {
+    while (m->n_idle)
+        curl_easy_cleanup(m->idle[--m->n_idle]);
     curl_multi_cleanup(m->multi);
     curl_global_cleanup();
-    while (m->socks)
-        sock_close(m->socks);
     uv_timer_stop(m->timer);
     uv_close((uv_handle_t *)m->timer, timer_closed);
-    free(m);
+    uv_close((uv_handle_t *)m->poll, poll_closed); /* frees m */
 }
 
 struct net_multi *net_multi_ref(uv_loop_t *uv)
@@ -238,6 +259,36 @@ void net_multi_unref(struct net_multi *m)
         multi_free(m);
 }
 
+CURL *net_easy_get(struct net_multi *m)
+{
+    return m->n_idle ? m->idle[--m->n_idle] : curl_easy_init();
+}
+
+void net_easy_put(struct net_multi *m, CURL *easy)
+{
+    if (!easy)
+        return;
+    if (m->n_idle == NET_IDLE_MAX) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    curl_easy_reset(easy);
+    m->idle[m->n_idle++] = easy;
+}
+
+/*
+ * curl's own socket() leaves the descriptor open across exec: a command
+ * check spawned meanwhile would hold the connection open after curl closed
+ * it. Non-blocking from the start, too (curl sets that again anyway).
+ */
+static curl_socket_t net_open_socket(void *data, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    (void)data;
+    (void)purpose;
+    int fd = socket(a->family, a->socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
 int net_transfer_start(struct net_multi *m, CURL *easy, net_transfer_cb *cb, void *data,
                        struct err *e)
 {
@@ -245,6 +296,7 @@ int net_transfer_start(struct net_multi *m, CURL *easy, net_transfer_cb *cb, voi
     *t = (struct net_transfer){.m = m, .cb = cb, .data = data};
     curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
     CURLMcode rc = curl_multi_add_handle(m->multi, easy);
     if (rc != CURLM_OK) {
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libcurl on the daemon's libuv loop. Each loop has one shared curl multi
- * handle whose sockets are watched by uv_poll_t handles and whose timeout is
- * one uv_timer_t, so any number of HTTP transfers (http checks, runbook http
+ * handle whose sockets are watched by one epoll set on the loop and whose
+ * timeout is one uv_timer_t, so any number of HTTP transfers (http checks, runbook http
  * steps, notifiers) run at once on the loop thread without blocking it and
  * without a thread of their own. Callers build an easy handle, hand it to
  * net_transfer_start(), and hear once when it ends.
@@ -43,6 +43,21 @@ struct net_multi *net_multi_ref(uv_loop_t *uv);
  * cancelled. Accepts NULL; not from inside a libcurl callback.
  */
 void net_multi_unref(struct net_multi *m);
+
+/*
+ * An easy handle with curl's default options, for a transfer on m: one of
+ * m's idle handles when it has one (a reused handle keeps its buffers, so a
+ * transfer allocates less), else a new one. NULL when out of memory. Hand
+ * it back with net_easy_put() rather than curl_easy_cleanup().
+ */
+CURL *net_easy_get(struct net_multi *m);
+
+/*
+ * Gives easy, got from net_easy_get() on m and no longer in a transfer,
+ * back to m: reset to curl's defaults and kept idle, or cleaned up when m
+ * keeps enough. Accepts NULL.
+ */
+void net_easy_put(struct net_multi *m, CURL *easy);
 
 /*
  * Adds easy (configured by the caller, who keeps owning it; CURLOPT_PRIVATE

@@ -74,6 +74,21 @@ static struct config *load(const char *fmt, ...)
     return c;
 }
 
+/* Attaches host to its kind, as the runner does before the first run. */
+static void host_attach(struct check_host *host)
+{
+    const struct check_kind *kind = check_kind_find(host->cfg->type);
+    if (kind->attach)
+        assert_int_equal(kind->attach(host, NULL), 0);
+}
+
+static void host_detach(struct check_host *host)
+{
+    const struct check_kind *kind = check_kind_find(host->cfg->type);
+    if (kind->detach)
+        kind->detach(host);
+}
+
 /*
  * Runs the first check of c once on a loop of its own and returns what it
  * observed; asserts the run finished once and left no handle open.
@@ -83,8 +98,12 @@ static void run_once(struct config *c, struct check_observation *ret_obs)
     uv_loop_t uv;
     assert_int_equal(uv_loop_init(&uv), 0);
     struct check_host host = {.uv = &uv, .cfg = &c->checks[0], .data_dir = "."};
+    host_attach(&host);
     struct result r = {0};
     assert_int_equal(check_run_start(&host, on_done, &r), 0);
+    while (!r.done)
+        uv_run(&uv, UV_RUN_ONCE);
+    host_detach(&host);
     assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
     assert_int_equal(r.done, 1);
     assert_int_equal(uv_loop_close(&uv), 0); /* every handle was closed */
@@ -648,6 +667,52 @@ static void test_check_http_post_with_headers(void **state)
     config_unref(c);
 }
 
+/*
+ * The runs of one loop share curl handles: nothing of one check's request
+ * (method, header, body) carries over to the next check's.
+ */
+static void test_check_http_reused_handle_starts_clean(void **state)
+{
+    struct nginx *n = *state;
+    char *yaml = xasprintf("checks:\n"
+                           "  - {name: post, type: http, url: \"http://127.0.0.1:%1$u/post\", "
+                           "method: POST, headers: {X-Hale: \"yes\"}, body: \"{}\", "
+                           "expect: {status: 201}}\n"
+                           "  - {name: bare, type: http, url: \"http://127.0.0.1:%1$u/post\", "
+                           "method: POST, expect: {status: 201}}\n"
+                           "  - {name: get, type: http, url: \"http://127.0.0.1:%1$u/post\"}\n",
+                           n->port);
+    struct config *c = NULL;
+    struct config_diags d = {0};
+    assert_int_equal(config_load_buffer("net.yaml", yaml, strlen(yaml), &c, &d), 0);
+    config_diags_fini(&d);
+    free(yaml);
+    uv_loop_t uv;
+    assert_int_equal(uv_loop_init(&uv), 0);
+    struct check_host hosts[3];
+    struct result r[3];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < 3; i++) {
+        hosts[i] = (struct check_host){.uv = &uv, .cfg = &c->checks[i], .data_dir = "."};
+        host_attach(&hosts[i]);
+    }
+    for (int i = 0; i < 3; i++) { /* one after the other: each takes the last one's handle */
+        assert_int_equal(check_run_start(&hosts[i], on_done, &r[i]), 0);
+        while (!r[i].done)
+            uv_run(&uv, UV_RUN_ONCE);
+    }
+    assert_says(&r[0].obs, CHECK_STATUS_OK, "201 Created");
+    assert_says(&r[1].obs, CHECK_STATUS_CRITICAL, "HTTP 403"); /* no X-Hale left over */
+    assert_says(&r[2].obs, CHECK_STATUS_CRITICAL, "HTTP 405"); /* a GET again, not a POST */
+    for (int i = 0; i < 3; i++) {
+        check_observation_fini(&r[i].obs);
+        host_detach(&hosts[i]);
+    }
+    assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&uv), 0);
+    config_unref(c);
+}
+
 static void test_check_http_nginx_down_then_up(void **state)
 {
     struct nginx *n = *state;
@@ -735,7 +800,7 @@ static void test_check_http_many_at_once(void **state)
     memset(r, 0, sizeof(r));
     for (int i = 0; i < N; i++) {
         hosts[i] = (struct check_host){.uv = &uv, .cfg = &c->checks[0], .data_dir = "."};
-        assert_int_equal(check_kind_find(CONFIG_CHECK_HTTP)->attach(&hosts[i], NULL), 0);
+        host_attach(&hosts[i]);
     }
     for (int i = 0; i < N; i++)
         assert_int_equal(check_run_start(&hosts[i], on_done, &r[i]), 0);
@@ -754,7 +819,7 @@ static void test_check_http_many_at_once(void **state)
         assert_int_equal(r[i].done, 1);
         assert_says(&r[i].obs, CHECK_STATUS_OK, "200 OK");
         check_observation_fini(&r[i].obs);
-        check_kind_find(CONFIG_CHECK_HTTP)->detach(&hosts[i]);
+        host_detach(&hosts[i]);
     }
     assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&uv), 0);
@@ -796,6 +861,7 @@ int main(void)
             cmocka_unit_test(test_check_http_404),
             cmocka_unit_test(test_check_http_redirect_not_followed),
             cmocka_unit_test(test_check_http_post_with_headers),
+            cmocka_unit_test(test_check_http_reused_handle_starts_clean),
             cmocka_unit_test(test_check_http_nginx_down_then_up),
             cmocka_unit_test(test_check_http_many_at_once),
             cmocka_unit_test(test_check_http_tls_untrusted),

@@ -79,9 +79,26 @@ static void test_net_multi_one_per_loop(void **state)
 struct cancel_case {
     CURL *easy;
     int listen_fd;
+    unsigned port;
     int conn;
     int calls;
+    int client_fds, client_cloexec; /* our sockets connected to port, and with FD_CLOEXEC */
 };
+
+/* Counts this process's sockets connected to c->port, and those closed on exec. */
+static void count_client_sockets(struct cancel_case *c)
+{
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in a;
+        socklen_t len = sizeof(a);
+        if (getpeername(fd, (struct sockaddr *)&a, &len) < 0 || a.sin_family != AF_INET ||
+            ntohs(a.sin_port) != c->port)
+            continue;
+        c->client_fds++;
+        if (fcntl(fd, F_GETFD) & FD_CLOEXEC)
+            c->client_cloexec++;
+    }
+}
 
 static void never_called(CURL *easy, CURLcode result, void *data)
 {
@@ -99,17 +116,22 @@ static void cancel_on_timer(uv_timer_t *t)
         uv_timer_start(t, cancel_on_timer, 10, 0);
         return;
     }
+    count_client_sockets(c);
     net_transfer_cancel(c->easy);
     uv_close((uv_handle_t *)t, NULL);
 }
 
-/* A cancelled transfer never calls back, and its connection is closed. */
+/*
+ * A cancelled transfer never calls back, and its connection is closed. Its
+ * socket is not inherited by the children hale spawns meanwhile.
+ */
 static void test_net_transfer_cancel_closes(void **state)
 {
     (void)state;
     struct cancel_case c = {0};
     unsigned port;
     c.listen_fd = listen_loopback(&port);
+    c.port = port;
     fcntl(c.listen_fd, F_SETFL, O_NONBLOCK);
     uv_loop_t uv;
     assert_int_equal(uv_loop_init(&uv), 0);
@@ -127,6 +149,8 @@ static void test_net_transfer_cancel_closes(void **state)
     assert_int_equal(uv_loop_close(&uv), 0);
     assert_int_equal(c.calls, 0);
     assert_true(c.conn >= 0);
+    assert_int_equal(c.client_fds, 1);
+    assert_int_equal(c.client_cloexec, 1);
     char b[256];
     fcntl(c.conn, F_SETFL, 0);
     ssize_t n;
