@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scheduler's min-heap of entries, keyed by (due_ms, id). Each entry
- * records its own position, so removing or re-keying any entry is
- * O(log n) without a search: what 10,000 checks need on every run. The keys
- * sit in the array beside their entries, so a sift compares without
- * reading entries scattered in memory; but each move still writes the
- * moved entry's position, a cache miss at 10,000 checks. Four children a
- * node make the heap half as deep as two would, and so half the moves.
+ * The scheduler's min-heap of entries, keyed by (due_ms, id). The keys
+ * sit in the array beside their entries, so a sift touches nothing but the
+ * array: with 10,000 checks, reading or writing an entry is a cache miss.
+ * Four children a node make the heap half as deep as two would.
+ *
+ * Entries do not record their position (that write per move was the heap's
+ * main cost). A tick re-keys the top, found at once; re-keying or removing
+ * any other entry searches the array, O(n), which only removal does, and
+ * removal is rare (a runner frees its scheduler whole).
  */
 #include <stdlib.h>
 
@@ -22,12 +24,6 @@ static bool node_less(const struct sched__heap_node *a, const struct sched__heap
     return a->id < b->id;
 }
 
-static void heap_set(struct sched__heap *h, size_t i, struct sched__heap_node n)
-{
-    h->v[i] = n;
-    n.e->heap_index = i;
-}
-
 static void sift_up(struct sched__heap *h, size_t i)
 {
     struct sched__heap_node n = h->v[i];
@@ -35,10 +31,10 @@ static void sift_up(struct sched__heap *h, size_t i)
         size_t parent = (i - 1) / HEAP_ARITY;
         if (!node_less(&n, &h->v[parent]))
             break;
-        heap_set(h, i, h->v[parent]);
+        h->v[i] = h->v[parent];
         i = parent;
     }
-    heap_set(h, i, n);
+    h->v[i] = n;
 }
 
 static void sift_down(struct sched__heap *h, size_t i)
@@ -53,10 +49,10 @@ static void sift_down(struct sched__heap *h, size_t i)
                 child = c;
         if (!node_less(&h->v[child], &n))
             break;
-        heap_set(h, i, h->v[child]);
+        h->v[i] = h->v[child];
         i = child;
     }
-    heap_set(h, i, n);
+    h->v[i] = n;
 }
 
 static struct sched__heap_node node_of(struct sched_entry *e)
@@ -76,28 +72,41 @@ void sched__heap_push(struct sched__heap *h, struct sched_entry *e)
         h->cap = h->cap ? 2 * h->cap : 64;
         h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
     }
-    heap_set(h, h->n++, node_of(e));
+    h->v[h->n++] = node_of(e);
     sift_up(h, h->n - 1);
 }
 
-void sched__heap_remove(struct sched__heap *h, struct sched_entry *e)
+static size_t heap_find(const struct sched__heap *h, const struct sched_entry *e)
 {
-    size_t i = e->heap_index;
-    h->n--;
-    if (i == h->n)
-        return;
-    heap_set(h, i, h->v[h->n]);
-    sched__heap_fix(h, h->v[i].e);
+    size_t i = 0;
+    while (h->v[i].e != e)
+        i++;
+    return i;
 }
 
-void sched__heap_fix(struct sched__heap *h, struct sched_entry *e)
+/* Restores order around position i, whose key may have changed. */
+static void heap_fix_at(struct sched__heap *h, size_t i)
 {
-    size_t i = e->heap_index;
-    h->v[i].due_ms = e->due_ms; /* the key may have changed: read it afresh */
+    h->v[i].due_ms = h->v[i].e->due_ms;
     if (i > 0 && node_less(&h->v[i], &h->v[(i - 1) / HEAP_ARITY]))
         sift_up(h, i);
     else
         sift_down(h, i);
+}
+
+void sched__heap_remove(struct sched__heap *h, struct sched_entry *e)
+{
+    size_t i = heap_find(h, e);
+    h->n--;
+    if (i == h->n)
+        return;
+    h->v[i] = h->v[h->n];
+    heap_fix_at(h, i);
+}
+
+void sched__heap_fix(struct sched__heap *h, struct sched_entry *e)
+{
+    heap_fix_at(h, heap_find(h, e));
 }
 
 struct sched_entry *sched__heap_top(const struct sched__heap *h)
@@ -109,7 +118,7 @@ bool sched__heap_is_valid(const struct sched__heap *h)
 {
     for (size_t i = 0; i < h->n; i++) {
         const struct sched__heap_node *n = &h->v[i];
-        if (n->e->heap_index != i || n->due_ms != n->e->due_ms || n->id != n->e->id)
+        if (n->due_ms != n->e->due_ms || n->id != n->e->id)
             return false;
         if (i > 0 && node_less(n, &h->v[(i - 1) / HEAP_ARITY]))
             return false;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Declarations shared by the scheduler's files (and its unit tests): the
- * entry and scheduler structs, and the binary min-heap of entries keyed by
+ * entry and scheduler structs, and the four-ary min-heap of entries keyed by
  * (due_ms, id) that sched.c keeps and driver.c reads.
  */
 #ifndef HALE_SCHED_INTERNAL_H
@@ -27,8 +27,7 @@ struct sched_entry {
     void *data;
     uint64_t id; /* order of adding: breaks ties between equal due times */
 
-    uint64_t due_ms;   /* the next slot: the heap key */
-    size_t heap_index; /* position in the heap */
+    uint64_t due_ms; /* the next slot: the heap key */
 
     enum sched__state state;
     bool removed; /* removed while running: freed at sched_run_done() */
@@ -58,13 +57,13 @@ struct sched__heap {
 void sched__heap_fini(struct sched__heap *h);
 /* Inserts e by e->due_ms; O(log n). */
 void sched__heap_push(struct sched__heap *h, struct sched_entry *e);
-/* Removes e, which must be in h; O(log n). */
+/* Removes e, which must be in h; O(n) to find it, O(log n) for the top. */
 void sched__heap_remove(struct sched__heap *h, struct sched_entry *e);
-/* Restores order after e->due_ms changed; O(log n). */
+/* Restores order after e->due_ms changed; O(n) to find e, O(log n) for the top. */
 void sched__heap_fix(struct sched__heap *h, struct sched_entry *e);
 /* The entry with the smallest (due_ms, id), or NULL when empty. */
 struct sched_entry *sched__heap_top(const struct sched__heap *h);
-/* Checks the heap property and every heap_index; for tests. */
+/* Checks the heap property and that every key is its entry's; for tests. */
 bool sched__heap_is_valid(const struct sched__heap *h);
 
 struct sched {
