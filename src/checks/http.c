@@ -5,7 +5,8 @@
  * the status against the expected set (any 2xx or 3xx by default), the body
  * against a pattern, the response time and the TLS certificate's days left
  * against their thresholds. Redirects are not followed: a 3xx is an answer.
- * Each run opens a fresh connection, so the time measured includes it.
+ * Each run opens a fresh connection, so the time measured includes it, and
+ * ends it with a reset once the answer is in.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <curl/curl.h>
@@ -293,6 +295,20 @@ static void http_on_done(CURL *easy, CURLcode result, void *data)
     http_probe_free(p);
 }
 
+/*
+ * Once the answer is in, the connection ends with a reset, as the tcp kind
+ * ends its own: no FIN exchange and no TIME_WAIT left on either side, at
+ * one connection per check and run.
+ */
+static int http_on_socket(void *data, curl_socket_t fd, curlsocktype purpose)
+{
+    (void)data;
+    (void)purpose;
+    struct linger no_linger = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+    return CURL_SOCKOPT_OK;
+}
+
 static void http_setup(struct http_probe *p, const struct curl_slist *headers)
 {
     const struct config_check_http *cfg = p->cfg;
@@ -311,6 +327,7 @@ static void http_setup(struct http_probe *p, const struct curl_slist *headers)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, p);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, p);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, http_on_socket);
     if (cfg->cert_days_warn != CONFIG_UNSET || cfg->cert_days_crit != CONFIG_UNSET)
         curl_easy_setopt(c, CURLOPT_CERTINFO, 1L);
 
@@ -397,10 +414,7 @@ static int http_attach(struct check_host *host, struct err *e)
     struct http_host *h = xcalloc(1, sizeof(*h));
     host->kind_state = h;
     h->m = net_multi_ref(host->uv);
-    /*
-     * The server closes first, as for check_http and Monit: the TIME_WAIT is
-     * then the server's, not a pile of ours at one probe per check and run.
-     */
+    /* The server need not keep the connection for a next request. */
     bool own_connection = false;
     for (size_t i = 0; i < cfg->headers.n; i++)
         own_connection |= strcasecmp(cfg->headers.v[i].name, "Connection") == 0;
