@@ -75,7 +75,7 @@ error_log {self.dir}/logs/error.log;
 pid {self.dir}/nginx.pid;
 events {{ worker_connections 16384; }}
 http {{
-    log_format t '$msec';
+    log_format t '$msec $uri';
     access_log {self.dir}/logs/access.log t buffer=256k flush=1s;
     client_body_temp_path {self.dir}/tmp;
     proxy_temp_path {self.dir}/tmp;
@@ -100,12 +100,16 @@ http {{
                 time.sleep(0.05)
         raise RuntimeError("nginx did not start")
 
-    def request_times(self):
-        """Seconds (Unix) of every request logged so far, after a flush."""
+    def request_times(self, prefix="/"):
+        """Seconds (Unix) of every request for a path starting with prefix
+        logged so far, after a flush."""
         os.kill(self.proc.pid, signal.SIGUSR1)  # reopen logs: flushes the buffer
         time.sleep(0.5)
         path = self.dir / "logs" / "access.log"
-        return [float(x) for x in path.read_text().split()] if path.exists() else []
+        if not path.exists():
+            return []
+        lines = (line.split(" ", 1) for line in path.read_text().splitlines())
+        return [float(t) for t, uri in lines if uri.startswith(prefix)]
 
     def reset_log(self):
         path = self.dir / "logs" / "access.log"

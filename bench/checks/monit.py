@@ -39,10 +39,10 @@ set limits {{ programTimeout: 30 seconds }}
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def http_checks(port, n):
+def http_checks(port, n, prefix="/m"):
     return "\n".join(
         f'check host h{i} with address 127.0.0.1\n'
-        f'    if failed port {port} protocol http request "/h{i}" then alert'
+        f'    if failed port {port} protocol http request "{prefix}{i}" then alert'
         for i in range(n))
 
 
