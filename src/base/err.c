@@ -29,6 +29,8 @@ const char *hale_strerror(int r)
         return "internal error";
     case HALE_ESTATE:
         return "not possible in the current state";
+    case HALE_ESTORE:
+        return "the store failed";
     default:
         return r < 0 && r > HALE_EBASE ? strerror(-r) : "unknown error";
     }

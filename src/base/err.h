@@ -22,6 +22,7 @@ enum {
     HALE_EDENIED = -10006,     /* the credentials lack the permission */
     HALE_EINTERNAL = -10007,   /* a bug or an unexpected library failure */
     HALE_ESTATE = -10008,      /* not possible in the current state */
+    HALE_ESTORE = -10009,      /* the store (database) failed or refused */
 };
 
 #define ERR_MSG_MAX 1024
