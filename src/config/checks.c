@@ -136,6 +136,11 @@ static const struct config__key common_keys[] = {
          .aux_offset = C(team),
          .section = CONFIG__TEAMS},
         {.name = "category", .type = CONFIG__STRING, .offset = C(category)},
+        {.name = "impact",
+         .type = CONFIG__ENUM,
+         .offset = C(impact),
+         .def = "medium",
+         .enums = config__impacts},
         {.name = NULL},
 };
 

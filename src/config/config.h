@@ -83,6 +83,21 @@ struct config_server {
     enum log_level log_level; /* default info */
 };
 
+/* How incidents are kept: the `incidents` section. */
+enum config_impact {
+    CONFIG_IMPACT_HIGH,
+    CONFIG_IMPACT_MEDIUM,
+    CONFIG_IMPACT_LOW,
+};
+
+struct config_incidents {
+    uint64_t reopen_within_ms;  /* a recurrence this soon after resolving reopens; default 1 h */
+    unsigned problem_after;     /* incidents of one fingerprint that open a problem; default 3 */
+    uint64_t problem_within_ms; /* ... within this long; default 7 d */
+    /* Priority 1..5 by [impact][urgency] (high, medium, low each); ITIL's by default. */
+    unsigned priority[3][3];
+};
+
 struct config; /* the whole model, defined below */
 
 /*
@@ -336,6 +351,7 @@ struct config_check {
     const char *team_name;
     const struct config_team *team;
     const char *category;
+    enum config_impact impact; /* of its failure on the business; default medium */
     union {
         struct config_check_process process;
         struct config_check_tcp tcp;
@@ -484,6 +500,7 @@ struct config_route {
 
 struct config {
     struct config_server server;
+    struct config_incidents incidents;
     const struct config_team *teams;
     size_t n_teams;
     const struct config_notifier *notifiers;

@@ -27,8 +27,8 @@
 #define CONFIG__MAX_BYTES (8u << 20)
 #define CONFIG__MAX_FILES 256
 
-static const char *const top_keys[] = {"server", "include",  "teams",    "notifiers",
-                                       "checks", "services", "runbooks", "routes"};
+static const char *const top_keys[] = {"server",   "include",  "teams",  "notifiers", "checks",
+                                       "services", "runbooks", "routes", "incidents"};
 
 /* The section of top_keys[i], for i >= 2. */
 static const enum config__section top_sections[] = {CONFIG__TEAMS,    CONFIG__NOTIFIERS,
@@ -475,6 +475,15 @@ static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_
         at->x->server_node = value;
     } else if (i == 1) {
         return value;
+    } else if (strcmp(name, "incidents") == 0) {
+        if (!main) {
+            config__error(at->x, at->f, key,
+                          "incidents is not allowed in an included file (a pack); it belongs in "
+                          "the main configuration");
+        } else {
+            at->x->incidents_file = at->f;
+            at->x->incidents_node = value;
+        }
     } else {
         add_items(at, top_sections[i - 2], value);
     }

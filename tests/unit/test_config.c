@@ -188,7 +188,7 @@ static void test_config_key_of_another_kind_is_unknown(void **state)
                   "    url: http://127.0.0.1/\n",
                   "hale.yaml:6:5: unknown key \"url\" in check \"db\"; valid keys are name, type, "
                   "description, every, timeout, failures, recoveries, labels, runbook, team, "
-                  "category, host, port, send and expect");
+                  "category, impact, host, port, send and expect");
 }
 
 /* ---- wrong types and values ---- */
@@ -1350,6 +1350,41 @@ static void test_config_docs_example_loads(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* The incidents section: ITIL's matrix and the defaults, or what the file says. */
+static void test_config_incidents_section(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("checks:\n  - {name: a, type: tcp, host: h, port: 1}\n");
+    assert_int_equal(c->incidents.reopen_within_ms, 3600 * 1000);
+    assert_int_equal(c->incidents.problem_after, 3);
+    assert_int_equal(c->incidents.problem_within_ms, 7ull * 24 * 3600 * 1000);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_HIGH][0], 1);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_MEDIUM][1], 3);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_LOW][2], 5);
+    assert_int_equal(c->checks[0].impact, CONFIG_IMPACT_MEDIUM);
+    config_unref(c);
+
+    c = load_text_ok("incidents:\n  reopen_within: 2h\n  problem_after: 5\n"
+                     "  priority: {low: [P2, 3, p4]}\n"
+                     "checks:\n  - {name: a, type: tcp, host: h, port: 1, impact: high}\n");
+    assert_int_equal(c->incidents.reopen_within_ms, 2 * 3600 * 1000);
+    assert_int_equal(c->incidents.problem_after, 5);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_LOW][0], 2);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_LOW][1], 3);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_LOW][2], 4);
+    assert_int_equal(c->incidents.priority[CONFIG_IMPACT_HIGH][0], 1); /* the rest stays ITIL's */
+    assert_int_equal(c->checks[0].impact, CONFIG_IMPACT_HIGH);
+    config_unref(c);
+
+    EXPECT_ERRORS("incidents:\n  priority:\n    high: [P1, P2]\n    lowe: [P3, P4, P5]\n"
+                  "    low: [P3, P4, P9]\n  problem_after: 1\n",
+                  "hale.yaml:3:11: expected a list of three priorities (P1 to P5) for urgency "
+                  "high, medium, low, got a list",
+                  "hale.yaml:4:5: unknown impact \"lowe\"; expected high, medium or low",
+                  "hale.yaml:5:19: expected a priority P1 to P5, got \"P9\"",
+                  "hale.yaml:6:18: problem_after must be between 2 and 1000, got 1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1427,6 +1462,7 @@ int main(void)
             T(test_config_diags_print_format),
             T(test_config_demo_loads),
             T(test_config_docs_example_loads),
+            T(test_config_incidents_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
