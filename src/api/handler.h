@@ -23,6 +23,8 @@
 const char *api_req_method(const struct api_req *req);
 /* The path as requested, without the query string. */
 const char *api_req_path(const struct api_req *req);
+/* The client's address ("127.0.0.1"), for the audit log. */
+const char *api_req_origin(const struct api_req *req);
 /* The value of path parameter name ("id" for "{id}"), or NULL. */
 const char *api_req_param(const struct api_req *req, const char *name);
 /*

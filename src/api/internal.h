@@ -69,7 +69,8 @@ struct api_req {
     uint64_t start_ns;
     char *method;
     char *path;
-    bool is_api; /* under /api/: token checked */
+    char origin[64]; /* the client's address, "127.0.0.1" or "::1" */
+    bool is_api;     /* under /api/: token checked */
     bool has_token;
     struct auth_token_info token;
     const struct api_route_entry *route; /* NULL when none matched */

@@ -26,6 +26,11 @@ const char *api_req_path(const struct api_req *req)
     return req->path;
 }
 
+const char *api_req_origin(const struct api_req *req)
+{
+    return req->origin;
+}
+
 const char *api_req_param(const struct api_req *req, const char *name)
 {
     size_t len = strlen(name);

@@ -99,6 +99,19 @@ static void server_unref(struct api_server *s)
 
 /* ---- requests --------------------------------------------------------- */
 
+/* The peer's address in words, for the audit log. */
+static void client_address(struct MHD_Connection *con, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    snprintf(buf, size, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        uv_ip4_name((const struct sockaddr_in *)(const void *)sa, buf, size);
+    else if (sa && sa->sa_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)(const void *)sa, buf, size);
+}
+
 static struct api_req *req_new(struct api_server *s, struct MHD_Connection *con, const char *url,
                                const char *method)
 {
@@ -109,6 +122,7 @@ static struct api_req *req_new(struct api_server *s, struct MHD_Connection *con,
     req->start_ns = clock_mono_ns();
     req->method = xstrdup(method);
     req->path = xstrdup(url);
+    client_address(con, req->origin, sizeof(req->origin));
     req->is_api = api__path_is_api(url);
     req->route_label = "other";
     req->max_body = atomic_load(&s->max_body);

@@ -15,6 +15,7 @@
 
 #include "api/api.h"
 #include "api/checks.h"
+#include "api/incidents.h"
 #include "auth/auth.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -27,6 +28,7 @@
 #include "loop/loop.h"
 #include "metrics/metrics.h"
 #include "series/series.h"
+#include "store/store.h"
 #include "version.h"
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
@@ -48,6 +50,10 @@ struct daemon {
     struct checks *checks; /* the runner of the current config; NULL once stopping */
     struct checks_metrics *check_metrics; /* the hale_check_* families, across reloads */
     struct series_store *series;          /* sample history, across reloads */
+    struct store *store;
+    struct itsm *itsm;
+    struct store_reader *reader; /* the API's, on the loop thread */
+    struct api_incidents incidents_api;
     uv_timer_t watchdog;
     bool watchdog_on;
     bool stopping;
@@ -110,6 +116,8 @@ static int daemon_checks_start(struct daemon *d, struct config *config, const st
             .series = d->series,
             .carry = prev,
             .max_children = config_server(config)->max_children,
+            .on_event = on_check_event,
+            .event_data = d,
     };
     int r = checks_new(&o, ret_checks, e);
     if (r < 0)
@@ -117,6 +125,14 @@ static int daemon_checks_start(struct daemon *d, struct config *config, const st
     log_info("serve", NULL, "%zu check%s scheduled", config->n_checks,
              config->n_checks == 1 ? "" : "s");
     return 0;
+}
+
+/* The seam from the checks to the incidents. */
+static void on_check_event(const struct config_check *check, struct detect_event *ev, void *data)
+{
+    struct daemon *d = data;
+    if (d->itsm)
+        itsm_check_event(d->itsm, check, ev);
 }
 
 static void free_stopped_checks(void *data)
@@ -168,6 +184,9 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     api_server_set_max_body(d->server, srv->max_body);
     if (!d->log_level_forced)
         log_set_level(srv->log_level);
+    if (strcmp(now->data_dir, srv->data_dir) != 0)
+        log_warn("serve", NULL, "the store moves to server.data_dir at the next restart");
+    itsm_set_config(d->itsm, next);
     config_unref(d->config);
     d->config = next;
     return 0;
@@ -287,8 +306,16 @@ static int daemon_start(struct daemon *d, struct err *e)
             .reload = daemon_reload,
             .reload_data = d,
     };
+    struct store_options so = {.data_dir = srv->data_dir, .uv = loop_uv(d->loop)};
+    if ((r = store_open(&so, &d->store, e)) < 0)
+        return r;
+    if ((r = itsm_new(d->store, d->config, &d->itsm, e)) < 0 ||
+        (r = store_reader_open(d->store, &d->reader, e)) < 0)
+        return err_prefixf(e, "incidents");
     d->api = api_new(&deps);
-    if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0)
+    d->incidents_api = (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader};
+    if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
+        (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
     if ((r = loop_on_signal(d->loop, SIGTERM, on_stop_signal, d)) < 0 ||
@@ -321,6 +348,10 @@ static void daemon_fini(struct daemon *d)
     api_server_free(d->server);
     if (d->checks) /* start failed after the runner started */
         checks_stop(d->checks, NULL, NULL);
+    /* Commits what the checks and people changed, while the desk still hears it. */
+    store_close(d->store);
+    itsm_free(d->itsm);
+    store_reader_close(d->reader);
     loop_free(d->loop); /* runs what the servers left posted */
     checks_free(d->checks);
     checks_free(d->stopped_checks);

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
+
 static const char *const type_names[] = {"incident", "request", NULL};
 static const char *const state_names[] = {"new",      "acknowledged", "in_progress",
                                           "resolved", "closed",       NULL};
@@ -56,6 +58,26 @@ NAME_FUNCS(incident_severity, enum incident_severity, severity_names)
 NAME_FUNCS(incident_category, enum incident_category, category_names)
 NAME_FUNCS(timeline_kind, enum timeline_kind, timeline_names)
 NAME_FUNCS(problem_state, enum problem_state, problem_names)
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+void incident_copy(struct incident *dst, const struct incident *src)
+{
+    *dst = *src;
+    dst->title = dup_or_null(src->title);
+    dst->fingerprint = dup_or_null(src->fingerprint);
+    labels_init(&dst->labels);
+    for (size_t k = 0; k < src->labels.n; k++)
+        labels_set(&dst->labels, src->labels.v[k].name, src->labels.v[k].value, NULL);
+    dst->team = dup_or_null(src->team);
+    dst->assignee = dup_or_null(src->assignee);
+    dst->check = dup_or_null(src->check);
+    dst->resolved_by = dup_or_null(src->resolved_by);
+    dst->root_cause = dup_or_null(src->root_cause);
+}
 
 void incident_fini(struct incident *i)
 {

@@ -117,6 +117,8 @@ struct problem {
     unsigned incidents; /* linked so far */
 };
 
+/* A deep copy of src into dst. */
+void incident_copy(struct incident *dst, const struct incident *src);
 void incident_fini(struct incident *i);
 void timeline_entry_fini(struct timeline_entry *t);
 void audit_entry_fini(struct audit_entry *a);

@@ -1,0 +1,472 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The incidents and problems resources: reads from the store through the
+ * loop's reader, actions through the incident desk (itsm.h), answered once
+ * the change is durable. The JSON shapes are documented in docs/api.md.
+ */
+#include "api/incidents.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/handler.h"
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/units.h"
+
+/* Incidents per page: default and most. */
+#define PAGE_DEFAULT 50
+#define PAGE_MAX     500
+/* Bytes a note may have. */
+#define NOTE_MAX     (64 * 1024)
+
+static json_t *time_json(int64_t ms)
+{
+    char buf[CLOCK_RFC3339_MAX];
+    if (ms <= 0 || clock_format_rfc3339_ms((uint64_t)ms, buf) < 0)
+        return json_null();
+    return json_string(buf);
+}
+
+static json_t *labels_json(const struct labels *l)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < l->n; i++)
+        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
+    return o;
+}
+
+json_t *api_incident_json(const struct incident *i)
+{
+    char priority[4];
+    snprintf(priority, sizeof(priority), "P%u", i->priority);
+    json_t *o = json_pack(
+            "{s:I, s:s, s:s?, s:s?, s:o, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:o, s:o, s:o,"
+            " s:s?, s:s?, s:I, s:o, s:o}",
+            "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title", i->title,
+            "fingerprint", i->fingerprint, "labels", labels_json(&i->labels), "severity",
+            incident_severity_name(i->severity), "priority", priority, "category",
+            incident_category_name(i->category), "team", i->team, "assignee", i->assignee, "check",
+            i->check, "state", incident_state_name(i->state), "opened", time_json(i->opened_ms),
+            "acknowledged", time_json(i->acknowledged_ms), "resolved", time_json(i->resolved_ms),
+            "closed", time_json(i->closed_ms), "resolved_by", i->resolved_by, "root_cause",
+            i->root_cause, "reopened", (json_int_t)i->reopened, "problem",
+            i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
+            time_json(i->updated_ms));
+    return o;
+}
+
+static json_t *timeline_json(const struct timeline_entry *t)
+{
+    json_t *data = t->data ? json_loads(t->data, 0, NULL) : NULL;
+    return json_pack("{s:I, s:o, s:s, s:s?, s:s?, s:o}", "id", (json_int_t)t->id, "time",
+                     time_json(t->time_ms), "kind", timeline_kind_name(t->kind), "actor", t->actor,
+                     "text", t->text, "data", data ? data : json_null());
+}
+
+static json_t *problem_json(const struct problem *p)
+{
+    return json_pack("{s:I, s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:o, s:I}", "id",
+                     (json_int_t)p->id, "title", p->title, "fingerprint", p->fingerprint, "state",
+                     problem_state_name(p->state), "root_cause", p->root_cause, "workaround",
+                     p->workaround, "opened", time_json(p->opened_ms), "resolved",
+                     time_json(p->resolved_ms), "updated", time_json(p->updated_ms), "incidents",
+                     (json_int_t)p->incidents);
+}
+
+static void reply(struct api_req *req, json_t *body)
+{
+    if (body)
+        api_reply_json(req, 200, body);
+    else
+        api_reply_error(req, 500, "internal", "the answer cannot be encoded as JSON");
+}
+
+static struct api_incidents *deps(struct api_req *req, void *data)
+{
+    struct api_incidents *d = data;
+    if (!d->itsm || !*d->itsm || !d->reader || !*d->reader) {
+        api_reply_error(req, 503, "unavailable", "incidents are not available now: retry later");
+        return NULL;
+    }
+    return d;
+}
+
+/* A positive id from the path, or a 404 sent. */
+static bool path_id(struct api_req *req, const char *what, int64_t *ret)
+{
+    const char *s = api_req_param(req, "id");
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v <= 0) {
+        api_reply_error(req, 404, "not_found", "there is no %s \"%s\": ids are whole numbers", what,
+                        s);
+        return false;
+    }
+    *ret = v;
+    return true;
+}
+
+/* ---- GET /api/v1/incidents ---- */
+
+static bool parse_states(const char *s, unsigned *ret)
+{
+    *ret = 0;
+    char *copy = xstrdup(s), *save = NULL;
+    bool ok = true;
+    for (char *tok = strtok_r(copy, ",", &save); tok && ok; tok = strtok_r(NULL, ",", &save)) {
+        enum incident_state st;
+        if (strcmp(tok, "open") == 0)
+            *ret |= 1u << INCIDENT_NEW | 1u << INCIDENT_ACKNOWLEDGED | 1u << INCIDENT_IN_PROGRESS;
+        else if ((ok = incident_state_parse(tok, &st) == 0))
+            *ret |= 1u << st;
+    }
+    free(copy);
+    return ok && *ret;
+}
+
+/* "2026-11-21T19:00:00Z", with optional milliseconds, in UTC. */
+static bool parse_utc_time(const char *s, int64_t *ret_ms)
+{
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return false;
+    int64_t ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (strcmp(p, "Z") != 0)
+        return false;
+    *ret_ms = (int64_t)timegm(&tm) * 1000 + ms;
+    return true;
+}
+
+/* since: a duration back from now ("7d") or an RFC 3339 UTC time. */
+static bool parse_since(const char *s, int64_t *ret)
+{
+    uint64_t ms;
+    if (units_duration_parse(s, &ms, NULL, NULL) == 0) {
+        *ret = (int64_t)clock_real_ms(&clock_system) - (int64_t)ms;
+        return true;
+    }
+    return parse_utc_time(s, ret);
+}
+
+static bool parse_positive(const char *s, long long max, long long *ret)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || end == s || v < 1 || v > max)
+        return false;
+    *ret = v;
+    return true;
+}
+
+static bool list_query(struct api_req *req, struct store_incident_query *q)
+{
+    const char *state = api_req_query(req, "state"), *since = api_req_query(req, "since");
+    const char *limit = api_req_query(req, "limit"), *cursor = api_req_query(req, "cursor");
+    long long v;
+    q->limit = PAGE_DEFAULT;
+    if (state && !parse_states(state, &q->states)) {
+        api_reply_error(req, 400, "bad_request",
+                        "state: expected open or states (new, acknowledged, in_progress, "
+                        "resolved, closed) separated by commas, got \"%s\"",
+                        state);
+        return false;
+    }
+    if (since && !parse_since(since, &q->since_ms)) {
+        api_reply_error(req, 400, "bad_request",
+                        "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
+                        since);
+        return false;
+    }
+    if (limit) {
+        if (!parse_positive(limit, PAGE_MAX, &v)) {
+            api_reply_error(req, 400, "bad_request",
+                            "limit: expected a whole number from 1 to %d, got \"%s\"", PAGE_MAX,
+                            limit);
+            return false;
+        }
+        q->limit = (size_t)v;
+    }
+    if (cursor) {
+        if (!parse_positive(cursor, INT64_MAX, &v)) {
+            api_reply_error(req, 400, "bad_request",
+                            "cursor: expected the next_cursor of the previous page, got \"%s\"",
+                            cursor);
+            return false;
+        }
+        q->before_id = v;
+    }
+    return true;
+}
+
+static void get_incidents(struct api_req *req, void *data)
+{
+    struct api_incidents *d = deps(req, data);
+    if (!d)
+        return;
+    struct store_incident_query q = {0};
+    const char *team = api_req_query(req, "team");
+    char *team_copy = team ? xstrdup(team) : NULL;
+    q.team = team_copy;
+    if (!list_query(req, &q)) {
+        free(team_copy);
+        return;
+    }
+    size_t want = q.limit;
+    q.limit = want + 1; /* one more says whether a next page exists */
+    struct incident *v = NULL;
+    size_t n = 0;
+    int r = store_incidents_list(*d->reader, &q, &v, &n);
+    free(team_copy);
+    if (r < 0) {
+        api_reply_error(req, 500, "internal", "cannot read the incidents: %s", hale_strerror(r));
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n && i < want; i++)
+        json_array_append_new(list, api_incident_json(&v[i]));
+    json_t *next = json_null();
+    if (n > want) {
+        char c[32];
+        snprintf(c, sizeof(c), "%lld", (long long)v[want - 1].id);
+        next = json_string(c);
+    }
+    for (size_t i = 0; i < n; i++)
+        incident_fini(&v[i]);
+    free(v);
+    reply(req, json_pack("{s:o, s:o}", "incidents", list, "next_cursor", next));
+}
+
+/* ---- GET /api/v1/incidents/{id} ---- */
+
+static void get_incident(struct api_req *req, void *data)
+{
+    struct api_incidents *d = deps(req, data);
+    int64_t id;
+    if (!d || !path_id(req, "incident", &id))
+        return;
+    struct incident i;
+    int r = store_incident_get(*d->reader, id, &i);
+    if (r == HALE_ENOTFOUND) {
+        api_reply_error(req, 404, "not_found",
+                        "there is no incident %lld; GET /api/v1/incidents lists them",
+                        (long long)id);
+        return;
+    }
+    struct timeline_entry *t = NULL;
+    size_t n = 0;
+    if (r == 0)
+        r = store_timeline_list(*d->reader, id, &t, &n);
+    if (r < 0) {
+        incident_fini(&i);
+        api_reply_error(req, 500, "internal", "cannot read incident %lld: %s", (long long)id,
+                        hale_strerror(r));
+        return;
+    }
+    json_t *timeline = json_array();
+    for (size_t k = 0; k < n; k++) {
+        json_array_append_new(timeline, timeline_json(&t[k]));
+        timeline_entry_fini(&t[k]);
+    }
+    free(t);
+    json_t *o = api_incident_json(&i);
+    incident_fini(&i);
+    reply(req, o ? json_pack("{s:o, s:o}", "incident", o, "timeline", timeline) : NULL);
+}
+
+/* ---- POST /api/v1/incidents/{id}/ACTION ---- */
+
+static void on_acted(int result, const struct incident *i, void *data)
+{
+    struct api_req *req = data;
+    if (result < 0)
+        api_reply_error(req, 500, "internal", "the change was not saved: %s",
+                        hale_strerror(result));
+    else
+        reply(req, json_pack("{s:o}", "incident", api_incident_json(i)));
+}
+
+/* A string member of the body, NULL when absent; false (400 sent) when not a string. */
+static bool body_string(struct api_req *req, const char *key, const char **ret)
+{
+    json_t *body = api_req_body(req);
+    json_t *v = body ? json_object_get(body, key) : NULL;
+    *ret = NULL;
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_string(v)) {
+        api_reply_error(req, 400, "bad_request", "%s must be a string", key);
+        return false;
+    }
+    *ret = json_string_value(v);
+    return true;
+}
+
+static bool request_from_body(struct api_req *req, struct itsm_request *rq)
+{
+    json_t *body = api_req_body(req);
+    if (body && !json_is_object(body)) {
+        api_reply_error(req, 400, "bad_request", "the body must be a JSON object");
+        return false;
+    }
+    if (!body_string(req, "team", &rq->team) || !body_string(req, "assignee", &rq->assignee) ||
+        !body_string(req, "text", &rq->text) || !body_string(req, "cause", &rq->cause))
+        return false;
+    if (rq->text && strlen(rq->text) > NOTE_MAX) {
+        api_reply_error(req, 413, "too_large", "a note may have at most %d bytes", NOTE_MAX);
+        return false;
+    }
+    if (rq->team && (!*rq->team || strlen(rq->team) > 128)) {
+        api_reply_error(req, 400, "bad_request", "team must be a name of 1 to 128 bytes");
+        return false;
+    }
+    if (rq->assignee && (!*rq->assignee || strlen(rq->assignee) > 128)) {
+        api_reply_error(req, 400, "bad_request", "assignee must be a name of 1 to 128 bytes");
+        return false;
+    }
+    return true;
+}
+
+static void act(struct api_req *req, void *data, enum itsm_action action)
+{
+    struct api_incidents *d = deps(req, data);
+    int64_t id;
+    if (!d || !path_id(req, "incident", &id))
+        return;
+    const struct auth_token_info *tok = api_req_token(req);
+    char actor[AUTH_NAME_MAX + 8];
+    snprintf(actor, sizeof(actor), "user:%s", tok ? tok->name : "anonymous");
+    struct itsm_request rq = {
+            .action = action,
+            .id = id,
+            .actor = actor,
+            .origin = api_req_origin(req),
+    };
+    if (!request_from_body(req, &rq))
+        return;
+    struct err e = {0};
+    int r = itsm_act(*d->itsm, &rq, on_acted, req, &e);
+    if (r == HALE_ENOTFOUND)
+        api_reply_error(req, 404, "not_found", "%s; GET /api/v1/incidents lists them", e.msg);
+    else if (r == HALE_ESTATE)
+        api_reply_error(req, 409, "conflict", "%s", e.msg);
+    else if (r == -EINVAL)
+        api_reply_error(req, 400, "bad_request", "%s", e.msg);
+    else if (r < 0)
+        api_reply_error(req, 500, "internal", "%s", e.msg[0] ? e.msg : hale_strerror(r));
+}
+
+static void post_ack(struct api_req *req, void *data)
+{
+    act(req, data, ITSM_ACK);
+}
+
+static void post_assign(struct api_req *req, void *data)
+{
+    act(req, data, ITSM_ASSIGN);
+}
+
+static void post_note(struct api_req *req, void *data)
+{
+    act(req, data, ITSM_NOTE);
+}
+
+static void post_resolve(struct api_req *req, void *data)
+{
+    act(req, data, ITSM_RESOLVE);
+}
+
+static void post_close(struct api_req *req, void *data)
+{
+    act(req, data, ITSM_CLOSE);
+}
+
+/* ---- problems ---- */
+
+static void get_problems(struct api_req *req, void *data)
+{
+    struct api_incidents *d = deps(req, data);
+    if (!d)
+        return;
+    struct problem *v = NULL;
+    size_t n = 0;
+    int r = store_problems_list(*d->reader, &v, &n);
+    if (r < 0) {
+        api_reply_error(req, 500, "internal", "cannot read the problems: %s", hale_strerror(r));
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(list, problem_json(&v[i]));
+        problem_fini(&v[i]);
+    }
+    free(v);
+    reply(req, json_pack("{s:o}", "problems", list));
+}
+
+static void get_problem(struct api_req *req, void *data)
+{
+    struct api_incidents *d = deps(req, data);
+    int64_t id;
+    if (!d || !path_id(req, "problem", &id))
+        return;
+    struct problem p;
+    int r = store_problem_get(*d->reader, id, &p);
+    if (r == HALE_ENOTFOUND) {
+        api_reply_error(req, 404, "not_found",
+                        "there is no problem %lld; GET /api/v1/problems lists them", (long long)id);
+        return;
+    }
+    struct store_incident_query q = {.fingerprint = p.fingerprint};
+    struct incident *v = NULL;
+    size_t n = 0;
+    if (r == 0)
+        r = store_incidents_list(*d->reader, &q, &v, &n);
+    if (r < 0) {
+        problem_fini(&p);
+        api_reply_error(req, 500, "internal", "cannot read problem %lld: %s", (long long)id,
+                        hale_strerror(r));
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].problem_id == id)
+            json_array_append_new(list, api_incident_json(&v[i]));
+        incident_fini(&v[i]);
+    }
+    free(v);
+    json_t *o = problem_json(&p);
+    problem_fini(&p);
+    reply(req, o ? json_pack("{s:o, s:o}", "problem", o, "incidents", list) : NULL);
+}
+
+static const struct api_route incident_routes[] = {
+        {"GET", "/api/v1/incidents", AUTH_PERM_READ, get_incidents},
+        {"GET", "/api/v1/incidents/{id}", AUTH_PERM_READ, get_incident},
+        {"POST", "/api/v1/incidents/{id}/ack", AUTH_PERM_ACT, post_ack},
+        {"POST", "/api/v1/incidents/{id}/assign", AUTH_PERM_ACT, post_assign},
+        {"POST", "/api/v1/incidents/{id}/notes", AUTH_PERM_ACT, post_note},
+        {"POST", "/api/v1/incidents/{id}/resolve", AUTH_PERM_ACT, post_resolve},
+        {"POST", "/api/v1/incidents/{id}/close", AUTH_PERM_ACT, post_close},
+        {"GET", "/api/v1/problems", AUTH_PERM_READ, get_problems},
+        {"GET", "/api/v1/problems/{id}", AUTH_PERM_READ, get_problem},
+};
+
+int api_incidents_routes_add(struct api *api, struct api_incidents *d, struct err *e)
+{
+    return api_routes_add(api, incident_routes,
+                          sizeof(incident_routes) / sizeof(incident_routes[0]), d, e);
+}

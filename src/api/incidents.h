@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The incidents and problems routes of the API (docs/api.md, "Incidents").
+ */
+#ifndef HALE_API_INCIDENTS_H
+#define HALE_API_INCIDENTS_H
+
+#include <jansson.h>
+
+#include "api/api.h"
+#include "itsm/itsm.h"
+#include "store/store.h"
+
+/*
+ * What the routes use, through pointers the daemon keeps current: the
+ * desk and a reader of the loop thread (NULL while there are none: the
+ * routes then answer 503).
+ */
+struct api_incidents {
+    struct itsm **itsm;
+    struct store_reader **reader;
+};
+
+/* Adds the routes; d must outlive the api. */
+int api_incidents_routes_add(struct api *api, struct api_incidents *d, struct err *e);
+
+/* An incident as the API shows it. */
+json_t *api_incident_json(const struct incident *i);
+
+#endif

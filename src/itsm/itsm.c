@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The incident desk (itsm.h). Every change follows the same path: change
+ * the incident held in memory, put the incident, its timeline entries and
+ * (for people) the audit entry in one store batch, and tell the caller and
+ * the watchers once the batch is durable.
+ */
+#include "itsm/itsm.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+
+struct watcher {
+    itsm_watch_cb *cb;
+    void *data;
+    struct watcher *next;
+};
+
+struct itsm {
+    struct store *st;
+    struct store_reader *reader;
+    const struct config *config;
+    struct incident *live; /* not closed: new, acknowledged, in_progress, recently resolved */
+    size_t n_live, cap_live;
+    struct problem *problems; /* not resolved */
+    size_t n_problems, cap_problems;
+    struct watcher *watchers;
+};
+
+/* ---- the rules ---- */
+
+int itsm_transition_check(const struct incident *i, enum incident_state to, struct err *e)
+{
+    enum incident_state from = i->state;
+    long long id = (long long)i->id;
+    if (from == INCIDENT_CLOSED)
+        return err_setf(e, HALE_ESTATE,
+                        "incident %lld is closed: a closed incident takes no more changes", id);
+    switch (to) {
+    case INCIDENT_ACKNOWLEDGED:
+        if (from == INCIDENT_NEW)
+            return 0;
+        if (from == INCIDENT_RESOLVED)
+            return err_setf(e, HALE_ESTATE,
+                            "incident %lld is resolved: it reopens by itself if the trouble "
+                            "comes back",
+                            id);
+        return err_setf(e, HALE_ESTATE, "incident %lld is already %s", id,
+                        from == INCIDENT_ACKNOWLEDGED ? "acknowledged" : "in progress");
+    case INCIDENT_IN_PROGRESS:
+        if (from == INCIDENT_NEW || from == INCIDENT_ACKNOWLEDGED || from == INCIDENT_IN_PROGRESS)
+            return 0;
+        return err_setf(e, HALE_ESTATE, "incident %lld is resolved: nobody works on it any more",
+                        id);
+    case INCIDENT_RESOLVED:
+        if (from != INCIDENT_RESOLVED)
+            return 0;
+        return err_setf(e, HALE_ESTATE, "incident %lld is already resolved", id);
+    case INCIDENT_CLOSED:
+        if (from == INCIDENT_RESOLVED)
+            return 0;
+        return err_setf(e, HALE_ESTATE, "incident %lld is %s: resolve it before closing it", id,
+                        incident_state_name(from));
+    case INCIDENT_NEW:
+        break;
+    }
+    return err_setf(e, HALE_ESTATE, "incident %lld cannot become %s by hand", id,
+                    incident_state_name(to));
+}
+
+unsigned itsm_priority(const struct config_incidents *c, enum config_impact impact,
+                       enum incident_severity severity)
+{
+    /* Urgency: how fast it hurts. Critical is high, warning medium, info low. */
+    unsigned urgency = severity == INCIDENT_SEVERITY_CRITICAL  ? 0
+                       : severity == INCIDENT_SEVERITY_WARNING ? 1
+                                                               : 2;
+    unsigned p = c->priority[impact][urgency];
+    return p >= 1 && p <= 5 ? p : 3;
+}
+
+enum incident_category itsm_category_of(const struct config_check *check)
+{
+    enum incident_category c;
+    if (check->category && incident_category_parse(check->category, &c) == 0)
+        return c;
+    switch (check->type) {
+    case CONFIG_CHECK_TCP:
+    case CONFIG_CHECK_HTTP:
+        return INCIDENT_CATEGORY_NETWORK;
+    case CONFIG_CHECK_DISK:
+        return INCIDENT_CATEGORY_HARDWARE;
+    case CONFIG_CHECK_FILE:
+    case CONFIG_CHECK_LOG:
+    case CONFIG_CHECK_HEARTBEAT:
+        return INCIDENT_CATEGORY_DATA;
+    default:
+        return INCIDENT_CATEGORY_SOFTWARE;
+    }
+}
+
+/* ---- the incidents held in memory ---- */
+
+static struct incident *live_find(struct itsm *x, int64_t id)
+{
+    for (size_t i = 0; i < x->n_live; i++)
+        if (x->live[i].id == id)
+            return &x->live[i];
+    return NULL;
+}
+
+static struct incident *live_by_fingerprint(struct itsm *x, const char *fp)
+{
+    for (size_t i = 0; i < x->n_live; i++)
+        if (strcmp(x->live[i].fingerprint, fp) == 0)
+            return &x->live[i];
+    return NULL;
+}
+
+/* Takes i (its fields move into the array). */
+static struct incident *live_add(struct itsm *x, struct incident *i)
+{
+    if (x->n_live == x->cap_live) {
+        x->cap_live = x->cap_live ? x->cap_live * 2 : 16;
+        x->live = xreallocarray(x->live, x->cap_live, sizeof(*x->live));
+    }
+    x->live[x->n_live] = *i;
+    memset(i, 0, sizeof(*i));
+    return &x->live[x->n_live++];
+}
+
+static void live_remove(struct itsm *x, struct incident *i)
+{
+    incident_fini(i);
+    *i = x->live[--x->n_live];
+}
+
+/* Resolved incidents past the reopen window will not reopen: drop them. */
+static void live_prune(struct itsm *x, int64_t now)
+{
+    for (size_t i = x->n_live; i-- > 0;) {
+        const struct incident *in = &x->live[i];
+        if (in->state == INCIDENT_RESOLVED &&
+            in->resolved_ms + (int64_t)x->config->incidents.reopen_within_ms < now)
+            live_remove(x, &x->live[i]);
+    }
+}
+
+static struct problem *problem_by_fingerprint(struct itsm *x, const char *fp)
+{
+    for (size_t i = 0; i < x->n_problems; i++)
+        if (strcmp(x->problems[i].fingerprint, fp) == 0)
+            return &x->problems[i];
+    return NULL;
+}
+
+/* ---- writing ---- */
+
+struct change {
+    struct itsm *x;
+    struct incident after;
+    itsm_done_cb *cb;
+    void *data;
+};
+
+static void change_done(int result, void *data)
+{
+    struct change *c = data;
+    if (result == 0)
+        for (struct watcher *w = c->x->watchers; w; w = w->next)
+            w->cb(&c->after, w->data);
+    else
+        log_error("itsm", NULL, "incident %lld: the change was not saved: %s",
+                  (long long)c->after.id, hale_strerror(result));
+    if (c->cb)
+        c->cb(result, &c->after, c->data);
+    incident_fini(&c->after);
+    free(c);
+}
+
+/* Puts i into b and submits b; cb hears when it is durable. */
+static void commit(struct itsm *x, struct store_batch *b, struct incident *i, itsm_done_cb *cb,
+                   void *data)
+{
+    i->updated_ms = (int64_t)clock_real_ms(&clock_system);
+    store_batch_incident(b, i);
+    struct change *c = xcalloc(1, sizeof(*c));
+    c->x = x;
+    incident_copy(&c->after, i);
+    c->cb = cb;
+    c->data = data;
+    store_submit(x->st, b, change_done, c);
+}
+
+static void timeline_add(struct store_batch *b, const struct incident *i, enum timeline_kind kind,
+                         const char *actor, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+static void timeline_add(struct store_batch *b, const struct incident *i, enum timeline_kind kind,
+                         const char *actor, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = xvasprintf(fmt, ap);
+    va_end(ap);
+    struct timeline_entry t = {
+            .incident_id = i->id,
+            .time_ms = (int64_t)clock_real_ms(&clock_system),
+            .kind = kind,
+            .actor = xstrdup(actor),
+            .text = text,
+    };
+    store_batch_timeline(b, &t);
+    timeline_entry_fini(&t);
+}
+
+/* ---- loading ---- */
+
+static int load(struct itsm *x, struct err *e)
+{
+    struct store_incident_query q = {
+            .states = 1u << INCIDENT_NEW | 1u << INCIDENT_ACKNOWLEDGED |
+                      1u << INCIDENT_IN_PROGRESS | 1u << INCIDENT_RESOLVED,
+    };
+    struct incident *v = NULL;
+    size_t n = 0;
+    int r = store_incidents_list(x->reader, &q, &v, &n);
+    if (r < 0)
+        return err_setf(e, r, "cannot read the open incidents");
+    for (size_t i = 0; i < n; i++)
+        live_add(x, &v[i]);
+    free(v);
+    struct problem *p = NULL;
+    r = store_problems_list(x->reader, &p, &n);
+    if (r < 0)
+        return err_setf(e, r, "cannot read the problems");
+    for (size_t i = 0; i < n; i++) {
+        if (p[i].state == PROBLEM_RESOLVED) {
+            problem_fini(&p[i]);
+            continue;
+        }
+        if (x->n_problems == x->cap_problems) {
+            x->cap_problems = x->cap_problems ? x->cap_problems * 2 : 8;
+            x->problems = xreallocarray(x->problems, x->cap_problems, sizeof(*x->problems));
+        }
+        x->problems[x->n_problems++] = p[i];
+    }
+    free(p);
+    return 0;
+}
+
+int itsm_new(struct store *st, const struct config *config, struct itsm **ret_itsm, struct err *e)
+{
+    struct itsm *x = xcalloc(1, sizeof(*x));
+    x->st = st;
+    x->config = config;
+    int r = store_reader_open(st, &x->reader, e);
+    if (r == 0)
+        r = load(x, e);
+    if (r < 0) {
+        itsm_free(x);
+        return r;
+    }
+    *ret_itsm = x;
+    return 0;
+}
+
+void itsm_free(struct itsm *x)
+{
+    if (!x)
+        return;
+    for (size_t i = 0; i < x->n_live; i++)
+        incident_fini(&x->live[i]);
+    free(x->live);
+    for (size_t i = 0; i < x->n_problems; i++)
+        problem_fini(&x->problems[i]);
+    free(x->problems);
+    while (x->watchers) {
+        struct watcher *w = x->watchers;
+        x->watchers = w->next;
+        free(w);
+    }
+    store_reader_close(x->reader);
+    free(x);
+}
+
+void itsm_set_config(struct itsm *x, const struct config *config)
+{
+    x->config = config;
+}
+
+void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data)
+{
+    struct watcher *w = xcalloc(1, sizeof(*w));
+    w->cb = cb;
+    w->data = data;
+    w->next = x->watchers;
+    x->watchers = w;
+}
+
+void itsm_unwatch(struct itsm *x, itsm_watch_cb *cb, void *data)
+{
+    for (struct watcher **pp = &x->watchers; *pp; pp = &(*pp)->next)
+        if ((*pp)->cb == cb && (*pp)->data == data) {
+            struct watcher *w = *pp;
+            *pp = w->next;
+            free(w);
+            return;
+        }
+}
+
+/* ---- problems ---- */
+
+/*
+ * A fingerprint that opened problem_after incidents within problem_within
+ * gets a problem (or its open one gets one more incident), so what keeps
+ * breaking is eradicated, not only repaired. i is the new incident, not
+ * yet in the store; b its batch.
+ */
+static void problem_note(struct itsm *x, struct store_batch *b, struct incident *i)
+{
+    const struct config_incidents *c = &x->config->incidents;
+    struct problem *p = problem_by_fingerprint(x, i->fingerprint);
+    if (p) {
+        p->incidents++;
+        p->updated_ms = i->opened_ms;
+        i->problem_id = p->id;
+        store_batch_problem(b, p);
+        return;
+    }
+    struct store_incident_query q = {
+            .fingerprint = i->fingerprint,
+            .since_ms = i->opened_ms - (int64_t)c->problem_within_ms,
+    };
+    struct incident *earlier = NULL;
+    size_t n = 0;
+    if (store_incidents_list(x->reader, &q, &earlier, &n) < 0)
+        return; /* no problem this time; the next incident tries again */
+    if (n + 1 >= c->problem_after) {
+        if (x->n_problems == x->cap_problems) {
+            x->cap_problems = x->cap_problems ? x->cap_problems * 2 : 8;
+            x->problems = xreallocarray(x->problems, x->cap_problems, sizeof(*x->problems));
+        }
+        p = &x->problems[x->n_problems++];
+        *p = (struct problem){
+                .id = store_next_problem_id(x->st),
+                .title = xasprintf("%s keeps recurring", i->check ? i->check : i->title),
+                .fingerprint = xstrdup(i->fingerprint),
+                .state = PROBLEM_OPEN,
+                .opened_ms = i->opened_ms,
+                .updated_ms = i->opened_ms,
+                .incidents = (unsigned)n + 1,
+        };
+        store_batch_problem(b, p);
+        i->problem_id = p->id;
+        for (size_t k = 0; k < n; k++) {
+            struct incident *held = live_find(x, earlier[k].id);
+            struct incident *e = held ? held : &earlier[k];
+            e->problem_id = p->id;
+            store_batch_incident(b, e);
+        }
+        timeline_add(b, i, TIMELINE_EVENT, "hale",
+                     "problem %lld opened: %u incidents of %s within %s", (long long)p->id,
+                     p->incidents, i->fingerprint, "the problem window");
+        log_warn("itsm", NULL, "problem %lld opened: %s", (long long)p->id, p->title);
+    }
+    for (size_t k = 0; k < n; k++)
+        incident_fini(&earlier[k]);
+    free(earlier);
+}
+
+/* ---- from the checks ---- */
+
+static enum incident_severity severity_of(enum check_status s)
+{
+    return s == CHECK_STATUS_CRITICAL ? INCIDENT_SEVERITY_CRITICAL : INCIDENT_SEVERITY_WARNING;
+}
+
+static void check_open(struct itsm *x, const struct config_check *check,
+                       const struct detect_event *ev, const char *fp)
+{
+    int64_t now = (int64_t)ev->time_ms;
+    struct store_batch *b = store_batch_new();
+    store_batch_check_state(b, check->name, (int)ev->new_status, now);
+    char actor[300];
+    snprintf(actor, sizeof(actor), "check:%s", check->name);
+    const char *status = check_status_name(ev->new_status);
+    struct incident *i = live_by_fingerprint(x, fp);
+    if (i && i->state != INCIDENT_RESOLVED) {
+        /* Still broken, now in another way: the same incident. */
+        enum incident_severity sev = severity_of(ev->new_status);
+        timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
+        if (sev != i->severity) {
+            i->severity = sev;
+            i->priority = itsm_priority(&x->config->incidents, check->impact, sev);
+        }
+        commit(x, b, i, NULL, NULL);
+        return;
+    }
+    if (i) {
+        /* A recurrence soon after resolving: the same trouble, reopened. */
+        i->state = INCIDENT_NEW;
+        i->reopened++;
+        i->resolved_ms = 0;
+        i->acknowledged_ms = 0;
+        free(i->resolved_by);
+        i->resolved_by = NULL;
+        i->severity = severity_of(ev->new_status);
+        i->priority = itsm_priority(&x->config->incidents, check->impact, i->severity);
+        timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
+        timeline_add(b, i, TIMELINE_STATE, "hale", "resolved -> new: reopened, it came back");
+        log_warn("itsm", NULL, "incident %lld reopened: %s", (long long)i->id, i->title);
+        commit(x, b, i, NULL, NULL);
+        return;
+    }
+    struct incident in = {
+            .id = store_next_incident_id(x->st),
+            .type = INCIDENT_TYPE_INCIDENT,
+            .title = xasprintf("%s is %s", check->name, status),
+            .fingerprint = xstrdup(fp),
+            .severity = severity_of(ev->new_status),
+            .category = itsm_category_of(check),
+            .check = xstrdup(check->name),
+            .state = INCIDENT_NEW,
+            .opened_ms = now,
+    };
+    in.priority = itsm_priority(&x->config->incidents, check->impact, in.severity);
+    labels_init(&in.labels);
+    for (size_t k = 0; k < check->labels.n; k++)
+        labels_set(&in.labels, check->labels.v[k].name, check->labels.v[k].value, NULL);
+    const char *team = check->team_name                              ? check->team_name
+                       : check->runbook && check->runbook->team_name ? check->runbook->team_name
+                                                                     : NULL;
+    in.team = team ? xstrdup(team) : NULL;
+    timeline_add(b, &in, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
+    timeline_add(b, &in, TIMELINE_STATE, "hale", "opened as P%u (%s)", in.priority,
+                 incident_category_name(in.category));
+    problem_note(x, b, &in);
+    log_warn("itsm", NULL, "incident %lld opened: %s", (long long)in.id, in.title);
+    commit(x, b, live_add(x, &in), NULL, NULL);
+}
+
+static void check_recovered(struct itsm *x, const struct config_check *check,
+                            const struct detect_event *ev, const char *fp)
+{
+    int64_t now = (int64_t)ev->time_ms;
+    struct store_batch *b = store_batch_new();
+    store_batch_check_state(b, check->name, (int)ev->new_status, now);
+    struct incident *i = live_by_fingerprint(x, fp);
+    if (!i || i->state == INCIDENT_RESOLVED) {
+        store_submit(x->st, b, NULL, NULL);
+        return;
+    }
+    char actor[300];
+    snprintf(actor, sizeof(actor), "check:%s", check->name);
+    timeline_add(b, i, TIMELINE_EVENT, actor, "ok: %s", ev->summary);
+    timeline_add(b, i, TIMELINE_STATE, "hale", "%s -> resolved: %s is ok again",
+                 incident_state_name(i->state), check->name);
+    i->state = INCIDENT_RESOLVED;
+    i->resolved_ms = now;
+    free(i->resolved_by);
+    i->resolved_by = xstrdup("hale");
+    log_info("itsm", NULL, "incident %lld resolved: %s is ok again", (long long)i->id, check->name);
+    commit(x, b, i, NULL, NULL);
+}
+
+void itsm_check_event(struct itsm *x, const struct config_check *check,
+                      const struct detect_event *ev)
+{
+    char fp[300];
+    snprintf(fp, sizeof(fp), "check:%s", check->name);
+    live_prune(x, (int64_t)clock_real_ms(&clock_system));
+    if (ev->kind != DETECT_EVENT_STATE_CHANGE) {
+        struct incident *i = live_by_fingerprint(x, fp);
+        if (i && i->state != INCIDENT_RESOLVED) {
+            struct store_batch *b = store_batch_new();
+            timeline_add(b, i, TIMELINE_EVENT, "hale", "%s", detect_event_kind_name(ev->kind));
+            commit(x, b, i, NULL, NULL);
+        }
+        return;
+    }
+    if (!ev->hard)
+        return;
+    if (ev->new_status == CHECK_STATUS_OK)
+        check_recovered(x, check, ev, fp);
+    else
+        check_open(x, check, ev, fp);
+}
+
+/* ---- people's actions ---- */
+
+/* The incident id names: held in memory, else read into *spare. */
+static struct incident *find_for_action(struct itsm *x, int64_t id, struct incident *spare,
+                                        struct err *e)
+{
+    struct incident *i = live_find(x, id);
+    if (i)
+        return i;
+    int r = store_incident_get(x->reader, id, spare);
+    if (r == HALE_ENOTFOUND) {
+        err_setf(e, r, "no incident %lld", (long long)id);
+        return NULL;
+    }
+    if (r < 0) {
+        err_setf(e, r, "cannot read incident %lld", (long long)id);
+        return NULL;
+    }
+    return spare;
+}
+
+static void audit_add(struct store_batch *b, const struct itsm_request *rq, const char *action)
+{
+    char target[64];
+    snprintf(target, sizeof(target), "incident:%lld", (long long)rq->id);
+    struct audit_entry a = {
+            .time_ms = (int64_t)clock_real_ms(&clock_system),
+            .actor = xstrdup(rq->actor),
+            .action = xstrdup(action),
+            .target = xstrdup(target),
+            .origin = rq->origin ? xstrdup(rq->origin) : NULL,
+    };
+    store_batch_audit(b, &a);
+    audit_entry_fini(&a);
+}
+
+/* Moves i to state `to`, on its timeline; the check was done. */
+static void move(struct store_batch *b, struct incident *i, enum incident_state to,
+                 const char *actor)
+{
+    timeline_add(b, i, TIMELINE_STATE, actor, "%s -> %s", incident_state_name(i->state),
+                 incident_state_name(to));
+    i->state = to;
+}
+
+static int act_assign(struct store_batch *b, struct incident *i, const struct itsm_request *rq,
+                      struct err *e)
+{
+    if (!rq->team && !rq->assignee)
+        return err_setf(e, -EINVAL, "say whom to assign it to: a team, an assignee, or both");
+    if (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED)
+        return itsm_transition_check(i, INCIDENT_IN_PROGRESS, e);
+    if (rq->team) {
+        free(i->team);
+        i->team = xstrdup(rq->team);
+    }
+    if (rq->assignee) {
+        free(i->assignee);
+        i->assignee = xstrdup(rq->assignee);
+    }
+    timeline_add(b, i, TIMELINE_ASSIGNMENT, rq->actor, "assigned to %s%s%s",
+                 rq->team ? rq->team : "", rq->team && rq->assignee ? ", " : "",
+                 rq->assignee ? rq->assignee : "");
+    /* Somebody works on it now. */
+    if (rq->assignee && i->state != INCIDENT_IN_PROGRESS) {
+        if (!i->acknowledged_ms)
+            i->acknowledged_ms = (int64_t)clock_real_ms(&clock_system);
+        move(b, i, INCIDENT_IN_PROGRESS, rq->actor);
+    }
+    return 0;
+}
+
+/* Applies rq to i in b; 0, or a refusal with e set. */
+static int act_on(struct store_batch *b, struct incident *i, const struct itsm_request *rq,
+                  struct err *e)
+{
+    int64_t now = (int64_t)clock_real_ms(&clock_system);
+    int r;
+    switch (rq->action) {
+    case ITSM_ACK:
+        if ((r = itsm_transition_check(i, INCIDENT_ACKNOWLEDGED, e)) < 0)
+            return r;
+        i->acknowledged_ms = now;
+        move(b, i, INCIDENT_ACKNOWLEDGED, rq->actor);
+        return 0;
+    case ITSM_ASSIGN:
+        return act_assign(b, i, rq, e);
+    case ITSM_NOTE:
+        if (!rq->text || !*rq->text)
+            return err_setf(e, -EINVAL, "a note needs a text");
+        if (i->state == INCIDENT_CLOSED)
+            return itsm_transition_check(i, INCIDENT_RESOLVED, e);
+        timeline_add(b, i, TIMELINE_NOTE, rq->actor, "%s", rq->text);
+        return 0;
+    case ITSM_RESOLVE:
+        if ((r = itsm_transition_check(i, INCIDENT_RESOLVED, e)) < 0)
+            return r;
+        i->resolved_ms = now;
+        free(i->resolved_by);
+        i->resolved_by = xstrdup(strncmp(rq->actor, "user:", 5) == 0 ? rq->actor + 5 : rq->actor);
+        if (rq->cause && *rq->cause) {
+            free(i->root_cause);
+            i->root_cause = xstrdup(rq->cause);
+        }
+        move(b, i, INCIDENT_RESOLVED, rq->actor);
+        return 0;
+    case ITSM_CLOSE:
+        if ((r = itsm_transition_check(i, INCIDENT_CLOSED, e)) < 0)
+            return r;
+        i->closed_ms = now;
+        move(b, i, INCIDENT_CLOSED, rq->actor);
+        return 0;
+    }
+    return err_setf(e, -EINVAL, "unknown action");
+}
+
+static const char *const action_names[] = {"incident.ack", "incident.assign", "incident.note",
+                                           "incident.resolve", "incident.close"};
+
+int itsm_act(struct itsm *x, const struct itsm_request *rq, itsm_done_cb *cb, void *data,
+             struct err *e)
+{
+    struct incident spare = {0};
+    struct incident *i = find_for_action(x, rq->id, &spare, e);
+    if (!i)
+        return e->code;
+    struct store_batch *b = store_batch_new();
+    int r = act_on(b, i, rq, e);
+    if (r < 0) {
+        store_batch_free(b);
+        incident_fini(&spare);
+        return r;
+    }
+    audit_add(b, rq, action_names[rq->action]);
+    commit(x, b, i, cb, data);
+    if (i->state == INCIDENT_CLOSED && i != &spare)
+        live_remove(x, i);
+    incident_fini(&spare);
+    return 0;
+}

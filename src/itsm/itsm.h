@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The incident desk: opens, reopens and resolves incidents from what
+ * checks find, lets people work them (ack, assign, note, resolve, close)
+ * under the ITIL lifecycle, records every change on the incident's
+ * timeline and every human action in the audit log, and opens a problem
+ * when one fingerprint keeps opening incidents.
+ *
+ * It keeps the incidents that are not closed in memory (few, and needed at
+ * every check state change) and writes every change through the store;
+ * reads of everything else go to the store. Loop thread only.
+ */
+#ifndef HALE_ITSM_ITSM_H
+#define HALE_ITSM_ITSM_H
+
+#include <stdint.h>
+
+#include "base/err.h"
+#include "config/config.h"
+#include "detect/detect.h"
+#include "itsm/incident.h"
+#include "store/store.h"
+
+struct itsm;
+
+/* ---- the rules, pure ---- */
+
+/*
+ * Whether an incident in state `from` may move to `to` by a person's
+ * action. Returns 0, or HALE_ESTATE with e saying why in words for the
+ * person ("incident 42 is closed: a closed incident takes no more changes").
+ */
+int itsm_transition_check(const struct incident *i, enum incident_state to, struct err *e);
+
+/* P1..P5 from the matrix, by the check's impact and the urgency a severity implies. */
+unsigned itsm_priority(const struct config_incidents *c, enum config_impact impact,
+                       enum incident_severity severity);
+
+/* The category a check's incident gets: its `category` key when it names one, else by kind. */
+enum incident_category itsm_category_of(const struct config_check *check);
+
+/* ---- the desk ---- */
+
+/*
+ * Creates the desk on st, loading the incidents and problems that are not
+ * closed (resolved). config is borrowed until the next itsm_set_config().
+ * Returns 0, or HALE_ESTORE with e set.
+ */
+int itsm_new(struct store *st, const struct config *config, struct itsm **ret_itsm, struct err *e);
+/* Accepts NULL. Submitted writes stay queued in the store (store_close commits them). */
+void itsm_free(struct itsm *x);
+/* After a reload: the new configuration, borrowed. */
+void itsm_set_config(struct itsm *x, const struct config *config);
+
+/*
+ * The seam from the checks: a hard state change to warning, critical or
+ * unknown opens an incident (or reopens one resolved within reopen_within,
+ * or updates the open one); back to ok resolves it (resolved by hale).
+ * Flapping events go on the open incident's timeline.
+ */
+void itsm_check_event(struct itsm *x, const struct config_check *check,
+                      const struct detect_event *ev);
+
+enum itsm_action {
+    ITSM_ACK,
+    ITSM_ASSIGN,
+    ITSM_NOTE,
+    ITSM_RESOLVE,
+    ITSM_CLOSE,
+};
+
+struct itsm_request {
+    enum itsm_action action;
+    int64_t id;
+    const char *actor;    /* "user:alice" */
+    const char *origin;   /* the client's address */
+    const char *team;     /* ASSIGN; NULL: unchanged */
+    const char *assignee; /* ASSIGN; NULL: unchanged */
+    const char *text;     /* NOTE */
+    const char *cause;    /* RESOLVE; NULL: none given */
+};
+
+/* i is the incident after the change (borrowed for the call); result 0 or HALE_ESTORE. */
+typedef void itsm_done_cb(int result, const struct incident *i, void *data);
+
+/*
+ * Applies a person's action. Refused at once, with e saying why and cb
+ * never called: HALE_ENOTFOUND for an unknown id, HALE_ESTATE when the
+ * lifecycle forbids it, -EINVAL for a missing text or team. Else returns 0
+ * and calls cb once the change is durable.
+ */
+int itsm_act(struct itsm *x, const struct itsm_request *rq, itsm_done_cb *cb, void *data,
+             struct err *e);
+
+/* Hears every durable incident change, for live views. One listener per (cb, data). */
+typedef void itsm_watch_cb(const struct incident *i, void *data);
+void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data);
+void itsm_unwatch(struct itsm *x, itsm_watch_cb *cb, void *data);
+
+#endif
