@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite backend's writing half: <data_dir>/hale.db in WAL mode with
+ * full fsync on commit, its schema and numbered migrations, and the
+ * statements the writer thread runs. Readers are in sqlite_read.c.
+ *
+ * Enumerations are stored by name (incident.h's names), labels as a JSON
+ * object, absent strings as NULL, absent problem links as NULL.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/alloc.h"
+#include "base/cleanup.h"
+#include "base/fs.h"
+#include "store/internal.h"
+
+/* How long a connection waits for another's lock before giving up. */
+#define SQLITE_BUSY_TIMEOUT_MS 5000
+
+/*
+ * The schema, one step per version: step i takes a database from version
+ * i to i + 1. Append steps; never edit one that has shipped.
+ */
+static const char *const migrations[] = {
+        /* 1: incidents, their timelines, the audit log, problems, checks' hard states. */
+        "CREATE TABLE problems ("
+        " id INTEGER PRIMARY KEY,"
+        " title TEXT NOT NULL,"
+        " fingerprint TEXT NOT NULL,"
+        " state TEXT NOT NULL,"
+        " root_cause TEXT,"
+        " workaround TEXT,"
+        " opened_ms INTEGER NOT NULL,"
+        " resolved_ms INTEGER NOT NULL,"
+        " updated_ms INTEGER NOT NULL,"
+        " incidents INTEGER NOT NULL);"
+        "CREATE INDEX problems_by_fingerprint ON problems (fingerprint);"
+        "CREATE TABLE incidents ("
+        " id INTEGER PRIMARY KEY,"
+        " type TEXT NOT NULL,"
+        " title TEXT NOT NULL,"
+        " fingerprint TEXT NOT NULL,"
+        " labels TEXT NOT NULL," /* a JSON object */
+        " severity TEXT NOT NULL,"
+        " priority INTEGER NOT NULL,"
+        " category TEXT NOT NULL,"
+        " team TEXT,"
+        " assignee TEXT,"
+        " check_name TEXT,"
+        " state TEXT NOT NULL,"
+        " opened_ms INTEGER NOT NULL,"
+        " acknowledged_ms INTEGER NOT NULL,"
+        " resolved_ms INTEGER NOT NULL,"
+        " closed_ms INTEGER NOT NULL,"
+        " resolved_by TEXT,"
+        " root_cause TEXT,"
+        " reopened INTEGER NOT NULL,"
+        " problem_id INTEGER REFERENCES problems (id),"
+        " updated_ms INTEGER NOT NULL);"
+        "CREATE INDEX incidents_by_state ON incidents (state, id);"
+        "CREATE INDEX incidents_by_team ON incidents (team, id);"
+        "CREATE INDEX incidents_by_fingerprint ON incidents (fingerprint, id);"
+        "CREATE INDEX incidents_by_opened ON incidents (opened_ms);"
+        "CREATE INDEX incidents_by_problem ON incidents (problem_id);"
+        "CREATE TABLE timeline ("
+        " id INTEGER PRIMARY KEY,"
+        " incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+        " time_ms INTEGER NOT NULL,"
+        " kind TEXT NOT NULL,"
+        " actor TEXT NOT NULL,"
+        " text TEXT NOT NULL,"
+        " data TEXT);"
+        "CREATE INDEX timeline_by_incident ON timeline (incident_id, time_ms, id);"
+        "CREATE TABLE audit ("
+        " id INTEGER PRIMARY KEY,"
+        " time_ms INTEGER NOT NULL,"
+        " actor TEXT NOT NULL,"
+        " action TEXT NOT NULL,"
+        " target TEXT,"
+        " origin TEXT,"
+        " detail TEXT);"
+        "CREATE INDEX audit_by_time ON audit (time_ms, id);"
+        "CREATE TABLE check_states ("
+        " id INTEGER PRIMARY KEY,"
+        " check_name TEXT NOT NULL,"
+        " status INTEGER NOT NULL,"
+        " time_ms INTEGER NOT NULL);"
+        "CREATE INDEX check_states_by_check ON check_states (check_name, time_ms);"
+        "CREATE INDEX check_states_by_time ON check_states (time_ms);",
+};
+
+_Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION is the number of migration steps");
+
+enum {
+    STMT_BEGIN,
+    STMT_COMMIT,
+    STMT_ROLLBACK,
+    STMT_INCIDENT,
+    STMT_TIMELINE,
+    STMT_AUDIT,
+    STMT_PROBLEM,
+    STMT_CHECK_STATE,
+    STMT_COUNT,
+};
+
+static const char *const stmt_sql[STMT_COUNT] = {
+        [STMT_BEGIN] = "BEGIN IMMEDIATE",
+        [STMT_COMMIT] = "COMMIT",
+        [STMT_ROLLBACK] = "ROLLBACK",
+        [STMT_INCIDENT] =
+                "INSERT INTO incidents (id, type, title, fingerprint, labels, severity, priority,"
+                " category, team, assignee, check_name, state, opened_ms, acknowledged_ms,"
+                " resolved_ms, closed_ms, resolved_by, root_cause, reopened, problem_id,"
+                " updated_ms)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                " ?17, ?18, ?19, ?20, ?21)"
+                " ON CONFLICT (id) DO UPDATE SET type = excluded.type, title = excluded.title,"
+                " fingerprint = excluded.fingerprint, labels = excluded.labels,"
+                " severity = excluded.severity, priority = excluded.priority,"
+                " category = excluded.category, team = excluded.team,"
+                " assignee = excluded.assignee, check_name = excluded.check_name,"
+                " state = excluded.state, opened_ms = excluded.opened_ms,"
+                " acknowledged_ms = excluded.acknowledged_ms, resolved_ms = excluded.resolved_ms,"
+                " closed_ms = excluded.closed_ms, resolved_by = excluded.resolved_by,"
+                " root_cause = excluded.root_cause, reopened = excluded.reopened,"
+                " problem_id = excluded.problem_id, updated_ms = excluded.updated_ms",
+        [STMT_TIMELINE] = "INSERT INTO timeline (incident_id, time_ms, kind, actor, text, data)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_AUDIT] = "INSERT INTO audit (time_ms, actor, action, target, origin, detail)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_PROBLEM] =
+                "INSERT INTO problems (id, title, fingerprint, state, root_cause, workaround,"
+                " opened_ms, resolved_ms, updated_ms, incidents)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                " ON CONFLICT (id) DO UPDATE SET title = excluded.title,"
+                " fingerprint = excluded.fingerprint, state = excluded.state,"
+                " root_cause = excluded.root_cause, workaround = excluded.workaround,"
+                " opened_ms = excluded.opened_ms, resolved_ms = excluded.resolved_ms,"
+                " updated_ms = excluded.updated_ms, incidents = excluded.incidents",
+        [STMT_CHECK_STATE] = "INSERT INTO check_states (check_name, status, time_ms)"
+                             " VALUES (?1, ?2, ?3)",
+};
+
+struct sqlite_db {
+    struct store_db base; /* first: store.c sees only this */
+    sqlite3 *conn;
+    char *path;
+    sqlite3_stmt *stmt[STMT_COUNT]; /* prepared on first use, kept until close */
+};
+
+static struct sqlite_db *db_of(struct store_db *base)
+{
+    return (struct sqlite_db *)base;
+}
+
+static int db_error(struct sqlite_db *db, struct err *e, const char *what)
+{
+    return err_setf(e, HALE_ESTORE, "%s: %s: %s", db->path, what, sqlite3_errmsg(db->conn));
+}
+
+static int exec(struct sqlite_db *db, const char *sql, struct err *e)
+{
+    if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(db, e, sql);
+    return 0;
+}
+
+/* The integer that a one-row statement (a pragma, an aggregate) returns. */
+static int query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_error(db, e, sql);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        int r = db_error(db, e, sql);
+        sqlite3_finalize(s);
+        return r;
+    }
+    *ret = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return 0;
+}
+
+static sqlite3_stmt *stmt_get(struct sqlite_db *db, int which, struct err *e)
+{
+    if (!db->stmt[which] &&
+        sqlite3_prepare_v3(db->conn, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+                           &db->stmt[which], NULL) != SQLITE_OK) {
+        db_error(db, e, stmt_sql[which]);
+        return NULL;
+    }
+    return db->stmt[which];
+}
+
+/* Runs a bound write statement to its end and makes it ready for the next. */
+static int stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *what, struct err *e)
+{
+    int rc = sqlite3_step(s);
+    int r = rc == SQLITE_DONE ? 0 : db_error(db, e, what);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s); /* bound text is the batch's, freed after the commit */
+    return r;
+}
+
+/* ---- open, refuse, migrate -------------------------------------------- */
+
+/* A newer hale may have changed anything: touch nothing, say what to do. */
+static int version_check(struct sqlite_db *db, struct err *e)
+{
+    int64_t version;
+    int r = query_int64(db, "PRAGMA user_version", &version, e);
+    if (r < 0)
+        return r;
+    if (version > STORE_SCHEMA_VERSION)
+        return err_setf(e, HALE_ESTORE,
+                        "%s was written by a newer hale (schema version %lld; this hale knows up "
+                        "to %d): run that hale, or restore a backup made with this one",
+                        db->path, (long long)version, STORE_SCHEMA_VERSION);
+    return 0;
+}
+
+static int pragmas_set(struct sqlite_db *db, struct err *e)
+{
+    sqlite3_busy_timeout(db->conn, SQLITE_BUSY_TIMEOUT_MS);
+    /* Readers never block the writer, and a commit is one append and one fsync. */
+    char mode[16] = "";
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(db->conn, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
+        return db_error(db, e, "PRAGMA journal_mode = WAL");
+    if (sqlite3_step(s) == SQLITE_ROW)
+        snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (strcmp(mode, "wal") != 0)
+        return err_setf(e, HALE_ESTORE,
+                        "%s: cannot use write-ahead logging (journal mode \"%s\"); is the data "
+                        "directory on a network file system?",
+                        db->path, mode);
+    /* FULL: a commit acknowledged is on disk, through a power cut, not only a crash. */
+    return exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", e);
+}
+
+static void sqlite_close(struct store_db *base)
+{
+    if (!base)
+        return;
+    struct sqlite_db *db = db_of(base);
+    for (size_t i = 0; i < STMT_COUNT; i++)
+        sqlite3_finalize(db->stmt[i]);
+    sqlite3_close(db->conn);
+    free(db->path);
+    free(db);
+}
+
+static int sqlite_open(const struct store_options *o, struct store_db **ret_db, struct err *e)
+{
+    int r = fs_mkdir_p(o->data_dir, 0700);
+    if (r < 0)
+        return err_setf(e, HALE_ESTORE, "cannot create the data directory %s: %s", o->data_dir,
+                        strerror(-r));
+    struct sqlite_db *db = xcalloc(1, sizeof(*db));
+    db->base.backend = &store__sqlite;
+    db->path = xasprintf("%s/hale.db", o->data_dir);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(db->path, &db->conn, flags, NULL) != SQLITE_OK) {
+        r = db->conn ? db_error(db, e, "cannot open")
+                     : err_setf(e, HALE_ESTORE, "%s: cannot open: out of memory", db->path);
+        sqlite_close(&db->base);
+        return r;
+    }
+    r = version_check(db, e);
+    if (r == 0)
+        r = pragmas_set(db, e);
+    if (r < 0) {
+        sqlite_close(&db->base);
+        return r;
+    }
+    *ret_db = &db->base;
+    return 0;
+}
+
+/* Runs the step that follows the version found, inside its transaction; *ret_done when none. */
+static int migrate_step(struct sqlite_db *db, bool *ret_done, struct err *e)
+{
+    /* IMMEDIATE: a second hale on the same file waits rather than migrating too. */
+    int r = exec(db, "BEGIN IMMEDIATE", e);
+    if (r < 0)
+        return r;
+    int64_t version = -1;
+    r = query_int64(db, "PRAGMA user_version", &version, e);
+    if (r == 0 && version < STORE_SCHEMA_VERSION) {
+        char set_version[48];
+        snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %lld",
+                 (long long)version + 1);
+        r = exec(db, migrations[version], e);
+        if (r == 0)
+            r = exec(db, set_version, e);
+    }
+    if (r == 0)
+        r = exec(db, "COMMIT", e);
+    if (r < 0) {
+        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+        if (version >= 0)
+            err_prefixf(e, "migrating to schema version %lld", (long long)version + 1);
+        return r;
+    }
+    *ret_done = version >= STORE_SCHEMA_VERSION;
+    return 0;
+}
+
+static int sqlite_migrate(struct store_db *base, struct err *e)
+{
+    struct sqlite_db *db = db_of(base);
+    bool done = false;
+    while (!done) {
+        int r = migrate_step(db, &done, e);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static const char *sqlite_path(const struct store_db *base)
+{
+    return ((const struct sqlite_db *)base)->path;
+}
+
+static int sqlite_last_ids(struct store_db *base, int64_t *ret_incident, int64_t *ret_problem,
+                           struct err *e)
+{
+    struct sqlite_db *db = db_of(base);
+    int64_t incident, problem;
+    int r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM incidents", &incident, e);
+    if (r == 0)
+        r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM problems", &problem, e);
+    if (r < 0)
+        return r;
+    *ret_incident = incident;
+    *ret_problem = problem;
+    return 0;
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+static int run_simple(struct sqlite_db *db, int which, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(db, which, e);
+    return s ? stmt_run(db, s, stmt_sql[which], e) : HALE_ESTORE;
+}
+
+static int sqlite_begin(struct store_db *base, struct err *e)
+{
+    return run_simple(db_of(base), STMT_BEGIN, e);
+}
+
+static int sqlite_commit(struct store_db *base, struct err *e)
+{
+    return run_simple(db_of(base), STMT_COMMIT, e);
+}
+
+static void sqlite_rollback(struct store_db *base)
+{
+    struct sqlite_db *db = db_of(base);
+    /* Some errors (a full disk, I/O) have rolled the transaction back already. */
+    if (!sqlite3_get_autocommit(db->conn))
+        run_simple(db, STMT_ROLLBACK, NULL);
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* 0 means "none" for links: NULL, so the foreign key is not checked. */
+static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(s, i, id);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* A name of "unknown" is an enumeration value out of range: refuse it rather than store it. */
+static int names_check(const char *const *names, size_t n, const char *record, struct err *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], "unknown") == 0)
+            return err_setf(e, HALE_ESTORE, "%s: an enumeration is out of range", record);
+    return 0;
+}
+
+static int incident_write(struct sqlite_db *db, const struct incident *i, struct err *e)
+{
+    const char *names[] = {incident_type_name(i->type), incident_severity_name(i->severity),
+                           incident_category_name(i->category), incident_state_name(i->state)};
+    int r = names_check(names, ARRAY_SIZE(names), "incident", e);
+    if (r < 0)
+        return r;
+    _cleanup_free_ char *labels = NULL;
+    if (store__labels_to_json(&i->labels, &labels) < 0)
+        return err_setf(e, HALE_ESTORE, "incident %lld: a label value is not UTF-8",
+                        (long long)i->id);
+    sqlite3_stmt *s = stmt_get(db, STMT_INCIDENT, e);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, i->id);
+    bind_text(s, 2, names[0]);
+    bind_text(s, 3, i->title);
+    bind_text(s, 4, i->fingerprint);
+    bind_text(s, 5, labels);
+    bind_text(s, 6, names[1]);
+    sqlite3_bind_int64(s, 7, i->priority);
+    bind_text(s, 8, names[2]);
+    bind_text(s, 9, i->team);
+    bind_text(s, 10, i->assignee);
+    bind_text(s, 11, i->check);
+    bind_text(s, 12, names[3]);
+    sqlite3_bind_int64(s, 13, i->opened_ms);
+    sqlite3_bind_int64(s, 14, i->acknowledged_ms);
+    sqlite3_bind_int64(s, 15, i->resolved_ms);
+    sqlite3_bind_int64(s, 16, i->closed_ms);
+    bind_text(s, 17, i->resolved_by);
+    bind_text(s, 18, i->root_cause);
+    sqlite3_bind_int64(s, 19, i->reopened);
+    bind_id_or_null(s, 20, i->problem_id);
+    sqlite3_bind_int64(s, 21, i->updated_ms);
+    return stmt_run(db, s, "writing an incident", e);
+}
+
+static int timeline_write(struct sqlite_db *db, const struct timeline_entry *t, struct err *e)
+{
+    const char *kind = timeline_kind_name(t->kind);
+    int r = names_check(&kind, 1, "timeline entry", e);
+    sqlite3_stmt *s = r < 0 ? NULL : stmt_get(db, STMT_TIMELINE, e);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, t->incident_id);
+    sqlite3_bind_int64(s, 2, t->time_ms);
+    bind_text(s, 3, kind);
+    bind_text(s, 4, t->actor);
+    bind_text(s, 5, t->text);
+    bind_text(s, 6, t->data);
+    return stmt_run(db, s, "writing a timeline entry", e);
+}
+
+static int audit_write(struct sqlite_db *db, const struct audit_entry *a, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(db, STMT_AUDIT, e);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, a->time_ms);
+    bind_text(s, 2, a->actor);
+    bind_text(s, 3, a->action);
+    bind_text(s, 4, a->target);
+    bind_text(s, 5, a->origin);
+    bind_text(s, 6, a->detail);
+    return stmt_run(db, s, "writing an audit entry", e);
+}
+
+static int problem_write(struct sqlite_db *db, const struct problem *p, struct err *e)
+{
+    const char *state = problem_state_name(p->state);
+    int r = names_check(&state, 1, "problem", e);
+    sqlite3_stmt *s = r < 0 ? NULL : stmt_get(db, STMT_PROBLEM, e);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, p->id);
+    bind_text(s, 2, p->title);
+    bind_text(s, 3, p->fingerprint);
+    bind_text(s, 4, state);
+    bind_text(s, 5, p->root_cause);
+    bind_text(s, 6, p->workaround);
+    sqlite3_bind_int64(s, 7, p->opened_ms);
+    sqlite3_bind_int64(s, 8, p->resolved_ms);
+    sqlite3_bind_int64(s, 9, p->updated_ms);
+    sqlite3_bind_int64(s, 10, p->incidents);
+    return stmt_run(db, s, "writing a problem", e);
+}
+
+static int check_state_write(struct sqlite_db *db, const struct store_check_state *c, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(db, STMT_CHECK_STATE, e);
+    if (!s)
+        return HALE_ESTORE;
+    bind_text(s, 1, c->check);
+    sqlite3_bind_int(s, 2, c->status);
+    sqlite3_bind_int64(s, 3, c->time_ms);
+    return stmt_run(db, s, "writing a check state", e);
+}
+
+static int sqlite_apply(struct store_db *base, const struct store_record *rec, struct err *e)
+{
+    struct sqlite_db *db = db_of(base);
+    switch (rec->kind) {
+    case STORE_RECORD_INCIDENT:
+        return incident_write(db, &rec->u.incident, e);
+    case STORE_RECORD_TIMELINE:
+        return timeline_write(db, &rec->u.timeline, e);
+    case STORE_RECORD_AUDIT:
+        return audit_write(db, &rec->u.audit, e);
+    case STORE_RECORD_PROBLEM:
+        return problem_write(db, &rec->u.problem, e);
+    case STORE_RECORD_CHECK_STATE:
+        return check_state_write(db, &rec->u.check_state, e);
+    }
+    return err_setf(e, HALE_EINTERNAL, "unknown record kind %d", (int)rec->kind);
+}
+
+const struct store_backend store__sqlite = {
+        .name = "sqlite",
+        .open = sqlite_open,
+        .migrate = sqlite_migrate,
+        .close = sqlite_close,
+        .path = sqlite_path,
+        .last_ids = sqlite_last_ids,
+        .begin = sqlite_begin,
+        .apply = sqlite_apply,
+        .commit = sqlite_commit,
+        .rollback = sqlite_rollback,
+        .reader_open = store__sqlite_reader_open,
+        .reader_close = store__sqlite_reader_close,
+        .incident_get = store__sqlite_incident_get,
+        .incidents_list = store__sqlite_incidents_list,
+        .timeline_list = store__sqlite_timeline_list,
+        .audit_list = store__sqlite_audit_list,
+        .problem_get = store__sqlite_problem_get,
+        .problems_list = store__sqlite_problems_list,
+        .check_states_list = store__sqlite_check_states_list,
+};

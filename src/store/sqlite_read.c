@@ -1,0 +1,466 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SQLite backend's reading half: a read-only connection per reader,
+ * its statements prepared once, and rows turned back into records. In WAL
+ * mode each statement sees the last commit made before it started, and no
+ * reader ever makes the writer wait.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "base/alloc.h"
+#include "base/cleanup.h"
+#include "base/strbuf.h"
+#include "store/internal.h"
+
+#define READER_BUSY_TIMEOUT_MS 5000
+
+#define INCIDENT_COLUMNS                                                                   \
+    "id, type, title, fingerprint, labels, severity, priority, category, team, assignee,"  \
+    " check_name, state, opened_ms, acknowledged_ms, resolved_ms, closed_ms, resolved_by," \
+    " root_cause, reopened, problem_id, updated_ms"
+#define TIMELINE_COLUMNS "id, incident_id, time_ms, kind, actor, text, data"
+#define AUDIT_COLUMNS    "id, time_ms, actor, action, target, origin, detail"
+#define PROBLEM_COLUMNS                                                                          \
+    "id, title, fingerprint, state, root_cause, workaround, opened_ms, resolved_ms, updated_ms," \
+    " incidents"
+
+/* The last change before the window of each check, then the changes in it. */
+#define CHECK_STATES_SQL(filter)                                                              \
+    "SELECT check_name, status, MAX(time_ms), id FROM check_states"                           \
+    " WHERE " filter "time_ms < ?2 GROUP BY check_name"                                       \
+    " UNION ALL"                                                                              \
+    " SELECT check_name, status, time_ms, id FROM check_states WHERE " filter "time_ms >= ?2" \
+    " ORDER BY 3, 4"
+
+enum {
+    RSTMT_INCIDENT,
+    RSTMT_TIMELINE,
+    RSTMT_AUDIT,
+    RSTMT_PROBLEM,
+    RSTMT_PROBLEMS,
+    RSTMT_CHECK_STATES_ONE,
+    RSTMT_CHECK_STATES_ALL,
+    RSTMT_COUNT,
+};
+
+static const char *const rstmt_sql[RSTMT_COUNT] = {
+        [RSTMT_INCIDENT] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
+        [RSTMT_TIMELINE] = "SELECT " TIMELINE_COLUMNS " FROM timeline WHERE incident_id = ?1"
+                           " ORDER BY time_ms, id",
+        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1"
+                        " ORDER BY time_ms, id LIMIT ?2",
+        [RSTMT_PROBLEM] = "SELECT " PROBLEM_COLUMNS " FROM problems WHERE id = ?1",
+        [RSTMT_PROBLEMS] = "SELECT " PROBLEM_COLUMNS " FROM problems ORDER BY id DESC",
+        [RSTMT_CHECK_STATES_ONE] = CHECK_STATES_SQL("check_name = ?1 AND "),
+        [RSTMT_CHECK_STATES_ALL] = CHECK_STATES_SQL(""),
+};
+
+/*
+ * The filters of an incident query that are set: each combination is its
+ * own statement, so SQLite plans each with the index that fits it.
+ */
+enum {
+    SHAPE_STATES = 1 << 0,
+    SHAPE_TEAM = 1 << 1,
+    SHAPE_FINGERPRINT = 1 << 2,
+    SHAPE_SINCE = 1 << 3,
+    SHAPE_BEFORE = 1 << 4,
+    SHAPE_COUNT = 1 << 5,
+};
+
+#define INCIDENT_STATES 5 /* INCIDENT_NEW .. INCIDENT_CLOSED */
+
+struct sqlite_reader {
+    struct store_reader base; /* first: store.c sees only this */
+    sqlite3 *conn;
+    sqlite3_stmt *stmt[RSTMT_COUNT];
+    sqlite3_stmt *shape[SHAPE_COUNT]; /* prepared on first use */
+};
+
+static struct sqlite_reader *reader_of(struct store_reader *base)
+{
+    return (struct sqlite_reader *)base;
+}
+
+void store__sqlite_reader_close(struct store_reader *base)
+{
+    if (!base)
+        return;
+    struct sqlite_reader *r = reader_of(base);
+    for (size_t i = 0; i < RSTMT_COUNT; i++)
+        sqlite3_finalize(r->stmt[i]);
+    for (size_t i = 0; i < SHAPE_COUNT; i++)
+        sqlite3_finalize(r->shape[i]);
+    sqlite3_close(r->conn);
+    free(r);
+}
+
+int store__sqlite_reader_open(struct store_db *db, struct store_reader **ret_reader, struct err *e)
+{
+    const char *path = db->backend->path(db);
+    struct sqlite_reader *r = xcalloc(1, sizeof(*r));
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &r->conn, flags, NULL) != SQLITE_OK) {
+        int rc = err_setf(e, HALE_ESTORE, "%s: cannot open a reader: %s", path,
+                          r->conn ? sqlite3_errmsg(r->conn) : "out of memory");
+        store__sqlite_reader_close(&r->base);
+        return rc;
+    }
+    /* A checkpoint may hold a lock for a moment; wait rather than fail. */
+    sqlite3_busy_timeout(r->conn, READER_BUSY_TIMEOUT_MS);
+    *ret_reader = &r->base;
+    return 0;
+}
+
+static sqlite3_stmt *prepare(struct sqlite_reader *r, sqlite3_stmt **slot, const char *sql)
+{
+    if (!*slot &&
+        sqlite3_prepare_v3(r->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK)
+        return NULL;
+    return *slot;
+}
+
+static sqlite3_stmt *rstmt(struct sqlite_reader *r, int which)
+{
+    return prepare(r, &r->stmt[which], rstmt_sql[which]);
+}
+
+static void stmt_done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* ---- rows to records -------------------------------------------------- */
+
+static char *col_str(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? xstrdup((const char *)v) : NULL;
+}
+
+static const char *col_name(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? (const char *)v : "";
+}
+
+static unsigned col_unsigned(sqlite3_stmt *s, int i)
+{
+    return (unsigned)sqlite3_column_int64(s, i);
+}
+
+static int row_incident(sqlite3_stmt *s, void *ret_elem)
+{
+    struct incident *ret = ret_elem;
+    struct incident i = {0};
+    labels_init(&i.labels);
+    if (incident_type_parse(col_name(s, 1), &i.type) < 0 ||
+        incident_severity_parse(col_name(s, 5), &i.severity) < 0 ||
+        incident_category_parse(col_name(s, 7), &i.category) < 0 ||
+        incident_state_parse(col_name(s, 11), &i.state) < 0 ||
+        store__labels_from_json(col_name(s, 4), &i.labels) < 0)
+        return HALE_ESTORE;
+    i.id = sqlite3_column_int64(s, 0);
+    i.title = col_str(s, 2);
+    i.fingerprint = col_str(s, 3);
+    i.priority = col_unsigned(s, 6);
+    i.team = col_str(s, 8);
+    i.assignee = col_str(s, 9);
+    i.check = col_str(s, 10);
+    i.opened_ms = sqlite3_column_int64(s, 12);
+    i.acknowledged_ms = sqlite3_column_int64(s, 13);
+    i.resolved_ms = sqlite3_column_int64(s, 14);
+    i.closed_ms = sqlite3_column_int64(s, 15);
+    i.resolved_by = col_str(s, 16);
+    i.root_cause = col_str(s, 17);
+    i.reopened = col_unsigned(s, 18);
+    i.problem_id = sqlite3_column_int64(s, 19); /* NULL reads as 0: no problem */
+    i.updated_ms = sqlite3_column_int64(s, 20);
+    *ret = i;
+    return 0;
+}
+
+static int row_timeline(sqlite3_stmt *s, void *ret_elem)
+{
+    struct timeline_entry *ret = ret_elem;
+    struct timeline_entry t = {0};
+    if (timeline_kind_parse(col_name(s, 3), &t.kind) < 0)
+        return HALE_ESTORE;
+    t.id = sqlite3_column_int64(s, 0);
+    t.incident_id = sqlite3_column_int64(s, 1);
+    t.time_ms = sqlite3_column_int64(s, 2);
+    t.actor = col_str(s, 4);
+    t.text = col_str(s, 5);
+    t.data = col_str(s, 6);
+    *ret = t;
+    return 0;
+}
+
+static int row_audit(sqlite3_stmt *s, void *ret_elem)
+{
+    struct audit_entry *ret = ret_elem;
+    *ret = (struct audit_entry){
+            .id = sqlite3_column_int64(s, 0),
+            .time_ms = sqlite3_column_int64(s, 1),
+            .actor = col_str(s, 2),
+            .action = col_str(s, 3),
+            .target = col_str(s, 4),
+            .origin = col_str(s, 5),
+            .detail = col_str(s, 6),
+    };
+    return 0;
+}
+
+static int row_problem(sqlite3_stmt *s, void *ret_elem)
+{
+    struct problem *ret = ret_elem;
+    struct problem p = {0};
+    if (problem_state_parse(col_name(s, 3), &p.state) < 0)
+        return HALE_ESTORE;
+    p.id = sqlite3_column_int64(s, 0);
+    p.title = col_str(s, 1);
+    p.fingerprint = col_str(s, 2);
+    p.root_cause = col_str(s, 4);
+    p.workaround = col_str(s, 5);
+    p.opened_ms = sqlite3_column_int64(s, 6);
+    p.resolved_ms = sqlite3_column_int64(s, 7);
+    p.updated_ms = sqlite3_column_int64(s, 8);
+    p.incidents = col_unsigned(s, 9);
+    *ret = p;
+    return 0;
+}
+
+static int row_check_state(sqlite3_stmt *s, void *ret_elem)
+{
+    struct store_check_state *ret = ret_elem;
+    *ret = (struct store_check_state){
+            .check = col_str(s, 0),
+            .status = sqlite3_column_int(s, 1),
+            .time_ms = sqlite3_column_int64(s, 2),
+    };
+    return 0;
+}
+
+/* ---- running queries -------------------------------------------------- */
+
+typedef int row_fn(sqlite3_stmt *s, void *ret_elem);
+typedef void fini_fn(void *elem);
+
+static void incident_fini_v(void *elem)
+{
+    incident_fini(elem);
+}
+
+static void timeline_fini_v(void *elem)
+{
+    timeline_entry_fini(elem);
+}
+
+static void audit_fini_v(void *elem)
+{
+    audit_entry_fini(elem);
+}
+
+static void problem_fini_v(void *elem)
+{
+    problem_fini(elem);
+}
+
+static void check_state_fini_v(void *elem)
+{
+    store_check_state_fini(elem);
+}
+
+/* How one kind of record is read and freed, for the generic loops below. */
+struct row_kind {
+    size_t size;
+    row_fn *row;
+    fini_fn *fini;
+};
+
+static const struct row_kind incident_kind = {sizeof(struct incident), row_incident,
+                                              incident_fini_v};
+static const struct row_kind timeline_kind = {sizeof(struct timeline_entry), row_timeline,
+                                              timeline_fini_v};
+static const struct row_kind audit_kind = {sizeof(struct audit_entry), row_audit, audit_fini_v};
+static const struct row_kind problem_kind = {sizeof(struct problem), row_problem, problem_fini_v};
+static const struct row_kind check_state_kind = {sizeof(struct store_check_state), row_check_state,
+                                                 check_state_fini_v};
+
+/* Steps a bound statement to its end, collecting every row; resets it whatever happens. */
+static int query_list(sqlite3_stmt *s, const struct row_kind *k, void **ret_v, size_t *ret_n)
+{
+    char *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc, r = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            v = xreallocarray(v, cap, k->size);
+        }
+        if ((r = k->row(s, v + n * k->size)) < 0)
+            break;
+        n++;
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = HALE_ESTORE;
+    stmt_done(s);
+    if (r < 0) {
+        for (size_t i = 0; i < n; i++)
+            k->fini(v + i * k->size);
+        free(v);
+        return r;
+    }
+    *ret_v = v;
+    *ret_n = n;
+    return 0;
+}
+
+/* One row by id: 0, HALE_ENOTFOUND or HALE_ESTORE. */
+static int query_one(sqlite3_stmt *s, const struct row_kind *k, void *ret)
+{
+    int rc = sqlite3_step(s);
+    int r = rc == SQLITE_ROW ? k->row(s, ret) : rc == SQLITE_DONE ? HALE_ENOTFOUND : HALE_ESTORE;
+    stmt_done(s);
+    return r;
+}
+
+int store__sqlite_incident_get(struct store_reader *base, int64_t id, struct incident *ret)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_INCIDENT);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    return query_one(s, &incident_kind, ret);
+}
+
+int store__sqlite_problem_get(struct store_reader *base, int64_t id, struct problem *ret)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_PROBLEM);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    return query_one(s, &problem_kind, ret);
+}
+
+int store__sqlite_problems_list(struct store_reader *base, struct problem **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_PROBLEMS);
+    if (!s)
+        return HALE_ESTORE;
+    return query_list(s, &problem_kind, (void **)ret_v, ret_n);
+}
+
+int store__sqlite_timeline_list(struct store_reader *base, int64_t incident_id,
+                                struct timeline_entry **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_TIMELINE);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, incident_id);
+    return query_list(s, &timeline_kind, (void **)ret_v, ret_n);
+}
+
+/* SQLite's LIMIT -1: no limit. */
+static int64_t limit_of(size_t limit)
+{
+    return limit ? (int64_t)limit : -1;
+}
+
+int store__sqlite_audit_list(struct store_reader *base, int64_t since_ms, size_t limit,
+                             struct audit_entry **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_AUDIT);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, since_ms);
+    sqlite3_bind_int64(s, 2, limit_of(limit));
+    return query_list(s, &audit_kind, (void **)ret_v, ret_n);
+}
+
+int store__sqlite_check_states_list(struct store_reader *base, const char *check, int64_t since_ms,
+                                    struct store_check_state **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s =
+            rstmt(reader_of(base), check ? RSTMT_CHECK_STATES_ONE : RSTMT_CHECK_STATES_ALL);
+    if (!s)
+        return HALE_ESTORE;
+    if (check)
+        sqlite3_bind_text(s, 1, check, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, since_ms);
+    return query_list(s, &check_state_kind, (void **)ret_v, ret_n);
+}
+
+/* ---- incident queries ------------------------------------------------- */
+
+static unsigned states_mask_all(void)
+{
+    return (1u << INCIDENT_STATES) - 1;
+}
+
+static unsigned shape_of(const struct store_incident_query *q)
+{
+    unsigned shape = 0;
+    if (q->states && (q->states & states_mask_all()) != states_mask_all())
+        shape |= SHAPE_STATES;
+    if (q->team)
+        shape |= SHAPE_TEAM;
+    if (q->fingerprint)
+        shape |= SHAPE_FINGERPRINT;
+    if (q->since_ms)
+        shape |= SHAPE_SINCE;
+    if (q->before_id)
+        shape |= SHAPE_BEFORE;
+    return shape;
+}
+
+/* Parameters keep their numbers in every shape, so binding does not depend on it. */
+static void shape_sql(unsigned shape, struct strbuf *sb)
+{
+    strbuf_adds(sb, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE 1");
+    if (shape & SHAPE_STATES)
+        strbuf_adds(sb, " AND state IN (?1, ?2, ?3, ?4, ?5)");
+    if (shape & SHAPE_TEAM)
+        strbuf_adds(sb, " AND team = ?6");
+    if (shape & SHAPE_FINGERPRINT)
+        strbuf_adds(sb, " AND fingerprint = ?7");
+    if (shape & SHAPE_SINCE)
+        strbuf_adds(sb, " AND opened_ms >= ?8");
+    if (shape & SHAPE_BEFORE)
+        strbuf_adds(sb, " AND id < ?9");
+    strbuf_adds(sb, " ORDER BY id DESC LIMIT ?10");
+}
+
+int store__sqlite_incidents_list(struct store_reader *base, const struct store_incident_query *q,
+                                 struct incident **ret_v, size_t *ret_n)
+{
+    struct sqlite_reader *r = reader_of(base);
+    unsigned shape = shape_of(q);
+    if (!r->shape[shape]) {
+        struct strbuf sql;
+        strbuf_init(&sql, 0);
+        shape_sql(shape, &sql);
+        prepare(r, &r->shape[shape], sql.s);
+        strbuf_fini(&sql);
+    }
+    sqlite3_stmt *s = r->shape[shape];
+    if (!s)
+        return HALE_ESTORE;
+    for (int st = 0; st < INCIDENT_STATES; st++)
+        if (q->states & (1u << st))
+            sqlite3_bind_text(s, st + 1, incident_state_name((enum incident_state)st), -1,
+                              SQLITE_STATIC);
+    if (q->team)
+        sqlite3_bind_text(s, 6, q->team, -1, SQLITE_STATIC);
+    if (q->fingerprint)
+        sqlite3_bind_text(s, 7, q->fingerprint, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, q->since_ms);
+    sqlite3_bind_int64(s, 9, q->before_id);
+    sqlite3_bind_int64(s, 10, limit_of(q->limit));
+    return query_list(s, &incident_kind, (void **)ret_v, ret_n);
+}
