@@ -105,6 +105,14 @@ static void warn_fixed_settings(const struct config_server *now, const struct co
         log_warn("serve", NULL, "server.request_timeout changes at the next restart");
 }
 
+/* The seam from the checks to the incidents. */
+static void on_check_event(const struct config_check *check, struct detect_event *ev, void *data)
+{
+    struct daemon *d = data;
+    if (d->itsm)
+        itsm_check_event(d->itsm, check, ev);
+}
+
 /* Starts a runner for config, resuming the states of prev's checks (may be NULL). */
 static int daemon_checks_start(struct daemon *d, struct config *config, const struct checks *prev,
                                struct checks **ret_checks, struct err *e)
@@ -125,14 +133,6 @@ static int daemon_checks_start(struct daemon *d, struct config *config, const st
     log_info("serve", NULL, "%zu check%s scheduled", config->n_checks,
              config->n_checks == 1 ? "" : "s");
     return 0;
-}
-
-/* The seam from the checks to the incidents. */
-static void on_check_event(const struct config_check *check, struct detect_event *ev, void *data)
-{
-    struct daemon *d = data;
-    if (d->itsm)
-        itsm_check_event(d->itsm, check, ev);
 }
 
 static void free_stopped_checks(void *data)
@@ -349,9 +349,11 @@ static void daemon_fini(struct daemon *d)
     if (d->checks) /* start failed after the runner started */
         checks_stop(d->checks, NULL, NULL);
     /* Commits what the checks and people changed, while the desk still hears it. */
+    itsm_close_reader(d->itsm);
+    store_reader_close(d->reader);
+    d->reader = NULL;
     store_close(d->store);
     itsm_free(d->itsm);
-    store_reader_close(d->reader);
     loop_free(d->loop); /* runs what the servers left posted */
     checks_free(d->checks);
     checks_free(d->stopped_checks);

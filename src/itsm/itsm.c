@@ -291,6 +291,14 @@ void itsm_free(struct itsm *x)
     free(x);
 }
 
+void itsm_close_reader(struct itsm *x)
+{
+    if (!x)
+        return;
+    store_reader_close(x->reader);
+    x->reader = NULL;
+}
+
 void itsm_set_config(struct itsm *x, const struct config *config)
 {
     x->config = config;
@@ -341,7 +349,7 @@ static void problem_note(struct itsm *x, struct store_batch *b, struct incident 
     };
     struct incident *earlier = NULL;
     size_t n = 0;
-    if (store_incidents_list(x->reader, &q, &earlier, &n) < 0)
+    if (!x->reader || store_incidents_list(x->reader, &q, &earlier, &n) < 0)
         return; /* no problem this time; the next incident tries again */
     if (n + 1 >= c->problem_after) {
         if (x->n_problems == x->cap_problems) {
@@ -439,6 +447,8 @@ static void check_open(struct itsm *x, const struct config_check *check,
                        : check->runbook && check->runbook->team_name ? check->runbook->team_name
                                                                      : NULL;
     in.team = team ? xstrdup(team) : NULL;
+    /* The row first: its timeline entries refer to it (put again, whole, at the commit). */
+    store_batch_incident(b, &in);
     timeline_add(b, &in, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
     timeline_add(b, &in, TIMELINE_STATE, "hale", "opened as P%u (%s)", in.priority,
                  incident_category_name(in.category));
@@ -503,7 +513,7 @@ static struct incident *find_for_action(struct itsm *x, int64_t id, struct incid
     struct incident *i = live_find(x, id);
     if (i)
         return i;
-    int r = store_incident_get(x->reader, id, spare);
+    int r = x->reader ? store_incident_get(x->reader, id, spare) : HALE_ESTATE;
     if (r == HALE_ENOTFOUND) {
         err_setf(e, r, "no incident %lld", (long long)id);
         return NULL;

@@ -47,7 +47,12 @@ enum incident_category itsm_category_of(const struct config_check *check);
  * Returns 0, or HALE_ESTORE with e set.
  */
 int itsm_new(struct store *st, const struct config *config, struct itsm **ret_itsm, struct err *e);
-/* Accepts NULL. Submitted writes stay queued in the store (store_close commits them). */
+/*
+ * Closes the desk's reader, before store_close(), which needs every reader
+ * closed; the desk still hears of the changes store_close() commits.
+ */
+void itsm_close_reader(struct itsm *x);
+/* Accepts NULL. After store_close(): writes still queued call back into the desk. */
 void itsm_free(struct itsm *x);
 /* After a reload: the new configuration, borrowed. */
 void itsm_set_config(struct itsm *x, const struct config *config);

@@ -82,29 +82,6 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static void labels_copy(struct labels *dst, const struct labels *src)
-{
-    labels_init(dst);
-    for (size_t i = 0; i < src->n; i++) {
-        int r = labels_set(dst, src->v[i].name, src->v[i].value, NULL);
-        assert(r == 0); /* src's names were checked when they were set */
-        (void)r;
-    }
-}
-
-static void incident_copy(struct incident *dst, const struct incident *src)
-{
-    *dst = *src;
-    dst->title = dup_or_null(src->title);
-    dst->fingerprint = dup_or_null(src->fingerprint);
-    labels_copy(&dst->labels, &src->labels);
-    dst->team = dup_or_null(src->team);
-    dst->assignee = dup_or_null(src->assignee);
-    dst->check = dup_or_null(src->check);
-    dst->resolved_by = dup_or_null(src->resolved_by);
-    dst->root_cause = dup_or_null(src->root_cause);
-}
-
 static void timeline_copy(struct timeline_entry *dst, const struct timeline_entry *src)
 {
     *dst = *src;
