@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of src/itsm/itsm.c: the lifecycle rules, the priority matrix and
+ * categories, and the desk on a real SQLite store: incidents opened,
+ * updated, resolved and reopened by check events, people's actions with
+ * their refusals and audit entries, problems from recurring incidents,
+ * and the desk picking up open incidents after a restart.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "itsm/itsm.h"
+#include "store/store.h"
+#include "testutil.h"
+
+struct fixture {
+    char dir[64];
+    uv_loop_t uv;
+    struct config *config;
+    struct store *st;
+    struct itsm *desk;
+    struct store_reader *reader;
+};
+
+static const char *const config_text =
+        "incidents: {problem_after: 3}\n"
+        "teams: [{name: web}]\n"
+        "checks:\n"
+        "  - {name: web-health, type: http, url: 'http://127.0.0.1:1/', team: web,\n"
+        "     impact: high, labels: {service: web}}\n"
+        "  - {name: root-disk, type: disk, path: /, impact: low}\n";
+
+static void desk_open(struct fixture *fx)
+{
+    struct store_options o = {.data_dir = fx->dir, .uv = &fx->uv};
+    struct err e = {0};
+    if (store_open(&o, &fx->st, &e) != 0 || itsm_new(fx->st, fx->config, &fx->desk, &e) != 0 ||
+        store_reader_open(fx->st, &fx->reader, &e) != 0)
+        fail_msg("open: %s", e.msg);
+}
+
+static void desk_close(struct fixture *fx)
+{
+    itsm_close_reader(fx->desk);
+    store_reader_close(fx->reader);
+    store_close(fx->st);
+    itsm_free(fx->desk);
+    uv_run(&fx->uv, UV_RUN_DEFAULT);
+    fx->st = NULL;
+    fx->desk = NULL;
+    fx->reader = NULL;
+}
+
+static int setup(void **state)
+{
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/hale-itsm-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(uv_loop_init(&fx->uv), 0);
+    struct config_diags d = {0};
+    assert_int_equal(
+            config_load_buffer("hale.yaml", config_text, strlen(config_text), &fx->config, &d), 0);
+    config_diags_fini(&d);
+    desk_open(fx);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    desk_close(fx);
+    assert_int_equal(uv_loop_close(&fx->uv), 0);
+    config_unref(fx->config);
+    testutil_rm_rf(fx->dir);
+    free(fx);
+    return 0;
+}
+
+static void flag(int result, void *data)
+{
+    assert_int_equal(result, 0);
+    *(int *)data = 1;
+}
+
+/* Runs the loop until every batch submitted so far is durable (they commit in order). */
+static void settle(struct fixture *fx)
+{
+    int done = 0;
+    store_submit(fx->st, store_batch_new(), flag, &done);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+}
+
+static const struct config_check *check(struct fixture *fx, const char *name)
+{
+    return config_check_find(fx->config, name);
+}
+
+/* A hard state change of a check, as the runner reports it. */
+static void event(struct fixture *fx, const char *name, enum check_status s, int64_t time_ms)
+{
+    struct detect_event ev = {
+            .check = name,
+            .kind = DETECT_EVENT_STATE_CHANGE,
+            .new_status = s,
+            .hard = true,
+            .time_ms = (uint64_t)time_ms,
+            .summary = (char[]){"HTTP 503"},
+    };
+    itsm_check_event(fx->desk, check(fx, name), &ev);
+    settle(fx);
+}
+
+static void get(struct fixture *fx, int64_t id, struct incident *ret)
+{
+    assert_int_equal(store_incident_get(fx->reader, id, ret), 0);
+}
+
+static size_t timeline_count(struct fixture *fx, int64_t id, enum timeline_kind kind)
+{
+    struct timeline_entry *v = NULL;
+    size_t n = 0, count = 0;
+    assert_int_equal(store_timeline_list(fx->reader, id, &v, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        count += v[i].kind == kind;
+        timeline_entry_fini(&v[i]);
+    }
+    free(v);
+    return count;
+}
+
+static int64_t now_ms(void)
+{
+    return (int64_t)clock_real_ms(&clock_system);
+}
+
+/* ---- rules ---- */
+
+static void expect_refusal(enum incident_state from, enum incident_state to, const char *text)
+{
+    struct incident i = {.id = 42, .state = from};
+    struct err e = {0};
+    assert_int_equal(itsm_transition_check(&i, to, &e), HALE_ESTATE);
+    if (!strstr(e.msg, text))
+        fail_msg("%s -> %s: \"%s\" lacks \"%s\"", incident_state_name(from),
+                 incident_state_name(to), e.msg, text);
+}
+
+static void test_itsm_lifecycle_rules(void **state)
+{
+    (void)state;
+    struct incident i = {.id = 42};
+    const struct {
+        enum incident_state from, to;
+    } allowed[] = {
+            {INCIDENT_NEW, INCIDENT_ACKNOWLEDGED},         {INCIDENT_NEW, INCIDENT_IN_PROGRESS},
+            {INCIDENT_ACKNOWLEDGED, INCIDENT_IN_PROGRESS}, {INCIDENT_NEW, INCIDENT_RESOLVED},
+            {INCIDENT_IN_PROGRESS, INCIDENT_RESOLVED},     {INCIDENT_RESOLVED, INCIDENT_CLOSED},
+    };
+    for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++) {
+        i.state = allowed[k].from;
+        assert_int_equal(itsm_transition_check(&i, allowed[k].to, NULL), 0);
+    }
+    expect_refusal(INCIDENT_CLOSED, INCIDENT_RESOLVED, "incident 42 is closed");
+    expect_refusal(INCIDENT_ACKNOWLEDGED, INCIDENT_ACKNOWLEDGED, "already acknowledged");
+    expect_refusal(INCIDENT_RESOLVED, INCIDENT_ACKNOWLEDGED, "reopens by itself");
+    expect_refusal(INCIDENT_NEW, INCIDENT_CLOSED, "resolve it before closing it");
+    expect_refusal(INCIDENT_IN_PROGRESS, INCIDENT_CLOSED, "resolve it before closing it");
+    expect_refusal(INCIDENT_RESOLVED, INCIDENT_RESOLVED, "already resolved");
+    expect_refusal(INCIDENT_RESOLVED, INCIDENT_NEW, "cannot become new by hand");
+}
+
+static void test_itsm_priority_and_category(void **state)
+{
+    struct fixture *fx = *state;
+    const struct config_incidents *c = &fx->config->incidents;
+    assert_int_equal(itsm_priority(c, CONFIG_IMPACT_HIGH, INCIDENT_SEVERITY_CRITICAL), 1);
+    assert_int_equal(itsm_priority(c, CONFIG_IMPACT_HIGH, INCIDENT_SEVERITY_WARNING), 2);
+    assert_int_equal(itsm_priority(c, CONFIG_IMPACT_MEDIUM, INCIDENT_SEVERITY_CRITICAL), 2);
+    assert_int_equal(itsm_priority(c, CONFIG_IMPACT_LOW, INCIDENT_SEVERITY_INFO), 5);
+    assert_int_equal(itsm_category_of(check(fx, "web-health")), INCIDENT_CATEGORY_NETWORK);
+    assert_int_equal(itsm_category_of(check(fx, "root-disk")), INCIDENT_CATEGORY_HARDWARE);
+    struct config_check named = *check(fx, "root-disk");
+    named.category = "data";
+    assert_int_equal(itsm_category_of(&named), INCIDENT_CATEGORY_DATA);
+    named.category = "billing"; /* free text: the kind decides */
+    assert_int_equal(itsm_category_of(&named), INCIDENT_CATEGORY_HARDWARE);
+}
+
+/* ---- the desk ---- */
+
+static void test_itsm_check_opens_updates_resolves_reopens(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t t = now_ms();
+    event(fx, "web-health", CHECK_STATUS_WARNING, t);
+    struct incident i;
+    get(fx, 1, &i);
+    assert_string_equal(i.title, "web-health is warning");
+    assert_string_equal(i.fingerprint, "check:web-health");
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_int_equal(i.severity, INCIDENT_SEVERITY_WARNING);
+    assert_int_equal(i.priority, 2); /* high impact, medium urgency */
+    assert_int_equal(i.category, INCIDENT_CATEGORY_NETWORK);
+    assert_string_equal(i.team, "web");
+    assert_string_equal(labels_get(&i.labels, "service"), "web");
+    assert_int_equal(i.opened_ms, t);
+    incident_fini(&i);
+
+    /* Worse now: the same incident, more urgent. */
+    event(fx, "web-health", CHECK_STATUS_CRITICAL, t + 1000);
+    get(fx, 1, &i);
+    assert_int_equal(i.severity, INCIDENT_SEVERITY_CRITICAL);
+    assert_int_equal(i.priority, 1);
+    incident_fini(&i);
+    assert_int_equal(timeline_count(fx, 1, TIMELINE_EVENT), 2);
+
+    event(fx, "web-health", CHECK_STATUS_OK, t + 2000);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_RESOLVED);
+    assert_string_equal(i.resolved_by, "hale");
+    assert_int_equal(i.resolved_ms, t + 2000);
+    incident_fini(&i);
+
+    /* Back within the reopen window: reopened, not a new incident. */
+    event(fx, "web-health", CHECK_STATUS_CRITICAL, t + 3000);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_int_equal(i.reopened, 1);
+    assert_null(i.resolved_by);
+    assert_int_equal(i.resolved_ms, 0);
+    incident_fini(&i);
+    assert_int_equal(store_incident_get(fx->reader, 2, &i), HALE_ENOTFOUND);
+
+    /* Resolved longer ago than the window: the next failure is a new incident. */
+    int64_t old = now_ms() - 2 * 3600 * 1000;
+    event(fx, "web-health", CHECK_STATUS_OK, old);
+    event(fx, "web-health", CHECK_STATUS_CRITICAL, now_ms());
+    get(fx, 2, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_int_equal(i.reopened, 0);
+    incident_fini(&i);
+
+    /* The hard state changes are kept for availability. */
+    struct store_check_state *cs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_check_states_list(fx->reader, "web-health", 0, &cs, &n), 0);
+    assert_int_equal(n, 6);
+    for (size_t k = 0; k < n; k++)
+        store_check_state_fini(&cs[k]);
+    free(cs);
+}
+
+struct acted {
+    int calls;
+    int result;
+    enum incident_state state;
+};
+
+static void on_acted(int result, const struct incident *i, void *data)
+{
+    struct acted *a = data;
+    a->calls++;
+    a->result = result;
+    a->state = i->state;
+}
+
+/* Acts and waits until it is durable; returns what itsm_act() returned. */
+static int act(struct fixture *fx, struct itsm_request rq, struct err *e)
+{
+    struct acted a = {0};
+    rq.actor = "user:alice";
+    rq.origin = "127.0.0.1";
+    int r = itsm_act(fx->desk, &rq, on_acted, &a, e);
+    if (r < 0) {
+        settle(fx);
+        assert_int_equal(a.calls, 0); /* a refusal never calls back */
+        return r;
+    }
+    settle(fx);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, 0);
+    return 0;
+}
+
+static void test_itsm_people_work_an_incident(void **state)
+{
+    struct fixture *fx = *state;
+    event(fx, "root-disk", CHECK_STATUS_CRITICAL, now_ms());
+    struct err e = {0};
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_CLOSE, .id = 1}, &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "resolve it before closing it"));
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = 1}, &e), 0);
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = 1}, &e), HALE_ESTATE);
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_NOTE, .id = 1, .text = ""}, &e),
+                     -EINVAL);
+    assert_int_equal(
+            act(fx, (struct itsm_request){.action = ITSM_NOTE, .id = 1, .text = "disk full"}, &e),
+            0);
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ASSIGN, .id = 1}, &e), -EINVAL);
+    assert_int_equal(act(fx,
+                         (struct itsm_request){
+                                 .action = ITSM_ASSIGN, .id = 1, .team = "web", .assignee = "bob"},
+                         &e),
+                     0);
+    struct incident i;
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_IN_PROGRESS);
+    assert_string_equal(i.team, "web");
+    assert_string_equal(i.assignee, "bob");
+    assert_true(i.acknowledged_ms > 0);
+    incident_fini(&i);
+    assert_int_equal(
+            act(fx,
+                (struct itsm_request){.action = ITSM_RESOLVE, .id = 1, .cause = "logs not rotated"},
+                &e),
+            0);
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_CLOSE, .id = 1}, &e), 0);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_CLOSED);
+    assert_string_equal(i.resolved_by, "alice");
+    assert_string_equal(i.root_cause, "logs not rotated");
+    assert_true(i.closed_ms >= i.resolved_ms);
+    incident_fini(&i);
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_NOTE, .id = 1, .text = "x"}, &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "incident 1 is closed"));
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = 99}, &e),
+                     HALE_ENOTFOUND);
+    assert_string_equal(e.msg, "no incident 99");
+    assert_int_equal(timeline_count(fx, 1, TIMELINE_NOTE), 1);
+    assert_int_equal(timeline_count(fx, 1, TIMELINE_ASSIGNMENT), 1);
+
+    /* Every accepted action is in the audit log, with who and from where. */
+    struct audit_entry *a = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list(fx->reader, 0, 0, &a, &n), 0);
+    assert_int_equal(n, 5);
+    const char *actions[] = {"incident.ack", "incident.note", "incident.assign", "incident.resolve",
+                             "incident.close"};
+    for (size_t k = 0; k < n; k++) {
+        assert_string_equal(a[k].action, actions[k]);
+        assert_string_equal(a[k].actor, "user:alice");
+        assert_string_equal(a[k].target, "incident:1");
+        assert_string_equal(a[k].origin, "127.0.0.1");
+        audit_entry_fini(&a[k]);
+    }
+    free(a);
+
+    /* Closed: the check failing again opens a new incident. */
+    event(fx, "root-disk", CHECK_STATUS_OK, now_ms());
+    event(fx, "root-disk", CHECK_STATUS_CRITICAL, now_ms());
+    get(fx, 2, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+}
+
+static void test_itsm_recurring_incidents_open_a_problem(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t t = now_ms() - 3 * 3600 * 1000; /* each resolution older than the reopen window */
+    for (int k = 0; k < 4; k++) {
+        event(fx, "web-health", CHECK_STATUS_CRITICAL, t + k * 2000);
+        event(fx, "web-health", CHECK_STATUS_OK, t + k * 2000 + 1000);
+    }
+    struct problem *p = NULL;
+    size_t n = 0;
+    assert_int_equal(store_problems_list(fx->reader, &p, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(p[0].fingerprint, "check:web-health");
+    assert_int_equal(p[0].state, PROBLEM_OPEN);
+    assert_int_equal(p[0].incidents, 4);
+    int64_t pid = p[0].id;
+    problem_fini(&p[0]);
+    free(p);
+    struct incident i;
+    for (int64_t id = 1; id <= 4; id++) {
+        get(fx, id, &i);
+        assert_int_equal(i.problem_id, pid); /* the first two linked when it opened */
+        incident_fini(&i);
+    }
+}
+
+static void test_itsm_restart_keeps_open_incidents(void **state)
+{
+    struct fixture *fx = *state;
+    event(fx, "web-health", CHECK_STATUS_CRITICAL, now_ms());
+    desk_close(fx);
+    desk_open(fx);
+    event(fx, "web-health", CHECK_STATUS_CRITICAL, now_ms());
+    struct incident i;
+    assert_int_equal(store_incident_get(fx->reader, 2, &i), HALE_ENOTFOUND);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+    assert_int_equal(timeline_count(fx, 1, TIMELINE_EVENT), 2);
+    event(fx, "web-health", CHECK_STATUS_OK, now_ms());
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_RESOLVED);
+    incident_fini(&i);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_itsm_lifecycle_rules),
+            cmocka_unit_test_setup_teardown(test_itsm_priority_and_category, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_check_opens_updates_resolves_reopens, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_people_work_an_incident, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_recurring_incidents_open_a_problem, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_restart_keeps_open_incidents, setup,
+                                            teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
