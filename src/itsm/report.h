@@ -41,7 +41,7 @@ struct report_incident_input {
 char *report_incident(const struct report_incident_input *in, enum report_format f);
 
 struct report_summary_input {
-    int64_t since_ms, now_ms; /* the period */
+    int64_t since_ms, now_ms;         /* the period */
     const struct incident *incidents; /* opened in the period */
     size_t n_incidents;
     const struct store_check_state *check_states; /* store_check_states_list() for since_ms */
@@ -77,8 +77,8 @@ struct report_summary {
     size_t by_category[INCIDENT_CATEGORY_DATA + 1];
     struct report_count *by_team;
     size_t n_teams;
-    struct report_stat mtta, mttr; /* acknowledged - opened; resolved - opened */
-    size_t resolved, healed;       /* healed: resolved by hale, acknowledged by nobody */
+    struct report_stat mtta, mttr;       /* acknowledged - opened; resolved - opened */
+    size_t resolved, healed;             /* healed: resolved by hale, acknowledged by nobody */
     const struct problem **top_problems; /* most incidents first, borrowed from the input */
     size_t n_top_problems;
     struct report_availability *availability; /* one per configured check */
