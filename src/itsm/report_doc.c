@@ -152,15 +152,16 @@ void report__html_escape(struct strbuf *b, const char *s)
 }
 
 /*
- * Whether Markdown could read c as markup where it stands: emphasis, code,
- * links, raw HTML and table cells anywhere; at the start of a line also
- * headings, quotes and list markers. An underscore inside a word
- * ("step_started") is not emphasis and stays as it is.
+ * Whether Markdown could read s[i] as markup where it stands: emphasis,
+ * code, links, raw HTML and table cells anywhere; at the start of a line
+ * also headings, quotes, list markers ("-", "+", and "1." or "1)" after
+ * digits). An underscore inside a word ("step_started") is not emphasis
+ * and stays as it is.
  */
 static bool md_is_markup(const char *s, size_t i, bool line_start)
 {
     char c = s[i];
-    if (line_start && strchr("#>-+=~", c))
+    if (line_start && strchr("#>-+=~.)", c))
         return true;
     if (c == '_')
         return !(i > 0 && isalnum((unsigned char)s[i - 1]) && isalnum((unsigned char)s[i + 1]));
@@ -186,7 +187,8 @@ static void md_escape(struct strbuf *b, const char *s, const char *nl, bool line
         if (md_is_markup(s, i, line_start))
             strbuf_addc(b, '\\');
         strbuf_addc(b, s[i]);
-        line_start = line_start && s[i] == ' ';
+        /* Still at the start while in leading spaces or a list number. */
+        line_start = line_start && (s[i] == ' ' || isdigit((unsigned char)s[i]));
     }
 }
 

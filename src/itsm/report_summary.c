@@ -254,7 +254,10 @@ static char *percent_text(double p, char *buf, size_t size)
     else if (p >= 100.0)
         snprintf(buf, size, "100 %%");
     else
-        /* Two decimals: 99.95 % and 99.5 % are different promises. */
+        /*
+         * Two decimals, since 99.95 % and 99.5 % are different promises;
+         * rounded down, so that downtime never shows as 100 %.
+         */
         snprintf(buf, size, "%.2f %%", floor(p * 100.0) / 100.0);
     return buf;
 }

@@ -461,6 +461,12 @@ static void test_report_incident_md_escapes_markup(void **state)
     /* A fence longer than any run of backticks in the output. */
     assert_contains(md, "````\n  a ``` fence\n  ````\n");
     free(md);
+
+    /* What would start a heading or a list at the start of a line does not. */
+    f.inc.root_cause = "# not a heading\n1. not a list\n- nor this";
+    md = report_incident(&f.in, REPORT_FORMAT_MD);
+    assert_contains(md, "## Root cause\n\n\\# not a heading\\\n1\\. not a list\\\n\\- nor this\n");
+    free(md);
 }
 
 static void test_report_incident_html_escapes(void **state)
