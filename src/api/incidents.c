@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/units.h"
+#include "itsm/report.h"
 
 /* Incidents per page: default and most. */
 #define PAGE_DEFAULT 50
@@ -453,6 +454,147 @@ static void get_problem(struct api_req *req, void *data)
     reply(req, o ? json_pack("{s:o, s:o}", "problem", o, "incidents", list) : NULL);
 }
 
+/* ---- reports ---- */
+
+/* The format query parameter (default md); false when a 400 was sent. */
+static bool report_format(struct api_req *req, enum report_format *ret)
+{
+    const char *f = api_req_query(req, "format");
+    *ret = REPORT_FORMAT_MD;
+    if (f && report_format_parse(f, ret) < 0) {
+        api_reply_error(req, 400, "bad_request", "format: expected md, html or json, got \"%s\"",
+                        f);
+        return false;
+    }
+    return true;
+}
+
+static void reply_report(struct api_req *req, enum report_format f, char *text)
+{
+    if (!text) {
+        api_reply_error(req, 500, "internal", "the report could not be written");
+        return;
+    }
+    api_reply_raw(req, 200, report_format_content_type(f), text, strlen(text));
+}
+
+static void get_incident_report(struct api_req *req, void *data)
+{
+    struct api_incidents *d = deps(req, data);
+    int64_t id;
+    enum report_format f;
+    if (!d || !path_id(req, "incident", &id) || !report_format(req, &f))
+        return;
+    struct incident i;
+    int r = store_incident_get(*d->reader, id, &i);
+    if (r == HALE_ENOTFOUND) {
+        api_reply_error(req, 404, "not_found", "there is no incident %lld", (long long)id);
+        return;
+    }
+    struct timeline_entry *t = NULL;
+    size_t n = 0;
+    struct problem p = {0};
+    bool has_problem = false;
+    if (r == 0)
+        r = store_timeline_list(*d->reader, id, &t, &n);
+    if (r == 0 && i.problem_id) {
+        has_problem = store_problem_get(*d->reader, i.problem_id, &p) == 0;
+    }
+    if (r < 0) {
+        incident_fini(&i);
+        api_reply_error(req, 500, "internal", "cannot read incident %lld: %s", (long long)id,
+                        hale_strerror(r));
+        return;
+    }
+    struct report_incident_input in = {
+            .incident = &i,
+            .timeline = t,
+            .n_timeline = n,
+            .problem = has_problem ? &p : NULL,
+            .now_ms = (int64_t)clock_real_ms(&clock_system),
+    };
+    reply_report(req, f, report_incident(&in, f));
+    for (size_t k = 0; k < n; k++)
+        timeline_entry_fini(&t[k]);
+    free(t);
+    problem_fini(&p);
+    incident_fini(&i);
+}
+
+/* What the summary of a period is made of, read from the store. */
+struct summary_data {
+    struct incident *incidents;
+    size_t n_incidents;
+    struct store_check_state *states;
+    size_t n_states;
+    struct problem *problems;
+    size_t n_problems;
+    const char **checks;
+};
+
+static void summary_data_fini(struct summary_data *s)
+{
+    for (size_t i = 0; i < s->n_incidents; i++)
+        incident_fini(&s->incidents[i]);
+    free(s->incidents);
+    for (size_t i = 0; i < s->n_states; i++)
+        store_check_state_fini(&s->states[i]);
+    free(s->states);
+    for (size_t i = 0; i < s->n_problems; i++)
+        problem_fini(&s->problems[i]);
+    free(s->problems);
+    free(s->checks);
+}
+
+static void get_summary(struct api_req *req, void *data)
+{
+    struct api_incidents *d = deps(req, data);
+    enum report_format f;
+    if (!d || !report_format(req, &f))
+        return;
+    const char *since = api_req_query(req, "since");
+    int64_t now = (int64_t)clock_real_ms(&clock_system), from = now - 7ll * 24 * 3600 * 1000;
+    if (since && !parse_since(since, &from)) {
+        api_reply_error(req, 400, "bad_request",
+                        "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
+                        since);
+        return;
+    }
+    struct summary_data s = {0};
+    struct store_incident_query q = {.since_ms = from};
+    int r = store_incidents_list(*d->reader, &q, &s.incidents, &s.n_incidents);
+    if (r == 0)
+        r = store_check_states_list(*d->reader, NULL, from, &s.states, &s.n_states);
+    if (r == 0)
+        r = store_problems_list(*d->reader, &s.problems, &s.n_problems);
+    if (r < 0) {
+        summary_data_fini(&s);
+        api_reply_error(req, 500, "internal", "cannot read the period: %s", hale_strerror(r));
+        return;
+    }
+    const struct config *config = *d->config;
+    s.checks = xcalloc(config->n_checks ? config->n_checks : 1, sizeof(*s.checks));
+    for (size_t i = 0; i < config->n_checks; i++)
+        s.checks[i] = config->checks[i].name;
+    struct report_summary_input in = {
+            .since_ms = from,
+            .now_ms = now,
+            .incidents = s.incidents,
+            .n_incidents = s.n_incidents,
+            .check_states = s.states,
+            .n_check_states = s.n_states,
+            .checks = s.checks,
+            .n_checks = config->n_checks,
+            .problems = s.problems,
+            .n_problems = s.n_problems,
+    };
+    struct report_summary sum;
+    report_summary_compute(&in, &sum);
+    reply_report(req, f, report_summary_render(&sum, f));
+    report_summary_fini(&sum);
+    summary_data_fini(&s);
+}
+
 static const struct api_route incident_routes[] = {
         {"GET", "/api/v1/incidents", AUTH_PERM_READ, get_incidents},
         {"GET", "/api/v1/incidents/{id}", AUTH_PERM_READ, get_incident},
@@ -461,6 +603,8 @@ static const struct api_route incident_routes[] = {
         {"POST", "/api/v1/incidents/{id}/notes", AUTH_PERM_ACT, post_note},
         {"POST", "/api/v1/incidents/{id}/resolve", AUTH_PERM_ACT, post_resolve},
         {"POST", "/api/v1/incidents/{id}/close", AUTH_PERM_ACT, post_close},
+        {"GET", "/api/v1/incidents/{id}/report", AUTH_PERM_READ, get_incident_report},
+        {"GET", "/api/v1/reports/summary", AUTH_PERM_READ, get_summary},
         {"GET", "/api/v1/problems", AUTH_PERM_READ, get_problems},
         {"GET", "/api/v1/problems/{id}", AUTH_PERM_READ, get_problem},
 };

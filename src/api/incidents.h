@@ -19,6 +19,7 @@
 struct api_incidents {
     struct itsm **itsm;
     struct store_reader **reader;
+    struct config **config; /* the running configuration: its checks' availability */
 };
 
 /* Adds the routes; d must outlive the api. */

@@ -313,7 +313,8 @@ static int daemon_start(struct daemon *d, struct err *e)
         (r = store_reader_open(d->store, &d->reader, e)) < 0)
         return err_prefixf(e, "incidents");
     d->api = api_new(&deps);
-    d->incidents_api = (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader};
+    d->incidents_api =
+            (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0)
         return r;
