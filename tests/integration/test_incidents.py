@@ -1,0 +1,164 @@
+# SPDX-License-Identifier: MIT
+"""Incidents end to end through the real daemon and its SQLite store: a
+failing check opens an incident, people work it through the API under the
+lifecycle, the check recovering resolves it and failing again reopens it,
+reports are served, and a daemon SIGKILLed during a burst of notes loses
+none that the API acknowledged."""
+import json
+import signal
+import threading
+import time
+
+import pytest
+
+CONFIG = """server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+teams: [{name: web}]
+checks:
+  - {name: flag, type: file, path: ./flag, every: 1s, team: web, impact: high,
+     labels: {service: web}}
+"""
+
+
+def wait_for(fn, timeout=20, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
+
+
+def post_json(d, path, token, body):
+    return d.post(path, token=token, body=json.dumps(body).encode(),
+                  headers={"Content-Type": "application/json"})
+
+
+@pytest.fixture
+def desk(make_daemon):
+    d = make_daemon(CONFIG)
+    d.start()
+    return d, d.token("alice", "admin"), d.token("watcher", "viewer")
+
+
+def incidents(d, token, query=""):
+    r = d.get("/api/v1/incidents" + query, token=token)
+    assert r.status == 200, r.body
+    return r.json()["incidents"]
+
+
+def test_a_failing_check_opens_an_incident_people_work_it(desk):
+    d, token, viewer = desk
+    first = wait_for(lambda: incidents(d, viewer), what="an incident")[0]
+    assert first["title"] == "flag is critical"
+    assert first["state"] == "new"
+    assert first["priority"] == "P1"  # high impact, critical
+    assert first["team"] == "web" and first["labels"] == {"service": "web"}
+    n = first["id"]
+
+    # A viewer reads but cannot act.
+    assert d.post(f"/api/v1/incidents/{n}/ack", token=viewer).status == 403
+    # The lifecycle refuses, with a reason.
+    r = d.post(f"/api/v1/incidents/{n}/close", token=token)
+    assert r.status == 409 and "resolve it before closing it" in r.json()["reason"]
+    assert d.post(f"/api/v1/incidents/{n}/ack", token=token).json()["incident"]["state"] == \
+        "acknowledged"
+    assert d.post(f"/api/v1/incidents/{n}/ack", token=token).status == 409
+    assert post_json(d, f"/api/v1/incidents/{n}/notes", token, {"text": ""}).status == 400
+    assert post_json(d, f"/api/v1/incidents/{n}/notes", token, {"text": "on it"}).status == 200
+    r = post_json(d, f"/api/v1/incidents/{n}/assign", token, {"assignee": "bob"})
+    assert r.json()["incident"]["state"] == "in_progress"
+    assert d.get("/api/v1/incidents/999", token=token).status == 404
+    assert d.get("/api/v1/incidents?state=bogus", token=token).status == 400
+
+    # The check recovering resolves it; failing again soon reopens it.
+    (d.workdir / "flag").write_text("x")
+    wait_for(lambda: incidents(d, viewer)[0]["state"] == "resolved", what="resolved")
+    got = d.get(f"/api/v1/incidents/{n}", token=viewer).json()
+    assert got["incident"]["resolved_by"] == "hale"
+    kinds = [e["kind"] for e in got["timeline"]]
+    assert kinds.count("note") == 1 and "assignment" in kinds
+    texts = [e["text"] for e in got["timeline"]]
+    assert "on it" in texts and any("is ok again" in t for t in texts)
+    (d.workdir / "flag").unlink()
+    wait_for(lambda: incidents(d, viewer)[0]["reopened"] == 1, what="reopened")
+    assert len(incidents(d, viewer)) == 1
+
+    # Resolved by a person with a cause, then closed.
+    r = post_json(d, f"/api/v1/incidents/{n}/resolve", token, {"cause": "flag file removed"})
+    assert r.json()["incident"]["resolved_by"] == "alice"
+    assert d.post(f"/api/v1/incidents/{n}/close", token=token).json()["incident"]["state"] == \
+        "closed"
+    assert incidents(d, viewer, "?state=closed")[0]["root_cause"] == "flag file removed"
+
+    # Reports of it, in every format.
+    r = d.get(f"/api/v1/incidents/{n}/report", token=viewer)
+    assert r.status == 200 and "flag file removed" in r.body and "on it" in r.body
+    r = d.get(f"/api/v1/incidents/{n}/report?format=json", token=viewer)
+    assert r.json()["incident"]["id"] == n
+    r = d.get("/api/v1/reports/summary?since=1d&format=html", token=viewer)
+    assert r.status == 200 and "<svg" in r.body
+    r = d.get("/api/v1/reports/summary?since=1d&format=json", token=viewer)
+    assert r.status == 200, r.body
+
+
+def test_pages_follow_the_cursor(desk):
+    d, token, viewer = desk
+    n = wait_for(lambda: incidents(d, viewer), what="an incident")[0]["id"]
+    # Four incidents: the check recovers, a person closes, the check fails again.
+    for _ in range(3):
+        (d.workdir / "flag").write_text("x")
+        wait_for(lambda: incidents(d, viewer)[0]["state"] == "resolved", what="resolved")
+        assert d.post(f"/api/v1/incidents/{n}/close", token=token).status == 200
+        (d.workdir / "flag").unlink()
+        n = wait_for(lambda: incidents(d, viewer, "?state=open"), what="the next")[0]["id"]
+    seen, cursor = [], None
+    while True:
+        r = d.get("/api/v1/incidents?limit=3" + (f"&cursor={cursor}" if cursor else ""),
+                  token=viewer).json()
+        seen += [i["id"] for i in r["incidents"]]
+        cursor = r["next_cursor"]
+        if not cursor:
+            break
+    assert seen == sorted(seen, reverse=True) and len(seen) == 4 == len(set(seen))
+    problems = d.get("/api/v1/problems", token=viewer).json()["problems"]
+    assert problems and problems[0]["fingerprint"] == "check:flag"
+    one = d.get(f"/api/v1/problems/{problems[0]['id']}", token=viewer).json()
+    assert len(one["incidents"]) >= 3
+
+
+def test_sigkill_during_a_burst_loses_no_acknowledged_note(desk):
+    d, token, viewer = desk
+    n = wait_for(lambda: incidents(d, viewer), what="an incident")[0]["id"]
+    acked, lock, stop = [], threading.Lock(), threading.Event()
+
+    def writer(k):
+        i = 0
+        while not stop.is_set():
+            text = f"note {k}-{i}"
+            try:
+                r = post_json(d, f"/api/v1/incidents/{n}/notes", token, {"text": text})
+            except OSError:
+                return
+            if r.status == 200:
+                with lock:
+                    acked.append(text)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(acked) >= 200, what="200 acknowledged notes")
+    d.proc.send_signal(signal.SIGKILL)
+    d.proc.wait()
+    stop.set()
+    for t in threads:
+        t.join()
+    d.start()
+    got = d.get(f"/api/v1/incidents/{n}", token=viewer).json()
+    stored = {e["text"] for e in got["timeline"] if e["kind"] == "note"}
+    missing = [t for t in acked if t not in stored]
+    assert not missing, f"{len(missing)} acknowledged notes lost, e.g. {missing[:3]}"
