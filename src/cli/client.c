@@ -131,8 +131,8 @@ int cli_client_answer_error(long status, const char *body, size_t len, struct er
     if (status == 401) {
         r = err_setf(e, HALE_EAUTH, "%s", hint_token);
     } else if (status == 403) {
-        r = err_setf(e, HALE_EDENIED, "%s%sthis token's role cannot do that", reason ? reason : "",
-                     reason ? ": " : "");
+        r = err_setf(e, HALE_EDENIED, "this token's role cannot do that%s%s", reason ? ": " : "",
+                     reason ? reason : "");
     } else {
         r = status == 404                   ? HALE_ENOTFOUND
             : status == 409                 ? HALE_ESTATE
