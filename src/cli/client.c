@@ -145,6 +145,10 @@ int cli_client_answer_error(long status, const char *body, size_t len, struct er
                      status);
     }
     json_decref(o);
+    /* The reason may quote what a request or a check said: no escapes for the terminal. */
+    for (char *p = e ? e->msg : NULL; p && *p; p++)
+        if ((unsigned char)*p < ' ' || *p == 0x7f)
+            *p = ' ';
     return r;
 }
 

@@ -110,48 +110,66 @@ static int failed(const char *cmd, const struct err *e)
     return CLI_EXIT_FAILURE;
 }
 
-/* Fetches the pages of the list into one array; *ret_answer is the first page's answer. */
+/* One page: the answer, which has an "incidents" array. */
+static int page_fetch(struct cli_client *c, const struct inc_args *a, const char *cursor,
+                      json_t **ret_answer, struct err *e)
+{
+    struct strbuf path;
+    strbuf_init(&path, 0);
+    cli__incidents_path(&a->query, cursor, &path);
+    json_t *answer = NULL;
+    int r = cli_client_json(c, "GET", path.s, NULL, &answer, e);
+    strbuf_fini(&path);
+    if (r < 0)
+        return r;
+    if (!json_is_array(json_object_get(answer, "incidents"))) {
+        json_decref(answer);
+        return err_setf(e, HALE_EPARSE,
+                        "the answer has no \"incidents\" array (is HALE_URL hale's address?)");
+    }
+    *ret_answer = answer;
+    return 0;
+}
+
+/*
+ * The first page, or with --all every page gathered into the first
+ * page's answer, whose next_cursor is then null (or where it stopped).
+ */
 static int list_fetch(struct cli_client *c, const struct inc_args *a, json_t **ret_answer,
                       struct err *e)
 {
-    json_t *first = NULL;
-    char *cursor = NULL;
-    int r = 0;
-    for (int page = 0; page < ALL_MAX_PAGES; page++) {
-        struct strbuf path;
-        strbuf_init(&path, 0);
-        cli__incidents_path(&a->query, cursor, &path);
-        json_t *answer = NULL;
-        r = cli_client_json(c, "GET", path.s, NULL, &answer, e);
-        strbuf_fini(&path);
-        if (r < 0)
+    json_t *first;
+    int r = page_fetch(c, a, NULL, &first, e);
+    if (r < 0)
+        return r;
+    if (!a->all) {
+        *ret_answer = first;
+        return 0;
+    }
+    json_t *all = json_object_get(first, "incidents");
+    _cleanup_free_ char *cursor = NULL;
+    for (int page = 1;; page++) {
+        const char *next = json_string_value(json_object_get(first, "next_cursor"));
+        /* A cursor that does not move would repeat the same page forever. */
+        if (!next || (cursor && strcmp(cursor, next) == 0))
             break;
-        json_t *items = json_object_get(answer, "incidents");
-        const char *next = json_string_value(json_object_get(answer, "next_cursor"));
-        bool more = a->all && next && !(cursor && strcmp(cursor, next) == 0);
-        if (!json_is_array(items)) {
-            json_decref(answer);
-            r = err_setf(e, HALE_EPARSE, "the answer has no \"incidents\" array");
-            break;
+        if (page == ALL_MAX_PAGES) {
+            fprintf(stderr, "hale %s: stopped after %d pages\n", a->cmd, page);
+            *ret_answer = first;
+            return 0;
         }
         free(cursor);
-        cursor = more ? xstrdup(next) : NULL;
-        if (!first) {
-            first = answer;
-        } else {
-            json_array_extend(json_object_get(first, "incidents"), items);
-            json_decref(answer);
+        cursor = xstrdup(next);
+        json_t *answer;
+        if ((r = page_fetch(c, a, cursor, &answer, e)) < 0) {
+            json_decref(first);
+            return r;
         }
-        if (!more)
-            break;
+        json_array_extend(all, json_object_get(answer, "incidents"));
+        json_object_set(first, "next_cursor", json_object_get(answer, "next_cursor"));
+        json_decref(answer);
     }
-    free(cursor);
-    if (r < 0) {
-        json_decref(first);
-        return r;
-    }
-    if (a->all) /* one list: it has no next page */
-        json_object_set_new(first, "next_cursor", json_null());
+    json_object_set_new(first, "next_cursor", json_null());
     *ret_answer = first;
     return 0;
 }

@@ -62,10 +62,14 @@ static char *sanitise(const char *s, bool keep_newlines)
         unsigned char ch = (unsigned char)*p;
         if (ch == '\n' && keep_newlines)
             continue;
-        if (ch == '\t' || ch == '\n' || ch == '\r')
+        if (ch == '\t' || ch == '\n' || ch == '\r') {
             *p = ' ';
-        else if (ch < ' ' || ch == 0x7f)
+        } else if (ch < ' ' || ch == 0x7f) {
             *p = '?';
+        } else if (ch == 0xC2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9F) {
+            p[0] = p[1] = '?'; /* U+0080..U+009F: C1 controls, 0x9B starts an escape */
+            p++;
+        }
     }
     return copy;
 }

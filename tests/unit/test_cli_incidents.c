@@ -170,10 +170,11 @@ static void test_cli_incidents_title_cut_at_width(void **state)
 static void test_cli_incidents_table_hides_control_characters(void **state)
 {
     (void)state;
-    char *t = table_of("[{\"id\":1,\"title\":\"evil\\u001b[2J\\ntitle\",\"state\":\"new\"}]", 0,
-                       false);
+    char *t = table_of("[{\"id\":1,\"title\":\"evil\\u001b[2J\\ntitle\\u009b1m\","
+                       "\"state\":\"new\"}]",
+                       0, false);
     assert_null(strchr(t, '\033'));
-    assert_non_null(strstr(t, "evil?[2J title\n"));
+    assert_non_null(strstr(t, "evil?[2J title??1m\n"));
     free(t);
 }
 
