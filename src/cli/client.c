@@ -254,7 +254,9 @@ static int request(struct cli_client *c, const char *method, const char *path, c
     struct curl_slist *headers = headers_new(c, body != NULL, want_json);
     easy_prepare(c, method, url, body, headers, &a, errbuf);
     CURLcode rc = curl_easy_perform(c->easy);
+    /* The handle outlives this frame: it must keep no pointer into it. */
     curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
     headers_free(headers);
     free(url);
     long status = 0;
@@ -288,8 +290,7 @@ int cli_client_json(struct cli_client *c, const char *method, const char *path, 
     int r = request(c, method, path, text, true, &answer, e);
     free(text);
     if (r == 0) {
-        json_error_t jerr;
-        json_t *o = json_loadb(answer.s, answer.len, 0, &jerr);
+        json_t *o = json_loadb(answer.s, answer.len, 0, NULL);
         if (json_is_object(o))
             *ret = o;
         else

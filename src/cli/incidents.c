@@ -64,26 +64,44 @@ struct sub {
     int (*run)(struct cli_client *c, const struct inc_args *a);
 };
 
-#define COMMON_OPTIONS                                                                    \
-    {"url", required_argument, NULL, CLI__OPT_URL},                                       \
-            {"token", required_argument, NULL, CLI__OPT_TOKEN},                           \
-            {"json", no_argument, NULL, CLI__OPT_JSON}, {"help", no_argument, NULL, 'h'}, \
-    {                                                                                     \
-        NULL, 0, NULL, 0                                                                  \
-    }
-
-static const struct option options_plain[] = {COMMON_OPTIONS};
-static const struct option options_list[] = {{"state", required_argument, NULL, OPT_STATE},
-                                             {"team", required_argument, NULL, OPT_TEAM},
-                                             {"since", required_argument, NULL, OPT_SINCE},
-                                             {"limit", required_argument, NULL, OPT_LIMIT},
-                                             {"all", no_argument, NULL, OPT_ALL},
-                                             COMMON_OPTIONS};
-static const struct option options_assign[] = {{"team", no_argument, NULL, OPT_AS_TEAM},
-                                               {"user", no_argument, NULL, OPT_AS_USER},
-                                               COMMON_OPTIONS};
-static const struct option options_resolve[] = {{"cause", required_argument, NULL, OPT_CAUSE},
-                                                COMMON_OPTIONS};
+/* Each subcommand's own; getopt_long() refuses any other by name. */
+static const struct option options_plain[] = {
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+static const struct option options_list[] = {
+        {"state", required_argument, NULL, OPT_STATE},
+        {"team", required_argument, NULL, OPT_TEAM},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+/* Here --team and --user say what the word is: they take no value. */
+static const struct option options_assign[] = {
+        {"team", no_argument, NULL, OPT_AS_TEAM},
+        {"user", no_argument, NULL, OPT_AS_USER},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+static const struct option options_resolve[] = {
+        {"cause", required_argument, NULL, OPT_CAUSE},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
 
 void cli__incidents_path(const struct cli__list_query *q, const char *cursor, struct strbuf *out)
 {

@@ -91,16 +91,23 @@ static int option_value(int o, char **argv, struct report_args *a)
 /* Returns -1 to go on, else the exit status. */
 static int args_parse(int argc, char **argv, bool summary, struct report_args *a)
 {
-#define COMMON_OPTIONS                                                                            \
-    {"format", required_argument, NULL, OPT_FORMAT}, {"output", required_argument, NULL, 'o'},    \
-            {"url", required_argument, NULL, CLI__OPT_URL},                                       \
-            {"token", required_argument, NULL, CLI__OPT_TOKEN}, {"help", no_argument, NULL, 'h'}, \
-    {                                                                                             \
-        NULL, 0, NULL, 0                                                                          \
-    }
-    static const struct option options_incident[] = {COMMON_OPTIONS};
-    static const struct option options_summary[] = {{"since", required_argument, NULL, OPT_SINCE},
-                                                    COMMON_OPTIONS};
+    static const struct option options_incident[] = {
+            {"format", required_argument, NULL, OPT_FORMAT},
+            {"output", required_argument, NULL, 'o'},
+            {"url", required_argument, NULL, CLI__OPT_URL},
+            {"token", required_argument, NULL, CLI__OPT_TOKEN},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
+    static const struct option options_summary[] = {
+            {"since", required_argument, NULL, OPT_SINCE},
+            {"format", required_argument, NULL, OPT_FORMAT},
+            {"output", required_argument, NULL, 'o'},
+            {"url", required_argument, NULL, CLI__OPT_URL},
+            {"token", required_argument, NULL, CLI__OPT_TOKEN},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
+    };
     optind = 0;
     opterr = 0;
     int o;
