@@ -29,6 +29,9 @@ extern const struct cli_command cli_serve;
 extern const struct cli_command cli_validate;
 extern const struct cli_command cli_token;
 extern const struct cli_command cli_check;
+extern const struct cli_command cli_incidents;
+extern const struct cli_command cli_problems;
+extern const struct cli_command cli_report;
 
 /* Where the configuration is when -c is not given: $HALE_CONFIG, else this. */
 #define CLI_DEFAULT_CONFIG "/etc/hale/hale.yaml"

@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hale incidents list|show|ack|assign|note|resolve|close`: working an
+ * incident from a shell, through the daemon's HTTP API (docs/api.md,
+ * "Incidents"). Each subcommand is one request (list with --all is one
+ * per page) made by the client in client.c; what people read is drawn
+ * by render.c. The command line is checked whole before anything is sent.
+ */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "base/alloc.h"
+#include "base/cleanup.h"
+#include "base/strbuf.h"
+#include "cli/cli.h"
+#include "cli/client.h"
+#include "cli/internal.h"
+#include "itsm/incident.h"
+
+/* The API refuses longer notes; refusing them here saves sending them. */
+#define NOTE_MAX      (64 * 1024)
+/* --all stops here: a daemon that never ends its pages must not keep us forever. */
+#define ALL_MAX_PAGES 10000
+
+enum {
+    OPT_STATE = CLI__OPT_FIRST_FREE,
+    OPT_TEAM,
+    OPT_SINCE,
+    OPT_LIMIT,
+    OPT_ALL,
+    OPT_AS_TEAM,
+    OPT_AS_USER,
+    OPT_CAUSE,
+};
+
+struct inc_args {
+    const char *cmd; /* "incidents ack", for messages */
+    struct cli__remote remote;
+    bool json;
+    struct cli__list_query query;
+    bool all;
+    bool as_team, as_user;
+    const char *cause;
+    int64_t id;
+    char **words; /* what follows N */
+    int n_words;
+};
+
+struct sub {
+    const char *name;
+    const char *cmd;
+    const char *usage; /* the line after "Usage: " */
+    const char *about; /* what it does, and its own options */
+    const struct option *options;
+    bool needs_id;
+    int min_words, max_words; /* after N; max -1: no limit */
+    const char *words;        /* what they are, for "missing the ..." */
+    int (*run)(struct cli_client *c, const struct inc_args *a);
+};
+
+/* Each subcommand's own; getopt_long() refuses any other by name. */
+static const struct option options_plain[] = {
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+static const struct option options_list[] = {
+        {"state", required_argument, NULL, OPT_STATE},
+        {"team", required_argument, NULL, OPT_TEAM},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"all", no_argument, NULL, OPT_ALL},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+/* Here --team and --user say what the word is: they take no value. */
+static const struct option options_assign[] = {
+        {"team", no_argument, NULL, OPT_AS_TEAM},
+        {"user", no_argument, NULL, OPT_AS_USER},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+static const struct option options_resolve[] = {
+        {"cause", required_argument, NULL, OPT_CAUSE},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+
+void cli__incidents_path(const struct cli__list_query *q, const char *cursor, struct strbuf *out)
+{
+    strbuf_adds(out, "/api/v1/incidents");
+    if (q->state)
+        cli_url_query_add(out, "state", q->state);
+    if (q->team)
+        cli_url_query_add(out, "team", q->team);
+    if (q->since)
+        cli_url_query_add(out, "since", q->since);
+    if (q->limit > 0) {
+        char n[24];
+        snprintf(n, sizeof(n), "%ld", q->limit);
+        cli_url_query_add(out, "limit", n);
+    }
+    if (cursor)
+        cli_url_query_add(out, "cursor", cursor);
+}
+
+/* Prints e's sentence as the command's failure; returns CLI_EXIT_FAILURE. */
+static int failed(const char *cmd, const struct err *e)
+{
+    fprintf(stderr, "hale %s: %s\n", cmd, e->msg);
+    return CLI_EXIT_FAILURE;
+}
+
+/* One page: the answer, which has an "incidents" array. */
+static int page_fetch(struct cli_client *c, const struct inc_args *a, const char *cursor,
+                      json_t **ret_answer, struct err *e)
+{
+    struct strbuf path;
+    strbuf_init(&path, 0);
+    cli__incidents_path(&a->query, cursor, &path);
+    json_t *answer = NULL;
+    int r = cli_client_json(c, "GET", path.s, NULL, &answer, e);
+    strbuf_fini(&path);
+    if (r < 0)
+        return r;
+    if (!json_is_array(json_object_get(answer, "incidents"))) {
+        json_decref(answer);
+        return err_setf(e, HALE_EPARSE,
+                        "the answer has no \"incidents\" array (is HALE_URL hale's address?)");
+    }
+    *ret_answer = answer;
+    return 0;
+}
+
+/*
+ * The first page, or with --all every page gathered into the first
+ * page's answer, whose next_cursor is then null (or where it stopped).
+ */
+static int list_fetch(struct cli_client *c, const struct inc_args *a, json_t **ret_answer,
+                      struct err *e)
+{
+    json_t *first;
+    int r = page_fetch(c, a, NULL, &first, e);
+    if (r < 0)
+        return r;
+    if (!a->all) {
+        *ret_answer = first;
+        return 0;
+    }
+    json_t *all = json_object_get(first, "incidents");
+    _cleanup_free_ char *cursor = NULL;
+    for (int page = 1;; page++) {
+        const char *next = json_string_value(json_object_get(first, "next_cursor"));
+        /* A cursor that does not move would repeat the same page forever. */
+        if (!next || (cursor && strcmp(cursor, next) == 0))
+            break;
+        if (page == ALL_MAX_PAGES) {
+            fprintf(stderr, "hale %s: stopped after %d pages\n", a->cmd, page);
+            *ret_answer = first;
+            return 0;
+        }
+        free(cursor);
+        cursor = xstrdup(next);
+        json_t *answer;
+        if ((r = page_fetch(c, a, cursor, &answer, e)) < 0) {
+            json_decref(first);
+            return r;
+        }
+        json_array_extend(all, json_object_get(answer, "incidents"));
+        json_object_set(first, "next_cursor", json_object_get(answer, "next_cursor"));
+        json_decref(answer);
+    }
+    json_object_set_new(first, "next_cursor", json_null());
+    *ret_answer = first;
+    return 0;
+}
+
+static int run_list(struct cli_client *c, const struct inc_args *a)
+{
+    json_t *answer;
+    struct err e = {0};
+    if (list_fetch(c, a, &answer, &e) < 0)
+        return failed(a->cmd, &e);
+    const json_t *items = json_object_get(answer, "incidents");
+    if (a->json) {
+        cli__json_print(answer, stdout);
+    } else if (json_array_size(items) == 0) {
+        fprintf(stderr, "hale: no incidents%s\n",
+                a->query.state || a->query.team || a->query.since ? " match" : "");
+    } else {
+        struct cli__style st;
+        cli__style_for(STDOUT_FILENO, &st);
+        struct strbuf out;
+        strbuf_init(&out, 0);
+        cli__incidents_table(items, &st, &out);
+        fputs(out.s, stdout);
+        strbuf_fini(&out);
+        if (!a->all && json_is_string(json_object_get(answer, "next_cursor")))
+            fprintf(stderr, "hale: there are more: --all lists every page\n");
+    }
+    json_decref(answer);
+    return CLI_EXIT_OK;
+}
+
+static int run_show(struct cli_client *c, const struct inc_args *a)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/api/v1/incidents/%lld", (long long)a->id);
+    json_t *answer;
+    struct err e = {0};
+    if (cli_client_json(c, "GET", path, NULL, &answer, &e) < 0)
+        return failed(a->cmd, &e);
+    if (a->json) {
+        cli__json_print(answer, stdout);
+    } else {
+        struct cli__style st;
+        cli__style_for(STDOUT_FILENO, &st);
+        struct strbuf out;
+        strbuf_init(&out, 0);
+        cli__incident_fields(json_object_get(answer, "incident"), st.now_ms, &out);
+        const json_t *timeline = json_object_get(answer, "timeline");
+        strbuf_adds(&out, "\n");
+        if (json_array_size(timeline) > 0)
+            cli__timeline_render(timeline, &out);
+        else
+            strbuf_adds(&out, "(the timeline is empty)\n");
+        fputs(out.s, stdout);
+        strbuf_fini(&out);
+    }
+    json_decref(answer);
+    return CLI_EXIT_OK;
+}
+
+/*
+ * POSTs body (taken) to the incident's action and prints done (taken), or
+ * the answer with --json.
+ */
+static int act(struct cli_client *c, const struct inc_args *a, const char *action, json_t *body,
+               char *done)
+{
+    char path[80];
+    snprintf(path, sizeof(path), "/api/v1/incidents/%lld/%s", (long long)a->id, action);
+    json_t *answer = NULL;
+    struct err e = {0};
+    int r = cli_client_json(c, "POST", path, body, &answer, &e);
+    json_decref(body);
+    if (r < 0) {
+        free(done);
+        return failed(a->cmd, &e);
+    }
+    if (a->json)
+        cli__json_print(answer, stdout);
+    else
+        printf("%s\n", done);
+    free(done);
+    json_decref(answer);
+    return CLI_EXIT_OK;
+}
+
+/*
+ * Sets key to value in body. JSON strings are UTF-8: other bytes from the
+ * command line are refused here, not sent. Returns 0 or the usage error.
+ */
+static int body_set(json_t *body, const char *key, const char *value, const struct inc_args *a)
+{
+    json_t *s = json_string(value);
+    if (!s)
+        return cli_usage_error(a->cmd, "the %s is not valid UTF-8", key);
+    json_object_set_new(body, key, s);
+    return 0;
+}
+
+static int run_ack(struct cli_client *c, const struct inc_args *a)
+{
+    return act(c, a, "ack", json_object(),
+               xasprintf("incident %lld acknowledged", (long long)a->id));
+}
+
+static int run_close(struct cli_client *c, const struct inc_args *a)
+{
+    return act(c, a, "close", json_object(), xasprintf("incident %lld closed", (long long)a->id));
+}
+
+static int run_assign(struct cli_client *c, const struct inc_args *a)
+{
+    bool user = a->as_user;
+    const char *who = a->words[0];
+    json_t *body = json_object();
+    int r = body_set(body, user ? "assignee" : "team", who, a);
+    if (r) {
+        json_decref(body);
+        return r;
+    }
+    return act(c, a, "assign", body,
+               xasprintf("incident %lld assigned to %s%s", (long long)a->id, user ? "" : "team ",
+                         who));
+}
+
+static int run_resolve(struct cli_client *c, const struct inc_args *a)
+{
+    json_t *body = json_object();
+    if (a->cause) {
+        int r = body_set(body, "cause", a->cause, a);
+        if (r) {
+            json_decref(body);
+            return r;
+        }
+    }
+    char *done =
+            a->cause ? xasprintf("incident %lld resolved (cause: %s)", (long long)a->id, a->cause)
+                     : xasprintf("incident %lld resolved", (long long)a->id);
+    return act(c, a, "resolve", body, done);
+}
+
+/* Reads the note from stdin, at most NOTE_MAX bytes, without its last newlines. */
+static int note_read(const struct inc_args *a, struct strbuf *text)
+{
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+        if (strbuf_add(text, buf, n) < 0) {
+            fprintf(stderr, "hale %s: the note is longer than %d KiB, the most an incident takes\n",
+                    a->cmd, NOTE_MAX / 1024);
+            return CLI_EXIT_FAILURE;
+        }
+    if (ferror(stdin)) {
+        fprintf(stderr, "hale %s: cannot read the note from stdin\n", a->cmd);
+        return CLI_EXIT_FAILURE;
+    }
+    while (text->len > 0 && (text->s[text->len - 1] == '\n' || text->s[text->len - 1] == '\r'))
+        text->s[--text->len] = '\0';
+    return 0;
+}
+
+/* The note: the words joined by spaces, or stdin for a lone "-". */
+static int note_text(const struct inc_args *a, struct strbuf *text)
+{
+    if (a->n_words == 1 && strcmp(a->words[0], "-") == 0) {
+        int r = note_read(a, text);
+        if (r)
+            return r;
+    } else {
+        for (int i = 0; i < a->n_words; i++)
+            if ((i && strbuf_addc(text, ' ') < 0) || strbuf_adds(text, a->words[i]) < 0)
+                return cli_usage_error(a->cmd, "the note is longer than %d KiB", NOTE_MAX / 1024);
+    }
+    if (text->len == 0)
+        return cli_usage_error(a->cmd, "the note is empty: say something");
+    return 0;
+}
+
+static int run_note(struct cli_client *c, const struct inc_args *a)
+{
+    struct strbuf text;
+    strbuf_init(&text, NOTE_MAX);
+    int r = note_text(a, &text);
+    json_t *body = json_object();
+    if (r == 0)
+        r = body_set(body, "text", text.s, a);
+    strbuf_fini(&text);
+    if (r) {
+        json_decref(body);
+        return r;
+    }
+    return act(c, a, "notes", body, xasprintf("incident %lld: note added", (long long)a->id));
+}
+
+static const struct sub subs[] = {
+        {"list", "incidents list",
+         "hale incidents list [--state S[,S]] [--team T] [--since 7d] [--limit N] [--all] [--json]",
+         "Lists incidents, newest first: ID, PRI, STATE, SEVERITY, TEAM, ASSIGNEE, AGE, TITLE.\n"
+         "\n"
+         "      --state S[,S]  only these states: new, acknowledged, in_progress, resolved,\n"
+         "                     closed, or open (new, acknowledged and in_progress)\n"
+         "      --team T       only the incidents of team T\n"
+         "      --since WHEN   only those opened since WHEN: a duration back from now (7d,\n"
+         "                     12h) or an RFC 3339 time\n"
+         "      --limit N      at most N per page, 1 to 500 (default 50)\n"
+         "      --all          every page, not only the first\n"
+         "      --json         print the API's JSON instead of a table\n",
+         options_list, false, 0, 0, NULL, run_list},
+        {"show", "incidents show", "hale incidents show N [--json]",
+         "Shows incident N: its fields, then its timeline (time, actor, kind, text).\n"
+         "\n"
+         "      --json         print the API's JSON\n",
+         options_plain, true, 0, 0, NULL, run_show},
+        {"ack", "incidents ack", "hale incidents ack N [--json]",
+         "Acknowledges incident N: somebody is on it.\n"
+         "\n"
+         "      --json         print the incident as the API answers it\n",
+         options_plain, true, 0, 0, NULL, run_ack},
+        {"assign", "incidents assign", "hale incidents assign N TEAM|USER [--team|--user] [--json]",
+         "Hands incident N to a team or a person. The word is a team unless --user says\n"
+         "it is a person; a new incident becomes acknowledged.\n"
+         "\n"
+         "      --team         the word is a team (the default)\n"
+         "      --user         the word is a person: the incident's assignee\n"
+         "      --json         print the incident as the API answers it\n",
+         options_assign, true, 1, 1, "TEAM or USER", run_assign},
+        {"note", "incidents note", "hale incidents note N TEXT...|- [--json]",
+         "Adds a note to incident N's timeline: the words joined by spaces, or stdin\n"
+         "when the text is a lone '-' (at most 64 KiB). Put '--' before a text that\n"
+         "starts with '-'.\n"
+         "\n"
+         "      --json         print the incident as the API answers it\n",
+         options_plain, true, 1, -1, "TEXT of the note", run_note},
+        {"resolve", "incidents resolve", "hale incidents resolve N [--cause TEXT] [--json]",
+         "Resolves incident N: what was broken works again.\n"
+         "\n"
+         "      --cause TEXT   the root cause, kept with the incident and in its report\n"
+         "      --json         print the incident as the API answers it\n",
+         options_resolve, true, 0, 0, NULL, run_resolve},
+        {"close", "incidents close", "hale incidents close N [--json]",
+         "Closes resolved incident N: it takes no more changes.\n"
+         "\n"
+         "      --json         print the incident as the API answers it\n",
+         options_plain, true, 0, 0, NULL, run_close},
+};
+
+static void help_sub(const struct sub *s, FILE *out)
+{
+    fprintf(out, "Usage: %s\n\n%s" CLI__REMOTE_HELP, s->usage, s->about);
+}
+
+static void help_all(FILE *out)
+{
+    fprintf(out, "Usage: ");
+    for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+        fprintf(out, "%s%s\n", i ? "       " : "", subs[i].usage);
+    fprintf(out, "\n"
+                 "Works incidents through hale's API: list and show them, acknowledge, assign,\n"
+                 "note, resolve and close them. Each subcommand has --help.\n"
+                 "\n"
+                 "Options of every subcommand:\n"
+                 "      --json         print the API's JSON\n" CLI__REMOTE_HELP);
+}
+
+/* Returns -1 when the filters are good, else the usage error's exit status. */
+static int list_check(const struct sub *s, struct inc_args *a)
+{
+    if (a->query.since && cli__since_check(s->cmd, a->query.since) != 0)
+        return CLI_EXIT_USAGE;
+    if (!a->query.state)
+        return -1;
+    _cleanup_free_ char *states = xstrdup(a->query.state);
+    for (char *p = states, *end; p; p = end ? end + 1 : NULL) {
+        enum incident_state st;
+        if ((end = strchr(p, ',')))
+            *end = '\0';
+        if (strcmp(p, "open") != 0 && incident_state_parse(p, &st) < 0)
+            return cli_usage_error(s->cmd,
+                                   "--state: '%s' is not a state; states are new, acknowledged, "
+                                   "in_progress, resolved, closed and open",
+                                   p);
+    }
+    return -1;
+}
+
+static int option_value(const struct sub *s, int o, char **argv, struct inc_args *a)
+{
+    char *end;
+    switch (o) {
+    case CLI__OPT_URL:
+        a->remote.url = optarg;
+        break;
+    case CLI__OPT_TOKEN:
+        a->remote.token = optarg;
+        break;
+    case CLI__OPT_JSON:
+        a->json = true;
+        break;
+    case OPT_STATE:
+        a->query.state = optarg;
+        break;
+    case OPT_TEAM:
+        a->query.team = optarg;
+        break;
+    case OPT_SINCE:
+        a->query.since = optarg;
+        break;
+    case OPT_LIMIT:
+        a->query.limit = strtol(optarg, &end, 10);
+        if (*end || end == optarg || a->query.limit < 1 || a->query.limit > 500)
+            return cli_usage_error(s->cmd, "--limit '%s' is not a number from 1 to 500", optarg);
+        break;
+    case OPT_ALL:
+        a->all = true;
+        break;
+    case OPT_AS_TEAM:
+        a->as_team = true;
+        break;
+    case OPT_AS_USER:
+        a->as_user = true;
+        break;
+    case OPT_CAUSE:
+        a->cause = optarg;
+        break;
+    default: /* '?' or ':' */
+        return cli__option_error(s->cmd, argv, o);
+    }
+    return -1;
+}
+
+static int positional(const struct sub *s, int argc, char **argv, struct inc_args *a)
+{
+    int i = optind;
+    if (s->needs_id) {
+        if (i >= argc)
+            return cli_usage_error(s->cmd, "missing the incident number N");
+        if (cli__id_parse(argv[i], &a->id) < 0)
+            return cli_usage_error(s->cmd, "'%s' is not an incident number (1, 2, ...)", argv[i]);
+        i++;
+    }
+    a->words = argv + i;
+    a->n_words = argc - i;
+    if (a->n_words < s->min_words)
+        return cli_usage_error(s->cmd, "missing the %s", s->words);
+    if (s->max_words >= 0 && a->n_words > s->max_words)
+        return cli_usage_error(s->cmd, "unexpected argument '%s'", a->words[s->max_words]);
+    if (a->as_team && a->as_user)
+        return cli_usage_error(s->cmd, "--team or --user, not both: the word is one or the other");
+    return s->run == run_list ? list_check(s, a) : -1;
+}
+
+/* Returns -1 to go on, else the exit status (after --help or a usage error). */
+static int args_parse(const struct sub *s, int argc, char **argv, struct inc_args *a)
+{
+    optind = 0; /* glibc: start afresh */
+    opterr = 0;
+    int o;
+    while ((o = getopt_long(argc, argv, ":h", s->options, NULL)) != -1) {
+        if (o == 'h') {
+            help_sub(s, stdout);
+            return CLI_EXIT_OK;
+        }
+        int r = option_value(s, o, argv, a);
+        if (r >= 0)
+            return r;
+    }
+    return positional(s, argc, argv, a);
+}
+
+static int run(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage_error("incidents",
+                               "say what to do: list, show, ack, assign, note, resolve or close");
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        help_all(stdout);
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+        if (strcmp(argv[1], subs[i].name) != 0)
+            continue;
+        struct inc_args a = {.cmd = subs[i].cmd};
+        int r = args_parse(&subs[i], argc - 1, argv + 1, &a);
+        if (r >= 0)
+            return r;
+        struct cli_client *c = cli_client_new(a.remote.url, a.remote.token);
+        r = subs[i].run(c, &a);
+        cli_client_free(c);
+        return r;
+    }
+    return cli_usage_error("incidents",
+                           "'%s' is not an incidents command; use list, show, ack, assign, note, "
+                           "resolve or close",
+                           argv[1]);
+}
+
+const struct cli_command cli_incidents = {
+        .name = "incidents",
+        .summary = "list, show, acknowledge, assign, note, resolve and close incidents",
+        .run = run,
+};

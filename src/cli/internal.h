@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarations shared by the commands that speak to the API (incidents,
+ * problems, report) and their tests: turning the API's JSON into what
+ * people read (tables, ages, timelines, colours) and the small pieces of
+ * argument handling they have in common. The rendering functions take a
+ * jansson value and write to a strbuf, so they are tested without a
+ * daemon; none of them does I/O but cli__style_for() and cli__json_print().
+ */
+#ifndef HALE_CLI_INTERNAL_H
+#define HALE_CLI_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "base/strbuf.h"
+
+/* How tables are drawn. */
+struct cli__style {
+    int width;      /* terminal columns the last column is cut to; 0: never cut */
+    bool colour;    /* ANSI colours */
+    int64_t now_ms; /* Unix ms the ages are counted to */
+};
+
+/*
+ * The style for output to fd: the terminal's width and colour when fd is
+ * a terminal (no colour when $NO_COLOR is set and not empty), neither
+ * otherwise; now_ms the current time.
+ */
+void cli__style_for(int fd, struct cli__style *ret);
+
+/* Whether colour suits fd: a terminal, and $NO_COLOR unset or empty. */
+bool cli__colour_wanted(int fd);
+
+/* ANSI sequences used for rows; CLI__RESET ends each. */
+#define CLI__RED    "\033[31m"
+#define CLI__YELLOW "\033[33m"
+#define CLI__DIM    "\033[2m"
+#define CLI__RESET  "\033[0m"
+
+/*
+ * The colour of an incident's row: dim once resolved or closed, else red
+ * for critical and yellow for warning; NULL for none.
+ */
+const char *cli__incident_colour(const json_t *incident);
+
+/* The narrowest a cut column gets, however narrow the terminal. */
+#define CLI__MIN_CUT 10
+
+#define CLI__AGE_MAX 24
+/* An age in its largest whole unit: "45s", "3m", "2h", "5d"; "0s" when negative. */
+void cli__age_format(int64_t ms, char buf[CLI__AGE_MAX]);
+
+/*
+ * Parses an RFC 3339 time ("2026-11-21T19:00:00.000Z", "...+02:00") into
+ * Unix ms. Returns 0, or -EINVAL for anything else.
+ */
+int cli__time_parse(const char *s, int64_t *ret_ms);
+
+/*
+ * Appends the table of incidents (a JSON array of the API's incidents):
+ * ID PRI STATE SEVERITY TEAM ASSIGNEE AGE TITLE, each column as wide as
+ * its widest cell, TITLE cut to st->width, rows coloured when st->colour.
+ * Control characters from the API are shown as '?', never sent to the
+ * terminal.
+ */
+void cli__incidents_table(const json_t *incidents, const struct cli__style *st, struct strbuf *out);
+
+/* Appends one incident's fields, one "name  value" line each. */
+void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf *out);
+
+/*
+ * Appends a timeline (a JSON array of entries, oldest first): TIME ACTOR
+ * KIND TEXT, a text of several lines indented under TEXT.
+ */
+void cli__timeline_render(const json_t *timeline, struct strbuf *out);
+
+/* The table of problems: ID STATE INCIDENTS AGE TITLE, as the incidents' table. */
+void cli__problems_table(const json_t *problems, const struct cli__style *st, struct strbuf *out);
+
+/* Appends one problem's fields. */
+void cli__problem_fields(const json_t *problem, int64_t now_ms, struct strbuf *out);
+
+/* Writes value as the API's JSON pretty-printed (two spaces), with a newline. */
+void cli__json_print(const json_t *value, FILE *out);
+
+/*
+ * Parses an incident or problem number: digits only, 1 or more. Returns 0,
+ * or -EINVAL.
+ */
+int cli__id_parse(const char *s, int64_t *ret_id);
+
+/*
+ * The usage error for what getopt_long() returned as c ('?' or ':') after
+ * the argument at argv[optind - 1]: names the option. Returns CLI_EXIT_USAGE.
+ */
+int cli__option_error(const char *cmd, char **argv, int c);
+
+/*
+ * Checks a --since value: a duration ("7d", "1h30m") or an RFC 3339 time.
+ * Returns 0, or a usage error naming it (CLI_EXIT_USAGE).
+ */
+int cli__since_check(const char *cmd, const char *since);
+
+/* The filters of `hale incidents list`, as the API's query parameters. */
+struct cli__list_query {
+    const char *state; /* "new,acknowledged", "open"; NULL: any */
+    const char *team;  /* NULL: any */
+    const char *since; /* "7d" or an RFC 3339 time; NULL: all time */
+    long limit;        /* 1 to 500; 0: the API's default */
+};
+
+/*
+ * Appends "/api/v1/incidents" and the query for q and cursor (NULL: the
+ * first page) to out, each value percent-encoded.
+ */
+void cli__incidents_path(const struct cli__list_query *q, const char *cursor, struct strbuf *out);
+
+/* Options every command that speaks to the API takes. */
+struct cli__remote {
+    const char *url;   /* --url, NULL: $HALE_URL or the default */
+    const char *token; /* --token, NULL: $HALE_TOKEN */
+};
+
+/* getopt_long() values of --url and --token, above any character. */
+enum {
+    CLI__OPT_URL = 0x1000,
+    CLI__OPT_TOKEN,
+    CLI__OPT_JSON,
+    CLI__OPT_FIRST_FREE, /* a command numbers its own long options from here */
+};
+
+/* The lines every such command's --help ends with. */
+#define CLI__REMOTE_HELP                                                                    \
+    "      --url URL      hale's address (default $HALE_URL, else http://127.0.0.1:8080)\n" \
+    "      --token TOKEN  the API token (default $HALE_TOKEN)\n"                            \
+    "  -h, --help         show this help\n"                                                 \
+    "\n"                                                                                    \
+    "Exit status: 0 done; 1 failed (hale refused, or cannot be reached); 64 bad usage.\n"
+
+#endif

@@ -1,0 +1,458 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What people read of the API's JSON: tables of incidents and problems,
+ * one incident's fields, its timeline, ages and colours. Pure functions
+ * from jansson values to text, so the commands stay thin and the tests
+ * need no daemon. Text from the API may hold anything its sources wrote;
+ * control characters are replaced here so nothing reaches the terminal
+ * as an escape sequence.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/cleanup.h"
+#include "base/clock.h"
+#include "cli/internal.h"
+
+#define TABLE_MAX_COLS 8
+
+struct table_row {
+    char *cell[TABLE_MAX_COLS]; /* owned, sanitised */
+    const char *colour;         /* NULL: none */
+};
+
+/* Rows of cells; the last column is the free text (a title, a text). */
+struct table {
+    size_t n_cols;
+    struct table_row *rows;
+    size_t n_rows, cap;
+    bool multiline; /* the last column keeps its newlines */
+};
+
+/* Code points, which is what a terminal shows of UTF-8 (wide characters aside). */
+static size_t text_width(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return n;
+}
+
+/* The bytes of s's first `width` code points. */
+static size_t text_prefix(const char *s, size_t width)
+{
+    size_t i = 0, n = 0;
+    for (; s[i]; i++) {
+        if (((unsigned char)s[i] & 0xC0) != 0x80 && n++ == width)
+            break;
+    }
+    return i;
+}
+
+static char *sanitise(const char *s, bool keep_newlines)
+{
+    char *copy = xstrdup(s ? s : "-");
+    for (char *p = copy; *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '\n' && keep_newlines)
+            continue;
+        if (ch == '\t' || ch == '\n' || ch == '\r') {
+            *p = ' ';
+        } else if (ch < ' ' || ch == 0x7f) {
+            *p = '?';
+        } else if (ch == 0xC2 && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9F) {
+            p[0] = p[1] = '?'; /* U+0080..U+009F: C1 controls, 0x9B starts an escape */
+            p++;
+        }
+    }
+    return copy;
+}
+
+static void table_init(struct table *t, size_t n_cols, bool multiline)
+{
+    *t = (struct table){.n_cols = n_cols, .multiline = multiline};
+}
+
+static void table_fini(struct table *t)
+{
+    for (size_t i = 0; i < t->n_rows; i++)
+        for (size_t j = 0; j < t->n_cols; j++)
+            free(t->rows[i].cell[j]);
+    free(t->rows);
+}
+
+static void table_add(struct table *t, const char *colour, const char *const *cells)
+{
+    if (t->n_rows == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 16;
+        t->rows = xreallocarray(t->rows, t->cap, sizeof(*t->rows));
+    }
+    struct table_row *row = &t->rows[t->n_rows++];
+    *row = (struct table_row){.colour = colour};
+    for (size_t j = 0; j < t->n_cols; j++)
+        row->cell[j] = sanitise(cells[j], t->multiline && j == t->n_cols - 1);
+}
+
+/* Appends the last cell, cut to avail code points (0: whole), continuation lines indented. */
+static void last_cell_add(const char *cell, size_t indent, size_t avail, struct strbuf *out)
+{
+    for (const char *line = cell;;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        if (avail && text_width(line, len) > avail) {
+            strbuf_add(out, line, text_prefix(line, avail - 1));
+            strbuf_adds(out, "\u2026"); /* an ellipsis: the title goes on */
+        } else {
+            strbuf_add(out, line, len);
+        }
+        if (!nl)
+            return;
+        strbuf_addf(out, "\n%*s", (int)indent, "");
+        line = nl + 1;
+    }
+}
+
+static void table_render(const struct table *t, const struct cli__style *st, struct strbuf *out)
+{
+    size_t width[TABLE_MAX_COLS] = {0}, indent = 0;
+    for (size_t i = 0; i < t->n_rows; i++)
+        for (size_t j = 0; j + 1 < t->n_cols; j++) {
+            const char *c = t->rows[i].cell[j];
+            size_t w = text_width(c, strlen(c));
+            if (w > width[j])
+                width[j] = w;
+        }
+    for (size_t j = 0; j + 1 < t->n_cols; j++)
+        indent += width[j] + 2;
+    size_t avail = 0;
+    if (st && st->width > 0)
+        avail = (size_t)st->width > indent + CLI__MIN_CUT ? (size_t)st->width - indent
+                                                          : CLI__MIN_CUT;
+    for (size_t i = 0; i < t->n_rows; i++) {
+        const struct table_row *row = &t->rows[i];
+        bool colour = st && st->colour && row->colour;
+        if (colour)
+            strbuf_adds(out, row->colour);
+        for (size_t j = 0; j + 1 < t->n_cols; j++) {
+            const char *c = row->cell[j];
+            strbuf_addf(out, "%s%*s  ", c, (int)(width[j] - text_width(c, strlen(c))), "");
+        }
+        last_cell_add(row->cell[t->n_cols - 1], indent, avail, out);
+        if (colour)
+            strbuf_adds(out, CLI__RESET);
+        strbuf_addc(out, '\n');
+    }
+}
+
+bool cli__colour_wanted(int fd)
+{
+    const char *no = getenv("NO_COLOR");
+    return isatty(fd) && !(no && *no);
+}
+
+void cli__style_for(int fd, struct cli__style *ret)
+{
+    struct winsize ws;
+    bool tty = isatty(fd);
+    *ret = (struct cli__style){
+            .width = tty && ioctl(fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_col : 0,
+            .colour = cli__colour_wanted(fd),
+            .now_ms = (int64_t)clock_real_ms(&clock_system),
+    };
+}
+
+static const char *str_of(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+const char *cli__incident_colour(const json_t *incident)
+{
+    const char *state = str_of(incident, "state"), *severity = str_of(incident, "severity");
+    if (state && (strcmp(state, "resolved") == 0 || strcmp(state, "closed") == 0))
+        return CLI__DIM;
+    if (severity && strcmp(severity, "critical") == 0)
+        return CLI__RED;
+    if (severity && strcmp(severity, "warning") == 0)
+        return CLI__YELLOW;
+    return NULL;
+}
+
+void cli__age_format(int64_t ms, char buf[CLI__AGE_MAX])
+{
+    static const struct {
+        int64_t ms;
+        char unit;
+    } units[] = {{86400000, 'd'}, {3600000, 'h'}, {60000, 'm'}, {1000, 's'}};
+    int64_t s = ms > 0 ? ms : 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (s >= units[i].ms || units[i].unit == 's') {
+            snprintf(buf, CLI__AGE_MAX, "%lld%c", (long long)(s / units[i].ms), units[i].unit);
+            return;
+        }
+}
+
+/* Reads exactly n digits at *p into ret and moves *p past them. */
+static bool digits(const char **p, int n, int *ret)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++, (*p)++) {
+        if (**p < '0' || **p > '9')
+            return false;
+        v = v * 10 + (**p - '0');
+    }
+    *ret = v;
+    return true;
+}
+
+/* Moves *p past c (either case) if it is there. */
+static bool expect(const char **p, char c)
+{
+    if (tolower((unsigned char)**p) != tolower((unsigned char)c))
+        return false;
+    (*p)++;
+    return true;
+}
+
+/* The zone: "Z", or "+HH:MM" / "-HH:MM"; its offset from UTC in seconds. */
+static bool zone_parse(const char *p, long *ret_offset)
+{
+    int hh, mm;
+    if (expect(&p, 'Z') && *p == '\0') {
+        *ret_offset = 0;
+        return true;
+    }
+    if (*p != '+' && *p != '-')
+        return false;
+    int sign = *p++ == '-' ? -1 : 1;
+    if (!digits(&p, 2, &hh) || !expect(&p, ':') || !digits(&p, 2, &mm) || *p || hh > 23 || mm > 59)
+        return false;
+    *ret_offset = sign * (hh * 3600L + mm * 60L);
+    return true;
+}
+
+/* The milliseconds of an optional fraction ".123456"; moves *p past it. */
+static int fraction_ms(const char **p)
+{
+    int ms = 0;
+    if (!expect(p, '.'))
+        return 0;
+    for (int scale = 100; **p >= '0' && **p <= '9'; (*p)++, scale /= 10)
+        ms += (**p - '0') * scale;
+    return ms;
+}
+
+int cli__time_parse(const char *s, int64_t *ret_ms)
+{
+    struct tm tm = {0};
+    const char *p = s;
+    long offset;
+    if (!s || !digits(&p, 4, &tm.tm_year) || !expect(&p, '-') || !digits(&p, 2, &tm.tm_mon) ||
+        !expect(&p, '-') || !digits(&p, 2, &tm.tm_mday) || !expect(&p, 'T') ||
+        !digits(&p, 2, &tm.tm_hour) || !expect(&p, ':') || !digits(&p, 2, &tm.tm_min) ||
+        !expect(&p, ':') || !digits(&p, 2, &tm.tm_sec))
+        return -EINVAL;
+    int ms = fraction_ms(&p);
+    if (!zone_parse(p, &offset) || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+        tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        return -EINVAL;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    *ret_ms = ((int64_t)timegm(&tm) - offset) * 1000 + ms;
+    return 0;
+}
+
+static void age_of(const json_t *o, const char *key, int64_t now_ms, char buf[CLI__AGE_MAX])
+{
+    int64_t t;
+    if (cli__time_parse(str_of(o, key), &t) == 0)
+        cli__age_format(now_ms - t, buf);
+    else
+        snprintf(buf, CLI__AGE_MAX, "-");
+}
+
+#define ID_MAX 24
+
+static void id_of(const json_t *o, const char *key, char buf[ID_MAX])
+{
+    const json_t *v = json_object_get(o, key);
+    if (json_is_integer(v))
+        snprintf(buf, ID_MAX, "%lld", (long long)json_integer_value(v));
+    else
+        snprintf(buf, ID_MAX, "-");
+}
+
+void cli__incidents_table(const json_t *incidents, const struct cli__style *st, struct strbuf *out)
+{
+    static const char *const header[] = {"ID",   "PRI",      "STATE", "SEVERITY",
+                                         "TEAM", "ASSIGNEE", "AGE",   "TITLE"};
+    struct table t;
+    table_init(&t, ARRAY_SIZE(header), false);
+    table_add(&t, NULL, header);
+    size_t i;
+    const json_t *inc;
+    json_array_foreach(incidents, i, inc)
+    {
+        char id[ID_MAX], age[CLI__AGE_MAX];
+        id_of(inc, "id", id);
+        age_of(inc, "opened", st->now_ms, age);
+        const char *cells[] = {id,
+                               str_of(inc, "priority"),
+                               str_of(inc, "state"),
+                               str_of(inc, "severity"),
+                               str_of(inc, "team"),
+                               str_of(inc, "assignee"),
+                               age,
+                               str_of(inc, "title")};
+        table_add(&t, cli__incident_colour(inc), cells);
+    }
+    table_render(&t, st, out);
+    table_fini(&t);
+}
+
+/* One "name  value" line; a value of several lines is indented under the first. */
+static void field_add(struct strbuf *out, const char *name, const char *value)
+{
+    char *clean = sanitise(value, true);
+    strbuf_addf(out, "%-14s", name);
+    last_cell_add(clean, 14, 0, out);
+    strbuf_addc(out, '\n');
+    free(clean);
+}
+
+/* A time field with how long ago it was: "2026-11-21T19:00:00.000Z (3m ago)". */
+static void time_field_add(struct strbuf *out, const char *name, const json_t *o, const char *key,
+                           int64_t now_ms)
+{
+    const char *value = str_of(o, key);
+    int64_t t;
+    if (cli__time_parse(value, &t) < 0) {
+        field_add(out, name, value);
+        return;
+    }
+    char age[CLI__AGE_MAX];
+    cli__age_format(now_ms - t, age);
+    char *both = xasprintf("%s (%s ago)", value, age);
+    field_add(out, name, both);
+    free(both);
+}
+
+/* json_t * because jansson's object iteration wants one; labels is only read. */
+static void labels_field_add(struct strbuf *out, json_t *labels)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    const char *key;
+    json_t *value;
+    json_object_foreach(labels, key, value)
+    {
+        const char *v = json_string_value(value);
+        strbuf_addf(&b, "%s%s=%s", b.len ? ", " : "", key, v ? v : "");
+    }
+    field_add(out, "labels", b.len ? b.s : NULL);
+    strbuf_fini(&b);
+}
+
+void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf *out)
+{
+    char id[ID_MAX], n[ID_MAX];
+    id_of(incident, "id", id);
+    const char *title = str_of(incident, "title");
+    char *heading = sanitise(title, false);
+    strbuf_addf(out, "incident %s: %s\n", id, heading);
+    free(heading);
+    static const char *const plain[][2] = {
+            {"state", "state"},       {"severity", "severity"}, {"priority", "priority"},
+            {"type", "type"},         {"category", "category"}, {"team", "team"},
+            {"assignee", "assignee"}, {"check", "check"},       {"fingerprint", "fingerprint"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
+        field_add(out, plain[i][0], str_of(incident, plain[i][1]));
+    labels_field_add(out, json_object_get(incident, "labels"));
+    static const char *const times[][2] = {
+            {"opened", "opened"}, {"acknowledged", "acknowledged"}, {"resolved", "resolved"},
+            {"closed", "closed"}, {"updated", "updated"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(times); i++)
+        time_field_add(out, times[i][0], incident, times[i][1], now_ms);
+    field_add(out, "resolved by", str_of(incident, "resolved_by"));
+    field_add(out, "root cause", str_of(incident, "root_cause"));
+    id_of(incident, "reopened", n);
+    field_add(out, "reopened", n);
+    id_of(incident, "problem", n);
+    field_add(out, "problem", n);
+}
+
+/* A time as "2026-11-21T19:00:00Z": the milliseconds are noise in a timeline. */
+static void short_time(const char *s, char buf[CLOCK_RFC3339_MAX])
+{
+    int64_t t;
+    if (cli__time_parse(s, &t) < 0 || clock_format_rfc3339(t / 1000, buf) < 0)
+        snprintf(buf, CLOCK_RFC3339_MAX, "%s", s ? s : "-");
+}
+
+void cli__timeline_render(const json_t *timeline, struct strbuf *out)
+{
+    static const char *const header[] = {"TIME", "ACTOR", "KIND", "TEXT"};
+    struct table t;
+    table_init(&t, ARRAY_SIZE(header), true);
+    table_add(&t, NULL, header);
+    size_t i;
+    const json_t *entry;
+    json_array_foreach(timeline, i, entry)
+    {
+        char time[CLOCK_RFC3339_MAX];
+        short_time(str_of(entry, "time"), time);
+        const char *cells[] = {time, str_of(entry, "actor"), str_of(entry, "kind"),
+                               str_of(entry, "text")};
+        table_add(&t, NULL, cells);
+    }
+    table_render(&t, NULL, out);
+    table_fini(&t);
+}
+
+void cli__problems_table(const json_t *problems, const struct cli__style *st, struct strbuf *out)
+{
+    static const char *const header[] = {"ID", "STATE", "INCIDENTS", "AGE", "TITLE"};
+    struct table t;
+    table_init(&t, ARRAY_SIZE(header), false);
+    table_add(&t, NULL, header);
+    size_t i;
+    const json_t *p;
+    json_array_foreach(problems, i, p)
+    {
+        char id[ID_MAX], n[ID_MAX], age[CLI__AGE_MAX];
+        id_of(p, "id", id);
+        id_of(p, "incidents", n);
+        age_of(p, "opened", st->now_ms, age);
+        const char *state = str_of(p, "state");
+        const char *cells[] = {id, state, n, age, str_of(p, "title")};
+        table_add(&t, state && strcmp(state, "resolved") == 0 ? CLI__DIM : NULL, cells);
+    }
+    table_render(&t, st, out);
+    table_fini(&t);
+}
+
+void cli__problem_fields(const json_t *problem, int64_t now_ms, struct strbuf *out)
+{
+    char id[ID_MAX], n[ID_MAX];
+    id_of(problem, "id", id);
+    char *title = sanitise(str_of(problem, "title"), false);
+    strbuf_addf(out, "problem %s: %s\n", id, title);
+    free(title);
+    field_add(out, "state", str_of(problem, "state"));
+    field_add(out, "fingerprint", str_of(problem, "fingerprint"));
+    id_of(problem, "incidents", n);
+    field_add(out, "incidents", n);
+    time_field_add(out, "opened", problem, "opened", now_ms);
+    time_field_add(out, "resolved", problem, "resolved", now_ms);
+    time_field_add(out, "updated", problem, "updated", now_ms);
+    field_add(out, "root cause", str_of(problem, "root_cause"));
+    field_add(out, "workaround", str_of(problem, "workaround"));
+}
