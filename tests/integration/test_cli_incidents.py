@@ -97,7 +97,7 @@ def test_incident_worked_from_the_cli(make_daemon):
     refused = d.post(f"/api/v1/incidents/{n}/close", token=token)
     assert refused.status == 409
     assert refused.json()["reason"] in r.stderr
-    assert api_incident(d, token, n)["incident"]["state"] == "acknowledged"
+    assert api_incident(d, token, n)["incident"]["state"] == "in_progress"
 
     r = hale(env, "incidents", "resolve", str(n), "--cause", "disk full")
     assert r.returncode == 0, r.stderr
