@@ -75,8 +75,8 @@ static int fixture_teardown(void **state)
 
 static void fx_open_window(struct fixture *fx, unsigned window_ms)
 {
-    struct store_options o = {.data_dir = fx->data_dir, .uv = &fx->uv,
-                              .commit_window_ms = window_ms};
+    struct store_options o = {
+            .data_dir = fx->data_dir, .uv = &fx->uv, .commit_window_ms = window_ms};
     struct err e = {0};
     if (store_open(&o, &fx->st, &e) != 0)
         fail_msg("store_open: %s", e.msg);
@@ -294,9 +294,8 @@ static void test_store_round_trip_of_every_record(void **state)
                              .target = xstrdup("incident:1"),
                              .origin = xstrdup("127.0.0.1"),
                              .detail = xstrdup("{\"why\":\"mine\"}")};
-    struct audit_entry a2 = {.time_ms = 301,
-                             .actor = xstrdup("user:bob"),
-                             .action = xstrdup("token.create")};
+    struct audit_entry a2 = {
+            .time_ms = 301, .actor = xstrdup("user:bob"), .action = xstrdup("token.create")};
 
     struct store_batch *b = store_batch_new();
     store_batch_problem(b, &p1); /* before the incident that links to it */
@@ -481,7 +480,7 @@ static void test_store_incident_query_filters_and_cursor(void **state)
         enum incident_state state;
         int64_t opened_ms;
     } rows[] = {
-            {"web", "fp-a", INCIDENT_NEW, 1000},         /* 1 */
+            {"web", "fp-a", INCIDENT_NEW, 1000},          /* 1 */
             {"web", "fp-b", INCIDENT_ACKNOWLEDGED, 2000}, /* 2 */
             {"dba", "fp-a", INCIDENT_RESOLVED, 3000},     /* 3 */
             {NULL, "fp-c", INCIDENT_NEW, 4000},           /* 4 */
@@ -502,8 +501,8 @@ static void test_store_incident_query_filters_and_cursor(void **state)
     struct store_reader *r = reader_open(fx);
     assert_ids(r, &(struct store_incident_query){0}, "7 6 5 4 3 2 1");
     assert_ids(r, &(struct store_incident_query){.states = 1u << INCIDENT_NEW}, "7 4 1");
-    unsigned open = (1u << INCIDENT_NEW) | (1u << INCIDENT_ACKNOWLEDGED) |
-                    (1u << INCIDENT_IN_PROGRESS);
+    unsigned open =
+            (1u << INCIDENT_NEW) | (1u << INCIDENT_ACKNOWLEDGED) | (1u << INCIDENT_IN_PROGRESS);
     assert_ids(r, &(struct store_incident_query){.states = open}, "7 6 4 2 1");
     assert_ids(r, &(struct store_incident_query){.states = 0x1f}, "7 6 5 4 3 2 1");
     assert_ids(r, &(struct store_incident_query){.team = "dba"}, "5 3");
@@ -512,8 +511,8 @@ static void test_store_incident_query_filters_and_cursor(void **state)
     assert_ids(r, &(struct store_incident_query){.before_id = 4}, "3 2 1");
     assert_ids(r, &(struct store_incident_query){.limit = 2}, "7 6");
     assert_ids(r,
-               &(struct store_incident_query){.team = "web", .fingerprint = "fp-a",
-                                              .states = open, .since_ms = 1000},
+               &(struct store_incident_query){
+                       .team = "web", .fingerprint = "fp-a", .states = open, .since_ms = 1000},
                "6 1");
     assert_ids(r, &(struct store_incident_query){.team = "ops"}, "");
 
@@ -640,9 +639,8 @@ static void test_store_audit_since_and_limit(void **state)
     for (int k = 0; k < 5; k++) {
         char action[16];
         snprintf(action, sizeof(action), "a%d", k);
-        struct audit_entry a = {.time_ms = 100 * (k + 1),
-                                .actor = (char *)"user:alice",
-                                .action = action};
+        struct audit_entry a = {
+                .time_ms = 100 * (k + 1), .actor = (char *)"user:alice", .action = action};
         store_batch_audit(b, &a);
     }
     assert_int_equal(write_batch(fx, b), 0);
@@ -692,8 +690,7 @@ static void test_store_group_commit_groups_batches(void **state)
         assert_int_equal(o[k].calls, 1);
         assert_int_equal(o[k].result, 0);
     }
-    print_message("%d batches in %llu transactions\n", GROUP_BATCHES,
-                  (unsigned long long)commits);
+    print_message("%d batches in %llu transactions\n", GROUP_BATCHES, (unsigned long long)commits);
     assert_true(commits >= 1);
     assert_true(commits <= GROUP_BATCHES / 20);
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM check_states"), GROUP_BATCHES);
@@ -703,7 +700,9 @@ static void test_store_batches_commit_in_submission_order(void **state)
 {
     struct fixture *fx = *state;
     fx_open_window(fx, 1);
-    enum { N = 300 };
+    enum {
+        N = 300
+    };
     static struct outcome o[N];
     memset(o, 0, sizeof(o));
     outcome_seq = 0;
@@ -865,9 +864,8 @@ static void test_store_ids_continue_after_reopen(void **state)
         store_batch_incident(b, &i);
         incident_fini(&i);
     }
-    struct problem p = {.id = store_next_problem_id(fx->st),
-                        .title = (char *)"p",
-                        .fingerprint = (char *)"fp"};
+    struct problem p = {
+            .id = store_next_problem_id(fx->st), .title = (char *)"p", .fingerprint = (char *)"fp"};
     assert_int_equal(p.id, 1);
     store_batch_problem(b, &p);
     assert_int_equal(write_batch(fx, b), 0);
@@ -883,7 +881,9 @@ static void test_store_close_drains_the_queue(void **state)
 {
     struct fixture *fx = *state;
     fx_open_window(fx, 50);
-    enum { N = 200 };
+    enum {
+        N = 200
+    };
     static struct outcome o[N];
     memset(o, 0, sizeof(o));
     for (int k = 0; k < N; k++) {
@@ -970,7 +970,9 @@ static void test_store_reader_sees_commits_and_never_blocks_the_writer(void **st
     assert_int_equal(sqlite3_column_int(s, 0), 1);
     sqlite3_reset(s);
 
-    enum { N = 50 };
+    enum {
+        N = 50
+    };
     struct outcome o[N] = {0};
     for (int k = 0; k < N; k++) {
         incident_fini(&i);
