@@ -189,7 +189,7 @@ static void options_parse(int argc, char **argv, struct options *o)
     }
 }
 
-/* Opens the store in a new directory under base and writes the incident the entries belong to. */
+/* Opens the store in dir and writes the incident the entries belong to. */
 static void bench_open(struct bench *b, uv_loop_t *uv, const struct options *o, char *dir)
 {
     struct store_options so = {.data_dir = dir, .uv = uv, .commit_window_ms = o->window_ms};
