@@ -5,14 +5,12 @@
  * mode each statement sees the last commit made before it started, and no
  * reader ever makes the writer wait.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
 #include "base/alloc.h"
-#include "base/cleanup.h"
 #include "base/strbuf.h"
 #include "store/internal.h"
 

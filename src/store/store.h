@@ -51,7 +51,10 @@ int store_open(const struct store_options *o, struct store **ret_store, struct e
 /*
  * Commits every batch submitted so far, calls their callbacks, stops the
  * writer and closes the database. Readers must be closed first. Accepts
- * NULL. Loop thread (it runs the loop's pending callbacks itself).
+ * NULL. Loop thread (it runs the loop's pending callbacks itself); not from
+ * a batch callback, and the callbacks it runs must not submit. The store's
+ * uv handle is closed, not yet freed: the owner's loop frees it the next
+ * time it runs, as for any closed handle.
  */
 void store_close(struct store *st);
 
@@ -91,7 +94,10 @@ typedef void store_done_cb(int result, void *data);
 
 /*
  * Queues b for the writer and takes it. cb (may be NULL) hears when it is
- * durable. Batches commit in the order submitted. Loop thread.
+ * durable. Batches commit in the order submitted. Loop thread. While any
+ * batch is in flight the store keeps the loop running. When the writer is
+ * far behind (a quarter of a million records queued) this waits for room:
+ * a disk that cannot keep up slows the loop rather than filling memory.
  */
 void store_submit(struct store *st, struct store_batch *b, store_done_cb *cb, void *data);
 

@@ -945,6 +945,33 @@ static void test_store_refuses_a_newer_schema(void **state)
     assert_int_equal(count_rows(fx->db_path, "PRAGMA user_version"), 99);
 }
 
+static void test_store_open_says_what_is_wrong(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_options o = {.data_dir = fx->data_dir, .uv = &fx->uv};
+    struct err e = {0};
+    struct store *st = NULL;
+
+    FILE *f = fopen(fx->data_dir, "w"); /* a file where the directory should be */
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(store_open(&o, &st, &e), HALE_ESTORE);
+    assert_non_null(strstr(e.msg, "cannot create the data directory"));
+    assert_non_null(strstr(e.msg, fx->data_dir));
+    assert_int_equal(unlink(fx->data_dir), 0);
+
+    assert_int_equal(mkdir(fx->data_dir, 0700), 0);
+    f = fopen(fx->db_path, "w");
+    assert_non_null(f);
+    fputs("these are not the pages of a database, but they are long enough to look at\n", f);
+    fclose(f);
+    e = (struct err){0};
+    assert_int_equal(store_open(&o, &st, &e), HALE_ESTORE);
+    assert_null(st);
+    assert_non_null(strstr(e.msg, fx->db_path));
+    assert_non_null(strstr(e.msg, "not a database"));
+}
+
 static void test_store_reader_sees_commits_and_never_blocks_the_writer(void **state)
 {
     struct fixture *fx = *state;
@@ -1162,6 +1189,7 @@ int main(void)
             TEST(test_store_ids_continue_after_reopen),
             TEST(test_store_close_drains_the_queue),
             TEST(test_store_refuses_a_newer_schema),
+            TEST(test_store_open_says_what_is_wrong),
             TEST(test_store_reader_sees_commits_and_never_blocks_the_writer),
             TEST(test_store_sigkill_loses_nothing_acknowledged),
     };
