@@ -277,11 +277,12 @@ static char *period_title(const struct report_summary *s)
 static char *overview_text(const struct report_summary *s)
 {
     char pct[32];
+    const char *noun = s->total == 1 ? "incident" : "incidents";
     if (s->resolved == 0)
-        return xasprintf("%zu incidents opened in the period; none resolved.", s->total);
-    return xasprintf("%zu incidents opened in the period; %zu resolved, %zu of them (%s) healed "
+        return xasprintf("%zu %s opened in the period; none resolved.", s->total, noun);
+    return xasprintf("%zu %s opened in the period; %zu resolved, %zu of them (%s) healed "
                      "by hale with nobody acknowledging them.",
-                     s->total, s->resolved, s->healed,
+                     s->total, noun, s->resolved, s->healed,
                      percent_text(healed_percent(s), pct, sizeof(pct)));
 }
 
