@@ -452,6 +452,7 @@ static int db_open(const struct store_options *o, const struct store_backend *ba
 int store__open_backend(const struct store_options *o, const struct store_backend *backend,
                         struct store **ret_store, struct err *e)
 {
+    assert(o->data_dir && o->uv);
     struct store_db *db;
     int64_t last_incident, last_problem;
     int r = db_open(o, backend, &db, &last_incident, &last_problem, e);
