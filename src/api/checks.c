@@ -14,20 +14,13 @@
 #include <string.h>
 
 #include "api/handler.h"
+#include "api/internal.h"
 #include "base/clock.h"
 #include "config/config.h"
 #include "series/series.h"
 
 /* Points of history sent per series at most (the ring holds no more). */
 #define API_CHECKS_HISTORY_MAX SERIES_POINTS_DEFAULT
-
-static json_t *rfc3339_ms(uint64_t ms)
-{
-    char buf[CLOCK_RFC3339_MAX];
-    if (!ms || clock_format_rfc3339_ms(ms, buf) < 0)
-        return json_null();
-    return json_string(buf);
-}
 
 static json_t *number(double v)
 {
@@ -66,16 +59,8 @@ json_t *api_check_observation_json(const struct check_observation *o)
     return json_pack("{s:s, s:s, s:s?, s:f, s:o, s:o, s:s?, s:b}", "status",
                      check_status_name(o->status), "summary", o->summary ? o->summary : "",
                      "long_output", o->long_output, "duration_ms", (double)o->duration_us / 1000.0,
-                     "started", rfc3339_ms(o->started_ms), "samples", samples, "notes", o->notes,
-                     "truncated", o->truncated);
-}
-
-static json_t *labels_json(const struct labels *l)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < l->n; i++)
-        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
-    return o;
+                     "started", api__time_json((int64_t)o->started_ms), "samples", samples, "notes",
+                     o->notes, "truncated", o->truncated);
 }
 
 static json_t *state_json(const struct checks_state *s)
@@ -83,12 +68,13 @@ static json_t *state_json(const struct checks_state *s)
     const struct check_observation *last = s->last;
     return json_pack("{s:s, s:s, s:s?, s:o, s:s, s:s, s:b, s:b, s:I, s:s?, s:o, s:o, s:o, s:b}",
                      "name", s->cfg->name, "type", config_check_type_name(s->cfg->type),
-                     "description", s->cfg->description, "labels", labels_json(&s->cfg->labels),
-                     "status", check_status_name(s->hard_status), "soft_status",
-                     check_status_name(s->status), "hard", s->hard, "flapping", s->flapping,
-                     "attempt", (json_int_t)s->attempt, "summary", last ? last->summary : NULL,
-                     "last_run", last ? rfc3339_ms(last->started_ms) : json_null(), "next_due",
-                     rfc3339_ms(s->next_due_ms), "duration_ms",
+                     "description", s->cfg->description, "labels",
+                     api__labels_json(&s->cfg->labels), "status", check_status_name(s->hard_status),
+                     "soft_status", check_status_name(s->status), "hard", s->hard, "flapping",
+                     s->flapping, "attempt", (json_int_t)s->attempt, "summary",
+                     last ? last->summary : NULL, "last_run",
+                     last ? api__time_json((int64_t)last->started_ms) : json_null(), "next_due",
+                     api__time_json((int64_t)s->next_due_ms), "duration_ms",
                      last ? json_real((double)last->duration_us / 1000.0) : json_null(), "running",
                      s->running);
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api/handler.h"
+#include "api/internal.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/units.h"
@@ -23,58 +24,45 @@
 /* Bytes a note may have. */
 #define NOTE_MAX     (64 * 1024)
 
-static json_t *time_json(int64_t ms)
-{
-    char buf[CLOCK_RFC3339_MAX];
-    if (ms <= 0 || clock_format_rfc3339_ms((uint64_t)ms, buf) < 0)
-        return json_null();
-    return json_string(buf);
-}
-
-static json_t *labels_json(const struct labels *l)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < l->n; i++)
-        json_object_set_new(o, l->v[i].name, json_string(l->v[i].value));
-    return o;
-}
+/* Text that came from outside (a check's output, a person) may be any bytes. */
+#define TEXT(s) api__text_json(s)
 
 json_t *api_incident_json(const struct incident *i)
 {
     char priority[4];
     snprintf(priority, sizeof(priority), "P%u", i->priority);
-    json_t *o = json_pack(
-            "{s:I, s:s, s:s?, s:s?, s:o, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:o, s:o, s:o, s:o,"
-            " s:s?, s:s?, s:I, s:o, s:o}",
-            "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title", i->title,
-            "fingerprint", i->fingerprint, "labels", labels_json(&i->labels), "severity",
-            incident_severity_name(i->severity), "priority", priority, "category",
-            incident_category_name(i->category), "team", i->team, "assignee", i->assignee, "check",
-            i->check, "state", incident_state_name(i->state), "opened", time_json(i->opened_ms),
-            "acknowledged", time_json(i->acknowledged_ms), "resolved", time_json(i->resolved_ms),
-            "closed", time_json(i->closed_ms), "resolved_by", i->resolved_by, "root_cause",
-            i->root_cause, "reopened", (json_int_t)i->reopened, "problem",
-            i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
-            time_json(i->updated_ms));
-    return o;
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o,"
+                     " s:o, s:o, s:o, s:I, s:o, s:o}",
+                     "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title",
+                     TEXT(i->title), "fingerprint", TEXT(i->fingerprint), "labels",
+                     api__labels_json(&i->labels), "severity", incident_severity_name(i->severity),
+                     "priority", priority, "category", incident_category_name(i->category), "team",
+                     TEXT(i->team), "assignee", TEXT(i->assignee), "check", TEXT(i->check), "state",
+                     incident_state_name(i->state), "opened", api__time_json(i->opened_ms),
+                     "acknowledged", api__time_json(i->acknowledged_ms), "resolved",
+                     api__time_json(i->resolved_ms), "closed", api__time_json(i->closed_ms),
+                     "resolved_by", TEXT(i->resolved_by), "root_cause", TEXT(i->root_cause),
+                     "reopened", (json_int_t)i->reopened, "problem",
+                     i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
+                     api__time_json(i->updated_ms));
 }
 
 static json_t *timeline_json(const struct timeline_entry *t)
 {
     json_t *data = t->data ? json_loads(t->data, 0, NULL) : NULL;
-    return json_pack("{s:I, s:o, s:s, s:s?, s:s?, s:o}", "id", (json_int_t)t->id, "time",
-                     time_json(t->time_ms), "kind", timeline_kind_name(t->kind), "actor", t->actor,
-                     "text", t->text, "data", data ? data : json_null());
+    return json_pack("{s:I, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t)t->id, "time",
+                     api__time_json(t->time_ms), "kind", timeline_kind_name(t->kind), "actor",
+                     TEXT(t->actor), "text", TEXT(t->text), "data", data ? data : json_null());
 }
 
 static json_t *problem_json(const struct problem *p)
 {
-    return json_pack("{s:I, s:s?, s:s?, s:s, s:s?, s:s?, s:o, s:o, s:o, s:I}", "id",
-                     (json_int_t)p->id, "title", p->title, "fingerprint", p->fingerprint, "state",
-                     problem_state_name(p->state), "root_cause", p->root_cause, "workaround",
-                     p->workaround, "opened", time_json(p->opened_ms), "resolved",
-                     time_json(p->resolved_ms), "updated", time_json(p->updated_ms), "incidents",
-                     (json_int_t)p->incidents);
+    return json_pack("{s:I, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)p->id,
+                     "title", TEXT(p->title), "fingerprint", TEXT(p->fingerprint), "state",
+                     problem_state_name(p->state), "root_cause", TEXT(p->root_cause), "workaround",
+                     TEXT(p->workaround), "opened", api__time_json(p->opened_ms), "resolved",
+                     api__time_json(p->resolved_ms), "updated", api__time_json(p->updated_ms),
+                     "incidents", (json_int_t)p->incidents);
 }
 
 static void reply(struct api_req *req, json_t *body)

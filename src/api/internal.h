@@ -24,6 +24,7 @@
 
 #include "api/api.h"
 #include "api/handler.h"
+#include "base/labels.h"
 #include "base/strbuf.h"
 
 #define API_REPLY_HEADERS_MAX 4
@@ -128,6 +129,10 @@ void api__reply_fini(struct api_reply *r);
  * NULL gives JSON null. New reference.
  */
 json_t *api__text_json(const char *s);
+/* Unix ms as an RFC 3339 UTC string with milliseconds; 0 (not yet) gives null. */
+json_t *api__time_json(int64_t ms);
+/* A label set as a JSON object of strings. */
+json_t *api__labels_json(const struct labels *l);
 
 /* ---- server.c --------------------------------------------------------- */
 

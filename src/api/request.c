@@ -14,6 +14,7 @@
 
 #include "api/internal.h"
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
 
 const char *api_req_method(const struct api_req *req)
@@ -77,53 +78,13 @@ void api__reply_fini(struct api_reply *r)
     *r = (struct api_reply){0};
 }
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), 0 if there is none. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    size_t len;
-    uint32_t cp, min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, cp = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, cp = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, cp = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    /* Overlong forms, UTF-16 surrogates and code points past Unicode are not UTF-8. */
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 json_t *api__text_json(const char *s)
 {
     if (!s)
         return json_null();
-    size_t n = strlen(s);
     struct strbuf b;
     strbuf_init(&b, 0);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
-        if (len) {
-            strbuf_add(&b, s + i, len);
-            i += len;
-        } else {
-            strbuf_adds(&b, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
-            i++;
-        }
-    }
+    strbuf_add_utf8(&b, s);
     json_t *j = json_stringn(b.s, b.len);
     strbuf_fini(&b);
     return j;
@@ -225,4 +186,20 @@ void api_reply_error(struct api_req *req, unsigned status, const char *error, co
     json_t *o = error_vnew(status, error, fmt, ap);
     va_end(ap);
     api_reply_json(req, status, o);
+}
+
+json_t *api__time_json(int64_t ms)
+{
+    char buf[CLOCK_RFC3339_MAX];
+    if (ms <= 0 || clock_format_rfc3339_ms((uint64_t)ms, buf) < 0)
+        return json_null();
+    return json_string(buf);
+}
+
+json_t *api__labels_json(const struct labels *l)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < l->n; i++)
+        json_object_set_new(o, l->v[i].name, api__text_json(l->v[i].value));
+    return o;
 }

@@ -2,6 +2,7 @@
 /* The bounded growable buffer of strbuf.h. */
 #include "base/strbuf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,4 +110,47 @@ char *strbuf_detach(struct strbuf *b, size_t *ret_len)
     b->s = NULL;
     b->len = b->cap = 0;
     return s;
+}
+
+/* The length of the valid UTF-8 sequence at p (n bytes left), 0 if there is none. */
+static size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0];
+    size_t len;
+    uint32_t cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+        len = 3, cp = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    /* Overlong forms, UTF-16 surrogates and code points past Unicode are not UTF-8. */
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+int strbuf_add_utf8(struct strbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
+        int r = len ? strbuf_add(b, s + i, len) : strbuf_adds(b, "\xef\xbf\xbd");
+        if (r < 0)
+            return r;
+        i += len ? len : 1;
+    }
+    return 0;
 }

@@ -27,6 +27,12 @@ void strbuf_reset(struct strbuf *b);
 int strbuf_add(struct strbuf *b, const void *data, size_t len);
 int strbuf_adds(struct strbuf *b, const char *s);
 int strbuf_addc(struct strbuf *b, char c);
+/*
+ * Appends s with every byte that does not start a valid UTF-8 sequence
+ * replaced by U+FFFD, so text from outside (a command's output, a file)
+ * can go into JSON.
+ */
+int strbuf_add_utf8(struct strbuf *b, const char *s);
 int strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));

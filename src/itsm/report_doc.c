@@ -67,41 +67,13 @@ char *report__time_format(int64_t ms, char buf[CLOCK_RFC3339_MAX])
     return buf;
 }
 
-/* The length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (len == 0 || len > n || s[0] > 0xf4)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    /* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 json_t *report__json_text(const char *s)
 {
     if (!s)
         return json_null();
-    size_t n = strlen(s);
     struct strbuf b;
     strbuf_init(&b, 0);
-    for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
-        if (len) {
-            strbuf_add(&b, s + i, len);
-            i += len;
-        } else {
-            strbuf_adds(&b, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
-            i++;
-        }
-    }
+    strbuf_add_utf8(&b, s);
     json_t *j = json_stringn(b.s, b.len);
     strbuf_fini(&b);
     return j;
