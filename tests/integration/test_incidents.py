@@ -162,3 +162,18 @@ def test_sigkill_during_a_burst_loses_no_acknowledged_note(desk):
     stored = {e["text"] for e in got["timeline"] if e["kind"] == "note"}
     missing = [t for t in acked if t not in stored]
     assert not missing, f"{len(missing)} acknowledged notes lost, e.g. {missing[:3]}"
+
+
+def test_any_bytes_a_check_prints_reach_the_api_as_text(make_daemon):
+    d = make_daemon("""server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+checks:
+  - {name: raw, type: command, run: [/bin/sh, -c, "printf 'down \\\\377\\\\n'; exit 2"], every: 1s}
+""")
+    d.start()
+    token = d.token("viewer", "viewer")
+    n = wait_for(lambda: incidents(d, token), what="an incident")[0]["id"]
+    r = d.get(f"/api/v1/incidents/{n}", token=token)
+    assert r.status == 200, r.body
+    assert any("down \ufffd" in e["text"] for e in r.json()["timeline"])
