@@ -247,7 +247,7 @@ static void get_incident(struct api_req *req, void *data)
     int64_t id;
     if (!d || !path_id(req, "incident", &id))
         return;
-    struct incident i;
+    struct incident i = {0};
     int r = store_incident_get(*d->reader, id, &i);
     if (r == HALE_ENOTFOUND) {
         api_reply_error(req, 404, "not_found",
@@ -315,7 +315,8 @@ static bool request_from_body(struct api_req *req, struct itsm_request *rq)
         !body_string(req, "text", &rq->text) || !body_string(req, "cause", &rq->cause))
         return false;
     if (rq->text && strlen(rq->text) > NOTE_MAX) {
-        api_reply_error(req, 413, "too_large", "a note may have at most %d bytes", NOTE_MAX);
+        api_reply_error(req, 413, "payload_too_large", "a note may have at most %d bytes",
+                        NOTE_MAX);
         return false;
     }
     if (rq->team && (!*rq->team || strlen(rq->team) > 128)) {
@@ -412,7 +413,7 @@ static void get_problem(struct api_req *req, void *data)
     int64_t id;
     if (!d || !path_id(req, "problem", &id))
         return;
-    struct problem p;
+    struct problem p = {0};
     int r = store_problem_get(*d->reader, id, &p);
     if (r == HALE_ENOTFOUND) {
         api_reply_error(req, 404, "not_found",
@@ -473,7 +474,7 @@ static void get_incident_report(struct api_req *req, void *data)
     enum report_format f;
     if (!d || !path_id(req, "incident", &id) || !report_format(req, &f))
         return;
-    struct incident i;
+    struct incident i = {0};
     int r = store_incident_get(*d->reader, id, &i);
     if (r == HALE_ENOTFOUND) {
         api_reply_error(req, 404, "not_found", "there is no incident %lld", (long long)id);

@@ -113,6 +113,31 @@ static void on_check_event(const struct config_check *check, struct detect_event
         itsm_check_event(d->itsm, check, ev);
 }
 
+/* A check with an open incident, run at start: ok now means it recovered while hale was down. */
+static void on_first_run(const struct config_check *check, const struct check_observation *o,
+                         void *data)
+{
+    struct daemon *d = data;
+    if (!d->itsm || o->status != CHECK_STATUS_OK)
+        return; /* still bad: the runner's own event updates the incident */
+    struct detect_event ev = {
+            .check = check->name,
+            .kind = DETECT_EVENT_STATE_CHANGE,
+            .old_status = CHECK_STATUS_UNKNOWN,
+            .new_status = CHECK_STATUS_OK,
+            .hard = true,
+            .time_ms = o->started_ms,
+            .summary = o->summary ? o->summary : (char[]){""},
+    };
+    itsm_check_event(d->itsm, check, &ev);
+}
+
+static void rerun_open_check(const char *check, void *data)
+{
+    struct daemon *d = data;
+    checks_run_now(d->checks, check, on_first_run, d); /* a check gone from the config: left */
+}
+
 /* Starts a runner for config, resuming the states of prev's checks (may be NULL). */
 static int daemon_checks_start(struct daemon *d, struct config *config, const struct checks *prev,
                                struct checks **ret_checks, struct err *e)
@@ -327,6 +352,7 @@ static int daemon_start(struct daemon *d, struct err *e)
         return r;
     if ((r = daemon_checks_start(d, d->config, NULL, &d->checks, e)) < 0)
         return r;
+    itsm_open_checks(d->itsm, rerun_open_check, d);
 
     uint64_t wd = sdnotify_watchdog_interval_ms();
     if (wd) {

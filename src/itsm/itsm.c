@@ -170,19 +170,58 @@ struct change {
     void *data;
 };
 
+/*
+ * A change that failed to commit left the incident held in memory ahead of
+ * the store: take the store's copy back (or forget an incident whose
+ * opening never reached it), so a retry is judged on what is on disk.
+ */
+static void live_reload(struct itsm *x, int64_t id)
+{
+    struct incident *held = live_find(x, id);
+    if (!held || !x->reader)
+        return;
+    struct incident fresh = {0};
+    int r = store_incident_get(x->reader, id, &fresh);
+    if (r == 0) {
+        incident_fini(held);
+        *held = fresh;
+    } else if (r == HALE_ENOTFOUND) {
+        live_remove(x, held);
+    }
+}
+
 static void change_done(int result, void *data)
 {
     struct change *c = data;
-    if (result == 0)
-        for (struct watcher *w = c->x->watchers; w; w = w->next)
+    struct itsm *x = c->x;
+    if (result == 0) {
+        /* Closed and on disk: nothing will change it any more. */
+        struct incident *held = live_find(x, c->after.id);
+        if (held && held->state == INCIDENT_CLOSED)
+            live_remove(x, held);
+        for (struct watcher *w = x->watchers; w; w = w->next)
             w->cb(&c->after, w->data);
-    else
+    } else {
         log_error("itsm", NULL, "incident %lld: the change was not saved: %s",
                   (long long)c->after.id, hale_strerror(result));
+        live_reload(x, c->after.id);
+    }
     if (c->cb)
         c->cb(result, &c->after, c->data);
     incident_fini(&c->after);
     free(c);
+}
+
+/*
+ * A batch for a change of i, with i's row first: the timeline entries that
+ * follow refer to it, and the row may not be on disk yet (its opening batch
+ * may still be queued, or may have failed). commit() puts it again, whole.
+ */
+static struct store_batch *batch_for(const struct incident *i)
+{
+    struct store_batch *b = store_batch_new();
+    store_batch_incident(b, i);
+    return b;
 }
 
 /* Puts i into b and submits b; cb hears when it is durable. */
@@ -401,6 +440,8 @@ static void check_open(struct itsm *x, const struct config_check *check,
     snprintf(actor, sizeof(actor), "check:%s", check->name);
     const char *status = check_status_name(ev->new_status);
     struct incident *i = live_by_fingerprint(x, fp);
+    if (i)
+        store_batch_incident(b, i); /* the row first, as batch_for() does */
     if (i && i->state != INCIDENT_RESOLVED) {
         /* Still broken, now in another way: the same incident. */
         enum incident_severity sev = severity_of(ev->new_status);
@@ -447,8 +488,7 @@ static void check_open(struct itsm *x, const struct config_check *check,
                        : check->runbook && check->runbook->team_name ? check->runbook->team_name
                                                                      : NULL;
     in.team = team ? xstrdup(team) : NULL;
-    /* The row first: its timeline entries refer to it (put again, whole, at the commit). */
-    store_batch_incident(b, &in);
+    store_batch_incident(b, &in); /* the row first, as batch_for() does */
     timeline_add(b, &in, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
     timeline_add(b, &in, TIMELINE_STATE, "hale", "opened as P%u (%s)", in.priority,
                  incident_category_name(in.category));
@@ -468,6 +508,7 @@ static void check_recovered(struct itsm *x, const struct config_check *check,
         store_submit(x->st, b, NULL, NULL);
         return;
     }
+    store_batch_incident(b, i); /* the row first, as batch_for() does */
     char actor[300];
     snprintf(actor, sizeof(actor), "check:%s", check->name);
     timeline_add(b, i, TIMELINE_EVENT, actor, "ok: %s", ev->summary);
@@ -490,7 +531,7 @@ void itsm_check_event(struct itsm *x, const struct config_check *check,
     if (ev->kind != DETECT_EVENT_STATE_CHANGE) {
         struct incident *i = live_by_fingerprint(x, fp);
         if (i && i->state != INCIDENT_RESOLVED) {
-            struct store_batch *b = store_batch_new();
+            struct store_batch *b = batch_for(i);
             timeline_add(b, i, TIMELINE_EVENT, "hale", "%s", detect_event_kind_name(ev->kind));
             commit(x, b, i, NULL, NULL);
         }
@@ -502,6 +543,14 @@ void itsm_check_event(struct itsm *x, const struct config_check *check,
         check_recovered(x, check, ev, fp);
     else
         check_open(x, check, ev, fp);
+}
+
+void itsm_open_checks(struct itsm *x, void (*fn)(const char *check, void *data), void *data)
+{
+    for (size_t i = 0; i < x->n_live; i++)
+        if (x->live[i].check && x->live[i].state != INCIDENT_RESOLVED &&
+            x->live[i].state != INCIDENT_CLOSED)
+            fn(x->live[i].check, data);
 }
 
 /* ---- people's actions ---- */
@@ -630,17 +679,20 @@ int itsm_act(struct itsm *x, const struct itsm_request *rq, itsm_done_cb *cb, vo
     struct incident *i = find_for_action(x, rq->id, &spare, e);
     if (!i)
         return e->code;
-    struct store_batch *b = store_batch_new();
+    struct store_batch *b = batch_for(i);
     int r = act_on(b, i, rq, e);
     if (r < 0) {
         store_batch_free(b);
         incident_fini(&spare);
         return r;
     }
+    /*
+     * Held in memory until the change is on disk, so the next action is
+     * judged on it, not on the store's older copy.
+     */
+    if (i == &spare)
+        i = live_add(x, &spare);
     audit_add(b, rq, action_names[rq->action]);
     commit(x, b, i, cb, data);
-    if (i->state == INCIDENT_CLOSED && i != &spare)
-        live_remove(x, i);
-    incident_fini(&spare);
     return 0;
 }

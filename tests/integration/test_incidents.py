@@ -177,3 +177,14 @@ checks:
     r = d.get(f"/api/v1/incidents/{n}", token=token)
     assert r.status == 200, r.body
     assert any("down \ufffd" in e["text"] for e in r.json()["timeline"])
+
+
+def test_a_check_that_recovered_while_hale_was_down_resolves_at_start(desk):
+    d, token, viewer = desk
+    n = wait_for(lambda: incidents(d, viewer), what="an incident")[0]["id"]
+    d.stop()
+    (d.workdir / "flag").write_text("x")
+    d.start()
+    got = wait_for(lambda: [i for i in incidents(d, viewer) if i["state"] == "resolved"],
+                   what="resolved after the restart")
+    assert got[0]["id"] == n and got[0]["resolved_by"] == "hale"

@@ -367,6 +367,31 @@ static void test_itsm_people_work_an_incident(void **state)
     incident_fini(&i);
 }
 
+/* Two actions in one loop turn: the second is judged on the first, not on the store. */
+static void test_itsm_actions_see_changes_not_yet_on_disk(void **state)
+{
+    struct fixture *fx = *state;
+    event(fx, "root-disk", CHECK_STATUS_CRITICAL, now_ms());
+    struct err e = {0};
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_RESOLVE, .id = 1}, &e), 0);
+    struct acted closed = {0}, noted = {0};
+    struct itsm_request close = {.action = ITSM_CLOSE, .id = 1, .actor = "user:a", .origin = "x"};
+    struct itsm_request note = {
+            .action = ITSM_NOTE, .id = 1, .text = "late", .actor = "user:b", .origin = "x"};
+    assert_int_equal(itsm_act(fx->desk, &close, on_acted, &closed, &e), 0);
+    assert_int_equal(itsm_act(fx->desk, &note, on_acted, &noted, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "is closed"));
+    assert_int_equal(itsm_act(fx->desk, &close, on_acted, &noted, &e), HALE_ESTATE);
+    settle(fx);
+    assert_int_equal(closed.calls, 1);
+    assert_int_equal(noted.calls, 0);
+    struct incident i;
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_CLOSED);
+    incident_fini(&i);
+    assert_int_equal(timeline_count(fx, 1, TIMELINE_NOTE), 0);
+}
+
 static void test_itsm_recurring_incidents_open_a_problem(void **state)
 {
     struct fixture *fx = *state;
@@ -420,6 +445,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_itsm_check_opens_updates_resolves_reopens, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_itsm_people_work_an_incident, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_actions_see_changes_not_yet_on_disk, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_itsm_recurring_incidents_open_a_problem, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_itsm_restart_keeps_open_incidents, setup,
