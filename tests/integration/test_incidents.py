@@ -188,3 +188,17 @@ def test_a_check_that_recovered_while_hale_was_down_resolves_at_start(desk):
     got = wait_for(lambda: [i for i in incidents(d, viewer) if i["state"] == "resolved"],
                    what="resolved after the restart")
     assert got[0]["id"] == n and got[0]["resolved_by"] == "hale"
+
+
+def test_an_unreadable_row_is_a_500_and_the_daemon_keeps_serving(desk):
+    import sqlite3
+    d, token, viewer = desk
+    n = wait_for(lambda: incidents(d, viewer), what="an incident")[0]["id"]
+    db = sqlite3.connect(d.workdir / "var" / "hale.db", timeout=10)
+    db.execute("UPDATE incidents SET state = 'weird' WHERE id = ?", (n,))
+    db.commit()
+    db.close()
+    for path in (f"/api/v1/incidents/{n}", f"/api/v1/incidents/{n}/report"):
+        r = d.get(path, token=viewer)
+        assert r.status == 500 and r.json()["error"] == "internal", r.body
+    assert d.get("/healthz").status == 200
