@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "itsm/itsm.h"
+#include "store/internal.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -392,6 +393,63 @@ static void test_itsm_actions_see_changes_not_yet_on_disk(void **state)
     assert_int_equal(timeline_count(fx, 1, TIMELINE_NOTE), 0);
 }
 
+/* SQLite's backend, but its commit fails on the calls the test chooses. */
+static struct store_backend faulty_backend;
+static unsigned faulty_commits, faulty_fail_mask;
+
+static int faulty_commit(struct store_db *db, struct err *e)
+{
+    unsigned call = faulty_commits++;
+    if (call < 32 && (faulty_fail_mask & (1u << call)))
+        return err_setf(e, HALE_ESTORE, "injected commit failure %u", call);
+    return store__sqlite.commit(db, e);
+}
+
+/* A write that fails leaves the desk as the store is, so a retry is judged on what is on disk. */
+static void test_itsm_failed_writes_take_the_stores_copy_back(void **state)
+{
+    struct fixture *fx = *state;
+    desk_close(fx);
+    faulty_backend = store__sqlite;
+    faulty_backend.commit = faulty_commit;
+    faulty_commits = 0;
+    faulty_fail_mask = 0;
+    struct store_options o = {.data_dir = fx->dir, .uv = &fx->uv};
+    struct err e = {0};
+    assert_int_equal(store__open_backend(&o, &faulty_backend, &fx->st, &e), 0);
+    assert_int_equal(itsm_new(fx->st, fx->config, &fx->desk, &e), 0);
+    assert_int_equal(store_reader_open(fx->st, &fx->reader, &e), 0);
+
+    /* The opening fails (the group, then the batch alone): there is no incident 1. */
+    faulty_commits = 0;
+    faulty_fail_mask = 1u << 0 | 1u << 1;
+    event(fx, "root-disk", CHECK_STATUS_CRITICAL, now_ms());
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = 1}, &e),
+                     HALE_ENOTFOUND);
+
+    /* The next failure opens it for real. */
+    faulty_fail_mask = 0;
+    event(fx, "root-disk", CHECK_STATUS_CRITICAL, now_ms());
+    struct incident i;
+    get(fx, 2, &i);
+    incident_fini(&i);
+
+    /* An ack that fails is not acknowledged: the retry is accepted. */
+    faulty_commits = 0;
+    faulty_fail_mask = 1u << 0 | 1u << 1;
+    struct acted a = {0};
+    struct itsm_request ack = {.action = ITSM_ACK, .id = 2, .actor = "user:a", .origin = "x"};
+    assert_int_equal(itsm_act(fx->desk, &ack, on_acted, &a, &e), 0);
+    settle(fx);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, HALE_ESTORE);
+    faulty_fail_mask = 0;
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = 2}, &e), 0);
+    get(fx, 2, &i);
+    assert_int_equal(i.state, INCIDENT_ACKNOWLEDGED);
+    incident_fini(&i);
+}
+
 static void test_itsm_recurring_incidents_open_a_problem(void **state)
 {
     struct fixture *fx = *state;
@@ -447,6 +505,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_itsm_people_work_an_incident, setup, teardown),
             cmocka_unit_test_setup_teardown(test_itsm_actions_see_changes_not_yet_on_disk, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_failed_writes_take_the_stores_copy_back,
+                                            setup, teardown),
             cmocka_unit_test_setup_teardown(test_itsm_recurring_incidents_open_a_problem, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_itsm_restart_keeps_open_incidents, setup,
