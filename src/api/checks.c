@@ -16,6 +16,7 @@
 #include "api/handler.h"
 #include "api/internal.h"
 #include "base/clock.h"
+#include "codec/json.h"
 #include "config/config.h"
 #include "series/series.h"
 
@@ -59,8 +60,8 @@ json_t *api_check_observation_json(const struct check_observation *o)
     return json_pack("{s:s, s:s, s:s?, s:f, s:o, s:o, s:s?, s:b}", "status",
                      check_status_name(o->status), "summary", o->summary ? o->summary : "",
                      "long_output", o->long_output, "duration_ms", (double)o->duration_us / 1000.0,
-                     "started", api__time_json((int64_t)o->started_ms), "samples", samples, "notes",
-                     o->notes, "truncated", o->truncated);
+                     "started", codec_json_time((int64_t)o->started_ms), "samples", samples,
+                     "notes", o->notes, "truncated", o->truncated);
 }
 
 static json_t *state_json(const struct checks_state *s)
@@ -69,12 +70,12 @@ static json_t *state_json(const struct checks_state *s)
     return json_pack("{s:s, s:s, s:s?, s:o, s:s, s:s, s:b, s:b, s:I, s:s?, s:o, s:o, s:o, s:b}",
                      "name", s->cfg->name, "type", config_check_type_name(s->cfg->type),
                      "description", s->cfg->description, "labels",
-                     api__labels_json(&s->cfg->labels), "status", check_status_name(s->hard_status),
-                     "soft_status", check_status_name(s->status), "hard", s->hard, "flapping",
-                     s->flapping, "attempt", (json_int_t)s->attempt, "summary",
-                     last ? last->summary : NULL, "last_run",
-                     last ? api__time_json((int64_t)last->started_ms) : json_null(), "next_due",
-                     api__time_json((int64_t)s->next_due_ms), "duration_ms",
+                     codec_json_labels(&s->cfg->labels), "status",
+                     check_status_name(s->hard_status), "soft_status", check_status_name(s->status),
+                     "hard", s->hard, "flapping", s->flapping, "attempt", (json_int_t)s->attempt,
+                     "summary", last ? last->summary : NULL, "last_run",
+                     last ? codec_json_time((int64_t)last->started_ms) : json_null(), "next_due",
+                     codec_json_time((int64_t)s->next_due_ms), "duration_ms",
                      last ? json_real((double)last->duration_us / 1000.0) : json_null(), "running",
                      s->running);
 }

@@ -12,6 +12,7 @@
 #include "api/internal.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "codec/json.h"
 #include "version.h"
 
 /* "2026-11-21T14:59:25Z" */
@@ -43,11 +44,12 @@ static void get_status(struct api_req *req, void *data)
     struct api *api = data;
     uint64_t now = clock_real_ms(&clock_system), started = api->deps.started_ms;
     /* The paths are bytes from the command line and the configuration, not always UTF-8. */
-    json_t *o = json_pack(
-            "{s:s, s:I, s:o, s:I, s:o, s:o}", "version", HALE_VERSION, "pid", (json_int_t)getpid(),
-            "started_at", rfc3339_json((int64_t)(started / 1000)), "uptime_seconds",
-            (json_int_t)(now > started ? (now - started) / 1000 : 0), "config",
-            api__text_json(api->deps.config_path), "listen", api__text_json(api__req_listen(req)));
+    json_t *o =
+            json_pack("{s:s, s:I, s:o, s:I, s:o, s:o}", "version", HALE_VERSION, "pid",
+                      (json_int_t)getpid(), "started_at", rfc3339_json((int64_t)(started / 1000)),
+                      "uptime_seconds", (json_int_t)(now > started ? (now - started) / 1000 : 0),
+                      "config", codec_json_text(api->deps.config_path), "listen",
+                      codec_json_text(api__req_listen(req)));
     api_reply_json(req, 200, o);
 }
 
@@ -87,10 +89,10 @@ static json_t *diags_json(const struct config_diags *d)
     for (size_t i = 0; i < d->n; i++) {
         const struct config_diag *g = &d->v[i];
         json_t *o = json_object();
-        json_object_set_new(o, "file", api__text_json(g->file));
+        json_object_set_new(o, "file", codec_json_text(g->file));
         json_object_set_new(o, "line", json_integer((json_int_t)g->line));
         json_object_set_new(o, "column", json_integer((json_int_t)g->col));
-        json_object_set_new(o, "message", api__text_json(g->msg));
+        json_object_set_new(o, "message", codec_json_text(g->msg));
         json_array_append_new(list, o);
     }
     return list;

@@ -12,10 +12,10 @@
 #include <time.h>
 
 #include "api/handler.h"
-#include "api/internal.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/units.h"
+#include "codec/json.h"
 #include "itsm/report.h"
 
 /* Incidents per page: default and most. */
@@ -23,47 +23,6 @@
 #define PAGE_MAX     500
 /* Bytes a note may have. */
 #define NOTE_MAX     (64 * 1024)
-
-/* Text that came from outside (a check's output, a person) may be any bytes. */
-#define TEXT(s) api__text_json(s)
-
-json_t *api_incident_json(const struct incident *i)
-{
-    char priority[4];
-    snprintf(priority, sizeof(priority), "P%u", i->priority);
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o,"
-                     " s:o, s:o, s:o, s:I, s:o, s:o}",
-                     "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title",
-                     TEXT(i->title), "fingerprint", TEXT(i->fingerprint), "labels",
-                     api__labels_json(&i->labels), "severity", incident_severity_name(i->severity),
-                     "priority", priority, "category", incident_category_name(i->category), "team",
-                     TEXT(i->team), "assignee", TEXT(i->assignee), "check", TEXT(i->check), "state",
-                     incident_state_name(i->state), "opened", api__time_json(i->opened_ms),
-                     "acknowledged", api__time_json(i->acknowledged_ms), "resolved",
-                     api__time_json(i->resolved_ms), "closed", api__time_json(i->closed_ms),
-                     "resolved_by", TEXT(i->resolved_by), "root_cause", TEXT(i->root_cause),
-                     "reopened", (json_int_t)i->reopened, "problem",
-                     i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
-                     api__time_json(i->updated_ms));
-}
-
-static json_t *timeline_json(const struct timeline_entry *t)
-{
-    json_t *data = t->data ? json_loads(t->data, 0, NULL) : NULL;
-    return json_pack("{s:I, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t)t->id, "time",
-                     api__time_json(t->time_ms), "kind", timeline_kind_name(t->kind), "actor",
-                     TEXT(t->actor), "text", TEXT(t->text), "data", data ? data : json_null());
-}
-
-static json_t *problem_json(const struct problem *p)
-{
-    return json_pack("{s:I, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)p->id,
-                     "title", TEXT(p->title), "fingerprint", TEXT(p->fingerprint), "state",
-                     problem_state_name(p->state), "root_cause", TEXT(p->root_cause), "workaround",
-                     TEXT(p->workaround), "opened", api__time_json(p->opened_ms), "resolved",
-                     api__time_json(p->resolved_ms), "updated", api__time_json(p->updated_ms),
-                     "incidents", (json_int_t)p->incidents);
-}
 
 static void reply(struct api_req *req, json_t *body)
 {
@@ -226,7 +185,7 @@ static void get_incidents(struct api_req *req, void *data)
     }
     json_t *list = json_array();
     for (size_t i = 0; i < n && i < want; i++)
-        json_array_append_new(list, api_incident_json(&v[i]));
+        json_array_append_new(list, codec_json_incident(&v[i]));
     json_t *next = json_null();
     if (n > want) {
         char c[32];
@@ -267,11 +226,11 @@ static void get_incident(struct api_req *req, void *data)
     }
     json_t *timeline = json_array();
     for (size_t k = 0; k < n; k++) {
-        json_array_append_new(timeline, timeline_json(&t[k]));
+        json_array_append_new(timeline, codec_json_timeline_entry(&t[k]));
         timeline_entry_fini(&t[k]);
     }
     free(t);
-    json_t *o = api_incident_json(&i);
+    json_t *o = codec_json_incident(&i);
     incident_fini(&i);
     reply(req, o ? json_pack("{s:o, s:o}", "incident", o, "timeline", timeline) : NULL);
 }
@@ -285,7 +244,7 @@ static void on_acted(int result, const struct incident *i, void *data)
         api_reply_error(req, 500, "internal", "the change was not saved: %s",
                         hale_strerror(result));
     else
-        reply(req, json_pack("{s:o}", "incident", api_incident_json(i)));
+        reply(req, json_pack("{s:o}", "incident", codec_json_incident(i)));
 }
 
 /* A string member of the body, NULL when absent; false (400 sent) when not a string. */
@@ -400,7 +359,7 @@ static void get_problems(struct api_req *req, void *data)
     }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(list, problem_json(&v[i]));
+        json_array_append_new(list, codec_json_problem(&v[i]));
         problem_fini(&v[i]);
     }
     free(v);
@@ -434,11 +393,11 @@ static void get_problem(struct api_req *req, void *data)
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         if (v[i].problem_id == id)
-            json_array_append_new(list, api_incident_json(&v[i]));
+            json_array_append_new(list, codec_json_incident(&v[i]));
         incident_fini(&v[i]);
     }
     free(v);
-    json_t *o = problem_json(&p);
+    json_t *o = codec_json_problem(&p);
     problem_fini(&p);
     reply(req, o ? json_pack("{s:o, s:o}", "problem", o, "incidents", list) : NULL);
 }

@@ -5,8 +5,6 @@
 #ifndef HALE_API_INCIDENTS_H
 #define HALE_API_INCIDENTS_H
 
-#include <jansson.h>
-
 #include "api/api.h"
 #include "itsm/itsm.h"
 #include "store/store.h"
@@ -24,8 +22,5 @@ struct api_incidents {
 
 /* Adds the routes; d must outlive the api. */
 int api_incidents_routes_add(struct api *api, struct api_incidents *d, struct err *e);
-
-/* An incident as the API shows it. */
-json_t *api_incident_json(const struct incident *i);
 
 #endif

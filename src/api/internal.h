@@ -123,16 +123,6 @@ void api__reply_error_set(struct api_reply *r, unsigned status, const char *erro
 /* Adds a header to r (copied; dropped past API_REPLY_HEADERS_MAX). */
 void api__reply_header_add(struct api_reply *r, const char *name, const char *value);
 void api__reply_fini(struct api_reply *r);
-/*
- * A JSON string of s, which may hold any bytes (a path, a message quoting
- * a file): invalid UTF-8 is replaced by U+FFFD, so encoding cannot fail.
- * NULL gives JSON null. New reference.
- */
-json_t *api__text_json(const char *s);
-/* Unix ms as an RFC 3339 UTC string with milliseconds; 0 (not yet) gives null. */
-json_t *api__time_json(int64_t ms);
-/* A label set as a JSON object of strings. */
-json_t *api__labels_json(const struct labels *l);
 
 /* ---- server.c --------------------------------------------------------- */
 

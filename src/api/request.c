@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "codec/json.h"
 
 const char *api_req_method(const struct api_req *req)
 {
@@ -78,25 +79,13 @@ void api__reply_fini(struct api_reply *r)
     *r = (struct api_reply){0};
 }
 
-json_t *api__text_json(const char *s)
-{
-    if (!s)
-        return json_null();
-    struct strbuf b;
-    strbuf_init(&b, 0);
-    strbuf_add_utf8(&b, s);
-    json_t *j = json_stringn(b.s, b.len);
-    strbuf_fini(&b);
-    return j;
-}
-
 static json_t *error_vnew(unsigned status, const char *error, const char *fmt, va_list ap)
 {
     char reason[1024];
     vsnprintf(reason, sizeof(reason), fmt, ap);
     /* The reason may quote the client's bytes, or be cut inside a character. */
     return json_pack("{s:i, s:s, s:o}", "status", (int)status, "error", error, "reason",
-                     api__text_json(reason));
+                     codec_json_text(reason));
 }
 
 json_t *api_error_new(unsigned status, const char *error, const char *fmt, ...)
@@ -186,20 +175,4 @@ void api_reply_error(struct api_req *req, unsigned status, const char *error, co
     json_t *o = error_vnew(status, error, fmt, ap);
     va_end(ap);
     api_reply_json(req, status, o);
-}
-
-json_t *api__time_json(int64_t ms)
-{
-    char buf[CLOCK_RFC3339_MAX];
-    if (ms <= 0 || clock_format_rfc3339_ms((uint64_t)ms, buf) < 0)
-        return json_null();
-    return json_string(buf);
-}
-
-json_t *api__labels_json(const struct labels *l)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < l->n; i++)
-        json_object_set_new(o, l->v[i].name, api__text_json(l->v[i].value));
-    return o;
 }

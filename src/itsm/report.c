@@ -363,68 +363,11 @@ static json_t *json_ms(int64_t ms)
     return ms >= 0 ? json_integer((json_int_t)ms) : json_null();
 }
 
-static json_t *labels_json(const struct labels *l)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < l->n; i++)
-        json_object_set_new(o, l->v[i].name, report__json_text(l->v[i].value));
-    return o;
-}
-
-/* The incident as the API shows it (docs/api.md, "Incidents"). */
-static json_t *incident_json(const struct incident *inc)
-{
-    char prio[16];
-    snprintf(prio, sizeof(prio), "P%u", inc->priority);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer((json_int_t)inc->id));
-    json_object_set_new(o, "type", json_string(incident_type_name(inc->type)));
-    json_object_set_new(o, "title", report__json_text(inc->title));
-    json_object_set_new(o, "fingerprint", report__json_text(inc->fingerprint));
-    json_object_set_new(o, "labels", labels_json(&inc->labels));
-    json_object_set_new(o, "severity", json_string(incident_severity_name(inc->severity)));
-    json_object_set_new(o, "priority", json_string(prio));
-    json_object_set_new(o, "category", json_string(incident_category_name(inc->category)));
-    json_object_set_new(o, "team", report__json_text(inc->team));
-    json_object_set_new(o, "assignee", report__json_text(inc->assignee));
-    json_object_set_new(o, "check", report__json_text(inc->check));
-    json_object_set_new(o, "state", json_string(incident_state_name(inc->state)));
-    json_object_set_new(o, "opened", report__json_time(inc->opened_ms));
-    json_object_set_new(o, "acknowledged", report__json_time(inc->acknowledged_ms));
-    json_object_set_new(o, "resolved", report__json_time(inc->resolved_ms));
-    json_object_set_new(o, "closed", report__json_time(inc->closed_ms));
-    json_object_set_new(o, "resolved_by", report__json_text(inc->resolved_by));
-    json_object_set_new(o, "root_cause", report__json_text(inc->root_cause));
-    json_object_set_new(o, "reopened", json_integer(inc->reopened));
-    json_object_set_new(o, "problem",
-                        inc->problem_id ? json_integer((json_int_t)inc->problem_id) : json_null());
-    json_object_set_new(o, "updated", report__json_time(inc->updated_ms));
-    return o;
-}
-
-/* data is a JSON object for machines; kept as text if it does not parse. */
-static json_t *entry_data_json(const char *data)
-{
-    if (!data)
-        return json_null();
-    json_t *v = json_loads(data, JSON_DECODE_ANY, NULL);
-    return v ? v : report__json_text(data);
-}
-
 static json_t *timeline_json(const struct report_incident_input *in)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < in->n_timeline; i++) {
-        const struct timeline_entry *t = &in->timeline[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_integer((json_int_t)t->id));
-        json_object_set_new(o, "time", report__json_time(t->time_ms));
-        json_object_set_new(o, "kind", json_string(timeline_kind_name(t->kind)));
-        json_object_set_new(o, "actor", report__json_text(t->actor));
-        json_object_set_new(o, "text", report__json_text(t->text));
-        json_object_set_new(o, "data", entry_data_json(t->data));
-        json_array_append_new(a, o);
-    }
+    for (size_t i = 0; i < in->n_timeline; i++)
+        json_array_append_new(a, codec_json_timeline_entry(&in->timeline[i]));
     return a;
 }
 
@@ -434,13 +377,12 @@ static json_t *actions_json(const struct facts *x)
     for (size_t i = 0; i < x->n_actions; i++) {
         const struct action *a = &x->actions[i];
         json_t *o = json_object();
-        json_object_set_new(o, "actor", report__json_text(a->actor));
-        json_object_set_new(o, "step", report__json_text(a->started ? a->started->text : NULL));
-        json_object_set_new(o, "started", report__json_time(a->started ? a->started->time_ms : 0));
-        json_object_set_new(o, "finished",
-                            report__json_time(a->finished ? a->finished->time_ms : 0));
-        json_object_set_new(o, "result", report__json_text(a->finished ? a->finished->text : NULL));
-        json_object_set_new(o, "output", report__json_text(a->has_output ? a->output.s : NULL));
+        json_object_set_new(o, "actor", codec_json_text(a->actor));
+        json_object_set_new(o, "step", codec_json_text(a->started ? a->started->text : NULL));
+        json_object_set_new(o, "started", codec_json_time(a->started ? a->started->time_ms : 0));
+        json_object_set_new(o, "finished", codec_json_time(a->finished ? a->finished->time_ms : 0));
+        json_object_set_new(o, "result", codec_json_text(a->finished ? a->finished->text : NULL));
+        json_object_set_new(o, "output", codec_json_text(a->has_output ? a->output.s : NULL));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -456,43 +398,24 @@ static json_t *actors_json(const struct facts *x)
                 json_object_set_new(kinds, timeline_kind_name((enum timeline_kind)k),
                                     json_integer((json_int_t)x->actors[i].kinds[k]));
         json_array_append_new(arr, json_pack("{s:o, s:I, s:o}", "actor",
-                                             report__json_text(x->actors[i].actor), "entries",
+                                             codec_json_text(x->actors[i].actor), "entries",
                                              (json_int_t)x->actors[i].n, "kinds", kinds));
     }
     return arr;
 }
 
-/* The problem as the API shows it (docs/api.md, "Problems"). */
-json_t *report__problem_json(const struct problem *p)
-{
-    if (!p)
-        return json_null();
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer((json_int_t)p->id));
-    json_object_set_new(o, "title", report__json_text(p->title));
-    json_object_set_new(o, "fingerprint", report__json_text(p->fingerprint));
-    json_object_set_new(o, "state", json_string(problem_state_name(p->state)));
-    json_object_set_new(o, "root_cause", report__json_text(p->root_cause));
-    json_object_set_new(o, "workaround", report__json_text(p->workaround));
-    json_object_set_new(o, "opened", report__json_time(p->opened_ms));
-    json_object_set_new(o, "resolved", report__json_time(p->resolved_ms));
-    json_object_set_new(o, "updated", report__json_time(p->updated_ms));
-    json_object_set_new(o, "incidents", json_integer(p->incidents));
-    return o;
-}
-
 static char *incident_json_report(const struct report_incident_input *in, const struct facts *x)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "incident", incident_json(in->incident));
+    json_object_set_new(o, "incident", codec_json_incident(in->incident));
     json_object_set_new(o, "timeline", timeline_json(in));
     json_object_set_new(o, "tta_ms", json_ms(x->tta_ms));
     json_object_set_new(o, "ttr_ms", json_ms(x->ttr_ms));
     json_object_set_new(o, "impact_ms", json_ms(x->impact_ms));
     json_object_set_new(o, "actions", actions_json(x));
     json_object_set_new(o, "actors", actors_json(x));
-    json_object_set_new(o, "problem", report__problem_json(in->problem));
-    json_object_set_new(o, "generated", report__json_time(in->now_ms));
+    json_object_set_new(o, "problem", codec_json_problem(in->problem));
+    json_object_set_new(o, "generated", codec_json_time(in->now_ms));
     return report__json_dump(o);
 }
 

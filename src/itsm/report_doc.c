@@ -67,26 +67,6 @@ char *report__time_format(int64_t ms, char buf[CLOCK_RFC3339_MAX])
     return buf;
 }
 
-json_t *report__json_text(const char *s)
-{
-    if (!s)
-        return json_null();
-    struct strbuf b;
-    strbuf_init(&b, 0);
-    strbuf_add_utf8(&b, s);
-    json_t *j = json_stringn(b.s, b.len);
-    strbuf_fini(&b);
-    return j;
-}
-
-json_t *report__json_time(int64_t ms)
-{
-    char buf[CLOCK_RFC3339_MAX];
-    if (ms <= 0 || clock_format_rfc3339_ms((uint64_t)ms, buf) < 0)
-        return json_null();
-    return json_string(buf);
-}
-
 char *report__json_dump(json_t *o)
 {
     char *s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;

@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/strbuf.h"
+#include "codec/json.h"
 #include "itsm/report.h"
 
 /* Largest text report__duration_format() writes, with its NUL. */
@@ -30,12 +31,6 @@ char *report__duration_format(int64_t ms, char buf[REPORT_DURATION_MAX]);
 /* RFC 3339 UTC with milliseconds, or "-" for 0 ("not yet"). Returns buf. */
 char *report__time_format(int64_t ms, char buf[CLOCK_RFC3339_MAX]);
 
-/* A JSON string of s with invalid UTF-8 replaced by U+FFFD; null for NULL. */
-json_t *report__json_text(const char *s);
-/* A JSON string of the time, or null for 0. */
-json_t *report__json_time(int64_t ms);
-/* The problem as the API shows it (docs/api.md), or null for NULL. */
-json_t *report__problem_json(const struct problem *p);
 /* Serialises o (taking its reference) with a final newline; a new string. */
 char *report__json_dump(json_t *o);
 

@@ -619,7 +619,7 @@ static void counts_json(json_t *o, const struct report_summary *s)
     json_t *teams = json_array();
     for (size_t i = 0; i < s->n_teams; i++)
         json_array_append_new(teams,
-                              json_pack("{s:o, s:I}", "team", report__json_text(s->by_team[i].name),
+                              json_pack("{s:o, s:I}", "team", codec_json_text(s->by_team[i].name),
                                         "incidents", (json_int_t)s->by_team[i].n));
     json_object_set_new(o, "by_state", state);
     json_object_set_new(o, "by_priority", prio);
@@ -634,7 +634,7 @@ static json_t *availability_json(const struct report_summary *s)
         const struct report_availability *v = &s->availability[i];
         bool known = v->percent >= 0;
         json_array_append_new(
-                a, json_pack("{s:o, s:o, s:o}", "check", report__json_text(v->check), "percent",
+                a, json_pack("{s:o, s:o, s:o}", "check", codec_json_text(v->check), "percent",
                              known ? json_real(v->percent) : json_null(), "down_ms",
                              known ? json_integer((json_int_t)v->down_ms) : json_null()));
     }
@@ -644,8 +644,8 @@ static json_t *availability_json(const struct report_summary *s)
 static char *summary_json(const struct report_summary *s)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "since", report__json_time(s->since_ms));
-    json_object_set_new(o, "until", report__json_time(s->now_ms));
+    json_object_set_new(o, "since", codec_json_time(s->since_ms));
+    json_object_set_new(o, "until", codec_json_time(s->now_ms));
     json_object_set_new(o, "total", json_integer((json_int_t)s->total));
     counts_json(o, s);
     json_object_set_new(o, "mtta", stat_json(&s->mtta));
@@ -654,7 +654,7 @@ static char *summary_json(const struct report_summary *s)
     json_object_set_new(o, "healed", json_integer((json_int_t)s->healed));
     json_t *problems = json_array();
     for (size_t i = 0; i < s->n_top_problems; i++)
-        json_array_append_new(problems, report__problem_json(s->top_problems[i]));
+        json_array_append_new(problems, codec_json_problem(s->top_problems[i]));
     json_object_set_new(o, "top_problems", problems);
     json_object_set_new(o, "availability", availability_json(s));
     return report__json_dump(o);

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hale's values as JSON (codec/json.h).
+ */
+#include "codec/json.h"
+
+#include <stdio.h>
+
+#include "base/clock.h"
+#include "base/strbuf.h"
+
+json_t *codec_json_text(const char *s)
+{
+    if (!s)
+        return json_null();
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_add_utf8(&b, s);
+    json_t *j = json_stringn(b.s, b.len);
+    strbuf_fini(&b);
+    return j;
+}
+
+json_t *codec_json_time(int64_t ms)
+{
+    char buf[CLOCK_RFC3339_MAX];
+    if (ms <= 0 || clock_format_rfc3339_ms((uint64_t)ms, buf) < 0)
+        return json_null();
+    return json_string(buf);
+}
+
+json_t *codec_json_labels(const struct labels *l)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < l->n; i++)
+        json_object_set_new(o, l->v[i].name, codec_json_text(l->v[i].value));
+    return o;
+}
+
+#define TEXT(s)  codec_json_text(s)
+#define TIME(ms) codec_json_time(ms)
+
+json_t *codec_json_incident(const struct incident *i)
+{
+    char priority[16];
+    snprintf(priority, sizeof(priority), "P%u", i->priority);
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o,"
+                     " s:o, s:o, s:o, s:I, s:o, s:o}",
+                     "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title",
+                     TEXT(i->title), "fingerprint", TEXT(i->fingerprint), "labels",
+                     codec_json_labels(&i->labels), "severity", incident_severity_name(i->severity),
+                     "priority", priority, "category", incident_category_name(i->category), "team",
+                     TEXT(i->team), "assignee", TEXT(i->assignee), "check", TEXT(i->check), "state",
+                     incident_state_name(i->state), "opened", TIME(i->opened_ms), "acknowledged",
+                     TIME(i->acknowledged_ms), "resolved", TIME(i->resolved_ms), "closed",
+                     TIME(i->closed_ms), "resolved_by", TEXT(i->resolved_by), "root_cause",
+                     TEXT(i->root_cause), "reopened", (json_int_t)i->reopened, "problem",
+                     i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
+                     TIME(i->updated_ms));
+}
+
+json_t *codec_json_timeline_entry(const struct timeline_entry *t)
+{
+    json_t *data = t->data ? json_loads(t->data, JSON_DECODE_ANY, NULL) : json_null();
+    if (!data)
+        data = TEXT(t->data);
+    return json_pack("{s:I, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t)t->id, "time",
+                     TIME(t->time_ms), "kind", timeline_kind_name(t->kind), "actor", TEXT(t->actor),
+                     "text", TEXT(t->text), "data", data);
+}
+
+json_t *codec_json_problem(const struct problem *p)
+{
+    if (!p)
+        return json_null();
+    return json_pack("{s:I, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "id", (json_int_t)p->id,
+                     "title", TEXT(p->title), "fingerprint", TEXT(p->fingerprint), "state",
+                     problem_state_name(p->state), "root_cause", TEXT(p->root_cause), "workaround",
+                     TEXT(p->workaround), "opened", TIME(p->opened_ms), "resolved",
+                     TIME(p->resolved_ms), "updated", TIME(p->updated_ms), "incidents",
+                     (json_int_t)p->incidents);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hale's values as JSON, one encoder each, shared by the API and the
+ * reports so both show an incident the same way (docs/api.md, "Incidents").
+ * Every function returns a new reference and never fails on content: text
+ * that is not valid UTF-8 has those bytes replaced by U+FFFD.
+ */
+#ifndef HALE_CODEC_JSON_H
+#define HALE_CODEC_JSON_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/labels.h"
+#include "itsm/incident.h"
+
+/* Any bytes (a path, a command's output) as a JSON string; NULL gives null. */
+json_t *codec_json_text(const char *s);
+/* Unix ms as RFC 3339 UTC with milliseconds; 0 or less ("not yet") gives null. */
+json_t *codec_json_time(int64_t ms);
+/* A label set as an object of strings. */
+json_t *codec_json_labels(const struct labels *l);
+
+json_t *codec_json_incident(const struct incident *i);
+/* Its data as JSON when it parses, else as text. */
+json_t *codec_json_timeline_entry(const struct timeline_entry *t);
+/* NULL gives null. */
+json_t *codec_json_problem(const struct problem *p);
+
+#endif
