@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/handler.h"
 #include "base/alloc.h"
@@ -76,29 +75,7 @@ static bool parse_states(const char *s, unsigned *ret)
     return ok && *ret;
 }
 
-/* "2026-11-21T19:00:00Z", with optional milliseconds, in UTC. */
-static bool parse_utc_time(const char *s, int64_t *ret_ms)
-{
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return false;
-    int64_t ms = 0;
-    if (*p == '.') {
-        int digits = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-            if (digits < 3)
-                ms = ms * 10 + (*p - '0');
-        for (; digits < 3; digits++)
-            ms *= 10;
-    }
-    if (strcmp(p, "Z") != 0)
-        return false;
-    *ret_ms = (int64_t)timegm(&tm) * 1000 + ms;
-    return true;
-}
-
-/* since: a duration back from now ("7d") or an RFC 3339 UTC time. */
+/* since: a duration back from now ("7d") or an RFC 3339 time. */
 static bool parse_since(const char *s, int64_t *ret)
 {
     uint64_t ms;
@@ -106,7 +83,7 @@ static bool parse_since(const char *s, int64_t *ret)
         *ret = (int64_t)clock_real_ms(&clock_system) - (int64_t)ms;
         return true;
     }
-    return parse_utc_time(s, ret);
+    return clock_parse_rfc3339_ms(s, ret) == 0;
 }
 
 static bool parse_positive(const char *s, long long max, long long *ret)

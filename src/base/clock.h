@@ -42,6 +42,12 @@ int clock_format_rfc3339(int64_t unix_s, char buf[CLOCK_RFC3339_MAX]);
 /* The same with milliseconds, "2026-11-21T14:59:25.123Z", from Unix ms. */
 int clock_format_rfc3339_ms(uint64_t unix_ms, char buf[CLOCK_RFC3339_MAX]);
 
+/*
+ * Parses an RFC 3339 time ("2026-11-21T19:00:00.000Z", "...+02:00") into
+ * Unix ms. Returns 0, or -EINVAL for anything else.
+ */
+int clock_parse_rfc3339_ms(const char *s, int64_t *ret_ms);
+
 /* Monotonic nanoseconds from the system clock, for fine measurements. */
 uint64_t clock_mono_ns(void);
 

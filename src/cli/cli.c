@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include "base/clock.h"
 #include "base/units.h"
 #include "cli/internal.h"
 
@@ -56,7 +57,7 @@ int cli__since_check(const char *cmd, const char *since)
 {
     uint64_t ms;
     int64_t t;
-    if (units_duration_parse(since, &ms, NULL, NULL) == 0 || cli__time_parse(since, &t) == 0)
+    if (units_duration_parse(since, &ms, NULL, NULL) == 0 || clock_parse_rfc3339_ms(since, &t) == 0)
         return 0;
     return cli_usage_error(cmd,
                            "--since '%s' is neither a duration (7d, 12h, 1h30m) nor an RFC 3339 "

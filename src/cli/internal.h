@@ -55,12 +55,6 @@ const char *cli__incident_colour(const json_t *incident);
 void cli__age_format(int64_t ms, char buf[CLI__AGE_MAX]);
 
 /*
- * Parses an RFC 3339 time ("2026-11-21T19:00:00.000Z", "...+02:00") into
- * Unix ms. Returns 0, or -EINVAL for anything else.
- */
-int cli__time_parse(const char *s, int64_t *ret_ms);
-
-/*
  * Appends the table of incidents (a JSON array of the API's incidents):
  * ID PRI STATE SEVERITY TEAM ASSIGNEE AGE TITLE, each column as wide as
  * its widest cell, TITLE cut to st->width, rows coloured when st->colour.

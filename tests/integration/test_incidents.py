@@ -73,6 +73,9 @@ def test_a_failing_check_opens_an_incident_people_work_it(desk):
     assert r.json()["incident"]["state"] == "in_progress"
     assert d.get("/api/v1/incidents/999", token=token).status == 404
     assert d.get("/api/v1/incidents?state=bogus", token=token).status == 400
+    # since takes what the CLI takes: a duration, or an RFC 3339 time with any offset.
+    assert len(incidents(d, viewer, "?since=2000-01-01T01:00:00%2B01:00")) == 1
+    assert incidents(d, viewer, "?since=2999-01-01T00:00:00Z") == []
 
     # The check recovering resolves it; failing again soon reopens it.
     (d.workdir / "flag").write_text("x")

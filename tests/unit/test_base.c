@@ -378,6 +378,23 @@ static void test_fs_mkdir_p_creates_parents_and_refuses_files(void **state)
     rmdir(root);
 }
 
+static void test_clock_parses_rfc3339(void **state)
+{
+    (void)state;
+    int64_t t;
+    assert_int_equal(clock_parse_rfc3339_ms("1970-01-01T00:00:01.250Z", &t), 0);
+    assert_int_equal(t, 1250);
+    assert_int_equal(clock_parse_rfc3339_ms("1970-01-01T02:00:00+02:00", &t), 0);
+    assert_int_equal(t, 0);
+    assert_int_equal(clock_parse_rfc3339_ms("2026-11-21t19:00:00z", &t), 0);
+    static const char *const bad[] = {"",   "2026-11-21",           "2026-11-21T19:00:00",
+                                      "7d", "2026-13-01T00:00:00Z", "2026-11-21T19:00:00Zjunk",
+                                      NULL};
+    for (size_t i = 0; bad[i]; i++)
+        assert_int_equal(clock_parse_rfc3339_ms(bad[i], &t), -EINVAL);
+    assert_int_equal(clock_parse_rfc3339_ms(NULL, &t), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +407,7 @@ int main(void)
             cmocka_unit_test(test_hash_random_and_secret_compare),
             cmocka_unit_test(test_clock_manual_moves_only_when_told),
             cmocka_unit_test(test_clock_formats_rfc3339),
+            cmocka_unit_test(test_clock_parses_rfc3339),
             cmocka_unit_test(test_log_writes_logfmt_lines),
             cmocka_unit_test(test_log_prefixes_priority_for_journald),
             cmocka_unit_test(test_log_rate_limits_a_storm),
