@@ -153,6 +153,18 @@ static void live_prune(struct itsm *x, int64_t now)
     }
 }
 
+/* Takes p (its fields move into the array). */
+static struct problem *problem_add(struct itsm *x, struct problem *p)
+{
+    if (x->n_problems == x->cap_problems) {
+        x->cap_problems = x->cap_problems ? x->cap_problems * 2 : 8;
+        x->problems = xreallocarray(x->problems, x->cap_problems, sizeof(*x->problems));
+    }
+    x->problems[x->n_problems] = *p;
+    memset(p, 0, sizeof(*p));
+    return &x->problems[x->n_problems++];
+}
+
 static struct problem *problem_by_fingerprint(struct itsm *x, const char *fp)
 {
     for (size_t i = 0; i < x->n_problems; i++)
@@ -285,11 +297,7 @@ static int load(struct itsm *x, struct err *e)
             problem_fini(&p[i]);
             continue;
         }
-        if (x->n_problems == x->cap_problems) {
-            x->cap_problems = x->cap_problems ? x->cap_problems * 2 : 8;
-            x->problems = xreallocarray(x->problems, x->cap_problems, sizeof(*x->problems));
-        }
-        x->problems[x->n_problems++] = p[i];
+        problem_add(x, &p[i]);
     }
     free(p);
     return 0;
@@ -391,12 +399,7 @@ static void problem_note(struct itsm *x, struct store_batch *b, struct incident 
     if (!x->reader || store_incidents_list(x->reader, &q, &earlier, &n) < 0)
         return; /* no problem this time; the next incident tries again */
     if (n + 1 >= c->problem_after) {
-        if (x->n_problems == x->cap_problems) {
-            x->cap_problems = x->cap_problems ? x->cap_problems * 2 : 8;
-            x->problems = xreallocarray(x->problems, x->cap_problems, sizeof(*x->problems));
-        }
-        p = &x->problems[x->n_problems++];
-        *p = (struct problem){
+        struct problem opened = {
                 .id = store_next_problem_id(x->st),
                 .title = xasprintf("%s keeps recurring", i->check ? i->check : i->title),
                 .fingerprint = xstrdup(i->fingerprint),
@@ -405,6 +408,7 @@ static void problem_note(struct itsm *x, struct store_batch *b, struct incident 
                 .updated_ms = i->opened_ms,
                 .incidents = (unsigned)n + 1,
         };
+        p = problem_add(x, &opened);
         store_batch_problem(b, p);
         i->problem_id = p->id;
         for (size_t k = 0; k < n; k++) {
