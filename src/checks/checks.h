@@ -220,6 +220,14 @@ struct checks_options {
      * not reset states.
      */
     const struct checks *carry;
+    /*
+     * Optional, for checks carry does not cover (at start): the hard status
+     * each check last had (CHECK_STATUS_*), or -1 when unknown, so a check
+     * that was critical when hale stopped starts critical, and its first ok
+     * result is a recovery, as it would have been without the restart.
+     */
+    int (*last_status)(const char *check, void *data);
+    void *last_status_data;
     unsigned max_children;     /* checks running a child process at once; 0: 64 */
     checks_event_cb *on_event; /* optional */
     void *event_data;

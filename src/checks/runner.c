@@ -507,6 +507,19 @@ static void item_carry(struct item *it, size_t i, const struct checks *old)
     }
 }
 
+/* Starts it's detection from the hard status it last had, as o says. */
+static void item_resume(struct item *it, const struct checks_options *o)
+{
+    int last = o->last_status ? o->last_status(it->cfg->name, o->last_status_data) : -1;
+    if (last <= CHECK_STATUS_OK || last > CHECK_STATUS_UNKNOWN)
+        return;
+    struct detect_snapshot snap;
+    detect_snapshot_take(it->detect, &snap);
+    snap.status = snap.hard_status = snap.reported = (uint8_t)last;
+    snap.hard = 1;
+    detect_snapshot_restore(it->detect, &snap);
+}
+
 static int item_init(struct checks *c, struct item *it, const struct config_check *cfg,
                      const struct checks_options *o, struct err *e)
 {
@@ -525,6 +538,8 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
     int r = detect_new(cfg->name, &p, on_detect_event, it, &it->detect);
     if (r < 0)
         return err_setf(e, r, "check %s: %s", cfg->name, hale_strerror(r));
+    if (!item_previous(o->carry, it, (size_t)(it - c->items)))
+        item_resume(it, o);
     item_carry(it, (size_t)(it - c->items), o->carry);
     if (!it->kind) {
         it->attach_error =

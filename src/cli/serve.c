@@ -113,34 +113,34 @@ static void on_check_event(const struct config_check *check, struct detect_event
         itsm_check_event(d->itsm, check, ev);
 }
 
-/* A check with an open incident, run at start: ok now means it recovered while hale was down. */
-static void on_first_run(const struct config_check *check, const struct check_observation *o,
-                         void *data)
+/* The hard status each check last had, from the store: the runner starts from it. */
+struct last_states {
+    struct store_check_state *v;
+    size_t n;
+};
+
+static int last_status(const char *check, void *data)
 {
-    struct daemon *d = data;
-    if (!d->itsm || o->status != CHECK_STATUS_OK)
-        return; /* still bad: the runner's own event updates the incident */
-    struct detect_event ev = {
-            .check = check->name,
-            .kind = DETECT_EVENT_STATE_CHANGE,
-            .old_status = CHECK_STATUS_UNKNOWN,
-            .new_status = CHECK_STATUS_OK,
-            .hard = true,
-            .time_ms = o->started_ms,
-            .summary = o->summary ? o->summary : (char[]){""},
-    };
-    itsm_check_event(d->itsm, check, &ev);
+    const struct last_states *l = data;
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].check, check) == 0)
+            return l->v[i].status;
+    return -1;
 }
 
-static void rerun_open_check(const char *check, void *data)
+static void last_states_fini(struct last_states *l)
 {
-    struct daemon *d = data;
-    checks_run_now(d->checks, check, on_first_run, d); /* a check gone from the config: left */
+    for (size_t i = 0; i < l->n; i++)
+        store_check_state_fini(&l->v[i]);
+    free(l->v);
 }
 
-/* Starts a runner for config, resuming the states of prev's checks (may be NULL). */
+/*
+ * Starts a runner for config, resuming the states of prev's checks (may be
+ * NULL), else the hard states in last (may be NULL).
+ */
 static int daemon_checks_start(struct daemon *d, struct config *config, const struct checks *prev,
-                               struct checks **ret_checks, struct err *e)
+                               struct last_states *last, struct checks **ret_checks, struct err *e)
 {
     struct checks_options o = {
             .loop = d->loop,
@@ -151,6 +151,8 @@ static int daemon_checks_start(struct daemon *d, struct config *config, const st
             .max_children = config_server(config)->max_children,
             .on_event = on_check_event,
             .event_data = d,
+            .last_status = last ? last_status : NULL,
+            .last_status_data = last,
     };
     int r = checks_new(&o, ret_checks, e);
     if (r < 0)
@@ -192,7 +194,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
         return err_prefixf(e, "tokens file %s", srv->tokens_file);
     }
     struct checks *checks = NULL;
-    if ((r = daemon_checks_start(d, next, d->checks, &checks, e)) < 0) {
+    if ((r = daemon_checks_start(d, next, d->checks, NULL, &checks, e)) < 0) {
         api_server_free(server);
         return r;
     }
@@ -350,9 +352,14 @@ static int daemon_start(struct daemon *d, struct err *e)
         return err_setf(e, r, "signal handlers: %s", hale_strerror(r));
     if ((r = api_server_start(d->api, srv, &d->server, e)) < 0)
         return r;
-    if ((r = daemon_checks_start(d, d->config, NULL, &d->checks, e)) < 0)
+    /* Each check's last hard state: one that recovered while hale was down resolves. */
+    struct last_states last = {0};
+    if ((r = store_check_states_list(d->reader, NULL, INT64_MAX, &last.v, &last.n)) < 0)
+        return err_setf(e, r, "cannot read the checks' last states");
+    r = daemon_checks_start(d, d->config, NULL, &last, &d->checks, e);
+    last_states_fini(&last);
+    if (r < 0)
         return r;
-    itsm_open_checks(d->itsm, rerun_open_check, d);
 
     uint64_t wd = sdnotify_watchdog_interval_ms();
     if (wd) {

@@ -549,14 +549,6 @@ void itsm_check_event(struct itsm *x, const struct config_check *check,
         check_open(x, check, ev, fp);
 }
 
-void itsm_open_checks(struct itsm *x, void (*fn)(const char *check, void *data), void *data)
-{
-    for (size_t i = 0; i < x->n_live; i++)
-        if (x->live[i].check && x->live[i].state != INCIDENT_RESOLVED &&
-            x->live[i].state != INCIDENT_CLOSED)
-            fn(x->live[i].check, data);
-}
-
 /* ---- people's actions ---- */
 
 /* The incident id names: held in memory, else read into *spare. */

@@ -66,14 +66,6 @@ void itsm_set_config(struct itsm *x, const struct config *config);
 void itsm_check_event(struct itsm *x, const struct config_check *check,
                       const struct detect_event *ev);
 
-/*
- * Calls fn with the name of each check whose incident is not resolved.
- * After a restart the checks start from ok, so a check that recovered
- * while hale was down raises no event: the daemon runs these at once and
- * hands an ok result to itsm_check_event() itself.
- */
-void itsm_open_checks(struct itsm *x, void (*fn)(const char *check, void *data), void *data);
-
 enum itsm_action {
     ITSM_ACK,
     ITSM_ASSIGN,
