@@ -49,10 +49,11 @@ struct check_sample {
     double value;
     /*
      * As written: "", "s", "ms", "us", "%", "B", "KB", "MB", "GB", "TB", "c"
-     * or any other unit a plugin prints ("GBP"); never NULL. Values are not
-     * converted: check_unit_scale() says how to reach the base unit.
+     * or any other unit a plugin prints ("GBP"). Values are not converted:
+     * check_unit_scale() says how to reach the base unit. Held in place,
+     * not allocated: every run of every check has samples.
      */
-    char *unit;
+    char unit[CHECK_UNIT_MAX + 1];
     bool has_warn, has_crit, has_min, has_max;
     struct units_range warn, crit;
     double min, max;

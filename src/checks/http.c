@@ -199,10 +199,8 @@ static void http_judge(struct http_probe *p, CURLcode result)
 
     if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && p->body_cut)) {
         http_describe_failure(p, result, &b);
-        char *s = strbuf_detach(&b, NULL);
-        check_run_finish(run, CHECK_STATUS_CRITICAL, "%s", s);
-        free(s);
         strbuf_fini(&issues);
+        check_run_finish_summary(run, CHECK_STATUS_CRITICAL, strbuf_detach(&b, NULL));
         return;
     }
 
@@ -276,10 +274,8 @@ static void http_judge(struct http_probe *p, CURLcode result)
     strbuf_add(&b, issues.s, issues.len);
     strbuf_addf(&b, "%s - %lld bytes in %.3f s", p->status_line[0] ? p->status_line : "HTTP",
                 (long long)size, took);
-    char *s = strbuf_detach(&b, NULL);
     strbuf_fini(&issues);
-    check_run_finish(run, status, "%s", s);
-    free(s);
+    check_run_finish_summary(run, status, strbuf_detach(&b, NULL));
 }
 
 static void http_on_done(CURL *easy, CURLcode result, void *data)

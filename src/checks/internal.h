@@ -44,7 +44,7 @@ struct check_run {
     struct check_observation obs;   /* filled by the kind and by check_run_finish() */
 
     /* run.c's own: */
-    uv_timer_t *timer; /* the timeout; freed by its close callback */
+    uv_timer_t timer; /* the timeout; its close callback frees the run */
     void (*done)(struct check_run *run, void *data);
     void *done_data;
     uint64_t started_ns;
@@ -101,6 +101,8 @@ void check_run_abort(struct check_run *run);
 /* For kinds: ends the run with status and a summary (printf format). */
 void check_run_finish(struct check_run *run, enum check_status status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* As check_run_finish(), with a summary already made: takes it (malloc()ed). */
+void check_run_finish_summary(struct check_run *run, enum check_status status, char *summary);
 void check_run_vfinish(struct check_run *run, enum check_status status, const char *fmt, va_list ap)
         __attribute__((format(printf, 3, 0)));
 /*
@@ -117,6 +119,12 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
  * bytes; then the note is dropped and the notes end with "(more notes
  * dropped)".
  */
+/*
+ * A zeroed sample after o's last, not yet counted: the caller fills it and
+ * increments o->n_samples to keep it. The array grows by doubling.
+ */
+struct check_sample *check__sample_append(struct check_observation *o);
+
 void check__note(struct check_observation *o, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 

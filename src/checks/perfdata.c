@@ -208,7 +208,6 @@ static bool parse_fields(struct check_observation *o, const struct item *it, con
     if (flen[0] == 1 && f[0][0] == 'U') {
         s->has_value = false;
         s->value = NAN;
-        s->unit = xstrdup("");
     } else {
         size_t n = scan_number(f[0], flen[0], &s->value);
         if (n == 0 || !unit_can_follow(f[0] + n, flen[0] - n)) {
@@ -224,7 +223,8 @@ static bool parse_fields(struct check_observation *o, const struct item *it, con
             return false;
         }
         s->has_value = true;
-        s->unit = xstrndup(f[0] + n, flen[0] - n);
+        memcpy(s->unit, f[0] + n, flen[0] - n);
+        s->unit[flen[0] - n] = '\0';
     }
 
     for (size_t i = 1; i < nf; i++) {
@@ -298,17 +298,6 @@ static int parse_label(const char *s, size_t len, size_t *pos, struct strbuf *la
     return 0;
 }
 
-static struct check_sample *sample_append(struct check_observation *o)
-{
-    /* Grow by doubling; the count is bounded by CHECK_SAMPLES_MAX. */
-    size_t n = o->n_samples;
-    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
-        o->samples = xreallocarray(o->samples, n ? 2 * n : 4, sizeof(*o->samples));
-    struct check_sample *s = &o->samples[n];
-    memset(s, 0, sizeof(*s));
-    return s;
-}
-
 void check_perfdata_parse(struct check_observation *o, const char *text, size_t len)
 {
     size_t pos = 0;
@@ -343,12 +332,10 @@ void check_perfdata_parse(struct check_observation *o, const char *text, size_t 
             pos = end;
             continue;
         }
-        struct check_sample *s = sample_append(o);
+        struct check_sample *s = check__sample_append(o);
         if (parse_fields(o, &it, text + pos, end - pos, s)) {
             s->label = strbuf_detach(&label, NULL);
             o->n_samples++;
-        } else {
-            free(s->unit);
         }
         strbuf_fini(&label);
         pos = end;

@@ -15,15 +15,9 @@
 #include "base/units.h"
 #include "checks/internal.h"
 
-static void run_timer_closed(uv_handle_t *h)
+static void run_closed(uv_handle_t *h)
 {
-    free(h);
-}
-
-static void run_free(struct check_run *run)
-{
-    check_observation_fini(&run->obs);
-    free(run);
+    free(h->data);
 }
 
 static void run_on_timeout(uv_timer_t *t)
@@ -46,10 +40,9 @@ int check_run_start(struct check_host *host, void (*done)(struct check_run *run,
     run->started_ns = clock_mono_ns();
     run->obs.started_ms = clock_real_ms(&clock_system);
 
-    run->timer = xmalloc(sizeof(*run->timer));
-    uv_timer_init(host->uv, run->timer);
-    run->timer->data = run;
-    uv_timer_start(run->timer, run_on_timeout, host->cfg->timeout_ms, 0);
+    uv_timer_init(host->uv, &run->timer);
+    run->timer.data = run;
+    uv_timer_start(&run->timer, run_on_timeout, host->cfg->timeout_ms, 0);
     host->run = run;
 
     if (!kind)
@@ -93,21 +86,25 @@ static void run_complete(struct check_run *run)
     run->obs.duration_us = (clock_mono_ns() - run->started_ns) / 1000u;
     if (run->aborted)
         run_stamp_abort(run);
-    uv_timer_stop(run->timer);
-    uv_close((uv_handle_t *)run->timer, run_timer_closed);
-    run->timer = NULL;
+    uv_timer_stop(&run->timer);
     if (run->host->run == run)
         run->host->run = NULL;
     run->done(run, run->done_data);
-    run_free(run);
+    check_observation_fini(&run->obs);
+    uv_close((uv_handle_t *)&run->timer, run_closed);
+}
+
+void check_run_finish_summary(struct check_run *run, enum check_status status, char *summary)
+{
+    run->obs.status = status;
+    free(run->obs.summary);
+    run->obs.summary = summary;
+    run_complete(run);
 }
 
 void check_run_vfinish(struct check_run *run, enum check_status status, const char *fmt, va_list ap)
 {
-    run->obs.status = status;
-    free(run->obs.summary);
-    run->obs.summary = xvasprintf(fmt, ap);
-    run_complete(run);
+    check_run_finish_summary(run, status, xvasprintf(fmt, ap));
 }
 
 void check_run_finish(struct check_run *run, enum check_status status, const char *fmt, ...)
@@ -141,14 +138,13 @@ void check_run_finish_observation(struct check_run *run, struct check_observatio
 
 void check_run_sample(struct check_run *run, const char *label, double value, const char *unit)
 {
-    struct check_observation *o = &run->obs;
-    o->samples = xreallocarray(o->samples, o->n_samples + 1, sizeof(*o->samples));
-    o->samples[o->n_samples++] = (struct check_sample){
-            .label = xstrdup(label),
-            .value = value,
-            .unit = xstrdup(unit ? unit : ""),
-            .has_value = true,
-    };
+    struct check_sample *s = check__sample_append(&run->obs);
+    s->label = xstrdup(label);
+    s->value = value;
+    if (unit)
+        memcpy(s->unit, unit, strnlen(unit, CHECK_UNIT_MAX)); /* zeroed: stays terminated */
+    s->has_value = true;
+    run->obs.n_samples++;
 }
 
 void check__pool_abort(struct check_run *run)

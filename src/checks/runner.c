@@ -110,7 +110,6 @@ static void observation_copy(struct check_observation *dst, const struct check_o
     for (size_t i = 0; i < src->n_samples; i++) {
         dst->samples[i] = src->samples[i];
         dst->samples[i].label = xstrdup(src->samples[i].label);
-        dst->samples[i].unit = xstrdup(src->samples[i].unit);
     }
 }
 

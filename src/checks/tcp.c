@@ -95,8 +95,7 @@ static void tcp_maybe_finish(struct tcp_probe *p)
     p->summary = NULL;
     run->kind_data = NULL;
     tcp_probe_free(p);
-    check_run_finish(run, status, "%s", summary);
-    free(summary);
+    check_run_finish_summary(run, status, summary);
 }
 
 static void tcp_on_closed(uv_handle_t *h)
