@@ -575,10 +575,16 @@ int store_timeline_list(struct store_reader *r, int64_t incident_id, struct time
     return r->backend->timeline_list(r, incident_id, ret_v, ret_n);
 }
 
-int store_audit_list(struct store_reader *r, int64_t since_ms, size_t limit,
+int store_problem_timeline_list(struct store_reader *r, int64_t problem_id,
+                                struct timeline_entry **ret_v, size_t *ret_n)
+{
+    return r->backend->problem_timeline_list(r, problem_id, ret_v, ret_n);
+}
+
+int store_audit_list(struct store_reader *r, const struct store_audit_query *q,
                      struct audit_entry **ret_v, size_t *ret_n)
 {
-    return r->backend->audit_list(r, since_ms, limit, ret_v, ret_n);
+    return r->backend->audit_list(r, q, ret_v, ret_n);
 }
 
 int store_problem_get(struct store_reader *r, int64_t id, struct problem *ret)

@@ -347,7 +347,7 @@ static void test_itsm_people_work_an_incident(void **state)
     /* Every accepted action is in the audit log, with who and from where. */
     struct audit_entry *a = NULL;
     size_t n = 0;
-    assert_int_equal(store_audit_list(fx->reader, 0, 0, &a, &n), 0);
+    assert_int_equal(store_audit_list(fx->reader, &(struct store_audit_query){0}, &a, &n), 0);
     assert_int_equal(n, 5);
     const char *actions[] = {"incident.ack", "incident.note", "incident.assign", "incident.resolve",
                              "incident.close"};
