@@ -121,8 +121,9 @@ struct problem {
     unsigned incidents; /* linked so far */
 };
 
-/* A deep copy of src into dst. */
+/* Deep copies of src into dst. */
 void incident_copy(struct incident *dst, const struct incident *src);
+void problem_copy(struct problem *dst, const struct problem *src);
 void incident_fini(struct incident *i);
 void timeline_entry_fini(struct timeline_entry *t);
 void audit_entry_fini(struct audit_entry *a);

@@ -100,15 +100,6 @@ static void audit_copy(struct audit_entry *dst, const struct audit_entry *src)
     dst->detail = dup_or_null(src->detail);
 }
 
-static void problem_copy(struct problem *dst, const struct problem *src)
-{
-    *dst = *src;
-    dst->title = dup_or_null(src->title);
-    dst->fingerprint = dup_or_null(src->fingerprint);
-    dst->root_cause = dup_or_null(src->root_cause);
-    dst->workaround = dup_or_null(src->workaround);
-}
-
 static void record_fini(struct store_record *rec)
 {
     switch (rec->kind) {
