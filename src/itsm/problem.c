@@ -125,7 +125,8 @@ static void problem_open(struct itsm *x, struct store_batch *b, struct incident 
                        "problem %lld opened: %u incidents of %s within the problem window",
                        (long long)p->id, p->incidents, i->fingerprint);
     itsm__problem_entry_add(b, p, TIMELINE_STATE, "hale",
-                            "opened: %u incidents of %s within the problem window, the last %lld",
+                            "opened: %u incidents of %s within the problem window (the last: "
+                            "incident %lld)",
                             p->incidents, i->fingerprint, (long long)i->id);
     log_warn("itsm", NULL, "problem %lld opened: %s", (long long)p->id, p->title);
 }
@@ -196,8 +197,7 @@ static int move_check(const struct problem *p, const struct itsm_problem_change 
                             "problem %lld is resolved: reopen it (state open, with a note) first",
                             id);
         if (!c->root_cause && !p->root_cause)
-            return err_setf(e, -EINVAL,
-                            "root_cause: a known error has a known root cause: give root_cause");
+            return err_setf(e, -EINVAL, "root_cause: a known error needs its root cause: give it");
         return 0;
     case PROBLEM_RESOLVED:
         return 0;
