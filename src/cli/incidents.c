@@ -361,19 +361,22 @@ static int run_resolve(struct cli_client *c, const struct inc_args *a)
     return act(c, a, "resolve", body, done);
 }
 
-/* Reads the note from stdin, at most NOTE_MAX bytes, without its last newlines. */
-static int note_read(const struct inc_args *a, struct strbuf *text)
+/*
+ * Reads a note (what: "note" or "description", for messages) from stdin,
+ * at most NOTE_MAX bytes, without its last newlines.
+ */
+static int note_read(const struct inc_args *a, const char *what, struct strbuf *text)
 {
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
         if (strbuf_add(text, buf, n) < 0) {
-            fprintf(stderr, "hale %s: the note is longer than %d KiB, the most an incident takes\n",
-                    a->cmd, NOTE_MAX / 1024);
+            fprintf(stderr, "hale %s: the %s is longer than %d KiB, the most an incident takes\n",
+                    a->cmd, what, NOTE_MAX / 1024);
             return CLI_EXIT_FAILURE;
         }
     if (ferror(stdin)) {
-        fprintf(stderr, "hale %s: cannot read the note from stdin\n", a->cmd);
+        fprintf(stderr, "hale %s: cannot read the %s from stdin\n", a->cmd, what);
         return CLI_EXIT_FAILURE;
     }
     while (text->len > 0 && (text->s[text->len - 1] == '\n' || text->s[text->len - 1] == '\r'))
@@ -385,7 +388,7 @@ static int note_read(const struct inc_args *a, struct strbuf *text)
 static int note_text(const struct inc_args *a, struct strbuf *text)
 {
     if (a->n_words == 1 && strcmp(a->words[0], "-") == 0) {
-        int r = note_read(a, text);
+        int r = note_read(a, "note", text);
         if (r)
             return r;
     } else {
@@ -436,7 +439,7 @@ static json_t *opening_body(const struct inc_args *a, int *ret_status)
     if (r == 0 && a->description && strcmp(a->description, "-") == 0) {
         struct strbuf text;
         strbuf_init(&text, NOTE_MAX);
-        r = note_read(a, &text);
+        r = note_read(a, "description", &text);
         if (r == 0 && text.len == 0)
             r = cli_usage_error(a->cmd, "the description on stdin is empty");
         if (r == 0)
