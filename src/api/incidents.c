@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The incidents and problems resources: reads from the store through the
- * loop's reader, actions through the incident desk (itsm.h), answered once
- * the change is durable. The JSON shapes are documented in docs/api.md.
+ * The incidents resource and the reports: reads from the store through
+ * the loop's reader, openings and actions through the incident desk
+ * (itsm.h), answered once the change is durable. The problems and the
+ * audit log are in problems.c and audit.c, added with these. The JSON
+ * shapes are documented in docs/api.md.
  */
 #include "api/incidents.h"
 
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "api/handler.h"
+#include "api/internal.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/units.h"
@@ -18,44 +21,16 @@
 #include "itsm/report.h"
 
 /* Incidents per page: default and most. */
-#define PAGE_DEFAULT 50
-#define PAGE_MAX     500
-/* Bytes a note may have. */
-#define NOTE_MAX     (64 * 1024)
-
-static void reply(struct api_req *req, json_t *body)
-{
-    if (body)
-        api_reply_json(req, 200, body);
-    else
-        api_reply_error(req, 500, "internal", "the answer cannot be encoded as JSON");
-}
-
-static struct api_incidents *deps(struct api_req *req, void *data)
-{
-    struct api_incidents *d = data;
-    if (!d->itsm || !*d->itsm || !d->reader || !*d->reader) {
-        api_reply_error(req, 503, "unavailable", "incidents are not available now: retry later");
-        return NULL;
-    }
-    return d;
-}
-
-/* A positive id from the path, or a 404 sent. */
-static bool path_id(struct api_req *req, const char *what, int64_t *ret)
-{
-    const char *s = api_req_param(req, "id");
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || end == s || v <= 0) {
-        api_reply_error(req, 404, "not_found", "there is no %s \"%s\": ids are whole numbers", what,
-                        s);
-        return false;
-    }
-    *ret = v;
-    return true;
-}
+#define PAGE_DEFAULT    50
+#define PAGE_MAX        500
+/* Bytes a note (or a description) may have. */
+#define NOTE_MAX        (64 * 1024)
+/* Bytes of a title, of a team's name. */
+#define TITLE_MAX       200
+#define TEAM_MAX        128
+/* Labels an incident opened by hand may have, and the bytes of a value. */
+#define LABELS_MAX      32
+#define LABEL_VALUE_MAX 1024
 
 /* ---- GET /api/v1/incidents ---- */
 
@@ -75,28 +50,6 @@ static bool parse_states(const char *s, unsigned *ret)
     return ok && *ret;
 }
 
-/* since: a duration back from now ("7d") or an RFC 3339 time. */
-static bool parse_since(const char *s, int64_t *ret)
-{
-    uint64_t ms;
-    if (units_duration_parse(s, &ms, NULL, NULL) == 0) {
-        *ret = (int64_t)clock_real_ms(&clock_system) - (int64_t)ms;
-        return true;
-    }
-    return clock_parse_rfc3339_ms(s, ret) == 0;
-}
-
-static bool parse_positive(const char *s, long long max, long long *ret)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || end == s || v < 1 || v > max)
-        return false;
-    *ret = v;
-    return true;
-}
-
 static bool list_query(struct api_req *req, struct store_incident_query *q)
 {
     const char *state = api_req_query(req, "state"), *since = api_req_query(req, "since");
@@ -110,14 +63,14 @@ static bool list_query(struct api_req *req, struct store_incident_query *q)
                         state);
         return false;
     }
-    if (since && !parse_since(since, &q->since_ms)) {
+    if (since && !api__since_parse(since, &q->since_ms)) {
         api_reply_error(req, 400, "bad_request",
                         "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
                         since);
         return false;
     }
     if (limit) {
-        if (!parse_positive(limit, PAGE_MAX, &v)) {
+        if (!api__positive_parse(limit, PAGE_MAX, &v)) {
             api_reply_error(req, 400, "bad_request",
                             "limit: expected a whole number from 1 to %d, got \"%s\"", PAGE_MAX,
                             limit);
@@ -126,7 +79,7 @@ static bool list_query(struct api_req *req, struct store_incident_query *q)
         q->limit = (size_t)v;
     }
     if (cursor) {
-        if (!parse_positive(cursor, INT64_MAX, &v)) {
+        if (!api__positive_parse(cursor, INT64_MAX, &v)) {
             api_reply_error(req, 400, "bad_request",
                             "cursor: expected the next_cursor of the previous page, got \"%s\"",
                             cursor);
@@ -139,7 +92,7 @@ static bool list_query(struct api_req *req, struct store_incident_query *q)
 
 static void get_incidents(struct api_req *req, void *data)
 {
-    struct api_incidents *d = deps(req, data);
+    struct api_incidents *d = api__incidents_deps(req, data);
     if (!d)
         return;
     struct store_incident_query q = {0};
@@ -172,16 +125,16 @@ static void get_incidents(struct api_req *req, void *data)
     for (size_t i = 0; i < n; i++)
         incident_fini(&v[i]);
     free(v);
-    reply(req, json_pack("{s:o, s:o}", "incidents", list, "next_cursor", next));
+    api__reply_ok(req, json_pack("{s:o, s:o}", "incidents", list, "next_cursor", next));
 }
 
 /* ---- GET /api/v1/incidents/{id} ---- */
 
 static void get_incident(struct api_req *req, void *data)
 {
-    struct api_incidents *d = deps(req, data);
+    struct api_incidents *d = api__incidents_deps(req, data);
     int64_t id;
-    if (!d || !path_id(req, "incident", &id))
+    if (!d || !api__path_id(req, "incident", &id))
         return;
     struct incident i = {0};
     int r = store_incident_get(*d->reader, id, &i);
@@ -209,7 +162,7 @@ static void get_incident(struct api_req *req, void *data)
     free(t);
     json_t *o = codec_json_incident(&i);
     incident_fini(&i);
-    reply(req, o ? json_pack("{s:o, s:o}", "incident", o, "timeline", timeline) : NULL);
+    api__reply_ok(req, o ? json_pack("{s:o, s:o}", "incident", o, "timeline", timeline) : NULL);
 }
 
 /* ---- POST /api/v1/incidents/{id}/ACTION ---- */
@@ -221,7 +174,7 @@ static void on_acted(int result, const struct incident *i, void *data)
         api_reply_error(req, 500, "internal", "the change was not saved: %s",
                         hale_strerror(result));
     else
-        reply(req, json_pack("{s:o}", "incident", codec_json_incident(i)));
+        api__reply_ok(req, json_pack("{s:o}", "incident", codec_json_incident(i)));
 }
 
 /* A string member of the body, NULL when absent; false (400 sent) when not a string. */
@@ -268,9 +221,9 @@ static bool request_from_body(struct api_req *req, struct itsm_request *rq)
 
 static void act(struct api_req *req, void *data, enum itsm_action action)
 {
-    struct api_incidents *d = deps(req, data);
+    struct api_incidents *d = api__incidents_deps(req, data);
     int64_t id;
-    if (!d || !path_id(req, "incident", &id))
+    if (!d || !api__path_id(req, "incident", &id))
         return;
     const struct auth_token_info *tok = api_req_token(req);
     char actor[AUTH_NAME_MAX + 8];
@@ -320,63 +273,127 @@ static void post_close(struct api_req *req, void *data)
     act(req, data, ITSM_CLOSE);
 }
 
-/* ---- problems ---- */
+/* ---- POST /api/v1/incidents ---- */
 
-static void get_problems(struct api_req *req, void *data)
+static const char *const open_fields[] = {"title",    "type",   "team",        "impact", "severity",
+                                          "category", "labels", "description", NULL};
+static const char *const type_names[] = {"incident", "request", NULL};
+static const char *const impact_names[] = {"high", "medium", "low", NULL};
+static const char *const severity_names[] = {"info", "warning", "critical", NULL};
+static const char *const category_names[] = {"network", "hardware", "software", "data", NULL};
+
+/* labels: an object of strings, each name a label name. False with a 400 sent otherwise. */
+static bool body_labels(struct api_req *req, json_t *body, struct labels *ret)
 {
-    struct api_incidents *d = deps(req, data);
-    if (!d)
-        return;
-    struct problem *v = NULL;
-    size_t n = 0;
-    int r = store_problems_list(*d->reader, &v, &n);
-    if (r < 0) {
-        api_reply_error(req, 500, "internal", "cannot read the problems: %s", hale_strerror(r));
-        return;
+    json_t *v = json_object_get(body, "labels");
+    if (!v || json_is_null(v))
+        return true;
+    if (!json_is_object(v)) {
+        api__reply_bad_field(req, "labels", "labels must be an object of strings");
+        return false;
     }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++) {
-        json_array_append_new(list, codec_json_problem(&v[i]));
-        problem_fini(&v[i]);
+    if (json_object_size(v) > LABELS_MAX) {
+        api__reply_bad_field(req, "labels", "labels: at most %d", LABELS_MAX);
+        return false;
     }
-    free(v);
-    reply(req, json_pack("{s:o}", "problems", list));
+    const char *key;
+    json_t *value;
+    json_object_foreach(v, key, value)
+    {
+        if (!labels_name_is_valid(key)) {
+            api__reply_bad_field(req, "labels",
+                                 "labels: \"%s\" is not a label name ([a-zA-Z_][a-zA-Z0-9_]*)",
+                                 key);
+            return false;
+        }
+        if (!json_is_string(value) || json_string_length(value) > LABEL_VALUE_MAX) {
+            api__reply_bad_field(req, "labels", "labels: %s must be a string of at most %d bytes",
+                                 key, LABEL_VALUE_MAX);
+            return false;
+        }
+        labels_set(ret, key, json_string_value(value), NULL);
+    }
+    return true;
 }
 
-static void get_problem(struct api_req *req, void *data)
+/* Whether s has something besides white space. */
+static bool has_text(const char *s)
 {
-    struct api_incidents *d = deps(req, data);
-    int64_t id;
-    if (!d || !path_id(req, "problem", &id))
-        return;
-    struct problem p = {0};
-    int r = store_problem_get(*d->reader, id, &p);
-    if (r == HALE_ENOTFOUND) {
-        api_reply_error(req, 404, "not_found",
-                        "there is no problem %lld; GET /api/v1/problems lists them", (long long)id);
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return true;
+    return false;
+}
+
+/* The opening the body asks for; false with a 4xx sent, naming the field. */
+static bool opening_from_body(struct api_req *req, struct itsm_opening *o, struct labels *labels)
+{
+    json_t *body;
+    if (!api__body_object(req, open_fields, &body))
+        return false;
+    unsigned type = INCIDENT_TYPE_INCIDENT, impact = CONFIG_IMPACT_MEDIUM, severity,
+             category = INCIDENT_CATEGORY_SOFTWARE;
+    if (!api__body_string(req, body, "title", TITLE_MAX, &o->title) ||
+        !api__body_name(req, body, "type", type_names, &type))
+        return false;
+    if (!o->title || !has_text(o->title)) {
+        api__reply_bad_field(req, "title", "title is required: say what is wrong or asked for");
+        return false;
+    }
+    /* A request is seldom urgent; something broken is, somewhat. */
+    severity = type == INCIDENT_TYPE_REQUEST ? INCIDENT_SEVERITY_INFO : INCIDENT_SEVERITY_WARNING;
+    if (!api__body_string(req, body, "team", TEAM_MAX, &o->team) ||
+        !api__body_name(req, body, "impact", impact_names, &impact) ||
+        !api__body_name(req, body, "severity", severity_names, &severity) ||
+        !api__body_name(req, body, "category", category_names, &category) ||
+        !api__body_string(req, body, "description", NOTE_MAX, &o->description) ||
+        !body_labels(req, body, labels))
+        return false;
+    o->type = (enum incident_type)type;
+    o->impact = (enum config_impact)impact;
+    o->severity = (enum incident_severity)severity;
+    o->category = (enum incident_category)category;
+    o->labels = labels;
+    return true;
+}
+
+static void on_opened(int result, const struct incident *i, void *data)
+{
+    struct api_req *req = data;
+    if (result < 0) {
+        api_reply_error(req, 500, "internal", "the incident was not saved: %s",
+                        hale_strerror(result));
         return;
     }
-    struct store_incident_query q = {.fingerprint = p.fingerprint};
-    struct incident *v = NULL;
-    size_t n = 0;
-    if (r == 0)
-        r = store_incidents_list(*d->reader, &q, &v, &n);
-    if (r < 0) {
-        problem_fini(&p);
-        api_reply_error(req, 500, "internal", "cannot read problem %lld: %s", (long long)id,
-                        hale_strerror(r));
+    char location[64];
+    snprintf(location, sizeof(location), "/api/v1/incidents/%lld", (long long)i->id);
+    api_reply_header(req, "Location", location);
+    json_t *o = codec_json_incident(i);
+    if (o)
+        api_reply_json(req, 201, json_pack("{s:o}", "incident", o));
+    else
+        api_reply_error(req, 500, "internal", "the answer cannot be encoded as JSON");
+}
+
+static void post_incident(struct api_req *req, void *data)
+{
+    struct api_incidents *d = api__incidents_deps(req, data);
+    if (!d)
         return;
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++) {
-        if (v[i].problem_id == id)
-            json_array_append_new(list, codec_json_incident(&v[i]));
-        incident_fini(&v[i]);
-    }
-    free(v);
-    json_t *o = codec_json_problem(&p);
-    problem_fini(&p);
-    reply(req, o ? json_pack("{s:o, s:o}", "problem", o, "incidents", list) : NULL);
+    char actor[API_ACTOR_MAX];
+    api__actor(req, actor);
+    struct itsm_opening o = {.actor = actor, .origin = api_req_origin(req)};
+    struct labels labels;
+    labels_init(&labels);
+    struct err e = {0};
+    int r = 0;
+    if (opening_from_body(req, &o, &labels))
+        r = itsm_open(*d->itsm, &o, on_opened, req, &e);
+    labels_fini(&labels);
+    if (r == -EINVAL)
+        api__reply_bad_field(req, "title", "%s", e.msg);
+    else if (r < 0)
+        api_reply_error(req, 500, "internal", "%s", e.msg[0] ? e.msg : hale_strerror(r));
 }
 
 /* ---- reports ---- */
@@ -405,10 +422,10 @@ static void reply_report(struct api_req *req, enum report_format f, char *text)
 
 static void get_incident_report(struct api_req *req, void *data)
 {
-    struct api_incidents *d = deps(req, data);
+    struct api_incidents *d = api__incidents_deps(req, data);
     int64_t id;
     enum report_format f;
-    if (!d || !path_id(req, "incident", &id) || !report_format(req, &f))
+    if (!d || !api__path_id(req, "incident", &id) || !report_format(req, &f))
         return;
     struct incident i = {0};
     int r = store_incident_get(*d->reader, id, &i);
@@ -473,13 +490,13 @@ static void summary_data_fini(struct summary_data *s)
 
 static void get_summary(struct api_req *req, void *data)
 {
-    struct api_incidents *d = deps(req, data);
+    struct api_incidents *d = api__incidents_deps(req, data);
     enum report_format f;
     if (!d || !report_format(req, &f))
         return;
     const char *since = api_req_query(req, "since");
     int64_t now = (int64_t)clock_real_ms(&clock_system), from = now - 7ll * 24 * 3600 * 1000;
-    if (since && !parse_since(since, &from)) {
+    if (since && !api__since_parse(since, &from)) {
         api_reply_error(req, 400, "bad_request",
                         "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
                         since);
@@ -522,6 +539,7 @@ static void get_summary(struct api_req *req, void *data)
 
 static const struct api_route incident_routes[] = {
         {"GET", "/api/v1/incidents", AUTH_PERM_READ, get_incidents},
+        {"POST", "/api/v1/incidents", AUTH_PERM_ACT, post_incident},
         {"GET", "/api/v1/incidents/{id}", AUTH_PERM_READ, get_incident},
         {"POST", "/api/v1/incidents/{id}/ack", AUTH_PERM_ACT, post_ack},
         {"POST", "/api/v1/incidents/{id}/assign", AUTH_PERM_ACT, post_assign},
@@ -530,12 +548,15 @@ static const struct api_route incident_routes[] = {
         {"POST", "/api/v1/incidents/{id}/close", AUTH_PERM_ACT, post_close},
         {"GET", "/api/v1/incidents/{id}/report", AUTH_PERM_READ, get_incident_report},
         {"GET", "/api/v1/reports/summary", AUTH_PERM_READ, get_summary},
-        {"GET", "/api/v1/problems", AUTH_PERM_READ, get_problems},
-        {"GET", "/api/v1/problems/{id}", AUTH_PERM_READ, get_problem},
 };
 
 int api_incidents_routes_add(struct api *api, struct api_incidents *d, struct err *e)
 {
-    return api_routes_add(api, incident_routes,
-                          sizeof(incident_routes) / sizeof(incident_routes[0]), d, e);
+    int r = api_routes_add(api, incident_routes,
+                           sizeof(incident_routes) / sizeof(incident_routes[0]), d, e);
+    if (r == 0)
+        r = api__problems_routes_add(api, d, e);
+    if (r == 0)
+        r = api__audit_routes_add(api, d, e);
+    return r;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The incidents and problems routes of the API (docs/api.md, "Incidents").
+ * The routes of the incident desk (docs/api.md, "Incidents"): incidents
+ * and requests, reports, problems and the audit log.
  */
 #ifndef HALE_API_INCIDENTS_H
 #define HALE_API_INCIDENTS_H

@@ -135,4 +135,54 @@ const char *api__req_listen(const struct api_req *req);
 
 void api__core_routes_add(struct api *api);
 
+/* ---- params.c: what the resource files parse alike ---------------------- */
+
+/* Replies 200 with body, or 500 when it could not be encoded (NULL). */
+void api__reply_ok(struct api_req *req, json_t *body);
+/* A positive id from the path parameter "id", or false with a 404 sent naming what. */
+bool api__path_id(struct api_req *req, const char *what, int64_t *ret);
+/* since: a duration back from now ("7d") or an RFC 3339 time. */
+bool api__since_parse(const char *s, int64_t *ret_ms);
+/* A whole number from 1 to max. */
+bool api__positive_parse(const char *s, long long max, long long *ret);
+/*
+ * The "user:NAME" of the caller's token, for timelines and the audit log,
+ * into buf of size AUTH_NAME_MAX + 8.
+ */
+#define API_ACTOR_MAX (AUTH_NAME_MAX + 8)
+void api__actor(const struct api_req *req, char buf[API_ACTOR_MAX]);
+
+/*
+ * The body as a JSON object: NULL (no body) is an empty one. False with a
+ * 400 sent when it is something else, or when it has a member whose name
+ * is not in known (a NULL-terminated list): a misspelt field is refused,
+ * not ignored.
+ */
+bool api__body_object(struct api_req *req, const char *const *known, json_t **ret);
+/*
+ * A string member of body of 1 to max bytes, NULL when absent or null;
+ * false with a 400 (413 past max) sent, naming the field, when it is not
+ * a string or is empty.
+ */
+bool api__body_string(struct api_req *req, json_t *body, const char *key, size_t max,
+                      const char **ret);
+/*
+ * A member of body that names one of names (a NULL-terminated list; its
+ * position in *ret); *ret unchanged when absent. False with a 400 sent,
+ * naming the field and the names, otherwise.
+ */
+bool api__body_name(struct api_req *req, json_t *body, const char *key, const char *const *names,
+                    unsigned *ret);
+/* A 400 for a field of the body: the reason, and "field" naming it for machines. */
+void api__reply_bad_field(struct api_req *req, const char *field, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/* ---- the resources of the incident desk (incidents.c adds them all) ---- */
+
+struct api_incidents;
+/* The desk and the reader of d, or NULL with a 503 sent while there are none. */
+struct api_incidents *api__incidents_deps(struct api_req *req, void *data);
+int api__problems_routes_add(struct api *api, struct api_incidents *d, struct err *e);
+int api__audit_routes_add(struct api *api, struct api_incidents *d, struct err *e);
+
 #endif

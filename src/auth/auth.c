@@ -90,7 +90,74 @@ struct auth_store {
     uint64_t checked_ms;    /* monotonic time of the last stat() */
     struct err fail;        /* why every token is refused (code 0: they are not) */
     bool fail_transient;    /* fail will not last: the file is read again at the next look */
+    /* The last version read whole: a change is told against it, not against a failure. */
+    struct auth_entry *good;
+    size_t n_good;
+    auth_change_cb *on_change;
+    void *change_data;
 };
+
+/* ---- what changed ------------------------------------------------------ */
+
+static const struct auth_entry *entry_named(const struct auth_entry *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].info.name, name) == 0)
+            return &v[i];
+    return NULL;
+}
+
+/* Whether e is in v as it is: the same name with the same role and secret. */
+static bool entry_kept(const struct auth_entry *e, const struct auth_entry *v, size_t n)
+{
+    const struct auth_entry *same = entry_named(v, n, e->info.name);
+    return same && same->info.role == e->info.role && strcmp(same->hash, e->hash) == 0;
+}
+
+void auth__changes(const struct auth_entry *old, size_t n_old, const struct auth_entry *now,
+                   size_t n_now, struct auth_change **ret_v, size_t *ret_n)
+{
+    struct auth_change *v = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < n_old + n_now; i++) {
+        bool added = i >= n_old;
+        const struct auth_entry *e = added ? &now[i - n_old] : &old[i];
+        if (added ? entry_kept(e, old, n_old) : entry_kept(e, now, n_now))
+            continue;
+        v = xreallocarray(v, n + 1, sizeof(*v));
+        v[n++] = (struct auth_change){.added = added, .info = e->info};
+    }
+    *ret_v = v;
+    *ret_n = n;
+}
+
+static struct auth_entry *entries_copy(const struct auth_entry *v, size_t n)
+{
+    if (n == 0)
+        return NULL;
+    struct auth_entry *copy = xreallocarray(NULL, n, sizeof(*copy));
+    memcpy(copy, v, n * sizeof(*copy));
+    return copy;
+}
+
+/*
+ * A version of path was read whole into v: tells the listener what changed
+ * since the last one, which v becomes. The caller holds s->lock (or owns s).
+ */
+static void store_good_set(struct auth_store *s, const char *path, const struct auth_entry *v,
+                           size_t n)
+{
+    struct auth_change *changes = NULL;
+    size_t n_changes = 0;
+    if (s->on_change)
+        auth__changes(s->good, s->n_good, v, n, &changes, &n_changes);
+    if (n_changes > 0)
+        s->on_change(changes, n_changes, path, s->change_data);
+    free(changes);
+    free(s->good);
+    s->good = entries_copy(v, n);
+    s->n_good = n;
+}
 
 int auth_store_new(const char *path, struct auth_store **ret_store, struct err *e)
 {
@@ -108,6 +175,7 @@ int auth_store_new(const char *path, struct auth_store **ret_store, struct err *
     s->n = n;
     s->id = id;
     s->checked_ms = clock_mono_ms(s->clock);
+    store_good_set(s, path, v, n);
     *ret_store = s;
     return 0;
 }
@@ -118,6 +186,7 @@ void auth_store_free(struct auth_store *s)
         return;
     pthread_mutex_destroy(&s->lock);
     free(s->v);
+    free(s->good);
     free(s->path);
     free(s);
 }
@@ -140,6 +209,7 @@ int auth_store_reopen(struct auth_store *s, const char *path, struct err *e)
     s->id = id;
     s->fail = (struct err){0};
     s->checked_ms = clock_mono_ms(s->clock);
+    store_good_set(s, s->path, v, n);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -194,6 +264,7 @@ static void store_refresh(struct auth_store *s, bool force)
     } else {
         log_info("auth", NULL, "tokens file %s changed: %zu tokens", s->path, n);
         s->fail = (struct err){0};
+        store_good_set(s, s->path, v, n);
     }
     free(s->v);
     s->v = v;
@@ -262,4 +333,19 @@ int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, s
     *ret_tokens = out;
     *ret_n = n;
     return 0;
+}
+
+void auth_store_refresh(struct auth_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    store_refresh(s, false);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void auth_store_on_change(struct auth_store *s, auth_change_cb *cb, void *data)
+{
+    pthread_mutex_lock(&s->lock);
+    s->on_change = cb;
+    s->change_data = data;
+    pthread_mutex_unlock(&s->lock);
 }

@@ -130,4 +130,31 @@ int auth_store_verify(struct auth_store *s, const char *secret, struct auth_toke
  */
 int auth_store_list(struct auth_store *s, struct auth_token_info **ret_tokens, size_t *ret_n);
 
+/*
+ * Looks at the tokens file now (at most once a second, as every request
+ * does) and reads it again if it changed, so a change is noticed, and
+ * reported to the change listener, even while no request comes. Any thread.
+ */
+void auth_store_refresh(struct auth_store *s);
+
+/* One token the tokens file gained or lost between two versions of it. */
+struct auth_change {
+    bool added; /* false: revoked (gone from the file) */
+    struct auth_token_info info;
+};
+
+/*
+ * Hears of the tokens each new version of the file added and revoked
+ * (read whole: a malformed version is not one, and the version after it
+ * is compared with the last good one), and the path of the file. A token
+ * whose role or secret changed under the same name is revoked and added.
+ * Never the secrets nor their hashes. It runs on whichever thread noticed
+ * (an HTTP thread verifying a token, the caller of auth_store_refresh()
+ * or auth_store_reopen()) with the store's lock held: it must not call
+ * the store; it copies what it needs and returns. v and path are borrowed
+ * for the call. One listener; NULL removes it.
+ */
+typedef void auth_change_cb(const struct auth_change *v, size_t n, const char *path, void *data);
+void auth_store_on_change(struct auth_store *s, auth_change_cb *cb, void *data);
+
 #endif

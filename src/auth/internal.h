@@ -54,6 +54,14 @@ bool auth__file_id_equal(const struct auth_file_id *a, const struct auth_file_id
 /* True for 1-63 characters of [A-Za-z0-9._-]. */
 bool auth__name_is_valid(const char *name);
 
+/*
+ * What changed from the tokens in old to those in now: the revoked first
+ * (file order of old), then the added (file order of now), in a new array
+ * of *ret_n (NULL when nothing changed; free with free()).
+ */
+void auth__changes(const struct auth_entry *old, size_t n_old, const struct auth_entry *now,
+                   size_t n_now, struct auth_change **ret_v, size_t *ret_n);
+
 /* Makes the store read time from c (a test's manual clock); c is borrowed. */
 void auth__store_set_clock(struct auth_store *s, const struct clock *c);
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `hale incidents list|show|ack|assign|note|resolve|close`: working an
- * incident from a shell, through the daemon's HTTP API (docs/api.md,
- * "Incidents"). Each subcommand is one request (list with --all is one
+ * `hale incidents list|show|open|ack|assign|note|resolve|close`: opening
+ * and working incidents and requests from a shell, through the daemon's
+ * HTTP API (docs/api.md, "Incidents"). Each subcommand is one request (list with --all is one
  * per page) made by the client in client.c; what people read is drawn
  * by render.c. The command line is checked whole before anything is sent.
  */
@@ -17,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/cleanup.h"
+#include "base/labels.h"
 #include "base/strbuf.h"
 #include "cli/cli.h"
 #include "cli/client.h"
@@ -27,6 +28,8 @@
 #define NOTE_MAX      (64 * 1024)
 /* --all stops here: a daemon that never ends its pages must not keep us forever. */
 #define ALL_MAX_PAGES 10000
+/* The API takes no more labels on an incident opened by hand. */
+#define LABELS_MAX    32
 
 enum {
     OPT_STATE = CLI__OPT_FIRST_FREE,
@@ -37,6 +40,14 @@ enum {
     OPT_AS_TEAM,
     OPT_AS_USER,
     OPT_CAUSE,
+    OPT_TITLE,
+    OPT_REQUEST,
+    OPT_OPEN_TEAM,
+    OPT_IMPACT,
+    OPT_SEVERITY,
+    OPT_CATEGORY,
+    OPT_LABEL,
+    OPT_DESCRIPTION,
 };
 
 struct inc_args {
@@ -47,6 +58,11 @@ struct inc_args {
     bool all;
     bool as_team, as_user;
     const char *cause;
+    /* open */
+    const char *title, *team, *impact, *severity, *category, *description;
+    bool request;
+    const char *labels[LABELS_MAX]; /* "name=value" */
+    int n_labels;
     int64_t id;
     char **words; /* what follows N */
     int n_words;
@@ -96,6 +112,22 @@ static const struct option options_assign[] = {
 };
 static const struct option options_resolve[] = {
         {"cause", required_argument, NULL, OPT_CAUSE},
+        {"url", required_argument, NULL, CLI__OPT_URL},
+        {"token", required_argument, NULL, CLI__OPT_TOKEN},
+        {"json", no_argument, NULL, CLI__OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+};
+
+static const struct option options_open[] = {
+        {"title", required_argument, NULL, OPT_TITLE},
+        {"request", no_argument, NULL, OPT_REQUEST},
+        {"team", required_argument, NULL, OPT_OPEN_TEAM},
+        {"impact", required_argument, NULL, OPT_IMPACT},
+        {"severity", required_argument, NULL, OPT_SEVERITY},
+        {"category", required_argument, NULL, OPT_CATEGORY},
+        {"label", required_argument, NULL, OPT_LABEL},
+        {"description", required_argument, NULL, OPT_DESCRIPTION},
         {"url", required_argument, NULL, CLI__OPT_URL},
         {"token", required_argument, NULL, CLI__OPT_TOKEN},
         {"json", no_argument, NULL, CLI__OPT_JSON},
@@ -329,19 +361,22 @@ static int run_resolve(struct cli_client *c, const struct inc_args *a)
     return act(c, a, "resolve", body, done);
 }
 
-/* Reads the note from stdin, at most NOTE_MAX bytes, without its last newlines. */
-static int note_read(const struct inc_args *a, struct strbuf *text)
+/*
+ * Reads a note (what: "note" or "description", for messages) from stdin,
+ * at most NOTE_MAX bytes, without its last newlines.
+ */
+static int note_read(const struct inc_args *a, const char *what, struct strbuf *text)
 {
     char buf[4096];
     size_t n;
     while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
         if (strbuf_add(text, buf, n) < 0) {
-            fprintf(stderr, "hale %s: the note is longer than %d KiB, the most an incident takes\n",
-                    a->cmd, NOTE_MAX / 1024);
+            fprintf(stderr, "hale %s: the %s is longer than %d KiB, the most an incident takes\n",
+                    a->cmd, what, NOTE_MAX / 1024);
             return CLI_EXIT_FAILURE;
         }
     if (ferror(stdin)) {
-        fprintf(stderr, "hale %s: cannot read the note from stdin\n", a->cmd);
+        fprintf(stderr, "hale %s: cannot read the %s from stdin\n", a->cmd, what);
         return CLI_EXIT_FAILURE;
     }
     while (text->len > 0 && (text->s[text->len - 1] == '\n' || text->s[text->len - 1] == '\r'))
@@ -353,7 +388,7 @@ static int note_read(const struct inc_args *a, struct strbuf *text)
 static int note_text(const struct inc_args *a, struct strbuf *text)
 {
     if (a->n_words == 1 && strcmp(a->words[0], "-") == 0) {
-        int r = note_read(a, text);
+        int r = note_read(a, "note", text);
         if (r)
             return r;
     } else {
@@ -382,6 +417,69 @@ static int run_note(struct cli_client *c, const struct inc_args *a)
     return act(c, a, "notes", body, xasprintf("incident %lld: note added", (long long)a->id));
 }
 
+/* The body of an opening from the options (checked already); NULL after a usage error. */
+static json_t *opening_body(const struct inc_args *a, int *ret_status)
+{
+    json_t *body = json_object(), *labels = json_object();
+    json_object_set_new(body, "type", json_string(a->request ? "request" : "incident"));
+    int r = body_set(body, "title", a->title, a);
+    const char *const names[][2] = {{"impact", a->impact},
+                                    {"severity", a->severity},
+                                    {"category", a->category},
+                                    {"team", a->team}};
+    for (size_t i = 0; r == 0 && i < ARRAY_SIZE(names); i++)
+        if (names[i][1])
+            r = body_set(body, names[i][0], names[i][1], a);
+    for (int i = 0; r == 0 && i < a->n_labels; i++) {
+        const char *eq = strchr(a->labels[i], '=');
+        _cleanup_free_ char *name = xstrndup(a->labels[i], (size_t)(eq - a->labels[i]));
+        r = body_set(labels, name, eq + 1, a);
+    }
+    json_object_set_new(body, "labels", labels);
+    if (r == 0 && a->description && strcmp(a->description, "-") == 0) {
+        struct strbuf text;
+        strbuf_init(&text, NOTE_MAX);
+        r = note_read(a, "description", &text);
+        if (r == 0 && text.len == 0)
+            r = cli_usage_error(a->cmd, "the description on stdin is empty");
+        if (r == 0)
+            r = body_set(body, "description", text.s, a);
+        strbuf_fini(&text);
+    } else if (r == 0 && a->description) {
+        r = body_set(body, "description", a->description, a);
+    }
+    if (r) {
+        json_decref(body);
+        *ret_status = r;
+        return NULL;
+    }
+    return body;
+}
+
+static int run_open(struct cli_client *c, const struct inc_args *a)
+{
+    int status;
+    json_t *body = opening_body(a, &status);
+    if (!body)
+        return status;
+    json_t *answer = NULL;
+    struct err e = {0};
+    int r = cli_client_json(c, "POST", "/api/v1/incidents", body, &answer, &e);
+    json_decref(body);
+    if (r < 0)
+        return failed(a->cmd, &e);
+    const json_t *inc = json_object_get(answer, "incident");
+    const char *priority = json_string_value(json_object_get(inc, "priority"));
+    if (a->json)
+        cli__json_print(answer, stdout);
+    else
+        printf("%s %lld opened (%s)\n", a->request ? "request" : "incident",
+               (long long)json_integer_value(json_object_get(inc, "id")),
+               priority ? priority : "-");
+    json_decref(answer);
+    return CLI_EXIT_OK;
+}
+
 static const struct sub subs[] = {
         {"list", "incidents list",
          "hale incidents list [--state S[,S]] [--team T] [--since 7d] [--limit N] [--all] [--json]",
@@ -401,6 +499,26 @@ static const struct sub subs[] = {
          "\n"
          "      --json         print the API's JSON\n",
          options_plain, true, 0, 0, NULL, run_show},
+        {"open", "incidents open",
+         "hale incidents open --title TEXT [--request] [--team T] [--impact I] [--severity S]\n"
+         "                           [--category C] [--label NAME=VALUE]... [--description "
+         "TEXT|-]\n"
+         "                           [--json]",
+         "Opens an incident by hand (somebody called: \"the payroll export is slow\"), or a\n"
+         "request with --request (somebody asks for something). It is worked like any\n"
+         "incident; checks never touch it.\n"
+         "\n"
+         "      --title TEXT        what is wrong or asked for (required; at most 200 bytes)\n"
+         "      --request           a request, not an incident\n"
+         "      --team T            the team that works it (default: nobody's yet)\n"
+         "      --impact I          high, medium or low (default medium)\n"
+         "      --severity S        the urgency: critical, warning or info (default warning,\n"
+         "                          info for a request); with the impact, the priority\n"
+         "      --category C        network, hardware, software or data (default software)\n"
+         "      --label NAME=VALUE  a label; repeat for more (at most 32)\n"
+         "      --description TEXT  the first note of its timeline; '-' reads it from stdin\n"
+         "      --json              print the incident as the API answers it\n",
+         options_open, false, 0, 0, NULL, run_open},
         {"ack", "incidents ack", "hale incidents ack N [--json]",
          "Acknowledges incident N: somebody is on it.\n"
          "\n"
@@ -445,8 +563,8 @@ static void help_all(FILE *out)
     for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
         fprintf(out, "%s%s\n", i ? "       " : "", subs[i].usage);
     fprintf(out, "\n"
-                 "Works incidents through hale's API: list and show them, acknowledge, assign,\n"
-                 "note, resolve and close them. Each subcommand has --help.\n"
+                 "Works incidents through hale's API: list and show them, open one by hand,\n"
+                 "acknowledge, assign, note, resolve and close them. Each subcommand has --help.\n"
                  "\n"
                  "Options of every subcommand:\n"
                  "      --json         print the API's JSON\n" CLI__REMOTE_HELP);
@@ -469,6 +587,37 @@ static int list_check(const struct sub *s, struct inc_args *a)
                                    "--state: '%s' is not a state; states are new, acknowledged, "
                                    "in_progress, resolved, closed and open",
                                    p);
+    }
+    return -1;
+}
+
+/* Returns -1 when the options of open are good, else the usage error's exit status. */
+static int open_check(const struct sub *s, struct inc_args *a)
+{
+    static const char *const impacts[] = {"high", "medium", "low"};
+    if (!a->title || !*a->title)
+        return cli_usage_error(s->cmd, "--title is required: say what is wrong or asked for");
+    bool impact_ok = !a->impact;
+    for (size_t i = 0; !impact_ok && i < ARRAY_SIZE(impacts); i++)
+        impact_ok = strcmp(a->impact, impacts[i]) == 0;
+    if (!impact_ok)
+        return cli_usage_error(s->cmd, "--impact: '%s' is not high, medium or low", a->impact);
+    enum incident_severity sev;
+    if (a->severity && incident_severity_parse(a->severity, &sev) < 0)
+        return cli_usage_error(s->cmd, "--severity: '%s' is not critical, warning or info",
+                               a->severity);
+    enum incident_category cat;
+    if (a->category && incident_category_parse(a->category, &cat) < 0)
+        return cli_usage_error(
+                s->cmd, "--category: '%s' is not network, hardware, software or data", a->category);
+    for (int i = 0; i < a->n_labels; i++) {
+        const char *eq = strchr(a->labels[i], '=');
+        _cleanup_free_ char *name = eq ? xstrndup(a->labels[i], (size_t)(eq - a->labels[i])) : NULL;
+        if (!name || !labels_name_is_valid(name))
+            return cli_usage_error(s->cmd,
+                                   "--label '%s' is not NAME=VALUE with a NAME of letters, "
+                                   "digits and _",
+                                   a->labels[i]);
     }
     return -1;
 }
@@ -512,6 +661,32 @@ static int option_value(const struct sub *s, int o, char **argv, struct inc_args
     case OPT_CAUSE:
         a->cause = optarg;
         break;
+    case OPT_TITLE:
+        a->title = optarg;
+        break;
+    case OPT_REQUEST:
+        a->request = true;
+        break;
+    case OPT_OPEN_TEAM:
+        a->team = optarg;
+        break;
+    case OPT_IMPACT:
+        a->impact = optarg;
+        break;
+    case OPT_SEVERITY:
+        a->severity = optarg;
+        break;
+    case OPT_CATEGORY:
+        a->category = optarg;
+        break;
+    case OPT_LABEL:
+        if (a->n_labels == LABELS_MAX)
+            return cli_usage_error(s->cmd, "at most %d labels", LABELS_MAX);
+        a->labels[a->n_labels++] = optarg;
+        break;
+    case OPT_DESCRIPTION:
+        a->description = optarg;
+        break;
     default: /* '?' or ':' */
         return cli__option_error(s->cmd, argv, o);
     }
@@ -536,6 +711,8 @@ static int positional(const struct sub *s, int argc, char **argv, struct inc_arg
         return cli_usage_error(s->cmd, "unexpected argument '%s'", a->words[s->max_words]);
     if (a->as_team && a->as_user)
         return cli_usage_error(s->cmd, "--team or --user, not both: the word is one or the other");
+    if (s->run == run_open)
+        return open_check(s, a);
     return s->run == run_list ? list_check(s, a) : -1;
 }
 
@@ -560,8 +737,9 @@ static int args_parse(const struct sub *s, int argc, char **argv, struct inc_arg
 static int run(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage_error("incidents",
-                               "say what to do: list, show, ack, assign, note, resolve or close");
+        return cli_usage_error(
+                "incidents",
+                "say what to do: list, show, open, ack, assign, note, resolve or close");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         help_all(stdout);
         return CLI_EXIT_OK;
@@ -579,13 +757,13 @@ static int run(int argc, char **argv)
         return r;
     }
     return cli_usage_error("incidents",
-                           "'%s' is not an incidents command; use list, show, ack, assign, note, "
-                           "resolve or close",
+                           "'%s' is not an incidents command; use list, show, open, ack, assign, "
+                           "note, resolve or close",
                            argv[1]);
 }
 
 const struct cli_command cli_incidents = {
         .name = "incidents",
-        .summary = "list, show, acknowledge, assign, note, resolve and close incidents",
+        .summary = "list, show, open, acknowledge, assign, note, resolve and close incidents",
         .run = run,
 };

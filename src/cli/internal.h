@@ -78,6 +78,12 @@ void cli__problems_table(const json_t *problems, const struct cli__style *st, st
 /* Appends one problem's fields. */
 void cli__problem_fields(const json_t *problem, int64_t now_ms, struct strbuf *out);
 
+/*
+ * Appends the table of audit entries (a JSON array of the API's, oldest
+ * first): TIME ACTOR ACTION TARGET ORIGIN, ORIGIN cut to st->width.
+ */
+void cli__audit_table(const json_t *entries, const struct cli__style *st, struct strbuf *out);
+
 /* Writes value as the API's JSON pretty-printed (two spaces), with a newline. */
 void cli__json_print(const json_t *value, FILE *out);
 

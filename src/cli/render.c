@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What people read of the API's JSON: tables of incidents and problems,
- * one incident's fields, its timeline, ages and colours. Pure functions
- * from jansson values to text, so the commands stay thin and the tests
- * need no daemon. Text from the API may hold anything its sources wrote;
- * control characters are replaced here so nothing reaches the terminal
- * as an escape sequence.
+ * What people read of the API's JSON: tables of incidents, problems and
+ * audit entries, one incident's fields, its timeline, ages and colours.
+ * Pure functions from jansson values to text, so the commands stay thin
+ * and the tests need no daemon. Text from the API may hold anything its
+ * sources wrote; control characters are replaced here so nothing reaches
+ * the terminal as an escape sequence.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -385,4 +385,24 @@ void cli__problem_fields(const json_t *problem, int64_t now_ms, struct strbuf *o
     time_field_add(out, "updated", problem, "updated", now_ms);
     field_add(out, "root cause", str_of(problem, "root_cause"));
     field_add(out, "workaround", str_of(problem, "workaround"));
+}
+
+void cli__audit_table(const json_t *entries, const struct cli__style *st, struct strbuf *out)
+{
+    static const char *const header[] = {"TIME", "ACTOR", "ACTION", "TARGET", "ORIGIN"};
+    struct table t;
+    table_init(&t, ARRAY_SIZE(header), false);
+    table_add(&t, NULL, header);
+    size_t i;
+    const json_t *a;
+    json_array_foreach(entries, i, a)
+    {
+        char time[CLOCK_RFC3339_MAX];
+        short_time(str_of(a, "time"), time);
+        const char *cells[] = {time, str_of(a, "actor"), str_of(a, "action"), str_of(a, "target"),
+                               str_of(a, "origin")};
+        table_add(&t, NULL, cells);
+    }
+    table_render(&t, st, out);
+    table_fini(&t);
 }

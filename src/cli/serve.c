@@ -17,6 +17,7 @@
 #include "api/checks.h"
 #include "api/incidents.h"
 #include "auth/auth.h"
+#include "base/alloc.h"
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/fs.h"
@@ -33,6 +34,10 @@
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
 #define SERVE_DRAIN_TIMEOUT_MS 10000
+/* How often the tokens file is looked at when no request comes, to audit its changes. */
+#define SERVE_TOKENS_LOOK_MS   1000
+/* Who the audit log says changed a token: the file; `hale token` edits it, anyone may. */
+#define SERVE_TOKENS_ACTOR     "tokens-file"
 #define SERVE_MMAP_THRESHOLD   (256 * 1024)
 
 struct daemon {
@@ -56,6 +61,8 @@ struct daemon {
     struct api_incidents incidents_api;
     uv_timer_t watchdog;
     bool watchdog_on;
+    uv_timer_t tokens_look; /* the tokens file's changes reach the audit log without requests */
+    bool tokens_look_on;
     bool stopping;
     struct checks *stopped_checks; /* stopped at SIGTERM, freed at the end */
 };
@@ -111,6 +118,68 @@ static void on_check_event(const struct config_check *check, struct detect_event
     struct daemon *d = data;
     if (d->itsm)
         itsm_check_event(d->itsm, check, ev);
+}
+
+/* ---- the tokens file's changes, in the audit log ---- */
+
+struct token_audit {
+    struct daemon *d;
+    struct audit_entry *v;
+    size_t n;
+};
+
+static void token_audit_free(struct token_audit *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        audit_entry_fini(&t->v[i]);
+    free(t->v);
+    free(t);
+}
+
+/* On the loop: the entries go to the store, unless it is closed already (hale is stopping). */
+static void token_audit_write(void *data)
+{
+    struct token_audit *t = data;
+    struct daemon *d = t->d;
+    if (d->store) {
+        struct store_batch *b = store_batch_new();
+        for (size_t i = 0; i < t->n; i++)
+            store_batch_audit(b, &t->v[i]);
+        store_submit(d->store, b, NULL, NULL);
+    }
+    token_audit_free(t);
+}
+
+/*
+ * The tokens file changed (auth.h): an audit entry per token added or
+ * revoked, with its role, written on the loop. Any thread, under the token
+ * store's lock: it only copies and posts. Names and roles are plain ASCII
+ * ([A-Za-z0-9._-], a role's name), so the detail needs no escaping.
+ */
+static void on_tokens_changed(const struct auth_change *v, size_t n, const char *path, void *data)
+{
+    struct daemon *d = data;
+    struct token_audit *t = xcalloc(1, sizeof(*t));
+    t->d = d;
+    t->v = xcalloc(n, sizeof(*t->v));
+    t->n = n;
+    int64_t now = (int64_t)clock_real_ms(&clock_system);
+    for (size_t i = 0; i < n; i++)
+        t->v[i] = (struct audit_entry){
+                .time_ms = now,
+                .actor = xstrdup(SERVE_TOKENS_ACTOR),
+                .action = xstrdup(v[i].added ? "token.create" : "token.revoke"),
+                .target = xasprintf("token:%s", v[i].info.name),
+                .origin = xstrdup(path),
+                .detail = xasprintf("{\"role\":\"%s\"}", auth_role_name(v[i].info.role)),
+        };
+    loop_post(d->loop, token_audit_write, t);
+}
+
+static void on_tokens_look(uv_timer_t *timer)
+{
+    struct daemon *d = timer->data;
+    auth_store_refresh(d->tokens);
 }
 
 /* The hard status each check last had, from the store: the runner starts from it. */
@@ -272,6 +341,9 @@ static void daemon_finish_stop(struct daemon *d)
     if (d->watchdog_on)
         uv_close((uv_handle_t *)&d->watchdog, NULL);
     d->watchdog_on = false;
+    if (d->tokens_look_on)
+        uv_close((uv_handle_t *)&d->tokens_look, NULL);
+    d->tokens_look_on = false;
     loop_stop(d->loop);
 }
 
@@ -339,6 +411,12 @@ static int daemon_start(struct daemon *d, struct err *e)
     if ((r = itsm_new(d->store, d->config, &d->itsm, e)) < 0 ||
         (r = store_reader_open(d->store, &d->reader, e)) < 0)
         return err_prefixf(e, "incidents");
+    /* From now on the store can take what the tokens file's changes say. */
+    auth_store_on_change(d->tokens, on_tokens_changed, d);
+    uv_timer_init(loop_uv(d->loop), &d->tokens_look);
+    d->tokens_look.data = d;
+    uv_timer_start(&d->tokens_look, on_tokens_look, SERVE_TOKENS_LOOK_MS, SERVE_TOKENS_LOOK_MS);
+    d->tokens_look_on = true;
     d->api = api_new(&deps);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
@@ -386,7 +464,10 @@ static void daemon_fini(struct daemon *d)
     itsm_close_reader(d->itsm);
     store_reader_close(d->reader);
     d->reader = NULL;
+    if (d->tokens)
+        auth_store_on_change(d->tokens, NULL, NULL);
     store_close(d->store);
+    d->store = NULL; /* token changes still posted are dropped */
     itsm_free(d->itsm);
     loop_free(d->loop); /* runs what the servers left posted */
     checks_free(d->checks);

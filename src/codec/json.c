@@ -59,11 +59,17 @@ json_t *codec_json_incident(const struct incident *i)
                      TIME(i->updated_ms));
 }
 
+/* Stored JSON (a timeline entry's data, an audit entry's detail) as JSON when it parses, else as
+ * text. */
+static json_t *stored_json(const char *s)
+{
+    json_t *v = s ? json_loads(s, JSON_DECODE_ANY, NULL) : json_null();
+    return v ? v : TEXT(s);
+}
+
 json_t *codec_json_timeline_entry(const struct timeline_entry *t)
 {
-    json_t *data = t->data ? json_loads(t->data, JSON_DECODE_ANY, NULL) : json_null();
-    if (!data)
-        data = TEXT(t->data);
+    json_t *data = stored_json(t->data);
     return json_pack("{s:I, s:o, s:s, s:o, s:o, s:o}", "id", (json_int_t)t->id, "time",
                      TIME(t->time_ms), "kind", timeline_kind_name(t->kind), "actor", TEXT(t->actor),
                      "text", TEXT(t->text), "data", data);
@@ -79,4 +85,11 @@ json_t *codec_json_problem(const struct problem *p)
                      TEXT(p->workaround), "opened", TIME(p->opened_ms), "resolved",
                      TIME(p->resolved_ms), "updated", TIME(p->updated_ms), "incidents",
                      (json_int_t)p->incidents);
+}
+
+json_t *codec_json_audit_entry(const struct audit_entry *a)
+{
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)a->id, "time",
+                     TIME(a->time_ms), "actor", TEXT(a->actor), "action", TEXT(a->action), "target",
+                     TEXT(a->target), "origin", TEXT(a->origin), "detail", stored_json(a->detail));
 }

@@ -27,5 +27,7 @@ json_t *codec_json_incident(const struct incident *i);
 json_t *codec_json_timeline_entry(const struct timeline_entry *t);
 /* NULL gives null. */
 json_t *codec_json_problem(const struct problem *p);
+/* Its detail as JSON when it parses, else as text. */
+json_t *codec_json_audit_entry(const struct audit_entry *a);
 
 #endif

@@ -79,6 +79,15 @@ void incident_copy(struct incident *dst, const struct incident *src)
     dst->root_cause = dup_or_null(src->root_cause);
 }
 
+void problem_copy(struct problem *dst, const struct problem *src)
+{
+    *dst = *src;
+    dst->title = dup_or_null(src->title);
+    dst->fingerprint = dup_or_null(src->fingerprint);
+    dst->root_cause = dup_or_null(src->root_cause);
+    dst->workaround = dup_or_null(src->workaround);
+}
+
 void incident_fini(struct incident *i)
 {
     if (!i)

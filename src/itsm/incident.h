@@ -77,10 +77,14 @@ enum timeline_kind {
     TIMELINE_NOTIFICATION,
 };
 
-/* An entry of an incident's timeline: appended, never changed. */
+/*
+ * An entry of an incident's or a problem's timeline: appended, never
+ * changed. Exactly one of incident_id and problem_id is set.
+ */
 struct timeline_entry {
     int64_t id;
-    int64_t incident_id;
+    int64_t incident_id; /* 0 on a problem's timeline */
+    int64_t problem_id;  /* 0 on an incident's timeline */
     int64_t time_ms;
     enum timeline_kind kind;
     char *actor; /* "hale", "user:alice", "check:web-health", "source:alertmanager" */
@@ -117,8 +121,9 @@ struct problem {
     unsigned incidents; /* linked so far */
 };
 
-/* A deep copy of src into dst. */
+/* Deep copies of src into dst. */
 void incident_copy(struct incident *dst, const struct incident *src);
+void problem_copy(struct problem *dst, const struct problem *src);
 void incident_fini(struct incident *i);
 void timeline_entry_fini(struct timeline_entry *t);
 void audit_entry_fini(struct audit_entry *a);

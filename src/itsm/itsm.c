@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The incident desk (itsm.h). Every change follows the same path: change
- * the incident held in memory, put the incident, its timeline entries and
- * (for people) the audit entry in one store batch, and tell the caller and
- * the watchers once the batch is durable.
+ * The incident desk (itsm.h): the incidents held in memory, the one way
+ * every change is written, loading at start and the seam from the checks.
+ * Every change follows the same path: change the incident held in memory,
+ * put the incident, its timeline entries and (for people) the audit entry
+ * in one store batch, and tell the caller and the watchers once the batch
+ * is durable. People's actions are in act.c, problems in problem.c.
  */
 #include "itsm/itsm.h"
 
@@ -16,23 +18,7 @@
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/log.h"
-
-struct watcher {
-    itsm_watch_cb *cb;
-    void *data;
-    struct watcher *next;
-};
-
-struct itsm {
-    struct store *st;
-    struct store_reader *reader;
-    const struct config *config;
-    struct incident *live; /* not closed: new, acknowledged, in_progress, recently resolved */
-    size_t n_live, cap_live;
-    struct problem *problems; /* not resolved */
-    size_t n_problems, cap_problems;
-    struct watcher *watchers;
-};
+#include "itsm/internal.h"
 
 /* ---- the rules ---- */
 
@@ -108,7 +94,7 @@ enum incident_category itsm_category_of(const struct config_check *check)
 
 /* ---- the incidents held in memory ---- */
 
-static struct incident *live_find(struct itsm *x, int64_t id)
+struct incident *itsm__live_find(struct itsm *x, int64_t id)
 {
     for (size_t i = 0; i < x->n_live; i++)
         if (x->live[i].id == id)
@@ -124,8 +110,7 @@ static struct incident *live_by_fingerprint(struct itsm *x, const char *fp)
     return NULL;
 }
 
-/* Takes i (its fields move into the array). */
-static struct incident *live_add(struct itsm *x, struct incident *i)
+struct incident *itsm__live_add(struct itsm *x, struct incident *i)
 {
     if (x->n_live == x->cap_live) {
         x->cap_live = x->cap_live ? x->cap_live * 2 : 16;
@@ -153,31 +138,12 @@ static void live_prune(struct itsm *x, int64_t now)
     }
 }
 
-/* Takes p (its fields move into the array). */
-static struct problem *problem_add(struct itsm *x, struct problem *p)
-{
-    if (x->n_problems == x->cap_problems) {
-        x->cap_problems = x->cap_problems ? x->cap_problems * 2 : 8;
-        x->problems = xreallocarray(x->problems, x->cap_problems, sizeof(*x->problems));
-    }
-    x->problems[x->n_problems] = *p;
-    memset(p, 0, sizeof(*p));
-    return &x->problems[x->n_problems++];
-}
-
-static struct problem *problem_by_fingerprint(struct itsm *x, const char *fp)
-{
-    for (size_t i = 0; i < x->n_problems; i++)
-        if (strcmp(x->problems[i].fingerprint, fp) == 0)
-            return &x->problems[i];
-    return NULL;
-}
-
 /* ---- writing ---- */
 
 struct change {
     struct itsm *x;
     struct incident after;
+    struct itsm__linked linked;
     itsm_done_cb *cb;
     void *data;
 };
@@ -189,7 +155,7 @@ struct change {
  */
 static void live_reload(struct itsm *x, int64_t id)
 {
-    struct incident *held = live_find(x, id);
+    struct incident *held = itsm__live_find(x, id);
     if (!held || !x->reader)
         return;
     struct incident fresh = {0};
@@ -208,68 +174,100 @@ static void change_done(int result, void *data)
     struct itsm *x = c->x;
     if (result == 0) {
         /* Closed and on disk: nothing will change it any more. */
-        struct incident *held = live_find(x, c->after.id);
+        struct incident *held = itsm__live_find(x, c->after.id);
         if (held && held->state == INCIDENT_CLOSED)
             live_remove(x, held);
-        for (struct watcher *w = x->watchers; w; w = w->next)
+        for (struct itsm__watcher *w = x->watchers; w; w = w->next)
             w->cb(&c->after, w->data);
     } else {
         log_error("itsm", NULL, "incident %lld: the change was not saved: %s",
                   (long long)c->after.id, hale_strerror(result));
         live_reload(x, c->after.id);
+        for (size_t k = 0; k < c->linked.n_incidents; k++)
+            live_reload(x, c->linked.incidents[k]);
+        if (c->linked.problem_id)
+            itsm__problem_reload(x, c->linked.problem_id);
     }
     if (c->cb)
         c->cb(result, &c->after, c->data);
     incident_fini(&c->after);
+    free(c->linked.incidents);
     free(c);
 }
 
-/*
- * A batch for a change of i, with i's row first: the timeline entries that
- * follow refer to it, and the row may not be on disk yet (its opening batch
- * may still be queued, or may have failed). commit() puts it again, whole.
- */
-static struct store_batch *batch_for(const struct incident *i)
+struct store_batch *itsm__batch_for(const struct incident *i)
 {
     struct store_batch *b = store_batch_new();
     store_batch_incident(b, i);
     return b;
 }
 
-/* Puts i into b and submits b; cb hears when it is durable. */
-static void commit(struct itsm *x, struct store_batch *b, struct incident *i, itsm_done_cb *cb,
-                   void *data)
+void itsm__commit(struct itsm *x, struct store_batch *b, struct incident *i,
+                  struct itsm__linked *linked, itsm_done_cb *cb, void *data)
 {
     i->updated_ms = (int64_t)clock_real_ms(&clock_system);
     store_batch_incident(b, i);
     struct change *c = xcalloc(1, sizeof(*c));
     c->x = x;
     incident_copy(&c->after, i);
+    if (linked) {
+        c->linked = *linked;
+        *linked = (struct itsm__linked){0};
+    }
     c->cb = cb;
     c->data = data;
     store_submit(x->st, b, change_done, c);
 }
 
-static void timeline_add(struct store_batch *b, const struct incident *i, enum timeline_kind kind,
-                         const char *actor, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+static void entry_add(struct store_batch *b, int64_t incident_id, int64_t problem_id,
+                      enum timeline_kind kind, const char *actor, const char *fmt, va_list ap)
+        __attribute__((format(printf, 6, 0)));
 
-static void timeline_add(struct store_batch *b, const struct incident *i, enum timeline_kind kind,
-                         const char *actor, const char *fmt, ...)
+static void entry_add(struct store_batch *b, int64_t incident_id, int64_t problem_id,
+                      enum timeline_kind kind, const char *actor, const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    char *text = xvasprintf(fmt, ap);
-    va_end(ap);
     struct timeline_entry t = {
-            .incident_id = i->id,
+            .incident_id = incident_id,
+            .problem_id = problem_id,
             .time_ms = (int64_t)clock_real_ms(&clock_system),
             .kind = kind,
             .actor = xstrdup(actor),
-            .text = text,
+            .text = xvasprintf(fmt, ap),
     };
     store_batch_timeline(b, &t);
     timeline_entry_fini(&t);
+}
+
+void itsm__timeline_add(struct store_batch *b, const struct incident *i, enum timeline_kind kind,
+                        const char *actor, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    entry_add(b, i->id, 0, kind, actor, fmt, ap);
+    va_end(ap);
+}
+
+void itsm__problem_entry_add(struct store_batch *b, const struct problem *p,
+                             enum timeline_kind kind, const char *actor, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    entry_add(b, 0, p->id, kind, actor, fmt, ap);
+    va_end(ap);
+}
+
+void itsm__audit_add(struct store_batch *b, const char *actor, const char *origin,
+                     const char *action, const char *kind, int64_t id)
+{
+    struct audit_entry a = {
+            .time_ms = (int64_t)clock_real_ms(&clock_system),
+            .actor = xstrdup(actor),
+            .action = xstrdup(action),
+            .target = xasprintf("%s:%lld", kind, (long long)id),
+            .origin = origin ? xstrdup(origin) : NULL,
+    };
+    store_batch_audit(b, &a);
+    audit_entry_fini(&a);
 }
 
 /* ---- loading ---- */
@@ -286,7 +284,7 @@ static int load(struct itsm *x, struct err *e)
     if (r < 0)
         return err_setf(e, r, "cannot read the open incidents");
     for (size_t i = 0; i < n; i++)
-        live_add(x, &v[i]);
+        itsm__live_add(x, &v[i]);
     free(v);
     struct problem *p = NULL;
     r = store_problems_list(x->reader, &p, &n);
@@ -297,7 +295,7 @@ static int load(struct itsm *x, struct err *e)
             problem_fini(&p[i]);
             continue;
         }
-        problem_add(x, &p[i]);
+        itsm__problem_add(x, &p[i]);
     }
     free(p);
     return 0;
@@ -330,7 +328,7 @@ void itsm_free(struct itsm *x)
         problem_fini(&x->problems[i]);
     free(x->problems);
     while (x->watchers) {
-        struct watcher *w = x->watchers;
+        struct itsm__watcher *w = x->watchers;
         x->watchers = w->next;
         free(w);
     }
@@ -353,7 +351,7 @@ void itsm_set_config(struct itsm *x, const struct config *config)
 
 void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data)
 {
-    struct watcher *w = xcalloc(1, sizeof(*w));
+    struct itsm__watcher *w = xcalloc(1, sizeof(*w));
     w->cb = cb;
     w->data = data;
     w->next = x->watchers;
@@ -362,69 +360,13 @@ void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data)
 
 void itsm_unwatch(struct itsm *x, itsm_watch_cb *cb, void *data)
 {
-    for (struct watcher **pp = &x->watchers; *pp; pp = &(*pp)->next)
+    for (struct itsm__watcher **pp = &x->watchers; *pp; pp = &(*pp)->next)
         if ((*pp)->cb == cb && (*pp)->data == data) {
-            struct watcher *w = *pp;
+            struct itsm__watcher *w = *pp;
             *pp = w->next;
             free(w);
             return;
         }
-}
-
-/* ---- problems ---- */
-
-/*
- * A fingerprint that opened problem_after incidents within problem_within
- * gets a problem (or its open one gets one more incident), so what keeps
- * breaking is eradicated, not only repaired. i is the new incident, not
- * yet in the store; b its batch.
- */
-static void problem_note(struct itsm *x, struct store_batch *b, struct incident *i)
-{
-    const struct config_incidents *c = &x->config->incidents;
-    struct problem *p = problem_by_fingerprint(x, i->fingerprint);
-    if (p) {
-        p->incidents++;
-        p->updated_ms = i->opened_ms;
-        i->problem_id = p->id;
-        store_batch_problem(b, p);
-        return;
-    }
-    struct store_incident_query q = {
-            .fingerprint = i->fingerprint,
-            .since_ms = i->opened_ms - (int64_t)c->problem_within_ms,
-    };
-    struct incident *earlier = NULL;
-    size_t n = 0;
-    if (!x->reader || store_incidents_list(x->reader, &q, &earlier, &n) < 0)
-        return; /* no problem this time; the next incident tries again */
-    if (n + 1 >= c->problem_after) {
-        struct problem opened = {
-                .id = store_next_problem_id(x->st),
-                .title = xasprintf("%s keeps recurring", i->check ? i->check : i->title),
-                .fingerprint = xstrdup(i->fingerprint),
-                .state = PROBLEM_OPEN,
-                .opened_ms = i->opened_ms,
-                .updated_ms = i->opened_ms,
-                .incidents = (unsigned)n + 1,
-        };
-        p = problem_add(x, &opened);
-        store_batch_problem(b, p);
-        i->problem_id = p->id;
-        for (size_t k = 0; k < n; k++) {
-            struct incident *held = live_find(x, earlier[k].id);
-            struct incident *e = held ? held : &earlier[k];
-            e->problem_id = p->id;
-            store_batch_incident(b, e);
-        }
-        timeline_add(b, i, TIMELINE_EVENT, "hale",
-                     "problem %lld opened: %u incidents of %s within %s", (long long)p->id,
-                     p->incidents, i->fingerprint, "the problem window");
-        log_warn("itsm", NULL, "problem %lld opened: %s", (long long)p->id, p->title);
-    }
-    for (size_t k = 0; k < n; k++)
-        incident_fini(&earlier[k]);
-    free(earlier);
 }
 
 /* ---- from the checks ---- */
@@ -445,16 +387,16 @@ static void check_open(struct itsm *x, const struct config_check *check,
     const char *status = check_status_name(ev->new_status);
     struct incident *i = live_by_fingerprint(x, fp);
     if (i)
-        store_batch_incident(b, i); /* the row first, as batch_for() does */
+        store_batch_incident(b, i); /* the row first, as itsm__batch_for() does */
     if (i && i->state != INCIDENT_RESOLVED) {
         /* Still broken, now in another way: the same incident. */
         enum incident_severity sev = severity_of(ev->new_status);
-        timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
+        itsm__timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
         if (sev != i->severity) {
             i->severity = sev;
             i->priority = itsm_priority(&x->config->incidents, check->impact, sev);
         }
-        commit(x, b, i, NULL, NULL);
+        itsm__commit(x, b, i, NULL, NULL, NULL);
         return;
     }
     if (i) {
@@ -467,10 +409,10 @@ static void check_open(struct itsm *x, const struct config_check *check,
         i->resolved_by = NULL;
         i->severity = severity_of(ev->new_status);
         i->priority = itsm_priority(&x->config->incidents, check->impact, i->severity);
-        timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
-        timeline_add(b, i, TIMELINE_STATE, "hale", "resolved -> new: reopened, it came back");
+        itsm__timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
+        itsm__timeline_add(b, i, TIMELINE_STATE, "hale", "resolved -> new: reopened, it came back");
         log_warn("itsm", NULL, "incident %lld reopened: %s", (long long)i->id, i->title);
-        commit(x, b, i, NULL, NULL);
+        itsm__commit(x, b, i, NULL, NULL, NULL);
         return;
     }
     struct incident in = {
@@ -492,13 +434,14 @@ static void check_open(struct itsm *x, const struct config_check *check,
                        : check->runbook && check->runbook->team_name ? check->runbook->team_name
                                                                      : NULL;
     in.team = team ? xstrdup(team) : NULL;
-    store_batch_incident(b, &in); /* the row first, as batch_for() does */
-    timeline_add(b, &in, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
-    timeline_add(b, &in, TIMELINE_STATE, "hale", "opened as P%u (%s)", in.priority,
-                 incident_category_name(in.category));
-    problem_note(x, b, &in);
+    store_batch_incident(b, &in); /* the row first, as itsm__batch_for() does */
+    itsm__timeline_add(b, &in, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
+    itsm__timeline_add(b, &in, TIMELINE_STATE, "hale", "opened as P%u (%s)", in.priority,
+                       incident_category_name(in.category));
+    struct itsm__linked linked;
+    itsm__problem_note(x, b, &in, &linked);
     log_warn("itsm", NULL, "incident %lld opened: %s", (long long)in.id, in.title);
-    commit(x, b, live_add(x, &in), NULL, NULL);
+    itsm__commit(x, b, itsm__live_add(x, &in), &linked, NULL, NULL);
 }
 
 static void check_recovered(struct itsm *x, const struct config_check *check,
@@ -512,18 +455,18 @@ static void check_recovered(struct itsm *x, const struct config_check *check,
         store_submit(x->st, b, NULL, NULL);
         return;
     }
-    store_batch_incident(b, i); /* the row first, as batch_for() does */
+    store_batch_incident(b, i); /* the row first, as itsm__batch_for() does */
     char actor[300];
     snprintf(actor, sizeof(actor), "check:%s", check->name);
-    timeline_add(b, i, TIMELINE_EVENT, actor, "ok: %s", ev->summary);
-    timeline_add(b, i, TIMELINE_STATE, "hale", "%s -> resolved: %s is ok again",
-                 incident_state_name(i->state), check->name);
+    itsm__timeline_add(b, i, TIMELINE_EVENT, actor, "ok: %s", ev->summary);
+    itsm__timeline_add(b, i, TIMELINE_STATE, "hale", "%s -> resolved: %s is ok again",
+                       incident_state_name(i->state), check->name);
     i->state = INCIDENT_RESOLVED;
     i->resolved_ms = now;
     free(i->resolved_by);
     i->resolved_by = xstrdup("hale");
     log_info("itsm", NULL, "incident %lld resolved: %s is ok again", (long long)i->id, check->name);
-    commit(x, b, i, NULL, NULL);
+    itsm__commit(x, b, i, NULL, NULL, NULL);
 }
 
 void itsm_check_event(struct itsm *x, const struct config_check *check,
@@ -535,9 +478,10 @@ void itsm_check_event(struct itsm *x, const struct config_check *check,
     if (ev->kind != DETECT_EVENT_STATE_CHANGE) {
         struct incident *i = live_by_fingerprint(x, fp);
         if (i && i->state != INCIDENT_RESOLVED) {
-            struct store_batch *b = batch_for(i);
-            timeline_add(b, i, TIMELINE_EVENT, "hale", "%s", detect_event_kind_name(ev->kind));
-            commit(x, b, i, NULL, NULL);
+            struct store_batch *b = itsm__batch_for(i);
+            itsm__timeline_add(b, i, TIMELINE_EVENT, "hale", "%s",
+                               detect_event_kind_name(ev->kind));
+            itsm__commit(x, b, i, NULL, NULL, NULL);
         }
         return;
     }
@@ -547,148 +491,4 @@ void itsm_check_event(struct itsm *x, const struct config_check *check,
         check_recovered(x, check, ev, fp);
     else
         check_open(x, check, ev, fp);
-}
-
-/* ---- people's actions ---- */
-
-/* The incident id names: held in memory, else read into *spare. */
-static struct incident *find_for_action(struct itsm *x, int64_t id, struct incident *spare,
-                                        struct err *e)
-{
-    struct incident *i = live_find(x, id);
-    if (i)
-        return i;
-    int r = x->reader ? store_incident_get(x->reader, id, spare) : HALE_ESTATE;
-    if (r == HALE_ENOTFOUND) {
-        err_setf(e, r, "no incident %lld", (long long)id);
-        return NULL;
-    }
-    if (r < 0) {
-        err_setf(e, r, "cannot read incident %lld", (long long)id);
-        return NULL;
-    }
-    return spare;
-}
-
-static void audit_add(struct store_batch *b, const struct itsm_request *rq, const char *action)
-{
-    char target[64];
-    snprintf(target, sizeof(target), "incident:%lld", (long long)rq->id);
-    struct audit_entry a = {
-            .time_ms = (int64_t)clock_real_ms(&clock_system),
-            .actor = xstrdup(rq->actor),
-            .action = xstrdup(action),
-            .target = xstrdup(target),
-            .origin = rq->origin ? xstrdup(rq->origin) : NULL,
-    };
-    store_batch_audit(b, &a);
-    audit_entry_fini(&a);
-}
-
-/* Moves i to state `to`, on its timeline; the check was done. */
-static void move(struct store_batch *b, struct incident *i, enum incident_state to,
-                 const char *actor)
-{
-    timeline_add(b, i, TIMELINE_STATE, actor, "%s -> %s", incident_state_name(i->state),
-                 incident_state_name(to));
-    i->state = to;
-}
-
-static int act_assign(struct store_batch *b, struct incident *i, const struct itsm_request *rq,
-                      struct err *e)
-{
-    if (!rq->team && !rq->assignee)
-        return err_setf(e, -EINVAL, "say whom to assign it to: a team, an assignee, or both");
-    if (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED)
-        return itsm_transition_check(i, INCIDENT_IN_PROGRESS, e);
-    if (rq->team) {
-        free(i->team);
-        i->team = xstrdup(rq->team);
-    }
-    if (rq->assignee) {
-        free(i->assignee);
-        i->assignee = xstrdup(rq->assignee);
-    }
-    timeline_add(b, i, TIMELINE_ASSIGNMENT, rq->actor, "assigned to %s%s%s",
-                 rq->team ? rq->team : "", rq->team && rq->assignee ? ", " : "",
-                 rq->assignee ? rq->assignee : "");
-    /* Somebody works on it now. */
-    if (rq->assignee && i->state != INCIDENT_IN_PROGRESS) {
-        if (!i->acknowledged_ms)
-            i->acknowledged_ms = (int64_t)clock_real_ms(&clock_system);
-        move(b, i, INCIDENT_IN_PROGRESS, rq->actor);
-    }
-    return 0;
-}
-
-/* Applies rq to i in b; 0, or a refusal with e set. */
-static int act_on(struct store_batch *b, struct incident *i, const struct itsm_request *rq,
-                  struct err *e)
-{
-    int64_t now = (int64_t)clock_real_ms(&clock_system);
-    int r;
-    switch (rq->action) {
-    case ITSM_ACK:
-        if ((r = itsm_transition_check(i, INCIDENT_ACKNOWLEDGED, e)) < 0)
-            return r;
-        i->acknowledged_ms = now;
-        move(b, i, INCIDENT_ACKNOWLEDGED, rq->actor);
-        return 0;
-    case ITSM_ASSIGN:
-        return act_assign(b, i, rq, e);
-    case ITSM_NOTE:
-        if (!rq->text || !*rq->text)
-            return err_setf(e, -EINVAL, "a note needs a text");
-        if (i->state == INCIDENT_CLOSED)
-            return itsm_transition_check(i, INCIDENT_RESOLVED, e);
-        timeline_add(b, i, TIMELINE_NOTE, rq->actor, "%s", rq->text);
-        return 0;
-    case ITSM_RESOLVE:
-        if ((r = itsm_transition_check(i, INCIDENT_RESOLVED, e)) < 0)
-            return r;
-        i->resolved_ms = now;
-        free(i->resolved_by);
-        i->resolved_by = xstrdup(strncmp(rq->actor, "user:", 5) == 0 ? rq->actor + 5 : rq->actor);
-        if (rq->cause && *rq->cause) {
-            free(i->root_cause);
-            i->root_cause = xstrdup(rq->cause);
-        }
-        move(b, i, INCIDENT_RESOLVED, rq->actor);
-        return 0;
-    case ITSM_CLOSE:
-        if ((r = itsm_transition_check(i, INCIDENT_CLOSED, e)) < 0)
-            return r;
-        i->closed_ms = now;
-        move(b, i, INCIDENT_CLOSED, rq->actor);
-        return 0;
-    }
-    return err_setf(e, -EINVAL, "unknown action");
-}
-
-static const char *const action_names[] = {"incident.ack", "incident.assign", "incident.note",
-                                           "incident.resolve", "incident.close"};
-
-int itsm_act(struct itsm *x, const struct itsm_request *rq, itsm_done_cb *cb, void *data,
-             struct err *e)
-{
-    struct incident spare = {0};
-    struct incident *i = find_for_action(x, rq->id, &spare, e);
-    if (!i)
-        return e->code;
-    struct store_batch *b = batch_for(i);
-    int r = act_on(b, i, rq, e);
-    if (r < 0) {
-        store_batch_free(b);
-        incident_fini(&spare);
-        return r;
-    }
-    /*
-     * Held in memory until the change is on disk, so the next action is
-     * judged on it, not on the store's older copy.
-     */
-    if (i == &spare)
-        i = live_add(x, &spare);
-    audit_add(b, rq, action_names[rq->action]);
-    commit(x, b, i, cb, data);
-    return 0;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The incident desk: opens, reopens and resolves incidents from what
- * checks find, lets people work them (ack, assign, note, resolve, close)
- * under the ITIL lifecycle, records every change on the incident's
- * timeline and every human action in the audit log, and opens a problem
- * when one fingerprint keeps opening incidents.
+ * checks find, lets people open incidents and requests by hand and work
+ * them (ack, assign, note, resolve, close) under the ITIL lifecycle,
+ * records every change on the incident's timeline and every human action
+ * in the audit log, opens a problem when one fingerprint keeps opening
+ * incidents, and lets people work problems (root cause, workaround,
+ * known error, resolved).
  *
  * It keeps the incidents that are not closed in memory (few, and needed at
  * every check state change) and writes every change through the store;
@@ -13,6 +15,7 @@
 #ifndef HALE_ITSM_ITSM_H
 #define HALE_ITSM_ITSM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -97,9 +100,94 @@ typedef void itsm_done_cb(int result, const struct incident *i, void *data);
 int itsm_act(struct itsm *x, const struct itsm_request *rq, itsm_done_cb *cb, void *data,
              struct err *e);
 
+/*
+ * An incident or a request a person opens by hand (a user called the help
+ * desk). Strings are borrowed for the call.
+ */
+struct itsm_opening {
+    enum incident_type type;
+    const char *title;       /* required, not empty */
+    const char *description; /* NULL: none; else the first note of its timeline */
+    const char *team;        /* NULL: nobody's yet */
+    enum config_impact impact;
+    enum incident_severity severity; /* the urgency: critical high, warning medium, info low */
+    enum incident_category category;
+    const struct labels *labels; /* NULL: none */
+    const char *actor;           /* "user:alice" */
+    const char *origin;          /* the client's address */
+};
+
+/*
+ * The fingerprint of an incident opened by hand: "manual:TYPE:TITLE", the
+ * title in lower case with its runs of white space made one space, so the
+ * same trouble reported twice has the same fingerprint (and may become a
+ * problem) and never one of a check's ("check:NAME"), which the checks
+ * resolve. A new string.
+ */
+char *itsm_manual_fingerprint(enum incident_type type, const char *title);
+
+/*
+ * Opens an incident by hand: priority from the matrix, fingerprint from
+ * itsm_manual_fingerprint(), "opened by" on its timeline, the action in
+ * the audit log. Each call opens a new incident (people mean it), though
+ * it may join or open a problem. Refused at once with -EINVAL (e names the
+ * field) for an empty title; else returns 0 and calls cb once the
+ * incident is durable. Checks never touch it: a check's recovery resolves
+ * only the check's own incident.
+ */
+int itsm_open(struct itsm *x, const struct itsm_opening *o, itsm_done_cb *cb, void *data,
+              struct err *e);
+
 /* Hears every durable incident change, for live views. One listener per (cb, data). */
 typedef void itsm_watch_cb(const struct incident *i, void *data);
 void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data);
 void itsm_unwatch(struct itsm *x, itsm_watch_cb *cb, void *data);
+
+/* ---- problems ---- */
+
+/* What a person changes on a problem; false or NULL: unchanged. Strings borrowed. */
+struct itsm_problem_change {
+    bool has_state;
+    enum problem_state state;
+    const char *root_cause;
+    const char *workaround;
+    const char *note; /* on the problem's timeline; required to reopen it */
+};
+
+/*
+ * Whether change c may be applied to problem p, by the problem lifecycle:
+ * open -> known_error -> resolved, open -> resolved, resolved -> open
+ * (reopened, with a note saying why). A known error has a root cause
+ * (given now or before); a resolved problem takes a note or a reopening,
+ * nothing else. Returns 0; HALE_ESTATE with e saying why for a move the
+ * lifecycle forbids; -EINVAL with e naming the field for a change that
+ * lacks something (nothing to change, an empty text, a known error without
+ * a root cause, a reopening without a note).
+ */
+int itsm_problem_change_check(const struct problem *p, const struct itsm_problem_change *c,
+                              struct err *e);
+
+struct itsm_problem_request {
+    int64_t id;
+    const char *actor;  /* "user:alice" */
+    const char *origin; /* the client's address */
+    struct itsm_problem_change change;
+};
+
+/* p is the problem after the change (borrowed for the call); result 0 or HALE_ESTORE. */
+typedef void itsm_problem_done_cb(int result, const struct problem *p, void *data);
+
+/*
+ * Applies a person's change to a problem: its timeline says what changed,
+ * the audit log who did it from where. Refused at once, with e saying why
+ * and cb never called: HALE_ENOTFOUND for an unknown id, HALE_ESTATE or
+ * -EINVAL as itsm_problem_change_check() says, HALE_ESTATE too for
+ * reopening a problem whose fingerprint has another open problem by now.
+ * Else returns 0 and calls cb once the change is durable. A resolved
+ * problem collects no more incidents: the next ones of its fingerprint
+ * open a new problem once they are problem_after again.
+ */
+int itsm_problem_update(struct itsm *x, const struct itsm_problem_request *rq,
+                        itsm_problem_done_cb *cb, void *data, struct err *e);
 
 #endif

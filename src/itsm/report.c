@@ -332,6 +332,8 @@ static void doc_outcome(struct report_doc *d, const struct report_incident_input
     }
     report__doc_paraf(d, "Problem %lld: %s (%s), %u incidents so far.", (long long)p->id,
                       text_or(p->title, ""), problem_state_name(p->state), p->incidents);
+    if (p->root_cause)
+        report__doc_paraf(d, "The problem's root cause: %s", p->root_cause);
     if (p->workaround)
         report__doc_paraf(d, "Workaround: %s", p->workaround);
 }

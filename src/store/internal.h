@@ -84,7 +84,9 @@ struct store_backend {
                           struct incident **ret_v, size_t *ret_n);
     int (*timeline_list)(struct store_reader *r, int64_t incident_id, struct timeline_entry **ret_v,
                          size_t *ret_n);
-    int (*audit_list)(struct store_reader *r, int64_t since_ms, size_t limit,
+    int (*problem_timeline_list)(struct store_reader *r, int64_t problem_id,
+                                 struct timeline_entry **ret_v, size_t *ret_n);
+    int (*audit_list)(struct store_reader *r, const struct store_audit_query *q,
                       struct audit_entry **ret_v, size_t *ret_n);
     int (*problem_get)(struct store_reader *r, int64_t id, struct problem *ret);
     int (*problems_list)(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
@@ -102,7 +104,9 @@ int store__sqlite_incidents_list(struct store_reader *r, const struct store_inci
                                  struct incident **ret_v, size_t *ret_n);
 int store__sqlite_timeline_list(struct store_reader *r, int64_t incident_id,
                                 struct timeline_entry **ret_v, size_t *ret_n);
-int store__sqlite_audit_list(struct store_reader *r, int64_t since_ms, size_t limit,
+int store__sqlite_problem_timeline_list(struct store_reader *r, int64_t problem_id,
+                                        struct timeline_entry **ret_v, size_t *ret_n);
+int store__sqlite_audit_list(struct store_reader *r, const struct store_audit_query *q,
                              struct audit_entry **ret_v, size_t *ret_n);
 int store__sqlite_problem_get(struct store_reader *r, int64_t id, struct problem *ret);
 int store__sqlite_problems_list(struct store_reader *r, struct problem **ret_v, size_t *ret_n);

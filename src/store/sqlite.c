@@ -92,6 +92,16 @@ static const char *const migrations[] = {
         " time_ms INTEGER NOT NULL);"
         "CREATE INDEX check_states_by_check ON check_states (check_name, time_ms);"
         "CREATE INDEX check_states_by_time ON check_states (time_ms);",
+        /* 2: problems get a timeline of their own (state changes, notes, incidents linked). */
+        "CREATE TABLE problem_timeline ("
+        " id INTEGER PRIMARY KEY,"
+        " problem_id INTEGER NOT NULL REFERENCES problems (id),"
+        " time_ms INTEGER NOT NULL,"
+        " kind TEXT NOT NULL,"
+        " actor TEXT NOT NULL,"
+        " text TEXT NOT NULL,"
+        " data TEXT);"
+        "CREATE INDEX problem_timeline_by_problem ON problem_timeline (problem_id, time_ms, id);",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -103,6 +113,7 @@ enum {
     STMT_ROLLBACK,
     STMT_INCIDENT,
     STMT_TIMELINE,
+    STMT_PROBLEM_TIMELINE,
     STMT_AUDIT,
     STMT_PROBLEM,
     STMT_CHECK_STATE,
@@ -132,6 +143,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 " problem_id = excluded.problem_id, updated_ms = excluded.updated_ms",
         [STMT_TIMELINE] = "INSERT INTO timeline (incident_id, time_ms, kind, actor, text, data)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        [STMT_PROBLEM_TIMELINE] = "INSERT INTO problem_timeline (problem_id, time_ms, kind, actor,"
+                                  " text, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         [STMT_AUDIT] = "INSERT INTO audit (time_ms, actor, action, target, origin, detail)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         [STMT_PROBLEM] =
@@ -442,10 +455,11 @@ static int timeline_write(struct sqlite_db *db, const struct timeline_entry *t, 
 {
     const char *kind = timeline_kind_name(t->kind);
     int r = names_check(&kind, 1, "timeline entry", e);
-    sqlite3_stmt *s = r < 0 ? NULL : stmt_get(db, STMT_TIMELINE, e);
+    sqlite3_stmt *s =
+            r < 0 ? NULL : stmt_get(db, t->problem_id ? STMT_PROBLEM_TIMELINE : STMT_TIMELINE, e);
     if (!s)
         return HALE_ESTORE;
-    sqlite3_bind_int64(s, 1, t->incident_id);
+    sqlite3_bind_int64(s, 1, t->problem_id ? t->problem_id : t->incident_id);
     sqlite3_bind_int64(s, 2, t->time_ms);
     bind_text(s, 3, kind);
     bind_text(s, 4, t->actor);
@@ -533,6 +547,7 @@ const struct store_backend store__sqlite = {
         .incident_get = store__sqlite_incident_get,
         .incidents_list = store__sqlite_incidents_list,
         .timeline_list = store__sqlite_timeline_list,
+        .problem_timeline_list = store__sqlite_problem_timeline_list,
         .audit_list = store__sqlite_audit_list,
         .problem_get = store__sqlite_problem_get,
         .problems_list = store__sqlite_problems_list,

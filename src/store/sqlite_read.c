@@ -20,8 +20,9 @@
     "id, type, title, fingerprint, labels, severity, priority, category, team, assignee,"  \
     " check_name, state, opened_ms, acknowledged_ms, resolved_ms, closed_ms, resolved_by," \
     " root_cause, reopened, problem_id, updated_ms"
-#define TIMELINE_COLUMNS "id, incident_id, time_ms, kind, actor, text, data"
-#define AUDIT_COLUMNS    "id, time_ms, actor, action, target, origin, detail"
+#define TIMELINE_COLUMNS         "id, incident_id, time_ms, kind, actor, text, data"
+#define PROBLEM_TIMELINE_COLUMNS "id, problem_id, time_ms, kind, actor, text, data"
+#define AUDIT_COLUMNS            "id, time_ms, actor, action, target, origin, detail"
 #define PROBLEM_COLUMNS                                                                          \
     "id, title, fingerprint, state, root_cause, workaround, opened_ms, resolved_ms, updated_ms," \
     " incidents"
@@ -37,6 +38,7 @@
 enum {
     RSTMT_INCIDENT,
     RSTMT_TIMELINE,
+    RSTMT_PROBLEM_TIMELINE,
     RSTMT_AUDIT,
     RSTMT_PROBLEM,
     RSTMT_PROBLEMS,
@@ -49,8 +51,11 @@ static const char *const rstmt_sql[RSTMT_COUNT] = {
         [RSTMT_INCIDENT] = "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE id = ?1",
         [RSTMT_TIMELINE] = "SELECT " TIMELINE_COLUMNS " FROM timeline WHERE incident_id = ?1"
                            " ORDER BY time_ms, id",
-        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1"
-                        " ORDER BY time_ms, id LIMIT ?2",
+        [RSTMT_PROBLEM_TIMELINE] = "SELECT " PROBLEM_TIMELINE_COLUMNS " FROM problem_timeline"
+                                   " WHERE problem_id = ?1 ORDER BY time_ms, id",
+        /* By id: the order of the writes, which a clock set back does not change. */
+        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1 AND id > ?2"
+                        " ORDER BY id LIMIT ?3",
         [RSTMT_PROBLEM] = "SELECT " PROBLEM_COLUMNS " FROM problems WHERE id = ?1",
         [RSTMT_PROBLEMS] = "SELECT " PROBLEM_COLUMNS " FROM problems ORDER BY id DESC",
         [RSTMT_CHECK_STATES_ONE] = CHECK_STATES_SQL("check_name = ?1 AND "),
@@ -199,6 +204,18 @@ static int row_timeline(sqlite3_stmt *s, void *ret_elem)
     return 0;
 }
 
+/* A problem's entry: the same columns, the owner's id in problem_id. */
+static int row_problem_timeline(sqlite3_stmt *s, void *ret_elem)
+{
+    struct timeline_entry *ret = ret_elem;
+    int r = row_timeline(s, ret_elem);
+    if (r == 0) {
+        ret->problem_id = ret->incident_id;
+        ret->incident_id = 0;
+    }
+    return r;
+}
+
 static int row_audit(sqlite3_stmt *s, void *ret_elem)
 {
     struct audit_entry *ret = ret_elem;
@@ -285,6 +302,8 @@ static const struct row_kind incident_kind = {sizeof(struct incident), row_incid
                                               incident_fini_v};
 static const struct row_kind timeline_kind = {sizeof(struct timeline_entry), row_timeline,
                                               timeline_fini_v};
+static const struct row_kind problem_timeline_kind = {sizeof(struct timeline_entry),
+                                                      row_problem_timeline, timeline_fini_v};
 static const struct row_kind audit_kind = {sizeof(struct audit_entry), row_audit, audit_fini_v};
 static const struct row_kind problem_kind = {sizeof(struct problem), row_problem, problem_fini_v};
 static const struct row_kind check_state_kind = {sizeof(struct store_check_state), row_check_state,
@@ -364,20 +383,31 @@ int store__sqlite_timeline_list(struct store_reader *base, int64_t incident_id,
     return query_list(s, &timeline_kind, (void **)ret_v, ret_n);
 }
 
+int store__sqlite_problem_timeline_list(struct store_reader *base, int64_t problem_id,
+                                        struct timeline_entry **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_PROBLEM_TIMELINE);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, problem_id);
+    return query_list(s, &problem_timeline_kind, (void **)ret_v, ret_n);
+}
+
 /* SQLite's LIMIT -1: no limit. */
 static int64_t limit_of(size_t limit)
 {
     return limit ? (int64_t)limit : -1;
 }
 
-int store__sqlite_audit_list(struct store_reader *base, int64_t since_ms, size_t limit,
+int store__sqlite_audit_list(struct store_reader *base, const struct store_audit_query *q,
                              struct audit_entry **ret_v, size_t *ret_n)
 {
     sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_AUDIT);
     if (!s)
         return HALE_ESTORE;
-    sqlite3_bind_int64(s, 1, since_ms);
-    sqlite3_bind_int64(s, 2, limit_of(limit));
+    sqlite3_bind_int64(s, 1, q->since_ms);
+    sqlite3_bind_int64(s, 2, q->after_id);
+    sqlite3_bind_int64(s, 3, limit_of(q->limit));
     return query_list(s, &audit_kind, (void **)ret_v, ret_n);
 }
 

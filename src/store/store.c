@@ -100,15 +100,6 @@ static void audit_copy(struct audit_entry *dst, const struct audit_entry *src)
     dst->detail = dup_or_null(src->detail);
 }
 
-static void problem_copy(struct problem *dst, const struct problem *src)
-{
-    *dst = *src;
-    dst->title = dup_or_null(src->title);
-    dst->fingerprint = dup_or_null(src->fingerprint);
-    dst->root_cause = dup_or_null(src->root_cause);
-    dst->workaround = dup_or_null(src->workaround);
-}
-
 static void record_fini(struct store_record *rec)
 {
     switch (rec->kind) {
@@ -575,10 +566,16 @@ int store_timeline_list(struct store_reader *r, int64_t incident_id, struct time
     return r->backend->timeline_list(r, incident_id, ret_v, ret_n);
 }
 
-int store_audit_list(struct store_reader *r, int64_t since_ms, size_t limit,
+int store_problem_timeline_list(struct store_reader *r, int64_t problem_id,
+                                struct timeline_entry **ret_v, size_t *ret_n)
+{
+    return r->backend->problem_timeline_list(r, problem_id, ret_v, ret_n);
+}
+
+int store_audit_list(struct store_reader *r, const struct store_audit_query *q,
                      struct audit_entry **ret_v, size_t *ret_n)
 {
-    return r->backend->audit_list(r, since_ms, limit, ret_v, ret_n);
+    return r->backend->audit_list(r, q, ret_v, ret_n);
 }
 
 int store_problem_get(struct store_reader *r, int64_t id, struct problem *ret)

@@ -32,7 +32,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store_options {
     const char *data_dir;      /* SQLite: the database is <data_dir>/hale.db */
@@ -77,7 +77,11 @@ void store_batch_free(struct store_batch *b);
 
 /* Inserts the incident, or replaces the one with its id. Copies i. */
 void store_batch_incident(struct store_batch *b, const struct incident *i);
-/* Appends a timeline entry (its id is the database's; t->id is ignored). Copies t. */
+/*
+ * Appends a timeline entry to the incident's timeline, or to the problem's
+ * when t->problem_id is set (its id is the database's; t->id is ignored).
+ * Copies t.
+ */
 void store_batch_timeline(struct store_batch *b, const struct timeline_entry *t);
 /* Appends an audit entry (id ignored). Copies a. */
 void store_batch_audit(struct store_batch *b, const struct audit_entry *a);
@@ -133,13 +137,25 @@ int store_incidents_list(struct store_reader *r, const struct store_incident_que
 int store_timeline_list(struct store_reader *r, int64_t incident_id, struct timeline_entry **ret_v,
                         size_t *ret_n);
 
-/* Audit entries at or after since_ms, oldest first, at most limit (0: all). */
-int store_audit_list(struct store_reader *r, int64_t since_ms, size_t limit,
+struct store_audit_query {
+    int64_t since_ms; /* written at or after; 0: any time */
+    int64_t after_id; /* only ids above (the cursor of the next page); 0: from the oldest */
+    size_t limit;     /* 0: no limit */
+};
+
+/*
+ * Audit entries matching q in the order they were written (oldest first,
+ * by id); as for store_incidents_list().
+ */
+int store_audit_list(struct store_reader *r, const struct store_audit_query *q,
                      struct audit_entry **ret_v, size_t *ret_n);
 
 int store_problem_get(struct store_reader *r, int64_t id, struct problem *ret);
 /* Problems, newest first. */
 int store_problems_list(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
+/* A problem's timeline, oldest first; as for store_timeline_list(). */
+int store_problem_timeline_list(struct store_reader *r, int64_t problem_id,
+                                struct timeline_entry **ret_v, size_t *ret_n);
 
 /* One hard state change of a check. */
 struct store_check_state {

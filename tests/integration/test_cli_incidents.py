@@ -198,6 +198,65 @@ def test_reports_and_problems(make_daemon, tmp_path):
     assert r.returncode == 1 and r.stderr.startswith("hale problems show: ")
 
 
+def test_open_by_hand_work_a_problem_read_the_audit(make_daemon):
+    d, token, env = start(make_daemon)
+    r = hale(env, "incidents", "open", "--title", "printer on fire", "--team", "web",
+             "--impact", "high", "--severity", "critical", "--label", "floor=3",
+             "--description", "-", input="smoke from room 3.14\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("incident ") and r.stdout.endswith(" opened (P1)\n")
+    n = int(r.stdout.split()[1])
+    got = api_incident(d, token, n)
+    inc = got["incident"]
+    assert (inc["type"], inc["team"], inc["labels"]) == ("incident", "web", {"floor": "3"})
+    assert got["timeline"][-1]["text"] == "smoke from room 3.14"
+
+    r = hale(env, "incidents", "open", "--request", "--title", "a new laptop for Bob", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["incident"]["type"] == "request"
+
+    # Twice more: the trouble recurs (problem_after 3), and a problem opens.
+    for _ in range(2):
+        assert hale(env, "incidents", "open", "--title", "Printer on fire").returncode == 0
+    problems = json.loads(hale(env, "problems", "list", "--json").stdout)["problems"]
+    assert len(problems) == 1
+    p = problems[0]["id"]
+
+    r = hale(env, "problems", "update", str(p), "--state", "known_error")
+    assert r.returncode == 1
+    assert "known error needs its root cause" in r.stderr
+    r = hale(env, "problems", "update", str(p), "--state", "known_error", "--cause",
+             "the fuser overheats", "--workaround", "print in draft mode")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"problem {p} is known_error now\n"
+    r = hale(env, "problems", "update", str(p), "--note", "vendor ticket 4711")
+    assert r.stdout == f"problem {p} updated\n"
+    r = hale(env, "problems", "show", str(p))
+    assert r.returncode == 0, r.stderr
+    assert "the fuser overheats" in r.stdout and "print in draft mode" in r.stdout
+    assert "vendor ticket 4711" in r.stdout and "open -> known_error" in r.stdout
+    assert "printer on fire" in r.stdout.lower()
+
+    # The audit log is an admin's: the responder is refused, the admin reads it.
+    r = hale(env, "audit")
+    assert r.returncode == 1 and "this token's role cannot do that" in r.stderr
+    admin = dict(env, HALE_TOKEN=d.token("root", "admin"))
+    r = hale(admin, "audit", "--since", "1h")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["TIME", "ACTOR", "ACTION", "TARGET", "ORIGIN"]
+    assert any("user:oncall" in x and "problem.known_error" in x and f"problem:{p}" in x
+               for x in lines)
+    r = hale(admin, "audit", "--limit", "1", "--all", "--json")
+    assert r.returncode == 0, r.stderr
+    everything = json.loads(r.stdout)
+    assert everything["next_cursor"] is None
+    actions = [e["action"] for e in everything["audit"]]
+    assert actions.count("incident.open") == 3 and actions.count("request.open") == 1
+    r = hale(admin, "audit", "--limit", "1")
+    assert len(r.stdout.splitlines()) == 2 and "--all lists every page" in r.stderr
+
+
 def test_viewer_cannot_act(make_daemon):
     d, token, env = start(make_daemon)
     n = wait_incidents(env, 1)[0]["id"]

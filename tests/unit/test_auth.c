@@ -289,6 +289,113 @@ static void test_auth_store_rereads_after_change(void **state)
     auth_store_free(s);
 }
 
+/* What the store's change listener heard, as "+name:role -name:role ..." per call. */
+struct heard {
+    char text[512];
+    char path[256];
+    int calls;
+};
+
+static void on_change(const struct auth_change *v, size_t n, const char *path, void *data)
+{
+    struct heard *h = data;
+    h->calls++;
+    snprintf(h->path, sizeof(h->path), "%s", path);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(h->text);
+        snprintf(h->text + len, sizeof(h->text) - len, "%s%c%s:%s", len ? " " : "",
+                 v[i].added ? '+' : '-', v[i].info.name, auth_role_name(v[i].info.role));
+    }
+}
+
+static void test_auth_changes_by_name_role_and_secret(void **state)
+{
+    (void)state;
+    struct auth_entry old[3] = {
+            {.info = {.name = "kept", .role = AUTH_ROLE_VIEWER}, .hash = "aa"},
+            {.info = {.name = "gone", .role = AUTH_ROLE_ADMIN}, .hash = "bb"},
+            {.info = {.name = "promoted", .role = AUTH_ROLE_VIEWER}, .hash = "cc"},
+    };
+    struct auth_entry now[4] = {
+            {.info = {.name = "new", .role = AUTH_ROLE_REPORTER}, .hash = "dd"},
+            {.info = {.name = "kept", .role = AUTH_ROLE_VIEWER}, .hash = "aa"},
+            {.info = {.name = "promoted", .role = AUTH_ROLE_ADMIN}, .hash = "cc"},
+            {.info = {.name = "gone", .role = AUTH_ROLE_ADMIN}, .hash = "ee"}, /* a new secret */
+    };
+    struct auth_change *v;
+    size_t n;
+    auth__changes(old, 3, now, 4, &v, &n);
+    assert_int_equal(n, 5);
+    const struct {
+        bool added;
+        const char *name;
+    } want[] = {{false, "gone"},
+                {false, "promoted"},
+                {true, "new"},
+                {true, "promoted"},
+                {true, "gone"}};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].added, want[i].added);
+        assert_string_equal(v[i].info.name, want[i].name);
+    }
+    free(v);
+    auth__changes(old, 3, old, 3, &v, &n);
+    assert_int_equal(n, 0);
+    assert_null(v);
+}
+
+static void test_auth_store_tells_what_changed(void **state)
+{
+    struct fixture *fx = *state;
+    char secret[AUTH_SECRET_MAX];
+    create_ok(fx->path, "first", AUTH_ROLE_VIEWER, secret);
+    struct auth_store *s;
+    struct err e = {0};
+    assert_int_equal(auth_store_new(fx->path, &s, &e), 0);
+    struct clock clock;
+    clock_manual_init(&clock, 1000, 0);
+    auth__store_set_clock(s, &clock);
+    struct heard h = {0};
+    auth_store_on_change(s, on_change, &h);
+
+    /* Nothing changed: nothing heard, however often it looks. */
+    clock.manual_mono_ms += 1000;
+    auth_store_refresh(s);
+    assert_int_equal(h.calls, 0);
+
+    create_ok(fx->path, "second", AUTH_ROLE_RESPONDER, secret);
+    assert_int_equal(auth_token_revoke(fx->path, "first", &e), 0);
+    clock.manual_mono_ms += 1000;
+    auth_store_refresh(s);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.text, "-first:viewer +second:responder");
+    assert_string_equal(h.path, fx->path);
+    assert_null(strstr(h.text, secret));
+
+    /* A broken version is no version: fixed, it is told against the last good one. */
+    char *text = slurp(fx->path);
+    char *broken = xasprintf("%sgarbage\n", text);
+    spit(fx->path, broken);
+    clock.manual_mono_ms += 1000;
+    auth_store_refresh(s);
+    assert_int_equal(h.calls, 1);
+    spit(fx->path, text);
+    clock.manual_mono_ms += 1000;
+    auth_store_refresh(s);
+    assert_int_equal(h.calls, 1);
+    free(broken);
+    free(text);
+
+    /* The file gone: every token revoked. */
+    h.text[0] = '\0';
+    assert_int_equal(unlink(fx->path), 0);
+    clock.manual_mono_ms += 1000;
+    auth_store_refresh(s);
+    assert_int_equal(h.calls, 2);
+    assert_string_equal(h.text, "-second:responder");
+    auth_store_free(s);
+}
+
 static void test_auth_rewrite_keeps_owner_and_mode(void **state)
 {
     struct fixture *fx = *state;
@@ -533,6 +640,8 @@ int main(void)
             TEST(test_auth_missing_file_is_empty),
             TEST(test_auth_store_verifies_hash),
             TEST(test_auth_store_rereads_after_change),
+            cmocka_unit_test(test_auth_changes_by_name_role_and_secret),
+            TEST(test_auth_store_tells_what_changed),
             TEST(test_auth_rewrite_keeps_owner_and_mode),
             TEST(test_auth_store_refuses_writable_file),
             TEST(test_auth_store_retries_after_transient_error),

@@ -277,6 +277,28 @@ static void test_cli_incidents_problems_table(void **state)
     json_decref(v);
 }
 
+static void test_cli_incidents_audit_table(void **state)
+{
+    (void)state;
+    json_t *v = load("[{\"id\":1,\"time\":\"2026-11-21T19:00:00.250Z\",\"actor\":\"user:alice\","
+                     "\"action\":\"incident.ack\",\"target\":\"incident:42\","
+                     "\"origin\":\"127.0.0.1\",\"detail\":null},"
+                     "{\"id\":2,\"time\":\"2026-11-21T19:05:00.000Z\",\"actor\":\"tokens-file\","
+                     "\"action\":\"token.revoke\",\"target\":\"token:ci\","
+                     "\"origin\":\"/var/lib/hale/tokens\",\"detail\":{\"role\":\"reporter\"}}]");
+    struct cli__style st = {.now_ms = now_ms()};
+    struct strbuf out;
+    strbuf_init(&out, 0);
+    cli__audit_table(v, &st, &out);
+    assert_string_equal(out.s,
+                        "TIME                  ACTOR        ACTION        TARGET       ORIGIN\n"
+                        "2026-11-21T19:00:00Z  user:alice   incident.ack  incident:42  127.0.0.1\n"
+                        "2026-11-21T19:05:00Z  tokens-file  token.revoke  token:ci     "
+                        "/var/lib/hale/tokens\n");
+    strbuf_fini(&out);
+    json_decref(v);
+}
+
 static void test_cli_incidents_url_escapes_query(void **state)
 {
     (void)state;
@@ -442,6 +464,28 @@ static void test_cli_incidents_args_refused_before_sending(void **state)
     assert_usage(run_cmd(inc, NULL), "say what to do");
     assert_usage(run_cmd(&cli_problems, "show", NULL), "missing the problem number N");
     assert_usage(run_cmd(&cli_problems, "list", "-z", NULL), "unknown option '-z'");
+    assert_usage(run_cmd(&cli_problems, "update", "3", NULL), "say what to change");
+    assert_usage(run_cmd(&cli_problems, "update", "3", "--state", "fixed", NULL),
+                 "'fixed' is not open, known_error or resolved");
+    assert_usage(run_cmd(&cli_problems, "update", "3", "--note", "", NULL), "--note is empty");
+    assert_usage(run_cmd(&cli_problems, "list", "--state", "open", NULL),
+                 "unknown option '--state'");
+    assert_usage(run_cmd(&cli_problems, "fix", NULL), "'fix' is not a problems command");
+    assert_usage(run_cmd(inc, "open", NULL), "--title is required");
+    assert_usage(run_cmd(inc, "open", "--title", "x", "--impact", "huge", NULL),
+                 "'huge' is not high, medium or low");
+    assert_usage(run_cmd(inc, "open", "--title", "x", "--severity", "major", NULL),
+                 "'major' is not critical, warning or info");
+    assert_usage(run_cmd(inc, "open", "--title", "x", "--category", "billing", NULL),
+                 "'billing' is not network");
+    assert_usage(run_cmd(inc, "open", "--title", "x", "--label", "service", NULL),
+                 "--label 'service' is not NAME=VALUE");
+    assert_usage(run_cmd(inc, "open", "--title", "x", "--label", "a-b=c", NULL), "--label 'a-b=c'");
+    assert_usage(run_cmd(inc, "open", "--title", "bad\xff", NULL), "not valid UTF-8");
+    assert_usage(run_cmd(inc, "open", "--title", "x", "42", NULL), "unexpected argument '42'");
+    assert_usage(run_cmd(&cli_audit, "--since", "last week", NULL), "--since 'last week'");
+    assert_usage(run_cmd(&cli_audit, "--limit", "0", NULL), "--limit '0'");
+    assert_usage(run_cmd(&cli_audit, "everything", NULL), "unexpected argument 'everything'");
     assert_usage(run_cmd(&cli_report, "incident", "abc", NULL), "'abc' is not an incident number");
     assert_usage(run_cmd(&cli_report, "incident", "4", "--since", "7d", NULL),
                  "unknown option '--since'");
@@ -455,7 +499,8 @@ static void test_cli_incidents_args_refused_before_sending(void **state)
 static void test_cli_incidents_every_subcommand_has_help(void **state)
 {
     (void)state;
-    static char *const subs[] = {"list", "show", "ack", "assign", "note", "resolve", "close"};
+    static char *const subs[] = {"list",   "show", "open",    "ack",
+                                 "assign", "note", "resolve", "close"};
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         struct output o = run_cmd(&cli_incidents, subs[i], "--help", NULL);
         assert_int_equal(o.status, CLI_EXIT_OK);
@@ -467,6 +512,11 @@ static void test_cli_incidents_every_subcommand_has_help(void **state)
     assert_memory_equal(o.out, "Usage: hale incidents list", 26);
     o = run_cmd(&cli_problems, "--help", NULL);
     assert_memory_equal(o.out, "Usage: hale problems list", 25);
+    assert_non_null(strstr(o.out, "hale problems update N"));
+    o = run_cmd(&cli_problems, "update", "--help", NULL);
+    assert_memory_equal(o.out, "Usage: hale problems update N", 29);
+    o = run_cmd(&cli_audit, "--help", NULL);
+    assert_memory_equal(o.out, "Usage: hale audit", 17);
     o = run_cmd(&cli_report, "summary", "--help", NULL);
     assert_memory_equal(o.out, "Usage: hale report summary", 26);
 }
@@ -530,6 +580,7 @@ int main(void)
             cmocka_unit_test(test_cli_incidents_timeline_render),
             cmocka_unit_test(test_cli_incidents_fields),
             cmocka_unit_test(test_cli_incidents_problems_table),
+            cmocka_unit_test(test_cli_incidents_audit_table),
             cmocka_unit_test(test_cli_incidents_url_escapes_query),
             cmocka_unit_test(test_cli_incidents_base_url),
             cmocka_unit_test(test_cli_incidents_answer_errors_say_what_to_do),

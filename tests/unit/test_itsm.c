@@ -3,8 +3,9 @@
  * Tests of src/itsm/itsm.c: the lifecycle rules, the priority matrix and
  * categories, and the desk on a real SQLite store: incidents opened,
  * updated, resolved and reopened by check events, people's actions with
- * their refusals and audit entries, problems from recurring incidents,
- * and the desk picking up open incidents after a restart.
+ * their refusals and audit entries, incidents and requests opened by
+ * hand, problems from recurring incidents and worked by people through
+ * their lifecycle, and the desk picking up open incidents after a restart.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -199,6 +200,75 @@ static void test_itsm_priority_and_category(void **state)
     assert_int_equal(itsm_category_of(&named), INCIDENT_CATEGORY_HARDWARE);
 }
 
+/* ---- problems ---- */
+
+static void expect_problem_refusal(enum problem_state from, struct itsm_problem_change c, int code,
+                                   const char *text)
+{
+    struct problem p = {.id = 7, .state = from};
+    struct err e = {0};
+    assert_int_equal(itsm_problem_change_check(&p, &c, &e), code);
+    if (!strstr(e.msg, text))
+        fail_msg("%s: \"%s\" lacks \"%s\"", problem_state_name(from), e.msg, text);
+}
+
+static void test_itsm_problem_lifecycle_rules(void **state)
+{
+    (void)state;
+    struct problem p = {.id = 7};
+    const struct {
+        enum problem_state from, to;
+    } allowed[] = {
+            {PROBLEM_OPEN, PROBLEM_KNOWN_ERROR},
+            {PROBLEM_OPEN, PROBLEM_RESOLVED},
+            {PROBLEM_KNOWN_ERROR, PROBLEM_RESOLVED},
+            {PROBLEM_RESOLVED, PROBLEM_OPEN},
+    };
+    for (size_t k = 0; k < sizeof(allowed) / sizeof(allowed[0]); k++) {
+        p.state = allowed[k].from;
+        struct itsm_problem_change c = {.has_state = true,
+                                        .state = allowed[k].to,
+                                        .root_cause = "pool too small",
+                                        .note = "back on Monday"};
+        assert_int_equal(itsm_problem_change_check(&p, &c, NULL), 0);
+    }
+    /* A root cause given before is enough for a known error. */
+    p.state = PROBLEM_OPEN;
+    p.root_cause = (char *)"pool too small";
+    assert_int_equal(
+            itsm_problem_change_check(
+                    &p,
+                    &(struct itsm_problem_change){.has_state = true, .state = PROBLEM_KNOWN_ERROR},
+                    NULL),
+            0);
+    /* Texts alone, on a problem that is not resolved; a note on a resolved one. */
+    assert_int_equal(itsm_problem_change_check(
+                             &p, &(struct itsm_problem_change){.workaround = "restart"}, NULL),
+                     0);
+    p.state = PROBLEM_RESOLVED;
+    assert_int_equal(itsm_problem_change_check(
+                             &p, &(struct itsm_problem_change){.note = "post-mortem"}, NULL),
+                     0);
+
+    struct itsm_problem_change to_known = {.has_state = true, .state = PROBLEM_KNOWN_ERROR};
+    struct itsm_problem_change to_open = {.has_state = true, .state = PROBLEM_OPEN};
+    struct itsm_problem_change to_resolved = {.has_state = true, .state = PROBLEM_RESOLVED};
+    expect_problem_refusal(PROBLEM_OPEN, (struct itsm_problem_change){0}, -EINVAL,
+                           "say what to change");
+    expect_problem_refusal(PROBLEM_OPEN, to_known, -EINVAL, "root_cause: a known error");
+    expect_problem_refusal(PROBLEM_OPEN, to_open, HALE_ESTATE, "problem 7 is already open");
+    expect_problem_refusal(PROBLEM_KNOWN_ERROR, to_open, HALE_ESTATE, "not back to open");
+    expect_problem_refusal(PROBLEM_RESOLVED, to_open, -EINVAL, "note: reopening problem 7");
+    expect_problem_refusal(PROBLEM_RESOLVED, to_resolved, HALE_ESTATE, "already resolved");
+    expect_problem_refusal(PROBLEM_RESOLVED, to_known, HALE_ESTATE, "reopen it");
+    expect_problem_refusal(PROBLEM_RESOLVED, (struct itsm_problem_change){.root_cause = "x"},
+                           HALE_ESTATE, "problem 7 is resolved: reopen it");
+    expect_problem_refusal(PROBLEM_OPEN, (struct itsm_problem_change){.note = ""}, -EINVAL,
+                           "note is empty");
+    expect_problem_refusal(PROBLEM_OPEN, (struct itsm_problem_change){.workaround = ""}, -EINVAL,
+                           "workaround is empty");
+}
+
 /* ---- the desk ---- */
 
 static void test_itsm_check_opens_updates_resolves_reopens(void **state)
@@ -347,7 +417,7 @@ static void test_itsm_people_work_an_incident(void **state)
     /* Every accepted action is in the audit log, with who and from where. */
     struct audit_entry *a = NULL;
     size_t n = 0;
-    assert_int_equal(store_audit_list(fx->reader, 0, 0, &a, &n), 0);
+    assert_int_equal(store_audit_list(fx->reader, &(struct store_audit_query){0}, &a, &n), 0);
     assert_int_equal(n, 5);
     const char *actions[] = {"incident.ack", "incident.note", "incident.assign", "incident.resolve",
                              "incident.close"};
@@ -476,6 +546,294 @@ static void test_itsm_recurring_incidents_open_a_problem(void **state)
     }
 }
 
+/* Four failures of web-health, each resolved long ago: problem 1 links them (problem_after 3). */
+static void recur(struct fixture *fx, int times, int64_t t)
+{
+    for (int k = 0; k < times; k++) {
+        event(fx, "web-health", CHECK_STATUS_CRITICAL, t + k * 2000);
+        event(fx, "web-health", CHECK_STATUS_OK, t + k * 2000 + 1000);
+    }
+}
+
+static void get_problem(struct fixture *fx, int64_t id, struct problem *ret)
+{
+    assert_int_equal(store_problem_get(fx->reader, id, ret), 0);
+}
+
+struct problem_acted {
+    int calls;
+    int result;
+    enum problem_state state;
+};
+
+static void on_problem_done(int result, const struct problem *p, void *data)
+{
+    struct problem_acted *a = data;
+    a->calls++;
+    a->result = result;
+    a->state = p->state;
+}
+
+/* Changes problem id and waits until it is durable; returns what itsm_problem_update() did. */
+static int change(struct fixture *fx, int64_t id, struct itsm_problem_change c, struct err *e)
+{
+    struct itsm_problem_request rq = {
+            .id = id, .actor = "user:alice", .origin = "127.0.0.1", .change = c};
+    struct problem_acted a = {0};
+    int r = itsm_problem_update(fx->desk, &rq, on_problem_done, &a, e);
+    settle(fx);
+    if (r < 0) {
+        assert_int_equal(a.calls, 0); /* a refusal never calls back */
+        return r;
+    }
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, 0);
+    return 0;
+}
+
+static size_t problem_entries(struct fixture *fx, int64_t id, enum timeline_kind kind,
+                              const char *text)
+{
+    struct timeline_entry *v = NULL;
+    size_t n = 0, count = 0;
+    assert_int_equal(store_problem_timeline_list(fx->reader, id, &v, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        count += v[i].kind == kind && (!text || strstr(v[i].text, text));
+        timeline_entry_fini(&v[i]);
+    }
+    free(v);
+    return count;
+}
+
+/* The audit actions on target, in order, joined by spaces. */
+static char *audit_actions(struct fixture *fx, const char *target)
+{
+    struct audit_entry *a = NULL;
+    size_t n = 0;
+    assert_int_equal(store_audit_list(fx->reader, &(struct store_audit_query){0}, &a, &n), 0);
+    char *out = xstrdup("");
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(a[k].target, target) == 0) {
+            char *more = xasprintf("%s%s%s", out, *out ? " " : "", a[k].action);
+            free(out);
+            out = more;
+            assert_string_equal(a[k].actor, "user:alice");
+            assert_string_equal(a[k].origin, "127.0.0.1");
+        }
+        audit_entry_fini(&a[k]);
+    }
+    free(a);
+    return out;
+}
+
+static void test_itsm_people_work_a_problem(void **state)
+{
+    struct fixture *fx = *state;
+    recur(fx, 3, now_ms() - 3 * 3600 * 1000);
+    struct err e = {0};
+    assert_int_equal(change(fx, 9, (struct itsm_problem_change){.note = "x"}, &e), HALE_ENOTFOUND);
+    assert_string_equal(e.msg, "no problem 9");
+    struct itsm_problem_change known = {.has_state = true, .state = PROBLEM_KNOWN_ERROR};
+    assert_int_equal(change(fx, 1, known, &e), -EINVAL);
+    assert_non_null(strstr(e.msg, "root_cause"));
+    known.root_cause = "the pool is too small for the Monday peak";
+    known.workaround = "restart web at 08:55";
+    assert_int_equal(change(fx, 1, known, &e), 0);
+    struct problem p;
+    get_problem(fx, 1, &p);
+    assert_int_equal(p.state, PROBLEM_KNOWN_ERROR);
+    assert_string_equal(p.root_cause, "the pool is too small for the Monday peak");
+    assert_string_equal(p.workaround, "restart web at 08:55");
+    assert_int_equal(p.resolved_ms, 0);
+    problem_fini(&p);
+
+    /* Resolved, then back: a reopening says why. */
+    assert_int_equal(
+            change(fx, 1,
+                   (struct itsm_problem_change){.has_state = true, .state = PROBLEM_RESOLVED}, &e),
+            0);
+    get_problem(fx, 1, &p);
+    assert_int_equal(p.state, PROBLEM_RESOLVED);
+    assert_true(p.resolved_ms > 0);
+    problem_fini(&p);
+    struct itsm_problem_change reopen = {.has_state = true, .state = PROBLEM_OPEN};
+    assert_int_equal(change(fx, 1, reopen, &e), -EINVAL);
+    reopen.note = "the new pool size did not hold";
+    assert_int_equal(change(fx, 1, reopen, &e), 0);
+    get_problem(fx, 1, &p);
+    assert_int_equal(p.state, PROBLEM_OPEN);
+    assert_int_equal(p.resolved_ms, 0);
+    problem_fini(&p);
+
+    /* Its timeline says what happened, and the audit log who did it from where. */
+    assert_int_equal(problem_entries(fx, 1, TIMELINE_STATE, "opened: 3 incidents"), 1);
+    assert_int_equal(problem_entries(fx, 1, TIMELINE_STATE, "open -> known_error"), 1);
+    assert_int_equal(problem_entries(fx, 1, TIMELINE_STATE, "known_error -> resolved"), 1);
+    assert_int_equal(problem_entries(fx, 1, TIMELINE_STATE, "resolved -> open"), 1);
+    assert_int_equal(problem_entries(fx, 1, TIMELINE_NOTE, "root cause: the pool"), 1);
+    assert_int_equal(problem_entries(fx, 1, TIMELINE_NOTE, "the new pool size did not hold"), 1);
+    char *actions = audit_actions(fx, "problem:1");
+    assert_string_equal(actions, "problem.root_cause problem.workaround problem.known_error "
+                                 "problem.resolve problem.reopen problem.note");
+    free(actions);
+}
+
+/* A resolved problem collects nothing more; the fingerprint's next recurrences make a new one. */
+static void test_itsm_resolved_problem_stops_collecting(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t t = now_ms() - 3 * 3600 * 1000;
+    recur(fx, 3, t);
+    struct err e = {0};
+    assert_int_equal(
+            change(fx, 1,
+                   (struct itsm_problem_change){.has_state = true, .state = PROBLEM_RESOLVED}, &e),
+            0);
+    /* Two more within the window: too few on their own, and not the resolved problem's. */
+    recur(fx, 2, t + 10000);
+    struct incident i;
+    get(fx, 5, &i);
+    assert_int_equal(i.problem_id, 0);
+    incident_fini(&i);
+    struct problem p;
+    get_problem(fx, 1, &p);
+    assert_int_equal(p.incidents, 3);
+    problem_fini(&p);
+    assert_int_equal(store_problem_get(fx->reader, 2, &p), HALE_ENOTFOUND);
+
+    /* The third after the resolution opens problem 2 with those three only. */
+    recur(fx, 1, t + 20000);
+    get_problem(fx, 2, &p);
+    assert_int_equal(p.state, PROBLEM_OPEN);
+    assert_int_equal(p.incidents, 3);
+    problem_fini(&p);
+    for (int64_t id = 1; id <= 6; id++) {
+        get(fx, id, &i);
+        assert_int_equal(i.problem_id, id <= 3 ? 1 : 2);
+        incident_fini(&i);
+    }
+    /* Problem 1 cannot come back while problem 2 collects its incidents. */
+    assert_int_equal(change(fx, 1,
+                            (struct itsm_problem_change){
+                                    .has_state = true, .state = PROBLEM_OPEN, .note = "again"},
+                            &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "problem 2 collects"));
+}
+
+struct opened {
+    int calls;
+    int result;
+    int64_t id;
+};
+
+static void on_opened(int result, const struct incident *i, void *data)
+{
+    struct opened *o = data;
+    o->calls++;
+    o->result = result;
+    o->id = i->id;
+}
+
+/* Opens by hand as alice and waits until it is durable; the new incident's id. */
+static int64_t open_by_hand(struct fixture *fx, struct itsm_opening o)
+{
+    o.actor = "user:alice";
+    o.origin = "127.0.0.1";
+    struct opened got = {0};
+    struct err e = {0};
+    assert_int_equal(itsm_open(fx->desk, &o, on_opened, &got, &e), 0);
+    settle(fx);
+    assert_int_equal(got.calls, 1);
+    assert_int_equal(got.result, 0);
+    return got.id;
+}
+
+static void test_itsm_people_open_incidents_and_requests(void **state)
+{
+    struct fixture *fx = *state;
+    struct labels l;
+    labels_init(&l);
+    labels_set(&l, "service", "payroll", NULL);
+    int64_t id = open_by_hand(fx, (struct itsm_opening){.type = INCIDENT_TYPE_REQUEST,
+                                                        .title = "  Reset the VPN  token ",
+                                                        .description = "for bob, lost his phone",
+                                                        .team = "web",
+                                                        .impact = CONFIG_IMPACT_LOW,
+                                                        .severity = INCIDENT_SEVERITY_INFO,
+                                                        .category = INCIDENT_CATEGORY_DATA,
+                                                        .labels = &l});
+    labels_fini(&l);
+    struct incident i;
+    get(fx, id, &i);
+    assert_int_equal(i.type, INCIDENT_TYPE_REQUEST);
+    assert_string_equal(i.title, "  Reset the VPN  token ");
+    assert_string_equal(i.fingerprint, "manual:request:reset the vpn token");
+    assert_int_equal(i.priority, 5); /* low impact, low urgency */
+    assert_int_equal(i.category, INCIDENT_CATEGORY_DATA);
+    assert_string_equal(i.team, "web");
+    assert_string_equal(labels_get(&i.labels, "service"), "payroll");
+    assert_null(i.check);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+    assert_int_equal(timeline_count(fx, id, TIMELINE_STATE), 1);
+    assert_int_equal(timeline_count(fx, id, TIMELINE_NOTE), 1);
+    char *target = xasprintf("incident:%lld", (long long)id);
+    char *actions = audit_actions(fx, target);
+    assert_string_equal(actions, "request.open");
+    free(actions);
+    free(target);
+
+    /* An empty title is refused, naming the field. */
+    struct err e = {0};
+    struct itsm_opening blank = {.title = " ", .actor = "user:alice"};
+    assert_int_equal(itsm_open(fx->desk, &blank, on_opened, NULL, &e), -EINVAL);
+    assert_non_null(strstr(e.msg, "title"));
+
+    /* It works like any incident, resolved by the person. */
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_RESOLVE, .id = id}, &e), 0);
+    get(fx, id, &i);
+    assert_string_equal(i.resolved_by, "alice");
+    incident_fini(&i);
+}
+
+/* A check's events never touch what people opened, even under the same words. */
+static void test_itsm_checks_never_touch_hand_opened_incidents(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t id = open_by_hand(fx, (struct itsm_opening){.type = INCIDENT_TYPE_INCIDENT,
+                                                        .title = "web-health",
+                                                        .impact = CONFIG_IMPACT_HIGH,
+                                                        .severity = INCIDENT_SEVERITY_CRITICAL});
+    event(fx, "web-health", CHECK_STATUS_CRITICAL, now_ms());
+    event(fx, "web-health", CHECK_STATUS_OK, now_ms());
+    struct incident i;
+    get(fx, id, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_int_equal(i.priority, 1);
+    incident_fini(&i);
+    get(fx, id + 1, &i);
+    assert_string_equal(i.fingerprint, "check:web-health");
+    assert_int_equal(i.state, INCIDENT_RESOLVED);
+    incident_fini(&i);
+}
+
+/* The same trouble reported by hand again and again is a problem too. */
+static void test_itsm_recurring_reports_open_a_problem(void **state)
+{
+    struct fixture *fx = *state;
+    const char *titles[] = {"The payroll export is slow", "the payroll export  is slow",
+                            "THE PAYROLL EXPORT IS SLOW"};
+    for (int k = 0; k < 3; k++)
+        open_by_hand(fx, (struct itsm_opening){.title = titles[k]});
+    struct problem p;
+    get_problem(fx, 1, &p);
+    assert_string_equal(p.fingerprint, "manual:incident:the payroll export is slow");
+    assert_string_equal(p.title, "THE PAYROLL EXPORT IS SLOW keeps recurring");
+    assert_int_equal(p.incidents, 3);
+    problem_fini(&p);
+}
+
 static void test_itsm_restart_keeps_open_incidents(void **state)
 {
     struct fixture *fx = *state;
@@ -495,10 +853,75 @@ static void test_itsm_restart_keeps_open_incidents(void **state)
     incident_fini(&i);
 }
 
+/* A problem change or an opening that fails leaves nothing behind: a retry is judged on disk. */
+static void test_itsm_failed_problem_and_opening_writes(void **state)
+{
+    struct fixture *fx = *state;
+    recur(fx, 3, now_ms() - 3 * 3600 * 1000);
+    desk_close(fx);
+    faulty_backend = store__sqlite;
+    faulty_backend.commit = faulty_commit;
+    faulty_commits = 0;
+    faulty_fail_mask = 0;
+    struct store_options o = {.data_dir = fx->dir, .uv = &fx->uv};
+    struct err e = {0};
+    assert_int_equal(store__open_backend(&o, &faulty_backend, &fx->st, &e), 0);
+    assert_int_equal(itsm_new(fx->st, fx->config, &fx->desk, &e), 0);
+    assert_int_equal(store_reader_open(fx->st, &fx->reader, &e), 0);
+
+    /* A resolution that fails: the problem is still open, and still collects. */
+    faulty_commits = 0;
+    faulty_fail_mask = 1u << 0 | 1u << 1;
+    struct problem_acted a = {0};
+    struct itsm_problem_request rq = {
+            .id = 1,
+            .actor = "user:alice",
+            .origin = "127.0.0.1",
+            .change = {.has_state = true, .state = PROBLEM_RESOLVED},
+    };
+    assert_int_equal(itsm_problem_update(fx->desk, &rq, on_problem_done, &a, &e), 0);
+    settle(fx);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.result, HALE_ESTORE);
+    faulty_fail_mask = 0;
+    struct problem p;
+    get_problem(fx, 1, &p);
+    assert_int_equal(p.state, PROBLEM_OPEN);
+    problem_fini(&p);
+    recur(fx, 1, now_ms() - 2 * 3600 * 1000);
+    get_problem(fx, 1, &p);
+    assert_int_equal(p.incidents, 4);
+    problem_fini(&p);
+    char *actions = audit_actions(fx, "problem:1");
+    assert_string_equal(actions, ""); /* nothing of the failed change */
+    free(actions);
+    /* The retry is accepted. */
+    assert_int_equal(change(fx, 1, rq.change, &e), 0);
+
+    /* An opening that fails leaves no incident; the next one is whole. */
+    faulty_commits = 0;
+    faulty_fail_mask = 1u << 0 | 1u << 1;
+    struct opened got = {0};
+    struct itsm_opening op = {.title = "printer on fire", .actor = "user:alice", .origin = "x"};
+    assert_int_equal(itsm_open(fx->desk, &op, on_opened, &got, &e), 0);
+    settle(fx);
+    assert_int_equal(got.result, HALE_ESTORE);
+    struct incident i;
+    assert_int_equal(store_incident_get(fx->reader, got.id, &i), HALE_ENOTFOUND);
+    assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = got.id}, &e),
+                     HALE_ENOTFOUND);
+    faulty_fail_mask = 0;
+    int64_t id = open_by_hand(fx, (struct itsm_opening){.title = "printer on fire"});
+    get(fx, id, &i);
+    assert_string_equal(i.title, "printer on fire");
+    incident_fini(&i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_itsm_lifecycle_rules),
+            cmocka_unit_test(test_itsm_problem_lifecycle_rules),
             cmocka_unit_test_setup_teardown(test_itsm_priority_and_category, setup, teardown),
             cmocka_unit_test_setup_teardown(test_itsm_check_opens_updates_resolves_reopens, setup,
                                             teardown),
@@ -508,6 +931,17 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_itsm_failed_writes_take_the_stores_copy_back,
                                             setup, teardown),
             cmocka_unit_test_setup_teardown(test_itsm_recurring_incidents_open_a_problem, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_people_work_a_problem, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_resolved_problem_stops_collecting, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_people_open_incidents_and_requests, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_checks_never_touch_hand_opened_incidents,
+                                            setup, teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_recurring_reports_open_a_problem, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_failed_problem_and_opening_writes, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_itsm_restart_keeps_open_incidents, setup,
                                             teardown),

@@ -425,6 +425,25 @@ static void test_report_incident_md(void **state)
     free(md);
 }
 
+/* The follow-up says where the problem stands: its state, root cause and workaround. */
+static void test_report_incident_shows_the_problem_worked(void **state)
+{
+    (void)state;
+    struct fixture f;
+    fixture_init(&f);
+    f.problem.state = PROBLEM_KNOWN_ERROR;
+    f.problem.root_cause = "the pool is too small for the Monday peak";
+    f.problem.workaround = "restart web at 08:55";
+    char *md = report_incident(&f.in, REPORT_FORMAT_MD);
+    static const char *const order[] = {
+            "## Follow-ups",
+            "Problem 3: web-health keeps failing (known_error), 4 incidents so far.",
+            "The problem's root cause: the pool is too small for the Monday peak",
+            "Workaround: restart web at 08:55"};
+    assert_in_order(md, order, N_OF(order));
+    free(md);
+}
+
 static void test_report_incident_md_open_and_unrecorded(void **state)
 {
     (void)state;
@@ -681,6 +700,7 @@ int main(void)
             cmocka_unit_test(test_report_summary_availability_only_ok_counts),
             cmocka_unit_test(test_report_summary_availability_counts_known_time_only),
             cmocka_unit_test(test_report_incident_md),
+            cmocka_unit_test(test_report_incident_shows_the_problem_worked),
             cmocka_unit_test(test_report_incident_md_open_and_unrecorded),
             cmocka_unit_test(test_report_incident_md_escapes_markup),
             cmocka_unit_test(test_report_incident_html_escapes),

@@ -359,7 +359,7 @@ static void test_store_round_trip_of_every_record(void **state)
     free(tv);
 
     struct audit_entry *av;
-    assert_int_equal(store_audit_list(r, 0, 0, &av, &n), 0);
+    assert_int_equal(store_audit_list(r, &(struct store_audit_query){0}, &av, &n), 0);
     assert_int_equal(n, 2);
     assert_int_equal(av[0].time_ms, 300);
     assert_string_equal(av[0].actor, "user:alice");
@@ -647,13 +647,101 @@ static void test_store_audit_since_and_limit(void **state)
     struct store_reader *r = reader_open(fx);
     struct audit_entry *v;
     size_t n;
-    assert_int_equal(store_audit_list(r, 250, 2, &v, &n), 0);
+    struct store_audit_query q = {.since_ms = 250, .limit = 2};
+    assert_int_equal(store_audit_list(r, &q, &v, &n), 0);
     assert_int_equal(n, 2);
     assert_string_equal(v[0].action, "a2");
     assert_string_equal(v[1].action, "a3");
+    /* The next page starts after the last id of this one. */
+    q.after_id = v[1].id;
     for (size_t k = 0; k < n; k++)
         audit_entry_fini(&v[k]);
     free(v);
+    assert_int_equal(store_audit_list(r, &q, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].action, "a4");
+    audit_entry_fini(&v[0]);
+    free(v);
+    store_reader_close(r);
+}
+
+/* Written in the order of the writes, whatever the clock said: a clock set back reorders nothing.
+ */
+static void test_store_audit_in_the_order_written(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_batch *b = store_batch_new();
+    const int64_t times[] = {500, 100, 300};
+    for (int k = 0; k < 3; k++) {
+        char action[16];
+        snprintf(action, sizeof(action), "a%d", k);
+        struct audit_entry a = {.time_ms = times[k], .actor = (char *)"hale", .action = action};
+        store_batch_audit(b, &a);
+    }
+    assert_int_equal(write_batch(fx, b), 0);
+    struct store_reader *r = reader_open(fx);
+    struct audit_entry *v;
+    size_t n;
+    assert_int_equal(store_audit_list(r, &(struct store_audit_query){0}, &v, &n), 0);
+    assert_int_equal(n, 3);
+    for (size_t k = 0; k < n; k++) {
+        char want[32];
+        snprintf(want, sizeof(want), "a%zu", k);
+        assert_string_equal(v[k].action, want);
+        audit_entry_fini(&v[k]);
+    }
+    free(v);
+    store_reader_close(r);
+}
+
+/* A problem's timeline is its own: entries on it are not on any incident's, and back. */
+static void test_store_problem_timeline(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct problem p = {.id = store_next_problem_id(fx->st),
+                        .title = (char *)"flaps",
+                        .fingerprint = (char *)"fp",
+                        .state = PROBLEM_OPEN,
+                        .opened_ms = 1};
+    struct incident i;
+    incident_bare(&i, store_next_incident_id(fx->st), NULL, "fp", INCIDENT_NEW, 1);
+    struct store_batch *b = store_batch_new();
+    store_batch_problem(b, &p);
+    store_batch_incident(b, &i);
+    struct timeline_entry on_problem = {.problem_id = p.id,
+                                        .time_ms = 20,
+                                        .kind = TIMELINE_NOTE,
+                                        .actor = (char *)"user:alice",
+                                        .text = (char *)"the pool again"};
+    struct timeline_entry earlier = on_problem;
+    earlier.time_ms = 10;
+    earlier.kind = TIMELINE_STATE;
+    earlier.text = (char *)"open -> known_error";
+    store_batch_timeline(b, &on_problem);
+    store_batch_timeline(b, &earlier);
+    add_timeline(b, i.id, 5, (char *)"opened");
+    assert_int_equal(write_batch(fx, b), 0);
+    struct store_reader *r = reader_open(fx);
+    struct timeline_entry *v;
+    size_t n;
+    assert_int_equal(store_problem_timeline_list(r, p.id, &v, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(v[0].problem_id, p.id);
+    assert_int_equal(v[0].incident_id, 0);
+    assert_int_equal(v[0].kind, TIMELINE_STATE); /* oldest first */
+    assert_string_equal(v[1].text, "the pool again");
+    assert_string_equal(v[1].actor, "user:alice");
+    for (size_t k = 0; k < n; k++)
+        timeline_entry_fini(&v[k]);
+    free(v);
+    assert_int_equal(store_timeline_list(r, i.id, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(v[0].text, "opened");
+    timeline_entry_fini(&v[0]);
+    free(v);
+    incident_fini(&i);
     store_reader_close(r);
 }
 
@@ -733,7 +821,7 @@ static void test_store_batches_commit_in_submission_order(void **state)
     incident_fini(&got);
     struct audit_entry *v;
     size_t n;
-    assert_int_equal(store_audit_list(r, 0, 0, &v, &n), 0);
+    assert_int_equal(store_audit_list(r, &(struct store_audit_query){0}, &v, &n), 0);
     assert_int_equal(n, N);
     for (size_t k = 0; k < n; k++) {
         char want[32];
@@ -785,7 +873,7 @@ static void assert_good_bad_good_written(struct fixture *fx, const struct outcom
     }
     struct audit_entry *v;
     size_t n;
-    assert_int_equal(store_audit_list(r, 0, 0, &v, &n), 0);
+    assert_int_equal(store_audit_list(r, &(struct store_audit_query){0}, &v, &n), 0);
     assert_int_equal(n, 2); /* nothing of the failed batch */
     assert_string_equal(v[0].action, "batch0");
     assert_string_equal(v[1].action, "batch2");
@@ -943,6 +1031,39 @@ static void test_store_refuses_a_newer_schema(void **state)
     free(before);
     free(after);
     assert_int_equal(count_rows(fx->db_path, "PRAGMA user_version"), 99);
+}
+
+/* A database of schema 1 (the first hale) is brought to the current schema, its rows kept. */
+static void test_store_migrates_a_version_1_database(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_batch *b = store_batch_new();
+    struct problem p = {
+            .id = store_next_problem_id(fx->st), .title = (char *)"p", .fingerprint = (char *)"fp"};
+    store_batch_problem(b, &p);
+    assert_int_equal(write_batch(fx, b), 0);
+    fx_close(fx);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE problem_timeline; PRAGMA user_version = 1", NULL,
+                                  NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    fx_open(fx);
+    b = store_batch_new();
+    struct timeline_entry t = {.problem_id = p.id,
+                               .time_ms = 1,
+                               .kind = TIMELINE_NOTE,
+                               .actor = (char *)"user:alice",
+                               .text = (char *)"after the upgrade"};
+    store_batch_timeline(b, &t);
+    assert_int_equal(write_batch(fx, b), 0);
+    fx_close(fx);
+    assert_int_equal(count_rows(fx->db_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM problems"), 1);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM problem_timeline"), 1);
 }
 
 static void test_store_open_says_what_is_wrong(void **state)
@@ -1182,6 +1303,8 @@ int main(void)
             TEST(test_store_timeline_oldest_first),
             TEST(test_store_check_states_window_with_the_state_before_it),
             TEST(test_store_audit_since_and_limit),
+            TEST(test_store_audit_in_the_order_written),
+            TEST(test_store_problem_timeline),
             TEST(test_store_group_commit_groups_batches),
             TEST(test_store_batches_commit_in_submission_order),
             TEST(test_store_bad_batch_fails_alone),
@@ -1189,6 +1312,7 @@ int main(void)
             TEST(test_store_ids_continue_after_reopen),
             TEST(test_store_close_drains_the_queue),
             TEST(test_store_refuses_a_newer_schema),
+            TEST(test_store_migrates_a_version_1_database),
             TEST(test_store_open_says_what_is_wrong),
             TEST(test_store_reader_sees_commits_and_never_blocks_the_writer),
             TEST(test_store_sigkill_loses_nothing_acknowledged),

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the desk's files share: the desk itself, and the one way every
+ * change is written. itsm.c holds the incidents in memory, writes changes
+ * and hears the checks; act.c applies people's actions to incidents and
+ * opens incidents by hand; problem.c detects problems and lets people work
+ * them. Loop thread only, like the desk.
+ */
+#ifndef HALE_ITSM_INTERNAL_H
+#define HALE_ITSM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "itsm/itsm.h"
+
+struct itsm__watcher {
+    itsm_watch_cb *cb;
+    void *data;
+    struct itsm__watcher *next;
+};
+
+struct itsm {
+    struct store *st;
+    struct store_reader *reader;
+    const struct config *config;
+    struct incident *live; /* not closed: new, acknowledged, in_progress, recently resolved */
+    size_t n_live, cap_live;
+    /* Not resolved, and those whose resolution is not on disk yet. */
+    struct problem *problems;
+    size_t n_problems, cap_problems;
+    struct itsm__watcher *watchers;
+};
+
+/* ---- itsm.c: the incidents held in memory, and writing ---- */
+
+struct incident *itsm__live_find(struct itsm *x, int64_t id);
+/* Takes i (its fields move into the array); returns where it is now. */
+struct incident *itsm__live_add(struct itsm *x, struct incident *i);
+
+/*
+ * What a batch changed besides its incident: a problem opened or joined,
+ * and earlier incidents linked to it. If the batch fails, they take the
+ * store's copy back too.
+ */
+struct itsm__linked {
+    int64_t problem_id; /* 0: none */
+    int64_t *incidents; /* malloc()ed */
+    size_t n_incidents;
+};
+
+/*
+ * A batch for a change of i, with i's row first: the timeline entries that
+ * follow refer to it, and the row may not be on disk yet (its opening
+ * batch may still be queued, or may have failed). itsm__commit() puts it
+ * again, whole.
+ */
+struct store_batch *itsm__batch_for(const struct incident *i);
+
+/*
+ * Puts i into b and submits b; cb (may be NULL) hears when it is durable,
+ * and the watchers when it succeeded. linked (may be NULL) is taken.
+ */
+void itsm__commit(struct itsm *x, struct store_batch *b, struct incident *i,
+                  struct itsm__linked *linked, itsm_done_cb *cb, void *data);
+
+/* Appends an entry to i's timeline, or p's, in b. */
+void itsm__timeline_add(struct store_batch *b, const struct incident *i, enum timeline_kind kind,
+                        const char *actor, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+void itsm__problem_entry_add(struct store_batch *b, const struct problem *p,
+                             enum timeline_kind kind, const char *actor, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+/* Appends the audit entry of a person's action on "KIND:ID" ("incident:42"). */
+void itsm__audit_add(struct store_batch *b, const char *actor, const char *origin,
+                     const char *action, const char *kind, int64_t id);
+
+/* ---- problem.c ---- */
+
+/* Takes p (its fields move into the array); returns where it is now. */
+struct problem *itsm__problem_add(struct itsm *x, struct problem *p);
+
+/*
+ * A fingerprint that opened problem_after incidents within problem_within
+ * gets a problem (or its open one gets one more incident). i is the new
+ * incident, not yet in the store; b its batch. What it linked goes into
+ * *ret_linked (zeroed first).
+ */
+void itsm__problem_note(struct itsm *x, struct store_batch *b, struct incident *i,
+                        struct itsm__linked *ret_linked);
+
+/* A write that touched problem id failed: hold the store's copy again. */
+void itsm__problem_reload(struct itsm *x, int64_t id);
+
+#endif
