@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * An event: something happened that may need an incident. Events come from
+ * hale's own checks (a hard state change, flapping) and from outside (the
+ * events API, Alertmanager's webhook), and all take the same path through
+ * the engine: fingerprint, dedup, silences, correlation, routing.
+ *
+ * Labels identify what the event is about ({alertname="DiskFull",
+ * instance="web-01", service="web"}); annotations describe it (summary,
+ * description, runbook_url) and never change its identity.
+ */
+#ifndef HALE_ENGINE_EVENT_H
+#define HALE_ENGINE_EVENT_H
+
+#include <stdint.h>
+
+#include "base/labels.h"
+#include "itsm/incident.h"
+
+enum event_status {
+    EVENT_FIRING,
+    EVENT_RESOLVED,
+};
+
+enum event_source {
+    EVENT_SOURCE_CHECK,        /* one of hale's checks */
+    EVENT_SOURCE_API,          /* POST /api/v1/events, `hale send-event` */
+    EVENT_SOURCE_ALERTMANAGER, /* POST /api/v1/alertmanager */
+};
+
+struct event {
+    enum event_source source;
+    enum event_status status;
+    enum incident_severity severity; /* default warning */
+    struct labels labels;            /* the identity; never empty */
+    struct labels annotations;
+    char *summary;        /* one line for people; never NULL ("" at worst) */
+    int64_t starts_ms;    /* Unix ms; 0: unset (the time it was received) */
+    int64_t ends_ms;      /* Unix ms; 0: unset */
+    int64_t received_ms;  /* Unix ms, stamped on arrival */
+    uint64_t fingerprint; /* of the identifying labels; 0 until computed */
+};
+
+/* A zeroed, firing, warning event with empty labels and summary "". */
+void event_init(struct event *ev);
+/* Frees what ev holds and zeroes it. Accepts NULL and a zeroed event. */
+void event_fini(struct event *ev);
+
+/* "firing", "resolved"; "check", "api", "alertmanager". Static storage. */
+const char *event_status_name(enum event_status s);
+int event_status_parse(const char *s, enum event_status *ret);
+const char *event_source_name(enum event_source s);
+
+#endif
