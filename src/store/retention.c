@@ -8,7 +8,6 @@
  * transaction, so a batch submitted meanwhile waits for one step at most.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,8 +184,7 @@ bool store__compact_step(struct store__compact_job *j, const struct store_backen
             return job_end(j, be, db, 0);
     }
     if (r < 0) {
-        log_warn("store", NULL, "compaction stopped after %" PRIu64 " rows deleted: %s",
-                 deleted(&j->done), e.msg);
+        j->done.error = e;
         return job_end(j, be, db, HALE_ESTORE);
     }
     return false;

@@ -149,6 +149,7 @@ struct store_compaction {
     uint64_t freed_bytes;             /* free space given back to the file system */
     uint64_t size_before, size_after; /* bytes of the database's files on disk */
     uint64_t duration_ms;             /* from store_compact() to the callback */
+    struct err error;                 /* why it stopped, when it failed */
 };
 
 /*

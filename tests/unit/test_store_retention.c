@@ -516,6 +516,7 @@ static void test_store_retention_failed_chunk_ends_the_pass_the_next_goes_on(voi
 
     struct pass p = compact(fx, &defaults);
     assert_int_equal(p.result, HALE_ESTORE);
+    assert_string_equal(p.c.error.msg, "injected failure");
     assert_int_equal(p.c.outputs, 3 * SMALL_CHUNK); /* what the three chunks before did */
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM timeline"), 70);
     p = compact(fx, &defaults);
