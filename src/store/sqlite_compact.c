@@ -39,15 +39,17 @@ enum {
 /*
  * A stage that goes by (time_ms, id), on an index that starts with them:
  * END finds the row `limit` rows past the cursor (?1 cut-off, ?2 ?3 the
- * cursor, ?4 limit - 1), DELETE deletes what expired up to it (?4 ?5),
- * but the rows `keep` keeps.
+ * cursor, ?4 limit - 1), DELETE deletes the rows after the cursor up to
+ * that one (?4 ?5), but those `keep` keeps (?1 the cut-off). DELETE
+ * bounds time_ms on both sides in plain terms too, so the index range
+ * the planner takes is the chunk's and not everything up to the cut-off.
  */
 #define END_SQL(table, filter)                                       \
     "SELECT time_ms, id FROM " table " WHERE " filter "time_ms < ?1" \
     " AND (time_ms, id) > (?2, ?3) ORDER BY time_ms, id LIMIT 1 OFFSET ?4"
-#define DELETE_SQL(table, filter, keep)                                               \
-    "DELETE FROM " table " WHERE " filter "time_ms < ?1 AND (time_ms, id) > (?2, ?3)" \
-    " AND (time_ms, id) <= (?4, ?5)" keep
+#define DELETE_SQL(table, filter, keep)                                     \
+    "DELETE FROM " table " WHERE " filter "time_ms >= ?2 AND time_ms <= ?4" \
+    " AND (time_ms, id) > (?2, ?3) AND (time_ms, id) <= (?4, ?5)" keep
 
 /* Each incident's first event says what opened it: the reports need it. */
 #define KEEP_FIRST_EVENT                                                               \
@@ -133,8 +135,9 @@ static int delete_run(struct sqlite_db *db, sqlite3_stmt *s, uint64_t *ret_n, st
 }
 
 /*
- * The row `limit` rows on from the cursor into *ret_end, or (INT64_MAX,
- * INT64_MAX) and *ret_last when fewer are left: this chunk is the stage's last.
+ * The row `limit` rows on from the cursor into *ret_end; or, when fewer
+ * are left, the end of what expired and *ret_last: this chunk is the
+ * stage's last.
  */
 static int chunk_end(struct sqlite_db *db, int which, int64_t cutoff, size_t limit,
                      const struct store_compact_cursor *from, struct store_compact_cursor *ret_end,
@@ -154,7 +157,7 @@ static int chunk_end(struct sqlite_db *db, int which, int64_t cutoff, size_t lim
                                                  sqlite3_column_int64(s, 1)};
         *ret_last = false;
     } else if (rc == SQLITE_DONE) {
-        *ret_end = (struct store_compact_cursor){INT64_MAX, INT64_MAX};
+        *ret_end = (struct store_compact_cursor){cutoff - 1, INT64_MAX};
         *ret_last = true;
     } else {
         r = db_error(db, e, "finding expired rows");
@@ -172,8 +175,8 @@ static int ranged_chunk(struct sqlite_db *db, enum store_compact_stage stage, in
                   : stage == STORE_COMPACT_OUTPUTS      ? CS_OUTPUTS_END
                   : stage == STORE_COMPACT_CHECK_STATES ? CS_STATES_END
                                                         : CS_AUDIT_END;
-    struct store_compact_cursor end;
-    bool last;
+    struct store_compact_cursor end = *cursor;
+    bool last = true;
     int r = chunk_end(db, end_sql, cutoff, limit, cursor, &end, &last, e);
     sqlite3_stmt *s = r < 0 ? NULL : cs_get(db, end_sql + 1, e);
     if (!s)
