@@ -68,9 +68,7 @@ struct store {
     bool closing;      /* store_close() runs: submitting now is a bug */
     size_t output_max; /* loop thread */
     unsigned chunk;    /* rows a compaction step deletes */
-    /* The compaction pass, from store_compact() until its callback ran; the pointer: loop thread.
-     */
-    struct store__compact_job *job;
+    struct store__compact_job *job; /* from store_compact() to its callback; loop thread */
 
     pthread_t writer;
     pthread_mutex_t lock;
