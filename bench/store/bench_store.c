@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -24,6 +22,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "bench_util.h"
 #include "itsm/incident.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -90,48 +89,6 @@ static void on_time_up(uv_timer_t *t)
     uv_close((uv_handle_t *)t, NULL);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile_ms(const uint64_t *sorted, size_t n, double p)
-{
-    if (n == 0)
-        return 0;
-    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-    return (double)sorted[i] / 1000.0;
-}
-
-static void machine_print(const char *dir)
-{
-    char model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *v = strchr(line, ':');
-            snprintf(model, sizeof(model), "%.200s", v ? v + 2 : line);
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    if (f)
-        fclose(f);
-    struct utsname u;
-    uname(&u);
-    struct statfs sf;
-    const char *fs = "unknown";
-    if (statfs(dir, &sf) == 0)
-        fs = sf.f_type == 0xEF53       ? "ext4"
-             : sf.f_type == 0x01021994 ? "tmpfs"
-             : sf.f_type == 0x58465342 ? "xfs"
-             : sf.f_type == 0x9123683E ? "btrfs"
-                                       : "other";
-    printf("machine: %ld cores (%s), Linux %s, database on %s, SQLite %s\n",
-           sysconf(_SC_NPROCESSORS_ONLN), model, u.release, fs, sqlite3_libversion());
-}
-
 static int64_t timeline_rows(const char *path)
 {
     sqlite3 *db;
@@ -154,14 +111,7 @@ struct options {
 
 static unsigned parse_unsigned(const char *s, const char *name)
 {
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || v > 1000000) {
-        fprintf(stderr, "bench_store: %s wants a number from 1 to 1000000\n", name);
-        exit(2);
-    }
-    return (unsigned)v;
+    return bench_parse_unsigned("bench_store", s, name, 1000000);
 }
 
 static void options_parse(int argc, char **argv, struct options *o)
@@ -219,18 +169,13 @@ int main(int argc, char **argv)
 {
     struct options o;
     options_parse(argc, argv, &o);
-    const char *tmp = o.dir ? o.dir : getenv("TMPDIR");
-    char *dir = xasprintf("%s/hale-bench-store-XXXXXX", tmp && *tmp ? tmp : "/var/tmp");
-    if (!mkdtemp(dir)) {
-        fprintf(stderr, "bench_store: mkdtemp %s: %s\n", dir, strerror(errno));
-        return 1;
-    }
+    char *dir = bench_scratch_dir("bench-store", o.dir);
 
     printf("command:");
     for (int i = 0; i < argc; i++)
         printf(" %s", argv[i]);
     printf("\n");
-    machine_print(dir);
+    bench_machine_print(dir);
 
     uv_loop_t uv;
     uv_loop_init(&uv);
@@ -256,7 +201,7 @@ int main(int argc, char **argv)
     uv_run(&uv, UV_RUN_DEFAULT);
     uv_loop_close(&uv);
 
-    qsort(b.waits_us, b.n_waits, sizeof(*b.waits_us), cmp_u64);
+    qsort(b.waits_us, b.n_waits, sizeof(*b.waits_us), bench_cmp_u64);
     int64_t rows = timeline_rows(path);
     printf("settings: %u batches in flight, %u timeline entries a batch, window %u ms, %u s\n",
            o.in_flight, o.entries, o.window_ms, o.seconds);
@@ -266,20 +211,14 @@ int main(int argc, char **argv)
            commits, commits ? (double)b.n_waits / (double)commits : 0.0);
     printf("commit wait (submit to callback): p50 %.2f ms, p99 %.2f ms, max %.2f ms over %zu "
            "batches\n",
-           percentile_ms(b.waits_us, b.n_waits, 0.50), percentile_ms(b.waits_us, b.n_waits, 0.99),
-           percentile_ms(b.waits_us, b.n_waits, 1.0), b.n_waits);
+           bench_percentile_ms(b.waits_us, b.n_waits, 0.50),
+           bench_percentile_ms(b.waits_us, b.n_waits, 0.99),
+           bench_percentile_ms(b.waits_us, b.n_waits, 1.0), b.n_waits);
     printf("on disk: %" PRId64 " timeline entries (%s)\n", rows,
            rows == (int64_t)b.durable_entries ? "as acknowledged" : "MISMATCH");
 
-    unlink(path);
-    char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-    unlink(wal);
-    unlink(shm);
-    rmdir(dir);
-    free(wal);
-    free(shm);
     free(path);
-    free(dir);
+    bench_scratch_remove(dir);
     free(slots);
     free(b.waits_us);
     return rows == (int64_t)b.durable_entries ? 0 : 1;

@@ -98,6 +98,20 @@ struct config_incidents {
     unsigned priority[3][3];
 };
 
+/*
+ * How long the store keeps what it records: the `retention` section. A
+ * duration of 0 keeps that kind forever.
+ */
+struct config_retention {
+    uint64_t closed_incidents_ms; /* after closing, with their timelines; default 400 d */
+    uint64_t events_ms;           /* timeline entries of kind event; default 30 d */
+    uint64_t outputs_ms;          /* timeline entries of kind step_output; default 30 d */
+    uint64_t check_states_ms;     /* checks' hard state history; default 400 d */
+    uint64_t audit_ms;            /* the audit log; default 0 (forever) */
+    uint64_t output_max;          /* bytes of one timeline entry's text; default 64 KiB */
+    uint64_t every_ms;            /* how often the store is compacted; default 1 h */
+};
+
 struct config; /* the whole model, defined below */
 
 /*
@@ -501,6 +515,7 @@ struct config_route {
 struct config {
     struct config_server server;
     struct config_incidents incidents;
+    struct config_retention retention;
     const struct config_team *teams;
     size_t n_teams;
     const struct config_notifier *notifiers;

@@ -99,6 +99,8 @@ struct config__ctx {
     yaml_node_t *server_node;
     struct config__file *incidents_file;
     yaml_node_t *incidents_node;
+    struct config__file *retention_file;
+    yaml_node_t *retention_node;
     struct config__diag_entry *diags;
     size_t n_diags, cap_diags;
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
@@ -287,6 +289,7 @@ const char *config__printf(struct config__ctx *x, const char *fmt, ...)
 
 void config__parse_server(struct config__ctx *x);
 void config__parse_incidents(struct config__ctx *x);
+void config__parse_retention(struct config__ctx *x);
 extern const struct config__enum config__impacts[];
 void config__register(struct config__ctx *x, enum config__section s, struct config__file *f,
                       const char *name, void *obj, struct config_loc loc,

@@ -28,7 +28,7 @@
 #define CONFIG__MAX_FILES 256
 
 static const char *const top_keys[] = {"server",   "include",  "teams",  "notifiers", "checks",
-                                       "services", "runbooks", "routes", "incidents"};
+                                       "services", "runbooks", "routes", "incidents", "retention"};
 
 /* The section of top_keys[i], for i >= 2. */
 static const enum config__section top_sections[] = {CONFIG__TEAMS,    CONFIG__NOTIFIERS,
@@ -475,14 +475,19 @@ static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_
         at->x->server_node = value;
     } else if (i == 1) {
         return value;
-    } else if (strcmp(name, "incidents") == 0) {
+    } else if (strcmp(name, "incidents") == 0 || strcmp(name, "retention") == 0) {
+        bool incidents = name[0] == 'i';
         if (!main) {
             config__error(at->x, at->f, key,
-                          "incidents is not allowed in an included file (a pack); it belongs in "
-                          "the main configuration");
-        } else {
+                          "%s is not allowed in an included file (a pack); it belongs in the main "
+                          "configuration",
+                          name);
+        } else if (incidents) {
             at->x->incidents_file = at->f;
             at->x->incidents_node = value;
+        } else {
+            at->x->retention_file = at->f;
+            at->x->retention_node = value;
         }
     } else {
         add_items(at, top_sections[i - 2], value);

@@ -8,6 +8,7 @@
 #ifndef HALE_STORE_INTERNAL_H
 #define HALE_STORE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,31 @@ struct store_record {
         struct problem problem;
         struct store_check_state check_state;
     } u;
+};
+
+/*
+ * The stages of a compaction pass, in the order it takes them: the kinds of
+ * records it deletes (a backend's compact_chunk() does one of these), then
+ * giving the free space back and folding the write-ahead log.
+ */
+enum store_compact_stage {
+    STORE_COMPACT_INCIDENTS, /* closed incidents and their timelines */
+    STORE_COMPACT_EVENTS,
+    STORE_COMPACT_OUTPUTS,
+    STORE_COMPACT_CHECK_STATES,
+    STORE_COMPACT_AUDIT,
+    STORE_COMPACT_VACUUM,
+    STORE_COMPACT_CHECKPOINT,
+    STORE_COMPACT_DONE,
+};
+
+/*
+ * How far a stage has looked, in the order of (time_ms, id): rows up to
+ * here were deleted or are kept, so the next chunk starts after them and
+ * never reads a kept row twice. A stage starts at {INT64_MIN, INT64_MIN}.
+ */
+struct store_compact_cursor {
+    int64_t time_ms, id;
 };
 
 /*
@@ -76,6 +102,32 @@ struct store_backend {
     /* Safe to call when the transaction is already gone (a failed commit). */
     void (*rollback)(struct store_db *db);
 
+    /*
+     * One chunk of a compaction stage (STORE_COMPACT_INCIDENTS to _AUDIT),
+     * in its own transaction: deletes at most about `limit` rows of the
+     * stage's kind that expired before cutoff_ms, looking on from *cursor
+     * (which it moves), as store.h's struct store_retention says. Adds what
+     * it deleted to *c. *ret_more is false once the stage has nothing left.
+     */
+    int (*compact_chunk)(struct store_db *db, enum store_compact_stage stage, int64_t cutoff_ms,
+                         size_t limit, struct store_compact_cursor *cursor,
+                         struct store_compaction *c, bool *ret_more, struct err *e);
+    /*
+     * Gives at most about max_bytes of the database's free space back to
+     * the file system, in one transaction; *ret_freed says how much, and
+     * *ret_more whether there is more to give.
+     */
+    int (*vacuum_chunk)(struct store_db *db, uint64_t max_bytes, uint64_t *ret_freed,
+                        bool *ret_more, struct err *e);
+    /*
+     * Folds the write-ahead log into the database and empties it. Waits a
+     * moment at most for readers; HALE_ESTATE when they kept it busy (the
+     * next pass tries again).
+     */
+    int (*checkpoint)(struct store_db *db, struct err *e);
+    /* Bytes the database's files take on disk (0 when unknown); any thread. */
+    uint64_t (*size)(const struct store_db *db);
+
     /* Reads only db's immutable parts: any thread, while the writer works. */
     int (*reader_open)(struct store_db *db, struct store_reader **ret_reader, struct err *e);
     void (*reader_close)(struct store_reader *r);
@@ -112,6 +164,46 @@ int store__sqlite_problem_get(struct store_reader *r, int64_t id, struct problem
 int store__sqlite_problems_list(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
 int store__sqlite_check_states_list(struct store_reader *r, const char *check, int64_t since_ms,
                                     struct store_check_state **ret_v, size_t *ret_n);
+
+/* SQLite's retention (sqlite_compact.c), for the vtable in sqlite.c. */
+int store__sqlite_compact_chunk(struct store_db *db, enum store_compact_stage stage,
+                                int64_t cutoff_ms, size_t limit,
+                                struct store_compact_cursor *cursor, struct store_compaction *c,
+                                bool *ret_more, struct err *e);
+int store__sqlite_vacuum_chunk(struct store_db *db, uint64_t max_bytes, uint64_t *ret_freed,
+                               bool *ret_more, struct err *e);
+int store__sqlite_checkpoint(struct store_db *db, struct err *e);
+uint64_t store__sqlite_size(const struct store_db *db);
+
+/*
+ * A compaction pass (retention.c), run by the writer thread one step at a
+ * time between groups of batches. The loop thread makes it and, once the
+ * writer says it is over, calls cb and frees it; in between only the
+ * writer touches it.
+ */
+struct store__compact_job {
+    struct store_retention retention;
+    int64_t now_ms;
+    size_t chunk; /* rows a chunk deletes */
+    store_compact_cb *cb;
+    void *data;
+    uint64_t start_ns; /* CLOCK_MONOTONIC */
+    enum store_compact_stage stage;
+    struct store_compact_cursor cursor;
+    bool sized; /* size_before was read */
+    int result;
+    struct store_compaction done;
+};
+
+struct store__compact_job *store__compact_job_new(const struct store_retention *r, int64_t now_ms,
+                                                  size_t chunk, store_compact_cb *cb, void *data);
+/*
+ * Runs the job's next step (a chunk of deletes, of vacuum, or the
+ * checkpoint) on db. Returns true once the job is over, its result and
+ * counts final. With stopping, ends it at once as cancelled. Writer thread.
+ */
+bool store__compact_step(struct store__compact_job *j, const struct store_backend *be,
+                         struct store_db *db, bool stopping);
 
 /*
  * Opens a store on the given backend: what store_open() does with SQLite's.

@@ -7,118 +7,121 @@
  * Enumerations are stored by name (incident.h's names), labels as a JSON
  * object, absent strings as NULL, absent problem links as NULL.
  */
+#include "store/sqlite.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "base/alloc.h"
 #include "base/cleanup.h"
 #include "base/fs.h"
-#include "store/internal.h"
-
-/* How long a connection waits for another's lock before giving up. */
-#define SQLITE_BUSY_TIMEOUT_MS 5000
 
 /*
  * The schema, one step per version: step i takes a database from version
  * i to i + 1. Append steps; never edit one that has shipped.
  */
-static const char *const migrations[] = {
+struct migration {
+    const char *sql; /* run in the step's transaction */
+    /*
+     * Then, outside it (VACUUM cannot run in a transaction): turn on
+     * incremental auto-vacuum and rebuild the file. The step's SQL must be
+     * idempotent, as a crash before the version is set runs it again.
+     */
+    bool vacuum;
+};
+
+static const struct migration migrations[] = {
         /* 1: incidents, their timelines, the audit log, problems, checks' hard states. */
-        "CREATE TABLE problems ("
-        " id INTEGER PRIMARY KEY,"
-        " title TEXT NOT NULL,"
-        " fingerprint TEXT NOT NULL,"
-        " state TEXT NOT NULL,"
-        " root_cause TEXT,"
-        " workaround TEXT,"
-        " opened_ms INTEGER NOT NULL,"
-        " resolved_ms INTEGER NOT NULL,"
-        " updated_ms INTEGER NOT NULL,"
-        " incidents INTEGER NOT NULL);"
-        "CREATE INDEX problems_by_fingerprint ON problems (fingerprint);"
-        "CREATE TABLE incidents ("
-        " id INTEGER PRIMARY KEY,"
-        " type TEXT NOT NULL,"
-        " title TEXT NOT NULL,"
-        " fingerprint TEXT NOT NULL,"
-        " labels TEXT NOT NULL," /* a JSON object */
-        " severity TEXT NOT NULL,"
-        " priority INTEGER NOT NULL,"
-        " category TEXT NOT NULL,"
-        " team TEXT,"
-        " assignee TEXT,"
-        " check_name TEXT,"
-        " state TEXT NOT NULL,"
-        " opened_ms INTEGER NOT NULL,"
-        " acknowledged_ms INTEGER NOT NULL,"
-        " resolved_ms INTEGER NOT NULL,"
-        " closed_ms INTEGER NOT NULL,"
-        " resolved_by TEXT,"
-        " root_cause TEXT,"
-        " reopened INTEGER NOT NULL,"
-        " problem_id INTEGER REFERENCES problems (id),"
-        " updated_ms INTEGER NOT NULL);"
-        "CREATE INDEX incidents_by_state ON incidents (state, id);"
-        "CREATE INDEX incidents_by_team ON incidents (team, id);"
-        "CREATE INDEX incidents_by_fingerprint ON incidents (fingerprint, id);"
-        "CREATE INDEX incidents_by_opened ON incidents (opened_ms);"
-        "CREATE INDEX incidents_by_problem ON incidents (problem_id);"
-        "CREATE TABLE timeline ("
-        " id INTEGER PRIMARY KEY,"
-        " incident_id INTEGER NOT NULL REFERENCES incidents (id),"
-        " time_ms INTEGER NOT NULL,"
-        " kind TEXT NOT NULL,"
-        " actor TEXT NOT NULL,"
-        " text TEXT NOT NULL,"
-        " data TEXT);"
-        "CREATE INDEX timeline_by_incident ON timeline (incident_id, time_ms, id);"
-        "CREATE TABLE audit ("
-        " id INTEGER PRIMARY KEY,"
-        " time_ms INTEGER NOT NULL,"
-        " actor TEXT NOT NULL,"
-        " action TEXT NOT NULL,"
-        " target TEXT,"
-        " origin TEXT,"
-        " detail TEXT);"
-        "CREATE INDEX audit_by_time ON audit (time_ms, id);"
-        "CREATE TABLE check_states ("
-        " id INTEGER PRIMARY KEY,"
-        " check_name TEXT NOT NULL,"
-        " status INTEGER NOT NULL,"
-        " time_ms INTEGER NOT NULL);"
-        "CREATE INDEX check_states_by_check ON check_states (check_name, time_ms);"
-        "CREATE INDEX check_states_by_time ON check_states (time_ms);",
+        {.sql = "CREATE TABLE problems ("
+                " id INTEGER PRIMARY KEY,"
+                " title TEXT NOT NULL,"
+                " fingerprint TEXT NOT NULL,"
+                " state TEXT NOT NULL,"
+                " root_cause TEXT,"
+                " workaround TEXT,"
+                " opened_ms INTEGER NOT NULL,"
+                " resolved_ms INTEGER NOT NULL,"
+                " updated_ms INTEGER NOT NULL,"
+                " incidents INTEGER NOT NULL);"
+                "CREATE INDEX problems_by_fingerprint ON problems (fingerprint);"
+                "CREATE TABLE incidents ("
+                " id INTEGER PRIMARY KEY,"
+                " type TEXT NOT NULL,"
+                " title TEXT NOT NULL,"
+                " fingerprint TEXT NOT NULL,"
+                " labels TEXT NOT NULL," /* a JSON object */
+                " severity TEXT NOT NULL,"
+                " priority INTEGER NOT NULL,"
+                " category TEXT NOT NULL,"
+                " team TEXT,"
+                " assignee TEXT,"
+                " check_name TEXT,"
+                " state TEXT NOT NULL,"
+                " opened_ms INTEGER NOT NULL,"
+                " acknowledged_ms INTEGER NOT NULL,"
+                " resolved_ms INTEGER NOT NULL,"
+                " closed_ms INTEGER NOT NULL,"
+                " resolved_by TEXT,"
+                " root_cause TEXT,"
+                " reopened INTEGER NOT NULL,"
+                " problem_id INTEGER REFERENCES problems (id),"
+                " updated_ms INTEGER NOT NULL);"
+                "CREATE INDEX incidents_by_state ON incidents (state, id);"
+                "CREATE INDEX incidents_by_team ON incidents (team, id);"
+                "CREATE INDEX incidents_by_fingerprint ON incidents (fingerprint, id);"
+                "CREATE INDEX incidents_by_opened ON incidents (opened_ms);"
+                "CREATE INDEX incidents_by_problem ON incidents (problem_id);"
+                "CREATE TABLE timeline ("
+                " id INTEGER PRIMARY KEY,"
+                " incident_id INTEGER NOT NULL REFERENCES incidents (id),"
+                " time_ms INTEGER NOT NULL,"
+                " kind TEXT NOT NULL,"
+                " actor TEXT NOT NULL,"
+                " text TEXT NOT NULL,"
+                " data TEXT);"
+                "CREATE INDEX timeline_by_incident ON timeline (incident_id, time_ms, id);"
+                "CREATE TABLE audit ("
+                " id INTEGER PRIMARY KEY,"
+                " time_ms INTEGER NOT NULL,"
+                " actor TEXT NOT NULL,"
+                " action TEXT NOT NULL,"
+                " target TEXT,"
+                " origin TEXT,"
+                " detail TEXT);"
+                "CREATE INDEX audit_by_time ON audit (time_ms, id);"
+                "CREATE TABLE check_states ("
+                " id INTEGER PRIMARY KEY,"
+                " check_name TEXT NOT NULL,"
+                " status INTEGER NOT NULL,"
+                " time_ms INTEGER NOT NULL);"
+                "CREATE INDEX check_states_by_check ON check_states (check_name, time_ms);"
+                "CREATE INDEX check_states_by_time ON check_states (time_ms);"},
         /* 2: problems get a timeline of their own (state changes, notes, incidents linked). */
-        "CREATE TABLE problem_timeline ("
-        " id INTEGER PRIMARY KEY,"
-        " problem_id INTEGER NOT NULL REFERENCES problems (id),"
-        " time_ms INTEGER NOT NULL,"
-        " kind TEXT NOT NULL,"
-        " actor TEXT NOT NULL,"
-        " text TEXT NOT NULL,"
-        " data TEXT);"
-        "CREATE INDEX problem_timeline_by_problem ON problem_timeline (problem_id, time_ms, id);",
+        {.sql = "CREATE TABLE problem_timeline ("
+                " id INTEGER PRIMARY KEY,"
+                " problem_id INTEGER NOT NULL REFERENCES problems (id),"
+                " time_ms INTEGER NOT NULL,"
+                " kind TEXT NOT NULL,"
+                " actor TEXT NOT NULL,"
+                " text TEXT NOT NULL,"
+                " data TEXT);"
+                "CREATE INDEX problem_timeline_by_problem"
+                " ON problem_timeline (problem_id, time_ms, id);"},
+        /*
+         * 3: retention. The indexes compaction finds expired rows by, and
+         * pages freed by deletes given back to the file system in chunks
+         * (auto_vacuum = INCREMENTAL, which only a VACUUM turns on in a
+         * database that has tables).
+         */
+        {.sql = "CREATE INDEX IF NOT EXISTS timeline_by_kind ON timeline (kind, time_ms);"
+                "CREATE INDEX IF NOT EXISTS incidents_by_closed ON incidents (state, closed_ms);",
+         .vacuum = true},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
                "STORE_SCHEMA_VERSION is the number of migration steps");
-
-enum {
-    STMT_BEGIN,
-    STMT_COMMIT,
-    STMT_ROLLBACK,
-    STMT_INCIDENT,
-    STMT_TIMELINE,
-    STMT_PROBLEM_TIMELINE,
-    STMT_AUDIT,
-    STMT_PROBLEM,
-    STMT_CHECK_STATE,
-    STMT_COUNT,
-};
 
 static const char *const stmt_sql[STMT_COUNT] = {
         [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -158,13 +161,6 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 " updated_ms = excluded.updated_ms, incidents = excluded.incidents",
         [STMT_CHECK_STATE] = "INSERT INTO check_states (check_name, status, time_ms)"
                              " VALUES (?1, ?2, ?3)",
-};
-
-struct sqlite_db {
-    struct store_db base; /* first: store.c sees only this */
-    sqlite3 *conn;
-    char *path;
-    sqlite3_stmt *stmt[STMT_COUNT]; /* prepared on first use, kept until close */
 };
 
 static struct sqlite_db *db_of(struct store_db *base)
@@ -241,7 +237,7 @@ static int version_check(struct sqlite_db *db, struct err *e)
 
 static int pragmas_set(struct sqlite_db *db, struct err *e)
 {
-    sqlite3_busy_timeout(db->conn, SQLITE_BUSY_TIMEOUT_MS);
+    sqlite3_busy_timeout(db->conn, STORE__BUSY_TIMEOUT_MS);
     /* Readers never block the writer, and a commit is one append and one fsync. */
     char mode[16] = "";
     sqlite3_stmt *s;
@@ -266,6 +262,7 @@ static void sqlite_close(struct store_db *base)
     struct sqlite_db *db = db_of(base);
     for (size_t i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(db->stmt[i]);
+    store__sqlite_compact_free(db->compact);
     sqlite3_close(db->conn);
     free(db->path);
     free(db);
@@ -298,7 +295,33 @@ static int sqlite_open(const struct store_options *o, struct store_db **ret_db, 
     return 0;
 }
 
-/* Runs the step that follows the version found, inside its transaction; *ret_done when none. */
+static int version_set(struct sqlite_db *db, int64_t version, struct err *e)
+{
+    char sql[48];
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld", (long long)version);
+    return exec(db, sql, e);
+}
+
+/*
+ * Turns on incremental auto-vacuum and rebuilds the file so it takes
+ * effect, then checks that it did: compaction relies on it to shrink the
+ * file. Rebuilding copies the whole database once.
+ */
+static int vacuum_incremental(struct sqlite_db *db, struct err *e)
+{
+    int r = exec(db, "PRAGMA auto_vacuum = INCREMENTAL", e);
+    if (r == 0)
+        r = exec(db, "VACUUM", e);
+    int64_t mode = 0;
+    if (r == 0)
+        r = query_int64(db, "PRAGMA auto_vacuum", &mode, e);
+    if (r == 0 && mode != 2)
+        r = err_setf(e, HALE_ESTORE, "%s: auto_vacuum is %lld after VACUUM, not incremental (2)",
+                     db->path, (long long)mode);
+    return r;
+}
+
+/* Runs the step that follows the version found; *ret_done when none. */
 static int migrate_step(struct sqlite_db *db, bool *ret_done, struct err *e)
 {
     /* IMMEDIATE: a second hale on the same file waits rather than migrating too. */
@@ -307,18 +330,23 @@ static int migrate_step(struct sqlite_db *db, bool *ret_done, struct err *e)
         return r;
     int64_t version = -1;
     r = query_int64(db, "PRAGMA user_version", &version, e);
-    if (r == 0 && version < STORE_SCHEMA_VERSION) {
-        char set_version[48];
-        snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %lld",
-                 (long long)version + 1);
-        r = exec(db, migrations[version], e);
-        if (r == 0)
-            r = exec(db, set_version, e);
-    }
+    const struct migration *m =
+            r == 0 && version >= 0 && version < STORE_SCHEMA_VERSION ? &migrations[version] : NULL;
+    if (m)
+        r = exec(db, m->sql, e);
+    /* A step that vacuums sets its version after the VACUUM, outside the transaction. */
+    if (r == 0 && m && !m->vacuum)
+        r = version_set(db, version + 1, e);
     if (r == 0)
         r = exec(db, "COMMIT", e);
+    if (r == 0 && m && m->vacuum) {
+        r = vacuum_incremental(db, e);
+        if (r == 0)
+            r = version_set(db, version + 1, e);
+    }
     if (r < 0) {
-        sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+        if (!sqlite3_get_autocommit(db->conn))
+            sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
         if (version >= 0)
             err_prefixf(e, "migrating to schema version %lld", (long long)version + 1);
         return r;
@@ -542,6 +570,10 @@ const struct store_backend store__sqlite = {
         .apply = sqlite_apply,
         .commit = sqlite_commit,
         .rollback = sqlite_rollback,
+        .compact_chunk = store__sqlite_compact_chunk,
+        .vacuum_chunk = store__sqlite_vacuum_chunk,
+        .checkpoint = store__sqlite_checkpoint,
+        .size = store__sqlite_size,
         .reader_open = store__sqlite_reader_open,
         .reader_close = store__sqlite_reader_close,
         .incident_get = store__sqlite_incident_get,

@@ -10,6 +10,10 @@
  * applies them all in one transaction: one fsync for the lot. Finished
  * batches go to a second list, and a uv_async_t wakes the loop, which calls
  * their callbacks in submission order.
+ *
+ * A compaction pass (retention.c) runs on the same thread, a step after
+ * each group (back to back while no batch waits): SQLite has one writer at
+ * a time, and taking turns bounds what a batch waits to one step.
  */
 #include "store/store.h"
 
@@ -60,8 +64,11 @@ struct store {
     uv_async_t *done_async;
     uint64_t window_ns;
     int64_t last_incident_id, last_problem_id; /* loop thread */
-    size_t in_flight;                          /* submitted, callback not yet run; loop thread */
-    bool closing;                              /* store_close() runs: submitting now is a bug */
+    size_t in_flight;  /* submitted batches and the pass, callback not yet run; loop thread */
+    bool closing;      /* store_close() runs: submitting now is a bug */
+    size_t output_max; /* loop thread */
+    unsigned chunk;    /* rows a compaction step deletes */
+    struct store__compact_job *job; /* from store_compact() to its callback; loop thread */
 
     pthread_t writer;
     pthread_mutex_t lock;
@@ -70,6 +77,8 @@ struct store {
     struct batch_list queue; /* submitted, not yet taken by the writer; under lock */
     struct batch_list done;  /* written, callbacks not yet run; under lock */
     bool stopping;           /* under lock */
+    bool job_running;        /* the writer has job to do; under lock */
+    bool job_over;           /* its callback is due; under lock */
 
     atomic_uint_fast64_t commits;
     atomic_int readers;
@@ -302,25 +311,51 @@ static struct batch_list group_take(struct store *st)
     return g;
 }
 
+/* With the lock held and a batch queued: writes the next group, the lock released meanwhile. */
+static void group_run(struct store *st)
+{
+    group_gather(st);
+    struct batch_list g = group_take(st);
+    pthread_cond_broadcast(&st->room);
+    pthread_mutex_unlock(&st->lock);
+
+    group_write(st, &g);
+
+    pthread_mutex_lock(&st->lock);
+    list_splice(&st->done, &g);
+    uv_async_send(st->done_async);
+}
+
+/* With the lock held and the pass running: its next step, the lock released meanwhile. */
+static void job_run(struct store *st)
+{
+    bool stopping = st->stopping;
+    pthread_mutex_unlock(&st->lock);
+
+    bool over = store__compact_step(st->job, st->backend, st->db, stopping);
+
+    pthread_mutex_lock(&st->lock);
+    if (over) {
+        st->job_running = false;
+        st->job_over = true;
+        uv_async_send(st->done_async);
+    }
+}
+
 static void *writer_main(void *data)
 {
     struct store *st = data;
     pthread_mutex_lock(&st->lock);
     for (;;) {
-        while (!st->queue.head && !st->stopping)
+        while (!st->queue.head && !st->stopping && !st->job_running)
             pthread_cond_wait(&st->wake, &st->lock);
-        if (!st->queue.head)
-            break; /* stopping, and everything submitted is written */
-        group_gather(st);
-        struct batch_list g = group_take(st);
-        pthread_cond_broadcast(&st->room);
-        pthread_mutex_unlock(&st->lock);
-
-        group_write(st, &g);
-
-        pthread_mutex_lock(&st->lock);
-        list_splice(&st->done, &g);
-        uv_async_send(st->done_async);
+        if (st->queue.head)
+            group_run(st);
+        /* Batches and the pass take turns: neither waits for the other to finish. */
+        if (st->job_running)
+            job_run(st);
+        else if (!st->queue.head && st->stopping)
+            break; /* everything submitted is written */
     }
     pthread_mutex_unlock(&st->lock);
     return NULL;
@@ -334,6 +369,8 @@ static void done_run(struct store *st)
     pthread_mutex_lock(&st->lock);
     struct batch_list done = st->done;
     st->done = (struct batch_list){0};
+    struct store__compact_job *job = st->job_over ? st->job : NULL;
+    st->job_over = false;
     pthread_mutex_unlock(&st->lock);
 
     while (done.head) {
@@ -342,6 +379,13 @@ static void done_run(struct store *st)
         if (b->cb)
             b->cb(b->result, b->data);
         store_batch_free(b);
+    }
+    if (job) {
+        st->job = NULL; /* first: the callback may start the next pass */
+        st->in_flight--;
+        if (job->cb)
+            job->cb(job->result, &job->done, job->data);
+        free(job);
     }
     /* Nothing in flight: the store no longer keeps the loop running. */
     if (st->in_flight == 0 && !st->closing)
@@ -358,9 +402,18 @@ static void on_async_closed(uv_handle_t *h)
     free(h);
 }
 
+/* Only texts are cut: the data of an entry is JSON for machines, and short. */
+static void batch_cap(const struct store *st, struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].kind == STORE_RECORD_TIMELINE && b->v[i].u.timeline.text)
+            store_text_cap(&b->v[i].u.timeline.text, st->output_max);
+}
+
 void store_submit(struct store *st, struct store_batch *b, store_done_cb *cb, void *data)
 {
     assert(!st->closing);
+    batch_cap(st, b);
     b->cb = cb;
     b->data = data;
     b->result = 0;
@@ -458,6 +511,8 @@ int store__open_backend(const struct store_options *o, const struct store_backen
     st->window_ns = (uint64_t)window_ms * 1000000u;
     st->last_incident_id = last_incident;
     st->last_problem_id = last_problem;
+    store_set_output_max(st, o->output_max);
+    st->chunk = o->compact_chunk ? o->compact_chunk : STORE_COMPACT_CHUNK_DEFAULT;
     atomic_init(&st->commits, 0);
     atomic_init(&st->readers, 0);
     sync_init(st);
@@ -523,6 +578,36 @@ int64_t store_next_problem_id(struct store *st)
 uint64_t store__commits(const struct store *st)
 {
     return atomic_load(&st->commits);
+}
+
+void store_set_output_max(struct store *st, size_t max)
+{
+    st->output_max = max == 0                     ? STORE_OUTPUT_MAX_DEFAULT
+                     : max < STORE_OUTPUT_MAX_MIN ? STORE_OUTPUT_MAX_MIN
+                                                  : max;
+}
+
+/* ---- retention -------------------------------------------------------- */
+
+int store_compact(struct store *st, const struct store_retention *r, int64_t now_ms,
+                  store_compact_cb *cb, void *data)
+{
+    assert(!st->closing);
+    if (st->job)
+        return HALE_ESTATE;
+    st->job = store__compact_job_new(r, now_ms, st->chunk, cb, data);
+    if (st->in_flight++ == 0)
+        uv_ref((uv_handle_t *)st->done_async);
+    pthread_mutex_lock(&st->lock);
+    st->job_running = true;
+    pthread_cond_signal(&st->wake);
+    pthread_mutex_unlock(&st->lock);
+    return 0;
+}
+
+uint64_t store_size(const struct store *st)
+{
+    return st->backend->size(st->db);
 }
 
 /* ---- reads ------------------------------------------------------------ */

@@ -32,12 +32,21 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
+
+/* The cap of one timeline entry's text unless the options say otherwise. */
+#define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
+/* The smallest cap: room for a head, a tail and the note of what was cut between. */
+#define STORE_OUTPUT_MAX_MIN        256u
+/* Rows a compaction deletes per transaction unless the options say otherwise. */
+#define STORE_COMPACT_CHUNK_DEFAULT 500u
 
 struct store_options {
     const char *data_dir;      /* SQLite: the database is <data_dir>/hale.db */
     uv_loop_t *uv;             /* where batch callbacks run */
     unsigned commit_window_ms; /* how long the writer gathers batches; 0: 2 ms */
+    size_t output_max;         /* bytes of a timeline entry's text; 0: STORE_OUTPUT_MAX_DEFAULT */
+    unsigned compact_chunk;    /* rows deleted per transaction; 0: STORE_COMPACT_CHUNK_DEFAULT */
 };
 
 /*
@@ -80,7 +89,8 @@ void store_batch_incident(struct store_batch *b, const struct incident *i);
 /*
  * Appends a timeline entry to the incident's timeline, or to the problem's
  * when t->problem_id is set (its id is the database's; t->id is ignored).
- * Copies t.
+ * Copies t. A text longer than the store's output_max is cut when the
+ * batch is submitted (store_text_cap()).
  */
 void store_batch_timeline(struct store_batch *b, const struct timeline_entry *t);
 /* Appends an audit entry (id ignored). Copies a. */
@@ -104,6 +114,68 @@ typedef void store_done_cb(int result, void *data);
  * a disk that cannot keep up slows the loop rather than filling memory.
  */
 void store_submit(struct store *st, struct store_batch *b, store_done_cb *cb, void *data);
+
+/*
+ * Cuts *text (reallocated) to at most max bytes (at least
+ * STORE_OUTPUT_MAX_MIN) when it is longer: its head and its tail are kept,
+ * each ending or starting on a UTF-8 character boundary, and
+ * "\n[... N bytes cut]\n" between them says how much went. Returns N, 0
+ * when the text fitted. Any thread.
+ */
+size_t store_text_cap(char **text, size_t max);
+
+/* A new cap for the texts of batches submitted from now on (0: the default). Loop thread. */
+void store_set_output_max(struct store *st, size_t max);
+
+/* ---- retention ---- */
+
+/* How long each kind of record is kept; 0 keeps it forever. */
+struct store_retention {
+    uint64_t closed_incidents_ms; /* since closing; with their timelines */
+    uint64_t events_ms;           /* timeline entries of kind event, but each incident's first */
+    uint64_t outputs_ms;          /* timeline entries of kind step_output */
+    uint64_t check_states_ms;     /* hard state changes, but each check's last before the cut */
+    uint64_t audit_ms;            /* audit entries */
+};
+
+/* What a compaction pass did. */
+struct store_compaction {
+    uint64_t incidents;               /* closed incidents deleted */
+    uint64_t timeline;                /* entries of those incidents' timelines */
+    uint64_t events;                  /* event entries of the incidents kept */
+    uint64_t outputs;                 /* step_output entries of the incidents kept */
+    uint64_t check_states;            /* hard state changes */
+    uint64_t audit;                   /* audit entries */
+    uint64_t chunks;                  /* transactions that deleted */
+    uint64_t freed_bytes;             /* free space given back to the file system */
+    uint64_t size_before, size_after; /* bytes of the database's files on disk */
+    uint64_t duration_ms;             /* from store_compact() to the callback */
+    struct err error;                 /* why it stopped, when it failed */
+};
+
+/*
+ * Called on the loop thread once a pass ended: result 0; HALE_ESTORE when
+ * a step failed (c says what was done before; the next pass goes on from
+ * there); or -ECANCELED when the store closed first.
+ */
+typedef void store_compact_cb(int result, const struct store_compaction *c, void *data);
+
+/*
+ * Starts a compaction pass: deletes what r says has expired at now_ms
+ * (Unix ms; tests and benchmarks pass a simulated time), gives the freed
+ * space back to the file system and folds the write-ahead log into the
+ * database. Closed incidents linked to a problem that is not resolved are
+ * kept, as is every incident that is not closed. The writer thread does
+ * it in chunks of compact_chunk rows, one transaction each, between groups
+ * of batches, so a batch waits at most for one chunk. Copies r. Returns 0
+ * and calls cb once done, or HALE_ESTATE when a pass is still running (cb
+ * is then not called). Loop thread.
+ */
+int store_compact(struct store *st, const struct store_retention *r, int64_t now_ms,
+                  store_compact_cb *cb, void *data);
+
+/* Bytes the database's files take on disk, or 0 when they cannot be read. Any thread. */
+uint64_t store_size(const struct store *st);
 
 /* ---- reads ---- */
 

@@ -1385,6 +1385,53 @@ static void test_config_incidents_section(void **state)
                   "hale.yaml:6:18: problem_after must be between 2 and 1000, got 1");
 }
 
+#define DAY_MS (24ull * 3600 * 1000)
+
+/* The retention section: defaults that keep a year, what the file says, located errors. */
+static void test_config_retention_section(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("checks:\n  - {name: a, type: tcp, host: h, port: 1}\n");
+    assert_int_equal(c->retention.closed_incidents_ms, 400 * DAY_MS);
+    assert_int_equal(c->retention.events_ms, 30 * DAY_MS);
+    assert_int_equal(c->retention.outputs_ms, 30 * DAY_MS);
+    assert_int_equal(c->retention.check_states_ms, 400 * DAY_MS);
+    assert_int_equal(c->retention.audit_ms, 0); /* the audit log is kept */
+    assert_int_equal(c->retention.output_max, 64 * 1024);
+    assert_int_equal(c->retention.every_ms, 3600 * 1000);
+    config_unref(c);
+
+    c = load_text_ok("retention:\n  closed_incidents: 90d\n  events: 0\n  outputs: 1w\n"
+                     "  check_states: forever\n  audit: 730d\n  output_max: 1MiB\n"
+                     "  every: 10m\n");
+    assert_int_equal(c->retention.closed_incidents_ms, 90 * DAY_MS);
+    assert_int_equal(c->retention.events_ms, 0);
+    assert_int_equal(c->retention.outputs_ms, 7 * DAY_MS);
+    assert_int_equal(c->retention.check_states_ms, 0);
+    assert_int_equal(c->retention.audit_ms, 730 * DAY_MS);
+    assert_int_equal(c->retention.output_max, 1024 * 1024);
+    assert_int_equal(c->retention.every_ms, 600 * 1000);
+    config_unref(c);
+
+    EXPECT_ERRORS("retention:\n  closed_incidents: -1d\n  events: 30 days\n  outputs: never\n"
+                  "  audit: 6000w\n  output_max: 512B\n  every: 0\n  evry: 1h\n",
+                  "hale.yaml:2:21: expected a duration such as 30d or 400d, or forever (or 0) to "
+                  "keep it for good, got \"-1d\"",
+                  "hale.yaml:3:13: expected a duration such as 30d or 400d, or forever (or 0) to "
+                  "keep it for good, got \"30 days\"",
+                  "hale.yaml:4:12: expected a duration such as 30d or 400d, or forever (or 0) to "
+                  "keep it for good, got \"never\"",
+                  "hale.yaml:5:10: audit must be at most 5200w (about a century), got 6000w",
+                  "hale.yaml:6:15: output_max must be between 1KiB and 16MiB, got 512B",
+                  "hale.yaml:7:10: every must be between 1s and 1w, got 0",
+                  "hale.yaml:8:3: unknown key \"evry\" in retention; did you mean \"every\"?");
+    /* Like incidents, it belongs to the main file: a pack may not change what is kept. */
+    write_file("pack.yaml", "retention: {events: 1d}\n");
+    EXPECT_ERRORS("include: pack.yaml\n",
+                  "pack.yaml:1:1: retention is not allowed in an included file (a pack); it "
+                  "belongs in the main configuration");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1463,6 +1510,7 @@ int main(void)
             T(test_config_demo_loads),
             T(test_config_docs_example_loads),
             T(test_config_incidents_section),
+            T(test_config_retention_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
