@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
- * place (configuration, loop, tokens, metrics, HTTP server, check runner)
+ * place (configuration, loop, tokens, metrics, HTTP server, check runner,
+ * incident desk, live streams)
  * and owns the daemon's life: start, reload on SIGHUP, stop on
  * SIGTERM/SIGINT, and the systemd notifications around each.
  */
@@ -16,6 +17,7 @@
 #include "api/api.h"
 #include "api/checks.h"
 #include "api/incidents.h"
+#include "api/stream.h"
 #include "auth/auth.h"
 #include "base/clock.h"
 #include "base/err.h"
@@ -105,12 +107,20 @@ static void warn_fixed_settings(const struct config_server *now, const struct co
         log_warn("serve", NULL, "server.request_timeout changes at the next restart");
 }
 
-/* The seam from the checks to the incidents. */
+/* The seam from the checks to the incidents and the live streams. */
 static void on_check_event(const struct config_check *check, struct detect_event *ev, void *data)
 {
     struct daemon *d = data;
+    api_stream_check(d->api, ev);
     if (d->itsm)
         itsm_check_event(d->itsm, check, ev);
+}
+
+/* An incident changed and the change is durable: the live streams show it. */
+static void on_incident_changed(const struct incident *i, void *data)
+{
+    struct daemon *d = data;
+    api_stream_incident(d->api, i);
 }
 
 /* The hard status each check last had, from the store: the runner starts from it. */
@@ -340,6 +350,7 @@ static int daemon_start(struct daemon *d, struct err *e)
         (r = store_reader_open(d->store, &d->reader, e)) < 0)
         return err_prefixf(e, "incidents");
     d->api = api_new(&deps);
+    itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
