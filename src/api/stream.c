@@ -124,14 +124,16 @@ static void stream_wake(struct stream *st)
 /*
  * Queues len bytes for the client (loop thread). False when they do not
  * fit under API_STREAM_QUEUE_MAX: the client is too far behind, so its
- * queue is dropped and the stream ends.
+ * queue is dropped and the stream ends. An empty queue takes any message,
+ * so one larger than the cap does not cut every client.
  */
 static bool stream_push(struct stream *st, const char *data, size_t len)
 {
     bool fits = true;
     pthread_mutex_lock(&st->lock);
     if (!st->ending) {
-        fits = st->queue.len - st->head + len <= API_STREAM_QUEUE_MAX;
+        size_t queued = st->queue.len - st->head;
+        fits = queued == 0 || queued + len <= API_STREAM_QUEUE_MAX;
         if (fits) {
             if (st->head > 0 && st->head >= st->queue.len / 2)
                 queue_compact(st);

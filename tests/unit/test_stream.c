@@ -760,6 +760,24 @@ static void test_stream_slow_client_is_cut_not_buffered(void **state)
     assert_true(metrics_show("\nhale_api_streams 0\n", 5000));
 }
 
+static void test_stream_one_huge_message_still_arrives(void **state)
+{
+    (void)state;
+    struct conn c;
+    conn_open(&c, w.port, "/api/v1/stream?types=check", w.viewer, NULL);
+    conn_expect(&c, "event: hello\n");
+    size_t n = API_STREAM_QUEUE_MAX + API_STREAM_QUEUE_MAX / 2;
+    char *summary = xcalloc(1, n + 1);
+    memset(summary, 'h', n);
+    publish_check("huge", CHECK_STATUS_CRITICAL, summary);
+    publish_check("after-huge", CHECK_STATUS_OK, "");
+    free(summary);
+    conn_expect(&c, "\"after-huge\"");
+    assert_non_null(strstr(c.buf, "\"check\":\"huge\""));
+    assert_false(c.eof);
+    conn_close(&c);
+}
+
 static void test_stream_revoked_token_ends_its_streams(void **state)
 {
     (void)state;
@@ -846,6 +864,7 @@ int main(void)
             cmocka_unit_test(test_stream_stop_ends_streams),
             cmocka_unit_test(test_stream_drain_does_not_wait_for_streams),
             cmocka_unit_test(test_stream_slow_client_is_cut_not_buffered),
+            cmocka_unit_test(test_stream_one_huge_message_still_arrives),
             cmocka_unit_test(test_stream_revoked_token_ends_its_streams),
             cmocka_unit_test(test_stream_per_client_limit),
             cmocka_unit_test(test_stream_idle_outlives_the_request_timeout),
