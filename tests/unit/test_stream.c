@@ -848,14 +848,13 @@ static void test_stream_idle_outlives_the_request_timeout(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest pure[] = {
+    /* One group, so the results make one report; the ring's tests do not need the world. */
+    const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_stream_types_parse),
             cmocka_unit_test(test_stream_ring_frames_and_ids),
             cmocka_unit_test(test_stream_ring_resume_or_reset),
             cmocka_unit_test(test_stream_ring_replays_what_was_missed_by_type),
             cmocka_unit_test(test_stream_ring_bounded_by_bytes),
-    };
-    const struct CMUnitTest http[] = {
             cmocka_unit_test(test_stream_sends_changes_as_they_happen),
             cmocka_unit_test(test_stream_filters_by_type),
             cmocka_unit_test(test_stream_needs_a_reading_token),
@@ -869,7 +868,5 @@ int main(void)
             cmocka_unit_test(test_stream_per_client_limit),
             cmocka_unit_test(test_stream_idle_outlives_the_request_timeout),
     };
-    int failed = cmocka_run_group_tests_name("stream ring", pure, NULL, NULL);
-    return failed +
-           cmocka_run_group_tests_name("stream over HTTP", http, world_setup, world_teardown);
+    return cmocka_run_group_tests(tests, world_setup, world_teardown);
 }
