@@ -31,6 +31,7 @@ struct api *api_new(const struct api_deps *deps)
     api->deps.config_path = api->config_path;
     atomic_init(&api->frozen, false);
     api__core_routes_add(api);
+    api->streams = api__streams_new(api);
     return api;
 }
 
@@ -38,6 +39,7 @@ void api_free(struct api *api)
 {
     if (!api)
         return;
+    api__streams_free(api->streams);
     for (size_t i = 0; i < api->n_routes; i++) {
         free(api->routes[i].method);
         free(api->routes[i].pattern);

@@ -56,8 +56,9 @@ struct api_deps {
 
 /*
  * Creates the api with its core routes (GET /healthz, GET /metrics,
- * GET /api/v1/status, GET /api/v1/whoami, GET /api/v1/tokens and
- * POST /api/v1/reload). Free with api_free() after every server of it is
+ * GET /api/v1/status, GET /api/v1/whoami, GET /api/v1/tokens,
+ * POST /api/v1/reload) and the live stream (GET /api/v1/stream, fed
+ * through api/stream.h). Free with api_free() after every server of it is
  * freed and the loop has run the posts they left.
  */
 struct api *api_new(const struct api_deps *deps);

@@ -32,6 +32,8 @@ const char *api_req_param(const struct api_req *req, const char *name);
  * (copy it to keep it), since it lives in the connection.
  */
 const char *api_req_query(struct api_req *req, const char *key);
+/* A request header (any case), or NULL. Valid only during the handler call, as a query. */
+const char *api_req_header(struct api_req *req, const char *name);
 /* The parsed JSON body (borrowed), or NULL when the request had none. */
 json_t *api_req_body(const struct api_req *req);
 /* The caller's token, or NULL on a public route. */

@@ -39,15 +39,22 @@ struct api_route_entry {
     void *data;
 };
 
+struct api__streams;
+
 struct api {
     struct api_deps deps;
     char *config_path; /* our copy of deps.config_path */
     struct api_route_entry *routes;
     size_t n_routes;
-    atomic_bool frozen; /* a server started: the table is read by HTTP threads */
+    atomic_bool frozen;           /* a server started: the table is read by HTTP threads */
+    struct api__streams *streams; /* the live streams and their replay ring (stream.c) */
 };
 
-/* A finished answer, built on one thread and sent by libmicrohttpd's. */
+/*
+ * A finished answer, built on one thread and sent by libmicrohttpd's.
+ * Its body is either bytes or, for a live stream, a reader that
+ * libmicrohttpd calls on its thread for as long as the connection lasts.
+ */
 struct api_reply {
     unsigned status; /* 0: none yet */
     const char *content_type;
@@ -55,6 +62,9 @@ struct api_reply {
     size_t len;
     char *headers[API_REPLY_HEADERS_MAX][2];
     size_t n_headers;
+    MHD_ContentReaderCallback reader; /* NULL: the body is body */
+    MHD_ContentReaderFreeCallback reader_free;
+    void *reader_data; /* freed with reader_free() unless libmicrohttpd took it */
 };
 
 struct api_param {
@@ -122,7 +132,18 @@ void api__reply_error_set(struct api_reply *r, unsigned status, const char *erro
                           ...) __attribute__((format(printf, 4, 5)));
 /* Adds a header to r (copied; dropped past API_REPLY_HEADERS_MAX). */
 void api__reply_header_add(struct api_reply *r, const char *name, const char *value);
+/* Whether r has a header called name (case-insensitive). */
+bool api__reply_has_header(const struct api_reply *r, const char *name);
 void api__reply_fini(struct api_reply *r);
+/*
+ * The handler's answer whose body libmicrohttpd pulls from reader(data)
+ * on its thread, for as long as it lasts; takes data, which reader_free()
+ * frees (also when the request was cancelled and the reply is dropped).
+ * Loop thread, like every api_reply_*().
+ */
+void api__reply_reader(struct api_req *req, unsigned status, const char *content_type,
+                       MHD_ContentReaderCallback reader, MHD_ContentReaderFreeCallback reader_free,
+                       void *data);
 
 /* ---- server.c --------------------------------------------------------- */
 
@@ -130,6 +151,8 @@ void api__reply_fini(struct api_reply *r);
 void api__req_reply_install(struct api_req *req, struct api_reply *r);
 /* The listen address of the server a request came through, as configured. */
 const char *api__req_listen(const struct api_req *req);
+/* Whether the request's server stopped accepting connections (it drains or stops). */
+bool api__req_server_quiesced(const struct api_req *req);
 
 /* ---- core.c ----------------------------------------------------------- */
 
@@ -184,5 +207,98 @@ struct api_incidents;
 struct api_incidents *api__incidents_deps(struct api_req *req, void *data);
 int api__problems_routes_add(struct api *api, struct api_incidents *d, struct err *e);
 int api__audit_routes_add(struct api *api, struct api_incidents *d, struct err *e);
+/* ---- stream.c: the live streams --------------------------------------- */
+
+/* The hub of the live streams and GET /api/v1/stream; freed by api__streams_free(). */
+struct api__streams *api__streams_new(struct api *api);
+/* After every server of the api is freed; accepts NULL. */
+void api__streams_free(struct api__streams *h);
+/*
+ * Ends every stream served by server s, after what it has queued: s is
+ * going away (quiesced for a drain, or stopped), and libmicrohttpd stops
+ * only once no connection is suspended. Loop thread.
+ */
+void api__streams_end(struct api__streams *h, const struct api_server *s);
+/*
+ * Once a second, from s's sweep: a keep-alive comment to each of s's
+ * streams that was quiet for API_STREAM_KEEPALIVE_MS (stream.h), streams whose
+ * token was revoked ended, streams that are gone dropped. Loop thread.
+ */
+void api__streams_tick(struct api__streams *h, const struct api_server *s);
+
+/* ---- stream_ring.c: the stream's wire format and replay ring ---------- */
+
+/* The kinds of message a stream carries; persisted by clients as names: append only. */
+enum api__event_type {
+    API__EVENT_INCIDENT = 0, /* an incident changed (durably) */
+    API__EVENT_CHECK = 1,    /* a check's hard state changed */
+    API__EVENT_TYPES,
+};
+#define API__EVENT_ALL ((1u << API__EVENT_TYPES) - 1)
+
+/* "incident", "check". */
+const char *api__event_type_name(enum api__event_type t);
+/*
+ * Parses a comma-separated list of type names ("incident,check") into a
+ * mask of 1 << type. Returns 0, or -EINVAL with e naming the first word
+ * that is not a type (an empty list or an empty word is one).
+ */
+int api__event_types_parse(const char *s, unsigned *ret_mask, struct err *e);
+
+/* A run id: 8 lowercase hex digits, plus the NUL. */
+#define API__RUN_MAX      9
+/* An event id, "RUN-SEQ", at most. */
+#define API__EVENT_ID_MAX (API__RUN_MAX + 21)
+
+/* One message as it goes on the wire, kept for replay. */
+struct api__event {
+    uint64_t seq;
+    enum api__event_type type;
+    char *frame; /* "id: RUN-SEQ\nevent: TYPE\ndata: JSON\n\n" */
+    size_t len;
+};
+
+/*
+ * The last messages of this daemon run, for clients that reconnect with
+ * Last-Event-ID: at most max_events messages and max_bytes of frames (a
+ * message larger than max_bytes is still kept, alone), the oldest
+ * dropped first. Sequence numbers start at 1 and never repeat within a
+ * run; run names the run, so an id from another run is recognised. Not
+ * thread-safe: the loop thread owns it.
+ */
+struct api__ring {
+    char run[API__RUN_MAX];
+    uint64_t seq; /* of the newest message; 0 before the first */
+    struct api__event *v;
+    size_t cap, head, n; /* v[head] is the oldest of n */
+    size_t bytes, max_bytes;
+};
+
+/* run: 1 to 8 characters of [0-9a-z]. */
+void api__ring_init(struct api__ring *r, const char *run, size_t max_events, size_t max_bytes);
+void api__ring_fini(struct api__ring *r);
+/*
+ * Appends a message with the next sequence number; json is one line of
+ * JSON (copied). Returns the message, borrowed until the next push.
+ */
+const struct api__event *api__ring_push(struct api__ring *r, enum api__event_type type,
+                                        const char *json);
+/* "RUN-SEQ" of seq, into buf. */
+void api__ring_id(const struct api__ring *r, uint64_t seq, char buf[API__EVENT_ID_MAX]);
+
+/*
+ * Whether a client that last saw the message last_id can be brought up to
+ * date from the ring: true with *ret_after its sequence number when every
+ * message after it is still held; false when last_id is from another run,
+ * malformed, newer than the newest, or older than what the ring holds
+ * (the client then refetches what it shows).
+ */
+bool api__ring_resumable(const struct api__ring *r, const char *last_id, uint64_t *ret_after);
+/*
+ * Appends the frames of the messages after sequence number after whose
+ * type is in mask, oldest first, to out; returns how many.
+ */
+size_t api__ring_replay(const struct api__ring *r, uint64_t after, unsigned mask,
+                        struct strbuf *out);
 
 #endif

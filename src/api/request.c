@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/internal.h"
 #include "base/alloc.h"
@@ -48,6 +49,11 @@ const char *api_req_query(struct api_req *req, const char *key)
     return MHD_lookup_connection_value(req->con, MHD_GET_ARGUMENT_KIND, key);
 }
 
+const char *api_req_header(struct api_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->con, MHD_HEADER_KIND, name);
+}
+
 json_t *api_req_body(const struct api_req *req)
 {
     return req->json;
@@ -69,8 +75,18 @@ void api__reply_header_add(struct api_reply *r, const char *name, const char *va
     r->n_headers++;
 }
 
+bool api__reply_has_header(const struct api_reply *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i][0], name) == 0)
+            return true;
+    return false;
+}
+
 void api__reply_fini(struct api_reply *r)
 {
+    if (r->reader_free && r->reader_data)
+        r->reader_free(r->reader_data);
     free(r->body);
     for (size_t i = 0; i < r->n_headers; i++) {
         free(r->headers[i][0]);
@@ -165,6 +181,20 @@ void api_reply_raw(struct api_req *req, unsigned status, const char *content_typ
     r.content_type = content_type;
     r.body = body;
     r.len = len;
+    reply_finish(req, &r);
+}
+
+void api__reply_reader(struct api_req *req, unsigned status, const char *content_type,
+                       MHD_ContentReaderCallback reader, MHD_ContentReaderFreeCallback reader_free,
+                       void *data)
+{
+    struct api_reply r = req->pending;
+    req->pending = (struct api_reply){0};
+    r.status = status;
+    r.content_type = content_type;
+    r.reader = reader;
+    r.reader_free = reader_free;
+    r.reader_data = data;
     reply_finish(req, &r);
 }
 

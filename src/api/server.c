@@ -19,6 +19,11 @@
  * reference. The same happens to a request that waited for its handler
  * longer than the request timeout (a busy loop, or a handler that forgot
  * to answer), so no connection waits forever.
+ *
+ * A live stream (stream.c) is a reply whose body a reader gives as it
+ * comes; its connection is suspended whenever it has nothing to send.
+ * Quiescing the server ends its streams, so a drain does not wait for
+ * them and no stream is left suspended when libmicrohttpd stops.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -60,6 +65,8 @@
  * queued before it stops them; it blocks the loop, so it is short.
  */
 #define API_STOP_WAIT_MS           1000
+/* The most a reader-made body (a live stream) is asked for at once. */
+#define API_READER_BLOCK           (16 * 1024)
 
 struct api_server {
     atomic_uint refs; /* the owner's, and one per live request */
@@ -151,13 +158,30 @@ const char *api__req_listen(const struct api_req *req)
     return req->server->listen;
 }
 
+bool api__req_server_quiesced(const struct api_req *req)
+{
+    return atomic_load(&req->server->quiesced);
+}
+
+/* The response for a reply whose body comes from a reader (a live stream). */
+static struct MHD_Response *response_from_reader(struct api_reply *r)
+{
+    struct MHD_Response *resp = MHD_create_response_from_callback(
+            MHD_SIZE_UNKNOWN, API_READER_BLOCK, r->reader, r->reader_data, r->reader_free);
+    if (resp)
+        r->reader_data = NULL; /* libmicrohttpd frees it when the response goes */
+    return resp;
+}
+
 /* Queues req->reply on the connection (HTTP thread). */
 static enum MHD_Result req_queue(struct api_req *req)
 {
     struct api_reply *r = &req->reply;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-            r->len, r->body ? r->body : (char *)"",
-            r->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+            r->reader ? response_from_reader(r)
+                      : MHD_create_response_from_buffer(r->len, r->body ? r->body : (char *)"",
+                                                        r->body ? MHD_RESPMEM_MUST_FREE
+                                                                : MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     r->body = NULL; /* libmicrohttpd frees it now */
@@ -165,7 +189,7 @@ static enum MHD_Result req_queue(struct api_req *req)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     for (size_t i = 0; i < r->n_headers; i++)
         MHD_add_response_header(resp, r->headers[i][0], r->headers[i][1]);
-    if (req->is_api)
+    if (req->is_api && !api__reply_has_header(r, MHD_HTTP_HEADER_CACHE_CONTROL))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (atomic_load(&req->server->quiesced))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
@@ -573,6 +597,7 @@ static void sweep_tick(uv_timer_t *t)
     if (n)
         log_warn("api", NULL, "%u requests on %s got no answer within %llu ms; answered 503", n,
                  s->listen, (unsigned long long)(s->wait_max_ns / 1000000));
+    api__streams_tick(s->api->streams, s);
 }
 
 static void sweep_start(struct api_server *s)
@@ -716,6 +741,8 @@ void api_server_quiesce(struct api_server *s)
 {
     if (!s->mhd || atomic_exchange(&s->quiesced, true))
         return;
+    /* A stream lasts as long as its connection: it ends here, or a drain would wait for it. */
+    api__streams_end(s->api->streams, s);
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
     if (fd == MHD_INVALID_SOCKET)
         return;
@@ -737,7 +764,7 @@ void api_server_stop(struct api_server *s)
     uv_close((uv_handle_t *)s->sweep, sweep_closed);
     s->sweep = NULL;
 
-    /* First, so the 503s below say "Connection: close". */
+    /* First, so the 503s below say "Connection: close"; it ends the live streams too. */
     api_server_quiesce(s);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;

@@ -303,3 +303,98 @@ int cli_client_json(struct cli_client *c, const char *method, const char *path, 
     strbuf_fini(&answer);
     return r;
 }
+
+/* ---- live streams ------------------------------------------------------ */
+
+/* A refusal's body is read to say why; a stream's body goes to the caller. */
+#define STREAM_ERROR_BODY_MAX (64 * 1024)
+
+struct stream_call {
+    CURL *easy;
+    cli_client_stream_fn *fn;
+    void *arg;
+    int fn_result;
+    long status; /* 0 until the head has arrived */
+    struct strbuf refusal;
+    const volatile sig_atomic_t *stop;
+};
+
+static size_t on_stream_body(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct stream_call *s = userdata;
+    size_t n = size * nmemb;
+    if (!s->status)
+        curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
+    if (s->status < 200 || s->status > 299) {
+        strbuf_add(&s->refusal, data, n); /* past the cap the reason is cut, that is all */
+        return n;
+    }
+    s->fn_result = s->fn(data, n, s->arg);
+    return s->fn_result ? 0 : n;
+}
+
+/* Called by curl about every second and while it waits: Ctrl-C ends the stream. */
+static int on_stream_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                              curl_off_t ultotal, curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const struct stream_call *s = userdata;
+    return *s->stop ? 1 : 0;
+}
+
+int cli_client_stream(struct cli_client *c, const char *path, const char *last_event_id,
+                      cli_client_stream_fn *fn, void *arg, const volatile sig_atomic_t *stop,
+                      struct err *e)
+{
+    if (c->token && !token_is_sendable(c->token))
+        return err_setf(e, HALE_EAUTH, "%s", hint_token);
+    if (!c->easy && !(c->easy = curl_easy_init()))
+        return err_setf(e, HALE_EINTERNAL, "cannot start libcurl");
+    struct stream_call s = {.easy = c->easy, .fn = fn, .arg = arg, .stop = stop};
+    strbuf_init(&s.refusal, STREAM_ERROR_BODY_MAX);
+    struct answer unused = {0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char *url = xasprintf("%s%s", c->url, path);
+    struct curl_slist *headers = headers_new(c, false, false);
+    headers = header_add(headers, "Accept: text/event-stream");
+    if (last_event_id && *last_event_id) {
+        char *line = xasprintf("Last-Event-ID: %s", last_event_id);
+        headers = header_add(headers, line);
+        free(line);
+    }
+    easy_prepare(c, "GET", url, NULL, headers, &unused, errbuf);
+    /* A stream has no end to wait for: only silence says the daemon is gone. */
+    curl_easy_setopt(c->easy, CURLOPT_TIMEOUT_MS, 0L);
+    curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)CLI_CLIENT_TIMEOUT_MS);
+    curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, (long)CLI_CLIENT_STREAM_IDLE_S);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_stream_body);
+    curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, &s);
+    curl_easy_setopt(c->easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c->easy, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+    curl_easy_setopt(c->easy, CURLOPT_XFERINFODATA, &s);
+    CURLcode rc = curl_easy_perform(c->easy);
+    curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, NULL);
+    headers_free(headers);
+    free(url);
+    if (!s.status && rc == CURLE_OK)
+        curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &s.status);
+    int r = 0;
+    if (*stop)
+        r = 0;
+    else if (s.status && (s.status < 200 || s.status > 299))
+        r = cli_client_answer_error(s.status, s.refusal.s, s.refusal.len, e);
+    else if (rc == CURLE_WRITE_ERROR && s.fn_result)
+        r = s.fn_result;
+    else if (rc == CURLE_OPERATION_TIMEDOUT && s.status)
+        r = err_setf(e, -ETIMEDOUT, "hale at %s sent nothing for %d s", c->url,
+                     CLI_CLIENT_STREAM_IDLE_S);
+    else if (rc != CURLE_OK)
+        r = transfer_error(c, rc, &unused, errbuf, e);
+    strbuf_fini(&s.refusal);
+    return r;
+}

@@ -9,6 +9,7 @@
 #ifndef HALE_CLI_CLIENT_H
 #define HALE_CLI_CLIENT_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -57,6 +58,30 @@ int cli_client_request(struct cli_client *c, const char *method, const char *pat
  */
 int cli_client_json(struct cli_client *c, const char *method, const char *path, const json_t *body,
                     json_t **ret, struct err *e);
+
+/*
+ * Receives the bytes of a stream's body as they arrive. Returns 0 to go
+ * on, anything else to end the stream (cli_client_stream() then returns
+ * it).
+ */
+typedef int cli_client_stream_fn(const char *data, size_t len, void *arg);
+
+/* A stream that sends nothing (not even a keep-alive) for this long is taken for dead. */
+#define CLI_CLIENT_STREAM_IDLE_S 45
+
+/*
+ * GETs path as a live stream (text/event-stream): the body goes to fn as
+ * it arrives, for as long as the daemon sends it, with no time limit but
+ * CLI_CLIENT_STREAM_IDLE_S of silence. last_event_id, when not NULL or
+ * empty, is sent as Last-Event-ID. *stop is looked at about every second
+ * and while waiting; when it becomes non-zero the stream ends and 0 is
+ * returned. Returns 0 when the daemon ended the body, fn's non-zero
+ * result, or the errors of cli_client_request() (-ETIMEDOUT also for a
+ * silent stream; a 503 is HALE_EINTERNAL with the daemon's reason).
+ */
+int cli_client_stream(struct cli_client *c, const char *path, const char *last_event_id,
+                      cli_client_stream_fn *fn, void *arg, const volatile sig_atomic_t *stop,
+                      struct err *e);
 
 /*
  * The sentence for a refused request: status and the API's error body

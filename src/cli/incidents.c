@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `hale incidents list|show|open|ack|assign|note|resolve|close`: opening
- * and working incidents and requests from a shell, through the daemon's
- * HTTP API (docs/api.md, "Incidents"). Each subcommand is one request (list with --all is one
- * per page) made by the client in client.c; what people read is drawn
- * by render.c. The command line is checked whole before anything is sent.
+ * `hale incidents list|show|open|ack|assign|note|resolve|close|watch`:
+ * opening and working incidents and requests from a shell, through the
+ * daemon's HTTP API (docs/api.md, "Incidents"). Each subcommand is one
+ * request (list with --all is one per page; watch is one live stream, read
+ * by watch.c) made by the client in client.c; what people read is drawn by
+ * render.c. The command line is checked whole before anything is sent.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -480,6 +481,11 @@ static int run_open(struct cli_client *c, const struct inc_args *a)
     return CLI_EXIT_OK;
 }
 
+static int run_watch(struct cli_client *c, const struct inc_args *a)
+{
+    return cli__incidents_watch(c, a->cmd, a->json);
+}
+
 static const struct sub subs[] = {
         {"list", "incidents list",
          "hale incidents list [--state S[,S]] [--team T] [--since 7d] [--limit N] [--all] [--json]",
@@ -550,6 +556,14 @@ static const struct sub subs[] = {
          "\n"
          "      --json         print the incident as the API answers it\n",
          options_plain, true, 0, 0, NULL, run_close},
+        {"watch", "incidents watch", "hale incidents watch [--json]",
+         "Prints each incident change as it happens, one line each: TIME (of the change),\n"
+         "ID, PRI, STATE, SEVERITY, TEAM, ASSIGNEE, TITLE. When the connection drops it\n"
+         "reconnects and catches up on what it missed. Ctrl-C stops (exit status 0).\n"
+         "Needs a token that may read (viewer or above).\n"
+         "\n"
+         "      --json         print each incident as the API's JSON, one line each\n",
+         options_plain, false, 0, 0, NULL, run_watch},
 };
 
 static void help_sub(const struct sub *s, FILE *out)
@@ -564,7 +578,8 @@ static void help_all(FILE *out)
         fprintf(out, "%s%s\n", i ? "       " : "", subs[i].usage);
     fprintf(out, "\n"
                  "Works incidents through hale's API: list and show them, open one by hand,\n"
-                 "acknowledge, assign, note, resolve and close them. Each subcommand has --help.\n"
+                 "acknowledge, assign, note, resolve and close them, watch them change. Each\n"
+                 "subcommand has --help.\n"
                  "\n"
                  "Options of every subcommand:\n"
                  "      --json         print the API's JSON\n" CLI__REMOTE_HELP);
@@ -739,7 +754,7 @@ static int run(int argc, char **argv)
     if (argc < 2)
         return cli_usage_error(
                 "incidents",
-                "say what to do: list, show, open, ack, assign, note, resolve or close");
+                "say what to do: list, show, open, ack, assign, note, resolve, close or watch");
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         help_all(stdout);
         return CLI_EXIT_OK;
@@ -758,12 +773,13 @@ static int run(int argc, char **argv)
     }
     return cli_usage_error("incidents",
                            "'%s' is not an incidents command; use list, show, open, ack, assign, "
-                           "note, resolve or close",
+                           "note, resolve, close or watch",
                            argv[1]);
 }
 
 const struct cli_command cli_incidents = {
         .name = "incidents",
-        .summary = "list, show, open, acknowledge, assign, note, resolve and close incidents",
+        .summary =
+                "list, show, open, acknowledge, assign, note, resolve, close and watch incidents",
         .run = run,
 };

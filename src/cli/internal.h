@@ -84,6 +84,15 @@ void cli__problem_fields(const json_t *problem, int64_t now_ms, struct strbuf *o
  */
 void cli__audit_table(const json_t *entries, const struct cli__style *st, struct strbuf *out);
 
+/*
+ * One line for an incident as it changes, for `hale incidents watch`:
+ * TIME ID PRI STATE SEVERITY TEAM ASSIGNEE TITLE, TIME its last change
+ * ("2026-11-21T19:00:00Z"), columns padded to their usual widths,
+ * coloured as in the table when colour. Control characters are shown
+ * as '?'.
+ */
+void cli__incident_line(const json_t *incident, bool colour, struct strbuf *out);
+
 /* Writes value as the API's JSON pretty-printed (two spaces), with a newline. */
 void cli__json_print(const json_t *value, FILE *out);
 
@@ -118,6 +127,51 @@ struct cli__list_query {
  * first page) to out, each value percent-encoded.
  */
 void cli__incidents_path(const struct cli__list_query *q, const char *cursor, struct strbuf *out);
+
+/* ---- watch.c: reading a live stream ---- */
+
+/* The longest line of a stream taken; a longer one ends the stream. */
+#define CLI__SSE_LINE_MAX (16u * 1024 * 1024)
+#define CLI__SSE_ID_MAX   128
+
+/* One message: its event type ("message" when it names none) and its data. */
+typedef void cli__sse_event_fn(const char *event, const char *data, void *arg);
+
+/*
+ * A reader of server-sent events (the WHATWG format): fed bytes in pieces
+ * of any size, it calls back once per complete message with data, and
+ * keeps the last id seen for a reconnect. Lines may end in LF or CRLF;
+ * comments and unknown fields are skipped. Embedded:
+ * cli__sse_init()/cli__sse_fini().
+ */
+struct cli__sse {
+    struct strbuf line;            /* the line being read */
+    struct strbuf data;            /* of the message being read */
+    char event[64];                /* of the message being read */
+    char id[CLI__SSE_ID_MAX];      /* the last id: survives messages and reconnects */
+    char next_id[CLI__SSE_ID_MAX]; /* the message being read named this id */
+    bool has_next_id;
+    unsigned retry_ms; /* the server's retry field; 0 when it sent none */
+    cli__sse_event_fn *cb;
+    void *arg;
+};
+
+void cli__sse_init(struct cli__sse *p, cli__sse_event_fn *cb, void *arg);
+void cli__sse_fini(struct cli__sse *p);
+/* Forgets a half-read line and message (the connection dropped); keeps the id. */
+void cli__sse_reset(struct cli__sse *p);
+/* Reads n bytes. Returns 0, or HALE_ELIMIT for a line over CLI__SSE_LINE_MAX. */
+int cli__sse_feed(struct cli__sse *p, const char *bytes, size_t n);
+
+struct cli_client;
+/*
+ * `hale incidents watch`: prints each incident change from the daemon's
+ * live stream as it arrives (a line, or the JSON with json), reconnecting
+ * with the last id when the connection drops, until SIGINT or SIGTERM.
+ * Returns the exit status: 0 when interrupted, 1 when the daemon refuses
+ * the stream or cannot be reached at first.
+ */
+int cli__incidents_watch(struct cli_client *c, const char *cmd, bool json);
 
 /* Options every command that speaks to the API takes. */
 struct cli__remote {

@@ -327,6 +327,33 @@ static void short_time(const char *s, char buf[CLOCK_RFC3339_MAX])
         snprintf(buf, CLOCK_RFC3339_MAX, "%s", s ? s : "-");
 }
 
+void cli__incident_line(const json_t *incident, bool colour, struct strbuf *out)
+{
+    char time[CLOCK_RFC3339_MAX], id[ID_MAX];
+    short_time(str_of(incident, "updated"), time);
+    id_of(incident, "id", id);
+    /* The widths of the longest values, so the lines of a session line up. */
+    static const struct {
+        const char *key;
+        int width;
+    } cols[] = {{"priority", 3}, {"state", 12}, {"severity", 8}, {"team", 0}, {"assignee", 0}};
+    const char *hue = colour ? cli__incident_colour(incident) : NULL;
+    if (hue)
+        strbuf_adds(out, hue);
+    strbuf_addf(out, "%s  %-4s", time, id);
+    for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
+        char *cell = sanitise(str_of(incident, cols[i].key), false);
+        strbuf_addf(out, "  %-*s", cols[i].width, cell);
+        free(cell);
+    }
+    char *title = sanitise(str_of(incident, "title"), false);
+    strbuf_addf(out, "  %s", title);
+    free(title);
+    if (hue)
+        strbuf_adds(out, CLI__RESET);
+    strbuf_addc(out, '\n');
+}
+
 void cli__timeline_render(const json_t *timeline, struct strbuf *out)
 {
     static const char *const header[] = {"TIME", "ACTOR", "KIND", "TEXT"};

@@ -2,9 +2,9 @@
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
- * store, incident desk) and owns the daemon's life: start, reload on
- * SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications around each,
- * and the store's compaction every retention.every.
+ * store, incident desk, live streams) and owns the daemon's life: start,
+ * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
+ * around each, and the store's compaction every retention.every.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/checks.h"
 #include "api/incidents.h"
+#include "api/stream.h"
 #include "auth/auth.h"
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -128,10 +129,11 @@ static void warn_fixed_settings(const struct config_server *now, const struct co
         log_warn("serve", NULL, "server.request_timeout changes at the next restart");
 }
 
-/* The seam from the checks to the incidents. */
+/* The seam from the checks to the incidents and the live streams. */
 static void on_check_event(const struct config_check *check, struct detect_event *ev, void *data)
 {
     struct daemon *d = data;
+    api_stream_check(d->api, ev);
     if (d->itsm)
         itsm_check_event(d->itsm, check, ev);
 }
@@ -196,6 +198,13 @@ static void on_tokens_look(uv_timer_t *timer)
 {
     struct daemon *d = timer->data;
     auth_store_refresh(d->tokens);
+}
+
+/* An incident changed and the change is durable: the live streams show it. */
+static void on_incident_changed(const struct incident *i, void *data)
+{
+    struct daemon *d = data;
+    api_stream_incident(d->api, i);
 }
 
 /* The hard status each check last had, from the store: the runner starts from it. */
@@ -555,6 +564,7 @@ static int daemon_start(struct daemon *d, struct err *e)
     uv_timer_start(&d->tokens_look, on_tokens_look, SERVE_TOKENS_LOOK_MS, SERVE_TOKENS_LOOK_MS);
     d->tokens_look_on = true;
     d->api = api_new(&deps);
+    itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||

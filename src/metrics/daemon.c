@@ -47,6 +47,19 @@ static void register_http(struct metrics *m, struct metrics_daemon *d)
             "Time from the start of an HTTP request to its completion, by route pattern.",
             (const char *[]){"route", NULL}, http_duration_bounds,
             sizeof(http_duration_bounds) / sizeof(http_duration_bounds[0]));
+    d->streams = metrics_gauge_register(m, "hale_api_streams",
+                                        "Live streams (GET /api/v1/stream) open now.", NULL);
+    metrics_gauge_set(d->streams, NULL, 0);
+    d->stream_events = metrics_counter_register(
+            m, "hale_api_stream_events_total",
+            "Messages (incident and check changes) published to the live streams.", NULL);
+    metrics_counter_add(d->stream_events, NULL, 0);
+    d->streams_cut = metrics_counter_register(
+            m, "hale_api_streams_cut_total",
+            "Live streams the server ended: \"slow\", the client fell too far behind; "
+            "\"revoked\", its token was revoked.",
+            (const char *[]){"reason", NULL});
+    metrics_family_set_max(d->streams_cut, 8);
 }
 
 static void register_loop(struct metrics *m, struct metrics_daemon *d)

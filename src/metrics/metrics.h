@@ -132,11 +132,15 @@ const char *metrics_number_format(double v, char buf[METRICS_NUMBER_MAX]);
 /*
  * The families every hale daemon exposes, registered by
  * metrics_daemon_register(). The daemon updates the reload pair; the API
- * updates the two http families; the rest are computed at render time.
+ * updates the http and stream families; the rest are computed at render
+ * time.
  */
 struct metrics_daemon {
     struct metrics_family *http_requests; /* counter {route, code} */
     struct metrics_family *http_duration; /* histogram {route}, seconds */
+    struct metrics_family *streams;       /* gauge: live streams open */
+    struct metrics_family *stream_events; /* counter: messages published to the streams */
+    struct metrics_family *streams_cut;   /* counter {reason}: streams the server ended */
     struct metrics_family *reload_ok;     /* gauge, 1 or 0 */
     struct metrics_family *reload_time;   /* gauge, Unix seconds of the last good load */
     struct loop *loop;                    /* borrowed: loop lag */
@@ -146,6 +150,7 @@ struct metrics_daemon {
 /*
  * Registers hale_build_info, hale_start_time_seconds, hale_uptime_seconds,
  * hale_http_requests_total, hale_http_request_duration_seconds,
+ * hale_api_streams, hale_api_stream_events_total, hale_api_streams_cut_total,
  * hale_loop_lag_seconds, hale_loop_lag_max_seconds (the largest lag since
  * the previous render, which resets it), hale_config_last_reload_*, and
  * the standard process_* families read from /proc/self. Fills d, which the

@@ -231,6 +231,85 @@ static void test_cli_incidents_timeline_render(void **state)
     json_decref(v);
 }
 
+static void test_cli_incidents_watch_line(void **state)
+{
+    (void)state;
+    json_t *v = load("{\"id\":42,\"title\":\"web\\u001b[2J is critical\",\"severity\":"
+                     "\"critical\",\"priority\":\"P2\",\"team\":\"web\",\"assignee\":null,"
+                     "\"state\":\"acknowledged\",\"updated\":\"2026-11-21T19:01:30.500Z\"}");
+    struct strbuf out;
+    strbuf_init(&out, 0);
+    cli__incident_line(v, false, &out);
+    assert_string_equal(out.s, "2026-11-21T19:01:30Z  42    P2   acknowledged  critical  web  -  "
+                               "web?[2J is critical\n");
+    strbuf_reset(&out);
+    cli__incident_line(v, true, &out);
+    assert_memory_equal(out.s, CLI__RED "2026-11-21T19:01:30Z", strlen(CLI__RED) + 20);
+    assert_non_null(strstr(out.s, CLI__RESET "\n"));
+    strbuf_fini(&out);
+    json_decref(v);
+}
+
+struct sse_seen {
+    char got[4096];
+    int n;
+};
+
+static void sse_record(const char *event, const char *data, void *arg)
+{
+    struct sse_seen *s = arg;
+    size_t len = strlen(s->got);
+    snprintf(s->got + len, sizeof(s->got) - len, "[%s|%s]", event, data);
+    s->n++;
+}
+
+/* Feeds text one byte at a time: messages must not depend on how the bytes arrive. */
+static void sse_feed_bytes(struct cli__sse *p, const char *text)
+{
+    for (const char *c = text; *c; c++)
+        assert_int_equal(cli__sse_feed(p, c, 1), 0);
+}
+
+static void test_cli_incidents_sse_reader(void **state)
+{
+    (void)state;
+    struct sse_seen seen = {0};
+    struct cli__sse p;
+    cli__sse_init(&p, sse_record, &seen);
+    static const char stream[] = "retry: 3000\n"
+                                 "id: ab-0\n"
+                                 "event: hello\n"
+                                 "data: {\"id\":\"ab-0\"}\n"
+                                 "\n"
+                                 ": keep-alive\n"
+                                 "\n"
+                                 "id: ab-1\r\n"
+                                 "event: incident\r\n"
+                                 "data: {\"a\":1}\r\n"
+                                 "\r\n"
+                                 "data:two\n"
+                                 "data: lines\n"
+                                 "unknown: field\n"
+                                 "\n"
+                                 "id: ab-2\n"
+                                 "\n";
+    sse_feed_bytes(&p, stream);
+    assert_string_equal(seen.got,
+                        "[hello|{\"id\":\"ab-0\"}][incident|{\"a\":1}][message|two\nlines]");
+    assert_int_equal(p.retry_ms, 3000);
+    /* An id alone moves the last id on, without a message. */
+    assert_string_equal(p.id, "ab-2");
+
+    /* A half-read message is forgotten when the connection drops, and its id with it. */
+    sse_feed_bytes(&p, "id: ab-3\nevent: incident\ndata: {\"half\"");
+    cli__sse_reset(&p);
+    assert_string_equal(p.id, "ab-2");
+    sse_feed_bytes(&p, "data: x\n\n");
+    assert_string_equal(seen.got + strlen(seen.got) - 11, "[message|x]");
+    assert_int_equal(seen.n, 4);
+    cli__sse_fini(&p);
+}
+
 static void test_cli_incidents_fields(void **state)
 {
     (void)state;
@@ -499,8 +578,8 @@ static void test_cli_incidents_args_refused_before_sending(void **state)
 static void test_cli_incidents_every_subcommand_has_help(void **state)
 {
     (void)state;
-    static char *const subs[] = {"list",   "show", "open",    "ack",
-                                 "assign", "note", "resolve", "close"};
+    static char *const subs[] = {"list", "show",    "open",  "ack",  "assign",
+                                 "note", "resolve", "close", "watch"};
     for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
         struct output o = run_cmd(&cli_incidents, subs[i], "--help", NULL);
         assert_int_equal(o.status, CLI_EXIT_OK);
@@ -578,6 +657,8 @@ int main(void)
             cmocka_unit_test(test_cli_incidents_table_hides_control_characters),
             cmocka_unit_test(test_cli_incidents_age_format),
             cmocka_unit_test(test_cli_incidents_timeline_render),
+            cmocka_unit_test(test_cli_incidents_watch_line),
+            cmocka_unit_test(test_cli_incidents_sse_reader),
             cmocka_unit_test(test_cli_incidents_fields),
             cmocka_unit_test(test_cli_incidents_problems_table),
             cmocka_unit_test(test_cli_incidents_audit_table),
