@@ -115,6 +115,25 @@ const char *labels_get(const struct labels *l, const char *name)
     return found ? l->v[i].value : NULL;
 }
 
+/* FNV-1a 64 of s into h, then the separator Prometheus uses (0xFF). */
+static uint64_t fnv1a_add(uint64_t h, const char *s)
+{
+    const uint64_t prime = 1099511628211u;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * prime;
+    return (h ^ 0xffu) * prime;
+}
+
+uint64_t labels_fingerprint(const struct labels *l)
+{
+    /* The set is kept sorted by strcmp, which is the byte order Go sorts
+     * strings in, so the walk below is Prometheus's order. */
+    uint64_t h = 14695981039346656037u;
+    for (size_t i = 0; i < l->n; i++)
+        h = fnv1a_add(fnv1a_add(h, l->v[i].name), l->v[i].value);
+    return h;
+}
+
 const char *labels_op_name(enum labels_op op)
 {
     switch (op) {

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "base/strbuf.h"
@@ -43,6 +44,15 @@ int labels_set(struct labels *l, const char *name, const char *value, struct err
 
 /* The value of name, or NULL when l has no such label. Borrowed from l. */
 const char *labels_get(const struct labels *l, const char *name);
+
+/*
+ * The label set's fingerprint as Prometheus and Alertmanager compute it:
+ * FNV-1a 64 over the names in byte order, each name and each value
+ * followed by a 0xFF byte. So an alert's "fingerprint" in Alertmanager's
+ * webhook (16 hex digits) is this value, and an empty set gives FNV's
+ * offset basis. Pure; any thread.
+ */
+uint64_t labels_fingerprint(const struct labels *l);
 
 enum labels_op {
     LABELS_OP_EQ,  /* =  */

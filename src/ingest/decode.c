@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pieces both decoders are made of: label-like objects read under
+ * limits, RFC 3339 times with Alertmanager's "unset", one-line summaries,
+ * severities named by a label, and errors that name the field and say
+ * what to do.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/alloc.h"
+#include "base/cleanup.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "ingest/internal.h"
+
+/* Go's zero time.Time, which Alertmanager writes for "no end yet". */
+#define GO_ZERO_TIME_MS (-62135596800000LL)
+
+int ingest__fail(struct ingest_error *e, int code, int index, const char *field, const char *fmt,
+                 ...)
+{
+    if (!e)
+        return code;
+    e->index = index;
+    snprintf(e->field, sizeof(e->field), "%s", field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* The length of s's first n bytes or fewer that ends on a character boundary. */
+static size_t char_boundary(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}
+
+char *ingest__cut(const char *s, size_t len, size_t max)
+{
+    if (len <= max)
+        return xstrndup(s, len);
+    size_t keep = char_boundary(s, max - 3);
+    char *r = xmalloc(keep + 4);
+    memcpy(r, s, keep);
+    memcpy(r + keep, "...", 4);
+    return r;
+}
+
+const char *ingest__excerpt(const char *s, char buf[INGEST__EXCERPT_MAX])
+{
+    size_t len = strlen(s);
+    if (len < INGEST__EXCERPT_MAX)
+        return s;
+    size_t keep = char_boundary(s, INGEST__EXCERPT_MAX - 4);
+    memcpy(buf, s, keep);
+    memcpy(buf + keep, "...", 4);
+    return buf;
+}
+
+json_t *ingest__json_mut(const json_t *j)
+{
+    union {
+        const json_t *c;
+        json_t *m;
+    } u = {.c = j};
+    return u.m;
+}
+
+/* One pair's value, checked under rules; a new string in *ret. */
+static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, int index,
+                      const char *field, char **ret, struct ingest_error *e)
+{
+    if (!json_is_string(v))
+        return ingest__fail(e, HALE_EPARSE, index, field,
+                            "%s must be a string: put numbers and booleans in quotes", field);
+    const char *s = json_string_value(v);
+    size_t len = json_string_length(v);
+    if (strlen(s) != len)
+        return ingest__fail(e, HALE_EPARSE, index, field,
+                            "%s contains a NUL character (\\u0000): remove it", field);
+    if (len == 0 && !rules->empty_values_ok)
+        return ingest__fail(e, HALE_EPARSE, index, field,
+                            "%s is empty: give it a value, or leave the label out (an empty "
+                            "label is no label)",
+                            field);
+    if (len > rules->value_max && !rules->cut_long)
+        return ingest__fail(e, HALE_ELIMIT, index, field,
+                            "%s has %zu bytes, more than the %zu allowed: shorten it", field, len,
+                            rules->value_max);
+    *ret = ingest__cut(s, len, rules->value_max);
+    return 0;
+}
+
+int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, int index,
+                      struct labels *out, struct ingest_error *e)
+{
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return ingest__fail(e, HALE_EPARSE, index, rules->field,
+                            "%s must be an object of names and string values, such as "
+                            "{\"service\": \"web\"}",
+                            rules->field);
+    if (json_object_size(v) > rules->count_max)
+        return ingest__fail(e, HALE_ELIMIT, index, rules->field,
+                            "%s has %zu names, more than the %zu allowed: keep the ones that "
+                            "matter",
+                            rules->field, json_object_size(v), rules->count_max);
+    const char *name;
+    json_t *value;
+    char buf[INGEST__EXCERPT_MAX];
+    json_object_foreach(ingest__json_mut(v), name, value)
+    {
+        if (strlen(name) > INGEST_NAME_MAX)
+            return ingest__fail(e, HALE_ELIMIT, index, rules->field,
+                                "%s: the name \"%s\" is longer than %d bytes: shorten it",
+                                rules->field, ingest__excerpt(name, buf), INGEST_NAME_MAX);
+        if (!labels_name_is_valid(name))
+            return ingest__fail(e, HALE_EPARSE, index, rules->field,
+                                "%s: \"%s\" is not a valid name: use letters, digits and _, not "
+                                "starting with a digit",
+                                rules->field, ingest__excerpt(name, buf));
+        char field[sizeof(e->field)];
+        snprintf(field, sizeof(field), "%s.%s", rules->field, name);
+        char *s = NULL;
+        int r = pair_value(value, rules, index, field, &s, e);
+        if (r < 0)
+            return r;
+        labels_set(out, name, s, NULL); /* the name is valid: it cannot fail */
+        free(s);
+    }
+    return 0;
+}
+
+int ingest__time(const json_t *v, const char *field, int index, bool early_unset, int64_t *ret_ms,
+                 struct ingest_error *e)
+{
+    if (!v || json_is_null(v)) {
+        *ret_ms = 0;
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    int64_t ms;
+    char buf[INGEST__EXCERPT_MAX];
+    if (!s)
+        return ingest__fail(e, HALE_EPARSE, index, field,
+                            "%s must be a string holding an RFC 3339 time, such as "
+                            "\"2026-11-21T14:59:25Z\"",
+                            field);
+    if (clock_parse_rfc3339_ms(s, &ms) < 0)
+        return ingest__fail(e, HALE_EPARSE, index, field,
+                            "%s must be an RFC 3339 time such as \"2026-11-21T14:59:25Z\" or "
+                            "\"2026-11-21T15:59:25.123+01:00\", not \"%s\"",
+                            field, ingest__excerpt(s, buf));
+    if (ms == GO_ZERO_TIME_MS || (ms <= 0 && early_unset))
+        ms = 0;
+    else if (ms <= 0)
+        return ingest__fail(e, HALE_EPARSE, index, field,
+                            "%s is not after 1970: give the real time, or leave %s out", field,
+                            field);
+    *ret_ms = ms;
+    return 0;
+}
+
+static bool is_blank(unsigned char c)
+{
+    return c <= ' ' || c == 0x7f;
+}
+
+char *ingest__one_line(const char *s)
+{
+    size_t len = strlen(s);
+    _cleanup_free_ char *folded = xmalloc(len + 1);
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (!is_blank(*p))
+            folded[n++] = (char)*p;
+        else if (n > 0 && folded[n - 1] != ' ')
+            folded[n++] = ' ';
+    }
+    if (n > 0 && folded[n - 1] == ' ')
+        n--;
+    return ingest__cut(folded, n, INGEST_SUMMARY_MAX);
+}
+
+static bool has_text(const char *s)
+{
+    for (; *s; s++)
+        if (!is_blank((unsigned char)*s))
+            return true;
+    return false;
+}
+
+char *ingest__summary_of_labels(const struct labels *l)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    /* A blank alertname is written as the others are, "alertname=", so
+     * that a label set is never summed up as nothing. */
+    const char *alertname = labels_get(l, "alertname");
+    if (alertname && !has_text(alertname))
+        alertname = NULL;
+    if (alertname)
+        strbuf_adds(&b, alertname);
+    const char *sep = alertname ? ": " : "";
+    for (size_t i = 0; i < l->n && b.len <= INGEST_SUMMARY_MAX; i++) {
+        if (alertname && strcmp(l->v[i].name, "alertname") == 0)
+            continue;
+        strbuf_addf(&b, "%s%s=%s", sep, l->v[i].name, l->v[i].value);
+        sep = ", ";
+    }
+    char *r = ingest__one_line(b.s);
+    strbuf_fini(&b);
+    return r;
+}
+
+bool ingest__severity_of_label(const char *value, enum incident_severity *ret)
+{
+    /* The usual words of Prometheus rules, syslog and paging tools. hale has
+     * three severities, so "error" and "page" (someone must act now) are
+     * critical, and "none" (kube-prometheus's Watchdog) is info. */
+    static const struct {
+        const char *word;
+        enum incident_severity severity;
+    } words[] = {
+            {"critical", INCIDENT_SEVERITY_CRITICAL},  {"crit", INCIDENT_SEVERITY_CRITICAL},
+            {"error", INCIDENT_SEVERITY_CRITICAL},     {"err", INCIDENT_SEVERITY_CRITICAL},
+            {"page", INCIDENT_SEVERITY_CRITICAL},      {"fatal", INCIDENT_SEVERITY_CRITICAL},
+            {"emergency", INCIDENT_SEVERITY_CRITICAL}, {"alert", INCIDENT_SEVERITY_CRITICAL},
+            {"high", INCIDENT_SEVERITY_CRITICAL},      {"major", INCIDENT_SEVERITY_CRITICAL},
+            {"warning", INCIDENT_SEVERITY_WARNING},    {"warn", INCIDENT_SEVERITY_WARNING},
+            {"medium", INCIDENT_SEVERITY_WARNING},     {"minor", INCIDENT_SEVERITY_WARNING},
+            {"info", INCIDENT_SEVERITY_INFO},          {"informational", INCIDENT_SEVERITY_INFO},
+            {"notice", INCIDENT_SEVERITY_INFO},        {"low", INCIDENT_SEVERITY_INFO},
+            {"none", INCIDENT_SEVERITY_INFO},          {"debug", INCIDENT_SEVERITY_INFO},
+    };
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasecmp(value, words[i].word) == 0) {
+            *ret = words[i].severity;
+            return true;
+        }
+    return false;
+}
+
+char *ingest__summary_of(const struct event *ev)
+{
+    static const char *const names[] = {"summary", "description"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *s = labels_get(&ev->annotations, names[i]);
+        char *r = s ? ingest__one_line(s) : NULL;
+        if (r && *r)
+            return r;
+        free(r);
+    }
+    return ingest__summary_of_labels(&ev->labels);
+}
+
+void ingest__summary_set(struct event *ev, char *s)
+{
+    free(ev->summary);
+    ev->summary = s;
+}
+
+void ingest_events_free(struct event *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        event_fini(&v[i]);
+    free(v);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the two decoders (events.c, alertmanager.c) share, in decode.c:
+ * errors, label-like objects, times, summaries and severities.
+ */
+#ifndef HALE_INGEST_INTERNAL_H
+#define HALE_INGEST_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "ingest/ingest.h"
+
+/* Room for a value quoted in a reason: its first bytes, "..." and the NUL. */
+#define INGEST__EXCERPT_MAX 48
+
+/*
+ * Fills e (may be NULL) with index, field and the reason, and returns code
+ * (HALE_EPARSE or HALE_ELIMIT).
+ */
+int ingest__fail(struct ingest_error *e, int code, int index, const char *field, const char *fmt,
+                 ...) __attribute__((format(printf, 5, 6)));
+
+/* s, or its first bytes and "...", for a reason. Returns buf. */
+const char *ingest__excerpt(const char *s, char buf[INGEST__EXCERPT_MAX]);
+
+/* A new copy of s (len bytes) cut to at most max bytes at a character boundary, ending "..." when
+ * cut. */
+char *ingest__cut(const char *s, size_t len, size_t max);
+
+/*
+ * jansson's object iterators take json_t * although they only read; the
+ * decoders iterate over a body they promise not to change.
+ */
+json_t *ingest__json_mut(const json_t *j);
+
+/* How a label-like object ({"name": "value", ...}) is read. */
+struct ingest__pairs_rules {
+    const char *field;    /* "labels" or "annotations": the error's field prefix */
+    size_t count_max;     /* more pairs are refused (HALE_ELIMIT) */
+    size_t value_max;     /* longer values are refused, or cut when cut_long */
+    bool empty_values_ok; /* whether "" is a value */
+    bool cut_long;        /* cut a long value (with "...") instead of refusing it */
+};
+
+/*
+ * Adds the pairs of the object v to out, under rules; index is the
+ * event's, for errors. A missing or null v adds nothing. Returns 0,
+ * HALE_EPARSE or HALE_ELIMIT with e filled.
+ */
+int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, int index,
+                      struct labels *out, struct ingest_error *e);
+
+/*
+ * An RFC 3339 time string into Unix ms; a missing or null v is 0 (unset),
+ * and so is Go's zero time, "0001-01-01T00:00:00Z", the "unset" that
+ * Alertmanager writes. With early_unset, any other time not after 1970 is
+ * also 0; without, it is refused. Returns 0 or HALE_EPARSE with e filled.
+ */
+int ingest__time(const json_t *v, const char *field, int index, bool early_unset, int64_t *ret_ms,
+                 struct ingest_error *e);
+
+/*
+ * s as one line for people: every run of white space and control
+ * characters becomes one space, the ends are trimmed, and text past
+ * INGEST_SUMMARY_MAX bytes is cut at a character boundary, ending "...".
+ * New string; free().
+ */
+char *ingest__one_line(const char *s);
+
+/* "DiskFull: instance=web-01, service=web" (alertname first, if any), cut like ingest__one_line().
+ */
+char *ingest__summary_of_labels(const struct labels *l);
+
+/*
+ * The severity a label value names, in any case: critical, warning or
+ * info, and the usual other words for them (error, page, warn, none, ...).
+ * False when it names none of them.
+ */
+bool ingest__severity_of_label(const char *value, enum incident_severity *ret);
+
+/*
+ * The summary made for an event that brings none: its annotation summary,
+ * else its description, as one line, else ingest__summary_of_labels().
+ */
+char *ingest__summary_of(const struct event *ev);
+
+/* Replaces ev's summary with s, taking ownership of s. */
+void ingest__summary_set(struct event *ev, char *s);
+
+#endif

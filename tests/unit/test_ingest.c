@@ -1,0 +1,774 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of src/ingest/: Alertmanager's webhook payloads (every
+ * alertmanager-webhook-*.json of the shared fixtures, read at test time,
+ * and variants of them) and hale's events body, with every error, limit
+ * and default a sender relies on.
+ */
+#include <dirent.h>
+#include <fnmatch.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "base/err.h"
+#include "base/strbuf.h"
+#include "ingest/ingest.h"
+
+/* 2026-11-21T15:00:00Z: after every time in the fixtures. */
+#define NOW 1795273200000LL
+
+/* ---- helpers ---- */
+
+static char *read_fixture(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", HALE_FIXTURES_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        strbuf_add(&b, buf, n);
+    fclose(f);
+    return strbuf_detach(&b, NULL);
+}
+
+/* JSON text parsed as the API parses a body, but with NUL and scalars allowed, to test their
+ * refusal. */
+static json_t *parse(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
+    if (!j)
+        fail_msg("test JSON line %d: %s", je.line, je.text);
+    return j;
+}
+
+static json_t *parse_fixture(const char *name)
+{
+    char *text = read_fixture(name);
+    json_t *j = parse(text);
+    free(text);
+    return j;
+}
+
+typedef int decode_fn(const json_t *body, int64_t now_ms, struct event **ret_v, size_t *ret_n,
+                      struct ingest_error *e);
+
+/* The events of body, which must decode; their number must be want_n. */
+static struct event *decode_json(decode_fn *decode, const json_t *body, size_t want_n)
+{
+    struct event *v = NULL;
+    size_t n = 0;
+    struct ingest_error e = {0};
+    int r = decode(body, NOW, &v, &n, &e);
+    if (r != 0)
+        fail_msg("decode: %s (index %d, field \"%s\"): %s", hale_strerror(r), e.index, e.field,
+                 e.reason);
+    assert_int_equal(n, want_n);
+    if (n == 0)
+        assert_null(v);
+    return v;
+}
+
+static struct event *decode_text(decode_fn *decode, const char *text, size_t want_n)
+{
+    json_t *body = parse(text);
+    struct event *v = decode_json(decode, body, want_n);
+    json_decref(body);
+    return v;
+}
+
+/*
+ * text must be refused with code, at index and field, for a reason
+ * containing want (all of it, when want is NULL: no check). The
+ * out-parameters must stay untouched.
+ */
+static void refused(decode_fn *decode, const char *text, int code, int index, const char *field,
+                    const char *want)
+{
+    json_t *body = parse(text);
+    static struct event sentinel; /* the decoder must not replace it */
+    struct event *v = &sentinel;
+    size_t n = 12345;
+    struct ingest_error e = {.index = 99};
+    int r = decode(body, NOW, &v, &n, &e);
+    json_decref(body);
+    if (r != code)
+        fail_msg("%s: got %d (%s), want %d", text, r, e.reason, code);
+    assert_ptr_equal(v, &sentinel);
+    assert_int_equal(n, 12345);
+    assert_int_equal(e.index, index);
+    assert_string_equal(e.field, field);
+    if (want && !strstr(e.reason, want))
+        fail_msg("reason \"%s\" lacks \"%s\"", e.reason, want);
+    assert_true(strlen(e.reason) > 20); /* a sentence, not a code */
+}
+
+static void assert_label(const struct labels *l, const char *name, const char *value)
+{
+    const char *got = labels_get(l, name);
+    if (!got)
+        fail_msg("no %s", name);
+    assert_string_equal(got, value);
+}
+
+/* ---- Alertmanager: the fixtures ---- */
+
+static void test_ingest_am_firing_fixture(void **state)
+{
+    (void)state;
+    json_t *body = parse_fixture("alertmanager-webhook-firing.json");
+    struct event *v = decode_json(ingest_alertmanager_decode, body, 1);
+    json_decref(body);
+    struct event *ev = &v[0];
+    assert_int_equal(ev->source, EVENT_SOURCE_ALERTMANAGER);
+    assert_int_equal(ev->status, EVENT_FIRING);
+    assert_int_equal(ev->severity, INCIDENT_SEVERITY_CRITICAL);
+    assert_int_equal(ev->labels.n, 5);
+    assert_label(&ev->labels, "alertname", "ProbeFailure");
+    assert_label(&ev->labels, "instance", "https://server.example.org");
+    assert_label(&ev->labels, "severity", "critical");
+    /* the alert's labels only: the group's and the common ones add nothing */
+    assert_null(labels_get(&ev->labels, "receiver"));
+    assert_string_equal(ev->summary, "BlackBox Probe Failure: https://server.example.org");
+    assert_label(&ev->annotations, "description",
+                 "Instance https://server.example.org has been down for over 5m. Job: "
+                 "http_checks");
+    /* this third-party sample double-escaped its '&': kept as sent */
+    assert_label(&ev->annotations, "alertmanager_generator_url",
+                 "http://prometheus.example.org:9090/graph?g0.expr=probe_success+%3D%3D+0"
+                 "\\u0026g0.tab=1");
+    assert_label(&ev->annotations, "alertmanager_external_url",
+                 "http://prometheus.example.org:9093");
+    assert_label(&ev->annotations, "alertmanager_receiver", "sms");
+    assert_label(&ev->annotations, "alertmanager_group_key",
+                 "{}/{severity=\"critical\"}:{alertname=\"ProbeFailure\"}");
+    assert_null(labels_get(&ev->annotations, "alertmanager_truncated_alerts")); /* 0 */
+    assert_int_equal(ev->starts_ms, 1675688925828LL);
+    assert_int_equal(ev->ends_ms, 0); /* the zero time */
+    assert_int_equal(ev->received_ms, NOW);
+    assert_int_equal(ev->fingerprint, 0); /* the engine's to compute */
+    ingest_events_free(v, 1);
+}
+
+static void test_ingest_am_truncated_fixture(void **state)
+{
+    (void)state;
+    json_t *body = parse_fixture("alertmanager-webhook-firing-truncated-captured-am0.25.json");
+    struct event *v = decode_json(ingest_alertmanager_decode, body, 2);
+    json_decref(body);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(v[i].status, EVENT_FIRING);
+        assert_int_equal(v[i].severity, INCIDENT_SEVERITY_CRITICAL);
+        assert_int_equal(v[i].starts_ms, 1795273165000LL);
+        assert_int_equal(v[i].ends_ms, 0);
+        /* one alert of the group did not fit max_alerts: each event says so */
+        assert_label(&v[i].annotations, "alertmanager_truncated_alerts", "1");
+        assert_label(&v[i].annotations, "alertmanager_external_url", "http://vm:19093");
+        assert_label(&v[i].annotations, "alertmanager_receiver", "hook");
+        assert_label(&v[i].annotations, "alertmanager_group_key",
+                     "{}:{alertname=\"DiskRunningFull\"}");
+        assert_label(&v[i].annotations, "alertmanager_generator_url",
+                     "http://prometheus.example.com:9090/graph?g0.expr=disk_used%3E0.95&g0.tab=1");
+    }
+    assert_label(&v[0].labels, "dev", "sda1");
+    assert_label(&v[1].labels, "dev", "sda2");
+    assert_string_equal(v[0].summary, "Disk \"sda1\" on example1 is 97% full");
+    assert_string_equal(v[1].summary, "Disk \"sda2\" on example1 is 96% full");
+    assert_label(&v[0].annotations, "runbook_url",
+                 "https://runbooks.example.com/disk?dev=sda1&host=example1");
+    ingest_events_free(v, 2);
+}
+
+static void test_ingest_am_resolved_fixture(void **state)
+{
+    (void)state;
+    json_t *body = parse_fixture("alertmanager-webhook-resolved-captured-am0.25.json");
+    struct event *v = decode_json(ingest_alertmanager_decode, body, 2);
+    json_decref(body);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(v[i].status, EVENT_RESOLVED);
+        assert_int_equal(v[i].starts_ms, 1795273165000LL);
+        assert_int_equal(v[i].ends_ms, 1795273172000LL);
+    }
+    ingest_events_free(v, 2);
+}
+
+static void test_ingest_am_mixed_group_keeps_each_status(void **state)
+{
+    (void)state;
+    /* The group says "firing"; its second alert is resolved all the same. */
+    json_t *body = parse_fixture("alertmanager-webhook-mixed-status-captured-am0.25.json");
+    struct event *v = decode_json(ingest_alertmanager_decode, body, 2);
+    json_decref(body);
+    assert_label(&v[0].labels, "instance", "web01");
+    assert_int_equal(v[0].status, EVENT_FIRING);
+    assert_int_equal(v[0].ends_ms, 0);
+    assert_label(&v[1].labels, "instance", "web02");
+    assert_int_equal(v[1].status, EVENT_RESOLVED);
+    assert_int_equal(v[1].starts_ms, 1795273185000LL);
+    assert_int_equal(v[1].ends_ms, 1795273187000LL);
+    assert_string_equal(v[1].summary, "nginx down on web02");
+    /* no severity label: the default; an empty generatorURL: no annotation */
+    assert_int_equal(v[1].severity, INCIDENT_SEVERITY_WARNING);
+    assert_null(labels_get(&v[1].annotations, "alertmanager_generator_url"));
+    assert_null(labels_get(&v[1].annotations, "alertmanager_truncated_alerts"));
+    ingest_events_free(v, 2);
+}
+
+static void test_ingest_am_legacy_payload_without_status(void **state)
+{
+    (void)state;
+    /* No per-alert status, fingerprint or generatorURL; nanoseconds and -05:00. */
+    json_t *body =
+            parse_fixture("alertmanager-webhook-firing-2alerts-legacy-prometheus-msteams.json");
+    struct event *v = decode_json(ingest_alertmanager_decode, body, 2);
+    json_decref(body);
+    assert_label(&v[0].labels, "alertname", "high_memory_load");
+    assert_label(&v[1].labels, "alertname", "high_memory_load2");
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(v[i].status, EVENT_FIRING);
+        assert_int_equal(v[i].labels.n, 1); /* commonLabels' severity is not the alert's */
+        assert_int_equal(v[i].severity, INCIDENT_SEVERITY_WARNING);
+        assert_int_equal(v[i].starts_ms, 1520422401873LL);
+        assert_int_equal(v[i].ends_ms, 0);
+        assert_string_equal(v[i].summary, "Server High Memory usage");
+        assert_label(&v[i].annotations, "alertmanager_receiver", "teams_proxy");
+        assert_null(labels_get(&v[i].annotations, "alertmanager_generator_url"));
+    }
+    ingest_events_free(v, 2);
+}
+
+static int is_webhook_fixture(const struct dirent *d)
+{
+    return fnmatch("alertmanager-webhook-*.json", d->d_name, 0) == 0;
+}
+
+static void test_ingest_am_every_fixture_decodes_with_its_fingerprints(void **state)
+{
+    (void)state;
+    /* Every payload fixture (the captured request headers are not one)
+     * decodes, and hale's fingerprint of each captured alert's labels is
+     * the one Alertmanager sent, so the two sides can be lined up. */
+    struct dirent **names;
+    int n = scandir(HALE_FIXTURES_DIR, &names, is_webhook_fixture, alphasort);
+    assert_true(n >= 5);
+    size_t checked = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *body = parse_fixture(names[i]->d_name);
+        json_t *alerts = json_object_get(body, "alerts");
+        struct event *v = decode_json(ingest_alertmanager_decode, body, json_array_size(alerts));
+        bool captured = strstr(names[i]->d_name, "-captured-") != NULL;
+        for (size_t k = 0; captured && k < json_array_size(alerts); k++) {
+            const char *want =
+                    json_string_value(json_object_get(json_array_get(alerts, k), "fingerprint"));
+            char got[17];
+            snprintf(got, sizeof(got), "%016llx",
+                     (unsigned long long)labels_fingerprint(&v[k].labels));
+            assert_non_null(want);
+            assert_string_equal(got, want);
+            checked++;
+        }
+        ingest_events_free(v, json_array_size(alerts));
+        json_decref(body);
+        free(names[i]);
+    }
+    free(names);
+    assert_true(checked >= 6);
+}
+
+/* ---- Alertmanager: variants ---- */
+
+/* The truncated capture with s inserted after its first '{' (a top-level field). */
+static char *with_top_field(const char *s)
+{
+    char *text = read_fixture("alertmanager-webhook-firing-truncated-captured-am0.25.json");
+    char *r = xasprintf("{%s,%s", s, text + 1);
+    free(text);
+    return r;
+}
+
+static void test_ingest_am_ignores_fields_of_newer_versions(void **state)
+{
+    (void)state;
+    char *text = with_top_field(
+            "\"notification_reason\":\"repeat interval elapsed\","
+            "\"routeLabels\":{\"team\":\"db\"},\"futureField\":{\"nested\":[1,2,{}]}");
+    /* and an unknown field in an alert */
+    char *p = strstr(text, "\"fingerprint\":\"ed32");
+    assert_non_null(p);
+    char *full = xasprintf("%.*s\"silencedBy\":[\"x\"],\"score\":0.5,%s", (int)(p - text), text, p);
+    struct event *v = decode_text(ingest_alertmanager_decode, full, 2);
+    assert_int_equal(v[0].status, EVENT_FIRING);
+    assert_label(&v[0].labels, "dev", "sda1");
+    assert_null(labels_get(&v[0].annotations, "notification_reason"));
+    ingest_events_free(v, 2);
+    free(full);
+    free(text);
+}
+
+static void test_ingest_am_version_must_be_4(void **state)
+{
+    (void)state;
+    refused(ingest_alertmanager_decode, "{\"version\":\"3\",\"alerts\":[]}", HALE_EPARSE, -1,
+            "version", "version \"3\" is not supported");
+    refused(ingest_alertmanager_decode, "{\"version\":4,\"alerts\":[]}", HALE_EPARSE, -1, "version",
+            "version \"4\"");
+    refused(ingest_alertmanager_decode, "{\"alerts\":[]}", HALE_EPARSE, -1, "version",
+            "/api/v1/events");
+    refused(ingest_alertmanager_decode, "[{\"version\":\"4\"}]", HALE_EPARSE, -1, "",
+            "JSON object");
+    refused(ingest_alertmanager_decode, "{\"version\":\"4\"}", HALE_EPARSE, -1, "alerts", NULL);
+    refused(ingest_alertmanager_decode, "{\"version\":\"4\",\"alerts\":{}}", HALE_EPARSE, -1,
+            "alerts", NULL);
+}
+
+static void test_ingest_am_alert_errors_name_the_alert(void **state)
+{
+    (void)state;
+#define AM(alerts) "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[" alerts "]}"
+#define OK_ALERT   "{\"status\":\"firing\",\"labels\":{\"alertname\":\"A\"}}"
+    refused(ingest_alertmanager_decode, AM(OK_ALERT ",{\"labels\":{\"alertname\":\"B\",\"n\":1}}"),
+            HALE_EPARSE, 1, "labels.n", "must be a string");
+    refused(ingest_alertmanager_decode, AM(OK_ALERT ",{\"labels\":{}}"), HALE_EPARSE, 1, "labels",
+            "empty");
+    refused(ingest_alertmanager_decode, AM("{\"annotations\":{}}"), HALE_EPARSE, 0, "labels",
+            "missing");
+    refused(ingest_alertmanager_decode, AM(OK_ALERT "," OK_ALERT ",42"), HALE_EPARSE, 2, "", NULL);
+    refused(ingest_alertmanager_decode,
+            AM("{\"status\":\"pending\",\"labels\":{\"alertname\":\"A\"}}"), HALE_EPARSE, 0,
+            "status", "not \"pending\"");
+    refused(ingest_alertmanager_decode,
+            AM("{\"labels\":{\"alertname\":\"A\"},\"startsAt\":\"2026-11-21 14:59:25\"}"),
+            HALE_EPARSE, 0, "startsAt", "RFC 3339");
+    refused(ingest_alertmanager_decode, AM("{\"labels\":{\"service.name\":\"web\"}}"), HALE_EPARSE,
+            0, "labels", "\"service.name\" is not a valid name");
+    refused(ingest_alertmanager_decode,
+            AM("{\"labels\":{\"alertname\":\"A\"},\"annotations\":[\"x\"]}"), HALE_EPARSE, 0,
+            "annotations", NULL);
+}
+
+static void test_ingest_am_status_without_one(void **state)
+{
+    (void)state;
+    /* A group that is resolved resolves alerts that do not say. */
+    struct event *v = decode_text(ingest_alertmanager_decode,
+                                  "{\"version\":\"4\",\"status\":\"resolved\",\"alerts\":[{"
+                                  "\"labels\":{\"alertname\":\"A\"}}]}",
+                                  1);
+    assert_int_equal(v[0].status, EVENT_RESOLVED);
+    ingest_events_free(v, 1);
+    /* In a firing group, an endsAt already past resolves; one ahead does not. */
+    v = decode_text(ingest_alertmanager_decode,
+                    "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":["
+                    "{\"labels\":{\"alertname\":\"A\"},\"endsAt\":\"2026-11-21T14:00:00Z\"},"
+                    "{\"labels\":{\"alertname\":\"B\"},\"endsAt\":\"2026-11-21T16:00:00Z\"}]}",
+                    2);
+    assert_int_equal(v[0].status, EVENT_RESOLVED);
+    assert_int_equal(v[1].status, EVENT_FIRING);
+    assert_int_equal(v[1].ends_ms, NOW + 3600000);
+    ingest_events_free(v, 2);
+}
+
+static void test_ingest_am_severity_from_label(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *label;
+        enum incident_severity want;
+    } cases[] = {
+            {"critical", INCIDENT_SEVERITY_CRITICAL}, {"Critical", INCIDENT_SEVERITY_CRITICAL},
+            {"error", INCIDENT_SEVERITY_CRITICAL},    {"page", INCIDENT_SEVERITY_CRITICAL},
+            {"warning", INCIDENT_SEVERITY_WARNING},   {"warn", INCIDENT_SEVERITY_WARNING},
+            {"info", INCIDENT_SEVERITY_INFO},         {"none", INCIDENT_SEVERITY_INFO},
+            {"sev3", INCIDENT_SEVERITY_WARNING}, /* no idea: the default */
+            {"", INCIDENT_SEVERITY_WARNING},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text = xasprintf("{\"version\":\"4\",\"alerts\":[{\"labels\":{\"alertname\":\"A\","
+                               "\"severity\":\"%s\"}}]}",
+                               cases[i].label);
+        struct event *v = decode_text(ingest_alertmanager_decode, text, 1);
+        if (v[0].severity != cases[i].want)
+            fail_msg("severity=\"%s\": got %d", cases[i].label, v[0].severity);
+        assert_label(&v[0].labels, "severity", cases[i].label); /* the label stays */
+        ingest_events_free(v, 1);
+        free(text);
+    }
+}
+
+static void test_ingest_am_summary_fallbacks(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(
+            ingest_alertmanager_decode,
+            "{\"version\":\"4\",\"alerts\":["
+            "{\"labels\":{\"alertname\":\"A\"},\"annotations\":{\"description\":\"Line one.\\n"
+            "  Line two.\\n\"}},"
+            "{\"labels\":{\"instance\":\"db1\",\"alertname\":\"PgDown\",\"job\":\"pg\"}},"
+            "{\"labels\":{\"job\":\"pg\"},\"annotations\":{\"summary\":\"\",\"description\":\"d\"}}"
+            "]}",
+            3);
+    assert_string_equal(v[0].summary, "Line one. Line two.");
+    assert_string_equal(v[1].summary, "PgDown: instance=db1, job=pg");
+    assert_string_equal(v[2].summary, "d");
+    ingest_events_free(v, 3);
+    /* Found by the fuzzer: an empty alertname gave an empty summary. Blank
+     * annotations are passed over too. */
+    v = decode_text(ingest_alertmanager_decode,
+                    "{\"version\":\"4\",\"alerts\":["
+                    "{\"labels\":{\"alertname\":\"\"}},"
+                    "{\"labels\":{\"alertname\":\" \\n\",\"job\":\"pg\"},"
+                    "\"annotations\":{\"summary\":\" \",\"description\":\"\\t\"}}]}",
+                    2);
+    assert_string_equal(v[0].summary, "alertname=");
+    assert_string_equal(v[1].summary, "alertname= , job=pg");
+    ingest_events_free(v, 2);
+}
+
+static void test_ingest_am_times(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(
+            ingest_alertmanager_decode,
+            "{\"version\":\"4\",\"alerts\":[{\"status\":\"resolved\",\"labels\":{\"a\":\"1\"},"
+            "\"startsAt\":\"2026-11-21T15:59:25.123456789+01:00\","
+            "\"endsAt\":\"1969-12-31T23:59:59Z\"},"
+            "{\"status\":\"firing\",\"labels\":{\"a\":\"2\"},\"startsAt\":null,"
+            "\"endsAt\":\"0001-01-01T00:00:00Z\"}]}",
+            2);
+    assert_int_equal(v[0].starts_ms, 1795273165123LL);
+    assert_int_equal(v[0].ends_ms, 0); /* before 1970: unset, not refused */
+    assert_int_equal(v[1].starts_ms, 0);
+    assert_int_equal(v[1].ends_ms, 0);
+    ingest_events_free(v, 2);
+}
+
+static void test_ingest_am_long_annotation_is_cut(void **state)
+{
+    (void)state;
+    /* 20,000 bytes of "é": cut on a character boundary, not refused. */
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_adds(&b, "{\"version\":\"4\",\"alerts\":[{\"labels\":{\"alertname\":\"A\"},"
+                    "\"annotations\":{\"summary\":\"");
+    for (int i = 0; i < 10000; i++)
+        strbuf_adds(&b, "\xc3\xa9");
+    strbuf_adds(&b, "\"}}]}");
+    struct event *v = decode_text(ingest_alertmanager_decode, b.s, 1);
+    const char *s = labels_get(&v[0].annotations, "summary");
+    size_t len = strlen(s);
+    assert_true(len <= INGEST_ANNOTATION_VALUE_MAX);
+    assert_true(len > INGEST_ANNOTATION_VALUE_MAX - 8);
+    assert_string_equal(s + len - 3, "...");
+    assert_true((len - 3) % 2 == 0); /* whole characters only */
+    len = strlen(v[0].summary);
+    assert_true(len <= INGEST_SUMMARY_MAX);
+    assert_string_equal(v[0].summary + len - 3, "...");
+    assert_true((len - 3) % 2 == 0);
+    ingest_events_free(v, 1);
+    strbuf_fini(&b);
+}
+
+static void test_ingest_am_empty_alerts(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(ingest_alertmanager_decode,
+                                  "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[]}", 0);
+    assert_null(v);
+}
+
+/* ---- events body ---- */
+
+static void test_ingest_events_single(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(
+            ingest_events_decode,
+            "{\"labels\":{\"service\":\"web\",\"alertname\":\"DiskFull\",\"instance\":\"web-01\"},"
+            "\"annotations\":{\"summary\":\"Disk / on web-01 is 97% full\","
+            "\"runbook_url\":\"https://runbooks.example.com/disk\"}}",
+            1);
+    assert_int_equal(v[0].source, EVENT_SOURCE_API);
+    assert_int_equal(v[0].status, EVENT_FIRING);
+    assert_int_equal(v[0].severity, INCIDENT_SEVERITY_WARNING);
+    assert_int_equal(v[0].labels.n, 3);
+    assert_string_equal(v[0].labels.v[0].name, "alertname"); /* sorted */
+    assert_string_equal(v[0].summary, "Disk / on web-01 is 97% full");
+    assert_int_equal(v[0].annotations.n, 2);
+    assert_int_equal(v[0].starts_ms, 0);
+    assert_int_equal(v[0].ends_ms, 0);
+    assert_int_equal(v[0].received_ms, NOW);
+    ingest_events_free(v, 1);
+}
+
+static void test_ingest_events_array(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(
+            ingest_events_decode,
+            "[{\"labels\":{\"alertname\":\"DiskFull\",\"instance\":\"web-01\",\"service\":\"web\"}}"
+            ","
+            "{\"labels\":{\"alertname\":\"DiskFull\"},\"status\":\"resolved\",\"severity\":"
+            "\"critical\",\"summary\":\"  Disk   fine\\nagain \",\"startsAt\":"
+            "\"2026-11-21T14:59:25Z\",\"endsAt\":\"2026-11-21T15:59:25.123+01:00\"},"
+            "{\"labels\":{\"job\":\"backup\"},\"status\":null,\"annotations\":null}]",
+            3);
+    assert_string_equal(v[0].summary, "DiskFull: instance=web-01, service=web");
+    assert_int_equal(v[1].status, EVENT_RESOLVED);
+    assert_int_equal(v[1].severity, INCIDENT_SEVERITY_CRITICAL);
+    assert_string_equal(v[1].summary, "Disk fine again");
+    assert_int_equal(v[1].starts_ms, 1795273165000LL);
+    assert_int_equal(v[1].ends_ms, 1795273165123LL);
+    assert_string_equal(v[2].summary, "job=backup");
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(v[i].source, EVENT_SOURCE_API);
+        assert_int_equal(v[i].received_ms, NOW);
+    }
+    ingest_events_free(v, 3);
+    /* an empty batch is no events, not an error */
+    assert_null(decode_text(ingest_events_decode, "[]", 0));
+}
+
+static void test_ingest_events_severity(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(
+            ingest_events_decode,
+            "[{\"labels\":{\"a\":\"1\",\"severity\":\"critical\"}},"
+            "{\"labels\":{\"a\":\"2\",\"severity\":\"page\"}},"
+            "{\"labels\":{\"a\":\"3\",\"severity\":\"critical\"},\"severity\":\"info\"},"
+            "{\"labels\":{\"a\":\"4\",\"severity\":\"sev1\"}}]",
+            4);
+    assert_int_equal(v[0].severity, INCIDENT_SEVERITY_CRITICAL); /* from the label */
+    assert_int_equal(v[1].severity, INCIDENT_SEVERITY_CRITICAL);
+    assert_int_equal(v[2].severity, INCIDENT_SEVERITY_INFO); /* the field wins */
+    assert_int_equal(v[3].severity, INCIDENT_SEVERITY_WARNING);
+    ingest_events_free(v, 4);
+}
+
+static void test_ingest_events_times(void **state)
+{
+    (void)state;
+    struct event *v = decode_text(
+            ingest_events_decode,
+            "[{\"labels\":{\"a\":\"1\"},\"endsAt\":\"2026-11-21T14:00:00Z\"},"
+            "{\"labels\":{\"a\":\"2\"},\"endsAt\":\"2026-11-21T14:00:00Z\",\"status\":\"firing\"},"
+            "{\"labels\":{\"a\":\"3\"},\"endsAt\":\"2026-11-21T16:00:00Z\"},"
+            "{\"labels\":{\"a\":\"4\"},\"endsAt\":\"0001-01-01T00:00:00Z\","
+            "\"startsAt\":\"2026-11-21T14:59:25.5-00:30\"}]",
+            4);
+    /* an endsAt already past resolves an event that gives no status */
+    assert_int_equal(v[0].status, EVENT_RESOLVED);
+    assert_int_equal(v[1].status, EVENT_FIRING); /* a status given is kept */
+    assert_int_equal(v[2].status, EVENT_FIRING);
+    assert_int_equal(v[3].ends_ms, 0);
+    assert_int_equal(v[3].starts_ms, 1795273165000LL + 1800000 + 500);
+    ingest_events_free(v, 4);
+}
+
+static void test_ingest_events_errors_name_index_and_field(void **state)
+{
+    (void)state;
+#define GOOD "{\"labels\":{\"alertname\":\"A\"}}"
+    /* a misspelt field is refused, never dropped; the batch is refused whole */
+    refused(ingest_events_decode, "[" GOOD "," GOOD ",{\"lables\":{\"a\":\"b\"}}]", HALE_EPARSE, 2,
+            "lables", "\"lables\" is not a field of an event");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"generatorURL\":\"x\"}", HALE_EPARSE,
+            -1, "generatorURL", "the fields are labels");
+    refused(ingest_events_decode, "{\"summary\":\"x\"}", HALE_EPARSE, -1, "labels",
+            "labels is required");
+    refused(ingest_events_decode, "{\"labels\":null}", HALE_EPARSE, -1, "labels", "required");
+    refused(ingest_events_decode, "{\"labels\":{}}", HALE_EPARSE, -1, "labels", "empty");
+    refused(ingest_events_decode, "{\"labels\":[\"a\"]}", HALE_EPARSE, -1, "labels",
+            "must be an object");
+    refused(ingest_events_decode, "{\"labels\":{\"9x\":\"a\"}}", HALE_EPARSE, -1, "labels",
+            "\"9x\" is not a valid name");
+    refused(ingest_events_decode, "{\"labels\":{\"\":\"a\"}}", HALE_EPARSE, -1, "labels",
+            "not a valid name");
+    refused(ingest_events_decode, "[" GOOD ",{\"labels\":{\"port\":8080}}]", HALE_EPARSE, 1,
+            "labels.port", "must be a string");
+    refused(ingest_events_decode, "{\"labels\":{\"service\":\"\"}}", HALE_EPARSE, -1,
+            "labels.service", "empty");
+    refused(ingest_events_decode, "{\"labels\":{\"service\":\"w\\u0000b\"}}", HALE_EPARSE, -1,
+            "labels.service", "NUL");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"annotations\":\"x\"}", HALE_EPARSE,
+            -1, "annotations", "must be an object");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"annotations\":{\"n\":[1]}}",
+            HALE_EPARSE, -1, "annotations.n", "must be a string");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"status\":\"fire\"}", HALE_EPARSE, -1,
+            "status", "\"firing\" or \"resolved\", not \"fire\"");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"status\":true}", HALE_EPARSE, -1,
+            "status", "\"firing\" or \"resolved\"");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"severity\":\"page\"}", HALE_EPARSE,
+            -1, "severity", "\"critical\", \"warning\" or \"info\", not \"page\"");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"summary\":42}", HALE_EPARSE, -1,
+            "summary", "must be a string");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"summary\":\" \\n \"}", HALE_EPARSE,
+            -1, "summary", "empty");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"startsAt\":\"yesterday\"}",
+            HALE_EPARSE, -1, "startsAt", "not \"yesterday\"");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"startsAt\":1795273165}", HALE_EPARSE,
+            -1, "startsAt", "must be a string");
+    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"endsAt\":\"2026-11-21T14:59:25\"}",
+            HALE_EPARSE, -1, "endsAt", "RFC 3339");
+    refused(ingest_events_decode,
+            "{\"labels\":{\"a\":\"b\"},\"startsAt\":\"1960-01-01T00:00:00Z\"}", HALE_EPARSE, -1,
+            "startsAt", "not after 1970");
+    refused(ingest_events_decode,
+            "{\"labels\":{\"a\":\"b\"},\"startsAt\":\"2026-11-21T15:00:00Z\","
+            "\"endsAt\":\"2026-11-21T14:00:00Z\"}",
+            HALE_EPARSE, -1, "endsAt", "before startsAt");
+    refused(ingest_events_decode, "[" GOOD ",\"x\"]", HALE_EPARSE, 1, "", "JSON object");
+    refused(ingest_events_decode, "\"an event\"", HALE_EPARSE, -1, "", "array of events");
+    refused(ingest_events_decode, "42", HALE_EPARSE, -1, "", NULL);
+}
+
+/* An events body whose first event has count labels (or annotations) with values of len bytes. */
+static char *event_with(const char *what, size_t count, size_t len)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_addf(&b, "{\"labels\":{\"alertname\":\"A\"%s", strcmp(what, "labels") ? "}," : ",");
+    if (strcmp(what, "labels") != 0)
+        strbuf_addf(&b, "\"%s\":{", what);
+    for (size_t i = 0; i < count; i++) {
+        strbuf_addf(&b, "%s\"l%zu\":\"", i ? "," : "", i);
+        for (size_t k = 0; k < len; k++)
+            strbuf_addc(&b, 'v');
+        strbuf_addc(&b, '"');
+    }
+    strbuf_adds(&b, "}}");
+    return strbuf_detach(&b, NULL);
+}
+
+static void test_ingest_events_limits(void **state)
+{
+    (void)state;
+    /* labels: 64 in all, 4 KiB a value */
+    char *t = event_with("labels", INGEST_LABELS_MAX - 1, INGEST_LABEL_VALUE_MAX);
+    ingest_events_free(decode_text(ingest_events_decode, t, 1), 1);
+    free(t);
+    t = event_with("labels", INGEST_LABELS_MAX, 1);
+    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "labels", "more than the 64 allowed");
+    free(t);
+    t = event_with("labels", 1, INGEST_LABEL_VALUE_MAX + 1);
+    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "labels.l0", "more than the 4096 allowed");
+    free(t);
+    /* annotations: 64, 16 KiB a value */
+    t = event_with("annotations", INGEST_ANNOTATIONS_MAX, INGEST_ANNOTATION_VALUE_MAX);
+    ingest_events_free(decode_text(ingest_events_decode, t, 1), 1);
+    free(t);
+    t = event_with("annotations", INGEST_ANNOTATIONS_MAX + 1, 1);
+    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "annotations", NULL);
+    free(t);
+    t = event_with("annotations", 1, INGEST_ANNOTATION_VALUE_MAX + 1);
+    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "annotations.l0", NULL);
+    free(t);
+    /* a name of 129 bytes */
+    char name[INGEST_NAME_MAX + 2];
+    memset(name, 'n', INGEST_NAME_MAX + 1);
+    name[INGEST_NAME_MAX + 1] = '\0';
+    t = xasprintf("{\"labels\":{\"%s\":\"v\"}}", name);
+    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "labels", "longer than 128 bytes");
+    free(t);
+    name[INGEST_NAME_MAX] = '\0';
+    t = xasprintf("{\"labels\":{\"%s\":\"v\"}}", name);
+    ingest_events_free(decode_text(ingest_events_decode, t, 1), 1);
+    free(t);
+    /* a summary of 1 KiB, and one byte more */
+    char summary[INGEST_SUMMARY_MAX + 2];
+    memset(summary, 's', INGEST_SUMMARY_MAX + 1);
+    summary[INGEST_SUMMARY_MAX + 1] = '\0';
+    t = xasprintf("{\"labels\":{\"a\":\"b\"},\"summary\":\"%s\"}", summary);
+    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "summary", "more than the 1024 allowed");
+    free(t);
+    summary[INGEST_SUMMARY_MAX] = '\0';
+    t = xasprintf("{\"labels\":{\"a\":\"b\"},\"summary\":\"%s\"}", summary);
+    struct event *v = decode_text(ingest_events_decode, t, 1);
+    assert_string_equal(v[0].summary, summary);
+    ingest_events_free(v, 1);
+    free(t);
+}
+
+static void test_ingest_events_batch_limit(void **state)
+{
+    (void)state;
+    json_t *batch = json_array();
+    for (int i = 0; i < INGEST_EVENTS_MAX; i++)
+        json_array_append_new(batch, json_pack("{s:{s:i}}", "labels", "n", i));
+    /* the values are numbers: the last one names its index */
+    struct ingest_error e = {0};
+    struct event *v = NULL;
+    size_t n = 0;
+    assert_int_equal(ingest_events_decode(batch, NOW, &v, &n, &e), HALE_EPARSE);
+    assert_int_equal(e.index, 0);
+    json_array_clear(batch);
+    for (int i = 0; i < INGEST_EVENTS_MAX; i++) {
+        char s[16];
+        snprintf(s, sizeof(s), "%d", i);
+        json_array_append_new(batch, json_pack("{s:{s:s}}", "labels", "n", s));
+    }
+    v = decode_json(ingest_events_decode, batch, INGEST_EVENTS_MAX);
+    assert_label(&v[INGEST_EVENTS_MAX - 1].labels, "n", "9999");
+    ingest_events_free(v, INGEST_EVENTS_MAX);
+    json_array_append_new(batch, json_pack("{s:{s:s}}", "labels", "n", "one more"));
+    assert_int_equal(ingest_events_decode(batch, NOW, &v, &n, &e), HALE_ELIMIT);
+    assert_int_equal(e.index, -1);
+    assert_non_null(strstr(e.reason, "more than the 10000"));
+    json_decref(batch);
+}
+
+static void test_ingest_events_error_may_be_null(void **state)
+{
+    (void)state;
+    json_t *body = parse("{\"labels\":{}}");
+    struct event *v = NULL;
+    size_t n = 0;
+    assert_int_equal(ingest_events_decode(body, NOW, &v, &n, NULL), HALE_EPARSE);
+    assert_int_equal(ingest_alertmanager_decode(body, NOW, &v, &n, NULL), HALE_EPARSE);
+    json_decref(body);
+    ingest_events_free(NULL, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+            cmocka_unit_test(test_ingest_am_firing_fixture),
+            cmocka_unit_test(test_ingest_am_truncated_fixture),
+            cmocka_unit_test(test_ingest_am_resolved_fixture),
+            cmocka_unit_test(test_ingest_am_mixed_group_keeps_each_status),
+            cmocka_unit_test(test_ingest_am_legacy_payload_without_status),
+            cmocka_unit_test(test_ingest_am_every_fixture_decodes_with_its_fingerprints),
+            cmocka_unit_test(test_ingest_am_ignores_fields_of_newer_versions),
+            cmocka_unit_test(test_ingest_am_version_must_be_4),
+            cmocka_unit_test(test_ingest_am_alert_errors_name_the_alert),
+            cmocka_unit_test(test_ingest_am_status_without_one),
+            cmocka_unit_test(test_ingest_am_severity_from_label),
+            cmocka_unit_test(test_ingest_am_summary_fallbacks),
+            cmocka_unit_test(test_ingest_am_times),
+            cmocka_unit_test(test_ingest_am_long_annotation_is_cut),
+            cmocka_unit_test(test_ingest_am_empty_alerts),
+            cmocka_unit_test(test_ingest_events_single),
+            cmocka_unit_test(test_ingest_events_array),
+            cmocka_unit_test(test_ingest_events_severity),
+            cmocka_unit_test(test_ingest_events_times),
+            cmocka_unit_test(test_ingest_events_errors_name_index_and_field),
+            cmocka_unit_test(test_ingest_events_limits),
+            cmocka_unit_test(test_ingest_events_batch_limit),
+            cmocka_unit_test(test_ingest_events_error_may_be_null),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
