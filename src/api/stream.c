@@ -61,9 +61,10 @@ struct stream {
     pthread_mutex_t lock; /* guards what follows, shared with the reader */
     struct strbuf queue;  /* bytes for the client: from head on, not yet taken */
     size_t head;
-    bool suspended; /* the reader suspended the connection: a push resumes it */
-    bool ending;    /* send what is queued, then end the body */
-    bool aborted;   /* the client left: close the connection, send nothing */
+    size_t oversize; /* room given on top of the cap to a message larger than the cap */
+    bool suspended;  /* the reader suspended the connection: a push resumes it */
+    bool ending;     /* send what is queued, then end the body */
+    bool aborted;    /* the client left: close the connection, send nothing */
 };
 
 struct api__streams {
@@ -124,8 +125,10 @@ static void stream_wake(struct stream *st)
 /*
  * Queues len bytes for the client (loop thread). False when they do not
  * fit under API_STREAM_QUEUE_MAX: the client is too far behind, so its
- * queue is dropped and the stream ends. An empty queue takes any message,
- * so one larger than the cap does not cut every client.
+ * queue is dropped and the stream ends. A message larger than the cap,
+ * queued when the queue is empty, gets room of its own on top of the cap
+ * until the queue is empty again, so it cuts neither every client nor
+ * the clients that read on behind it.
  */
 static bool stream_push(struct stream *st, const char *data, size_t len)
 {
@@ -133,7 +136,9 @@ static bool stream_push(struct stream *st, const char *data, size_t len)
     pthread_mutex_lock(&st->lock);
     if (!st->ending) {
         size_t queued = st->queue.len - st->head;
-        fits = queued == 0 || queued + len <= API_STREAM_QUEUE_MAX;
+        if (queued == 0)
+            st->oversize = len > API_STREAM_QUEUE_MAX ? len : 0;
+        fits = queued + len <= API_STREAM_QUEUE_MAX + st->oversize;
         if (fits) {
             if (st->head > 0 && st->head >= st->queue.len / 2)
                 queue_compact(st);
