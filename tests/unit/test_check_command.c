@@ -287,15 +287,20 @@ static void test_check_command_timeout_kills_the_group(void **state)
 {
     (void)state;
     struct check_observation o;
-    run_yaml("checks:\n"
-             "  - name: hang\n"
-             "    type: command\n"
-             "    timeout: 500ms\n"
-             "    run: [/bin/sh, -c, \"sleep 61.4321 & sleep 61.4321 & wait\"]\n",
-             NULL, &o);
+    /* A duration of this process's own: another test run may hang sleeps too. */
+    char sleep[64];
+    snprintf(sleep, sizeof(sleep), "sleep 61.%06d", (int)getpid() % 1000000);
+    char *yaml = xasprintf("checks:\n"
+                           "  - name: hang\n"
+                           "    type: command\n"
+                           "    timeout: 500ms\n"
+                           "    run: [/bin/sh, -c, \"%s & %s & wait\"]\n",
+                           sleep, sleep);
+    run_yaml(yaml, NULL, &o);
+    free(yaml);
     assert_int_equal(o.status, CHECK_STATUS_CRITICAL);
     assert_string_equal(o.summary, "timed out after 500ms");
-    assert_false(process_with_cmdline("sleep 61.4321"));
+    assert_false(process_with_cmdline(sleep));
     check_observation_fini(&o);
 }
 
