@@ -531,6 +531,7 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
             .data_dir = config_server(c->config)->data_dir,
             .run_now = host_run_now,
             .runner_data = it,
+            .series = c->series,
     };
     struct detect_params p;
     detect_params_from_check(&p, cfg);
