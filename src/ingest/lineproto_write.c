@@ -229,6 +229,10 @@ static int on_point(const struct ingest_lineproto_point *pt, void *data,
     struct labels labels = {.v = w->labels, .n = n_labels, .cap = n_labels};
     /* The measurement starts every field's name: written once, each key after it. */
     char *key_at = name_put(name, &pt->measurement, true, true);
+    size_t prefix = strlen(WRITE_RESERVED_PREFIX), mlen = (size_t)(key_at - name);
+    bool reserved = mlen >= prefix && memcmp(name, WRITE_RESERVED_PREFIX, prefix) == 0;
+    /* "hale" and a field other than value: "hale_field". */
+    bool reserved_with_key = mlen == prefix - 1 && memcmp(name, WRITE_RESERVED_PREFIX, mlen) == 0;
     for (size_t i = 0; i < pt->n_fields; i++) {
         const struct ingest_lineproto_field *f = &pt->fields[i];
         if (f->type == INGEST_LINEPROTO_STRING) {
@@ -236,12 +240,13 @@ static int on_point(const struct ingest_lineproto_point *pt, void *data,
             continue;
         }
         char *end = key_at;
-        if (!text_is(&f->key, "value")) {
+        bool with_key = !text_is(&f->key, "value");
+        if (with_key) {
             *end++ = '_';
             end = name_put(end, &f->key, true, false);
         }
         *end = '\0';
-        if (strncmp(name, WRITE_RESERVED_PREFIX, strlen(WRITE_RESERVED_PREFIX)) == 0)
+        if (reserved || (reserved_with_key && with_key))
             return write_fail(e, HALE_EPARSE, pt->line, pt->column,
                               "series %.100s: names starting with \"" WRITE_RESERVED_PREFIX
                               "\" are hale's own: rename the measurement",
