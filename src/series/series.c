@@ -75,15 +75,27 @@ static void key_free(char *key, const char *buf)
         free(key);
 }
 
-/* FNV-1a, 64 bits. */
+/*
+ * Eight bytes at a time, each word mixed in with a multiply, then a final
+ * avalanche so the low bits (the bucket) depend on every byte: keys are
+ * tens of bytes, and a byte at a time was a fifth of an ingested sample's
+ * cost.
+ */
 static uint64_t key_hash(const char *key, size_t len)
 {
-    uint64_t h = 14695981039346656037u;
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)key[i];
-        h *= 1099511628211u;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ len, w;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, key + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
     }
-    return h;
+    w = 0;
+    memcpy(&w, key + i, len - i);
+    h = (h ^ w) * 0xff51afd7ed558ccdu;
+    h ^= h >> 29;
+    h *= 0xc4ceb9fe1a85ec53u;
+    return h ^ (h >> 32);
 }
 
 struct series_store *series_store_new(size_t points, size_t max_series)
