@@ -172,7 +172,8 @@ static struct series *history_series(struct item *it, size_t i, const char *labe
 {
     struct series_store *st = it->c->series;
     if (it->history_generation != series_store_generation(st)) {
-        memset(it->history, 0, it->n_history * sizeof(*it->history));
+        if (it->history) /* none before the first run */
+            memset(it->history, 0, it->n_history * sizeof(*it->history));
         it->history_generation = series_store_generation(st);
     }
     if (i >= it->n_history) {
