@@ -84,8 +84,8 @@ static int route_check(const struct api *api, const struct api_route *rt, struct
     return 0;
 }
 
-int api_routes_add(struct api *api, const struct api_route *routes, size_t n, void *data,
-                   struct err *e)
+static int routes_add(struct api *api, const struct api_route *routes, size_t n, void *data,
+                      bool raw_body, struct err *e)
 {
     if (atomic_load(&api->frozen))
         return err_setf(e, HALE_ESTATE, "routes must be added before a server starts");
@@ -100,10 +100,23 @@ int api_routes_add(struct api *api, const struct api_route *routes, size_t n, vo
                 .n_params = pattern_params(routes[i].pattern),
                 .perm = routes[i].perm,
                 .handler = routes[i].handler,
+                .raw_body = raw_body,
                 .data = data,
         };
     }
     return 0;
+}
+
+int api_routes_add(struct api *api, const struct api_route *routes, size_t n, void *data,
+                   struct err *e)
+{
+    return routes_add(api, routes, n, data, false, e);
+}
+
+int api_routes_add_raw(struct api *api, const struct api_route *routes, size_t n, void *data,
+                       struct err *e)
+{
+    return routes_add(api, routes, n, data, true, e);
 }
 
 /*

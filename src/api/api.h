@@ -101,6 +101,13 @@ struct api_route {
 #define API_PARAMS_MAX 4
 int api_routes_add(struct api *api, const struct api_route *routes, size_t n, void *data,
                    struct err *e);
+/*
+ * As api_routes_add(), for routes whose body is kept as it came, whatever
+ * its Content-Type, instead of being parsed as JSON (line protocol). A
+ * body with a Content-Encoding other than identity is refused with a 415.
+ */
+int api_routes_add_raw(struct api *api, const struct api_route *routes, size_t n, void *data,
+                       struct err *e);
 
 /*
  * Binds server->listen_host:listen_port and starts serving api with

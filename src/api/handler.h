@@ -36,6 +36,12 @@ const char *api_req_query(struct api_req *req, const char *key);
 const char *api_req_header(struct api_req *req, const char *name);
 /* The parsed JSON body (borrowed), or NULL when the request had none. */
 json_t *api_req_body(const struct api_req *req);
+/*
+ * The body of a route added with api_routes_add_raw(), as it came (NUL-terminated
+ * after *ret_len bytes; may hold NULs itself), borrowed until the reply;
+ * "" with length 0 when the request had none.
+ */
+const char *api_req_raw_body(const struct api_req *req, size_t *ret_len);
 /* The caller's token, or NULL on a public route. */
 const struct auth_token_info *api_req_token(const struct api_req *req);
 

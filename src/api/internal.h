@@ -36,6 +36,7 @@ struct api_route_entry {
     int n_params; /* "{name}" segments: the fewest wins when several routes match */
     unsigned perm;
     api_handler_fn *handler;
+    bool raw_body; /* added with api_routes_add_raw() */
     void *data;
 };
 
@@ -91,7 +92,7 @@ struct api_req {
 
     /* The body, read on the HTTP thread. */
     uint64_t max_body; /* the server's cap when the request began; a reload changes later ones */
-    bool body_wanted;  /* buffered and parsed as JSON */
+    bool body_wanted;  /* buffered; parsed as JSON unless the route takes it raw */
     bool body_too_large;
     uint64_t body_seen;
     struct strbuf body;

@@ -59,6 +59,12 @@ json_t *api_req_body(const struct api_req *req)
     return req->json;
 }
 
+const char *api_req_raw_body(const struct api_req *req, size_t *ret_len)
+{
+    *ret_len = req->body.s ? req->body.len : 0;
+    return req->body.s ? req->body.s : "";
+}
+
 const struct auth_token_info *api_req_token(const struct api_req *req)
 {
     return req->has_token ? &req->token : NULL;

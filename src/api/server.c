@@ -304,14 +304,22 @@ static bool req_body_acceptable(struct api_req *req)
         return false;
     }
     bool has_body = req_body_announced(req);
-    bool json_method = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
+    bool body_method = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0 ||
                        strcmp(req->method, "PATCH") == 0;
-    if (has_body && json_method && !media_type_is_json(header(req, "Content-Type"))) {
+    if (req->route->raw_body) {
+        const char *enc = header(req, MHD_HTTP_HEADER_CONTENT_ENCODING);
+        if (has_body && enc && strcasecmp(enc, "identity") != 0) {
+            api__reply_error_set(&req->reply, 415, "unsupported_media_type",
+                                 "send the body uncompressed, without Content-Encoding (in "
+                                 "Telegraf: content_encoding = \"identity\")");
+            return false;
+        }
+    } else if (has_body && body_method && !media_type_is_json(header(req, "Content-Type"))) {
         api__reply_error_set(&req->reply, 415, "unsupported_media_type",
                              "send the body as JSON, with 'Content-Type: application/json'");
         return false;
     }
-    req->body_wanted = has_body && json_method;
+    req->body_wanted = has_body && body_method;
     return true;
 }
 
@@ -380,7 +388,7 @@ static bool req_body_finish(struct api_req *req)
                              (unsigned long long)req->max_body);
         return false;
     }
-    if (!req->body_wanted || req->body.len == 0)
+    if (!req->body_wanted || req->body.len == 0 || req->route->raw_body)
         return true;
     json_error_t je;
     req->json = json_loadb(req->body.s, req->body.len, JSON_REJECT_DUPLICATES, &je);

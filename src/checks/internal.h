@@ -31,7 +31,9 @@ struct check_host {
     void *kind_state;               /* the kind's, set by its attach() */
     /* Asks the runner for a run now (a watched process died); may be NULL. */
     void (*run_now)(struct check_host *host);
-    void *runner_data;     /* the runner's */
+    void *runner_data; /* the runner's */
+    /* The recent history of samples, which metric checks read; NULL in `hale check`. */
+    const struct series_store *series;
     struct check_run *run; /* the run in flight, or NULL; set by check_run_start(), run.c's */
 };
 
@@ -229,5 +231,9 @@ void check_heartbeat__set_path(struct check_host *host, const char *path);
 void check_heartbeat__set_grace(struct check_host *host, uint64_t grace_ms);
 extern const struct check_kind check_kind_tcp;
 extern const struct check_kind check_kind_http;
+
+extern const struct check_kind check_kind_metric;
+/* Tests: host's metric check reads time from clock (borrowed) from now on. After attach. */
+void check_metric__set_clock(struct check_host *host, const struct clock *clock);
 
 #endif

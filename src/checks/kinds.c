@@ -5,9 +5,9 @@
 #include "checks/internal.h"
 
 static const struct check_kind *const kinds[] = {
-        &check_kind_process, &check_kind_tcp,  &check_kind_http,
-        &check_kind_file,    &check_kind_disk, &check_kind_command,
-        &check_kind_systemd, &check_kind_log,  &check_kind_heartbeat,
+        &check_kind_process,   &check_kind_tcp,     &check_kind_http,    &check_kind_file,
+        &check_kind_disk,      &check_kind_command, &check_kind_systemd, &check_kind_log,
+        &check_kind_heartbeat, &check_kind_metric,
 };
 
 const struct check_kind *check_kind_find(enum config_check_type type)

@@ -172,7 +172,8 @@ static struct series *history_series(struct item *it, size_t i, const char *labe
 {
     struct series_store *st = it->c->series;
     if (it->history_generation != series_store_generation(st)) {
-        memset(it->history, 0, it->n_history * sizeof(*it->history));
+        if (it->history) /* none before the first run */
+            memset(it->history, 0, it->n_history * sizeof(*it->history));
         it->history_generation = series_store_generation(st);
     }
     if (i >= it->n_history) {
@@ -531,6 +532,7 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
             .data_dir = config_server(c->config)->data_dir,
             .run_now = host_run_now,
             .runner_data = it,
+            .series = c->series,
     };
     struct detect_params p;
     detect_params_from_check(&p, cfg);

@@ -19,6 +19,7 @@
 #include "api/checks.h"
 #include "api/incidents.h"
 #include "api/stream.h"
+#include "api/write.h"
 #include "auth/auth.h"
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -568,7 +569,8 @@ static int daemon_start(struct daemon *d, struct err *e)
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
-        (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0)
+        (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
+        (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
     if ((r = loop_on_signal(d->loop, SIGTERM, on_stop_signal, d)) < 0 ||

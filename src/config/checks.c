@@ -605,6 +605,7 @@ static const struct config__key metric_keys[] = {
         {.name = "warn", .type = CONFIG__RANGE, .offset = M(warn)},
         {.name = "crit", .type = CONFIG__RANGE, .offset = M(crit)},
         {.name = "for", .type = CONFIG__DURATION, .offset = M(for_ms), .def = "0"},
+        {.name = "stale", .type = CONFIG__DURATION, .offset = M(stale_ms), .min = 1000},
         {.name = NULL},
 };
 

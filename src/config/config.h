@@ -347,6 +347,7 @@ struct config_check_metric {
     const struct labels_matchers *match;   /* on the series' labels, or NULL */
     const struct units_range *warn, *crit; /* at least one of them */
     uint64_t for_ms;                       /* how long a breach must hold; default 0 */
+    uint64_t stale_ms; /* a newest point older than this is no data; CONFIG_UNSET64: the default */
 };
 
 struct config_runbook;

@@ -153,6 +153,21 @@ static void post_echo(struct api_req *req, void *data)
     api_reply_json(req, 200, json_pack("{s:O?}", "body", body));
 }
 
+/* A raw body: its length and whether it holds a NUL, and the bytes before any. */
+static void post_raw(struct api_req *req, void *data)
+{
+    (void)data;
+    size_t len;
+    const char *body = api_req_raw_body(req, &len);
+    api_reply_json(req, 200,
+                   json_pack("{s:I, s:b, s:s}", "len", (json_int_t)len, "nul",
+                             memchr(body, '\0', len) != NULL, "text", body));
+}
+
+static const struct api_route raw_routes[] = {
+        {"POST", "/api/v1/test/raw", AUTH_PERM_REPORT, post_raw},
+};
+
 static const struct api_route test_routes[] = {
         {"GET", "/api/v1/test/items/{id}", AUTH_PERM_READ, get_item},
         {"GET", "/api/v1/test/items/special", AUTH_PERM_READ, get_special},
@@ -245,6 +260,7 @@ static int world_setup(void **state)
     };
     w.api = api_new(&deps);
     assert_int_equal(api_routes_add(w.api, test_routes, ARRAY_SIZE(test_routes), NULL, &e), 0);
+    assert_int_equal(api_routes_add_raw(w.api, raw_routes, ARRAY_SIZE(raw_routes), NULL, &e), 0);
     assert_int_equal(pthread_create(&w.loop_thread, NULL, loop_main, NULL), 0);
     w.server = server_start();
     snprintf(w.base, sizeof(w.base), "http://127.0.0.1:%u", api_server_port(w.server));
@@ -322,6 +338,7 @@ struct req_opts {
     const char *token;
     const char *auth; /* a whole Authorization header, instead of token */
     const char *ctype;
+    const char *header; /* one more header line */
     const char *body;
     size_t body_len;
     bool chunked;
@@ -340,6 +357,8 @@ static void http(const char *method, const char *path, const struct req_opts *o,
         h = curl_slist_append(h, auth = xasprintf("Authorization: %s", o->auth));
     if (o->ctype)
         h = curl_slist_append(h, ctype = xasprintf("Content-Type: %s", o->ctype));
+    if (o->header)
+        h = curl_slist_append(h, o->header);
     struct upload up = {o->body, o->body ? (o->body_len ? o->body_len : strlen(o->body)) : 0, 0};
     if (o->chunked) {
         h = curl_slist_append(h, "Transfer-Encoding: chunked");
@@ -715,6 +734,53 @@ static void test_api_wrong_content_type_415(void **state)
     assert_int_equal(r.status, 200);
     assert_string_equal(r.body, "{\"body\":null}\n");
     resp_fini(&r);
+    assert_alive();
+}
+
+static void test_api_raw_body_route_takes_any_bytes(void **state)
+{
+    (void)state;
+    struct resp r;
+    /* Whatever the Content-Type (curl sends a form type by default), the bytes come as sent. */
+    const char *types[] = {"text/plain; charset=utf-8", "application/octet-stream",
+                           "application/x-www-form-urlencoded", NULL};
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+        http("POST", "/api/v1/test/raw",
+             &(struct req_opts){.token = w.reporter, .ctype = types[i], .body = "cpu v=1\n"}, &r);
+        assert_int_equal(r.status, 200);
+        assert_string_equal(r.body, "{\"len\":8,\"nul\":false,\"text\":\"cpu v=1\\n\"}\n");
+        resp_fini(&r);
+    }
+    http("POST", "/api/v1/test/raw",
+         &(struct req_opts){.token = w.reporter, .body = "a\0b", .body_len = 3, .chunked = true},
+         &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "{\"len\":3,\"nul\":true,\"text\":\"a\"}\n");
+    resp_fini(&r);
+    /* No body: empty. */
+    http("POST", "/api/v1/test/raw", &(struct req_opts){.token = w.reporter}, &r);
+    assert_string_equal(r.body, "{\"len\":0,\"nul\":false,\"text\":\"\"}\n");
+    resp_fini(&r);
+    /* Compressed bodies are refused, by their header; identity is no compression. */
+    http("POST", "/api/v1/test/raw",
+         &(struct req_opts){
+                 .token = w.reporter, .header = "Content-Encoding: gzip", .body = "\x1f\x8b"},
+         &r);
+    assert_error(&r, 415, "unsupported_media_type");
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "reason")), "identity"));
+    resp_fini(&r);
+    http("POST", "/api/v1/test/raw",
+         &(struct req_opts){
+                 .token = w.reporter, .header = "Content-Encoding: identity", .body = "x"},
+         &r);
+    assert_int_equal(r.status, 200);
+    resp_fini(&r);
+    /* The body cap holds as for JSON. */
+    char *big = big_json(2 * MAX_BODY);
+    http("POST", "/api/v1/test/raw", &(struct req_opts){.token = w.reporter, .body = big}, &r);
+    assert_error(&r, 413, "payload_too_large");
+    resp_fini(&r);
+    free(big);
     assert_alive();
 }
 
@@ -1272,6 +1338,7 @@ int main(void)
             cmocka_unit_test(test_api_body_too_large_413_chunked),
             cmocka_unit_test(test_api_bad_json_400),
             cmocka_unit_test(test_api_wrong_content_type_415),
+            cmocka_unit_test(test_api_raw_body_route_takes_any_bytes),
             cmocka_unit_test(test_api_status_and_whoami),
             cmocka_unit_test(test_api_tokens_listed_without_secrets),
             cmocka_unit_test(test_api_reload_ok_and_invalid),

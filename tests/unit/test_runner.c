@@ -438,6 +438,35 @@ static void test_runner_carries_states_to_a_new_runner(void **state)
     config_unref(next);
 }
 
+/*
+ * Series other than the checks' come and go in a shared store (a refused
+ * line protocol batch removes the series it created): a check whose
+ * history is still empty, and one whose history is cached, both keep
+ * recording into the right series.
+ */
+static void test_runner_history_across_removals_in_the_store(void **state)
+{
+    struct fixture *fx = *state;
+    struct series_store *series = series_store_new(0, 0);
+    struct checks_options o = {.loop = fx->loop, .config = fx->config, .series = series};
+    assert_int_equal(checks_new(&o, &fx->checks, NULL), 0);
+    struct series *other;
+    assert_int_equal(series_store_get(series, "ingested", NULL, &other), 0);
+    series_store_remove(series, other); /* before any run: no history yet */
+    assert_int_equal(run_now(fx, fx->checks, "d"), CHECK_STATUS_OK);
+    assert_int_equal(series_store_get(series, "ingested", NULL, &other), 0);
+    series_store_remove(series, other); /* the history's cached series stay valid */
+    assert_int_equal(run_now(fx, fx->checks, "d"), CHECK_STATUS_OK);
+    struct hist h = {0};
+    checks_series_each(fx->checks, "d", on_series, &h);
+    assert_true(h.status);
+    assert_int_equal(h.status_points, 2);
+    stop(fx, fx->checks);
+    checks_free(fx->checks);
+    fx->checks = NULL;
+    series_store_free(series);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +478,8 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(test_runner_metrics_and_history, setup, teardown),
             cmocka_unit_test_setup_teardown(test_runner_carries_states_to_a_new_runner, setup,
+                                            teardown),
+            cmocka_unit_test_setup_teardown(test_runner_history_across_removals_in_the_store, setup,
                                             teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

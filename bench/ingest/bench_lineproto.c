@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench/ingest: how many line protocol samples per second hale takes, on
+ * one thread (the loop's, in the daemon). One batch of --lines lines is
+ * made as Telegraf's cpu input writes them (--hosts hosts of --cpus cpus,
+ * four float fields a line, tags sorted, nanosecond timestamps), then
+ * timed two ways for --seconds each: the parser alone (a callback that
+ * only counts fields), and the parser and the series store together, the
+ * way POST /api/v1/write runs (a writer per batch, every sample appended
+ * to its series). Prints the command, the machine and the figures.
+ *
+ *   build/release/bench_lineproto [--seconds 5] [--lines 5000] [--hosts 250] [--cpus 4]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/strbuf.h"
+#include "ingest/lineproto.h"
+#include "series/series.h"
+
+#define FIELDS_PER_LINE 4
+
+struct options {
+    unsigned seconds, lines, hosts, cpus;
+};
+
+static unsigned parse_unsigned(const char *s, const char *name)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v == 0 || v > 10000000) {
+        fprintf(stderr, "bench_lineproto: %s wants a number from 1 to 10000000\n", name);
+        exit(2);
+    }
+    return (unsigned)v;
+}
+
+static void options_parse(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){.seconds = 5, .lines = 5000, .hosts = 250, .cpus = 4};
+    if (argc % 2 == 0) {
+        fprintf(stderr, "bench_lineproto: %s wants a value\n", argv[argc - 1]);
+        exit(2);
+    }
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--seconds") == 0)
+            o->seconds = parse_unsigned(argv[i + 1], argv[i]);
+        else if (strcmp(argv[i], "--lines") == 0)
+            o->lines = parse_unsigned(argv[i + 1], argv[i]);
+        else if (strcmp(argv[i], "--hosts") == 0)
+            o->hosts = parse_unsigned(argv[i + 1], argv[i]);
+        else if (strcmp(argv[i], "--cpus") == 0)
+            o->cpus = parse_unsigned(argv[i + 1], argv[i]);
+        else {
+            fprintf(stderr, "bench_lineproto: unknown option %s\n", argv[i]);
+            exit(2);
+        }
+    }
+}
+
+static void machine_print(void)
+{
+    char model[256] = "unknown";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "model name", 10) == 0) {
+            const char *v = strchr(line, ':');
+            snprintf(model, sizeof(model), "%.200s", v ? v + 2 : line);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    if (f)
+        fclose(f);
+    struct utsname u;
+    uname(&u);
+    printf("machine: %ld cores (%s), Linux %s\n", sysconf(_SC_NPROCESSORS_ONLN), model, u.release);
+}
+
+/* The batch: line i is cpu k of host h, with values that vary as real ones do. */
+static char *batch_make(const struct options *o, size_t *ret_len)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    uint64_t t = 1763740800000000000u;
+    for (unsigned i = 0; i < o->lines; i++) {
+        unsigned h = (i / o->cpus) % o->hosts, k = i % o->cpus;
+        double idle = 50.0 + (double)((i * 7919u) % 5000u) / 100.0;
+        strbuf_addf(&b,
+                    "cpu,cpu=cpu%u,host=web%04u usage_user=%.4f,usage_system=%.4f,"
+                    "usage_idle=%.4f,usage_iowait=%.4f %" PRIu64 "\n",
+                    k, h, (100.0 - idle) * 0.7, (100.0 - idle) * 0.25, idle, (100.0 - idle) * 0.05,
+                    t + (uint64_t)(i / (o->hosts * o->cpus)) * 10000000000u);
+    }
+    return strbuf_detach(&b, ret_len);
+}
+
+static int count_fields(const struct ingest_lineproto_point *p, void *data,
+                        struct ingest_lineproto_error *e)
+{
+    (void)e;
+    *(uint64_t *)data += p->n_fields;
+    return 0;
+}
+
+static void report(const char *what, uint64_t samples, uint64_t batches, size_t len, double secs)
+{
+    printf("%s: %" PRIu64 " samples in %.2f s = %.0f samples/s, %.0f MB/s, %.3f ms a batch\n", what,
+           samples, secs, (double)samples / secs, (double)(batches * len) / secs / 1e6,
+           secs * 1000.0 / (double)batches);
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    options_parse(argc, argv, &o);
+    printf("command:");
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\n");
+    machine_print();
+    size_t len;
+    char *text = batch_make(&o, &len);
+    size_t series = (size_t)o.hosts * o.cpus * FIELDS_PER_LINE;
+    printf("batch: %u lines, %u samples, %zu bytes (%.1f bytes a sample); %zu series\n", o.lines,
+           o.lines * FIELDS_PER_LINE, len, (double)len / (o.lines * FIELDS_PER_LINE), series);
+
+    /* The parser alone. */
+    struct ingest_lineproto_parser *p = ingest_lineproto_parser_new();
+    uint64_t samples = 0, batches = 0, deadline = clock_mono_ns() + o.seconds * 1000000000ull;
+    uint64_t start = clock_mono_ns();
+    while (clock_mono_ns() < deadline) {
+        if (ingest_lineproto_parse(p, text, len, INGEST_LINEPROTO_NS, count_fields, &samples,
+                                   NULL) < 0) {
+            fprintf(stderr, "bench_lineproto: the batch does not parse\n");
+            return 1;
+        }
+        batches++;
+    }
+    report("parse", samples, batches, len, (double)(clock_mono_ns() - start) / 1e9);
+    ingest_lineproto_parser_free(p);
+
+    /* Parser and store, as the write route runs: a writer per batch. */
+    struct series_store *st = series_store_new(0, series);
+    samples = batches = 0;
+    deadline = clock_mono_ns() + o.seconds * 1000000000ull;
+    start = clock_mono_ns();
+    while (clock_mono_ns() < deadline) {
+        struct ingest_lineproto_writer *w = ingest_lineproto_writer_new();
+        struct ingest_lineproto_result res;
+        struct ingest_lineproto_error e;
+        if (ingest_lineproto_write(w, st, text, len, INGEST_LINEPROTO_NS, 0, &res, &e) < 0) {
+            fprintf(stderr, "bench_lineproto: line %u, column %u: %s\n", e.line, e.column, e.msg);
+            return 1;
+        }
+        ingest_lineproto_writer_free(w);
+        samples += res.samples;
+        batches++;
+    }
+    report("parse + store", samples, batches, len, (double)(clock_mono_ns() - start) / 1e9);
+    printf("store: %zu series, each holding %zu points\n", series_store_count(st),
+           series_len(series_store_at(st, 0)));
+    series_store_free(st);
+    free(text);
+    return 0;
+}
