@@ -38,6 +38,7 @@ enum config__section {
     CONFIG__SERVICES,
     CONFIG__RUNBOOKS,
     CONFIG__ROUTES,
+    CONFIG__SILENCES,
     CONFIG__SECTION_COUNT,
 };
 
@@ -99,6 +100,8 @@ struct config__ctx {
     yaml_node_t *server_node;
     struct config__file *incidents_file;
     yaml_node_t *incidents_node;
+    struct config__file *engine_file;
+    yaml_node_t *engine_node;
     struct config__diag_entry *diags;
     size_t n_diags, cap_diags;
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
@@ -304,6 +307,9 @@ void config__parse_teams(struct config__ctx *x);
 void config__parse_notifiers(struct config__ctx *x);
 void config__parse_services(struct config__ctx *x);
 void config__parse_routes(struct config__ctx *x);
+/* The engine section and the silences (engine.c). */
+void config__parse_engine(struct config__ctx *x);
+void config__parse_silences(struct config__ctx *x);
 void config__parse_checks(struct config__ctx *x);
 void config__parse_runbooks(struct config__ctx *x);
 /* Duplicate names, references, dependency cycles (resolve.c). */
