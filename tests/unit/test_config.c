@@ -1345,6 +1345,8 @@ static void test_config_docs_example_loads(void **state)
     assert_int_equal(c->n_checks, 7);
     assert_int_equal(c->n_runbooks, 2);
     assert_int_equal(c->n_routes, 2);
+    assert_int_equal(c->n_silences, 1);
+    assert_int_equal(c->engine.fingerprint_labels.n, 3);
     config_unref(c);
 }
 
