@@ -45,12 +45,14 @@ static void parse_all(struct config__ctx *x)
     config__parse_server(x); /* data_dir is the default working directory of children */
     config__parse_incidents(x);
     config__parse_retention(x);
+    config__parse_engine(x);
     config__parse_notifiers(x);
     config__parse_teams(x);
     config__parse_checks(x);
     config__parse_services(x);
     config__parse_runbooks(x);
     config__parse_routes(x);
+    config__parse_silences(x);
     config__resolve(x);
 }
 

@@ -37,6 +37,7 @@
 #include "base/labels.h"
 #include "base/log.h"
 #include "base/units.h"
+#include "base/weekly.h"
 
 /* One problem found in a configuration, located in its file. */
 struct config_diag {
@@ -506,10 +507,36 @@ struct config_route {
     const struct config_runbook *runbook;
     const char *team_name;
     const struct config_team *team;
-    unsigned priority; /* 1 (P1, highest) to 5; default 3 */
+    unsigned priority; /* 1 (P1, highest) to 5; 0 when not written: the incidents matrix decides */
     struct config_strv notifiers;
     const struct config_notifier *const *notifier_refs; /* notifiers.n, resolved */
     bool continue_matching; /* `continue`: try later routes too; default false */
+    struct config_loc loc;
+};
+
+/* ---- the engine and silences ---- */
+
+/* How the engine tells events apart and groups them: the `engine` section. */
+struct config_engine {
+    /* The labels whose values identify an event (its fingerprint); empty: all of them. */
+    struct config_strv fingerprint_labels;
+    /* Events of one service this soon after its incident opened join it; default 5 m. */
+    uint64_t group_window_ms;
+};
+
+/*
+ * A silence written in the configuration: a maintenance window, once
+ * (starts..ends) or every week (weekly, within starts..ends when given).
+ * Matching events are recorded but open nothing and page no one.
+ */
+struct config_silence {
+    const char *match_text; /* as written */
+    const struct labels_matchers *match;
+    const char *comment;         /* or NULL */
+    int64_t starts_ms;           /* Unix ms; 0 when not written (in force from the start) */
+    int64_t ends_ms;             /* Unix ms; 0 when not written (weekly only: no end) */
+    bool weekly;                 /* recurs: active inside window each week */
+    struct weekly_window window; /* when weekly */
     struct config_loc loc;
 };
 
@@ -517,6 +544,7 @@ struct config {
     struct config_server server;
     struct config_incidents incidents;
     struct config_retention retention;
+    struct config_engine engine;
     const struct config_team *teams;
     size_t n_teams;
     const struct config_notifier *notifiers;
@@ -529,6 +557,8 @@ struct config {
     size_t n_runbooks;
     const struct config_route *routes;
     size_t n_routes;
+    const struct config_silence *silences;
+    size_t n_silences;
     struct config_strv files; /* every file read, the main one first */
 
     /* private to src/config/ */

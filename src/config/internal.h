@@ -38,6 +38,7 @@ enum config__section {
     CONFIG__SERVICES,
     CONFIG__RUNBOOKS,
     CONFIG__ROUTES,
+    CONFIG__SILENCES,
     CONFIG__SECTION_COUNT,
 };
 
@@ -101,6 +102,8 @@ struct config__ctx {
     yaml_node_t *incidents_node;
     struct config__file *retention_file;
     yaml_node_t *retention_node;
+    struct config__file *engine_file;
+    yaml_node_t *engine_node;
     struct config__diag_entry *diags;
     size_t n_diags, cap_diags;
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
@@ -307,6 +310,9 @@ void config__parse_teams(struct config__ctx *x);
 void config__parse_notifiers(struct config__ctx *x);
 void config__parse_services(struct config__ctx *x);
 void config__parse_routes(struct config__ctx *x);
+/* The engine section and the silences (engine.c). */
+void config__parse_engine(struct config__ctx *x);
+void config__parse_silences(struct config__ctx *x);
 void config__parse_checks(struct config__ctx *x);
 void config__parse_runbooks(struct config__ctx *x);
 /* Duplicate names, references, dependency cycles (resolve.c). */

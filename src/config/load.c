@@ -27,13 +27,15 @@
 #define CONFIG__MAX_BYTES (8u << 20)
 #define CONFIG__MAX_FILES 256
 
-static const char *const top_keys[] = {"server",   "include",  "teams",  "notifiers", "checks",
-                                       "services", "runbooks", "routes", "incidents", "retention"};
+static const char *const top_keys[] = {"server",   "include",   "teams",     "notifiers",
+                                       "checks",   "services",  "runbooks",  "routes",
+                                       "silences", "incidents", "retention", "engine"};
 
-/* The section of top_keys[i], for i >= 2. */
-static const enum config__section top_sections[] = {CONFIG__TEAMS,    CONFIG__NOTIFIERS,
-                                                    CONFIG__CHECKS,   CONFIG__SERVICES,
-                                                    CONFIG__RUNBOOKS, CONFIG__ROUTES};
+/* The section of top_keys[i], for 2 <= i < 9; the keys after them are mappings. */
+static const enum config__section top_sections[] = {
+        CONFIG__TEAMS,    CONFIG__NOTIFIERS, CONFIG__CHECKS,   CONFIG__SERVICES,
+        CONFIG__RUNBOOKS, CONFIG__ROUTES,    CONFIG__SILENCES,
+};
 
 /* ---- paths ---- */
 
@@ -475,19 +477,22 @@ static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_
         at->x->server_node = value;
     } else if (i == 1) {
         return value;
-    } else if (strcmp(name, "incidents") == 0 || strcmp(name, "retention") == 0) {
-        bool incidents = name[0] == 'i';
+    } else if (strcmp(name, "incidents") == 0 || strcmp(name, "retention") == 0 ||
+               strcmp(name, "engine") == 0) {
         if (!main) {
             config__error(at->x, at->f, key,
                           "%s is not allowed in an included file (a pack); it belongs in the main "
                           "configuration",
                           name);
-        } else if (incidents) {
+        } else if (strcmp(name, "incidents") == 0) {
             at->x->incidents_file = at->f;
             at->x->incidents_node = value;
-        } else {
+        } else if (strcmp(name, "retention") == 0) {
             at->x->retention_file = at->f;
             at->x->retention_node = value;
+        } else {
+            at->x->engine_file = at->f;
+            at->x->engine_node = value;
         }
     } else {
         add_items(at, top_sections[i - 2], value);

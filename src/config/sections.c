@@ -12,9 +12,10 @@
 
 const char *config__section_noun(enum config__section s, bool plural)
 {
-    static const char *const one[] = {"team", "notifier", "check", "service", "runbook", "route"};
-    static const char *const many[] = {"teams",    "notifiers", "checks",
-                                       "services", "runbooks",  "routes"};
+    static const char *const one[] = {"team",    "notifier", "check",  "service",
+                                      "runbook", "route",    "silence"};
+    static const char *const many[] = {"teams",    "notifiers", "checks",  "services",
+                                       "runbooks", "routes",    "silences"};
     return plural ? many[s] : one[s];
 }
 
@@ -329,11 +330,7 @@ static const struct config__key route_keys[] = {
          .offset = R(team_name),
          .aux_offset = R(team),
          .section = CONFIG__TEAMS},
-        {.name = "priority",
-         .type = CONFIG__ENUM,
-         .offset = R(priority),
-         .def = "P3",
-         .enums = priorities},
+        {.name = "priority", .type = CONFIG__ENUM, .offset = R(priority), .enums = priorities},
         {.name = "notifiers",
          .type = CONFIG__REFV,
          .offset = R(notifiers),

@@ -1210,7 +1210,7 @@ static void test_config_runbook_steps_typed(void **state)
     assert_true(c->routes[0].continue_matching);
     assert_string_equal(c->routes[1].match_text, "{}");
     assert_int_equal(c->routes[1].match->n, 0);
-    assert_int_equal(c->routes[1].priority, 3);
+    assert_int_equal(c->routes[1].priority, 0); /* not written: the incidents matrix decides */
     assert_ptr_equal(c->routes[1].team, ops);
     config_unref(c);
 }
@@ -1345,7 +1345,107 @@ static void test_config_docs_example_loads(void **state)
     assert_int_equal(c->n_checks, 7);
     assert_int_equal(c->n_runbooks, 2);
     assert_int_equal(c->n_routes, 2);
+    assert_int_equal(c->n_silences, 1);
+    assert_int_equal(c->engine.fingerprint_labels.n, 3);
     config_unref(c);
+}
+
+/* The engine section: which labels identify an event, the group window. */
+static void test_config_engine_section(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("checks: []\n");
+    assert_int_equal(c->engine.fingerprint_labels.n, 0); /* every label */
+    assert_int_equal(c->engine.group_window_ms, 5 * 60 * 1000);
+    config_unref(c);
+
+    c = load_text_ok("engine: { fingerprint_labels: [alertname, instance], group_window: 90s }\n");
+    assert_int_equal(c->engine.fingerprint_labels.n, 2);
+    assert_string_equal(c->engine.fingerprint_labels.v[1], "instance");
+    assert_int_equal(c->engine.group_window_ms, 90 * 1000);
+    config_unref(c);
+
+    EXPECT_ERRORS("engine:\n"
+                  "  fingerprint_labels: [alertname, 9lives, \"a-b\"]\n"
+                  "  group_window: 2d\n"
+                  "  group_windw: 1m\n",
+                  "hale.yaml:2:35: invalid label name \"9lives\": use letters, digits and '_', "
+                  "not starting with a digit",
+                  "hale.yaml:2:43: invalid label name \"a-b\": use letters, digits and '_', not "
+                  "starting with a digit",
+                  "hale.yaml:3:17: group_window must be between 0 and 1d, got 2d",
+                  "hale.yaml:4:3: unknown key \"group_windw\" in engine; did you mean "
+                  "\"group_window\"?");
+}
+
+static void test_config_engine_in_pack(void **state)
+{
+    (void)state;
+    write_file("packs/web.yaml", "engine: { group_window: 1m }\n");
+    EXPECT_ERRORS("include: [packs]\n",
+                  "packs/web.yaml:1:1: engine is not allowed in an included file (a pack); it "
+                  "belongs in the main configuration");
+}
+
+/* Silences: maintenance windows, once or weekly, from the main file or a pack. */
+static void test_config_silences_section(void **state)
+{
+    (void)state;
+    write_file("packs/backup.yaml",
+               "silences:\n"
+               "  - { match: 'job=\"backup\"', weekly: \"Sun 01:00-03:00\" }\n");
+    struct config *c = load_text_ok("include: [packs]\n"
+                                    "silences:\n"
+                                    "  - match: '{service=\"web\", env=~\"prod|stage\"}'\n"
+                                    "    weekly: Mon-Fri 22:00-06:00\n"
+                                    "    comment: nightly deploys\n"
+                                    "  - match: service=db\n"
+                                    "    starts: 2027-01-15T08:00:00Z\n"
+                                    "    ends: \"2027-01-15T12:00:00+02:00\"\n");
+    assert_int_equal(c->n_silences, 3);
+    const struct config_silence *s = &c->silences[0];
+    assert_string_equal(s->match_text, "{service=\"web\", env=~\"prod|stage\"}");
+    assert_int_equal(s->match->n, 2);
+    assert_true(s->weekly);
+    assert_int_equal(s->window.days, 0x3e); /* Monday to Friday */
+    assert_int_equal(s->window.start_min, 22 * 60);
+    assert_int_equal(s->window.end_min, 6 * 60);
+    assert_string_equal(s->comment, "nightly deploys");
+    assert_int_equal(s->starts_ms, 0);
+    assert_int_equal(s->ends_ms, 0);
+    s = &c->silences[1];
+    assert_false(s->weekly);
+    assert_null(s->comment);
+    assert_int_equal(s->starts_ms, 1800000000000LL);
+    assert_int_equal(s->ends_ms, 1800000000000LL + 2 * 3600 * 1000);
+    assert_true(c->silences[2].weekly);
+    assert_string_equal(c->silences[2].loc.file, "packs/backup.yaml");
+    config_unref(c);
+
+    EXPECT_ERRORS("silences:\n"
+                  "  - { match: 'service=web', weekly: \"Mon-Fir 22:00-06:00\" }\n"
+                  "  - { match: 'service=web', weekly: [Mon] }\n"
+                  "  - { match: 'service=web' }\n"
+                  "  - { match: 'service=web', starts: 2027-01-15T08:00:00Z, ends: "
+                  "2027-01-15T07:00:00Z }\n"
+                  "  - { match: 'service=web', ends: tomorrow }\n"
+                  "  - { match: '{env!=\"prod\"}', ends: 2027-01-15T07:00:00Z }\n"
+                  "  - { weekly: \"Sat 00:00-24:00\", commnet: x }\n",
+                  "hale.yaml:2:42: invalid weekly window: expected a day: Mon, Tue, Wed, Thu, "
+                  "Fri, Sat or Sun",
+                  "hale.yaml:3:37: expected a weekly window such as \"Mon-Fri 22:00-06:00\", got a "
+                  "list",
+                  "hale.yaml:4:5: a silence needs \"ends\" (a time) or \"weekly\" (a window such "
+                  "as \"Sat-Sun 00:00-24:00\") in silence #3",
+                  "hale.yaml:5:65: ends must be later than starts in silence #4",
+                  "hale.yaml:6:35: expected an RFC 3339 time such as 2026-12-24T22:00:00Z, got "
+                  "\"tomorrow\"",
+                  "hale.yaml:7:14: the matcher {env!=\"prod\"} also matches an event without "
+                  "labels, so the silence would hold back every event; give at least one label "
+                  "a value to match, such as service=\"web\"",
+                  "hale.yaml:8:5: missing required key \"match\" in silence #7",
+                  "hale.yaml:8:34: unknown key \"commnet\" in silence #7; did you mean "
+                  "\"comment\"?");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1511,6 +1611,9 @@ int main(void)
             T(test_config_docs_example_loads),
             T(test_config_incidents_section),
             T(test_config_retention_section),
+            T(test_config_engine_section),
+            T(test_config_engine_in_pack),
+            T(test_config_silences_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
