@@ -24,6 +24,7 @@ enum store_record_kind {
     STORE_RECORD_PROBLEM,
     STORE_RECORD_CHECK_STATE,
     STORE_RECORD_EVENT,
+    STORE_RECORD_SILENCE,
 };
 
 /* One write of a batch: a copy the batch owns. */
@@ -36,6 +37,7 @@ struct store_record {
         struct problem problem;
         struct store_check_state check_state;
         struct store_event event;
+        struct store_silence silence;
     } u;
 };
 
@@ -98,6 +100,8 @@ struct store_backend {
     /* The highest incident and problem ids written (0 when none). */
     int (*last_ids)(struct store_db *db, int64_t *ret_incident, int64_t *ret_problem,
                     struct err *e);
+    /* The highest silence id written (0 when none). */
+    int (*last_silence_id)(struct store_db *db, int64_t *ret, struct err *e);
 
     int (*begin)(struct store_db *db, struct err *e);
     int (*apply)(struct store_db *db, const struct store_record *rec, struct err *e);
@@ -151,6 +155,9 @@ struct store_backend {
                        struct store_event **ret_v, size_t *ret_n);
     int (*events_held)(struct store_reader *r, int64_t incident_id, struct store_held_event **ret_v,
                        size_t *ret_n);
+    int (*silence_get)(struct store_reader *r, int64_t id, struct store_silence *ret);
+    int (*silences_list)(struct store_reader *r, const struct store_silence_query *q,
+                         struct store_silence **ret_v, size_t *ret_n);
 };
 
 extern const struct store_backend store__sqlite;
@@ -175,6 +182,9 @@ int store__sqlite_events_list(struct store_reader *r, const struct store_event_q
                               struct store_event **ret_v, size_t *ret_n);
 int store__sqlite_events_held(struct store_reader *r, int64_t incident_id,
                               struct store_held_event **ret_v, size_t *ret_n);
+int store__sqlite_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret);
+int store__sqlite_silences_list(struct store_reader *r, const struct store_silence_query *q,
+                                struct store_silence **ret_v, size_t *ret_n);
 
 /* SQLite's retention (sqlite_compact.c), for the vtable in sqlite.c. */
 int store__sqlite_compact_chunk(struct store_db *db, enum store_compact_stage stage,

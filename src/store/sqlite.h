@@ -27,6 +27,7 @@ enum {
     STMT_PROBLEM,
     STMT_CHECK_STATE,
     STMT_EVENT,
+    STMT_SILENCE,
     STMT_COUNT,
 };
 

@@ -26,7 +26,7 @@ static inline void testutil_rm_rf(const char *dir)
  * tests that migrate an older database: what versions 4 and 5 added goes.
  */
 #define TESTUTIL_SCHEMA_BACK_TO_3                                                              \
-    "DROP TABLE events; ALTER TABLE incidents DROP COLUMN service;"                            \
+    "DROP TABLE silences; DROP TABLE events; ALTER TABLE incidents DROP COLUMN service;"       \
     "ALTER TABLE incidents DROP COLUMN symptom_of; ALTER TABLE incidents DROP COLUMN runbook;" \
     "ALTER TABLE incidents DROP COLUMN events; ALTER TABLE incidents DROP COLUMN repeats;"
 
