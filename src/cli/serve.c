@@ -18,6 +18,7 @@
 
 #include "api/api.h"
 #include "api/checks.h"
+#include "api/events.h"
 #include "api/incidents.h"
 #include "api/stream.h"
 #include "api/write.h"
@@ -78,6 +79,7 @@ struct daemon {
     struct engine *engine;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
+    struct api_events events_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -585,8 +587,10 @@ static int daemon_start(struct daemon *d, struct err *e)
     itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
+    d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
+        (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
@@ -636,6 +640,7 @@ static void daemon_fini(struct daemon *d)
     store_close(d->store);
     d->store = NULL; /* token changes still posted are dropped */
     engine_free(d->engine);
+    d->engine = NULL;
     silences_free(d->silences);
     itsm_free(d->itsm);
     loop_free(d->loop); /* runs what the servers left posted */
