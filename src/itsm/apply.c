@@ -272,9 +272,10 @@ void itsm_batch_submit(struct itsm *x, struct itsm_batch *b, itsm_batch_done_cb 
     }
     c->n_reload = b->n_touched + b->linked.n_incidents;
     c->reload = xcalloc(c->n_reload ? c->n_reload : 1, sizeof(*c->reload));
-    memcpy(c->reload, b->touched, b->n_touched * sizeof(*b->touched));
-    memcpy(c->reload + b->n_touched, b->linked.incidents,
-           b->linked.n_incidents * sizeof(*b->linked.incidents));
+    for (size_t k = 0; k < b->n_touched; k++)
+        c->reload[k] = b->touched[k];
+    for (size_t k = 0; k < b->linked.n_incidents; k++)
+        c->reload[b->n_touched + k] = b->linked.incidents[k];
     c->problems = b->problems;
     c->n_problems = b->n_problems;
     b->problems = NULL;
