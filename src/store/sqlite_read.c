@@ -53,8 +53,16 @@ static const char *const rstmt_sql[RSTMT_COUNT] = {
                            " ORDER BY time_ms, id",
         [RSTMT_PROBLEM_TIMELINE] = "SELECT " PROBLEM_TIMELINE_COLUMNS " FROM problem_timeline"
                                    " WHERE problem_id = ?1 ORDER BY time_ms, id",
-        /* By id: the order of the writes, which a clock set back does not change. */
-        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1 AND id > ?2"
+        /*
+         * By id: the order of the writes, which a clock set back does not
+         * change. The lowest id at or after since is found on the time
+         * index and is the one bound of the id range (the planner takes
+         * one), so a page of the last week does not walk the years before.
+         */
+        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1"
+                        " AND id > MAX(?2, COALESCE((SELECT MIN(id) FROM audit"
+                        " INDEXED BY audit_by_time WHERE time_ms >= ?1),"
+                        " 9223372036854775807) - 1)"
                         " ORDER BY id LIMIT ?3",
         [RSTMT_PROBLEM] = "SELECT " PROBLEM_COLUMNS " FROM problems WHERE id = ?1",
         [RSTMT_PROBLEMS] = "SELECT " PROBLEM_COLUMNS " FROM problems ORDER BY id DESC",
