@@ -80,7 +80,8 @@ enum {
     SHAPE_FINGERPRINT = 1 << 2,
     SHAPE_SINCE = 1 << 3,
     SHAPE_BEFORE = 1 << 4,
-    SHAPE_COUNT = 1 << 5,
+    SHAPE_PROBLEM = 1 << 5,
+    SHAPE_COUNT = 1 << 6,
 };
 
 #define INCIDENT_STATES 5 /* INCIDENT_NEW .. INCIDENT_CLOSED */
@@ -452,6 +453,8 @@ static unsigned shape_of(const struct store_incident_query *q)
         shape |= SHAPE_SINCE;
     if (q->before_id)
         shape |= SHAPE_BEFORE;
+    if (q->problem_id)
+        shape |= SHAPE_PROBLEM;
     return shape;
 }
 
@@ -469,6 +472,8 @@ static void shape_sql(unsigned shape, struct strbuf *sb)
         strbuf_adds(sb, " AND opened_ms >= ?8");
     if (shape & SHAPE_BEFORE)
         strbuf_adds(sb, " AND id < ?9");
+    if (shape & SHAPE_PROBLEM)
+        strbuf_adds(sb, " AND problem_id = ?11");
     strbuf_adds(sb, " ORDER BY id DESC LIMIT ?10");
 }
 
@@ -498,5 +503,6 @@ int store__sqlite_incidents_list(struct store_reader *base, const struct store_i
     sqlite3_bind_int64(s, 8, q->since_ms);
     sqlite3_bind_int64(s, 9, q->before_id);
     sqlite3_bind_int64(s, 10, limit_of(q->limit));
+    sqlite3_bind_int64(s, 11, q->problem_id);
     return query_list(s, &incident_kind, (void **)ret_v, ret_n);
 }
