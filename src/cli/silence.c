@@ -205,8 +205,10 @@ static int option_value(int o, char **argv, struct sil_args *a)
         return a->sub == SIL_LIST ? -1 : cli_usage_error(a->cmd, "unknown option '--all'");
     }
     if (o >= OPT_FOR && o <= OPT_COMMENT) {
+        static const char *const add_only[] = {"--for",  "--until",  "--weekly", "--until-resolved",
+                                               "--from", "--comment"};
         if (a->sub != SIL_ADD)
-            return cli_usage_error(a->cmd, "unknown option '%s'", argv[optind - 1]);
+            return cli_usage_error(a->cmd, "unknown option '%s'", add_only[o - OPT_FOR]);
         return add_option(o, a);
     }
     return cli__option_error(a->cmd, argv, o);
