@@ -444,13 +444,38 @@ static int64_t time_of(const json_t *o, const char *key)
     return clock_parse_rfc3339_ms(str_of(o, key), &t) == 0 ? t : 0;
 }
 
+/*
+ * A span to come, in its two largest units, "1h30m", "2d", rounded up to
+ * the second: a silence made for 2h a moment ago ends in 2h, not in 1h.
+ */
+#define SPAN_MAX 48
+
+static void span_format(int64_t ms, char buf[SPAN_MAX])
+{
+    static const struct {
+        int64_t s;
+        char unit;
+    } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+    int64_t s = ms > 0 ? (ms + 999) / 1000 : 0;
+    size_t i = 0;
+    while (i + 1 < ARRAY_SIZE(units) && s < units[i].s)
+        i++;
+    int64_t big = s / units[i].s,
+            rest = i + 1 < ARRAY_SIZE(units) ? s % units[i].s / units[i + 1].s : 0;
+    if (rest)
+        snprintf(buf, SPAN_MAX, "%lld%c%lld%c", (long long)big, units[i].unit, (long long)rest,
+                 units[i + 1].unit);
+    else
+        snprintf(buf, SPAN_MAX, "%lld%c", (long long)big, units[i].unit);
+}
+
 void cli__silence_when(const json_t *silence, int64_t now_ms, struct strbuf *out)
 {
     const char *state = str_of(silence, "state"), *weekly = str_of(silence, "weekly");
     int64_t starts = time_of(silence, "starts"), ends = time_of(silence, "ends");
     int64_t ended = time_of(silence, "ended");
     const json_t *incident = json_object_get(silence, "incident");
-    char age[CLI__AGE_MAX];
+    char age[SPAN_MAX];
     if (state && strcmp(state, "expired") == 0) {
         cli__age_format(now_ms - (ended ? ended : ends), age);
         strbuf_addf(out, "ended %s ago", age);
@@ -468,7 +493,7 @@ void cli__silence_when(const json_t *silence, int64_t now_ms, struct strbuf *out
         sep = ", ";
     }
     if (starts > now_ms) {
-        cli__age_format(starts - now_ms, age);
+        span_format(starts - now_ms, age);
         strbuf_addf(out, "%sstarts in %s", sep, age);
         sep = ", ";
     }
@@ -477,10 +502,10 @@ void cli__silence_when(const json_t *silence, int64_t now_ms, struct strbuf *out
         short_time(str_of(silence, "ends"), t);
         strbuf_addf(out, "%s%s %s", sep, json_is_integer(incident) ? "at most until" : "until", t);
     } else if (ends && starts > now_ms) {
-        cli__age_format(ends - starts, age);
+        span_format(ends - starts, age);
         strbuf_addf(out, ", for %s", age);
     } else if (ends) {
-        cli__age_format(ends - now_ms, age);
+        span_format(ends - now_ms, age);
         strbuf_addf(out, "%sends in %s", sep, age);
     }
     if (out->len == start)

@@ -389,7 +389,7 @@ static void test_cli_incidents_silences_table(void **state)
             out.s,
             "ID  STATE    MATCHERS         WHEN                  COMMENT          CREATED_BY\n"
             "3   pending  {service=\"x\"}    starts in 1d, for 8h  datacenter move  user:alice\n"
-            "2   active   {service=\"web\"}  ends in 1h            -                user:bob\n"
+            "2   active   {service=\"web\"}  ends in 1h57m         -                user:bob\n"
             "1   expired  {service=\"db\"}   ended 2m ago          failover         user:bob\n"
             "-1  pending  {service=\"db\"}   Sun 02:00-04:00       backups          config\n");
     strbuf_fini(&out);
@@ -421,6 +421,10 @@ static void test_cli_incidents_silence_when(void **state)
             "Sat,Sun 00:00-24:00, starts in 3d");
     when_is("{\"state\":\"expired\",\"ends\":\"2026-11-21T18:03:00.000Z\"}", "ended 1h ago");
     when_is("{\"state\":\"active\"}", "-");
+    /* Spans to come in two units, rounded up to the second. */
+    when_is("{\"state\":\"active\",\"ends\":\"2026-11-21T21:02:59.001Z\"}", "ends in 2h");
+    when_is("{\"state\":\"active\",\"ends\":\"2026-11-21T19:03:45.000Z\"}", "ends in 45s");
+    when_is("{\"state\":\"active\",\"ends\":\"2026-12-24T20:03:00.000Z\"}", "ends in 33d1h");
 }
 
 static void test_cli_incidents_silence_fields(void **state)
@@ -432,7 +436,7 @@ static void test_cli_incidents_silence_fields(void **state)
     cli__silence_fields(json_array_get(v, 1), now_ms(), &out);
     assert_memory_equal(out.s, "silence 2: {service=\"web\"}\n", 27);
     assert_non_null(strstr(out.s, "\nstate         active\n"));
-    assert_non_null(strstr(out.s, "\nwhen          ends in 1h\n"));
+    assert_non_null(strstr(out.s, "\nwhen          ends in 1h57m\n"));
     assert_non_null(strstr(out.s, "\nends          2026-11-21T21:00:00.000Z (in 1h)\n"));
     assert_non_null(strstr(out.s, "\nstarts        2026-11-21T19:00:00.000Z (3m ago)\n"));
     assert_non_null(strstr(out.s, "\nincident      -\n"));
