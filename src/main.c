@@ -12,7 +12,7 @@
 
 static const struct cli_command *const commands[] = {
         &cli_serve,    &cli_validate, &cli_token, &cli_check,  &cli_incidents,
-        &cli_problems, &cli_report,   &cli_audit, &cli_routes,
+        &cli_problems, &cli_report,   &cli_audit, &cli_routes, &cli_silence,
 };
 
 static void print_help(FILE *out)

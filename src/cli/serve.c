@@ -2,7 +2,7 @@
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
- * store, incident desk, live streams) and owns the daemon's life: start,
+ * store, incident desk, silences, live streams) and owns the daemon's life: start,
  * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
  * around each, and the store's compaction every retention.every.
  */
@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/checks.h"
 #include "api/incidents.h"
+#include "api/silences.h"
 #include "api/stream.h"
 #include "api/write.h"
 #include "auth/auth.h"
@@ -30,6 +31,7 @@
 #include "checks/checks.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "engine/silences.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
 #include "series/series.h"
@@ -71,8 +73,10 @@ struct daemon {
     struct series_store *series;          /* sample history, across reloads */
     struct store *store;
     struct itsm *itsm;
+    struct silences *silences;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
+    struct api_silences silences_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -422,6 +426,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     if (strcmp(now->data_dir, srv->data_dir) != 0)
         log_warn("serve", NULL, "the store moves to server.data_dir at the next restart");
     itsm_set_config(d->itsm, next);
+    silences_set_config(d->silences, next);
     store_set_output_max(d->store, next->retention.output_max);
     compact_timer_set(d, &next->retention);
     config_unref(d->config);
@@ -558,6 +563,8 @@ static int daemon_start(struct daemon *d, struct err *e)
     if ((r = itsm_new(d->store, d->config, &d->itsm, e)) < 0 ||
         (r = store_reader_open(d->store, &d->reader, e)) < 0)
         return err_prefixf(e, "incidents");
+    if ((r = silences_new(d->store, d->config, &d->silences, e)) < 0)
+        return err_prefixf(e, "silences");
     /* From now on the store can take what the tokens file's changes say. */
     auth_store_on_change(d->tokens, on_tokens_changed, d);
     uv_timer_init(loop_uv(d->loop), &d->tokens_look);
@@ -568,8 +575,10 @@ static int daemon_start(struct daemon *d, struct err *e)
     itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
+    d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
+        (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
@@ -619,7 +628,9 @@ static void daemon_fini(struct daemon *d)
     store_close(d->store);
     d->store = NULL; /* token changes still posted are dropped */
     itsm_free(d->itsm);
-    loop_free(d->loop); /* runs what the servers left posted */
+    silences_free(d->silences); /* after store_close(): its last writes call back into it */
+    d->silences = NULL;         /* requests still posted answer 503 */
+    loop_free(d->loop);         /* runs what the servers left posted */
     checks_free(d->checks);
     checks_free(d->stopped_checks);
     api_free(d->api);

@@ -23,6 +23,7 @@ enum store_record_kind {
     STORE_RECORD_AUDIT,
     STORE_RECORD_PROBLEM,
     STORE_RECORD_CHECK_STATE,
+    STORE_RECORD_SILENCE,
 };
 
 /* One write of a batch: a copy the batch owns. */
@@ -34,6 +35,7 @@ struct store_record {
         struct audit_entry audit;
         struct problem problem;
         struct store_check_state check_state;
+        struct store_silence silence;
     } u;
 };
 
@@ -95,6 +97,8 @@ struct store_backend {
     /* The highest incident and problem ids written (0 when none). */
     int (*last_ids)(struct store_db *db, int64_t *ret_incident, int64_t *ret_problem,
                     struct err *e);
+    /* The highest silence id written (0 when none). */
+    int (*last_silence_id)(struct store_db *db, int64_t *ret, struct err *e);
 
     int (*begin)(struct store_db *db, struct err *e);
     int (*apply)(struct store_db *db, const struct store_record *rec, struct err *e);
@@ -144,6 +148,9 @@ struct store_backend {
     int (*problems_list)(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
     int (*check_states_list)(struct store_reader *r, const char *check, int64_t since_ms,
                              struct store_check_state **ret_v, size_t *ret_n);
+    int (*silence_get)(struct store_reader *r, int64_t id, struct store_silence *ret);
+    int (*silences_list)(struct store_reader *r, const struct store_silence_query *q,
+                         struct store_silence **ret_v, size_t *ret_n);
 };
 
 extern const struct store_backend store__sqlite;
@@ -164,6 +171,9 @@ int store__sqlite_problem_get(struct store_reader *r, int64_t id, struct problem
 int store__sqlite_problems_list(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
 int store__sqlite_check_states_list(struct store_reader *r, const char *check, int64_t since_ms,
                                     struct store_check_state **ret_v, size_t *ret_n);
+int store__sqlite_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret);
+int store__sqlite_silences_list(struct store_reader *r, const struct store_silence_query *q,
+                                struct store_silence **ret_v, size_t *ret_n);
 
 /* SQLite's retention (sqlite_compact.c), for the vtable in sqlite.c. */
 int store__sqlite_compact_chunk(struct store_db *db, enum store_compact_stage stage,

@@ -5,7 +5,8 @@
  * statements the writer thread runs. Readers are in sqlite_read.c.
  *
  * Enumerations are stored by name (incident.h's names), labels as a JSON
- * object, absent strings as NULL, absent problem links as NULL.
+ * object, absent strings as NULL, absent problem and incident links as
+ * NULL.
  */
 #include "store/sqlite.h"
 
@@ -118,6 +119,25 @@ static const struct migration migrations[] = {
         {.sql = "CREATE INDEX IF NOT EXISTS timeline_by_kind ON timeline (kind, time_ms);"
                 "CREATE INDEX IF NOT EXISTS incidents_by_closed ON incidents (state, closed_ms);",
          .vacuum = true},
+        /*
+         * 4: the silences people create, kept after they expire (history).
+         * No foreign key to incidents: compaction deletes closed incidents,
+         * and a silence bound to one outlives it.
+         */
+        {.sql = "CREATE TABLE silences ("
+                " id INTEGER PRIMARY KEY,"
+                " source TEXT NOT NULL,"
+                " matchers TEXT NOT NULL,"
+                " starts_ms INTEGER NOT NULL,"
+                " ends_ms INTEGER NOT NULL,"
+                " weekly TEXT,"
+                " incident_id INTEGER,"
+                " comment TEXT NOT NULL,"
+                " created_by TEXT NOT NULL,"
+                " created_ms INTEGER NOT NULL,"
+                " ended_ms INTEGER NOT NULL,"
+                " ended_by TEXT);"
+                "CREATE INDEX silences_by_ends ON silences (ends_ms);"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -161,6 +181,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 " updated_ms = excluded.updated_ms, incidents = excluded.incidents",
         [STMT_CHECK_STATE] = "INSERT INTO check_states (check_name, status, time_ms)"
                              " VALUES (?1, ?2, ?3)",
+        [STMT_SILENCE] = "INSERT INTO silences (id, source, matchers, starts_ms, ends_ms, weekly,"
+                         " incident_id, comment, created_by, created_ms, ended_ms, ended_by)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                         " ON CONFLICT (id) DO UPDATE SET source = excluded.source,"
+                         " matchers = excluded.matchers, starts_ms = excluded.starts_ms,"
+                         " ends_ms = excluded.ends_ms, weekly = excluded.weekly,"
+                         " incident_id = excluded.incident_id, comment = excluded.comment,"
+                         " created_by = excluded.created_by, created_ms = excluded.created_ms,"
+                         " ended_ms = excluded.ended_ms, ended_by = excluded.ended_by",
 };
 
 static struct sqlite_db *db_of(struct store_db *base)
@@ -387,6 +416,11 @@ static int sqlite_last_ids(struct store_db *base, int64_t *ret_incident, int64_t
     return 0;
 }
 
+static int sqlite_last_silence_id(struct store_db *base, int64_t *ret, struct err *e)
+{
+    return query_int64(db_of(base), "SELECT COALESCE(MAX(id), 0) FROM silences", ret, e);
+}
+
 /* ---- transactions ----------------------------------------------------- */
 
 static int run_simple(struct sqlite_db *db, int which, struct err *e)
@@ -541,6 +575,26 @@ static int check_state_write(struct sqlite_db *db, const struct store_check_stat
     return stmt_run(db, s, "writing a check state", e);
 }
 
+static int silence_write(struct sqlite_db *db, const struct store_silence *v, struct err *e)
+{
+    sqlite3_stmt *s = stmt_get(db, STMT_SILENCE, e);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, v->id);
+    bind_text(s, 2, v->source ? v->source : "api");
+    bind_text(s, 3, v->matchers ? v->matchers : "");
+    sqlite3_bind_int64(s, 4, v->starts_ms);
+    sqlite3_bind_int64(s, 5, v->ends_ms);
+    bind_text(s, 6, v->weekly);
+    bind_id_or_null(s, 7, v->incident_id);
+    bind_text(s, 8, v->comment ? v->comment : "");
+    bind_text(s, 9, v->created_by ? v->created_by : "");
+    sqlite3_bind_int64(s, 10, v->created_ms);
+    sqlite3_bind_int64(s, 11, v->ended_ms);
+    bind_text(s, 12, v->ended_by);
+    return stmt_run(db, s, "writing a silence", e);
+}
+
 static int sqlite_apply(struct store_db *base, const struct store_record *rec, struct err *e)
 {
     struct sqlite_db *db = db_of(base);
@@ -555,6 +609,8 @@ static int sqlite_apply(struct store_db *base, const struct store_record *rec, s
         return problem_write(db, &rec->u.problem, e);
     case STORE_RECORD_CHECK_STATE:
         return check_state_write(db, &rec->u.check_state, e);
+    case STORE_RECORD_SILENCE:
+        return silence_write(db, &rec->u.silence, e);
     }
     return err_setf(e, HALE_EINTERNAL, "unknown record kind %d", (int)rec->kind);
 }
@@ -566,6 +622,7 @@ const struct store_backend store__sqlite = {
         .close = sqlite_close,
         .path = sqlite_path,
         .last_ids = sqlite_last_ids,
+        .last_silence_id = sqlite_last_silence_id,
         .begin = sqlite_begin,
         .apply = sqlite_apply,
         .commit = sqlite_commit,
@@ -584,4 +641,6 @@ const struct store_backend store__sqlite = {
         .problem_get = store__sqlite_problem_get,
         .problems_list = store__sqlite_problems_list,
         .check_states_list = store__sqlite_check_states_list,
+        .silence_get = store__sqlite_silence_get,
+        .silences_list = store__sqlite_silences_list,
 };

@@ -26,6 +26,9 @@
 #define PROBLEM_COLUMNS                                                                          \
     "id, title, fingerprint, state, root_cause, workaround, opened_ms, resolved_ms, updated_ms," \
     " incidents"
+#define SILENCE_COLUMNS                                                                   \
+    "id, source, matchers, starts_ms, ends_ms, weekly, incident_id, comment, created_by," \
+    " created_ms, ended_ms, ended_by"
 
 /* The last change before the window of each check, then the changes in it. */
 #define CHECK_STATES_SQL(filter)                                                              \
@@ -44,6 +47,8 @@ enum {
     RSTMT_PROBLEMS,
     RSTMT_CHECK_STATES_ONE,
     RSTMT_CHECK_STATES_ALL,
+    RSTMT_SILENCE,
+    RSTMT_SILENCES,
     RSTMT_COUNT,
 };
 
@@ -68,6 +73,13 @@ static const char *const rstmt_sql[RSTMT_COUNT] = {
         [RSTMT_PROBLEMS] = "SELECT " PROBLEM_COLUMNS " FROM problems ORDER BY id DESC",
         [RSTMT_CHECK_STATES_ONE] = CHECK_STATES_SQL("check_name = ?1 AND "),
         [RSTMT_CHECK_STATES_ALL] = CHECK_STATES_SQL(""),
+        [RSTMT_SILENCE] = "SELECT " SILENCE_COLUMNS " FROM silences WHERE id = ?1",
+        /* Few rows, so one statement whose unused filters are switched off by their parameter. */
+        [RSTMT_SILENCES] = "SELECT " SILENCE_COLUMNS " FROM silences"
+                           " WHERE created_ms >= ?1 AND (?2 = 0 OR id < ?2)"
+                           " AND (?3 != 1 OR (ends_ms != 0 AND ends_ms <= ?4))"
+                           " AND (?3 != 2 OR ends_ms = 0 OR ends_ms > ?4)"
+                           " ORDER BY id DESC LIMIT ?5",
 };
 
 /*
@@ -270,6 +282,26 @@ static int row_check_state(sqlite3_stmt *s, void *ret_elem)
     return 0;
 }
 
+static int row_silence(sqlite3_stmt *s, void *ret_elem)
+{
+    struct store_silence *ret = ret_elem;
+    *ret = (struct store_silence){
+            .id = sqlite3_column_int64(s, 0),
+            .source = col_str(s, 1),
+            .matchers = col_str(s, 2),
+            .starts_ms = sqlite3_column_int64(s, 3),
+            .ends_ms = sqlite3_column_int64(s, 4),
+            .weekly = col_str(s, 5),
+            .incident_id = sqlite3_column_int64(s, 6), /* NULL reads as 0: none */
+            .comment = col_str(s, 7),
+            .created_by = col_str(s, 8),
+            .created_ms = sqlite3_column_int64(s, 9),
+            .ended_ms = sqlite3_column_int64(s, 10),
+            .ended_by = col_str(s, 11),
+    };
+    return 0;
+}
+
 /* ---- running queries -------------------------------------------------- */
 
 typedef int row_fn(sqlite3_stmt *s, void *ret_elem);
@@ -300,6 +332,11 @@ static void check_state_fini_v(void *elem)
     store_check_state_fini(elem);
 }
 
+static void silence_fini_v(void *elem)
+{
+    store_silence_fini(elem);
+}
+
 /* How one kind of record is read and freed, for the generic loops below. */
 struct row_kind {
     size_t size;
@@ -317,6 +354,8 @@ static const struct row_kind audit_kind = {sizeof(struct audit_entry), row_audit
 static const struct row_kind problem_kind = {sizeof(struct problem), row_problem, problem_fini_v};
 static const struct row_kind check_state_kind = {sizeof(struct store_check_state), row_check_state,
                                                  check_state_fini_v};
+static const struct row_kind silence_kind = {sizeof(struct store_silence), row_silence,
+                                             silence_fini_v};
 
 /* Steps a bound statement to its end, collecting every row; resets it whatever happens. */
 static int query_list(sqlite3_stmt *s, const struct row_kind *k, void **ret_v, size_t *ret_n)
@@ -431,6 +470,29 @@ int store__sqlite_check_states_list(struct store_reader *base, const char *check
         sqlite3_bind_text(s, 1, check, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, since_ms);
     return query_list(s, &check_state_kind, (void **)ret_v, ret_n);
+}
+
+int store__sqlite_silence_get(struct store_reader *base, int64_t id, struct store_silence *ret)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_SILENCE);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, id);
+    return query_one(s, &silence_kind, ret);
+}
+
+int store__sqlite_silences_list(struct store_reader *base, const struct store_silence_query *q,
+                                struct store_silence **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_SILENCES);
+    if (!s)
+        return HALE_ESTORE;
+    sqlite3_bind_int64(s, 1, q->since_ms);
+    sqlite3_bind_int64(s, 2, q->before_id);
+    sqlite3_bind_int(s, 3, (int)q->filter);
+    sqlite3_bind_int64(s, 4, q->at_ms);
+    sqlite3_bind_int64(s, 5, limit_of(q->limit));
+    return query_list(s, &silence_kind, (void **)ret_v, ret_n);
 }
 
 /* ---- incident queries ------------------------------------------------- */

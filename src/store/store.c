@@ -63,7 +63,7 @@ struct store {
     /* On the heap: its close callback may run after the store is freed. */
     uv_async_t *done_async;
     uint64_t window_ns;
-    int64_t last_incident_id, last_problem_id; /* loop thread */
+    int64_t last_incident_id, last_problem_id, last_silence_id; /* loop thread */
     size_t in_flight;  /* submitted batches and the pass, callback not yet run; loop thread */
     bool closing;      /* store_close() runs: submitting now is a bug */
     size_t output_max; /* loop thread */
@@ -127,6 +127,9 @@ static void record_fini(struct store_record *rec)
     case STORE_RECORD_CHECK_STATE:
         store_check_state_fini(&rec->u.check_state);
         break;
+    case STORE_RECORD_SILENCE:
+        store_silence_fini(&rec->u.silence);
+        break;
     }
 }
 
@@ -183,6 +186,35 @@ void store_batch_check_state(struct store_batch *b, const char *check, int statu
     s->check = dup_or_null(check);
     s->status = status;
     s->time_ms = time_ms;
+}
+
+void store_batch_silence(struct store_batch *b, const struct store_silence *s)
+{
+    store_silence_copy(&batch_add(b, STORE_RECORD_SILENCE)->u.silence, s);
+}
+
+void store_silence_copy(struct store_silence *dst, const struct store_silence *src)
+{
+    *dst = *src;
+    dst->source = dup_or_null(src->source);
+    dst->matchers = dup_or_null(src->matchers);
+    dst->weekly = dup_or_null(src->weekly);
+    dst->comment = dup_or_null(src->comment);
+    dst->created_by = dup_or_null(src->created_by);
+    dst->ended_by = dup_or_null(src->ended_by);
+}
+
+void store_silence_fini(struct store_silence *s)
+{
+    if (!s)
+        return;
+    free(s->source);
+    free(s->matchers);
+    free(s->weekly);
+    free(s->comment);
+    free(s->created_by);
+    free(s->ended_by);
+    memset(s, 0, sizeof(*s));
 }
 
 /* An empty batch still costs a transaction slot, so it counts as one record. */
@@ -474,9 +506,13 @@ static void store_free(struct store *st)
     free(st);
 }
 
+/* The highest ids written, where the next ones follow. */
+struct last_ids {
+    int64_t incident, problem, silence;
+};
+
 static int db_open(const struct store_options *o, const struct store_backend *backend,
-                   struct store_db **ret_db, int64_t *ret_incident, int64_t *ret_problem,
-                   struct err *e)
+                   struct store_db **ret_db, struct last_ids *ret_last, struct err *e)
 {
     struct store_db *db;
     int r = backend->open(o, &db, e);
@@ -484,7 +520,9 @@ static int db_open(const struct store_options *o, const struct store_backend *ba
         return r;
     r = backend->migrate(db, e);
     if (r == 0)
-        r = backend->last_ids(db, ret_incident, ret_problem, e);
+        r = backend->last_ids(db, &ret_last->incident, &ret_last->problem, e);
+    if (r == 0)
+        r = backend->last_silence_id(db, &ret_last->silence, e);
     if (r < 0) {
         backend->close(db);
         return r;
@@ -498,8 +536,8 @@ int store__open_backend(const struct store_options *o, const struct store_backen
 {
     assert(o->data_dir && o->uv);
     struct store_db *db;
-    int64_t last_incident, last_problem;
-    int r = db_open(o, backend, &db, &last_incident, &last_problem, e);
+    struct last_ids last;
+    int r = db_open(o, backend, &db, &last, e);
     if (r < 0)
         return r;
 
@@ -509,8 +547,9 @@ int store__open_backend(const struct store_options *o, const struct store_backen
     st->uv = o->uv;
     unsigned window_ms = o->commit_window_ms ? o->commit_window_ms : STORE_WINDOW_DEFAULT_MS;
     st->window_ns = (uint64_t)window_ms * 1000000u;
-    st->last_incident_id = last_incident;
-    st->last_problem_id = last_problem;
+    st->last_incident_id = last.incident;
+    st->last_problem_id = last.problem;
+    st->last_silence_id = last.silence;
     store_set_output_max(st, o->output_max);
     st->chunk = o->compact_chunk ? o->compact_chunk : STORE_COMPACT_CHUNK_DEFAULT;
     atomic_init(&st->commits, 0);
@@ -573,6 +612,11 @@ int64_t store_next_incident_id(struct store *st)
 int64_t store_next_problem_id(struct store *st)
 {
     return ++st->last_problem_id;
+}
+
+int64_t store_next_silence_id(struct store *st)
+{
+    return ++st->last_silence_id;
 }
 
 uint64_t store__commits(const struct store *st)
@@ -677,6 +721,17 @@ int store_check_states_list(struct store_reader *r, const char *check, int64_t s
                             struct store_check_state **ret_v, size_t *ret_n)
 {
     return r->backend->check_states_list(r, check, since_ms, ret_v, ret_n);
+}
+
+int store_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret)
+{
+    return r->backend->silence_get(r, id, ret);
+}
+
+int store_silences_list(struct store_reader *r, const struct store_silence_query *q,
+                        struct store_silence **ret_v, size_t *ret_n)
+{
+    return r->backend->silences_list(r, q, ret_v, ret_n);
 }
 
 void store_check_state_fini(struct store_check_state *s)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The store: everything hale keeps on disk (incidents, their timelines, the
- * audit log, problems, checks' hard state changes), behind one interface,
+ * audit log, problems, checks' hard state changes, the silences people
+ * created), behind one interface,
  * so a PostgreSQL backend can follow SQLite's without touching callers.
  *
  * Writes are batches handed to one writer thread. It commits every batch
@@ -32,7 +33,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -71,11 +72,37 @@ void store_close(struct store *st);
 const char *store_path(const struct store *st);
 
 /*
- * Ids for new incidents and problems, handed out in order on the loop
- * thread before the record is written (so a batch can refer to them).
+ * Ids for new incidents, problems and silences, handed out in order on the
+ * loop thread before the record is written (so a batch can refer to them).
  */
 int64_t store_next_incident_id(struct store *st);
 int64_t store_next_problem_id(struct store *st);
+int64_t store_next_silence_id(struct store *st);
+
+/*
+ * A silence people created (the API, `hale silence`), as the store keeps
+ * it: text and numbers only; the engine (engine/silence.h) gives them
+ * their meaning. Expired silences are kept: they are history.
+ */
+struct store_silence {
+    int64_t id;
+    char *source;        /* "api" */
+    char *matchers;      /* canonical: {service="web"} */
+    int64_t starts_ms;   /* Unix ms; 0: from its creation */
+    int64_t ends_ms;     /* Unix ms; 0: none (weekly, or until its incident resolves) */
+    char *weekly;        /* canonical window, "Mon-Fri 22:00-06:00"; NULL: not weekly */
+    int64_t incident_id; /* bound: it ends when this incident resolves; 0: none */
+    char *comment;       /* "" when none */
+    char *created_by;    /* "user:alice" */
+    int64_t created_ms;
+    int64_t ended_ms; /* ended early (by hand, or its incident resolved): when; 0: not */
+    char *ended_by;   /* and by whom ("user:alice", "hale"); NULL when not */
+};
+
+/* Frees what s holds and zeroes it. Accepts NULL. */
+void store_silence_fini(struct store_silence *s);
+/* A deep copy of src into dst. */
+void store_silence_copy(struct store_silence *dst, const struct store_silence *src);
 
 /* ---- writes ---- */
 
@@ -99,6 +126,8 @@ void store_batch_audit(struct store_batch *b, const struct audit_entry *a);
 void store_batch_problem(struct store_batch *b, const struct problem *p);
 /* Records that a check's hard status became status (CHECK_STATUS_*) at time_ms. */
 void store_batch_check_state(struct store_batch *b, const char *check, int status, int64_t time_ms);
+/* Inserts the silence, or replaces the one with its id. Copies s. */
+void store_batch_silence(struct store_batch *b, const struct store_silence *s);
 
 /*
  * Called on the loop thread once the batch's transaction committed
@@ -245,5 +274,31 @@ struct store_check_state {
 int store_check_states_list(struct store_reader *r, const char *check, int64_t since_ms,
                             struct store_check_state **ret_v, size_t *ret_n);
 void store_check_state_fini(struct store_check_state *s);
+
+/* Fills *ret (free with store_silence_fini()); HALE_ENOTFOUND when there is no such id. */
+int store_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret);
+
+/* Which silences a query wants, by whether they are over at its at_ms. */
+enum store_silence_filter {
+    STORE_SILENCES_ALL,
+    STORE_SILENCES_OVER,     /* an end at or before at_ms: expired then */
+    STORE_SILENCES_NOT_OVER, /* no end, or an end after at_ms */
+};
+
+struct store_silence_query {
+    enum store_silence_filter filter;
+    int64_t at_ms;     /* Unix ms the filter judges at */
+    int64_t since_ms;  /* created at or after; 0: any time */
+    int64_t before_id; /* only ids below (the cursor of the next page); 0: from the newest */
+    size_t limit;      /* 0: no limit */
+};
+
+/*
+ * Silences matching q, newest (highest id) first, in a new array of *ret_n
+ * (free each with store_silence_fini(), then the array). Returns 0 or
+ * HALE_ESTORE.
+ */
+int store_silences_list(struct store_reader *r, const struct store_silence_query *q,
+                        struct store_silence **ret_v, size_t *ret_n);
 
 #endif

@@ -3,7 +3,8 @@
  * Tests of src/store/ on SQLite in a temporary directory: every record
  * through a batch and back through a reader, replacement by id, the
  * incident query's filters and cursor, group commit (counted), ordering,
- * a bad batch failing alone, ids across a restart, the refusal of a newer
+ * a bad batch failing alone, ids across a restart, silences kept and
+ * queried by whether they are over, the refusal of a newer
  * schema, readers beside the writer, and SIGKILLed writers losing nothing
  * they acknowledged.
  */
@@ -974,6 +975,125 @@ static void test_store_ids_continue_after_reopen(void **state)
     assert_int_equal(store_next_problem_id(fx->st), 2);
 }
 
+/* ---- silences ----------------------------------------------------------- */
+
+/* A silence people created, with its times and an end chosen by the test. */
+static struct store_silence silence_row(int64_t id, int64_t created_ms, int64_t ends_ms)
+{
+    return (struct store_silence){
+            .id = id,
+            .source = (char *)"api",
+            .matchers = (char *)"{service=\"web\"}",
+            .starts_ms = created_ms,
+            .ends_ms = ends_ms,
+            .comment = (char *)"deploy",
+            .created_by = (char *)"user:alice",
+            .created_ms = created_ms,
+    };
+}
+
+static void test_store_silences_round_trip_and_replace(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_silence full = {
+            .id = store_next_silence_id(fx->st),
+            .source = (char *)"api",
+            .matchers = (char *)"{env=\"prod\", service=~\"db.*\"}",
+            .starts_ms = 1000,
+            .ends_ms = 0,
+            .weekly = (char *)"Mon-Fri 22:00-06:00",
+            .incident_id = 42, /* no such incident: a silence outlives its incident */
+            .comment = (char *)"nightly batch",
+            .created_by = (char *)"user:bob",
+            .created_ms = 900,
+    };
+    assert_int_equal(full.id, 1);
+    struct store_batch *b = store_batch_new();
+    store_batch_silence(b, &full);
+    assert_int_equal(write_batch(fx, b), 0);
+
+    struct store_reader *r = reader_open(fx);
+    struct store_silence got = {0};
+    assert_int_equal(store_silence_get(r, 1, &got), 0);
+    assert_string_equal(got.source, "api");
+    assert_string_equal(got.matchers, full.matchers);
+    assert_int_equal(got.starts_ms, 1000);
+    assert_int_equal(got.ends_ms, 0);
+    assert_string_equal(got.weekly, "Mon-Fri 22:00-06:00");
+    assert_int_equal(got.incident_id, 42);
+    assert_string_equal(got.comment, "nightly batch");
+    assert_string_equal(got.created_by, "user:bob");
+    assert_int_equal(got.created_ms, 900);
+    assert_int_equal(got.ended_ms, 0);
+    assert_null(got.ended_by);
+    store_silence_fini(&got);
+
+    /* Ended early: the same id, replaced whole. */
+    full.ends_ms = 5000;
+    full.ended_ms = 5000;
+    full.ended_by = (char *)"user:carol";
+    full.weekly = NULL;
+    full.incident_id = 0;
+    b = store_batch_new();
+    store_batch_silence(b, &full);
+    assert_int_equal(write_batch(fx, b), 0);
+    assert_int_equal(store_silence_get(r, 1, &got), 0);
+    assert_int_equal(got.ends_ms, 5000);
+    assert_int_equal(got.ended_ms, 5000);
+    assert_string_equal(got.ended_by, "user:carol");
+    assert_null(got.weekly);
+    assert_int_equal(got.incident_id, 0);
+    store_silence_fini(&got);
+    assert_int_equal(store_silence_get(r, 2, &got), HALE_ENOTFOUND);
+    store_reader_close(r);
+}
+
+static void list_ids_are(struct store_reader *r, const struct store_silence_query *q,
+                         const int64_t *want, size_t n_want)
+{
+    struct store_silence *v = NULL;
+    size_t n = 0;
+    assert_int_equal(store_silences_list(r, q, &v, &n), 0);
+    assert_int_equal(n, n_want);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(v[i].id, want[i]);
+        store_silence_fini(&v[i]);
+    }
+    free(v);
+}
+
+static void test_store_silences_query_over_since_and_cursor(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    /* 1 ended at 2000, 2 ends at 5000, 3 has no end, 4 ended at 3000 (exactly "now" below). */
+    const int64_t ends[] = {2000, 5000, 0, 3000};
+    struct store_batch *b = store_batch_new();
+    for (int k = 0; k < 4; k++) {
+        struct store_silence s = silence_row(store_next_silence_id(fx->st), 100 * (k + 1), ends[k]);
+        store_batch_silence(b, &s);
+    }
+    assert_int_equal(write_batch(fx, b), 0);
+    struct store_reader *r = reader_open(fx);
+
+    list_ids_are(r, &(struct store_silence_query){0}, (int64_t[]){4, 3, 2, 1}, 4);
+    list_ids_are(r, &(struct store_silence_query){.filter = STORE_SILENCES_OVER, .at_ms = 3000},
+                 (int64_t[]){4, 1}, 2);
+    list_ids_are(r, &(struct store_silence_query){.filter = STORE_SILENCES_NOT_OVER, .at_ms = 3000},
+                 (int64_t[]){3, 2}, 2);
+    list_ids_are(r, &(struct store_silence_query){.since_ms = 300}, (int64_t[]){4, 3}, 2);
+    list_ids_are(r, &(struct store_silence_query){.before_id = 4, .limit = 2}, (int64_t[]){3, 2},
+                 2);
+    list_ids_are(r, &(struct store_silence_query){.before_id = 2}, (int64_t[]){1}, 1);
+    store_reader_close(r);
+
+    /* Ids go on after a restart, as incidents' do. */
+    fx_close(fx);
+    fx_open(fx);
+    assert_int_equal(store_next_silence_id(fx->st), 5);
+}
+
 static void test_store_close_drains_the_queue(void **state)
 {
     struct fixture *fx = *state;
@@ -1055,8 +1175,10 @@ static void test_store_migrates_a_version_1_database(void **state)
     fx_close(fx);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE problem_timeline; PRAGMA user_version = 1", NULL,
-                                  NULL, NULL),
+    assert_int_equal(sqlite3_exec(db,
+                                  "DROP TABLE problem_timeline; DROP TABLE silences;"
+                                  " PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
 
@@ -1073,6 +1195,7 @@ static void test_store_migrates_a_version_1_database(void **state)
     assert_int_equal(count_rows(fx->db_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM problems"), 1);
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM problem_timeline"), 1);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM silences"), 0);
 }
 
 static void test_store_open_says_what_is_wrong(void **state)
@@ -1319,6 +1442,8 @@ int main(void)
             TEST(test_store_bad_batch_fails_alone),
             TEST(test_store_failed_commit_retries_each_batch_alone),
             TEST(test_store_ids_continue_after_reopen),
+            TEST(test_store_silences_round_trip_and_replace),
+            TEST(test_store_silences_query_over_since_and_cursor),
             TEST(test_store_close_drains_the_queue),
             TEST(test_store_refuses_a_newer_schema),
             TEST(test_store_migrates_a_version_1_database),

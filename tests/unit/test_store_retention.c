@@ -492,7 +492,7 @@ static void test_store_retention_migrates_a_version_1_database(void **state)
     assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
                                   "DROP INDEX timeline_by_kind; DROP INDEX incidents_by_closed;"
-                                  "DROP TABLE problem_timeline;"
+                                  "DROP TABLE problem_timeline; DROP TABLE silences;"
                                   "PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
