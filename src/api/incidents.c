@@ -177,46 +177,33 @@ static void on_acted(int result, const struct incident *i, void *data)
         api__reply_ok(req, json_pack("{s:o}", "incident", codec_json_incident(i)));
 }
 
-/* A string member of the body, NULL when absent; false (400 sent) when not a string. */
-static bool body_string(struct api_req *req, const char *key, const char **ret)
+/* The body's fields an action takes: any other is refused, so a misspelt one is not lost. */
+static const char *const *action_fields(enum itsm_action action)
 {
-    json_t *body = api_req_body(req);
-    json_t *v = body ? json_object_get(body, key) : NULL;
-    *ret = NULL;
-    if (!v || json_is_null(v))
-        return true;
-    if (!json_is_string(v)) {
-        api_reply_error(req, 400, "bad_request", "%s must be a string", key);
-        return false;
+    static const char *const none[] = {NULL}, *const assign[] = {"team", "assignee", NULL},
+                             *const note[] = {"text", NULL}, *const resolve[] = {"cause", NULL};
+    switch (action) {
+    case ITSM_ASSIGN:
+        return assign;
+    case ITSM_NOTE:
+        return note;
+    case ITSM_RESOLVE:
+        return resolve;
+    case ITSM_ACK:
+    case ITSM_CLOSE:
+        break;
     }
-    *ret = json_string_value(v);
-    return true;
+    return none;
 }
 
 static bool request_from_body(struct api_req *req, struct itsm_request *rq)
 {
-    json_t *body = api_req_body(req);
-    if (body && !json_is_object(body)) {
-        api_reply_error(req, 400, "bad_request", "the body must be a JSON object");
-        return false;
-    }
-    if (!body_string(req, "team", &rq->team) || !body_string(req, "assignee", &rq->assignee) ||
-        !body_string(req, "text", &rq->text) || !body_string(req, "cause", &rq->cause))
-        return false;
-    if (rq->text && strlen(rq->text) > NOTE_MAX) {
-        api_reply_error(req, 413, "payload_too_large", "a note may have at most %d bytes",
-                        NOTE_MAX);
-        return false;
-    }
-    if (rq->team && (!*rq->team || strlen(rq->team) > 128)) {
-        api_reply_error(req, 400, "bad_request", "team must be a name of 1 to 128 bytes");
-        return false;
-    }
-    if (rq->assignee && (!*rq->assignee || strlen(rq->assignee) > 128)) {
-        api_reply_error(req, 400, "bad_request", "assignee must be a name of 1 to 128 bytes");
-        return false;
-    }
-    return true;
+    json_t *body;
+    return api__body_object(req, action_fields(rq->action), &body) &&
+           api__body_string(req, body, "team", TEAM_MAX, &rq->team) &&
+           api__body_string(req, body, "assignee", TEAM_MAX, &rq->assignee) &&
+           api__body_string(req, body, "text", NOTE_MAX, &rq->text) &&
+           api__body_string(req, body, "cause", NOTE_MAX, &rq->cause);
 }
 
 static void act(struct api_req *req, void *data, enum itsm_action action)
@@ -225,9 +212,8 @@ static void act(struct api_req *req, void *data, enum itsm_action action)
     int64_t id;
     if (!d || !api__path_id(req, "incident", &id))
         return;
-    const struct auth_token_info *tok = api_req_token(req);
-    char actor[AUTH_NAME_MAX + 8];
-    snprintf(actor, sizeof(actor), "user:%s", tok ? tok->name : "anonymous");
+    char actor[API_ACTOR_MAX];
+    api__actor(req, actor);
     struct itsm_request rq = {
             .action = action,
             .id = id,

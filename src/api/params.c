@@ -114,6 +114,10 @@ bool api__body_object(struct api_req *req, const char *const *known, json_t **re
             i++;
         if (known[i])
             continue;
+        if (!known[0]) {
+            api__reply_bad_field(req, key, "%s: this request takes no fields; send no body", key);
+            return false;
+        }
         struct strbuf names;
         strbuf_init(&names, 0);
         names_list(known, &names);

@@ -37,18 +37,19 @@ static void get_problems(struct api_req *req, void *data)
     api__reply_ok(req, json_pack("{s:o}", "problems", list));
 }
 
-/* The incidents linked to problem id (they all have its fingerprint), newest first. */
+/* The newest incidents linked to problem id: the evidence, not a year of it. */
+#define PROBLEM_INCIDENTS_MAX 100
+
 static int linked_incidents(struct store_reader *reader, const struct problem *p, json_t *ret_list)
 {
-    struct store_incident_query q = {.fingerprint = p->fingerprint};
+    struct store_incident_query q = {.problem_id = p->id, .limit = PROBLEM_INCIDENTS_MAX};
     struct incident *v = NULL;
     size_t n = 0;
     int r = store_incidents_list(reader, &q, &v, &n);
     if (r < 0)
         return r;
     for (size_t i = 0; i < n; i++) {
-        if (v[i].problem_id == p->id)
-            json_array_append_new(ret_list, codec_json_incident(&v[i]));
+        json_array_append_new(ret_list, codec_json_incident(&v[i]));
         incident_fini(&v[i]);
     }
     free(v);
@@ -90,9 +91,11 @@ static void get_problem(struct api_req *req, void *data)
         r = problem_timeline(*d->reader, id, timeline);
     json_t *o = r == 0 ? codec_json_problem(&p) : NULL;
     problem_fini(&p);
-    if (r < 0) {
+    if (!o) {
         json_decref(incidents);
         json_decref(timeline);
+    }
+    if (r < 0) {
         api_reply_error(req, 500, "internal", "cannot read problem %lld: %s", (long long)id,
                         hale_strerror(r));
         return;

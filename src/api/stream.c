@@ -365,6 +365,8 @@ static void stream_greet(struct api__streams *h, struct stream *st, const char *
         strbuf_addf(q, "id: %s\nevent: reset\ndata: %s\n\n", id, reset ? reset : "{}");
         free(reset);
     }
+    /* A replay may be larger than the cap: it gets room of its own, as one large message does. */
+    st->oversize = q->len > API_STREAM_QUEUE_MAX ? q->len : 0;
     st->sent_seq = r->seq;
 }
 

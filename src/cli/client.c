@@ -389,7 +389,8 @@ int cli_client_stream(struct cli_client *c, const char *path, const char *last_e
     else if (s.status && (s.status < 200 || s.status > 299))
         r = cli_client_answer_error(s.status, s.refusal.s, s.refusal.len, e);
     else if (rc == CURLE_WRITE_ERROR && s.fn_result)
-        r = s.fn_result;
+        r = err_setf(e, s.fn_result, "cannot read what hale at %s sent: %s", c->url,
+                     s.fn_result == HALE_ELIMIT ? "a line too long" : hale_strerror(s.fn_result));
     else if (rc == CURLE_OPERATION_TIMEDOUT && s.status)
         r = err_setf(e, -ETIMEDOUT, "hale at %s sent nothing for %d s", c->url,
                      CLI_CLIENT_STREAM_IDLE_S);

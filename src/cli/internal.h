@@ -93,6 +93,22 @@ void cli__audit_table(const json_t *entries, const struct cli__style *st, struct
  */
 void cli__incident_line(const json_t *incident, bool colour, struct strbuf *out);
 
+/*
+ * When a silence (the API's JSON) holds events back, in a few words, at
+ * now_ms: "ends in 1h59m", "starts in 3h, ends in 5h", "Mon-Fri 22:00-06:00",
+ * "until incident 42 resolves", "ended 5m ago".
+ */
+void cli__silence_when(const json_t *silence, int64_t now_ms, struct strbuf *out);
+
+/*
+ * Appends the table of silences: ID STATE MATCHERS WHEN COMMENT CREATED_BY,
+ * expired rows dim and active ones yellow when st->colour.
+ */
+void cli__silences_table(const json_t *silences, const struct cli__style *st, struct strbuf *out);
+
+/* Appends one silence's fields. */
+void cli__silence_fields(const json_t *silence, int64_t now_ms, struct strbuf *out);
+
 /* Writes value as the API's JSON pretty-printed (two spaces), with a newline. */
 void cli__json_print(const json_t *value, FILE *out);
 

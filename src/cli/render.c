@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What people read of the API's JSON: tables of incidents, problems and
- * audit entries, one incident's fields, its timeline, ages and colours.
+ * What people read of the API's JSON: tables of incidents, problems,
+ * silences and audit entries, one incident's (problem's, silence's)
+ * fields, its timeline, ages and colours.
  * Pure functions from jansson values to text, so the commands stay thin
  * and the tests need no daemon. Text from the API may hold anything its
  * sources wrote; control characters are replaced here so nothing reaches
@@ -256,7 +257,7 @@ static void field_add(struct strbuf *out, const char *name, const char *value)
     free(clean);
 }
 
-/* A time field with how long ago it was: "2026-11-21T19:00:00.000Z (3m ago)". */
+/* A time field with how long ago it was, "2026-11-21T19:00:00.000Z (3m ago)", or "(in 2h)". */
 static void time_field_add(struct strbuf *out, const char *name, const json_t *o, const char *key,
                            int64_t now_ms)
 {
@@ -267,8 +268,9 @@ static void time_field_add(struct strbuf *out, const char *name, const json_t *o
         return;
     }
     char age[CLI__AGE_MAX];
-    cli__age_format(now_ms - t, age);
-    char *both = xasprintf("%s (%s ago)", value, age);
+    cli__age_format(t > now_ms ? t - now_ms : now_ms - t, age);
+    char *both =
+            t > now_ms ? xasprintf("%s (in %s)", value, age) : xasprintf("%s (%s ago)", value, age);
     field_add(out, name, both);
     free(both);
 }
@@ -442,4 +444,140 @@ void cli__audit_table(const json_t *entries, const struct cli__style *st, struct
     }
     table_render(&t, st, out);
     table_fini(&t);
+}
+
+/* ---- silences ---- */
+
+static int64_t time_of(const json_t *o, const char *key)
+{
+    int64_t t;
+    return clock_parse_rfc3339_ms(str_of(o, key), &t) == 0 ? t : 0;
+}
+
+/*
+ * A span to come, in its two largest units, "1h30m", "2d", rounded up to
+ * the second: a silence made for 2h a moment ago ends in 2h, not in 1h.
+ */
+#define SPAN_MAX 48
+
+static void span_format(int64_t ms, char buf[SPAN_MAX])
+{
+    static const struct {
+        int64_t s;
+        char unit;
+    } units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+    int64_t s = ms > 0 ? (ms + 999) / 1000 : 0;
+    size_t i = 0;
+    while (i + 1 < ARRAY_SIZE(units) && s < units[i].s)
+        i++;
+    int64_t big = s / units[i].s,
+            rest = i + 1 < ARRAY_SIZE(units) ? s % units[i].s / units[i + 1].s : 0;
+    if (rest)
+        snprintf(buf, SPAN_MAX, "%lld%c%lld%c", (long long)big, units[i].unit, (long long)rest,
+                 units[i + 1].unit);
+    else
+        snprintf(buf, SPAN_MAX, "%lld%c", (long long)big, units[i].unit);
+}
+
+void cli__silence_when(const json_t *silence, int64_t now_ms, struct strbuf *out)
+{
+    const char *state = str_of(silence, "state"), *weekly = str_of(silence, "weekly");
+    int64_t starts = time_of(silence, "starts"), ends = time_of(silence, "ends");
+    int64_t ended = time_of(silence, "ended");
+    const json_t *incident = json_object_get(silence, "incident");
+    char age[SPAN_MAX];
+    if (state && strcmp(state, "expired") == 0) {
+        cli__age_format(now_ms - (ended ? ended : ends), age);
+        strbuf_addf(out, "ended %s ago", age);
+        return;
+    }
+    size_t start = out->len;
+    const char *sep = "";
+    if (weekly) {
+        strbuf_adds(out, weekly);
+        sep = ", ";
+    }
+    if (json_is_integer(incident)) {
+        strbuf_addf(out, "%suntil incident %lld resolves", sep,
+                    (long long)json_integer_value(incident));
+        sep = ", ";
+    }
+    if (starts > now_ms) {
+        span_format(starts - now_ms, age);
+        strbuf_addf(out, "%sstarts in %s", sep, age);
+        sep = ", ";
+    }
+    if (ends && (weekly || json_is_integer(incident))) {
+        char t[CLOCK_RFC3339_MAX];
+        short_time(str_of(silence, "ends"), t);
+        strbuf_addf(out, "%s%s %s", sep, json_is_integer(incident) ? "at most until" : "until", t);
+    } else if (ends && starts > now_ms) {
+        span_format(ends - starts, age);
+        strbuf_addf(out, ", for %s", age);
+    } else if (ends) {
+        span_format(ends - now_ms, age);
+        strbuf_addf(out, "%sends in %s", sep, age);
+    }
+    if (out->len == start)
+        strbuf_adds(out, "-");
+}
+
+void cli__silences_table(const json_t *silences, const struct cli__style *st, struct strbuf *out)
+{
+    static const char *const header[] = {"ID",   "STATE",   "MATCHERS",
+                                         "WHEN", "COMMENT", "CREATED_BY"};
+    struct table t;
+    table_init(&t, ARRAY_SIZE(header), false);
+    table_add(&t, NULL, header);
+    size_t i;
+    const json_t *sl;
+    json_array_foreach(silences, i, sl)
+    {
+        char id[ID_MAX];
+        id_of(sl, "id", id);
+        struct strbuf when;
+        strbuf_init(&when, 0);
+        cli__silence_when(sl, st->now_ms, &when);
+        const char *state = str_of(sl, "state"), *comment = str_of(sl, "comment");
+        const char *cells[] = {id,
+                               state,
+                               str_of(sl, "matchers"),
+                               when.s,
+                               comment && *comment ? comment : "-",
+                               str_of(sl, "created_by")};
+        const char *colour = !state                          ? NULL
+                             : strcmp(state, "expired") == 0 ? CLI__DIM
+                             : strcmp(state, "active") == 0  ? CLI__YELLOW
+                                                             : NULL;
+        table_add(&t, colour, cells);
+        strbuf_fini(&when);
+    }
+    table_render(&t, st, out);
+    table_fini(&t);
+}
+
+void cli__silence_fields(const json_t *silence, int64_t now_ms, struct strbuf *out)
+{
+    char id[ID_MAX], n[ID_MAX];
+    id_of(silence, "id", id);
+    char *matchers = sanitise(str_of(silence, "matchers"), false);
+    strbuf_addf(out, "silence %s: %s\n", id, matchers);
+    free(matchers);
+    struct strbuf when;
+    strbuf_init(&when, 0);
+    cli__silence_when(silence, now_ms, &when);
+    field_add(out, "state", str_of(silence, "state"));
+    field_add(out, "when", when.s);
+    strbuf_fini(&when);
+    field_add(out, "source", str_of(silence, "source"));
+    field_add(out, "weekly", str_of(silence, "weekly"));
+    time_field_add(out, "starts", silence, "starts", now_ms);
+    time_field_add(out, "ends", silence, "ends", now_ms);
+    id_of(silence, "incident", n);
+    field_add(out, "incident", n);
+    field_add(out, "comment", str_of(silence, "comment"));
+    field_add(out, "created by", str_of(silence, "created_by"));
+    time_field_add(out, "created", silence, "created", now_ms);
+    time_field_add(out, "ended", silence, "ended", now_ms);
+    field_add(out, "ended by", str_of(silence, "ended_by"));
 }

@@ -20,6 +20,7 @@
 #include "api/checks.h"
 #include "api/events.h"
 #include "api/incidents.h"
+#include "api/silences.h"
 #include "api/stream.h"
 #include "api/write.h"
 #include "auth/auth.h"
@@ -80,6 +81,7 @@ struct daemon {
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
     struct api_events events_api;
+    struct api_silences silences_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -588,9 +590,11 @@ static int daemon_start(struct daemon *d, struct err *e)
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
+    d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
         (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
+        (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
@@ -640,10 +644,11 @@ static void daemon_fini(struct daemon *d)
     store_close(d->store);
     d->store = NULL; /* token changes still posted are dropped */
     engine_free(d->engine);
-    d->engine = NULL;
-    silences_free(d->silences);
+    d->engine = NULL; /* requests still posted answer 503 */
     itsm_free(d->itsm);
-    loop_free(d->loop); /* runs what the servers left posted */
+    silences_free(d->silences); /* after store_close(): its last writes call back into it */
+    d->silences = NULL;         /* requests still posted answer 503 */
+    loop_free(d->loop);         /* runs what the servers left posted */
     checks_free(d->checks);
     checks_free(d->stopped_checks);
     api_free(d->api);

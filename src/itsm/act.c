@@ -204,8 +204,10 @@ int itsm_open(struct itsm *x, const struct itsm_opening *o, itsm_done_cb *cb, vo
                        in.priority, incident_category_name(in.category));
     if (o->description && *o->description)
         itsm__timeline_add(b, &in, TIMELINE_NOTE, o->actor, "%s", o->description);
-    struct itsm__linked linked;
-    itsm__problem_note(x, b, &in, &linked);
+    /* Requests recur by nature ("a VPN token for Bob"): only incidents make problems. */
+    struct itsm__linked linked = {0};
+    if (o->type != INCIDENT_TYPE_REQUEST)
+        itsm__problem_note(x, b, &in, &linked);
     itsm__audit_add(b, o->actor, o->origin,
                     o->type == INCIDENT_TYPE_REQUEST ? "request.open" : "incident.open", "incident",
                     in.id);

@@ -34,10 +34,17 @@ int itsm_transition_check(const struct incident *i, enum incident_state to, stru
     case INCIDENT_ACKNOWLEDGED:
         if (from == INCIDENT_NEW)
             return 0;
-        if (from == INCIDENT_RESOLVED)
+        /* What events opened reopens when they come back; what people opened does not. */
+        if (from == INCIDENT_RESOLVED &&
+            (i->check || (i->fingerprint && strncmp(i->fingerprint, "manual:", 7) != 0)))
             return err_setf(e, HALE_ESTATE,
                             "incident %lld is resolved: it reopens by itself if the trouble "
                             "comes back",
+                            id);
+        if (from == INCIDENT_RESOLVED)
+            return err_setf(e, HALE_ESTATE,
+                            "incident %lld is resolved: close it, or open a new one if the "
+                            "trouble is back",
                             id);
         return err_setf(e, HALE_ESTATE, "incident %lld is already %s", id,
                         from == INCIDENT_ACKNOWLEDGED ? "acknowledged" : "in progress");

@@ -36,10 +36,10 @@ size_t store_text_cap(char **text, size_t max)
 {
     char *s = *text;
     size_t len = strlen(s);
+    if (max < STORE_OUTPUT_MAX_MIN)
+        max = STORE_OUTPUT_MAX_MIN; /* first: the cut below needs this much room */
     if (len <= max)
         return 0;
-    if (max < STORE_OUTPUT_MAX_MIN)
-        max = STORE_OUTPUT_MAX_MIN;
     size_t keep = max - CUT_NOTE_MAX;
     /*
      * Half each: what a command printed first says what it was doing, what

@@ -70,13 +70,21 @@ enum {
     " AND n.time_ms < ?1 AND (n.time_ms, n.id) > (check_states.time_ms, check_states.id))"
 
 /*
+ * The newest row of a table whose ids people see (incidents, the audit
+ * log) is never deleted: the next id is one past the highest row left, so
+ * deleting it would hand its id out again after a restart.
+ */
+#define KEEP_NEWEST(table) " AND id < (SELECT MAX(id) FROM " table ")"
+
+/*
  * Closed before the cut-off (?1), and not linked to a problem still being
  * worked: its incidents are its evidence. ?2 of them, oldest first.
  */
-#define EXPIRED_INCIDENTS                                                \
-    "SELECT id FROM incidents WHERE state = 'closed' AND closed_ms < ?1" \
-    " AND (problem_id IS NULL OR problem_id NOT IN"                      \
-    " (SELECT id FROM problems WHERE state != 'resolved')) ORDER BY closed_ms, id LIMIT ?2"
+#define EXPIRED_INCIDENTS                                                                  \
+    "SELECT id FROM incidents WHERE state = 'closed' AND closed_ms < ?1" KEEP_NEWEST(      \
+            "incidents") " AND (problem_id IS NULL OR problem_id NOT IN"                   \
+                         " (SELECT id FROM problems WHERE state != 'resolved')) ORDER BY " \
+                         "closed_ms, id LIMIT ?2"
 
 static const char *const cs_sql[CS_COUNT] = {
         [CS_EVENTS_END] = END_SQL("timeline", "kind = 'event' AND "),
@@ -88,7 +96,7 @@ static const char *const cs_sql[CS_COUNT] = {
         [CS_STATES_END] = END_SQL("check_states", ""),
         [CS_STATES_DELETE] = DELETE_SQL("check_states", "", KEEP_LAST_STATE),
         [CS_AUDIT_END] = END_SQL("audit", ""),
-        [CS_AUDIT_DELETE] = DELETE_SQL("audit", "", ""),
+        [CS_AUDIT_DELETE] = DELETE_SQL("audit", "", KEEP_NEWEST("audit")),
         /* The timelines first (?3 entries at most): the incidents' rows are their parents. */
         [CS_INCIDENT_TIMELINE] = "DELETE FROM timeline WHERE id IN (SELECT id FROM timeline"
                                  " WHERE incident_id IN (" EXPIRED_INCIDENTS ") LIMIT ?3)",

@@ -74,8 +74,16 @@ static const char *const rstmt_sql[RSTMT_COUNT] = {
                            " ORDER BY time_ms, id",
         [RSTMT_PROBLEM_TIMELINE] = "SELECT " PROBLEM_TIMELINE_COLUMNS " FROM problem_timeline"
                                    " WHERE problem_id = ?1 ORDER BY time_ms, id",
-        /* By id: the order of the writes, which a clock set back does not change. */
-        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1 AND id > ?2"
+        /*
+         * By id: the order of the writes, which a clock set back does not
+         * change. The lowest id at or after since is found on the time
+         * index and is the one bound of the id range (the planner takes
+         * one), so a page of the last week does not walk the years before.
+         */
+        [RSTMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE time_ms >= ?1"
+                        " AND id > MAX(?2, COALESCE((SELECT MIN(id) FROM audit"
+                        " INDEXED BY audit_by_time WHERE time_ms >= ?1),"
+                        " 9223372036854775807) - 1)"
                         " ORDER BY id LIMIT ?3",
         [RSTMT_PROBLEM] = "SELECT " PROBLEM_COLUMNS " FROM problems WHERE id = ?1",
         [RSTMT_PROBLEMS] = "SELECT " PROBLEM_COLUMNS " FROM problems ORDER BY id DESC",
@@ -103,7 +111,8 @@ enum {
     SHAPE_FINGERPRINT = 1 << 2,
     SHAPE_SINCE = 1 << 3,
     SHAPE_BEFORE = 1 << 4,
-    SHAPE_COUNT = 1 << 5,
+    SHAPE_PROBLEM = 1 << 5,
+    SHAPE_COUNT = 1 << 6,
 };
 
 #define INCIDENT_STATES 5 /* INCIDENT_NEW .. INCIDENT_CLOSED */
@@ -588,6 +597,8 @@ static unsigned shape_of(const struct store_incident_query *q)
         shape |= SHAPE_SINCE;
     if (q->before_id)
         shape |= SHAPE_BEFORE;
+    if (q->problem_id)
+        shape |= SHAPE_PROBLEM;
     return shape;
 }
 
@@ -605,6 +616,8 @@ static void shape_sql(unsigned shape, struct strbuf *sb)
         strbuf_adds(sb, " AND opened_ms >= ?8");
     if (shape & SHAPE_BEFORE)
         strbuf_adds(sb, " AND id < ?9");
+    if (shape & SHAPE_PROBLEM)
+        strbuf_adds(sb, " AND problem_id = ?11");
     strbuf_adds(sb, " ORDER BY id DESC LIMIT ?10");
 }
 
@@ -634,6 +647,7 @@ int store__sqlite_incidents_list(struct store_reader *base, const struct store_i
     sqlite3_bind_int64(s, 8, q->since_ms);
     sqlite3_bind_int64(s, 9, q->before_id);
     sqlite3_bind_int64(s, 10, limit_of(q->limit));
+    sqlite3_bind_int64(s, 11, q->problem_id);
     return query_list(s, &incident_kind, (void **)ret_v, ret_n);
 }
 

@@ -255,6 +255,7 @@ struct store_incident_query {
     const char *fingerprint; /* NULL: any */
     int64_t since_ms;        /* opened at or after; 0: any time */
     int64_t before_id;       /* only ids below (the cursor of the next page); 0: from the newest */
+    int64_t problem_id;      /* only those linked to this problem; 0: any */
     size_t limit;            /* 0: no limit */
 };
 

@@ -90,6 +90,14 @@ def test_a_failing_check_opens_an_incident_people_work_it(desk):
     wait_for(lambda: incidents(d, viewer)[0]["reopened"] == 1, what="reopened")
     assert len(incidents(d, viewer)) == 1
 
+    # A misspelt field is refused, naming it, not dropped; an overlong cause too.
+    r = post_json(d, f"/api/v1/incidents/{n}/resolve", token, {"casue": "flag file removed"})
+    assert r.status == 400 and r.json()["field"] == "casue", r.body
+    r = post_json(d, f"/api/v1/incidents/{n}/resolve", token, {"cause": "x" * (64 * 1024 + 1)})
+    assert r.status == 413 and r.json()["field"] == "cause", r.body
+    r = post_json(d, f"/api/v1/incidents/{n}/ack", token, {"text": "hello"})
+    assert r.status == 400 and r.json()["field"] == "text", r.body
+
     # Resolved by a person with a cause, then closed.
     r = post_json(d, f"/api/v1/incidents/{n}/resolve", token, {"cause": "flag file removed"})
     assert r.json()["incident"]["resolved_by"] == "alice"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of the incident commands' client side (src/cli/incidents.c,
- * problems.c, report.c, render.c, client.c): tables, ages, timelines and
+ * problems.c, report.c, silence.c, render.c, client.c): tables, ages, timelines and
  * colours drawn from the API's JSON, URLs with escaped queries, the
  * sentences for refused requests, and command lines refused before
  * anything is sent. No daemon runs here: the exchange with a real one is
@@ -361,6 +361,96 @@ static void test_cli_incidents_problems_table(void **state)
     json_decref(v);
 }
 
+static const char silences_json[] =
+        "[{\"id\":3,\"source\":\"api\",\"state\":\"pending\",\"matchers\":\"{service=\\\"x\\\"}\","
+        "\"starts\":\"2026-11-22T19:03:00.000Z\",\"ends\":\"2026-11-23T03:03:00.000Z\","
+        "\"weekly\":null,\"incident\":null,\"comment\":\"datacenter move\","
+        "\"created_by\":\"user:alice\",\"created\":\"2026-11-21T19:00:00.000Z\","
+        "\"ended\":null,\"ended_by\":null},"
+        "{\"id\":2,\"source\":\"api\",\"state\":\"active\",\"matchers\":\"{service=\\\"web\\\"}\","
+        "\"starts\":\"2026-11-21T19:00:00.000Z\",\"ends\":\"2026-11-21T21:00:00.000Z\","
+        "\"weekly\":null,\"incident\":null,\"comment\":\"\",\"created_by\":\"user:bob\","
+        "\"created\":\"2026-11-21T19:00:00.000Z\",\"ended\":null,\"ended_by\":null},"
+        "{\"id\":1,\"source\":\"api\",\"state\":\"expired\",\"matchers\":\"{service=\\\"db\\\"}\","
+        "\"starts\":\"2026-11-21T18:00:00.000Z\",\"ends\":\"2026-11-21T19:01:00.000Z\","
+        "\"weekly\":null,\"incident\":42,\"comment\":\"failover\",\"created_by\":\"user:bob\","
+        "\"created\":\"2026-11-21T18:00:00.000Z\",\"ended\":\"2026-11-21T19:01:00.000Z\","
+        "\"ended_by\":\"hale\"},"
+        "{\"id\":-1,\"source\":\"config\",\"state\":\"pending\","
+        "\"matchers\":\"{service=\\\"db\\\"}\",\"starts\":null,\"ends\":null,"
+        "\"weekly\":\"Sun 02:00-04:00\",\"incident\":null,\"comment\":\"backups\","
+        "\"created_by\":\"config\",\"created\":\"2026-11-21T10:00:00.000Z\","
+        "\"ended\":null,\"ended_by\":null}]";
+
+static void test_cli_incidents_silences_table(void **state)
+{
+    (void)state;
+    json_t *v = load(silences_json);
+    struct cli__style st = {.now_ms = now_ms()};
+    struct strbuf out;
+    strbuf_init(&out, 0);
+    cli__silences_table(v, &st, &out);
+    assert_string_equal(
+            out.s,
+            "ID  STATE    MATCHERS         WHEN                  COMMENT          CREATED_BY\n"
+            "3   pending  {service=\"x\"}    starts in 1d, for 8h  datacenter move  user:alice\n"
+            "2   active   {service=\"web\"}  ends in 1h57m         -                user:bob\n"
+            "1   expired  {service=\"db\"}   ended 2m ago          failover         user:bob\n"
+            "-1  pending  {service=\"db\"}   Sun 02:00-04:00       backups          config\n");
+    strbuf_fini(&out);
+    json_decref(v);
+}
+
+static void when_is(const char *json, const char *want)
+{
+    json_t *v = load(json);
+    struct strbuf out;
+    strbuf_init(&out, 0);
+    cli__silence_when(v, now_ms(), &out);
+    assert_string_equal(out.s, want);
+    strbuf_fini(&out);
+    json_decref(v);
+}
+
+static void test_cli_incidents_silence_when(void **state)
+{
+    (void)state;
+    when_is("{\"state\":\"active\",\"weekly\":\"Mon-Fri 22:00-06:00\","
+            "\"ends\":\"2027-01-01T00:00:00.000Z\"}",
+            "Mon-Fri 22:00-06:00, until 2027-01-01T00:00:00Z");
+    when_is("{\"state\":\"active\",\"incident\":42}", "until incident 42 resolves");
+    when_is("{\"state\":\"active\",\"incident\":42,\"ends\":\"2026-11-21T21:00:00.000Z\"}",
+            "until incident 42 resolves, at most until 2026-11-21T21:00:00Z");
+    when_is("{\"state\":\"pending\",\"weekly\":\"Sat,Sun 00:00-24:00\","
+            "\"starts\":\"2026-11-24T19:03:00.000Z\"}",
+            "Sat,Sun 00:00-24:00, starts in 3d");
+    when_is("{\"state\":\"expired\",\"ends\":\"2026-11-21T18:03:00.000Z\"}", "ended 1h ago");
+    when_is("{\"state\":\"active\"}", "-");
+    /* Spans to come in two units, rounded up to the second. */
+    when_is("{\"state\":\"active\",\"ends\":\"2026-11-21T21:02:59.001Z\"}", "ends in 2h");
+    when_is("{\"state\":\"active\",\"ends\":\"2026-11-21T19:03:45.000Z\"}", "ends in 45s");
+    when_is("{\"state\":\"active\",\"ends\":\"2026-12-24T20:03:00.000Z\"}", "ends in 33d1h");
+}
+
+static void test_cli_incidents_silence_fields(void **state)
+{
+    (void)state;
+    json_t *v = load(silences_json);
+    struct strbuf out;
+    strbuf_init(&out, 0);
+    cli__silence_fields(json_array_get(v, 1), now_ms(), &out);
+    assert_memory_equal(out.s, "silence 2: {service=\"web\"}\n", 27);
+    assert_non_null(strstr(out.s, "\nstate         active\n"));
+    assert_non_null(strstr(out.s, "\nwhen          ends in 1h57m\n"));
+    assert_non_null(strstr(out.s, "\nends          2026-11-21T21:00:00.000Z (in 1h)\n"));
+    assert_non_null(strstr(out.s, "\nstarts        2026-11-21T19:00:00.000Z (3m ago)\n"));
+    assert_non_null(strstr(out.s, "\nincident      -\n"));
+    assert_non_null(strstr(out.s, "\ncreated by    user:bob\n"));
+    assert_non_null(strstr(out.s, "\nended by      -\n"));
+    strbuf_fini(&out);
+    json_decref(v);
+}
+
 static void test_cli_incidents_audit_table(void **state)
 {
     (void)state;
@@ -575,6 +665,38 @@ static void test_cli_incidents_args_refused_before_sending(void **state)
                  "unknown option '--since'");
     assert_usage(run_cmd(&cli_report, "summary", "--format", "pdf", NULL), "--format 'pdf'");
     assert_usage(run_cmd(&cli_report, "summary", "--since", "7 days", NULL), "--since '7 days'");
+    const struct cli_command *sil = &cli_silence;
+    assert_usage(run_cmd(sil, NULL), "say what to do: add, list, show or expire");
+    assert_usage(run_cmd(sil, "mute", NULL), "'mute' is not a silence command");
+    assert_usage(run_cmd(sil, "add", NULL), "missing MATCHERS");
+    assert_usage(run_cmd(sil, "add", "{service=\"web\"}", NULL), "say how long");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--for", "2h", "--until", "2027-01-01T00:00:00Z",
+                         NULL),
+                 "give one");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--for", "-2h", NULL), "--for '-2h'");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--for", "0s", NULL), "longer than 0");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--until", "tomorrow", NULL),
+                 "--until 'tomorrow' is not an RFC 3339 time");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--for", "1h", "--from", "now", NULL),
+                 "--from 'now'");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--until-resolved", "x", NULL),
+                 "--until-resolved 'x' is not an incident number");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--for", "1h", "--comment", "", NULL),
+                 "--comment is empty");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "x", "--for", "1h", NULL),
+                 "unexpected argument 'x'");
+    assert_usage(run_cmd(sil, "add", "{a=\"b\"}", "--for", "1h", "--comment", "bad\xff", NULL),
+                 "--comment is not valid UTF-8");
+    assert_usage(run_cmd(sil, "list", "--state", "over", NULL), "'over' is not active");
+    assert_usage(run_cmd(sil, "list", "--for", "1h", NULL), "unknown option '--for'");
+    assert_usage(run_cmd(sil, "list", "-1", NULL), "unknown option '-1'");
+    assert_usage(run_cmd(sil, "show", NULL), "missing the silence number N");
+    assert_usage(run_cmd(sil, "show", "abc", NULL), "'abc' is not a silence number");
+    assert_usage(run_cmd(sil, "show", "0", NULL), "'0' is not a silence number");
+    assert_usage(run_cmd(sil, "show", "-1", "-2", NULL), "unexpected argument '-2'");
+    assert_usage(run_cmd(sil, "expire", "1", "2", NULL), "unexpected argument '2'");
+    assert_usage(run_cmd(sil, "expire", "-1", "2", NULL), "unexpected argument '2'");
+    assert_usage(run_cmd(sil, "expire", "1", "--all", NULL), "unknown option '--all'");
     struct output o = run_cmd(inc, "ack", "42", "--bogus", NULL);
     assert_non_null(strstr(o.err, "Try 'hale incidents ack --help'"));
     unsetenv("HALE_URL");
@@ -603,6 +725,17 @@ static void test_cli_incidents_every_subcommand_has_help(void **state)
     assert_memory_equal(o.out, "Usage: hale audit", 17);
     o = run_cmd(&cli_report, "summary", "--help", NULL);
     assert_memory_equal(o.out, "Usage: hale report summary", 26);
+    static char *const silence_subs[] = {"add", "list", "show", "expire"};
+    for (size_t i = 0; i < sizeof(silence_subs) / sizeof(silence_subs[0]); i++) {
+        o = run_cmd(&cli_silence, silence_subs[i], "--help", NULL);
+        assert_int_equal(o.status, CLI_EXIT_OK);
+        char want[64];
+        snprintf(want, sizeof(want), "Usage: hale silence %s", silence_subs[i]);
+        assert_memory_equal(o.out, want, strlen(want));
+    }
+    o = run_cmd(&cli_silence, "--help", NULL);
+    assert_memory_equal(o.out, "Usage: hale silence add", 23);
+    assert_non_null(strstr(o.out, "hale silence expire N"));
 }
 
 /* A port nothing listens on: bound, then closed. */
@@ -666,6 +799,9 @@ int main(void)
             cmocka_unit_test(test_cli_incidents_sse_reader),
             cmocka_unit_test(test_cli_incidents_fields),
             cmocka_unit_test(test_cli_incidents_problems_table),
+            cmocka_unit_test(test_cli_incidents_silences_table),
+            cmocka_unit_test(test_cli_incidents_silence_when),
+            cmocka_unit_test(test_cli_incidents_silence_fields),
             cmocka_unit_test(test_cli_incidents_audit_table),
             cmocka_unit_test(test_cli_incidents_url_escapes_query),
             cmocka_unit_test(test_cli_incidents_base_url),

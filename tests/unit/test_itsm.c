@@ -193,7 +193,17 @@ static void test_itsm_lifecycle_rules(void **state)
     }
     expect_refusal(INCIDENT_CLOSED, INCIDENT_RESOLVED, "incident 42 is closed");
     expect_refusal(INCIDENT_ACKNOWLEDGED, INCIDENT_ACKNOWLEDGED, "already acknowledged");
-    expect_refusal(INCIDENT_RESOLVED, INCIDENT_ACKNOWLEDGED, "reopens by itself");
+    expect_refusal(INCIDENT_RESOLVED, INCIDENT_ACKNOWLEDGED, "open a new one");
+    /* One a check opened comes back by itself. */
+    struct incident by_check = {.id = 42, .state = INCIDENT_RESOLVED, .check = (char *)"web"};
+    struct err e = {0};
+    assert_int_equal(itsm_transition_check(&by_check, INCIDENT_ACKNOWLEDGED, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "reopens by itself"));
+    /* So does one any other event opened. */
+    struct incident by_event = {
+            .id = 42, .state = INCIDENT_RESOLVED, .fingerprint = (char *)"8df5785e55293561"};
+    assert_int_equal(itsm_transition_check(&by_event, INCIDENT_ACKNOWLEDGED, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "reopens by itself"));
     expect_refusal(INCIDENT_NEW, INCIDENT_CLOSED, "resolve it before closing it");
     expect_refusal(INCIDENT_IN_PROGRESS, INCIDENT_CLOSED, "resolve it before closing it");
     expect_refusal(INCIDENT_RESOLVED, INCIDENT_RESOLVED, "already resolved");
@@ -861,6 +871,11 @@ static void test_itsm_recurring_reports_open_a_problem(void **state)
     assert_string_equal(p.title, "THE PAYROLL EXPORT IS SLOW keeps recurring");
     assert_int_equal(p.incidents, 3);
     problem_fini(&p);
+    /* Requests recur by nature: the same request three times is no problem. */
+    for (int k = 0; k < 3; k++)
+        open_by_hand(fx, (struct itsm_opening){.type = INCIDENT_TYPE_REQUEST,
+                                               .title = "a VPN token for a newcomer"});
+    assert_int_equal(store_problem_get(fx->reader, 2, &p), HALE_ENOTFOUND);
 }
 
 static void test_itsm_restart_keeps_open_incidents(void **state)

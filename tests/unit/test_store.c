@@ -500,10 +500,17 @@ static void test_store_incident_query_filters_and_cursor(void **state)
             {"web", "fp-b", INCIDENT_NEW, 7000},          /* 7 */
     };
     struct store_batch *b = store_batch_new();
+    struct problem p = {.id = store_next_problem_id(fx->st),
+                        .title = (char *)"fp-a recurs",
+                        .fingerprint = (char *)"fp-a",
+                        .opened_ms = 3000};
+    store_batch_problem(b, &p);
     for (size_t k = 0; k < ARRAY_SIZE(rows); k++) {
         struct incident i;
         incident_bare(&i, store_next_incident_id(fx->st), rows[k].team, rows[k].fp, rows[k].state,
                       rows[k].opened_ms);
+        if (k == 2 || k == 4)
+            i.problem_id = p.id; /* incidents 3 and 5 */
         store_batch_incident(b, &i);
         incident_fini(&i);
     }
@@ -518,6 +525,8 @@ static void test_store_incident_query_filters_and_cursor(void **state)
     assert_ids(r, &(struct store_incident_query){.states = 0x1f}, "7 6 5 4 3 2 1");
     assert_ids(r, &(struct store_incident_query){.team = "dba"}, "5 3");
     assert_ids(r, &(struct store_incident_query){.fingerprint = "fp-a"}, "6 5 3 1");
+    assert_ids(r, &(struct store_incident_query){.problem_id = p.id}, "5 3");
+    assert_ids(r, &(struct store_incident_query){.problem_id = p.id, .limit = 1}, "5");
     assert_ids(r, &(struct store_incident_query){.since_ms = 5000}, "7 6 5");
     assert_ids(r, &(struct store_incident_query){.before_id = 4}, "3 2 1");
     assert_ids(r, &(struct store_incident_query){.limit = 2}, "7 6");

@@ -268,8 +268,9 @@ static void test_store_retention_deletes_expired_events_received(void **state)
     struct fixture *fx = *state;
     fx_open(fx);
     struct store_batch *b = store_batch_new();
-    add_incident(b, 1, INCIDENT_NEW, AGO(900), 0, 0);
-    add_incident(b, 2, INCIDENT_CLOSED, AGO(900), AGO(500), 0);
+    /* The closed one first: the newest incident is kept whatever its age (its id is the last). */
+    add_incident(b, 1, INCIDENT_CLOSED, AGO(900), AGO(500), 0);
+    add_incident(b, 2, INCIDENT_NEW, AGO(900), 0, 0);
     for (int64_t id = 1; id <= 2; id++) {
         add_event(b, id, AGO(900));
         add_event(b, id, AGO(899));
@@ -282,10 +283,10 @@ static void test_store_retention_deletes_expired_events_received(void **state)
     struct pass p = compact(fx, &defaults);
     assert_int_equal(p.result, 0);
     assert_int_equal(p.c.incidents, 1);
-    assert_int_equal(p.c.timeline, 3); /* incident 2's events, with it */
-    assert_int_equal(p.c.events, 2);   /* incident 1's second and the old silenced one */
+    assert_int_equal(p.c.timeline, 3); /* incident 1's events, with it */
+    assert_int_equal(p.c.events, 2);   /* incident 2's second and the old silenced one */
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events"), 3);
-    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE incident_id = 1"
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE incident_id = 2"
                                              " AND received_ms = " /* its first is kept */
                                              "(SELECT MIN(received_ms) FROM events)"),
                      1);
@@ -402,6 +403,29 @@ static void test_store_retention_zero_keeps_forever(void **state)
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM audit"), 1);
 }
 
+/* An id people saw is never handed out again, even when everything expired. */
+static void test_store_retention_never_reuses_an_id(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_batch *b = store_batch_new();
+    add_incident(b, 1, INCIDENT_CLOSED, AGO(900), AGO(899), 0);
+    add_incident(b, 2, INCIDENT_CLOSED, AGO(900), AGO(899), 0);
+    add_audit(b, AGO(900), "incident.ack");
+    add_audit(b, AGO(899), "incident.close");
+    write_batch(fx, b);
+    struct store_retention all_expire = defaults;
+    all_expire.audit_ms = DAY;
+    assert_int_equal(compact(fx, &all_expire).result, 0);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM incidents"), 1);
+    assert_int_equal(count_rows(fx->db_path, "SELECT MAX(id) FROM incidents"), 2);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM audit"), 1);
+    assert_int_equal(count_rows(fx->db_path, "SELECT MAX(id) FROM audit"), 2);
+    fx_close(fx);
+    fx_open(fx);
+    assert_int_equal(store_next_incident_id(fx->st), 3);
+}
+
 /* ---- chunks ------------------------------------------------------------ */
 
 enum {
@@ -505,6 +529,7 @@ static void test_store_retention_migrates_a_version_1_database(void **state)
     struct store_batch *b = store_batch_new();
     add_incident(b, 1, INCIDENT_CLOSED, AGO(900), AGO(800), 0);
     add_timeline(b, 1);
+    add_incident(b, 2, INCIDENT_NEW, AGO(1), 0, 0); /* the newest: kept whatever its age */
     write_batch(fx, b);
     fx_close(fx);
     /* Back to what version 1 made: no retention indexes, no auto-vacuum. */
@@ -619,6 +644,12 @@ static void test_store_retention_cap_cuts_on_a_character_and_says_how_much(void 
     assert_int_equal(store_text_cap(&s, 1024), 0);
     assert_string_equal(s, "short enough");
     free(s);
+    /* A cap below the smallest is the smallest: a text a little longer than it is kept. */
+    s = xcalloc(1, 101);
+    memset(s, 'x', 100);
+    assert_int_equal(store_text_cap(&s, 10), 0);
+    assert_int_equal(strlen(s), 100);
+    free(s);
 
     /* 10,000 digits: the head and tail kept are the text's own, the note counts the rest. */
     s = xmalloc(10001);
@@ -705,6 +736,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             TEST(test_store_retention_deletes_exactly_what_expired),
             TEST(test_store_retention_zero_keeps_forever),
+            TEST(test_store_retention_never_reuses_an_id),
             TEST(test_store_retention_works_in_chunks_between_batches),
             TEST(test_store_retention_file_shrinks),
             TEST(test_store_retention_deletes_expired_events_received),

@@ -395,15 +395,24 @@ static void conn_connect(struct conn *c, uint16_t port, int rcvbuf)
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
-/* Opens GET path with token and extra header lines ("Name: value\r\n"). */
-static void conn_open(struct conn *c, uint16_t port, const char *path, const char *token,
-                      const char *extra)
+/*
+ * Opens GET path with token and extra header lines ("Name: value\r\n"), on
+ * a socket with a receive buffer of rcvbuf bytes (0: the system's).
+ */
+static void conn_open_with(struct conn *c, uint16_t port, const char *path, const char *token,
+                           const char *extra, int rcvbuf)
 {
-    conn_connect(c, port, 0);
+    conn_connect(c, port, rcvbuf);
     char *req = xasprintf("GET %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s\r\n", path,
                           token, extra ? extra : "");
     assert_int_equal(send(c->fd, req, strlen(req), MSG_NOSIGNAL), (ssize_t)strlen(req));
     free(req);
+}
+
+static void conn_open(struct conn *c, uint16_t port, const char *path, const char *token,
+                      const char *extra)
+{
+    conn_open_with(c, port, path, token, extra, 0);
 }
 
 static void conn_keep(struct conn *c, const char *p, size_t n)
@@ -652,6 +661,36 @@ static void test_stream_reconnect_gets_exactly_what_was_missed(void **state)
     free(hdr);
 }
 
+/* A replay larger than a stream's cap is not taken for a client that does not read. */
+static void test_stream_large_replay_then_live(void **state)
+{
+    (void)state;
+    struct conn c;
+    conn_open(&c, w.port, "/api/v1/stream?types=check", w.viewer, NULL);
+    conn_expect(&c, "event: hello\n");
+    const char *p = strstr(c.buf, "id: ");
+    char last[API__EVENT_ID_MAX];
+    snprintf(last, sizeof(last), "%.*s", (int)strcspn(p + 4, "\n"), p + 4);
+    conn_close(&c);
+
+    size_t n = 100 * 1024;
+    char *summary = xcalloc(1, n + 1);
+    memset(summary, 'r', n);
+    for (int i = 0; i < 38; i++) /* 3.8 MiB: within the ring, past the cap */
+        publish_check("replayed", CHECK_STATUS_CRITICAL, summary);
+    free(summary);
+    char *hdr = xasprintf("Last-Event-ID: %s\r\n", last);
+    /* A small window: the replay waits in the stream's queue, not in the kernel. */
+    conn_open_with(&c, w.port, "/api/v1/stream?types=check", w.viewer, hdr, 4096);
+    free(hdr);
+    assert_true(metrics_show("\nhale_api_streams 1\n", 2000)); /* replayed: now live */
+    publish_check("live-after-replay", CHECK_STATUS_OK, "");
+    conn_expect(&c, "\"live-after-replay\"");
+    assert_non_null(strstr(c.buf, "\"resumed\":true"));
+    assert_false(c.eof);
+    conn_close(&c);
+}
+
 static void test_stream_unknown_or_old_id_resets(void **state)
 {
     (void)state;
@@ -859,6 +898,7 @@ int main(void)
             cmocka_unit_test(test_stream_filters_by_type),
             cmocka_unit_test(test_stream_needs_a_reading_token),
             cmocka_unit_test(test_stream_reconnect_gets_exactly_what_was_missed),
+            cmocka_unit_test(test_stream_large_replay_then_live),
             cmocka_unit_test(test_stream_unknown_or_old_id_resets),
             cmocka_unit_test(test_stream_stop_ends_streams),
             cmocka_unit_test(test_stream_drain_does_not_wait_for_streams),
