@@ -641,6 +641,8 @@ static void daemon_fini(struct daemon *d)
     d->reader = NULL;
     if (d->tokens)
         auth_store_on_change(d->tokens, NULL, NULL);
+    /* The changes store_close() commits must not start writes of their own. */
+    itsm_unwatch(d->itsm, on_incident_changed, d);
     store_close(d->store);
     d->store = NULL; /* token changes still posted are dropped */
     engine_free(d->engine);
