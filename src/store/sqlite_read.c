@@ -662,8 +662,11 @@ int store__sqlite_events_list(struct store_reader *base, const struct store_even
     const char *sql = q->incident_id
                               ? "SELECT " EVENT_COLUMNS " FROM events WHERE incident_id = ?1"
                                 " AND received_ms >= ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4"
+                              /* The window's lowest id bounds the scan from below. */
                               : "SELECT " EVENT_COLUMNS " FROM events WHERE received_ms >= ?2"
-                                " AND id < ?3 ORDER BY id DESC LIMIT ?4";
+                                " AND id < ?3 AND id >= COALESCE((SELECT MIN(id) FROM events"
+                                " INDEXED BY events_by_received WHERE received_ms >= ?2),"
+                                " 9223372036854775807) ORDER BY id DESC LIMIT ?4";
     sqlite3_stmt *s = prepare(r, slot, sql);
     if (!s)
         return HALE_ESTORE;
