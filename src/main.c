@@ -11,8 +11,8 @@
 #include "version.h"
 
 static const struct cli_command *const commands[] = {
-        &cli_serve,    &cli_validate, &cli_token, &cli_check,  &cli_incidents,
-        &cli_problems, &cli_report,   &cli_audit, &cli_routes, &cli_silence,
+        &cli_serve,  &cli_validate, &cli_token,  &cli_check,   &cli_incidents,  &cli_problems,
+        &cli_report, &cli_audit,    &cli_routes, &cli_silence, &cli_send_event,
 };
 
 static void print_help(FILE *out)
@@ -24,7 +24,7 @@ static void print_help(FILE *out)
                  "\n"
                  "Commands:\n");
     for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-        fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        fprintf(out, "  %-11s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(out, "\n"
                  "Options:\n"
                  "  -h, --help     show this help\n"

@@ -35,6 +35,7 @@ extern const struct cli_command cli_report;
 extern const struct cli_command cli_audit;
 extern const struct cli_command cli_routes;
 extern const struct cli_command cli_silence;
+extern const struct cli_command cli_send_event;
 
 /* Where the configuration is when -c is not given: $HALE_CONFIG, else this. */
 #define CLI_DEFAULT_CONFIG "/etc/hale/hale.yaml"

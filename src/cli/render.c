@@ -300,9 +300,10 @@ void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf 
     strbuf_addf(out, "incident %s: %s\n", id, heading);
     free(heading);
     static const char *const plain[][2] = {
-            {"state", "state"},       {"severity", "severity"}, {"priority", "priority"},
-            {"type", "type"},         {"category", "category"}, {"team", "team"},
-            {"assignee", "assignee"}, {"check", "check"},       {"fingerprint", "fingerprint"},
+            {"state", "state"},       {"severity", "severity"},       {"priority", "priority"},
+            {"type", "type"},         {"category", "category"},       {"team", "team"},
+            {"assignee", "assignee"}, {"service", "service"},         {"check", "check"},
+            {"runbook", "runbook"},   {"fingerprint", "fingerprint"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
         field_add(out, plain[i][0], str_of(incident, plain[i][1]));
@@ -315,6 +316,15 @@ void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf 
         time_field_add(out, times[i][0], incident, times[i][1], now_ms);
     field_add(out, "resolved by", str_of(incident, "resolved_by"));
     field_add(out, "root cause", str_of(incident, "root_cause"));
+    id_of(incident, "symptom_of", n);
+    field_add(out, "symptom of", n);
+    /* Events received, and how many of them were the same again (counted, not listed). */
+    char repeats[ID_MAX], events[2 * ID_MAX + 16];
+    id_of(incident, "events", n);
+    id_of(incident, "repeats", repeats);
+    snprintf(events, sizeof(events), "%s (%s repeat%s)", n, repeats,
+             strcmp(repeats, "1") == 0 ? "" : "s");
+    field_add(out, "events", strcmp(n, "-") == 0 ? "-" : events);
     id_of(incident, "reopened", n);
     field_add(out, "reopened", n);
     id_of(incident, "problem", n);

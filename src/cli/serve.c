@@ -2,7 +2,8 @@
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
- * store, incident desk, silences, live streams) and owns the daemon's life: start,
+ * store, incident desk, silences, engine, live streams) and owns the
+ * daemon's life: start,
  * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
  * around each, and the store's compaction every retention.every.
  */
@@ -17,6 +18,7 @@
 
 #include "api/api.h"
 #include "api/checks.h"
+#include "api/events.h"
 #include "api/incidents.h"
 #include "api/silences.h"
 #include "api/stream.h"
@@ -31,6 +33,7 @@
 #include "checks/checks.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "engine/engine.h"
 #include "engine/silences.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
@@ -74,9 +77,11 @@ struct daemon {
     struct store *store;
     struct itsm *itsm;
     struct silences *silences;
+    struct engine *engine;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
     struct api_silences silences_api;
+    struct api_events events_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -134,13 +139,14 @@ static void warn_fixed_settings(const struct config_server *now, const struct co
         log_warn("serve", NULL, "server.request_timeout changes at the next restart");
 }
 
-/* The seam from the checks to the incidents and the live streams. */
+/* The seam from the checks to the engine, which takes their events as any other, and the streams.
+ */
 static void on_check_event(const struct config_check *check, struct detect_event *ev, void *data)
 {
     struct daemon *d = data;
     api_stream_check(d->api, ev);
-    if (d->itsm)
-        itsm_check_event(d->itsm, check, ev);
+    if (d->engine)
+        engine_check_event(d->engine, check, ev);
 }
 
 /* ---- the tokens file's changes, in the audit log ---- */
@@ -205,11 +211,17 @@ static void on_tokens_look(uv_timer_t *timer)
     auth_store_refresh(d->tokens);
 }
 
-/* An incident changed and the change is durable: the live streams show it. */
+/*
+ * An incident changed and the change is durable: the live streams show it,
+ * and once it is resolved (by its events or by a person) the silences
+ * bound to it end.
+ */
 static void on_incident_changed(const struct incident *i, void *data)
 {
     struct daemon *d = data;
     api_stream_incident(d->api, i);
+    if (d->silences && d->store && (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED))
+        silences_incident_resolved(d->silences, i->id, (int64_t)clock_real_ms(&clock_system));
 }
 
 /* The hard status each check last had, from the store: the runner starts from it. */
@@ -427,6 +439,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
         log_warn("serve", NULL, "the store moves to server.data_dir at the next restart");
     itsm_set_config(d->itsm, next);
     silences_set_config(d->silences, next);
+    engine_set_config(d->engine, next);
     store_set_output_max(d->store, next->retention.output_max);
     compact_timer_set(d, &next->retention);
     config_unref(d->config);
@@ -565,6 +578,7 @@ static int daemon_start(struct daemon *d, struct err *e)
         return err_prefixf(e, "incidents");
     if ((r = silences_new(d->store, d->config, &d->silences, e)) < 0)
         return err_prefixf(e, "silences");
+    d->engine = engine_new(d->config, d->itsm, d->silences, d->store);
     /* From now on the store can take what the tokens file's changes say. */
     auth_store_on_change(d->tokens, on_tokens_changed, d);
     uv_timer_init(loop_uv(d->loop), &d->tokens_look);
@@ -576,9 +590,11 @@ static int daemon_start(struct daemon *d, struct err *e)
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
+    d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
         (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
+        (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
@@ -627,6 +643,8 @@ static void daemon_fini(struct daemon *d)
         auth_store_on_change(d->tokens, NULL, NULL);
     store_close(d->store);
     d->store = NULL; /* token changes still posted are dropped */
+    engine_free(d->engine);
+    d->engine = NULL;
     itsm_free(d->itsm);
     silences_free(d->silences); /* after store_close(): its last writes call back into it */
     d->silences = NULL;         /* requests still posted answer 503 */

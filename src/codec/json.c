@@ -44,19 +44,56 @@ json_t *codec_json_incident(const struct incident *i)
 {
     char priority[16];
     snprintf(priority, sizeof(priority), "P%u", i->priority);
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o,"
-                     " s:o, s:o, s:o, s:I, s:o, s:o}",
-                     "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title",
-                     TEXT(i->title), "fingerprint", TEXT(i->fingerprint), "labels",
-                     codec_json_labels(&i->labels), "severity", incident_severity_name(i->severity),
-                     "priority", priority, "category", incident_category_name(i->category), "team",
-                     TEXT(i->team), "assignee", TEXT(i->assignee), "check", TEXT(i->check), "state",
-                     incident_state_name(i->state), "opened", TIME(i->opened_ms), "acknowledged",
-                     TIME(i->acknowledged_ms), "resolved", TIME(i->resolved_ms), "closed",
-                     TIME(i->closed_ms), "resolved_by", TEXT(i->resolved_by), "root_cause",
-                     TEXT(i->root_cause), "reopened", (json_int_t)i->reopened, "problem",
-                     i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
-                     TIME(i->updated_ms));
+    json_t *o = json_pack(
+            "{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o,"
+            " s:o, s:o, s:o, s:I, s:o, s:o}",
+            "id", (json_int_t)i->id, "type", incident_type_name(i->type), "title", TEXT(i->title),
+            "fingerprint", TEXT(i->fingerprint), "labels", codec_json_labels(&i->labels),
+            "severity", incident_severity_name(i->severity), "priority", priority, "category",
+            incident_category_name(i->category), "team", TEXT(i->team), "assignee",
+            TEXT(i->assignee), "check", TEXT(i->check), "state", incident_state_name(i->state),
+            "opened", TIME(i->opened_ms), "acknowledged", TIME(i->acknowledged_ms), "resolved",
+            TIME(i->resolved_ms), "closed", TIME(i->closed_ms), "resolved_by", TEXT(i->resolved_by),
+            "root_cause", TEXT(i->root_cause), "reopened", (json_int_t)i->reopened, "problem",
+            i->problem_id ? json_integer(i->problem_id) : json_null(), "updated",
+            TIME(i->updated_ms));
+    if (!o)
+        return NULL;
+    /* What the engine knows of it. */
+    json_object_set_new(o, "service", TEXT(i->service));
+    json_object_set_new(o, "symptom_of", i->symptom_of ? json_integer(i->symptom_of) : json_null());
+    json_object_set_new(o, "runbook", TEXT(i->runbook));
+    json_object_set_new(o, "events", json_integer(i->events));
+    json_object_set_new(o, "repeats", json_integer(i->repeats));
+    return o;
+}
+
+json_t *codec_json_fingerprint(uint64_t fp)
+{
+    char buf[17];
+    snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)fp);
+    return json_string(buf);
+}
+
+json_t *codec_json_event(const struct store_event *ev)
+{
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)ev->id,
+                          "incident", ev->incident_id ? json_integer(ev->incident_id) : json_null(),
+                          "received", TIME(ev->received_ms), "source", TEXT(ev->source), "status",
+                          TEXT(ev->status), "severity", TEXT(ev->severity), "fingerprint",
+                          codec_json_fingerprint(ev->fingerprint), "labels",
+                          codec_json_labels(&ev->labels), "annotations",
+                          codec_json_labels(&ev->annotations));
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "summary", TEXT(ev->summary));
+    json_object_set_new(o, "starts", TIME(ev->starts_ms));
+    json_object_set_new(o, "ends", TIME(ev->ends_ms));
+    json_object_set_new(o, "verdict", TEXT(ev->verdict));
+    json_object_set_new(o, "silence", ev->silence_id ? json_integer(ev->silence_id) : json_null());
+    json_object_set_new(o, "sender", TEXT(ev->sender));
+    json_object_set_new(o, "reason", TEXT(ev->reason));
+    return o;
 }
 
 /* Stored JSON (a timeline entry's data, an audit entry's detail) as JSON when it parses, else as

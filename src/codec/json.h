@@ -14,6 +14,7 @@
 
 #include "base/labels.h"
 #include "itsm/incident.h"
+#include "store/store.h"
 
 /* Any bytes (a path, a command's output) as a JSON string; NULL gives null. */
 json_t *codec_json_text(const char *s);
@@ -23,6 +24,10 @@ json_t *codec_json_time(int64_t ms);
 json_t *codec_json_labels(const struct labels *l);
 
 json_t *codec_json_incident(const struct incident *i);
+/* A fingerprint as 16 lowercase hex digits, as Alertmanager writes it. */
+json_t *codec_json_fingerprint(uint64_t fp);
+/* An event received, with its verdict (GET /api/v1/events). */
+json_t *codec_json_event(const struct store_event *ev);
 /* Its data as JSON when it parses, else as text. */
 json_t *codec_json_timeline_entry(const struct timeline_entry *t);
 /* NULL gives null. */

@@ -25,7 +25,16 @@ void event_fini(struct event *ev)
     labels_fini(&ev->labels);
     labels_fini(&ev->annotations);
     free(ev->summary);
+    free(ev->sender);
     memset(ev, 0, sizeof(*ev));
+}
+
+void event_check_labels(const struct config_check *check, struct labels *ret)
+{
+    labels_init(ret);
+    for (size_t k = 0; k < check->labels.n; k++)
+        labels_set(ret, check->labels.v[k].name, check->labels.v[k].value, NULL);
+    labels_set(ret, EVENT_CHECK_LABEL, check->name, NULL);
 }
 
 const char *event_status_name(enum event_status s)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/labels.h"
+#include "config/config.h"
 #include "itsm/incident.h"
 
 enum event_status {
@@ -28,8 +29,22 @@ enum event_source {
     EVENT_SOURCE_ALERTMANAGER, /* POST /api/v1/alertmanager */
 };
 
+/*
+ * What a check's event says besides a state: nothing, or that the check
+ * started or stopped flapping. A flapping note is not a failure of its
+ * own: the engine decides nothing about it and does not record it; it
+ * goes on the timeline of the open incident that holds its fingerprint,
+ * if one does.
+ */
+enum event_note {
+    EVENT_NOTE_NONE,
+    EVENT_NOTE_FLAPPING_STARTED,
+    EVENT_NOTE_FLAPPING_STOPPED,
+};
+
 struct event {
     enum event_source source;
+    enum event_note note;
     enum event_status status;
     enum incident_severity severity; /* default warning */
     struct labels labels;            /* the identity; never empty */
@@ -39,12 +54,28 @@ struct event {
     int64_t ends_ms;      /* Unix ms; 0: unset */
     int64_t received_ms;  /* Unix ms, stamped on arrival */
     uint64_t fingerprint; /* of the identifying labels; 0 until computed */
+    /*
+     * Who sent it: "user:NAME" for the token of an API request,
+     * "check:NAME" for a check; NULL when not known. Resolutions by a
+     * sender are resolved_by it.
+     */
+    char *sender;
 };
 
 /* A zeroed, firing, warning event with empty labels and summary "". */
 void event_init(struct event *ev);
 /* Frees what ev holds and zeroes it. Accepts NULL and a zeroed event. */
 void event_fini(struct event *ev);
+
+/* The label a check's events carry its name in, beside the check's own labels. */
+#define EVENT_CHECK_LABEL "check"
+
+/*
+ * The labels of a check's events, into ret (initialised here): the check's
+ * labels plus check=NAME, so that two checks with the same labels never
+ * share a fingerprint.
+ */
+void event_check_labels(const struct config_check *check, struct labels *ret);
 
 /* "firing", "resolved"; "check", "api", "alertmanager". Static storage. */
 const char *event_status_name(enum event_status s);

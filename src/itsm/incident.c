@@ -77,6 +77,8 @@ void incident_copy(struct incident *dst, const struct incident *src)
     dst->check = dup_or_null(src->check);
     dst->resolved_by = dup_or_null(src->resolved_by);
     dst->root_cause = dup_or_null(src->root_cause);
+    dst->service = dup_or_null(src->service);
+    dst->runbook = dup_or_null(src->runbook);
 }
 
 void problem_copy(struct problem *dst, const struct problem *src)
@@ -100,6 +102,8 @@ void incident_fini(struct incident *i)
     free(i->check);
     free(i->resolved_by);
     free(i->root_cause);
+    free(i->service);
+    free(i->runbook);
     memset(i, 0, sizeof(*i));
 }
 

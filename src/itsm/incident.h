@@ -63,6 +63,25 @@ struct incident {
     unsigned reopened;  /* times a recurrence reopened it */
     int64_t problem_id; /* the problem it is linked to, or 0 */
     int64_t updated_ms;
+    /*
+     * What the engine knows of it (docs/engine.md). service: the service
+     * it is about (the `service` label of the event that opened it, or of
+     * the upstream found to be its root cause), NULL for none; symptom_of:
+     * the incident whose failure explains it, 0 when it is a root cause;
+     * runbook: the runbook its route names, NULL for none.
+     */
+    char *service;
+    int64_t symptom_of;
+    char *runbook;
+    unsigned events;  /* events counted on it: the opening one, joins, symptoms, repeats, ends */
+    unsigned repeats; /* of those, the same event again (duplicates), counted, not listed */
+    /*
+     * A run of its runbook is in progress and decides its end by re-running
+     * the check: the events' end does not resolve it meanwhile. Held by the
+     * desk, never stored; the runbook executor sets it (until it exists,
+     * nothing does, and events resolve incidents at once).
+     */
+    bool runbook_in_charge;
 };
 
 enum timeline_kind {

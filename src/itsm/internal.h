@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the desk's files share: the desk itself, and the one way every
- * change is written. itsm.c holds the incidents in memory, writes changes
- * and hears the checks; act.c applies people's actions to incidents and
- * opens incidents by hand; problem.c detects problems and lets people work
- * them. Loop thread only, like the desk.
+ * change is written. itsm.c holds the incidents in memory and writes
+ * changes; apply.c applies the engine's decisions about events; act.c
+ * applies people's actions to incidents and opens incidents by hand;
+ * problem.c detects problems and lets people work them. Loop thread only,
+ * like the desk.
  */
 #ifndef HALE_ITSM_INTERNAL_H
 #define HALE_ITSM_INTERNAL_H
@@ -20,6 +21,13 @@ struct itsm__watcher {
     struct itsm__watcher *next;
 };
 
+/* A fingerprint firing on an open incident: the engine's view of it. */
+struct itsm__held {
+    uint64_t fingerprint;
+    int64_t incident_id;
+    int64_t starts_ms; /* of its last event: a delivery again has the same */
+};
+
 struct itsm {
     struct store *st;
     struct store_reader *reader;
@@ -30,13 +38,34 @@ struct itsm {
     struct problem *problems;
     size_t n_problems, cap_problems;
     struct itsm__watcher *watchers;
+    struct itsm__held *held;
+    size_t n_held, cap_held;
+    /* The last itsm_engine_view()'s arrays, reused. */
+    struct engine_open_incident *view_incidents;
+    struct engine_open_event *view_events;
+    size_t cap_view_incidents, cap_view_events;
 };
 
 /* ---- itsm.c: the incidents held in memory, and writing ---- */
 
+/*
+ * Pointers into the array of incidents held are good until the next
+ * itsm__live_add(), itsm__live_reload() or prune: find again by id after.
+ */
 struct incident *itsm__live_find(struct itsm *x, int64_t id);
+/* The incident of fingerprint fp held, or NULL. */
+struct incident *itsm__live_by_fingerprint(struct itsm *x, const char *fp);
 /* Takes i (its fields move into the array); returns where it is now. */
 struct incident *itsm__live_add(struct itsm *x, struct incident *i);
+/* Resolved incidents past the reopen window will not reopen: dropped. */
+void itsm__live_prune(struct itsm *x, int64_t now_ms);
+/*
+ * A change that failed to commit: the store's copy of incident id is held
+ * again (or an incident whose opening never reached it is forgotten).
+ */
+void itsm__live_reload(struct itsm *x, int64_t id);
+/* Tells the watchers that i changed durably. */
+void itsm__watchers_tell(struct itsm *x, const struct incident *i);
 
 /*
  * What a batch changed besides its incident: a problem opened or joined,
@@ -75,6 +104,15 @@ void itsm__problem_entry_add(struct store_batch *b, const struct problem *p,
 /* Appends the audit entry of a person's action on "KIND:ID" ("incident:42"). */
 void itsm__audit_add(struct store_batch *b, const char *actor, const char *origin,
                      const char *action, const char *kind, int64_t id);
+
+/* ---- apply.c ---- */
+
+/*
+ * Loads the fingerprints firing on the open incidents; an open incident
+ * from before the engine (fingerprint "check:NAME") gets the fingerprint
+ * its check's events have now. Returns 0 or HALE_ESTORE.
+ */
+int itsm__held_load(struct itsm *x);
 
 /* ---- problem.c ---- */
 

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The incident desk (itsm.h): the incidents held in memory, the one way
- * every change is written, loading at start and the seam from the checks.
- * Every change follows the same path: change the incident held in memory,
- * put the incident, its timeline entries and (for people) the audit entry
- * in one store batch, and tell the caller and the watchers once the batch
- * is durable. People's actions are in act.c, problems in problem.c.
+ * every change is written, and loading at start. Every change follows the
+ * same path: change the incident held in memory, put the incident, its
+ * timeline entries and (for people) the audit entry in one store batch,
+ * and tell the caller and the watchers once the batch is durable. The
+ * engine's decisions are applied in apply.c, people's actions in act.c,
+ * problems in problem.c.
  */
 #include "itsm/itsm.h"
 
@@ -107,7 +108,7 @@ struct incident *itsm__live_find(struct itsm *x, int64_t id)
     return NULL;
 }
 
-static struct incident *live_by_fingerprint(struct itsm *x, const char *fp)
+struct incident *itsm__live_by_fingerprint(struct itsm *x, const char *fp)
 {
     for (size_t i = 0; i < x->n_live; i++)
         if (strcmp(x->live[i].fingerprint, fp) == 0)
@@ -132,8 +133,7 @@ static void live_remove(struct itsm *x, struct incident *i)
     *i = x->live[--x->n_live];
 }
 
-/* Resolved incidents past the reopen window will not reopen: drop them. */
-static void live_prune(struct itsm *x, int64_t now)
+void itsm__live_prune(struct itsm *x, int64_t now)
 {
     for (size_t i = x->n_live; i-- > 0;) {
         const struct incident *in = &x->live[i];
@@ -158,7 +158,7 @@ struct change {
  * the store: take the store's copy back (or forget an incident whose
  * opening never reached it), so a retry is judged on what is on disk.
  */
-static void live_reload(struct itsm *x, int64_t id)
+void itsm__live_reload(struct itsm *x, int64_t id)
 {
     struct incident *held = itsm__live_find(x, id);
     if (!held || !x->reader)
@@ -168,6 +168,8 @@ static void live_reload(struct itsm *x, int64_t id)
     if (r == 0) {
         incident_fini(held);
         *held = fresh;
+        /* The store does not keep what is in memory only; that has not changed. */
+        held->runbook_in_charge = false;
     } else if (r == HALE_ENOTFOUND) {
         live_remove(x, held);
     }
@@ -182,14 +184,13 @@ static void change_done(int result, void *data)
         struct incident *held = itsm__live_find(x, c->after.id);
         if (held && held->state == INCIDENT_CLOSED)
             live_remove(x, held);
-        for (struct itsm__watcher *w = x->watchers; w; w = w->next)
-            w->cb(&c->after, w->data);
+        itsm__watchers_tell(x, &c->after);
     } else {
         log_error("itsm", NULL, "incident %lld: the change was not saved: %s",
                   (long long)c->after.id, hale_strerror(result));
-        live_reload(x, c->after.id);
+        itsm__live_reload(x, c->after.id);
         for (size_t k = 0; k < c->linked.n_incidents; k++)
-            live_reload(x, c->linked.incidents[k]);
+            itsm__live_reload(x, c->linked.incidents[k]);
         if (c->linked.problem_id)
             itsm__problem_reload(x, c->linked.problem_id);
     }
@@ -198,6 +199,12 @@ static void change_done(int result, void *data)
     incident_fini(&c->after);
     free(c->linked.incidents);
     free(c);
+}
+
+void itsm__watchers_tell(struct itsm *x, const struct incident *i)
+{
+    for (struct itsm__watcher *w = x->watchers; w; w = w->next)
+        w->cb(i, w->data);
 }
 
 struct store_batch *itsm__batch_for(const struct incident *i)
@@ -303,6 +310,8 @@ static int load(struct itsm *x, struct err *e)
         itsm__problem_add(x, &p[i]);
     }
     free(p);
+    if (itsm__held_load(x) < 0)
+        return err_setf(e, HALE_ESTORE, "cannot read the events firing on the open incidents");
     return 0;
 }
 
@@ -332,6 +341,9 @@ void itsm_free(struct itsm *x)
     for (size_t i = 0; i < x->n_problems; i++)
         problem_fini(&x->problems[i]);
     free(x->problems);
+    free(x->held);
+    free(x->view_incidents);
+    free(x->view_events);
     while (x->watchers) {
         struct itsm__watcher *w = x->watchers;
         x->watchers = w->next;
@@ -372,128 +384,4 @@ void itsm_unwatch(struct itsm *x, itsm_watch_cb *cb, void *data)
             free(w);
             return;
         }
-}
-
-/* ---- from the checks ---- */
-
-static enum incident_severity severity_of(enum check_status s)
-{
-    return s == CHECK_STATUS_CRITICAL ? INCIDENT_SEVERITY_CRITICAL : INCIDENT_SEVERITY_WARNING;
-}
-
-static void check_open(struct itsm *x, const struct config_check *check,
-                       const struct detect_event *ev, const char *fp)
-{
-    int64_t now = (int64_t)ev->time_ms;
-    struct store_batch *b = store_batch_new();
-    store_batch_check_state(b, check->name, (int)ev->new_status, now);
-    char actor[300];
-    snprintf(actor, sizeof(actor), "check:%s", check->name);
-    const char *status = check_status_name(ev->new_status);
-    struct incident *i = live_by_fingerprint(x, fp);
-    if (i)
-        store_batch_incident(b, i); /* the row first, as itsm__batch_for() does */
-    if (i && i->state != INCIDENT_RESOLVED) {
-        /* Still broken, now in another way: the same incident. */
-        enum incident_severity sev = severity_of(ev->new_status);
-        itsm__timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
-        if (sev != i->severity) {
-            i->severity = sev;
-            i->priority = itsm_priority(&x->config->incidents, check->impact, sev);
-        }
-        itsm__commit(x, b, i, NULL, NULL, NULL);
-        return;
-    }
-    if (i) {
-        /* A recurrence soon after resolving: the same trouble, reopened. */
-        i->state = INCIDENT_NEW;
-        i->reopened++;
-        i->resolved_ms = 0;
-        i->acknowledged_ms = 0;
-        free(i->resolved_by);
-        i->resolved_by = NULL;
-        i->severity = severity_of(ev->new_status);
-        i->priority = itsm_priority(&x->config->incidents, check->impact, i->severity);
-        itsm__timeline_add(b, i, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
-        itsm__timeline_add(b, i, TIMELINE_STATE, "hale", "resolved -> new: reopened, it came back");
-        log_warn("itsm", NULL, "incident %lld reopened: %s", (long long)i->id, i->title);
-        itsm__commit(x, b, i, NULL, NULL, NULL);
-        return;
-    }
-    struct incident in = {
-            .id = store_next_incident_id(x->st),
-            .type = INCIDENT_TYPE_INCIDENT,
-            .title = xasprintf("%s is %s", check->name, status),
-            .fingerprint = xstrdup(fp),
-            .severity = severity_of(ev->new_status),
-            .category = itsm_category_of(check),
-            .check = xstrdup(check->name),
-            .state = INCIDENT_NEW,
-            .opened_ms = now,
-    };
-    in.priority = itsm_priority(&x->config->incidents, check->impact, in.severity);
-    labels_init(&in.labels);
-    for (size_t k = 0; k < check->labels.n; k++)
-        labels_set(&in.labels, check->labels.v[k].name, check->labels.v[k].value, NULL);
-    const char *team = check->team_name                              ? check->team_name
-                       : check->runbook && check->runbook->team_name ? check->runbook->team_name
-                                                                     : NULL;
-    in.team = team ? xstrdup(team) : NULL;
-    store_batch_incident(b, &in); /* the row first, as itsm__batch_for() does */
-    itsm__timeline_add(b, &in, TIMELINE_EVENT, actor, "%s: %s", status, ev->summary);
-    itsm__timeline_add(b, &in, TIMELINE_STATE, "hale", "opened as P%u (%s)", in.priority,
-                       incident_category_name(in.category));
-    struct itsm__linked linked;
-    itsm__problem_note(x, b, &in, &linked);
-    log_warn("itsm", NULL, "incident %lld opened: %s", (long long)in.id, in.title);
-    itsm__commit(x, b, itsm__live_add(x, &in), &linked, NULL, NULL);
-}
-
-static void check_recovered(struct itsm *x, const struct config_check *check,
-                            const struct detect_event *ev, const char *fp)
-{
-    int64_t now = (int64_t)ev->time_ms;
-    struct store_batch *b = store_batch_new();
-    store_batch_check_state(b, check->name, (int)ev->new_status, now);
-    struct incident *i = live_by_fingerprint(x, fp);
-    if (!i || i->state == INCIDENT_RESOLVED) {
-        store_submit(x->st, b, NULL, NULL);
-        return;
-    }
-    store_batch_incident(b, i); /* the row first, as itsm__batch_for() does */
-    char actor[300];
-    snprintf(actor, sizeof(actor), "check:%s", check->name);
-    itsm__timeline_add(b, i, TIMELINE_EVENT, actor, "ok: %s", ev->summary);
-    itsm__timeline_add(b, i, TIMELINE_STATE, "hale", "%s -> resolved: %s is ok again",
-                       incident_state_name(i->state), check->name);
-    i->state = INCIDENT_RESOLVED;
-    i->resolved_ms = now;
-    free(i->resolved_by);
-    i->resolved_by = xstrdup("hale");
-    log_info("itsm", NULL, "incident %lld resolved: %s is ok again", (long long)i->id, check->name);
-    itsm__commit(x, b, i, NULL, NULL, NULL);
-}
-
-void itsm_check_event(struct itsm *x, const struct config_check *check,
-                      const struct detect_event *ev)
-{
-    char fp[300];
-    snprintf(fp, sizeof(fp), "check:%s", check->name);
-    live_prune(x, (int64_t)clock_real_ms(&clock_system));
-    if (ev->kind != DETECT_EVENT_STATE_CHANGE) {
-        struct incident *i = live_by_fingerprint(x, fp);
-        if (i && i->state != INCIDENT_RESOLVED) {
-            struct store_batch *b = itsm__batch_for(i);
-            itsm__timeline_add(b, i, TIMELINE_EVENT, "hale", "%s",
-                               detect_event_kind_name(ev->kind));
-            itsm__commit(x, b, i, NULL, NULL, NULL);
-        }
-        return;
-    }
-    if (!ev->hard)
-        return;
-    if (ev->new_status == CHECK_STATUS_OK)
-        check_recovered(x, check, ev, fp);
-    else
-        check_open(x, check, ev, fp);
 }

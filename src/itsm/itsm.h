@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The incident desk: opens, reopens and resolves incidents from what
- * checks find, lets people open incidents and requests by hand and work
+ * The incident desk: applies the engine's decisions about events (opens,
+ * reopens, joins, links symptoms, names root causes, counts repeats,
+ * resolves), lets people open incidents and requests by hand and work
  * them (ack, assign, note, resolve, close) under the ITIL lifecycle,
  * records every change on the incident's timeline and every human action
  * in the audit log, opens a problem when one fingerprint keeps opening
@@ -9,8 +10,11 @@
  * known error, resolved).
  *
  * It keeps the incidents that are not closed in memory (few, and needed at
- * every check state change) and writes every change through the store;
- * reads of everything else go to the store. Loop thread only.
+ * every event), with the fingerprints of the events firing on them, and
+ * writes every change through the store; reads of everything else go to
+ * the store. The engine's event, view and decision (engine/correlate.h)
+ * are plain data it takes, as the store takes its records. Loop thread
+ * only.
  */
 #ifndef HALE_ITSM_ITSM_H
 #define HALE_ITSM_ITSM_H
@@ -20,7 +24,7 @@
 
 #include "base/err.h"
 #include "config/config.h"
-#include "detect/detect.h"
+#include "engine/correlate.h"
 #include "itsm/incident.h"
 #include "store/store.h"
 
@@ -60,14 +64,67 @@ void itsm_free(struct itsm *x);
 /* After a reload: the new configuration, borrowed. */
 void itsm_set_config(struct itsm *x, const struct config *config);
 
+/* ---- the engine's decisions ---- */
+
 /*
- * The seam from the checks: a hard state change to warning, critical or
- * unknown opens an incident (or reopens one resolved within reopen_within,
- * or updates the open one); back to ok resolves it (resolved by hale).
- * Flapping events go on the open incident's timeline.
+ * The desk's part of one submit of the engine: everything its events
+ * change, in one store batch, durable at once.
  */
-void itsm_check_event(struct itsm *x, const struct config_check *check,
-                      const struct detect_event *ev);
+struct itsm_batch;
+
+/* Starts a batch. Then itsm_apply() each event, then itsm_batch_submit(). */
+struct itsm_batch *itsm_batch_new(struct itsm *x);
+
+/*
+ * What is open now, for engine_decide(): the incidents that are not
+ * resolved (with their service, opening time and root cause) and the
+ * fingerprints of the events firing on them. It includes what the events
+ * applied so far changed, even before their batch is durable. Borrowed:
+ * valid until the next call into the desk.
+ */
+void itsm_engine_view(struct itsm *x, struct engine_view *ret);
+
+/*
+ * Applies the engine's decision d about ev in b (docs/engine.md):
+ *
+ *   NEW         opens an incident (routed: team, runbook, priority from
+ *               d->route) or reopens the one of its fingerprint resolved
+ *               within reopen_within; links the incidents in d->adopt as
+ *               its symptoms;
+ *   DUPLICATE   counts it on its incident: a timeline entry for the
+ *               first repeat and when the severity changes, else only
+ *               the count. Alertmanager delivering the same alert again
+ *               (same fingerprint and startsAt) changes nothing;
+ *   JOIN, SYMPTOM
+ *               adds it to the incident, which holds its fingerprint now;
+ *   ROOT_CAUSE  adds it and names its service as the incident's probable
+ *               root cause; links d->adopt;
+ *   RESOLVE     ends its fingerprint on the incident, and resolves the
+ *               incident when d->resolves_incident and no runbook is in
+ *               charge (resolved_by hale for a check, else the sender);
+ *   SILENCED, IGNORE
+ *               records it only.
+ *
+ * Every event is recorded (GET /api/v1/events) with its verdict and
+ * reason. d->incident_id becomes the incident the event went to (the one
+ * opened or reopened for NEW); d->reason says what the desk did when it
+ * differs from the engine's words (a repeated delivery). A flapping note
+ * (ev->note) goes on the timeline of d->incident_id when it is open, and
+ * is not recorded.
+ */
+void itsm_apply(struct itsm *x, struct itsm_batch *b, const struct event *ev,
+                struct engine_decision *d);
+
+/* result 0, or HALE_ESTORE when nothing of the batch was written. */
+typedef void itsm_batch_done_cb(int result, void *data);
+
+/*
+ * Submits b (and takes it): cb (may be NULL) hears once everything it
+ * holds is durable, and the watchers hear of each incident it changed.
+ * When the write fails the desk takes the store's copy of what b touched
+ * back, so what comes next is judged on what is on disk.
+ */
+void itsm_batch_submit(struct itsm *x, struct itsm_batch *b, itsm_batch_done_cb *cb, void *data);
 
 enum itsm_action {
     ITSM_ACK,
@@ -121,8 +178,8 @@ struct itsm_opening {
  * The fingerprint of an incident opened by hand: "manual:TYPE:TITLE", the
  * title in lower case with its runs of white space made one space, so the
  * same trouble reported twice has the same fingerprint (and may become a
- * problem) and never one of a check's ("check:NAME"), which the checks
- * resolve. A new string.
+ * problem) and never an event's (16 hex digits), which events resolve. A
+ * new string.
  */
 char *itsm_manual_fingerprint(enum incident_type type, const char *title);
 
@@ -132,8 +189,8 @@ char *itsm_manual_fingerprint(enum incident_type type, const char *title);
  * the audit log. Each call opens a new incident (people mean it), though
  * it may join or open a problem. Refused at once with -EINVAL (e names the
  * field) for an empty title; else returns 0 and calls cb once the
- * incident is durable. Checks never touch it: a check's recovery resolves
- * only the check's own incident.
+ * incident is durable. Events never touch it: it holds no event's
+ * fingerprint and has no service to join.
  */
 int itsm_open(struct itsm *x, const struct itsm_opening *o, itsm_done_cb *cb, void *data,
               struct err *e);

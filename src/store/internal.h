@@ -23,6 +23,7 @@ enum store_record_kind {
     STORE_RECORD_AUDIT,
     STORE_RECORD_PROBLEM,
     STORE_RECORD_CHECK_STATE,
+    STORE_RECORD_EVENT,
     STORE_RECORD_SILENCE,
 };
 
@@ -35,6 +36,7 @@ struct store_record {
         struct audit_entry audit;
         struct problem problem;
         struct store_check_state check_state;
+        struct store_event event;
         struct store_silence silence;
     } u;
 };
@@ -45,8 +47,9 @@ struct store_record {
  * giving the free space back and folding the write-ahead log.
  */
 enum store_compact_stage {
-    STORE_COMPACT_INCIDENTS, /* closed incidents and their timelines */
-    STORE_COMPACT_EVENTS,
+    STORE_COMPACT_INCIDENTS,  /* closed incidents and their timelines */
+    STORE_COMPACT_EVENTS,     /* timeline entries of kind event */
+    STORE_COMPACT_EVENT_ROWS, /* events received */
     STORE_COMPACT_OUTPUTS,
     STORE_COMPACT_CHECK_STATES,
     STORE_COMPACT_AUDIT,
@@ -148,6 +151,10 @@ struct store_backend {
     int (*problems_list)(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
     int (*check_states_list)(struct store_reader *r, const char *check, int64_t since_ms,
                              struct store_check_state **ret_v, size_t *ret_n);
+    int (*events_list)(struct store_reader *r, const struct store_event_query *q,
+                       struct store_event **ret_v, size_t *ret_n);
+    int (*events_held)(struct store_reader *r, int64_t incident_id, struct store_held_event **ret_v,
+                       size_t *ret_n);
     int (*silence_get)(struct store_reader *r, int64_t id, struct store_silence *ret);
     int (*silences_list)(struct store_reader *r, const struct store_silence_query *q,
                          struct store_silence **ret_v, size_t *ret_n);
@@ -171,6 +178,10 @@ int store__sqlite_problem_get(struct store_reader *r, int64_t id, struct problem
 int store__sqlite_problems_list(struct store_reader *r, struct problem **ret_v, size_t *ret_n);
 int store__sqlite_check_states_list(struct store_reader *r, const char *check, int64_t since_ms,
                                     struct store_check_state **ret_v, size_t *ret_n);
+int store__sqlite_events_list(struct store_reader *r, const struct store_event_query *q,
+                              struct store_event **ret_v, size_t *ret_n);
+int store__sqlite_events_held(struct store_reader *r, int64_t incident_id,
+                              struct store_held_event **ret_v, size_t *ret_n);
 int store__sqlite_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret);
 int store__sqlite_silences_list(struct store_reader *r, const struct store_silence_query *q,
                                 struct store_silence **ret_v, size_t *ret_n);
@@ -233,5 +244,10 @@ uint64_t store__commits(const struct store *st);
  */
 int store__labels_to_json(const struct labels *l, char **ret_text);
 int store__labels_from_json(const char *text, struct labels *ret);
+
+/* A fingerprint as it is stored: 16 lowercase hex digits, and back (false: not that). */
+#define STORE__FINGERPRINT_MAX 17
+void store__fingerprint_format(uint64_t fp, char buf[STORE__FINGERPRINT_MAX]);
+bool store__fingerprint_parse(const char *s, uint64_t *ret);
 
 #endif

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * An incident's labels as a JSON object's text: what the database keeps in
- * a column (SQLite's text, PostgreSQL's jsonb alike). The only file of the
+ * An incident's labels (and an event's annotations) as a JSON object's
+ * text: what the database keeps in a column (SQLite's text, PostgreSQL's
+ * jsonb alike), and fingerprints as their hex text. The only file of the
  * store that includes jansson.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,4 +58,28 @@ int store__labels_from_json(const char *text, struct labels *ret)
     json_decref(o);
     *ret = l;
     return 0;
+}
+
+void store__fingerprint_format(uint64_t fp, char buf[STORE__FINGERPRINT_MAX])
+{
+    snprintf(buf, STORE__FINGERPRINT_MAX, "%016llx", (unsigned long long)fp);
+}
+
+bool store__fingerprint_parse(const char *s, uint64_t *ret)
+{
+    uint64_t v = 0;
+    size_t n = 0;
+    for (; s && s[n]; n++) {
+        char c = s[n];
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : 16;
+        if (d == 16 || n >= 16)
+            return false;
+        v = v << 4 | d;
+    }
+    if (n != 16)
+        return false;
+    *ret = v;
+    return true;
 }

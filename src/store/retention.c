@@ -89,6 +89,7 @@ static uint64_t stage_keep_ms(const struct store__compact_job *j, enum store_com
     case STORE_COMPACT_INCIDENTS:
         return r->closed_incidents_ms;
     case STORE_COMPACT_EVENTS:
+    case STORE_COMPACT_EVENT_ROWS:
         return r->events_ms;
     case STORE_COMPACT_OUTPUTS:
         return r->outputs_ms;

@@ -4,9 +4,9 @@
  * full fsync on commit, its schema and numbered migrations, and the
  * statements the writer thread runs. Readers are in sqlite_read.c.
  *
- * Enumerations are stored by name (incident.h's names), labels as a JSON
- * object, absent strings as NULL, absent problem and incident links as
- * NULL.
+ * Enumerations are stored by name (incident.h's names, the engine's for
+ * events), labels as a JSON object, fingerprints as 16 hex digits, absent
+ * strings as NULL, absent links (problem, incident, silence) as NULL.
  */
 #include "store/sqlite.h"
 
@@ -138,6 +138,35 @@ static const struct migration migrations[] = {
                 " ended_ms INTEGER NOT NULL,"
                 " ended_by TEXT);"
                 "CREATE INDEX silences_by_ends ON silences (ends_ms);"},
+        /*
+         * 5: the engine. Every event received, with what was decided about
+         * it; what incidents know of the engine (their service, the root
+         * cause they are a symptom of, their runbook, what they counted).
+         */
+        {.sql = "ALTER TABLE incidents ADD COLUMN service TEXT;"
+                "ALTER TABLE incidents ADD COLUMN symptom_of INTEGER;"
+                "ALTER TABLE incidents ADD COLUMN runbook TEXT;"
+                "ALTER TABLE incidents ADD COLUMN events INTEGER NOT NULL DEFAULT 0;"
+                "ALTER TABLE incidents ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;"
+                "CREATE TABLE events ("
+                " id INTEGER PRIMARY KEY,"
+                " incident_id INTEGER REFERENCES incidents (id),"
+                " received_ms INTEGER NOT NULL,"
+                " source TEXT NOT NULL,"
+                " status TEXT NOT NULL,"
+                " severity TEXT NOT NULL,"
+                " fingerprint TEXT NOT NULL,"
+                " labels TEXT NOT NULL,"      /* a JSON object */
+                " annotations TEXT NOT NULL," /* a JSON object */
+                " summary TEXT NOT NULL,"
+                " starts_ms INTEGER NOT NULL,"
+                " ends_ms INTEGER NOT NULL,"
+                " verdict TEXT NOT NULL,"
+                " silence_id INTEGER,"
+                " sender TEXT,"
+                " reason TEXT NOT NULL);"
+                "CREATE INDEX events_by_incident ON events (incident_id, id);"
+                "CREATE INDEX events_by_received ON events (received_ms, id);"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -151,9 +180,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 "INSERT INTO incidents (id, type, title, fingerprint, labels, severity, priority,"
                 " category, team, assignee, check_name, state, opened_ms, acknowledged_ms,"
                 " resolved_ms, closed_ms, resolved_by, root_cause, reopened, problem_id,"
-                " updated_ms)"
+                " updated_ms, service, symptom_of, runbook, events, repeats)"
                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                " ?17, ?18, ?19, ?20, ?21)"
+                " ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
                 " ON CONFLICT (id) DO UPDATE SET type = excluded.type, title = excluded.title,"
                 " fingerprint = excluded.fingerprint, labels = excluded.labels,"
                 " severity = excluded.severity, priority = excluded.priority,"
@@ -163,7 +192,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 " acknowledged_ms = excluded.acknowledged_ms, resolved_ms = excluded.resolved_ms,"
                 " closed_ms = excluded.closed_ms, resolved_by = excluded.resolved_by,"
                 " root_cause = excluded.root_cause, reopened = excluded.reopened,"
-                " problem_id = excluded.problem_id, updated_ms = excluded.updated_ms",
+                " problem_id = excluded.problem_id, updated_ms = excluded.updated_ms,"
+                " service = excluded.service, symptom_of = excluded.symptom_of,"
+                " runbook = excluded.runbook, events = excluded.events,"
+                " repeats = excluded.repeats",
         [STMT_TIMELINE] = "INSERT INTO timeline (incident_id, time_ms, kind, actor, text, data)"
                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         [STMT_PROBLEM_TIMELINE] = "INSERT INTO problem_timeline (problem_id, time_ms, kind, actor,"
@@ -181,6 +213,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
                 " updated_ms = excluded.updated_ms, incidents = excluded.incidents",
         [STMT_CHECK_STATE] = "INSERT INTO check_states (check_name, status, time_ms)"
                              " VALUES (?1, ?2, ?3)",
+        [STMT_EVENT] = "INSERT INTO events (incident_id, received_ms, source, status, severity,"
+                       " fingerprint, labels, annotations, summary, starts_ms, ends_ms, verdict,"
+                       " silence_id, sender, reason)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         [STMT_SILENCE] = "INSERT INTO silences (id, source, matchers, starts_ms, ends_ms, weekly,"
                          " incident_id, comment, created_by, created_ms, ended_ms, ended_by)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
@@ -510,6 +546,11 @@ static int incident_write(struct sqlite_db *db, const struct incident *i, struct
     sqlite3_bind_int64(s, 19, i->reopened);
     bind_id_or_null(s, 20, i->problem_id);
     sqlite3_bind_int64(s, 21, i->updated_ms);
+    bind_text(s, 22, i->service);
+    bind_id_or_null(s, 23, i->symptom_of);
+    bind_text(s, 24, i->runbook);
+    sqlite3_bind_int64(s, 25, i->events);
+    sqlite3_bind_int64(s, 26, i->repeats);
     return stmt_run(db, s, "writing an incident", e);
 }
 
@@ -575,6 +616,37 @@ static int check_state_write(struct sqlite_db *db, const struct store_check_stat
     return stmt_run(db, s, "writing a check state", e);
 }
 
+static int event_write(struct sqlite_db *db, const struct store_event *ev, struct err *e)
+{
+    _cleanup_free_ char *labels = NULL, *annotations = NULL;
+    if (store__labels_to_json(&ev->labels, &labels) < 0 ||
+        store__labels_to_json(&ev->annotations, &annotations) < 0)
+        return err_setf(e, HALE_ESTORE, "event: a label or annotation value is not UTF-8");
+    if (!ev->source || !ev->status || !ev->severity || !ev->verdict)
+        return err_setf(e, HALE_ESTORE, "event: its source, status, severity or verdict is unset");
+    sqlite3_stmt *s = stmt_get(db, STMT_EVENT, e);
+    if (!s)
+        return HALE_ESTORE;
+    char fp[STORE__FINGERPRINT_MAX];
+    store__fingerprint_format(ev->fingerprint, fp);
+    bind_id_or_null(s, 1, ev->incident_id);
+    sqlite3_bind_int64(s, 2, ev->received_ms);
+    bind_text(s, 3, ev->source);
+    bind_text(s, 4, ev->status);
+    bind_text(s, 5, ev->severity);
+    bind_text(s, 6, fp);
+    bind_text(s, 7, labels);
+    bind_text(s, 8, annotations);
+    bind_text(s, 9, ev->summary ? ev->summary : "");
+    sqlite3_bind_int64(s, 10, ev->starts_ms);
+    sqlite3_bind_int64(s, 11, ev->ends_ms);
+    bind_text(s, 12, ev->verdict);
+    bind_id_or_null(s, 13, ev->silence_id);
+    bind_text(s, 14, ev->sender);
+    bind_text(s, 15, ev->reason ? ev->reason : "");
+    return stmt_run(db, s, "writing an event", e);
+}
+
 static int silence_write(struct sqlite_db *db, const struct store_silence *v, struct err *e)
 {
     sqlite3_stmt *s = stmt_get(db, STMT_SILENCE, e);
@@ -609,6 +681,8 @@ static int sqlite_apply(struct store_db *base, const struct store_record *rec, s
         return problem_write(db, &rec->u.problem, e);
     case STORE_RECORD_CHECK_STATE:
         return check_state_write(db, &rec->u.check_state, e);
+    case STORE_RECORD_EVENT:
+        return event_write(db, &rec->u.event, e);
     case STORE_RECORD_SILENCE:
         return silence_write(db, &rec->u.silence, e);
     }
@@ -641,6 +715,8 @@ const struct store_backend store__sqlite = {
         .problem_get = store__sqlite_problem_get,
         .problems_list = store__sqlite_problems_list,
         .check_states_list = store__sqlite_check_states_list,
+        .events_list = store__sqlite_events_list,
+        .events_held = store__sqlite_events_held,
         .silence_get = store__sqlite_silence_get,
         .silences_list = store__sqlite_silences_list,
 };

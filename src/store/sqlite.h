@@ -26,6 +26,7 @@ enum {
     STMT_AUDIT,
     STMT_PROBLEM,
     STMT_CHECK_STATE,
+    STMT_EVENT,
     STMT_SILENCE,
     STMT_COUNT,
 };

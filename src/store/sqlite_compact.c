@@ -25,6 +25,8 @@
 enum {
     CS_EVENTS_END,
     CS_EVENTS_DELETE,
+    CS_EVENT_ROWS_END,
+    CS_EVENT_ROWS_DELETE,
     CS_OUTPUTS_END,
     CS_OUTPUTS_DELETE,
     CS_STATES_END,
@@ -32,6 +34,7 @@ enum {
     CS_AUDIT_END,
     CS_AUDIT_DELETE,
     CS_INCIDENT_TIMELINE,
+    CS_INCIDENT_EVENTS,
     CS_INCIDENTS,
     CS_COUNT,
 };
@@ -44,17 +47,23 @@ enum {
  * bounds time_ms on both sides in plain terms too, so the index range
  * the planner takes is the chunk's and not everything up to the cut-off.
  */
-#define END_SQL(table, filter)                                       \
-    "SELECT time_ms, id FROM " table " WHERE " filter "time_ms < ?1" \
-    " AND (time_ms, id) > (?2, ?3) ORDER BY time_ms, id LIMIT 1 OFFSET ?4"
-#define DELETE_SQL(table, filter, keep)                                     \
-    "DELETE FROM " table " WHERE " filter "time_ms >= ?2 AND time_ms <= ?4" \
-    " AND (time_ms, id) > (?2, ?3) AND (time_ms, id) <= (?4, ?5)" keep
+#define END_SQL_BY(table, t, filter)                          \
+    "SELECT " t ", id FROM " table " WHERE " filter t " < ?1" \
+    " AND (" t ", id) > (?2, ?3) ORDER BY " t ", id LIMIT 1 OFFSET ?4"
+#define DELETE_SQL_BY(table, t, filter, keep)                        \
+    "DELETE FROM " table " WHERE " filter t " >= ?2 AND " t " <= ?4" \
+    " AND (" t ", id) > (?2, ?3) AND (" t ", id) <= (?4, ?5)" keep
+#define END_SQL(table, filter)          END_SQL_BY(table, "time_ms", filter)
+#define DELETE_SQL(table, filter, keep) DELETE_SQL_BY(table, "time_ms", filter, keep)
 
 /* Each incident's first event says what opened it: the reports need it. */
 #define KEEP_FIRST_EVENT                                                               \
     " AND EXISTS (SELECT 1 FROM timeline f WHERE f.incident_id = timeline.incident_id" \
     " AND f.kind = 'event' AND (f.time_ms, f.id) < (timeline.time_ms, timeline.id))"
+/* The first event received of each incident too; those of none go. */
+#define KEEP_FIRST_EVENT_ROW                                      \
+    " AND (incident_id IS NULL OR EXISTS (SELECT 1 FROM events f" \
+    " WHERE f.incident_id = events.incident_id AND f.id < events.id))"
 /* Each check's last change before the cut-off is the state it was in there. */
 #define KEEP_LAST_STATE                                                                      \
     " AND EXISTS (SELECT 1 FROM check_states n WHERE n.check_name = check_states.check_name" \
@@ -80,6 +89,8 @@ enum {
 static const char *const cs_sql[CS_COUNT] = {
         [CS_EVENTS_END] = END_SQL("timeline", "kind = 'event' AND "),
         [CS_EVENTS_DELETE] = DELETE_SQL("timeline", "kind = 'event' AND ", KEEP_FIRST_EVENT),
+        [CS_EVENT_ROWS_END] = END_SQL_BY("events", "received_ms", ""),
+        [CS_EVENT_ROWS_DELETE] = DELETE_SQL_BY("events", "received_ms", "", KEEP_FIRST_EVENT_ROW),
         [CS_OUTPUTS_END] = END_SQL("timeline", "kind = 'step_output' AND "),
         [CS_OUTPUTS_DELETE] = DELETE_SQL("timeline", "kind = 'step_output' AND ", ""),
         [CS_STATES_END] = END_SQL("check_states", ""),
@@ -89,9 +100,13 @@ static const char *const cs_sql[CS_COUNT] = {
         /* The timelines first (?3 entries at most): the incidents' rows are their parents. */
         [CS_INCIDENT_TIMELINE] = "DELETE FROM timeline WHERE id IN (SELECT id FROM timeline"
                                  " WHERE incident_id IN (" EXPIRED_INCIDENTS ") LIMIT ?3)",
+        [CS_INCIDENT_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events"
+                               " WHERE incident_id IN (" EXPIRED_INCIDENTS ") LIMIT ?3)",
         [CS_INCIDENTS] = "DELETE FROM incidents WHERE id IN (" EXPIRED_INCIDENTS ")"
                          " AND NOT EXISTS (SELECT 1 FROM timeline"
-                         " WHERE timeline.incident_id = incidents.id)",
+                         " WHERE timeline.incident_id = incidents.id)"
+                         " AND NOT EXISTS (SELECT 1 FROM events"
+                         " WHERE events.incident_id = incidents.id)",
 };
 
 struct sqlite_compact {
@@ -180,6 +195,7 @@ static int ranged_chunk(struct sqlite_db *db, enum store_compact_stage stage, in
                         bool *ret_more, struct err *e)
 {
     int end_sql = stage == STORE_COMPACT_EVENTS         ? CS_EVENTS_END
+                  : stage == STORE_COMPACT_EVENT_ROWS   ? CS_EVENT_ROWS_END
                   : stage == STORE_COMPACT_OUTPUTS      ? CS_OUTPUTS_END
                   : stage == STORE_COMPACT_CHECK_STATES ? CS_STATES_END
                                                         : CS_AUDIT_END;
@@ -203,32 +219,39 @@ static int ranged_chunk(struct sqlite_db *db, enum store_compact_stage stage, in
 }
 
 /*
- * A chunk of closed incidents: the timeline entries (up to limit) of the
- * oldest few expired ones, then those of them left without any.
+ * A chunk of closed incidents: the timeline entries and the events (up to
+ * limit each) of the oldest few expired ones, then those of them left
+ * without any.
  */
 static int incidents_chunk(struct sqlite_db *db, int64_t cutoff, size_t limit,
                            struct store_compaction *c, bool *ret_more, struct err *e)
 {
     int64_t few = limit >= 10 ? (int64_t)(limit / 10) : 1;
     sqlite3_stmt *t = cs_get(db, CS_INCIDENT_TIMELINE, e);
-    sqlite3_stmt *i = t ? cs_get(db, CS_INCIDENTS, e) : NULL;
+    sqlite3_stmt *ev = t ? cs_get(db, CS_INCIDENT_EVENTS, e) : NULL;
+    sqlite3_stmt *i = ev ? cs_get(db, CS_INCIDENTS, e) : NULL;
     if (!i)
         return HALE_ESTORE;
-    uint64_t entries = 0, incidents = 0;
-    sqlite3_bind_int64(t, 1, cutoff);
-    sqlite3_bind_int64(t, 2, few);
-    sqlite3_bind_int64(t, 3, (int64_t)limit);
-    int r = delete_run(db, t, &entries, e);
+    uint64_t entries = 0, events = 0, incidents = 0;
+    int r = 0;
+    sqlite3_stmt *children[] = {t, ev};
+    uint64_t *counts[] = {&entries, &events};
+    for (size_t k = 0; k < 2 && r == 0; k++) {
+        sqlite3_bind_int64(children[k], 1, cutoff);
+        sqlite3_bind_int64(children[k], 2, few);
+        sqlite3_bind_int64(children[k], 3, (int64_t)limit);
+        r = delete_run(db, children[k], counts[k], e);
+    }
     if (r < 0)
         return r;
     sqlite3_bind_int64(i, 1, cutoff);
     sqlite3_bind_int64(i, 2, few);
     if ((r = delete_run(db, i, &incidents, e)) < 0)
         return r;
-    c->timeline += entries;
+    c->timeline += entries + events;
     c->incidents += incidents;
-    /* Fewer than asked for of both: every expired incident is gone. */
-    *ret_more = entries >= limit || incidents >= (uint64_t)few;
+    /* Fewer than asked for of each: every expired incident is gone. */
+    *ret_more = entries >= limit || events >= limit || incidents >= (uint64_t)few;
     return 0;
 }
 
@@ -258,7 +281,7 @@ int store__sqlite_compact_chunk(struct store_db *base, enum store_compact_stage 
     }
     c->incidents += got.incidents;
     c->timeline += got.timeline;
-    if (stage == STORE_COMPACT_EVENTS)
+    if (stage == STORE_COMPACT_EVENTS || stage == STORE_COMPACT_EVENT_ROWS)
         c->events += n;
     else if (stage == STORE_COMPACT_OUTPUTS)
         c->outputs += n;

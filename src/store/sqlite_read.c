@@ -19,10 +19,14 @@
 #define INCIDENT_COLUMNS                                                                   \
     "id, type, title, fingerprint, labels, severity, priority, category, team, assignee,"  \
     " check_name, state, opened_ms, acknowledged_ms, resolved_ms, closed_ms, resolved_by," \
-    " root_cause, reopened, problem_id, updated_ms"
+    " root_cause, reopened, problem_id, updated_ms, service, symptom_of, runbook, events," \
+    " repeats"
 #define TIMELINE_COLUMNS         "id, incident_id, time_ms, kind, actor, text, data"
 #define PROBLEM_TIMELINE_COLUMNS "id, problem_id, time_ms, kind, actor, text, data"
 #define AUDIT_COLUMNS            "id, time_ms, actor, action, target, origin, detail"
+#define EVENT_COLUMNS                                                                           \
+    "id, incident_id, received_ms, source, status, severity, fingerprint, labels, annotations," \
+    " summary, starts_ms, ends_ms, verdict, silence_id, sender, reason"
 #define PROBLEM_COLUMNS                                                                          \
     "id, title, fingerprint, state, root_cause, workaround, opened_ms, resolved_ms, updated_ms," \
     " incidents"
@@ -38,6 +42,16 @@
     " SELECT check_name, status, time_ms, id FROM check_states WHERE " filter "time_ms >= ?2" \
     " ORDER BY 3, 4"
 
+/*
+ * Per fingerprint, the last counted event on the incidents the filter
+ * names, kept when it was firing: the fingerprints those incidents hold.
+ */
+#define EVENTS_HELD_SQL(filter)                                                              \
+    "SELECT incident_id, fingerprint, starts_ms FROM events WHERE id IN"                     \
+    " (SELECT MAX(id) FROM events WHERE incident_id " filter                                 \
+    " AND verdict NOT IN ('ignore', 'silenced') GROUP BY fingerprint) AND status = 'firing'" \
+    " ORDER BY id"
+
 enum {
     RSTMT_INCIDENT,
     RSTMT_TIMELINE,
@@ -47,6 +61,8 @@ enum {
     RSTMT_PROBLEMS,
     RSTMT_CHECK_STATES_ONE,
     RSTMT_CHECK_STATES_ALL,
+    RSTMT_EVENTS_HELD,
+    RSTMT_EVENTS_HELD_ONE,
     RSTMT_SILENCE,
     RSTMT_SILENCES,
     RSTMT_COUNT,
@@ -73,6 +89,9 @@ static const char *const rstmt_sql[RSTMT_COUNT] = {
         [RSTMT_PROBLEMS] = "SELECT " PROBLEM_COLUMNS " FROM problems ORDER BY id DESC",
         [RSTMT_CHECK_STATES_ONE] = CHECK_STATES_SQL("check_name = ?1 AND "),
         [RSTMT_CHECK_STATES_ALL] = CHECK_STATES_SQL(""),
+        [RSTMT_EVENTS_HELD] = EVENTS_HELD_SQL("IN (SELECT id FROM incidents WHERE state IN"
+                                              " ('new', 'acknowledged', 'in_progress'))"),
+        [RSTMT_EVENTS_HELD_ONE] = EVENTS_HELD_SQL("= ?1"),
         [RSTMT_SILENCE] = "SELECT " SILENCE_COLUMNS " FROM silences WHERE id = ?1",
         /* Few rows, so one statement whose unused filters are switched off by their parameter. */
         [RSTMT_SILENCES] = "SELECT " SILENCE_COLUMNS " FROM silences"
@@ -103,6 +122,7 @@ struct sqlite_reader {
     sqlite3 *conn;
     sqlite3_stmt *stmt[RSTMT_COUNT];
     sqlite3_stmt *shape[SHAPE_COUNT]; /* prepared on first use */
+    sqlite3_stmt *events_one, *events_all;
 };
 
 static struct sqlite_reader *reader_of(struct store_reader *base)
@@ -119,6 +139,8 @@ void store__sqlite_reader_close(struct store_reader *base)
         sqlite3_finalize(r->stmt[i]);
     for (size_t i = 0; i < SHAPE_COUNT; i++)
         sqlite3_finalize(r->shape[i]);
+    sqlite3_finalize(r->events_one);
+    sqlite3_finalize(r->events_all);
     sqlite3_close(r->conn);
     free(r);
 }
@@ -205,7 +227,54 @@ static int row_incident(sqlite3_stmt *s, void *ret_elem)
     i.reopened = col_unsigned(s, 18);
     i.problem_id = sqlite3_column_int64(s, 19); /* NULL reads as 0: no problem */
     i.updated_ms = sqlite3_column_int64(s, 20);
+    i.service = col_str(s, 21);
+    i.symptom_of = sqlite3_column_int64(s, 22);
+    i.runbook = col_str(s, 23);
+    i.events = col_unsigned(s, 24);
+    i.repeats = col_unsigned(s, 25);
     *ret = i;
+    return 0;
+}
+
+static int row_event(sqlite3_stmt *s, void *ret_elem)
+{
+    struct store_event *ret = ret_elem;
+    struct store_event ev = {0};
+    labels_init(&ev.labels);
+    labels_init(&ev.annotations);
+    if (!store__fingerprint_parse(col_name(s, 6), &ev.fingerprint) ||
+        store__labels_from_json(col_name(s, 7), &ev.labels) < 0 ||
+        store__labels_from_json(col_name(s, 8), &ev.annotations) < 0) {
+        store_event_fini(&ev);
+        return HALE_ESTORE;
+    }
+    ev.id = sqlite3_column_int64(s, 0);
+    ev.incident_id = sqlite3_column_int64(s, 1);
+    ev.received_ms = sqlite3_column_int64(s, 2);
+    ev.source = col_str(s, 3);
+    ev.status = col_str(s, 4);
+    ev.severity = col_str(s, 5);
+    ev.summary = col_str(s, 9);
+    ev.starts_ms = sqlite3_column_int64(s, 10);
+    ev.ends_ms = sqlite3_column_int64(s, 11);
+    ev.verdict = col_str(s, 12);
+    ev.silence_id = sqlite3_column_int64(s, 13);
+    ev.sender = col_str(s, 14);
+    ev.reason = col_str(s, 15);
+    *ret = ev;
+    return 0;
+}
+
+static int row_held(sqlite3_stmt *s, void *ret_elem)
+{
+    struct store_held_event *ret = ret_elem;
+    struct store_held_event h = {
+            .incident_id = sqlite3_column_int64(s, 0),
+            .starts_ms = sqlite3_column_int64(s, 2),
+    };
+    if (!store__fingerprint_parse(col_name(s, 1), &h.fingerprint))
+        return HALE_ESTORE;
+    *ret = h;
     return 0;
 }
 
@@ -332,6 +401,16 @@ static void check_state_fini_v(void *elem)
     store_check_state_fini(elem);
 }
 
+static void event_fini_v(void *elem)
+{
+    store_event_fini(elem);
+}
+
+static void nothing_fini_v(void *elem)
+{
+    (void)elem;
+}
+
 static void silence_fini_v(void *elem)
 {
     store_silence_fini(elem);
@@ -354,6 +433,9 @@ static const struct row_kind audit_kind = {sizeof(struct audit_entry), row_audit
 static const struct row_kind problem_kind = {sizeof(struct problem), row_problem, problem_fini_v};
 static const struct row_kind check_state_kind = {sizeof(struct store_check_state), row_check_state,
                                                  check_state_fini_v};
+static const struct row_kind event_kind = {sizeof(struct store_event), row_event, event_fini_v};
+static const struct row_kind held_kind = {sizeof(struct store_held_event), row_held,
+                                          nothing_fini_v};
 static const struct row_kind silence_kind = {sizeof(struct store_silence), row_silence,
                                              silence_fini_v};
 
@@ -567,4 +649,40 @@ int store__sqlite_incidents_list(struct store_reader *base, const struct store_i
     sqlite3_bind_int64(s, 10, limit_of(q->limit));
     sqlite3_bind_int64(s, 11, q->problem_id);
     return query_list(s, &incident_kind, (void **)ret_v, ret_n);
+}
+
+/* ---- events ----------------------------------------------------------- */
+
+int store__sqlite_events_list(struct store_reader *base, const struct store_event_query *q,
+                              struct store_event **ret_v, size_t *ret_n)
+{
+    struct sqlite_reader *r = reader_of(base);
+    /* Two shapes: by incident, on its index; or everything by time. */
+    sqlite3_stmt **slot = q->incident_id ? &r->events_one : &r->events_all;
+    const char *sql = q->incident_id
+                              ? "SELECT " EVENT_COLUMNS " FROM events WHERE incident_id = ?1"
+                                " AND received_ms >= ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4"
+                              : "SELECT " EVENT_COLUMNS " FROM events WHERE received_ms >= ?2"
+                                " AND id < ?3 ORDER BY id DESC LIMIT ?4";
+    sqlite3_stmt *s = prepare(r, slot, sql);
+    if (!s)
+        return HALE_ESTORE;
+    if (q->incident_id)
+        sqlite3_bind_int64(s, 1, q->incident_id);
+    sqlite3_bind_int64(s, 2, q->since_ms);
+    sqlite3_bind_int64(s, 3, q->before_id ? q->before_id : INT64_MAX);
+    sqlite3_bind_int64(s, 4, limit_of(q->limit));
+    return query_list(s, &event_kind, (void **)ret_v, ret_n);
+}
+
+int store__sqlite_events_held(struct store_reader *base, int64_t incident_id,
+                              struct store_held_event **ret_v, size_t *ret_n)
+{
+    sqlite3_stmt *s =
+            rstmt(reader_of(base), incident_id ? RSTMT_EVENTS_HELD_ONE : RSTMT_EVENTS_HELD);
+    if (!s)
+        return HALE_ESTORE;
+    if (incident_id)
+        sqlite3_bind_int64(s, 1, incident_id);
+    return query_list(s, &held_kind, (void **)ret_v, ret_n);
 }

@@ -127,6 +127,9 @@ static void record_fini(struct store_record *rec)
     case STORE_RECORD_CHECK_STATE:
         store_check_state_fini(&rec->u.check_state);
         break;
+    case STORE_RECORD_EVENT:
+        store_event_fini(&rec->u.event);
+        break;
     case STORE_RECORD_SILENCE:
         store_silence_fini(&rec->u.silence);
         break;
@@ -186,6 +189,44 @@ void store_batch_check_state(struct store_batch *b, const char *check, int statu
     s->check = dup_or_null(check);
     s->status = status;
     s->time_ms = time_ms;
+}
+
+static void labels_copy(struct labels *dst, const struct labels *src)
+{
+    labels_init(dst);
+    for (size_t k = 0; k < src->n; k++)
+        labels_set(dst, src->v[k].name, src->v[k].value, NULL);
+}
+
+void store_batch_event(struct store_batch *b, const struct store_event *ev)
+{
+    struct store_event *d = &batch_add(b, STORE_RECORD_EVENT)->u.event;
+    *d = *ev;
+    d->source = dup_or_null(ev->source);
+    d->status = dup_or_null(ev->status);
+    d->severity = dup_or_null(ev->severity);
+    labels_copy(&d->labels, &ev->labels);
+    labels_copy(&d->annotations, &ev->annotations);
+    d->summary = dup_or_null(ev->summary);
+    d->verdict = dup_or_null(ev->verdict);
+    d->sender = dup_or_null(ev->sender);
+    d->reason = dup_or_null(ev->reason);
+}
+
+void store_event_fini(struct store_event *ev)
+{
+    if (!ev)
+        return;
+    free(ev->source);
+    free(ev->status);
+    free(ev->severity);
+    labels_fini(&ev->labels);
+    labels_fini(&ev->annotations);
+    free(ev->summary);
+    free(ev->verdict);
+    free(ev->sender);
+    free(ev->reason);
+    memset(ev, 0, sizeof(*ev));
 }
 
 void store_batch_silence(struct store_batch *b, const struct store_silence *s)
@@ -721,6 +762,18 @@ int store_check_states_list(struct store_reader *r, const char *check, int64_t s
                             struct store_check_state **ret_v, size_t *ret_n)
 {
     return r->backend->check_states_list(r, check, since_ms, ret_v, ret_n);
+}
+
+int store_events_list(struct store_reader *r, const struct store_event_query *q,
+                      struct store_event **ret_v, size_t *ret_n)
+{
+    return r->backend->events_list(r, q, ret_v, ret_n);
+}
+
+int store_events_held(struct store_reader *r, int64_t incident_id, struct store_held_event **ret_v,
+                      size_t *ret_n)
+{
+    return r->backend->events_held(r, incident_id, ret_v, ret_n);
 }
 
 int store_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret)

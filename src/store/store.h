@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The store: everything hale keeps on disk (incidents, their timelines, the
+ * audit log, problems, checks' hard state changes, the events received and
+ * what the engine decided about each), behind one interface,
  * audit log, problems, checks' hard state changes, the silences people
  * created), behind one interface,
  * so a PostgreSQL backend can follow SQLite's without touching callers.
@@ -33,7 +35,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -130,6 +132,34 @@ void store_batch_check_state(struct store_batch *b, const char *check, int statu
 void store_batch_silence(struct store_batch *b, const struct store_silence *s);
 
 /*
+ * An event as it came in, with what the engine decided about it: every
+ * event received is kept, so people can see what came in. Enumerations
+ * are kept by the names the engine gives them ("alertmanager", "firing",
+ * "critical", "symptom"), so the store need not know the engine.
+ */
+struct store_event {
+    int64_t id;          /* the store's: ignored when written */
+    int64_t incident_id; /* the incident it went to; 0: none (silenced, ignored) */
+    int64_t received_ms;
+    char *source;         /* "check", "api", "alertmanager" */
+    char *status;         /* "firing", "resolved" */
+    char *severity;       /* "critical", "warning", "info" */
+    uint64_t fingerprint; /* stored as 16 lowercase hex digits */
+    struct labels labels;
+    struct labels annotations;
+    char *summary;
+    int64_t starts_ms, ends_ms; /* 0: unset */
+    char *verdict;              /* "new", "duplicate", "symptom", ... */
+    int64_t silence_id;         /* the silence that held it back; 0: none */
+    char *sender;               /* "user:NAME" (the token), "check:NAME"; NULL: not known */
+    char *reason;               /* the decision's one line */
+};
+
+void store_event_fini(struct store_event *ev);
+/* Appends the event (id ignored); its incident's row must come first in the batch. Copies ev. */
+void store_batch_event(struct store_batch *b, const struct store_event *ev);
+
+/*
  * Called on the loop thread once the batch's transaction committed
  * (result 0) or failed (HALE_ESTORE; nothing of the batch was written).
  */
@@ -161,17 +191,18 @@ void store_set_output_max(struct store *st, size_t max);
 /* How long each kind of record is kept; 0 keeps it forever. */
 struct store_retention {
     uint64_t closed_incidents_ms; /* since closing; with their timelines */
-    uint64_t events_ms;           /* timeline entries of kind event, but each incident's first */
-    uint64_t outputs_ms;          /* timeline entries of kind step_output */
-    uint64_t check_states_ms;     /* hard state changes, but each check's last before the cut */
-    uint64_t audit_ms;            /* audit entries */
+    /* Timeline entries of kind event and the events received, but each incident's first. */
+    uint64_t events_ms;
+    uint64_t outputs_ms;      /* timeline entries of kind step_output */
+    uint64_t check_states_ms; /* hard state changes, but each check's last before the cut */
+    uint64_t audit_ms;        /* audit entries */
 };
 
 /* What a compaction pass did. */
 struct store_compaction {
     uint64_t incidents;               /* closed incidents deleted */
     uint64_t timeline;                /* entries of those incidents' timelines */
-    uint64_t events;                  /* event entries of the incidents kept */
+    uint64_t events;                  /* event entries and events received, of incidents kept */
     uint64_t outputs;                 /* step_output entries of the incidents kept */
     uint64_t check_states;            /* hard state changes */
     uint64_t audit;                   /* audit entries */
@@ -275,6 +306,33 @@ int store_check_states_list(struct store_reader *r, const char *check, int64_t s
                             struct store_check_state **ret_v, size_t *ret_n);
 void store_check_state_fini(struct store_check_state *s);
 
+struct store_event_query {
+    int64_t incident_id; /* 0: any */
+    int64_t since_ms;    /* received at or after; 0: any time */
+    int64_t before_id;   /* only ids below (the cursor of the next page); 0: from the newest */
+    size_t limit;        /* 0: no limit */
+};
+
+/* Events matching q, newest (highest id) first; as for store_incidents_list(). */
+int store_events_list(struct store_reader *r, const struct store_event_query *q,
+                      struct store_event **ret_v, size_t *ret_n);
+
+/* A fingerprint still firing on an open incident. */
+struct store_held_event {
+    int64_t incident_id;
+    uint64_t fingerprint;
+    int64_t starts_ms; /* of its last event */
+};
+
+/*
+ * The fingerprints still firing on the open incidents (new, acknowledged,
+ * in progress), or on incident_id alone when it is not 0: each
+ * fingerprint whose last counted event (any verdict but ignore and
+ * silenced) on such an incident was firing. In a new array, as for
+ * store_incidents_list(); its elements own nothing.
+ */
+int store_events_held(struct store_reader *r, int64_t incident_id, struct store_held_event **ret_v,
+                      size_t *ret_n);
 /* Fills *ret (free with store_silence_fini()); HALE_ENOTFOUND when there is no such id. */
 int store_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret);
 

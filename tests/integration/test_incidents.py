@@ -56,7 +56,7 @@ def test_a_failing_check_opens_an_incident_people_work_it(desk):
     assert first["title"] == "flag is critical"
     assert first["state"] == "new"
     assert first["priority"] == "P1"  # high impact, critical
-    assert first["team"] == "web" and first["labels"] == {"service": "web"}
+    assert first["team"] == "web" and first["labels"] == {"service": "web", "check": "flag"}
     n = first["id"]
 
     # A viewer reads but cannot act.
@@ -136,7 +136,9 @@ def test_pages_follow_the_cursor(desk):
             break
     assert seen == sorted(seen, reverse=True) and len(seen) == 4 == len(set(seen))
     problems = d.get("/api/v1/problems", token=viewer).json()["problems"]
-    assert problems and problems[0]["fingerprint"] == "check:flag"
+    # The check's events have one fingerprint (its labels and check=flag): one problem.
+    flag_fp = d.get(f"/api/v1/incidents/{n}", token=viewer).json()["incident"]["fingerprint"]
+    assert problems and problems[0]["fingerprint"] == flag_fp and len(flag_fp) == 16
     one = d.get(f"/api/v1/problems/{problems[0]['id']}", token=viewer).json()
     assert len(one["incidents"]) >= 3
 

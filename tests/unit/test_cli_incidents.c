@@ -322,7 +322,8 @@ static void test_cli_incidents_fields(void **state)
             "\"opened\":\"2026-11-21T19:00:00.000Z\",\"acknowledged\":null,"
             "\"resolved\":\"2026-11-21T19:02:00.000Z\",\"closed\":null,\"resolved_by\":\"alice\","
             "\"root_cause\":\"disk full\",\"reopened\":0,\"problem\":null,"
-            "\"updated\":\"2026-11-21T19:02:00.000Z\"}");
+            "\"updated\":\"2026-11-21T19:02:00.000Z\",\"service\":\"web\",\"symptom_of\":7,"
+            "\"runbook\":\"restart-web\",\"events\":12,\"repeats\":9}");
     struct strbuf out;
     strbuf_init(&out, 0);
     cli__incident_fields(v, now_ms(), &out);
@@ -334,6 +335,10 @@ static void test_cli_incidents_fields(void **state)
     assert_non_null(strstr(out.s, "\nacknowledged  -\n"));
     assert_non_null(strstr(out.s, "\nroot cause    disk full\n"));
     assert_non_null(strstr(out.s, "\nproblem       -\n"));
+    assert_non_null(strstr(out.s, "\nservice       web\n"));
+    assert_non_null(strstr(out.s, "\nrunbook       restart-web\n"));
+    assert_non_null(strstr(out.s, "\nsymptom of    7\n"));
+    assert_non_null(strstr(out.s, "\nevents        12 (9 repeats)\n"));
     strbuf_fini(&out);
     json_decref(v);
 }

@@ -2,7 +2,8 @@
 /*
  * Tests of src/itsm/itsm.c: the lifecycle rules, the priority matrix and
  * categories, and the desk on a real SQLite store: incidents opened,
- * updated, resolved and reopened by check events, people's actions with
+ * updated, resolved and reopened by check events (which reach the desk as
+ * every event does, through the engine), people's actions with
  * their refusals and audit entries, incidents and requests opened by
  * hand, problems from recurring incidents and worked by people through
  * their lifecycle, and the desk picking up open incidents after a restart.
@@ -20,6 +21,8 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "engine/engine.h"
+#include "engine/fingerprint.h"
 #include "itsm/itsm.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -31,6 +34,7 @@ struct fixture {
     struct config *config;
     struct store *st;
     struct itsm *desk;
+    struct engine *engine;
     struct store_reader *reader;
 };
 
@@ -49,6 +53,7 @@ static void desk_open(struct fixture *fx)
     if (store_open(&o, &fx->st, &e) != 0 || itsm_new(fx->st, fx->config, &fx->desk, &e) != 0 ||
         store_reader_open(fx->st, &fx->reader, &e) != 0)
         fail_msg("open: %s", e.msg);
+    fx->engine = engine_new(fx->config, fx->desk, NULL, fx->st);
 }
 
 static void desk_close(struct fixture *fx)
@@ -56,9 +61,11 @@ static void desk_close(struct fixture *fx)
     itsm_close_reader(fx->desk);
     store_reader_close(fx->reader);
     store_close(fx->st);
+    engine_free(fx->engine);
     itsm_free(fx->desk);
     uv_run(&fx->uv, UV_RUN_DEFAULT);
     fx->st = NULL;
+    fx->engine = NULL;
     fx->desk = NULL;
     fx->reader = NULL;
 }
@@ -109,7 +116,7 @@ static const struct config_check *check(struct fixture *fx, const char *name)
     return config_check_find(fx->config, name);
 }
 
-/* A hard state change of a check, as the runner reports it. */
+/* A hard state change of a check, as the runner reports it, through the engine's seam. */
 static void event(struct fixture *fx, const char *name, enum check_status s, int64_t time_ms)
 {
     struct detect_event ev = {
@@ -120,8 +127,18 @@ static void event(struct fixture *fx, const char *name, enum check_status s, int
             .time_ms = (uint64_t)time_ms,
             .summary = (char[]){"HTTP 503"},
     };
-    itsm_check_event(fx->desk, check(fx, name), &ev);
+    engine_check_event(fx->engine, check(fx, name), &ev);
     settle(fx);
+}
+
+/* The fingerprint a check's events have: its labels and check=NAME. */
+static const char *check_fp(struct fixture *fx, const char *name, char buf[ENGINE_FINGERPRINT_MAX])
+{
+    struct labels l;
+    event_check_labels(check(fx, name), &l);
+    engine_fingerprint_format(engine_fingerprint(&l, NULL), buf);
+    labels_fini(&l);
+    return buf;
 }
 
 static void get(struct fixture *fx, int64_t id, struct incident *ret)
@@ -283,15 +300,20 @@ static void test_itsm_check_opens_updates_resolves_reopens(void **state)
     event(fx, "web-health", CHECK_STATUS_WARNING, t);
     struct incident i;
     get(fx, 1, &i);
+    char fp[ENGINE_FINGERPRINT_MAX];
     assert_string_equal(i.title, "web-health is warning");
-    assert_string_equal(i.fingerprint, "check:web-health");
+    assert_string_equal(i.fingerprint, check_fp(fx, "web-health", fp));
+    assert_string_equal(i.check, "web-health");
     assert_int_equal(i.state, INCIDENT_NEW);
     assert_int_equal(i.severity, INCIDENT_SEVERITY_WARNING);
     assert_int_equal(i.priority, 2); /* high impact, medium urgency */
     assert_int_equal(i.category, INCIDENT_CATEGORY_NETWORK);
     assert_string_equal(i.team, "web");
     assert_string_equal(labels_get(&i.labels, "service"), "web");
+    assert_string_equal(labels_get(&i.labels, "check"), "web-health");
+    assert_string_equal(i.service, "web");
     assert_int_equal(i.opened_ms, t);
+    assert_int_equal(i.events, 1);
     incident_fini(&i);
 
     /* Worse now: the same incident, more urgent. */
@@ -494,10 +516,14 @@ static void test_itsm_failed_writes_take_the_stores_copy_back(void **state)
     assert_int_equal(store__open_backend(&o, &faulty_backend, &fx->st, &e), 0);
     assert_int_equal(itsm_new(fx->st, fx->config, &fx->desk, &e), 0);
     assert_int_equal(store_reader_open(fx->st, &fx->reader, &e), 0);
+    fx->engine = engine_new(fx->config, fx->desk, NULL, fx->st);
 
-    /* The opening fails (the group, then the batch alone): there is no incident 1. */
+    /*
+     * The opening fails (the group of the check's state and its event, then
+     * each alone): there is no incident 1.
+     */
     faulty_commits = 0;
-    faulty_fail_mask = 1u << 0 | 1u << 1;
+    faulty_fail_mask = 1u << 0 | 1u << 1 | 1u << 2;
     event(fx, "root-disk", CHECK_STATUS_CRITICAL, now_ms());
     assert_int_equal(act(fx, (struct itsm_request){.action = ITSM_ACK, .id = 1}, &e),
                      HALE_ENOTFOUND);
@@ -537,7 +563,9 @@ static void test_itsm_recurring_incidents_open_a_problem(void **state)
     size_t n = 0;
     assert_int_equal(store_problems_list(fx->reader, &p, &n), 0);
     assert_int_equal(n, 1);
-    assert_string_equal(p[0].fingerprint, "check:web-health");
+    char fp[ENGINE_FINGERPRINT_MAX];
+    assert_string_equal(p[0].fingerprint, check_fp(fx, "web-health", fp));
+    assert_string_equal(p[0].title, "web-health keeps recurring");
     assert_int_equal(p[0].state, PROBLEM_OPEN);
     assert_int_equal(p[0].incidents, 4);
     int64_t pid = p[0].id;
@@ -818,7 +846,8 @@ static void test_itsm_checks_never_touch_hand_opened_incidents(void **state)
     assert_int_equal(i.priority, 1);
     incident_fini(&i);
     get(fx, id + 1, &i);
-    assert_string_equal(i.fingerprint, "check:web-health");
+    char fp[ENGINE_FINGERPRINT_MAX];
+    assert_string_equal(i.fingerprint, check_fp(fx, "web-health", fp));
     assert_int_equal(i.state, INCIDENT_RESOLVED);
     incident_fini(&i);
 }
@@ -878,6 +907,7 @@ static void test_itsm_failed_problem_and_opening_writes(void **state)
     assert_int_equal(store__open_backend(&o, &faulty_backend, &fx->st, &e), 0);
     assert_int_equal(itsm_new(fx->st, fx->config, &fx->desk, &e), 0);
     assert_int_equal(store_reader_open(fx->st, &fx->reader, &e), 0);
+    fx->engine = engine_new(fx->config, fx->desk, NULL, fx->st);
 
     /* A resolution that fails: the problem is still open, and still collects. */
     faulty_commits = 0;

@@ -150,6 +150,11 @@ static void incident_full(struct incident *i, int64_t id)
             .reopened = 3,
             .problem_id = 0,
             .updated_ms = 1700000000005,
+            .service = xstrdup("db"),
+            .symptom_of = 0,
+            .runbook = xstrdup("clean-disk"),
+            .events = 12,
+            .repeats = 9,
     };
     labels_init(&i->labels);
     assert_int_equal(labels_set(&i->labels, "service", "db", NULL), 0);
@@ -207,6 +212,11 @@ static void assert_incident_equal(const struct incident *a, const struct inciden
     assert_int_equal(a->reopened, b->reopened);
     assert_int_equal(a->problem_id, b->problem_id);
     assert_int_equal(a->updated_ms, b->updated_ms);
+    assert_str_or_null_equal(a->service, b->service);
+    assert_int_equal(a->symptom_of, b->symptom_of);
+    assert_str_or_null_equal(a->runbook, b->runbook);
+    assert_int_equal(a->events, b->events);
+    assert_int_equal(a->repeats, b->repeats);
 }
 
 static void assert_problem_equal(const struct problem *a, const struct problem *b)
@@ -1176,8 +1186,8 @@ static void test_store_migrates_a_version_1_database(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
-                                  "DROP TABLE problem_timeline; DROP TABLE silences;"
-                                  " PRAGMA user_version = 1",
+                                  TESTUTIL_SCHEMA_BACK_TO_3
+                                  "DROP TABLE problem_timeline; PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
@@ -1196,6 +1206,163 @@ static void test_store_migrates_a_version_1_database(void **state)
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM problems"), 1);
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM problem_timeline"), 1);
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM silences"), 0);
+}
+
+/* An event as the engine records it; fp and verdict vary, the rest is fixed. */
+static void event_make(struct store_event *ev, int64_t incident_id, uint64_t fp, const char *status,
+                       const char *verdict, int64_t received_ms)
+{
+    *ev = (struct store_event){
+            .incident_id = incident_id,
+            .received_ms = received_ms,
+            .source = xstrdup("alertmanager"),
+            .status = xstrdup(status),
+            .severity = xstrdup("critical"),
+            .fingerprint = fp,
+            .summary = xstrdup("Disk / on db-01 is 97% full"),
+            .starts_ms = received_ms - 5,
+            .verdict = xstrdup(verdict),
+            .sender = xstrdup("user:am"),
+            .reason = xstrdup("new incident"),
+    };
+    labels_init(&ev->labels);
+    labels_init(&ev->annotations);
+    labels_set(&ev->labels, "alertname", "DiskFull", NULL);
+    labels_set(&ev->annotations, "runbook_url", "", NULL);
+}
+
+static void events_free(struct store_event *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        store_event_fini(&v[k]);
+    free(v);
+}
+
+/* Events come back whole, newest first, by incident, time and page; held ones are found. */
+static void test_store_events_round_trip_and_held(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct incident open, done;
+    incident_bare(&open, store_next_incident_id(fx->st), NULL, "fp-a", INCIDENT_NEW, 1);
+    incident_bare(&done, store_next_incident_id(fx->st), NULL, "fp-b", INCIDENT_RESOLVED, 1);
+    struct store_batch *b = store_batch_new();
+    store_batch_incident(b, &open);
+    store_batch_incident(b, &done);
+    struct store_event ev;
+    /* On the open incident: a still firing (repeated), b resolved, c silenced. */
+    const struct {
+        int64_t incident;
+        uint64_t fp;
+        const char *status, *verdict;
+    } rows[] = {
+            {open.id, 0xa, "firing", "new"},
+            {open.id, 0xb, "firing", "join"},
+            {open.id, 0xa, "firing", "duplicate"},
+            {open.id, 0xb, "resolved", "resolve"},
+            {0, 0xc, "firing", "silenced"},
+            {done.id, 0xd, "firing", "new"},
+            {open.id, 0xfedcba9876543210, "firing", "symptom"},
+    };
+    for (size_t k = 0; k < sizeof(rows) / sizeof(rows[0]); k++) {
+        event_make(&ev, rows[k].incident, rows[k].fp, rows[k].status, rows[k].verdict,
+                   1000 + (int64_t)k);
+        store_batch_event(b, &ev);
+        store_event_fini(&ev);
+    }
+    assert_int_equal(write_batch(fx, b), 0);
+
+    struct store_reader *r = reader_open(fx);
+    struct store_event *v;
+    size_t n;
+    assert_int_equal(store_events_list(r, &(struct store_event_query){0}, &v, &n), 0);
+    assert_int_equal(n, 7);
+    assert_true(v[0].id > v[1].id);
+    assert_int_equal(v[0].fingerprint, 0xfedcba9876543210);
+    assert_int_equal(v[0].incident_id, open.id);
+    assert_int_equal(v[0].received_ms, 1006);
+    assert_string_equal(v[0].source, "alertmanager");
+    assert_string_equal(v[0].status, "firing");
+    assert_string_equal(v[0].severity, "critical");
+    assert_string_equal(v[0].verdict, "symptom");
+    assert_string_equal(v[0].summary, "Disk / on db-01 is 97% full");
+    assert_string_equal(v[0].sender, "user:am");
+    assert_string_equal(v[0].reason, "new incident");
+    assert_int_equal(v[0].starts_ms, 1001);
+    assert_int_equal(v[0].ends_ms, 0);
+    assert_string_equal(labels_get(&v[0].labels, "alertname"), "DiskFull");
+    assert_string_equal(labels_get(&v[0].annotations, "runbook_url"), "");
+    assert_int_equal(v[2].incident_id, 0); /* silenced: no incident */
+    int64_t cursor = v[3].id;
+    events_free(v, n);
+
+    assert_int_equal(
+            store_events_list(r, &(struct store_event_query){.incident_id = open.id}, &v, &n), 0);
+    assert_int_equal(n, 5);
+    events_free(v, n);
+    assert_int_equal(store_events_list(r,
+                                       &(struct store_event_query){.incident_id = open.id,
+                                                                   .before_id = cursor,
+                                                                   .limit = 2},
+                                       &v, &n),
+                     0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].verdict, "duplicate");
+    assert_string_equal(v[1].verdict, "join");
+    events_free(v, n);
+    assert_int_equal(store_events_list(r, &(struct store_event_query){.since_ms = 1005}, &v, &n),
+                     0);
+    assert_int_equal(n, 2);
+    events_free(v, n);
+
+    /* Held: what still fires on open incidents (a, and the symptom); not b, c or d. */
+    struct store_held_event *h;
+    assert_int_equal(store_events_held(r, 0, &h, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(h[0].incident_id, open.id);
+    assert_int_equal(h[0].fingerprint, 0xa);
+    assert_int_equal(h[0].starts_ms, 997); /* of its last event, the repeat */
+    assert_int_equal(h[1].fingerprint, 0xfedcba9876543210);
+    free(h);
+    assert_int_equal(store_events_held(r, done.id, &h, &n), 0);
+    assert_int_equal(n, 1); /* asked for by id, a resolved incident's too */
+    free(h);
+    store_reader_close(r);
+    incident_fini(&open);
+    incident_fini(&done);
+}
+
+/* A database of schema version 3 keeps its incidents; the engine's fields start empty. */
+static void test_store_migrates_a_version_3_database(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    fx_close(fx);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
+    assert_int_equal(
+            sqlite3_exec(db,
+                         TESTUTIL_SCHEMA_BACK_TO_3
+                         "INSERT INTO incidents (id, type, title, fingerprint, labels, severity,"
+                         " priority, category, check_name, state, opened_ms, acknowledged_ms,"
+                         " resolved_ms, closed_ms, reopened, updated_ms) VALUES (1, 'incident',"
+                         " 'web is critical', 'check:web', '{}', 'critical', 2, 'network',"
+                         " 'web', 'new', 5, 0, 0, 0, 0, 5); PRAGMA user_version = 3",
+                         NULL, NULL, NULL),
+            SQLITE_OK);
+    sqlite3_close(db);
+    fx_open(fx);
+    struct store_reader *r = reader_open(fx);
+    struct incident i;
+    assert_int_equal(store_incident_get(r, 1, &i), 0);
+    assert_string_equal(i.fingerprint, "check:web");
+    assert_null(i.service);
+    assert_null(i.runbook);
+    assert_int_equal(i.symptom_of, 0);
+    assert_int_equal(i.events, 0);
+    incident_fini(&i);
+    store_reader_close(r);
+    assert_int_equal(count_rows(fx->db_path, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 }
 
 static void test_store_open_says_what_is_wrong(void **state)
@@ -1447,6 +1614,8 @@ int main(void)
             TEST(test_store_close_drains_the_queue),
             TEST(test_store_refuses_a_newer_schema),
             TEST(test_store_migrates_a_version_1_database),
+            TEST(test_store_events_round_trip_and_held),
+            TEST(test_store_migrates_a_version_3_database),
             TEST(test_store_open_says_what_is_wrong),
             TEST(test_store_reader_sees_commits_and_never_blocks_the_writer),
             TEST(test_store_sigkill_loses_nothing_acknowledged),

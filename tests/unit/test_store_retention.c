@@ -247,6 +247,51 @@ static char *timeline_texts(struct store_reader *r, int64_t id)
 
 /* ---- what a pass deletes ---------------------------------------------- */
 
+static void add_event(struct store_batch *b, int64_t incident_id, int64_t received_ms)
+{
+    struct store_event ev = {.incident_id = incident_id,
+                             .received_ms = received_ms,
+                             .source = (char *)"api",
+                             .status = (char *)"firing",
+                             .severity = (char *)"warning",
+                             .fingerprint = 42,
+                             .summary = (char *)"disk full",
+                             .verdict = (char *)(incident_id ? "duplicate" : "silenced")};
+    labels_init(&ev.labels);
+    labels_init(&ev.annotations);
+    store_batch_event(b, &ev);
+}
+
+/* Events received expire with the events kind; each incident keeps its first; all go with it. */
+static void test_store_retention_deletes_expired_events_received(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_batch *b = store_batch_new();
+    add_incident(b, 1, INCIDENT_NEW, AGO(900), 0, 0);
+    add_incident(b, 2, INCIDENT_CLOSED, AGO(900), AGO(500), 0);
+    add_incident(b, 3, INCIDENT_NEW, AGO(1), 0, 0); /* the newest: kept whatever its age */
+    for (int64_t id = 1; id <= 2; id++) {
+        add_event(b, id, AGO(900));
+        add_event(b, id, AGO(899));
+        add_event(b, id, AGO(1));
+    }
+    add_event(b, 0, AGO(900)); /* silenced, long ago */
+    add_event(b, 0, AGO(1));
+    write_batch(fx, b);
+
+    struct pass p = compact(fx, &defaults);
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.c.incidents, 1);
+    assert_int_equal(p.c.timeline, 3); /* incident 2's events, with it */
+    assert_int_equal(p.c.events, 2);   /* incident 1's second and the old silenced one */
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events"), 3);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE incident_id = 1"
+                                             " AND received_ms = " /* its first is kept */
+                                             "(SELECT MIN(received_ms) FROM events)"),
+                     1);
+}
+
 static void test_store_retention_deletes_exactly_what_expired(void **state)
 {
     struct fixture *fx = *state;
@@ -491,8 +536,9 @@ static void test_store_retention_migrates_a_version_1_database(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(fx->db_path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db,
+                                  TESTUTIL_SCHEMA_BACK_TO_3
                                   "DROP INDEX timeline_by_kind; DROP INDEX incidents_by_closed;"
-                                  "DROP TABLE problem_timeline; DROP TABLE silences;"
+                                  "DROP TABLE problem_timeline;"
                                   "PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA user_version = 1",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
@@ -531,7 +577,7 @@ static void test_store_retention_failed_chunk_ends_the_pass_the_next_goes_on(voi
     faulty = store__sqlite;
     faulty.compact_chunk = faulty_chunk;
     faulty_calls = 0;
-    faulty_fail_at = 5;
+    faulty_fail_at = 6; /* incidents, events, events received, then the fourth of outputs */
     fx_open_with(fx, &faulty, SMALL_CHUNK, 0);
     struct store_batch *b = store_batch_new();
     add_incident(b, 1, INCIDENT_NEW, AGO(100), 0, 0);
@@ -693,6 +739,7 @@ int main(void)
             TEST(test_store_retention_never_reuses_an_id),
             TEST(test_store_retention_works_in_chunks_between_batches),
             TEST(test_store_retention_file_shrinks),
+            TEST(test_store_retention_deletes_expired_events_received),
             TEST(test_store_retention_migrates_a_version_1_database),
             TEST(test_store_retention_failed_chunk_ends_the_pass_the_next_goes_on),
             TEST(test_store_retention_close_cancels_a_pass),

@@ -21,4 +21,13 @@ static inline void testutil_rm_rf(const char *dir)
     nftw(dir, testutil_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/*
+ * SQL that takes a database of this hale back to schema version 3, for
+ * tests that migrate an older database: what versions 4 and 5 added goes.
+ */
+#define TESTUTIL_SCHEMA_BACK_TO_3                                                              \
+    "DROP TABLE silences; DROP TABLE events; ALTER TABLE incidents DROP COLUMN service;"       \
+    "ALTER TABLE incidents DROP COLUMN symptom_of; ALTER TABLE incidents DROP COLUMN runbook;" \
+    "ALTER TABLE incidents DROP COLUMN events; ALTER TABLE incidents DROP COLUMN repeats;"
+
 #endif
