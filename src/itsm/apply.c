@@ -472,9 +472,9 @@ static struct incident *open_new(struct itsm *x, struct itsm_batch *b, const str
 static void apply_new(struct itsm *x, struct itsm_batch *b, const struct event *ev,
                       struct engine_decision *d)
 {
-    char *fp = fingerprint_text(d->fingerprint);
-    struct incident *i = itsm__live_by_fingerprint(x, fp);
-    free(fp);
+    char fp[ENGINE_FINGERPRINT_MAX];
+    struct incident *i =
+            itsm__live_by_fingerprint(x, engine_fingerprint_format(d->fingerprint, fp));
     if (i && i->state == INCIDENT_RESOLVED)
         i = reopen(b, i, ev, d);
     else if (i && is_open(i)) {
@@ -512,9 +512,8 @@ static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct e
     if (h != HELD_NONE)
         x->held_starts[h] = ev->starts_ms;
     i->events++;
-    char *own = fingerprint_text(d->fingerprint);
-    bool is_own = strcmp(own, i->fingerprint) == 0;
-    free(own);
+    char own[ENGINE_FINGERPRINT_MAX];
+    bool is_own = strcmp(engine_fingerprint_format(d->fingerprint, own), i->fingerprint) == 0;
     /* The event that opened the incident sets its severity; another only raises it. */
     if (ev->severity != i->severity && (is_own || ev->severity > i->severity)) {
         itsm__timeline_add(b->sb, i, TIMELINE_STATE, "hale", "severity %s -> %s",

@@ -5,7 +5,6 @@
  * jsonb alike), and fingerprints as their hex text. The only file of the
  * store that includes jansson.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,7 +72,10 @@ int store__labels_from_json(const char *text, struct labels *ret)
 
 void store__fingerprint_format(uint64_t fp, char buf[STORE__FINGERPRINT_MAX])
 {
-    snprintf(buf, STORE__FINGERPRINT_MAX, "%016llx", (unsigned long long)fp);
+    static const char hex[] = "0123456789abcdef";
+    for (int k = 15; k >= 0; k--, fp >>= 4)
+        buf[k] = hex[fp & 0xf];
+    buf[16] = '\0';
 }
 
 bool store__fingerprint_parse(const char *s, uint64_t *ret)
