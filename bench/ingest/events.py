@@ -203,7 +203,8 @@ routes:
         incidents = db.execute("SELECT COUNT(*), COUNT(DISTINCT service) FROM incidents").fetchone()
         held = db.execute("SELECT COUNT(DISTINCT fingerprint) FROM events").fetchone()[0]
         db.close()
-        return rows, verdicts, incidents, held
+        size = sum(f.stat().st_size for f in (self.dir / "var").glob("hale.db*"))
+        return rows, verdicts, incidents, held, size
 
 
 class Alertmanager:
@@ -371,12 +372,14 @@ def report(a, windows, hale_check, am_active):
         print(f", Alertmanager {am / 1048576:.1f} MiB; Alertmanager holds {am_active} "
               f"alerts", end="")
     print()
-    rows, verdicts, incidents, held, acked = hale_check
+    rows, verdicts, incidents, held, size, acked = hale_check
     print(f"hale: {acked:,} events in requests answered 200; the events table holds {rows:,} "
           f"(the {rows - acked:,} more were in flight when wrk stopped and closed its "
           f"connections); "
           f"{held:,} distinct fingerprints; {incidents[0]} incidents over {incidents[1]} services; "
           "verdicts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(verdicts.items())))
+    print(f"hale's database after the run: {size / 1048576:,.0f} MiB, {size / max(rows, 1):.0f} "
+          "bytes an event")
 
 
 def main():
@@ -424,8 +427,8 @@ def main():
     finally:
         for d in peers:
             d.stop()
-    rows, verdicts, incidents, held = hale.database()
-    report(a, windows, (rows, verdicts, incidents, held, acked), am_active)
+    rows, verdicts, incidents, held, size = hale.database()
+    report(a, windows, (rows, verdicts, incidents, held, size, acked), am_active)
     ok = not bad and acked <= rows <= acked + cut and incidents[0] <= len(SERVICES)
     if ok:
         shutil.rmtree(work, ignore_errors=True)
