@@ -11,8 +11,8 @@
 #include "version.h"
 
 static const struct cli_command *const commands[] = {
-        &cli_serve,  &cli_validate, &cli_token,  &cli_check,   &cli_incidents,  &cli_problems,
-        &cli_report, &cli_audit,    &cli_routes, &cli_silence, &cli_send_event,
+        &cli_serve,  &cli_validate, &cli_token,  &cli_check,      &cli_incidents, &cli_problems,
+        &cli_report, &cli_audit,    &cli_routes, &cli_send_event, &cli_silence,
 };
 
 static void print_help(FILE *out)

@@ -34,8 +34,8 @@ extern const struct cli_command cli_problems;
 extern const struct cli_command cli_report;
 extern const struct cli_command cli_audit;
 extern const struct cli_command cli_routes;
-extern const struct cli_command cli_silence;
 extern const struct cli_command cli_send_event;
+extern const struct cli_command cli_silence;
 
 /* Where the configuration is when -c is not given: $HALE_CONFIG, else this. */
 #define CLI_DEFAULT_CONFIG "/etc/hale/hale.yaml"

@@ -80,8 +80,8 @@ struct daemon {
     struct engine *engine;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
-    struct api_silences silences_api;
     struct api_events events_api;
+    struct api_silences silences_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -589,12 +589,12 @@ static int daemon_start(struct daemon *d, struct err *e)
     itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
-    d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
     d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
+    d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
-        (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
         (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
+        (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
@@ -641,10 +641,12 @@ static void daemon_fini(struct daemon *d)
     d->reader = NULL;
     if (d->tokens)
         auth_store_on_change(d->tokens, NULL, NULL);
+    /* The changes store_close() commits must not start writes of their own. */
+    itsm_unwatch(d->itsm, on_incident_changed, d);
     store_close(d->store);
     d->store = NULL; /* token changes still posted are dropped */
     engine_free(d->engine);
-    d->engine = NULL;
+    d->engine = NULL; /* requests still posted answer 503 */
     itsm_free(d->itsm);
     silences_free(d->silences); /* after store_close(): its last writes call back into it */
     d->silences = NULL;         /* requests still posted answer 503 */

@@ -326,9 +326,18 @@ static void decide_resolved(const struct engine_view *v, const struct engine_ope
 static const struct silence *silence_find(const struct engine_view *v, const struct event *ev,
                                           int64_t now_ms)
 {
-    for (size_t i = 0; i < v->n_silences; i++)
-        if (silence_matches(&v->silences[i], ev, now_ms))
-            return &v->silences[i];
+    for (size_t i = 0; i < v->n_silences; i++) {
+        const struct silence *s = &v->silences[i];
+        /*
+         * Bound to an incident: in force only while it is open, whatever
+         * the store says of the silence yet (its end may still be on the
+         * way, or may have failed to be written).
+         */
+        if (s->incident_id && !incident_find(v, s->incident_id))
+            continue;
+        if (silence_matches(s, ev, now_ms))
+            return s;
+    }
     return NULL;
 }
 

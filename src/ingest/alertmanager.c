@@ -12,6 +12,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "ingest/internal.h"
 
 /* Alertmanager's labels may be "" (Prometheus drops those, a hand-made
@@ -21,6 +22,7 @@ static const struct ingest__pairs_rules label_rules = {
         .count_max = INGEST_LABELS_MAX,
         .value_max = INGEST_LABEL_VALUE_MAX,
         .empty_values_ok = true,
+        .tolerant = true,
 };
 
 /* Annotations only describe, so a long one is cut rather than refused. */
@@ -30,6 +32,7 @@ static const struct ingest__pairs_rules annotation_rules = {
         .value_max = INGEST_ANNOTATION_VALUE_MAX,
         .empty_values_ok = true,
         .cut_long = true,
+        .tolerant = true,
 };
 
 /* What the notification says of all its alerts. Strings borrowed from the body. */
@@ -191,16 +194,38 @@ int ingest_alertmanager_decode(const json_t *body, int64_t now_ms, struct event 
                             n, INGEST_EVENTS_MAX);
     struct group g;
     read_group(body, &g);
+    /*
+     * Alertmanager never resends a notification refused with a 4xx: an
+     * alert hale cannot read is left out (and logged) rather than refusing
+     * the others with it. Only when none can be read is the body refused.
+     */
     struct event *v = n ? xcalloc(n, sizeof(*v)) : NULL;
+    size_t kept = 0;
+    struct ingest_error first = {0};
+    int first_r = 0;
     for (size_t i = 0; i < n; i++) {
-        event_init(&v[i]);
-        r = decode_alert(json_array_get(alerts, i), &g, (int)i, now_ms, &v[i], e);
-        if (r < 0) {
-            ingest_events_free(v, i + 1);
-            return r;
+        event_init(&v[kept]);
+        struct ingest_error why = {0};
+        r = decode_alert(json_array_get(alerts, i), &g, (int)i, now_ms, &v[kept], &why);
+        if (r == 0) {
+            kept++;
+            continue;
         }
+        event_fini(&v[kept]);
+        if (!first_r) {
+            first = why;
+            first_r = r;
+        }
+        log_warn("ingest", NULL, "alert %zu of %s left out: %s%s%s", i,
+                 g.group_key ? g.group_key : "a notification", why.field, why.field[0] ? ": " : "",
+                 why.reason);
+    }
+    if (n > 0 && kept == 0) {
+        free(v);
+        *e = first;
+        return first_r;
     }
     *ret_v = v;
-    *ret_n = n;
+    *ret_n = kept;
     return 0;
 }

@@ -83,6 +83,17 @@ static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, 
                             "%s must be a string: put numbers and booleans in quotes", field);
     const char *s = json_string_value(v);
     size_t len = json_string_length(v);
+    _cleanup_free_ char *without_nul = NULL;
+    if (strlen(s) != len && rules->tolerant) {
+        without_nul = xmalloc(len + 1);
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+            if (s[i])
+                without_nul[n++] = s[i];
+        without_nul[n] = '\0';
+        s = without_nul;
+        len = n;
+    }
     if (strlen(s) != len)
         return ingest__fail(e, HALE_EPARSE, index, field,
                             "%s contains a NUL character (\\u0000): remove it", field);
@@ -97,6 +108,21 @@ static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, 
                             rules->value_max);
     *ret = ingest__cut(s, len, rules->value_max);
     return 0;
+}
+
+/* name as a Prometheus name: each byte that may not be in one becomes '_'; into buf. */
+static const char *escape_name(const char *name, char buf[static INGEST_NAME_MAX + 2])
+{
+    size_t n = 0;
+    if (*name >= '0' && *name <= '9')
+        buf[n++] = '_';
+    for (; *name && n < INGEST_NAME_MAX + 1; name++) {
+        char c = *name;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        buf[n++] = ok ? c : '_';
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, int index,
@@ -123,18 +149,23 @@ int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, 
             return ingest__fail(e, HALE_ELIMIT, index, rules->field,
                                 "%s: the name \"%s\" is longer than %d bytes: shorten it",
                                 rules->field, ingest__excerpt(name, buf), INGEST_NAME_MAX);
-        if (!labels_name_is_valid(name))
+        /* Not name itself: the loop finds the next member by it. */
+        char escaped[INGEST_NAME_MAX + 2];
+        const char *label = name;
+        if (!labels_name_is_valid(label) && rules->tolerant)
+            label = escape_name(label, escaped);
+        if (!labels_name_is_valid(label))
             return ingest__fail(e, HALE_EPARSE, index, rules->field,
                                 "%s: \"%s\" is not a valid name: use letters, digits and _, not "
                                 "starting with a digit",
-                                rules->field, ingest__excerpt(name, buf));
+                                rules->field, ingest__excerpt(label, buf));
         char field[sizeof(e->field)];
-        snprintf(field, sizeof(field), "%s.%s", rules->field, name);
+        snprintf(field, sizeof(field), "%s.%s", rules->field, label);
         char *s = NULL;
         int r = pair_value(value, rules, index, field, &s, e);
         if (r < 0)
             return r;
-        labels_set(out, name, s, NULL); /* the name is valid: it cannot fail */
+        labels_set(out, label, s, NULL); /* the name is valid: it cannot fail */
         free(s);
     }
     return 0;

@@ -40,6 +40,13 @@ struct ingest__pairs_rules {
     size_t value_max;     /* longer values are refused, or cut when cut_long */
     bool empty_values_ok; /* whether "" is a value */
     bool cut_long;        /* cut a long value (with "...") instead of refusing it */
+    /*
+     * Tolerate what a sender that never resends a refused body may send: a
+     * name that is not a Prometheus name (Prometheus 3 allows any UTF-8,
+     * "service.name") is escaped, every byte that may not be in one
+     * becoming '_'; a NUL in a value is dropped.
+     */
+    bool tolerant;
 };
 
 /*

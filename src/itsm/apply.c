@@ -548,16 +548,19 @@ static void apply_resolve(struct itsm *x, struct itsm_batch *b, const struct eve
         return;
     }
     const struct config_check *check = check_of(x, ev);
+    char why[300];
+    if (check)
+        snprintf(why, sizeof(why), "%s is ok again", check->name);
+    else
+        snprintf(why, sizeof(why), "none of its events is firing any more");
     itsm__timeline_add(b->sb, i, TIMELINE_STATE, "hale", "%s -> resolved: %s",
-                       incident_state_name(i->state),
-                       check ? "the check is ok again" : "none of its events is firing any more");
+                       incident_state_name(i->state), why);
     i->state = INCIDENT_RESOLVED;
     i->resolved_ms = ev->received_ms;
     free(i->resolved_by);
     const char *by = ev->source == EVENT_SOURCE_CHECK || !ev->sender ? "hale" : ev->sender;
     i->resolved_by = xstrdup(strncmp(by, "user:", 5) == 0 ? by + 5 : by);
-    log_info("itsm", NULL, "incident %lld resolved: %s", (long long)i->id,
-             check ? "the check is ok again" : "its events have ended");
+    log_info("itsm", NULL, "incident %lld resolved: %s", (long long)i->id, why);
 }
 
 /* JOIN, SYMPTOM, ROOT_CAUSE: the event is added to the incident. */

@@ -34,7 +34,9 @@ int itsm_transition_check(const struct incident *i, enum incident_state to, stru
     case INCIDENT_ACKNOWLEDGED:
         if (from == INCIDENT_NEW)
             return 0;
-        if (from == INCIDENT_RESOLVED && i->check)
+        /* What events opened reopens when they come back; what people opened does not. */
+        if (from == INCIDENT_RESOLVED &&
+            (i->check || (i->fingerprint && strncmp(i->fingerprint, "manual:", 7) != 0)))
             return err_setf(e, HALE_ESTATE,
                             "incident %lld is resolved: it reopens by itself if the trouble "
                             "comes back",

@@ -64,6 +64,14 @@ enum {
 #define KEEP_FIRST_EVENT_ROW                                      \
     " AND (incident_id IS NULL OR EXISTS (SELECT 1 FROM events f" \
     " WHERE f.incident_id = events.incident_id AND f.id < events.id))"
+/*
+ * The events of an incident still open say which of its events are still
+ * firing (the desk reads them back at start): an incident open for longer
+ * than the retention keeps them all.
+ */
+#define KEEP_OPEN_INCIDENTS_EVENTS                               \
+    " AND (incident_id IS NULL OR incident_id NOT IN (SELECT id" \
+    " FROM incidents WHERE state IN ('new', 'acknowledged', 'in_progress')))"
 /* Each check's last change before the cut-off is the state it was in there. */
 #define KEEP_LAST_STATE                                                                      \
     " AND EXISTS (SELECT 1 FROM check_states n WHERE n.check_name = check_states.check_name" \
@@ -90,7 +98,8 @@ static const char *const cs_sql[CS_COUNT] = {
         [CS_EVENTS_END] = END_SQL("timeline", "kind = 'event' AND "),
         [CS_EVENTS_DELETE] = DELETE_SQL("timeline", "kind = 'event' AND ", KEEP_FIRST_EVENT),
         [CS_EVENT_ROWS_END] = END_SQL_BY("events", "received_ms", ""),
-        [CS_EVENT_ROWS_DELETE] = DELETE_SQL_BY("events", "received_ms", "", KEEP_FIRST_EVENT_ROW),
+        [CS_EVENT_ROWS_DELETE] = DELETE_SQL_BY("events", "received_ms", "",
+                                               KEEP_FIRST_EVENT_ROW KEEP_OPEN_INCIDENTS_EVENTS),
         [CS_OUTPUTS_END] = END_SQL("timeline", "kind = 'step_output' AND "),
         [CS_OUTPUTS_DELETE] = DELETE_SQL("timeline", "kind = 'step_output' AND ", ""),
         [CS_STATES_END] = END_SQL("check_states", ""),

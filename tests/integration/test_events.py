@@ -4,12 +4,14 @@ webhook (the captured payloads of ../shared/fixtures) answered once
 durable with what became of each event, refused whole with the index and
 field at fault, tokens and roles answered as JSON; repeats counted and
 Alertmanager's repeated deliveries changing nothing; the events received
-read back; an outage of a thousand events (db and the twenty web services
+read back; silences made through the API holding events back, and one
+bound to an incident ending when its events resolve it; an outage of a thousand events (db and the twenty web services
 that need it, in batches, db first or last) ending as one root incident
 about db with the others its symptoms, closed out by the resolutions; and
 `hale send-event` firing and resolving."""
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -63,6 +65,17 @@ def assert_json_error(r, status, error):
     body = r.json()
     assert body["status"] == status and body["error"] == error and body["reason"], body
     return body
+
+
+def wait_for(fn, timeout=10, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 def fixture(name):
@@ -121,11 +134,19 @@ def test_alertmanager_refusals(d):
     err = assert_json_error(post(d, "/api/v1/alertmanager", {"version": "3", "alerts": []}), 400,
                             "invalid_event")
     assert err["index"] == -1 and err["field"] == "version"
+    # Alertmanager never resends a refused notification: an alert hale cannot
+    # read is left out (and logged), the others are taken.
     body = json.loads(fixture("alertmanager-webhook-firing.json"))
     body["alerts"].append({"labels": {}})
-    err = assert_json_error(post(d, "/api/v1/alertmanager", body), 400, "invalid_event")
-    assert err["index"] == 1 and err["field"] == "labels"
-    assert incidents(d) == []  # refused whole: not even the good alert
+    r = post(d, "/api/v1/alertmanager", body)
+    assert r.status == 200, r.body
+    assert len(r.json()["events"]) == len(body["alerts"]) - 1
+    assert len(incidents(d)) == 1
+    assert "alert 1 of" in d.logs() and "left out" in d.logs()
+    # None readable: refused, naming the first.
+    err = assert_json_error(post(d, "/api/v1/alertmanager", {"version": "4", "alerts": [
+        {"labels": {}}]}), 400, "invalid_event")
+    assert err["index"] == 0 and err["field"] == "labels"
 
 
 def test_events_body_answers_and_refusals(d):
@@ -253,3 +274,35 @@ def test_send_event_fires_and_resolves(d):
     assert r.returncode == 1 and "report" in r.stderr
     r = run_hale("send-event", "--help")
     assert r.returncode == 0 and "--resolve" in r.stdout
+
+
+def test_silences_hold_events_back_and_end_with_their_incident(d):
+    admin = d.tokens["admin"]
+    r = post(d, "/api/v1/silences", {"matchers": '{job="backup"}', "for": "1h",
+                                     "comment": "moving the backup server"}, token=admin)
+    assert r.status == 201, r.body
+    sid = r.json()["silence"]["id"]
+    r = post(d, "/api/v1/events", {"labels": {"alertname": "BackupLate", "job": "backup"}})
+    ev = r.json()["events"][0]
+    assert ev["verdict"] == "silenced" and ev["incident"] is None
+    assert f"silence {sid}" in ev["reason"]
+    assert incidents(d) == []
+    recorded = get(d, "/api/v1/events")["events"][0]
+    assert recorded["verdict"] == "silenced" and recorded["silence"] == sid
+
+    # A silence bound to an incident ends once its events resolve it.
+    n = post(d, "/api/v1/events", {"labels": {"alertname": "DbDown", "service": "db"}}
+             ).json()["events"][0]["incident"]
+    r = post(d, "/api/v1/silences", {"matchers": '{service="db"}', "incident": n}, token=admin)
+    assert r.status == 201, r.body
+    bound = r.json()["silence"]["id"]
+    held = post(d, "/api/v1/events", {"labels": {"alertname": "DbSlow", "service": "db"}})
+    assert held.json()["events"][0]["verdict"] == "silenced"
+    post(d, "/api/v1/events", {"labels": {"alertname": "DbDown", "service": "db"},
+                               "status": "resolved"})
+    assert get(d, f"/api/v1/incidents/{n}")["incident"]["state"] == "resolved"
+
+    wait_for(lambda: get(d, f"/api/v1/silences/{bound}")["silence"]["state"] == "expired",
+             what="the bound silence ends")
+    r = post(d, "/api/v1/events", {"labels": {"alertname": "DbSlow", "service": "db"}})
+    assert r.json()["events"][0]["verdict"] == "new"

@@ -57,6 +57,10 @@ def test_a_closed_incident_expires_the_open_one_stays(make_daemon):
              what="resolved")
     r = d.post(f"/api/v1/incidents/{flag}/close", token=token)
     assert r.status == 200 and r.json()["incident"]["state"] == "closed", r.body
+    # The newest incident is kept whatever its age (its id must not be handed out again):
+    # one opened by hand after it, so the closed one is not the newest, whichever check came last.
+    r = d.post("/api/v1/incidents", token=token, body=json.dumps({"title": "later"}).encode())
+    assert r.status == 201, r.body
 
     # A pass after the second it is kept: gone from the list and by id.
     wait_for(lambda: "flag is critical" not in incidents(d, token), what="the closed one gone")

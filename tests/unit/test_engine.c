@@ -656,6 +656,29 @@ static void test_engine_decide_silenced(void **state)
     config_unref(c);
 }
 
+/* A silence bound to an incident holds events back only while the incident is open. */
+static void test_engine_decide_bound_silence_lasts_while_its_incident_is_open(void **state)
+{
+    (void)state;
+    struct config *c = load(graph_yaml);
+    struct desk d;
+    desk_init(&d, c);
+    int64_t id = FIRE(&d, T0, ENGINE_NEW, NULL, "alertname", "Down", "service", "cache-a");
+    struct silence s;
+    silence_init(&s);
+    s.id = 9;
+    assert_int_equal(silence_matchers_set(&s, "service=mail", NULL), 0);
+    s.incident_id = id; /* no end of its own: nothing but the incident ends it */
+    d.silences = &s;
+    d.n_silences = 1;
+    FIRE(&d, T0 + SEC, ENGINE_SILENCED, NULL, "alertname", "Queue", "service", "mail");
+    RESOLVE(&d, T0 + 2 * SEC, ENGINE_RESOLVE, NULL, "alertname", "Down", "service", "cache-a");
+    /* Nobody recorded its end (a write still on the way, or failed): it holds nothing back. */
+    FIRE(&d, T0 + 3 * SEC, ENGINE_NEW, NULL, "alertname", "Queue", "service", "mail");
+    silence_fini(&s);
+    config_unref(c);
+}
+
 /* ---- correlation ---- */
 
 static void test_engine_decide_group_window_joins(void **state)
@@ -1065,6 +1088,7 @@ int main(void)
             cmocka_unit_test(test_engine_decide_resolve),
             cmocka_unit_test(test_engine_decide_fingerprint_labels),
             cmocka_unit_test(test_engine_decide_silenced),
+            cmocka_unit_test(test_engine_decide_bound_silence_lasts_while_its_incident_is_open),
             cmocka_unit_test(test_engine_decide_group_window_joins),
             cmocka_unit_test(test_engine_decide_symptom_upstream_first),
             cmocka_unit_test(test_engine_decide_root_cause_downstream_first),

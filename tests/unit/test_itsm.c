@@ -199,6 +199,11 @@ static void test_itsm_lifecycle_rules(void **state)
     struct err e = {0};
     assert_int_equal(itsm_transition_check(&by_check, INCIDENT_ACKNOWLEDGED, &e), HALE_ESTATE);
     assert_non_null(strstr(e.msg, "reopens by itself"));
+    /* So does one any other event opened. */
+    struct incident by_event = {
+            .id = 42, .state = INCIDENT_RESOLVED, .fingerprint = (char *)"8df5785e55293561"};
+    assert_int_equal(itsm_transition_check(&by_event, INCIDENT_ACKNOWLEDGED, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "reopens by itself"));
     expect_refusal(INCIDENT_NEW, INCIDENT_CLOSED, "resolve it before closing it");
     expect_refusal(INCIDENT_IN_PROGRESS, INCIDENT_CLOSED, "resolve it before closing it");
     expect_refusal(INCIDENT_RESOLVED, INCIDENT_RESOLVED, "already resolved");

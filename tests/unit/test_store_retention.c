@@ -262,16 +262,20 @@ static void add_event(struct store_batch *b, int64_t incident_id, int64_t receiv
     store_batch_event(b, &ev);
 }
 
-/* Events received expire with the events kind; each incident keeps its first; all go with it. */
+/*
+ * Events received expire with the events kind; each incident keeps its
+ * first, an open one all of them; a closed one's go with it.
+ */
 static void test_store_retention_deletes_expired_events_received(void **state)
 {
     struct fixture *fx = *state;
     fx_open(fx);
     struct store_batch *b = store_batch_new();
-    add_incident(b, 1, INCIDENT_NEW, AGO(900), 0, 0);
-    add_incident(b, 2, INCIDENT_CLOSED, AGO(900), AGO(500), 0);
-    add_incident(b, 3, INCIDENT_NEW, AGO(1), 0, 0); /* the newest: kept whatever its age */
-    for (int64_t id = 1; id <= 2; id++) {
+    /* The closed one first: the newest incident is kept whatever its age (its id is the last). */
+    add_incident(b, 1, INCIDENT_CLOSED, AGO(900), AGO(500), 0);
+    add_incident(b, 2, INCIDENT_RESOLVED, AGO(900), AGO(800), 0);
+    add_incident(b, 3, INCIDENT_NEW, AGO(900), 0, 0); /* open: says what still fires */
+    for (int64_t id = 1; id <= 3; id++) {
         add_event(b, id, AGO(900));
         add_event(b, id, AGO(899));
         add_event(b, id, AGO(1));
@@ -283,10 +287,12 @@ static void test_store_retention_deletes_expired_events_received(void **state)
     struct pass p = compact(fx, &defaults);
     assert_int_equal(p.result, 0);
     assert_int_equal(p.c.incidents, 1);
-    assert_int_equal(p.c.timeline, 3); /* incident 2's events, with it */
-    assert_int_equal(p.c.events, 2);   /* incident 1's second and the old silenced one */
-    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events"), 3);
-    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE incident_id = 1"
+    assert_int_equal(p.c.timeline, 3); /* incident 1's events, with it */
+    assert_int_equal(p.c.events, 2);   /* incident 2's second and the old silenced one */
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events"), 6);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE incident_id = 3"),
+                     3);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE incident_id = 2"
                                              " AND received_ms = " /* its first is kept */
                                              "(SELECT MIN(received_ms) FROM events)"),
                      1);
