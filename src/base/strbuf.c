@@ -154,3 +154,63 @@ int strbuf_add_utf8(struct strbuf *b, const char *s)
     }
     return 0;
 }
+
+/* The escape in a JSON string of c, a byte below 0x20, '"' or '\\'; in buf if need be. */
+static const char *json_escape(unsigned char c, char buf[7])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    switch (c) {
+    case '"':
+        return "\\\"";
+    case '\\':
+        return "\\\\";
+    case '\b':
+        return "\\b";
+    case '\f':
+        return "\\f";
+    case '\n':
+        return "\\n";
+    case '\r':
+        return "\\r";
+    case '\t':
+        return "\\t";
+    default:
+        memcpy(buf, "\\u00", 4);
+        buf[4] = hex[c >> 4];
+        buf[5] = hex[c & 0xf];
+        buf[6] = '\0';
+        return buf;
+    }
+}
+
+int strbuf_add_json_string(struct strbuf *b, const char *s)
+{
+    size_t start = b->len, n = strlen(s), run = 0; /* s[run..i) goes out as it is */
+    const unsigned char *u = (const unsigned char *)s;
+    int r = strbuf_addc(b, '"');
+    for (size_t i = 0; r == 0 && i < n;) {
+        if (u[i] >= 0x80) {
+            size_t len = utf8_seq_len(u + i, n - i);
+            if (!len)
+                r = HALE_EPARSE;
+            i += len;
+        } else if (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\') {
+            i++;
+        } else {
+            char buf[7];
+            r = strbuf_add(b, s + run, i - run);
+            if (r == 0)
+                r = strbuf_adds(b, json_escape(u[i], buf));
+            run = ++i;
+        }
+    }
+    if (r == 0)
+        r = strbuf_add(b, s + run, n - run);
+    if (r == 0)
+        r = strbuf_addc(b, '"');
+    if (r < 0) {
+        b->len = start;
+        b->s[start] = '\0';
+    }
+    return r;
+}

@@ -33,6 +33,14 @@ int strbuf_addc(struct strbuf *b, char c);
  * can go into JSON.
  */
 int strbuf_add_utf8(struct strbuf *b, const char *s);
+/*
+ * Appends s as a JSON string, quoted, escaped as jansson escapes it (", \,
+ * \b \f \n \r \t and \u00XX for the other control characters; the rest
+ * as is), so text written here reads back the same through jansson and
+ * equals what jansson writes. Returns HALE_EPARSE, with b as it was, when
+ * s is not UTF-8 (JSON cannot carry it); HALE_ELIMIT past the cap.
+ */
+int strbuf_add_json_string(struct strbuf *b, const char *s);
 int strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));

@@ -7,7 +7,6 @@
 #include "engine/fingerprint.h"
 
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 #define FNV_OFFSET 14695981039346656037u
@@ -45,8 +44,12 @@ uint64_t engine_fingerprint(const struct labels *l, const struct config_strv *id
     return h;
 }
 
+/* By hand: it runs for every event, and snprintf() would parse its format each time. */
 const char *engine_fingerprint_format(uint64_t fp, char buf[ENGINE_FINGERPRINT_MAX])
 {
-    snprintf(buf, ENGINE_FINGERPRINT_MAX, "%016llx", (unsigned long long)fp);
+    static const char hex[] = "0123456789abcdef";
+    for (int k = 15; k >= 0; k--, fp >>= 4)
+        buf[k] = hex[fp & 0xf];
+    buf[16] = '\0';
     return buf;
 }

@@ -11,6 +11,7 @@
  * takes this one path; a check's flapping note is the one exception, a
  * line on the timeline of the incident that holds its fingerprint.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,38 +33,45 @@ struct itsm_batch {
 
 /* ---- the fingerprints held ---- */
 
-static struct itsm__held *held_find(struct itsm *x, uint64_t fp)
+#define HELD_NONE SIZE_MAX
+
+/* Where fp is in the fingerprints held, or HELD_NONE. */
+static size_t held_find(const struct itsm *x, uint64_t fp)
 {
-    for (size_t i = 0; i < x->n_held; i++)
-        if (x->held[i].fingerprint == fp)
-            return &x->held[i];
-    return NULL;
+    for (size_t k = 0; k < x->n_held; k++)
+        if (x->held[k].fingerprint == fp)
+            return k;
+    return HELD_NONE;
 }
 
 static void held_set(struct itsm *x, uint64_t fp, int64_t incident_id, int64_t starts_ms)
 {
-    struct itsm__held *h = held_find(x, fp);
-    if (!h) {
+    size_t k = held_find(x, fp);
+    if (k == HELD_NONE) {
         if (x->n_held == x->cap_held) {
             x->cap_held = x->cap_held ? x->cap_held * 2 : 32;
             x->held = xreallocarray(x->held, x->cap_held, sizeof(*x->held));
+            x->held_starts = xreallocarray(x->held_starts, x->cap_held, sizeof(*x->held_starts));
         }
-        h = &x->held[x->n_held++];
+        k = x->n_held++;
     }
-    *h = (struct itsm__held){.fingerprint = fp, .incident_id = incident_id, .starts_ms = starts_ms};
+    x->held[k] = (struct engine_open_event){.fingerprint = fp, .incident_id = incident_id};
+    x->held_starts[k] = starts_ms;
 }
 
-static void held_remove(struct itsm *x, struct itsm__held *h)
+static void held_remove(struct itsm *x, size_t k)
 {
-    *h = x->held[--x->n_held];
+    x->n_held--;
+    x->held[k] = x->held[x->n_held];
+    x->held_starts[k] = x->held_starts[x->n_held];
 }
 
 /* Forgets the fingerprints of incident id (0: all), then reads the store's. */
 static int held_reload(struct itsm *x, int64_t id)
 {
-    for (size_t i = x->n_held; i-- > 0;)
-        if (!id || x->held[i].incident_id == id)
-            held_remove(x, &x->held[i]);
+    for (size_t k = x->n_held; k-- > 0;)
+        if (!id || x->held[k].incident_id == id)
+            held_remove(x, k);
     struct store_held_event *v = NULL;
     size_t n = 0;
     int r = x->reader ? store_events_held(x->reader, id, &v, &n) : 0;
@@ -103,7 +111,7 @@ static void upgrade_check_incident(struct itsm *x, struct incident *i)
     i->fingerprint = fingerprint_text(fp);
     if (!i->service && labels_get(&i->labels, ENGINE_SERVICE_LABEL))
         i->service = xstrdup(labels_get(&i->labels, ENGINE_SERVICE_LABEL));
-    if (i->state != INCIDENT_RESOLVED && !held_find(x, fp))
+    if (i->state != INCIDENT_RESOLVED && held_find(x, fp) == HELD_NONE)
         held_set(x, fp, i->id, 0);
 }
 
@@ -141,21 +149,21 @@ void itsm_engine_view(struct itsm *x, struct engine_view *ret)
                                                                    .opened_ms = i->opened_ms,
                                                                    .symptom_of = i->symptom_of};
     }
-    /* An incident people resolved or closed holds nothing any more. */
-    for (size_t k = x->n_held; k-- > 0;)
-        if (!is_open(itsm__live_find(x, x->held[k].incident_id)))
-            held_remove(x, &x->held[k]);
-    if (x->cap_view_events < x->n_held) {
-        x->cap_view_events = x->n_held;
-        x->view_events = xreallocarray(x->view_events, x->cap_view_events, sizeof(*x->view_events));
+    /*
+     * An incident people resolved or closed holds nothing any more. Only
+     * after such a change: looking for one at every event of a batch would
+     * cost the fingerprints held times the incidents, each time.
+     */
+    if (x->held_stale) {
+        for (size_t k = x->n_held; k-- > 0;)
+            if (!is_open(itsm__live_find(x, x->held[k].incident_id)))
+                held_remove(x, k);
+        x->held_stale = false;
     }
-    for (size_t k = 0; k < x->n_held; k++)
-        x->view_events[k] = (struct engine_open_event){.fingerprint = x->held[k].fingerprint,
-                                                       .incident_id = x->held[k].incident_id};
     *ret = (struct engine_view){
             .incidents = x->view_incidents,
             .n_incidents = n,
-            .events = x->view_events,
+            .events = x->held,
             .n_events = x->n_held,
     };
 }
@@ -464,9 +472,9 @@ static struct incident *open_new(struct itsm *x, struct itsm_batch *b, const str
 static void apply_new(struct itsm *x, struct itsm_batch *b, const struct event *ev,
                       struct engine_decision *d)
 {
-    char *fp = fingerprint_text(d->fingerprint);
-    struct incident *i = itsm__live_by_fingerprint(x, fp);
-    free(fp);
+    char fp[ENGINE_FINGERPRINT_MAX];
+    struct incident *i =
+            itsm__live_by_fingerprint(x, engine_fingerprint_format(d->fingerprint, fp));
     if (i && i->state == INCIDENT_RESOLVED)
         i = reopen(b, i, ev, d);
     else if (i && is_open(i)) {
@@ -491,22 +499,21 @@ static void apply_new(struct itsm *x, struct itsm_batch *b, const struct event *
 static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct event *ev,
                             struct engine_decision *d, struct incident *i)
 {
-    struct itsm__held *h = held_find(x, d->fingerprint);
+    size_t h = held_find(x, d->fingerprint);
     /* Alertmanager repeats a notification (group_interval, HA peers, retries): the same alert. */
-    if (ev->source == EVENT_SOURCE_ALERTMANAGER && h && ev->starts_ms && h->starts_ms &&
-        h->starts_ms == ev->starts_ms) {
+    if (ev->source == EVENT_SOURCE_ALERTMANAGER && h != HELD_NONE && ev->starts_ms &&
+        x->held_starts[h] && x->held_starts[h] == ev->starts_ms) {
         reason_set(d, xasprintf("delivered again: the same alert is firing on incident %lld "
                                 "already; nothing changed",
                                 (long long)i->id));
         return;
     }
     touch(b, i);
-    if (h)
-        h->starts_ms = ev->starts_ms;
+    if (h != HELD_NONE)
+        x->held_starts[h] = ev->starts_ms;
     i->events++;
-    char *own = fingerprint_text(d->fingerprint);
-    bool is_own = strcmp(own, i->fingerprint) == 0;
-    free(own);
+    char own[ENGINE_FINGERPRINT_MAX];
+    bool is_own = strcmp(engine_fingerprint_format(d->fingerprint, own), i->fingerprint) == 0;
     /* The event that opened the incident sets its severity; another only raises it. */
     if (ev->severity != i->severity && (is_own || ev->severity > i->severity)) {
         itsm__timeline_add(b->sb, i, TIMELINE_STATE, "hale", "severity %s -> %s",
@@ -526,8 +533,8 @@ static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct e
 static void apply_resolve(struct itsm *x, struct itsm_batch *b, const struct event *ev,
                           const struct engine_decision *d, struct incident *i)
 {
-    struct itsm__held *h = held_find(x, d->fingerprint);
-    if (h)
+    size_t h = held_find(x, d->fingerprint);
+    if (h != HELD_NONE)
         held_remove(x, h);
     touch(b, i);
     i->events++;
@@ -596,8 +603,8 @@ static void apply_added(struct itsm *x, struct itsm_batch *b, const struct event
 static void apply_note(struct itsm *x, struct itsm_batch *b, const struct event *ev,
                        const struct engine_decision *d)
 {
-    struct itsm__held *h = held_find(x, d->fingerprint);
-    struct incident *i = h ? itsm__live_find(x, h->incident_id) : NULL;
+    size_t h = held_find(x, d->fingerprint);
+    struct incident *i = h != HELD_NONE ? itsm__live_find(x, x->held[h].incident_id) : NULL;
     if (!is_open(i))
         return;
     touch(b, i);

@@ -21,13 +21,6 @@ struct itsm__watcher {
     struct itsm__watcher *next;
 };
 
-/* A fingerprint firing on an open incident: the engine's view of it. */
-struct itsm__held {
-    uint64_t fingerprint;
-    int64_t incident_id;
-    int64_t starts_ms; /* of its last event: a delivery again has the same */
-};
-
 struct itsm {
     struct store *st;
     struct store_reader *reader;
@@ -38,12 +31,24 @@ struct itsm {
     struct problem *problems;
     size_t n_problems, cap_problems;
     struct itsm__watcher *watchers;
-    struct itsm__held *held;
+    /*
+     * The fingerprints firing on open incidents: the engine's view of them,
+     * handed to it as is (no copy for each event), and in step with it,
+     * when the last event of each started (a delivery again has the same).
+     */
+    struct engine_open_event *held;
+    int64_t *held_starts;
     size_t n_held, cap_held;
-    /* The last itsm_engine_view()'s arrays, reused. */
+    /*
+     * An incident may have stopped being open (people resolved or closed
+     * it, it left memory, the store's copy came back) since the last view:
+     * the next view forgets the fingerprints it held. Events resolve an
+     * incident only once it holds none.
+     */
+    bool held_stale;
+    /* The last itsm_engine_view()'s open incidents, reused. */
     struct engine_open_incident *view_incidents;
-    struct engine_open_event *view_events;
-    size_t cap_view_incidents, cap_view_events;
+    size_t cap_view_incidents;
 };
 
 /* ---- itsm.c: the incidents held in memory, and writing ---- */

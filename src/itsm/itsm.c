@@ -133,6 +133,7 @@ static void live_remove(struct itsm *x, struct incident *i)
 {
     incident_fini(i);
     *i = x->live[--x->n_live];
+    x->held_stale = true;
 }
 
 void itsm__live_prune(struct itsm *x, int64_t now)
@@ -165,6 +166,7 @@ void itsm__live_reload(struct itsm *x, int64_t id)
     struct incident *held = itsm__live_find(x, id);
     if (!held || !x->reader)
         return;
+    x->held_stale = true;
     struct incident fresh = {0};
     int r = store_incident_get(x->reader, id, &fresh);
     if (r == 0) {
@@ -221,6 +223,7 @@ void itsm__commit(struct itsm *x, struct store_batch *b, struct incident *i,
 {
     i->updated_ms = (int64_t)clock_real_ms(&clock_system);
     store_batch_incident(b, i);
+    x->held_stale = true; /* people may have resolved or closed it */
     struct change *c = xcalloc(1, sizeof(*c));
     c->x = x;
     incident_copy(&c->after, i);
@@ -345,7 +348,7 @@ void itsm_free(struct itsm *x)
     free(x->problems);
     free(x->held);
     free(x->view_incidents);
-    free(x->view_events);
+    free(x->held_starts);
     while (x->watchers) {
         struct itsm__watcher *w = x->watchers;
         x->watchers = w->next;

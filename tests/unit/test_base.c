@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "base/alloc.h"
 #include "base/arena.h"
@@ -37,6 +38,71 @@ static void test_strbuf_grows_and_stays_terminated(void **state)
     assert_int_equal(b.len, strlen(b.s));
     assert_memory_equal(b.s, "0,1,2,", 6);
     assert_string_equal(b.s + b.len - 4, "999,");
+    strbuf_fini(&b);
+}
+
+/* What jansson writes for s, a JSON string; the reference the hand-written one must equal. */
+static char *jansson_text(const char *s)
+{
+    json_t *v = json_string(s);
+    assert_non_null(v);
+    char *text = json_dumps(v, JSON_ENCODE_ANY);
+    json_decref(v);
+    return text;
+}
+
+static void test_strbuf_json_string_as_jansson_writes_it(void **state)
+{
+    (void)state;
+    const char *cases[] = {
+            "",
+            "plain",
+            "quote \" backslash \\ slash /",
+            "\b\f\n\r\t and \x01\x1f\x7f",
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\xa5",
+            "\"\"\\\\\n",
+    };
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        struct strbuf b;
+        strbuf_init(&b, 0);
+        strbuf_adds(&b, "x");
+        assert_int_equal(strbuf_add_json_string(&b, cases[k]), 0);
+        char *want = jansson_text(cases[k]);
+        assert_string_equal(b.s + 1, want);
+        free(want);
+        strbuf_fini(&b);
+    }
+    /* Every byte below 0x80 alone. */
+    for (int c = 1; c < 0x80; c++) {
+        char s[2] = {(char)c, '\0'};
+        struct strbuf b;
+        strbuf_init(&b, 0);
+        assert_int_equal(strbuf_add_json_string(&b, s), 0);
+        char *want = jansson_text(s);
+        assert_string_equal(b.s, want);
+        free(want);
+        strbuf_fini(&b);
+    }
+}
+
+static void test_strbuf_json_string_refuses_what_is_not_utf8(void **state)
+{
+    (void)state;
+    const char *bad[] = {"\xff", "ok \xc3", "\xc0\xaf", "\xed\xa0\x80", "a\"b\xf5\x80\x80\x80"};
+    for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        struct strbuf b;
+        strbuf_init(&b, 0);
+        strbuf_adds(&b, "kept");
+        assert_int_equal(strbuf_add_json_string(&b, bad[k]), HALE_EPARSE);
+        assert_string_equal(b.s, "kept"); /* as it was */
+        assert_int_equal(b.len, 4);
+        strbuf_fini(&b);
+    }
+    /* Past the cap: nothing of it either. */
+    struct strbuf b;
+    strbuf_init(&b, 6);
+    assert_int_equal(strbuf_add_json_string(&b, "a\nbc"), HALE_ELIMIT); /* 7 bytes written */
+    assert_int_equal(b.len, 0);
     strbuf_fini(&b);
 }
 
@@ -400,6 +466,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
             cmocka_unit_test(test_strbuf_refuses_past_its_cap),
+            cmocka_unit_test(test_strbuf_json_string_as_jansson_writes_it),
+            cmocka_unit_test(test_strbuf_json_string_refuses_what_is_not_utf8),
             cmocka_unit_test(test_err_carries_code_and_context),
             cmocka_unit_test(test_err_prefix_truncates_without_overflow),
             cmocka_unit_test(test_arena_allocates_zeroed_aligned_and_runs_destructors),

@@ -7,8 +7,9 @@
  * answered once durable, a failed commit leaving the desk as the store is,
  * Alertmanager's repeated deliveries changing nothing, an outage of a
  * thousand events correlated in one submit in either order, a check's
- * flapping note, a runbook in charge, and an open incident from before
- * the engine found again by its check.
+ * flapping note, a runbook in charge, an open incident from before the
+ * engine found again by its check, and the events of an incident people
+ * resolved or closed no longer held by it.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -655,6 +656,60 @@ static void test_engine_finds_incidents_from_before_by_their_check(void **state)
     incident_fini(&i);
 }
 
+struct acted {
+    int calls;
+    int result;
+};
+
+static void on_acted(int result, const struct incident *i, void *data)
+{
+    (void)i;
+    struct acted *a = data;
+    a->calls++;
+    a->result = result;
+}
+
+/* alice resolves or closes incident id; back once it is durable. */
+static void person(struct fixture *fx, enum itsm_action action, int64_t id)
+{
+    struct itsm_request rq = {.action = action, .id = id, .actor = "user:alice"};
+    struct acted a = {0};
+    struct err e = {0};
+    if (itsm_act(fx->desk, &rq, on_acted, &a, &e) != 0)
+        fail_msg("act: %s", e.msg);
+    while (a.calls == 0)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    assert_int_equal(a.result, 0);
+}
+
+/* An incident people resolved, then closed, holds its events no more: the next is no duplicate. */
+static void test_engine_people_resolving_frees_its_events(void **state)
+{
+    struct fixture *fx = *state;
+    for (int k = 0; k < 2; k++) {
+        struct heard h = SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING,
+                                    "alertname=QueueLong", "queue=mail");
+        assert_int_equal(h.verdict[0], k == 0 ? ENGINE_NEW : ENGINE_DUPLICATE);
+    }
+    person(fx, ITSM_RESOLVE, 1);
+    struct heard h = SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong",
+                                "queue=mail");
+    assert_int_equal(h.verdict[0], ENGINE_NEW);
+    assert_int_equal(h.incident[0], 1); /* reopened: within incidents.reopen_within */
+    struct incident i;
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_int_equal(i.reopened, 1);
+    incident_fini(&i);
+
+    person(fx, ITSM_RESOLVE, 1);
+    person(fx, ITSM_CLOSE, 1);
+    h = SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong",
+                   "queue=mail");
+    assert_int_equal(h.verdict[0], ENGINE_NEW);
+    assert_int_equal(h.incident[0], 2);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -671,6 +726,7 @@ int main(void)
             TEST(test_engine_failed_commit_leaves_the_desk_as_the_store),
             TEST(test_engine_check_events_take_the_same_path),
             TEST(test_engine_finds_incidents_from_before_by_their_check),
+            TEST(test_engine_people_resolving_frees_its_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

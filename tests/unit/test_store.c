@@ -1592,6 +1592,38 @@ static void test_store_sigkill_loses_nothing_acknowledged(void **state)
 
 #define TEST(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
+/* Labels as the column keeps them: sorted keys, JSON's escapes, the same text back. */
+static void test_store_labels_json_text(void **state)
+{
+    (void)state;
+    struct labels l;
+    labels_init(&l);
+    labels_set(&l, "summary", "disk \"/\" at 97%\n\tcaf\xc3\xa9 \x01", NULL);
+    labels_set(&l, "alertname", "DiskFull", NULL);
+    labels_set(&l, "Zone", "a\\b", NULL);
+    char *text = NULL;
+    assert_int_equal(store__labels_to_json(&l, &text), 0);
+    assert_string_equal(text, "{\"Zone\":\"a\\\\b\",\"alertname\":\"DiskFull\","
+                              "\"summary\":\"disk \\\"/\\\" at 97%\\n\\tcaf\xc3\xa9 \\u0001\"}");
+    struct labels back;
+    assert_int_equal(store__labels_from_json(text, &back), 0);
+    assert_int_equal(back.n, 3);
+    assert_string_equal(labels_get(&back, "summary"), labels_get(&l, "summary"));
+    labels_fini(&back);
+    free(text);
+
+    labels_set(&l, "bad", "\xc3(", NULL); /* not UTF-8 */
+    text = NULL;
+    assert_int_equal(store__labels_to_json(&l, &text), HALE_EPARSE);
+    assert_null(text);
+    labels_fini(&l);
+
+    labels_init(&l);
+    assert_int_equal(store__labels_to_json(&l, &text), 0);
+    assert_string_equal(text, "{}");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1619,6 +1651,7 @@ int main(void)
             TEST(test_store_open_says_what_is_wrong),
             TEST(test_store_reader_sees_commits_and_never_blocks_the_writer),
             TEST(test_store_sigkill_loses_nothing_acknowledged),
+            cmocka_unit_test(test_store_labels_json_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
