@@ -19,34 +19,11 @@
 /* The query of the page asked for; false with a 400 sent, naming the parameter. */
 static bool audit_query(struct api_req *req, struct store_audit_query *q)
 {
-    const char *since = api_req_query(req, "since"), *limit = api_req_query(req, "limit");
-    const char *cursor = api_req_query(req, "cursor");
-    long long v;
-    q->limit = PAGE_DEFAULT;
-    if (since && !api__since_parse(since, &q->since_ms)) {
-        api_reply_error(req, 400, "bad_request",
-                        "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
-                        since);
+    struct api__page page;
+    if (!api__page_parse(req, PAGE_DEFAULT, PAGE_MAX, &page))
         return false;
-    }
-    if (limit) {
-        if (!api__positive_parse(limit, PAGE_MAX, &v)) {
-            api_reply_error(req, 400, "bad_request",
-                            "limit: expected a whole number from 1 to %d, got \"%s\"", PAGE_MAX,
-                            limit);
-            return false;
-        }
-        q->limit = (size_t)v;
-    }
-    if (cursor) {
-        if (!api__positive_parse(cursor, INT64_MAX, &v)) {
-            api_reply_error(req, 400, "bad_request",
-                            "cursor: expected the next_cursor of the previous page, got \"%s\"",
-                            cursor);
-            return false;
-        }
-        q->after_id = v;
-    }
+    *q = (struct store_audit_query){
+            .since_ms = page.since_ms, .limit = page.limit, .after_id = page.cursor};
     return true;
 }
 

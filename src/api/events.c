@@ -121,23 +121,15 @@ static bool positive_query(struct api_req *req, const char *key, long long max, 
 /* The query of the page asked for; false with a 400 sent, naming the parameter. */
 static bool events_query(struct api_req *req, struct store_event_query *q)
 {
-    const char *since = api_req_query(req, "since");
-    long long incident = 0, limit = PAGE_DEFAULT, cursor = 0;
-    if (since && !api__since_parse(since, &q->since_ms)) {
-        api_reply_error(req, 400, "bad_request",
-                        "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
-                        since);
+    long long incident = 0;
+    struct api__page page;
+    if (!api__page_parse(req, PAGE_DEFAULT, PAGE_MAX, &page) ||
+        !positive_query(req, "incident", INT64_MAX, "an incident's id", &incident))
         return false;
-    }
-    char limit_what[64];
-    snprintf(limit_what, sizeof(limit_what), "a whole number from 1 to %d", PAGE_MAX);
-    if (!positive_query(req, "incident", INT64_MAX, "an incident's id", &incident) ||
-        !positive_query(req, "limit", PAGE_MAX, limit_what, &limit) ||
-        !positive_query(req, "cursor", INT64_MAX, "the next_cursor of the previous page", &cursor))
-        return false;
+    q->since_ms = page.since_ms;
     q->incident_id = incident;
-    q->limit = (size_t)limit;
-    q->before_id = cursor;
+    q->limit = page.limit;
+    q->before_id = page.cursor;
     return true;
 }
 

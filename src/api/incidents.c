@@ -52,10 +52,8 @@ static bool parse_states(const char *s, unsigned *ret)
 
 static bool list_query(struct api_req *req, struct store_incident_query *q)
 {
-    const char *state = api_req_query(req, "state"), *since = api_req_query(req, "since");
-    const char *limit = api_req_query(req, "limit"), *cursor = api_req_query(req, "cursor");
-    long long v;
-    q->limit = PAGE_DEFAULT;
+    const char *state = api_req_query(req, "state");
+    struct api__page page;
     if (state && !parse_states(state, &q->states)) {
         api_reply_error(req, 400, "bad_request",
                         "state: expected open or states (new, acknowledged, in_progress, "
@@ -63,30 +61,11 @@ static bool list_query(struct api_req *req, struct store_incident_query *q)
                         state);
         return false;
     }
-    if (since && !api__since_parse(since, &q->since_ms)) {
-        api_reply_error(req, 400, "bad_request",
-                        "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
-                        since);
+    if (!api__page_parse(req, PAGE_DEFAULT, PAGE_MAX, &page))
         return false;
-    }
-    if (limit) {
-        if (!api__positive_parse(limit, PAGE_MAX, &v)) {
-            api_reply_error(req, 400, "bad_request",
-                            "limit: expected a whole number from 1 to %d, got \"%s\"", PAGE_MAX,
-                            limit);
-            return false;
-        }
-        q->limit = (size_t)v;
-    }
-    if (cursor) {
-        if (!api__positive_parse(cursor, INT64_MAX, &v)) {
-            api_reply_error(req, 400, "bad_request",
-                            "cursor: expected the next_cursor of the previous page, got \"%s\"",
-                            cursor);
-            return false;
-        }
-        q->before_id = v;
-    }
+    q->since_ms = page.since_ms;
+    q->limit = page.limit;
+    q->before_id = page.cursor;
     return true;
 }
 

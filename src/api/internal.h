@@ -169,6 +169,16 @@ bool api__path_id(struct api_req *req, const char *what, int64_t *ret);
 bool api__since_parse(const char *s, int64_t *ret_ms);
 /* A whole number from 1 to max. */
 bool api__positive_parse(const char *s, long long max, long long *ret);
+
+/* The query parameters every paged list takes. */
+struct api__page {
+    int64_t since_ms; /* since: a duration back from now or an RFC 3339 time; 0: absent */
+    size_t limit;     /* limit: 1 to the list's most; its default when absent */
+    int64_t cursor;   /* cursor: the next_cursor of the previous page; 0: absent */
+};
+/* Reads since, limit and cursor; false with a 400 sent, naming the bad one. */
+bool api__page_parse(struct api_req *req, size_t limit_default, size_t limit_max,
+                     struct api__page *ret);
 /*
  * The "user:NAME" of the caller's token, for timelines and the audit log,
  * into buf of size AUTH_NAME_MAX + 8.

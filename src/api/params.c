@@ -178,3 +178,35 @@ bool api__body_name(struct api_req *req, json_t *body, const char *key, const ch
     strbuf_fini(&list);
     return false;
 }
+
+bool api__page_parse(struct api_req *req, size_t limit_default, size_t limit_max,
+                     struct api__page *ret)
+{
+    const char *since = api_req_query(req, "since"), *limit = api_req_query(req, "limit");
+    const char *cursor = api_req_query(req, "cursor");
+    long long v;
+    *ret = (struct api__page){.limit = limit_default};
+    if (since && !api__since_parse(since, &ret->since_ms)) {
+        api_reply_error(req, 400, "bad_request",
+                        "since: expected a duration such as 7d or an RFC 3339 time, got \"%s\"",
+                        since);
+        return false;
+    }
+    if (limit && !api__positive_parse(limit, (long long)limit_max, &v)) {
+        api_reply_error(req, 400, "bad_request",
+                        "limit: expected a whole number from 1 to %zu, got \"%s\"", limit_max,
+                        limit);
+        return false;
+    }
+    if (limit)
+        ret->limit = (size_t)v;
+    if (cursor && !api__positive_parse(cursor, INT64_MAX, &v)) {
+        api_reply_error(req, 400, "bad_request",
+                        "cursor: expected the next_cursor of the previous page, got \"%s\"",
+                        cursor);
+        return false;
+    }
+    if (cursor)
+        ret->cursor = v;
+    return true;
+}
