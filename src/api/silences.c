@@ -444,6 +444,9 @@ static bool span_check(struct api_req *req, struct silence *sl, uint64_t for_ms,
         api__reply_bad_field(req, "for", "for: give for or ends, not both");
         return false;
     }
+    /* One now for both ends: a silence "for 2h" lasts exactly two hours. */
+    if (!sl->starts_ms && for_ms)
+        sl->starts_ms = now;
     int64_t from = sl->starts_ms ? sl->starts_ms : now;
     if (for_ms)
         sl->ends_ms = from + (int64_t)for_ms;
