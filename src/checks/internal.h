@@ -121,12 +121,6 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
  * bytes; then the note is dropped and the notes end with "(more notes
  * dropped)".
  */
-/*
- * A zeroed sample after o's last, not yet counted: the caller fills it and
- * increments o->n_samples to keep it. The array grows by doubling.
- */
-struct check_sample *check__sample_append(struct check_observation *o);
-
 void check__note(struct check_observation *o, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 

@@ -59,16 +59,6 @@ void check_observation_fini(struct check_observation *o)
     memset(o, 0, sizeof(*o));
 }
 
-struct check_sample *check__sample_append(struct check_observation *o)
-{
-    size_t n = o->n_samples;
-    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
-        o->samples = xreallocarray(o->samples, n ? 2 * n : 4, sizeof(*o->samples));
-    struct check_sample *s = &o->samples[n];
-    memset(s, 0, sizeof(*s));
-    return s;
-}
-
 void check__note(struct check_observation *o, const char *fmt, ...)
 {
     static const char full[] = "(more notes dropped)";

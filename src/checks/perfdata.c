@@ -298,6 +298,17 @@ static int parse_label(const char *s, size_t len, size_t *pos, struct strbuf *la
     return 0;
 }
 
+static struct check_sample *sample_append(struct check_observation *o)
+{
+    /* Grow by doubling; the count is bounded by CHECK_SAMPLES_MAX. */
+    size_t n = o->n_samples;
+    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
+        o->samples = xreallocarray(o->samples, n ? 2 * n : 4, sizeof(*o->samples));
+    struct check_sample *s = &o->samples[n];
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
 void check_perfdata_parse(struct check_observation *o, const char *text, size_t len)
 {
     size_t pos = 0;
@@ -332,7 +343,7 @@ void check_perfdata_parse(struct check_observation *o, const char *text, size_t 
             pos = end;
             continue;
         }
-        struct check_sample *s = check__sample_append(o);
+        struct check_sample *s = sample_append(o);
         if (parse_fields(o, &it, text + pos, end - pos, s)) {
             s->label = strbuf_detach(&label, NULL);
             o->n_samples++;
