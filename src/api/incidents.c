@@ -150,7 +150,8 @@ static void on_acted(int result, const struct incident *i, void *data)
 {
     struct api_req *req = data;
     if (result < 0)
-        api_reply_error(req, 500, "internal", "the change was not saved: %s",
+        api_reply_error(req, 503, "unavailable",
+                        "the change was not saved (%s): nothing changed; send it again",
                         hale_strerror(result));
     else
         api__reply_ok(req, json_pack("{s:o}", "incident", codec_json_incident(i)));
@@ -326,7 +327,8 @@ static void on_opened(int result, const struct incident *i, void *data)
 {
     struct api_req *req = data;
     if (result < 0) {
-        api_reply_error(req, 500, "internal", "the incident was not saved: %s",
+        api_reply_error(req, 503, "unavailable",
+                        "the incident was not saved (%s): nothing changed; send it again",
                         hale_strerror(result));
         return;
     }

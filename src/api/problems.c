@@ -132,7 +132,8 @@ static void on_changed(int result, const struct problem *p, void *data)
 {
     struct api_req *req = data;
     if (result < 0)
-        api_reply_error(req, 500, "internal", "the change was not saved: %s",
+        api_reply_error(req, 503, "unavailable",
+                        "the change was not saved (%s): nothing changed; send it again",
                         hale_strerror(result));
     else
         api__reply_ok(req, json_pack("{s:o}", "problem", codec_json_problem(p)));

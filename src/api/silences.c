@@ -534,7 +534,8 @@ static void on_added(int result, const struct silence *sl, void *data)
 {
     struct api_req *req = data;
     if (result < 0) {
-        api_reply_error(req, 500, "internal", "the silence was not saved: %s",
+        api_reply_error(req, 503, "unavailable",
+                        "the silence was not saved (%s): nothing changed; send it again",
                         hale_strerror(result));
         return;
     }
@@ -575,7 +576,8 @@ static void on_expired(int result, const struct silence *sl, void *data)
 {
     struct api_req *req = data;
     if (result < 0) {
-        api_reply_error(req, 500, "internal", "the expiry was not saved: %s",
+        api_reply_error(req, 503, "unavailable",
+                        "the expiry was not saved (%s): nothing changed; send it again",
                         hale_strerror(result));
         return;
     }
