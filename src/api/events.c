@@ -151,16 +151,12 @@ static void get_events(struct api_req *req, void *data)
     json_t *list = json_array();
     for (size_t i = 0; i < n && i < want; i++)
         json_array_append_new(list, codec_json_event(&v[i]));
-    json_t *next = json_null();
-    if (n > want) {
-        char c[32];
-        snprintf(c, sizeof(c), "%lld", (long long)v[want - 1].id);
-        next = json_string(c);
-    }
+    bool more = n > want;
+    int64_t last_id = more ? v[want - 1].id : 0;
     for (size_t i = 0; i < n; i++)
         store_event_fini(&v[i]);
     free(v);
-    api__reply_ok(req, json_pack("{s:o, s:o}", "events", list, "next_cursor", next));
+    api__reply_page(req, "events", list, more, last_id);
 }
 
 static const struct api_route event_routes[] = {

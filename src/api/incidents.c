@@ -95,16 +95,12 @@ static void get_incidents(struct api_req *req, void *data)
     json_t *list = json_array();
     for (size_t i = 0; i < n && i < want; i++)
         json_array_append_new(list, codec_json_incident(&v[i]));
-    json_t *next = json_null();
-    if (n > want) {
-        char c[32];
-        snprintf(c, sizeof(c), "%lld", (long long)v[want - 1].id);
-        next = json_string(c);
-    }
+    bool more = n > want;
+    int64_t last_id = more ? v[want - 1].id : 0;
     for (size_t i = 0; i < n; i++)
         incident_fini(&v[i]);
     free(v);
-    api__reply_ok(req, json_pack("{s:o, s:o}", "incidents", list, "next_cursor", next));
+    api__reply_page(req, "incidents", list, more, last_id);
 }
 
 /* ---- GET /api/v1/incidents/{id} ---- */

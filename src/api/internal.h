@@ -176,6 +176,12 @@ struct api__page {
     size_t limit;     /* limit: 1 to the list's most; its default when absent */
     int64_t cursor;   /* cursor: the next_cursor of the previous page; 0: absent */
 };
+/*
+ * Replies 200 with {KEY: list, "next_cursor": ...}: last_id as the cursor
+ * when more follow, else null. Takes the reference to list.
+ */
+void api__reply_page(struct api_req *req, const char *key, json_t *list, bool more,
+                     int64_t last_id);
 /* Reads since, limit and cursor; false with a 400 sent, naming the bad one. */
 bool api__page_parse(struct api_req *req, size_t limit_default, size_t limit_max,
                      struct api__page *ret);

@@ -210,3 +210,14 @@ bool api__page_parse(struct api_req *req, size_t limit_default, size_t limit_max
         ret->cursor = v;
     return true;
 }
+
+void api__reply_page(struct api_req *req, const char *key, json_t *list, bool more, int64_t last_id)
+{
+    json_t *next = json_null();
+    if (more) {
+        char c[32];
+        snprintf(c, sizeof(c), "%lld", (long long)last_id);
+        next = json_string(c);
+    }
+    api__reply_ok(req, json_pack("{s:o, s:o}", key, list, "next_cursor", next));
+}

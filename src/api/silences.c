@@ -270,13 +270,7 @@ static void get_silences(struct api_req *req, void *data)
     }
     if (!p.more)
         config_fill(*d->silences, &q, now, &p);
-    json_t *next = json_null();
-    if (p.more) {
-        char c[32];
-        snprintf(c, sizeof(c), "%" PRId64, p.last_id);
-        next = json_string(c);
-    }
-    api__reply_ok(req, json_pack("{s:o, s:o}", "silences", p.list, "next_cursor", next));
+    api__reply_page(req, "silences", p.list, p.more, p.last_id);
 }
 
 /* ---- GET /api/v1/silences/{id} ---- */
