@@ -109,65 +109,19 @@ static int args_parse(int argc, char **argv, struct audit_args *a)
     return -1;
 }
 
-/* One page: the answer, which has an "audit" array. */
-static int page_fetch(struct cli_client *c, const struct audit_args *a, const char *cursor,
-                      json_t **ret_answer, struct err *e)
+/* The path of one page of the log. */
+static void audit_path(const char *cursor, const void *arg, struct strbuf *path)
 {
-    struct strbuf path;
-    strbuf_init(&path, 0);
-    strbuf_adds(&path, "/api/v1/audit");
-    cli_url_query_add(&path, "since", a->since);
+    const struct audit_args *a = arg;
+    strbuf_adds(path, "/api/v1/audit");
+    cli_url_query_add(path, "since", a->since);
     if (a->limit > 0) {
         char n[24];
         snprintf(n, sizeof(n), "%ld", a->limit);
-        cli_url_query_add(&path, "limit", n);
+        cli_url_query_add(path, "limit", n);
     }
     if (cursor)
-        cli_url_query_add(&path, "cursor", cursor);
-    json_t *answer = NULL;
-    int r = cli_client_json(c, "GET", path.s, NULL, &answer, e);
-    strbuf_fini(&path);
-    if (r < 0)
-        return r;
-    if (!json_is_array(json_object_get(answer, "audit"))) {
-        json_decref(answer);
-        return err_setf(e, HALE_EPARSE,
-                        "the answer has no \"audit\" array (is HALE_URL hale's address?)");
-    }
-    *ret_answer = answer;
-    return 0;
-}
-
-/* The first page, or with --all every page gathered into it (its next_cursor then null). */
-static int log_fetch(struct cli_client *c, const struct audit_args *a, json_t **ret_answer,
-                     struct err *e)
-{
-    json_t *first;
-    int r = page_fetch(c, a, NULL, &first, e);
-    if (r < 0 || !a->all) {
-        *ret_answer = r < 0 ? NULL : first;
-        return r;
-    }
-    json_t *all = json_object_get(first, "audit");
-    _cleanup_free_ char *cursor = NULL;
-    for (int page = 1; page < ALL_MAX_PAGES; page++) {
-        const char *next = json_string_value(json_object_get(first, "next_cursor"));
-        /* A cursor that does not move would repeat the same page forever. */
-        if (!next || (cursor && strcmp(cursor, next) == 0))
-            break;
-        free(cursor);
-        cursor = xstrdup(next);
-        json_t *answer;
-        if ((r = page_fetch(c, a, cursor, &answer, e)) < 0) {
-            json_decref(first);
-            return r;
-        }
-        json_array_extend(all, json_object_get(answer, "audit"));
-        json_object_set(first, "next_cursor", json_object_get(answer, "next_cursor"));
-        json_decref(answer);
-    }
-    *ret_answer = first;
-    return 0;
+        cli_url_query_add(path, "cursor", cursor);
 }
 
 static int run(int argc, char **argv)
@@ -179,7 +133,7 @@ static int run(int argc, char **argv)
     struct cli_client *c = cli_client_new(a.remote.url, a.remote.token);
     json_t *answer = NULL;
     struct err e = {0};
-    r = log_fetch(c, &a, &answer, &e);
+    r = cli_client_list(c, "audit", a.all, ALL_MAX_PAGES, audit_path, &a, &answer, &e);
     cli_client_free(c);
     if (r < 0) {
         fprintf(stderr, "hale audit: %s\n", e.msg);

@@ -399,3 +399,53 @@ int cli_client_stream(struct cli_client *c, const char *path, const char *last_e
     strbuf_fini(&s.refusal);
     return r;
 }
+
+static int page_get(struct cli_client *c, const char *key, cli_client_page_path *path_of,
+                    const void *arg, const char *cursor, json_t **ret, struct err *e)
+{
+    struct strbuf path;
+    strbuf_init(&path, 0);
+    path_of(cursor, arg, &path);
+    int r = cli_client_json(c, "GET", path.s, NULL, ret, e);
+    strbuf_fini(&path);
+    if (r == 0 && !json_is_array(json_object_get(*ret, key))) {
+        json_decref(*ret);
+        r = err_setf(e, HALE_EPARSE, "the answer has no \"%s\" array (is HALE_URL hale's address?)",
+                     key);
+    }
+    return r;
+}
+
+int cli_client_list(struct cli_client *c, const char *key, bool all, int max_pages,
+                    cli_client_page_path *path_of, const void *arg, json_t **ret_answer,
+                    struct err *e)
+{
+    json_t *first;
+    int r = page_get(c, key, path_of, arg, NULL, &first, e);
+    if (r < 0)
+        return r;
+    char *cursor = NULL;
+    for (int page = 1; all && page < max_pages; page++) {
+        const char *next = json_string_value(json_object_get(first, "next_cursor"));
+        if (!next || (cursor && strcmp(cursor, next) == 0))
+            break;
+        free(cursor);
+        cursor = xstrdup(next);
+        json_t *answer;
+        if ((r = page_get(c, key, path_of, arg, cursor, &answer, e)) < 0) {
+            json_decref(first);
+            free(cursor);
+            return r;
+        }
+        json_array_extend(json_object_get(first, key), json_object_get(answer, key));
+        json_object_set(first, "next_cursor", json_object_get(answer, "next_cursor"));
+        json_decref(answer);
+    }
+    /* Stopped by a cursor that did not move: it would only repeat that page. */
+    const char *next = json_string_value(json_object_get(first, "next_cursor"));
+    if (all && cursor && next && strcmp(cursor, next) == 0)
+        json_object_set_new(first, "next_cursor", json_null());
+    free(cursor);
+    *ret_answer = first;
+    return 0;
+}

@@ -10,6 +10,7 @@
 #define HALE_CLI_CLIENT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -58,6 +59,20 @@ int cli_client_request(struct cli_client *c, const char *method, const char *pat
  */
 int cli_client_json(struct cli_client *c, const char *method, const char *path, const json_t *body,
                     json_t **ret, struct err *e);
+
+/* Appends to path the path of the page after cursor (NULL: the first page). */
+typedef void cli_client_page_path(const char *cursor, const void *arg, struct strbuf *path);
+
+/*
+ * GETs a paged list: an answer with the array key and "next_cursor". With
+ * all, follows next_cursor (at most max_pages pages; a cursor that does not
+ * move ends it), gathering every page into the first answer, whose
+ * next_cursor then says where it stopped (null: at the end). Returns 0,
+ * or as cli_client_json(), plus HALE_EPARSE for an answer without key.
+ */
+int cli_client_list(struct cli_client *c, const char *key, bool all, int max_pages,
+                    cli_client_page_path *path_of, const void *arg, json_t **ret_answer,
+                    struct err *e);
 
 /*
  * Receives the bytes of a stream's body as they arrive. Returns 0 to go

@@ -161,25 +161,10 @@ static int failed(const char *cmd, const struct err *e)
     return CLI_EXIT_FAILURE;
 }
 
-/* One page: the answer, which has an "incidents" array. */
-static int page_fetch(struct cli_client *c, const struct inc_args *a, const char *cursor,
-                      json_t **ret_answer, struct err *e)
+static void list_path(const char *cursor, const void *arg, struct strbuf *path)
 {
-    struct strbuf path;
-    strbuf_init(&path, 0);
-    cli__incidents_path(&a->query, cursor, &path);
-    json_t *answer = NULL;
-    int r = cli_client_json(c, "GET", path.s, NULL, &answer, e);
-    strbuf_fini(&path);
-    if (r < 0)
-        return r;
-    if (!json_is_array(json_object_get(answer, "incidents"))) {
-        json_decref(answer);
-        return err_setf(e, HALE_EPARSE,
-                        "the answer has no \"incidents\" array (is HALE_URL hale's address?)");
-    }
-    *ret_answer = answer;
-    return 0;
+    const struct inc_args *a = arg;
+    cli__incidents_path(&a->query, cursor, path);
 }
 
 /*
@@ -189,40 +174,10 @@ static int page_fetch(struct cli_client *c, const struct inc_args *a, const char
 static int list_fetch(struct cli_client *c, const struct inc_args *a, json_t **ret_answer,
                       struct err *e)
 {
-    json_t *first;
-    int r = page_fetch(c, a, NULL, &first, e);
-    if (r < 0)
-        return r;
-    if (!a->all) {
-        *ret_answer = first;
-        return 0;
-    }
-    json_t *all = json_object_get(first, "incidents");
-    _cleanup_free_ char *cursor = NULL;
-    for (int page = 1;; page++) {
-        const char *next = json_string_value(json_object_get(first, "next_cursor"));
-        /* A cursor that does not move would repeat the same page forever. */
-        if (!next || (cursor && strcmp(cursor, next) == 0))
-            break;
-        if (page == ALL_MAX_PAGES) {
-            fprintf(stderr, "hale %s: stopped after %d pages\n", a->cmd, page);
-            *ret_answer = first;
-            return 0;
-        }
-        free(cursor);
-        cursor = xstrdup(next);
-        json_t *answer;
-        if ((r = page_fetch(c, a, cursor, &answer, e)) < 0) {
-            json_decref(first);
-            return r;
-        }
-        json_array_extend(all, json_object_get(answer, "incidents"));
-        json_object_set(first, "next_cursor", json_object_get(answer, "next_cursor"));
-        json_decref(answer);
-    }
-    json_object_set_new(first, "next_cursor", json_null());
-    *ret_answer = first;
-    return 0;
+    int r = cli_client_list(c, "incidents", a->all, ALL_MAX_PAGES, list_path, a, ret_answer, e);
+    if (r == 0 && a->all && json_is_string(json_object_get(*ret_answer, "next_cursor")))
+        fprintf(stderr, "hale %s: stopped after %d pages\n", a->cmd, ALL_MAX_PAGES);
+    return r;
 }
 
 static int run_list(struct cli_client *c, const struct inc_args *a)

@@ -397,8 +397,9 @@ static int run_add(struct cli_client *c, const struct sil_args *a)
     return CLI_EXIT_OK;
 }
 
-static void list_path(const struct sil_args *a, const char *cursor, struct strbuf *out)
+static void list_path(const char *cursor, const void *arg, struct strbuf *out)
 {
+    const struct sil_args *a = arg;
     strbuf_adds(out, "/api/v1/silences");
     if (a->state)
         cli_url_query_add(out, "state", a->state);
@@ -409,51 +410,11 @@ static void list_path(const struct sil_args *a, const char *cursor, struct strbu
         cli_url_query_add(out, "cursor", cursor);
 }
 
-/* Every page, gathered into the first page's answer. */
-static int list_fetch(struct cli_client *c, const struct sil_args *a, json_t **ret, struct err *e)
-{
-    json_t *first = NULL;
-    _cleanup_free_ char *cursor = NULL;
-    for (int page = 0;; page++) {
-        struct strbuf path;
-        strbuf_init(&path, 0);
-        list_path(a, cursor, &path);
-        json_t *answer;
-        int r = cli_client_json(c, "GET", path.s, NULL, &answer, e);
-        strbuf_fini(&path);
-        if (r == 0 && !json_is_array(json_object_get(answer, "silences"))) {
-            json_decref(answer);
-            r = err_setf(e, HALE_EPARSE,
-                         "the answer has no \"silences\" array (is HALE_URL hale's address?)");
-        }
-        if (r < 0) {
-            json_decref(first);
-            return r;
-        }
-        if (!first)
-            first = json_incref(answer);
-        else
-            json_array_extend(json_object_get(first, "silences"),
-                              json_object_get(answer, "silences"));
-        const char *next = json_string_value(json_object_get(answer, "next_cursor"));
-        /* A cursor that does not move would repeat the same page forever. */
-        bool more = next && !(cursor && strcmp(cursor, next) == 0) && page + 1 < LIST_MAX_PAGES;
-        free(cursor);
-        cursor = more ? xstrdup(next) : NULL;
-        json_decref(answer);
-        if (!more)
-            break;
-    }
-    json_object_set_new(first, "next_cursor", json_null());
-    *ret = first;
-    return 0;
-}
-
 static int run_list(struct cli_client *c, const struct sil_args *a)
 {
     json_t *answer;
     struct err e = {0};
-    if (list_fetch(c, a, &answer, &e) < 0)
+    if (cli_client_list(c, "silences", true, LIST_MAX_PAGES, list_path, a, &answer, &e) < 0)
         return failed(a, &e);
     const json_t *items = json_object_get(answer, "silences");
     if (a->json) {
