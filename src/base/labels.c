@@ -124,14 +124,35 @@ static uint64_t fnv1a_add(uint64_t h, const char *s)
     return (h ^ 0xffu) * prime;
 }
 
-uint64_t labels_fingerprint(const struct labels *l)
+static bool is_named(const char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
+uint64_t labels_fingerprint_of(const struct labels *l, const char *const *names, size_t n,
+                               size_t *ret_used)
 {
     /* The set is kept sorted by strcmp, which is the byte order Go sorts
      * strings in, so the walk below is Prometheus's order. */
     uint64_t h = 14695981039346656037u;
-    for (size_t i = 0; i < l->n; i++)
+    size_t used = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (names && n && !is_named(names, n, l->v[i].name))
+            continue;
         h = fnv1a_add(fnv1a_add(h, l->v[i].name), l->v[i].value);
+        used++;
+    }
+    if (ret_used)
+        *ret_used = used;
     return h;
+}
+
+uint64_t labels_fingerprint(const struct labels *l)
+{
+    return labels_fingerprint_of(l, NULL, 0, NULL);
 }
 
 const char *labels_op_name(enum labels_op op)

@@ -53,6 +53,12 @@ const char *labels_get(const struct labels *l, const char *name);
  * offset basis. Pure; any thread.
  */
 uint64_t labels_fingerprint(const struct labels *l);
+/*
+ * The same over the labels named in names (n of them; NULL or 0: all),
+ * with how many took part in *ret_used (may be NULL).
+ */
+uint64_t labels_fingerprint_of(const struct labels *l, const char *const *names, size_t n,
+                               size_t *ret_used);
 
 enum labels_op {
     LABELS_OP_EQ,  /* =  */

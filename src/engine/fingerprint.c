@@ -6,42 +6,13 @@
  */
 #include "engine/fingerprint.h"
 
-#include <stdbool.h>
-#include <string.h>
-
-#define FNV_OFFSET 14695981039346656037u
-#define FNV_PRIME  1099511628211u
-
-/* s into h, then Prometheus's separator byte. */
-static uint64_t fnv_add(uint64_t h, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * FNV_PRIME;
-    return (h ^ 0xffu) * FNV_PRIME;
-}
-
-static bool is_identifying(const struct config_strv *identifying, const char *name)
-{
-    for (size_t i = 0; i < identifying->n; i++)
-        if (strcmp(identifying->v[i], name) == 0)
-            return true;
-    return false;
-}
-
 uint64_t engine_fingerprint(const struct labels *l, const struct config_strv *identifying)
 {
-    bool all = !identifying || identifying->n == 0;
-    uint64_t h = FNV_OFFSET;
-    size_t used = 0;
-    for (size_t i = 0; i < l->n; i++) {
-        if (!all && !is_identifying(identifying, l->v[i].name))
-            continue;
-        h = fnv_add(fnv_add(h, l->v[i].name), l->v[i].value);
-        used++;
-    }
-    if (used == 0 && !all && l->n > 0)
-        return engine_fingerprint(l, NULL);
-    return h;
+    size_t used;
+    uint64_t h = labels_fingerprint_of(l, identifying ? identifying->v : NULL,
+                                       identifying ? identifying->n : 0, &used);
+    /* None of the identifying labels: the event is known by all of its own. */
+    return used == 0 && l->n > 0 ? labels_fingerprint(l) : h;
 }
 
 /* By hand: it runs for every event, and snprintf() would parse its format each time. */
