@@ -123,18 +123,6 @@ void silence_end(struct silence *s, int64_t now_ms)
         s->starts_ms = now_ms;
 }
 
-size_t silences_end_for_incident(struct silence *v, size_t n, int64_t incident_id, int64_t now_ms)
-{
-    size_t ended = 0;
-    for (size_t i = 0; incident_id && i < n; i++) {
-        if (v[i].incident_id != incident_id || silence_state(&v[i], now_ms) == SILENCE_EXPIRED)
-            continue;
-        silence_end(&v[i], now_ms);
-        ended++;
-    }
-    return ended;
-}
-
 static const char *const state_names[] = {"pending", "active", "expired"};
 
 const char *silence_state_name(enum silence_state st)

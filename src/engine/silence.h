@@ -88,12 +88,6 @@ bool silence_matches(const struct silence *s, const struct event *ev, int64_t no
 /* Ends s at now_ms (expired from then on); a silence already over is left as it is. */
 void silence_end(struct silence *s, int64_t now_ms);
 
-/*
- * The desk resolved incident_id: ends each of the n silences in v bound to
- * it. Returns how many it ended (the caller writes those to the store).
- */
-size_t silences_end_for_incident(struct silence *v, size_t n, int64_t incident_id, int64_t now_ms);
-
 /* "pending", "active", "expired"; "config", "api". Static storage. */
 const char *silence_state_name(enum silence_state st);
 int silence_state_parse(const char *s, enum silence_state *ret);

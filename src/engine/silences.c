@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "base/weekly.h"
@@ -32,7 +33,6 @@ struct stored {
 struct silences {
     struct store *st;
     const struct config *config;
-    const struct clock *clock;
     struct silence *config_v; /* config_v[i] has id -(i + 1) */
     size_t n_config;
     struct stored *stored; /* by ascending id */
@@ -41,9 +41,9 @@ struct silences {
     size_t n_view, cap_view;
 };
 
-static int64_t now_ms(const struct silences *s)
+static int64_t now_ms(void)
 {
-    return (int64_t)clock_real_ms(s->clock);
+    return (int64_t)clock_real_ms(&clock_system);
 }
 
 /* ---- rows ---- */
@@ -177,7 +177,7 @@ static void config_take(struct silences *s, const struct config *config)
     s->config = config;
     s->n_config = config->n_silences;
     s->config_v = xcalloc(s->n_config ? s->n_config : 1, sizeof(*s->config_v));
-    int64_t now = now_ms(s);
+    int64_t now = now_ms();
     for (size_t i = 0; i < s->n_config; i++) {
         silence_from_config(&config->silences[i], now, &s->config_v[i]);
         s->config_v[i].id = -(int64_t)(i + 1);
@@ -192,7 +192,7 @@ static int load(struct silences *s, struct err *e)
     int r = store_reader_open(s->st, &reader, e);
     if (r < 0)
         return r;
-    struct store_silence_query q = {.filter = STORE_SILENCES_NOT_OVER, .at_ms = now_ms(s)};
+    struct store_silence_query q = {.filter = STORE_SILENCES_NOT_OVER, .at_ms = now_ms()};
     struct store_silence *v = NULL;
     size_t n = 0;
     r = store_silences_list(reader, &q, &v, &n);
@@ -219,7 +219,6 @@ int silences_new(struct store *st, const struct config *config, struct silences 
 {
     struct silences *s = xcalloc(1, sizeof(*s));
     s->st = st;
-    s->clock = &clock_system;
     int r = load(s, e);
     if (r < 0) {
         silences_free(s);
@@ -246,13 +245,8 @@ void silences_free(struct silences *s)
 void silences_set_config(struct silences *s, const struct config *config)
 {
     config_take(s, config);
-    stored_prune(s, now_ms(s));
+    stored_prune(s, now_ms());
     view_rebuild(s);
-}
-
-void silences_set_clock(struct silences *s, const struct clock *c)
-{
-    s->clock = c;
 }
 
 const struct silence *silences_view(const struct silences *s, size_t *ret_n)
@@ -313,7 +307,7 @@ static void add_done(int result, void *data)
     if (a->cb)
         a->cb(0, &stored_find(s, id)->sl, a->data);
     free(a);
-    stored_prune(s, now_ms(s));
+    stored_prune(s, now_ms());
     view_rebuild(s);
 }
 
@@ -322,7 +316,7 @@ int silences_add(struct silences *s, struct silence *taken, const char *actor, c
 {
     struct silence sl = *taken;
     memset(taken, 0, sizeof(*taken));
-    int64_t now = now_ms(s);
+    int64_t now = now_ms();
     int r = 0;
     if (sl.source != SILENCE_SOURCE_API)
         r = err_setf(e, -EINVAL,
@@ -411,7 +405,7 @@ static void end_done(int result, void *data)
     const struct stored *first = stored_find(s, c->v[0].id);
     if (c->cb && first)
         c->cb(result, &first->sl, c->data);
-    stored_prune(s, now_ms(s));
+    stored_prune(s, now_ms());
     view_rebuild(s);
     free(c->v);
     free(c);
@@ -437,7 +431,7 @@ int silences_expire(struct silences *s, int64_t id, const char *actor, const cha
     struct stored *en = id > 0 ? stored_find(s, id) : NULL;
     if (!en)
         return err_setf(e, HALE_ENOTFOUND, "there is no silence %lld in force", (long long)id);
-    int64_t now = now_ms(s);
+    int64_t now = now_ms();
     if (en->ending || silence_state(&en->sl, now) == SILENCE_EXPIRED)
         return err_setf(e, HALE_ESTATE, "silence %lld has expired already", (long long)id);
 

@@ -27,7 +27,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/clock.h"
 #include "base/err.h"
 #include "config/config.h"
 #include "engine/silence.h"
@@ -57,9 +56,6 @@ const struct silence *silences_view(const struct silences *s, size_t *ret_n);
 
 /* The desk resolved incident_id: the silences bound to it end now, durably. */
 void silences_incident_resolved(struct silences *s, int64_t incident_id, int64_t now_ms);
-
-/* The clock adds and expiries read (the system's unless a test sets another); borrowed. */
-void silences_set_clock(struct silences *s, const struct clock *c);
 
 /*
  * The silence with id among those held (the configuration's, and stored
