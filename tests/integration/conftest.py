@@ -182,3 +182,16 @@ def make_daemon(tmp_path):
     for d in made:
         if d.proc is not None and d.proc.poll() is None:
             d.stop()
+
+
+def wait_for(fn, timeout=30, what="condition"):
+    """Polls fn until it returns something true, and returns that; fails
+    naming what was awaited and the last value when timeout s pass."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")

@@ -8,12 +8,11 @@ of the group change nothing on the way."""
 import json
 import shutil
 import subprocess
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import free_port, http
+from conftest import free_port, http, wait_for
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager")
 
@@ -41,17 +40,6 @@ receivers:
           authorization:
             credentials: '{token}'
 """
-
-
-def wait_for(fn, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 def rfc3339(t):

@@ -6,28 +6,15 @@ forks killed with its children at its timeout, and a flow that misses its
 heartbeat. Behaviour only, with generous waits: nothing asserts timing."""
 import json
 import os
-import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import free_port, http, run_hale
+from conftest import free_port, run_hale, wait_for
 
 PLUGINS = Path("/usr/lib/nagios/plugins")
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 class Nginx:

@@ -4,11 +4,10 @@ schedule, shows them over the API and in /metrics, runs one on demand, and
 `hale check` runs them without a daemon. Behaviour only, with generous
 timeouts: nothing here asserts timing."""
 import json
-import time
 
 import pytest
 
-from conftest import run_hale
+from conftest import run_hale, wait_for
 
 CONFIG = """server:
   listen: "127.0.0.1:@PORT@"
@@ -17,17 +16,6 @@ checks:
   - {name: flag, type: file, path: ./flag, every: 1s, content: "ready"}
   - {name: root-disk, type: disk, path: /, every: 1s, warn: 99%, crit: 100%}
 """
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 @pytest.fixture

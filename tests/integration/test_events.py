@@ -11,12 +11,11 @@ about db with the others its symptoms, closed out by the resolutions; and
 `hale send-event` firing and resolving."""
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, http, run_hale
+from conftest import ROOT, http, run_hale, wait_for
 
 FIXTURES = Path(os.environ.get("HALE_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 
@@ -65,17 +64,6 @@ def assert_json_error(r, status, error):
     body = r.json()
     assert body["status"] == status and body["error"] == error and body["reason"], body
     return body
-
-
-def wait_for(fn, timeout=10, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 def fixture(name):

@@ -7,9 +7,9 @@ none that the API acknowledged."""
 import json
 import signal
 import threading
-import time
 
 import pytest
+from conftest import wait_for
 
 CONFIG = """server:
   listen: "127.0.0.1:@PORT@"
@@ -19,17 +19,6 @@ checks:
   - {name: flag, type: file, path: ./flag, every: 1s, team: web, impact: high,
      labels: {service: web}}
 """
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 def post_json(d, path, token, body):

@@ -4,11 +4,10 @@ requests opened by hand, problems moved through their lifecycle with a
 root cause and a workaround, and the audit log read back, tokens file
 changes included. Every POST is checked for its role and its refusals."""
 import json
-import time
 
 import pytest
 
-from conftest import run_hale
+from conftest import run_hale, wait_for
 
 CONFIG = """server:
   listen: "127.0.0.1:@PORT@"
@@ -17,17 +16,6 @@ teams: [{name: web}]
 checks:
   - {name: flag, type: file, path: ./flag, every: 1s, team: web, impact: high}
 """
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 def post_json(d, path, token, body):

@@ -5,7 +5,7 @@ while the open one stays whole; the pass is logged and counted on
 /metrics; and a note longer than the cap is stored cut, saying how much."""
 import json
 import re
-import time
+from conftest import wait_for
 
 CONFIG = """server:
   listen: "127.0.0.1:@PORT@"
@@ -18,17 +18,6 @@ checks:
   - {name: flag, type: file, path: ./flag, every: 1s}
   - {name: stuck, type: file, path: ./never, every: 1s}
 """
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 def incidents(d, token):

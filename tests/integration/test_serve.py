@@ -6,10 +6,9 @@ import signal
 import socket
 import time
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import Daemon, free_port, http, minimal_config, run_hale
+from conftest import Daemon, free_port, minimal_config, run_hale
 
 
 def metrics(d):

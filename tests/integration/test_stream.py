@@ -13,11 +13,10 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 
 import pytest
 
-from conftest import HALE_BIN
+from conftest import HALE_BIN, wait_for
 
 CONFIG = """server:
   listen: "127.0.0.1:@PORT@"
@@ -26,17 +25,6 @@ teams: [{name: web}]
 checks:
   - {name: flag, type: file, path: ./flag, every: 1s, team: web, labels: {service: web}}
 """
-
-
-def wait_for(fn, timeout=20, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not reached within {timeout} s (last: {last!r})")
 
 
 class Stream:
