@@ -229,6 +229,7 @@ def bench_respawn(binary, trials):
   - {{ name: victim, type: process, pidfile: {work}/victim.pid, every: 1m, runbook: respawn }}
 runbooks:
   - name: respawn
+    relapse: {{ quarantine_above: 100% }}   # every trial is a relapse: never quarantine
     steps:
       - {{ name: start, run: [{prog}], timeout: 10s }}
       - {{ name: prove, verify: victim, within: 10s }}

@@ -527,8 +527,7 @@ RELAPSE = """checks:
 runbooks:
   - name: make-flag
     team: ops
-    relapse_within: 1h
-    quarantine: {rate: 50%, min_runs: 2}
+    relapse: {within: 1h, quarantine_above: 50%, min_healed: 2}
     steps:
       - {name: make, run: [/usr/bin/touch, "@WORK@/flag"]}
       - {name: prove, verify: flag, within: 5s}
