@@ -46,10 +46,10 @@ bool run_outcome_is_final(enum run_outcome o);
 struct ledger_run {
     int64_t id;
     const char *runbook;
-    const char *target;      /* plan_target() */
-    const char *fingerprint; /* of its incident; NULL: a run by hand with no incident */
-    int64_t incident_id;     /* 0: none */
-    bool automatic;          /* started by the engine (false: by hand, `hale run`) */
+    const char *target;           /* plan_target() */
+    const char *fingerprint;      /* of its incident; NULL: a run by hand with no incident */
+    int64_t incident_id;          /* 0: none */
+    bool automatic;               /* started by the engine (false: by hand, `hale run`) */
     int64_t started_ms, ended_ms; /* ended 0 while not final */
     enum run_outcome outcome;
     bool relapsed; /* healed, and its fingerprint opened an incident again within the window */
@@ -81,8 +81,8 @@ void ledger_run_put(struct ledger *l, const struct ledger_run *r);
  * now, into *ret_count (may be NULL). Returns true when one more would
  * pass guard.max_runs (the breaker trips); always false with no guard.
  */
-bool ledger_guard_trips(const struct ledger *l, const struct config_runbook *rb,
-                        const char *target, int64_t now_ms, unsigned *ret_count);
+bool ledger_guard_trips(const struct ledger *l, const struct config_runbook *rb, const char *target,
+                        int64_t now_ms, unsigned *ret_count);
 
 /*
  * An incident with fingerprint opened (or reopened) at opened_ms: the run
