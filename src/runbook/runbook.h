@@ -67,7 +67,7 @@ struct runbooks_options {
     uv_loop_t *uv;
     struct store *store;
     struct itsm *desk;
-    struct net *net; /* for http steps */
+    struct net *net;             /* for http steps */
     const struct config *config; /* borrowed until the next runbooks_set_config() */
     struct runbooks_checks checks;
     runbooks_notify_fn *notify;
