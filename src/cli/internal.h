@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "base/strbuf.h"
+#include "runbook/runbook.h"
 
 /* How tables are drawn. */
 struct cli__style {
@@ -210,5 +211,13 @@ enum {
     "  -h, --help         show this help\n"                                                 \
     "\n"                                                                                    \
     "Exit status: 0 done; 1 failed (hale refused, or cannot be reached); 64 bad usage.\n"
+
+/*
+ * The checks' side of the runbook executor for `hale serve` (serve_runbooks.c):
+ * runs now and flapping asked of *checks, the daemon's current runner (NULL
+ * once stopping), looked up at each call.
+ */
+struct checks;
+struct runbooks_checks cli__runbooks_checks(struct checks *const *checks);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
- * store, incident desk, silences, engine, live streams) and owns the
+ * store, incident desk, silences, engine, runbook executor, live streams)
+ * and owns the
  * daemon's life: start,
  * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
  * around each, and the store's compaction every retention.every.
@@ -32,11 +33,13 @@
 #include "base/sdnotify.h"
 #include "checks/checks.h"
 #include "cli/cli.h"
+#include "cli/internal.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/silences.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
+#include "runbook/runbook.h"
 #include "series/series.h"
 #include "store/store.h"
 #include "version.h"
@@ -78,6 +81,7 @@ struct daemon {
     struct itsm *itsm;
     struct silences *silences;
     struct engine *engine;
+    struct runbooks *runbooks;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
     struct api_events events_api;
@@ -213,13 +217,15 @@ static void on_tokens_look(uv_timer_t *timer)
 
 /*
  * An incident changed and the change is durable: the live streams show it,
- * and once it is resolved (by its events or by a person) the silences
- * bound to it end.
+ * the runbook executor starts (or cancels) its run, and once it is
+ * resolved (by its events or by a person) the silences bound to it end.
  */
 static void on_incident_changed(const struct incident *i, void *data)
 {
     struct daemon *d = data;
     api_stream_incident(d->api, i);
+    if (d->runbooks)
+        runbooks_incident_changed(d->runbooks, i);
     if (d->silences && d->store && (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED))
         silences_incident_resolved(d->silences, i->id, (int64_t)clock_real_ms(&clock_system));
 }
@@ -442,6 +448,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     itsm_set_config(d->itsm, next);
     silences_set_config(d->silences, next);
     engine_set_config(d->engine, next);
+    runbooks_set_config(d->runbooks, next);
     store_set_output_max(d->store, next->retention.output_max);
     compact_timer_set(d, &next->retention);
     config_unref(d->config);
@@ -538,6 +545,8 @@ static void on_stop_signal(struct loop *l, int signum, void *data)
     d->stopping = true;
     log_info("serve", NULL, "stopping on %s", sigabbrev_np(signum));
     sdnotify_send("STOPPING=1\nSTATUS=stopping");
+    /* Runs in flight end interrupted (their children killed) while the desk can escalate. */
+    runbooks_stop(d->runbooks);
     /* Requests arriving meanwhile see no runner and answer 503. */
     struct checks *checks = d->checks;
     d->checks = NULL;
@@ -581,6 +590,16 @@ static int daemon_start(struct daemon *d, struct err *e)
     if ((r = silences_new(d->store, d->config, &d->silences, e)) < 0)
         return err_prefixf(e, "silences");
     d->engine = engine_new(d->config, d->itsm, d->silences, d->store);
+    struct runbooks_options ro = {
+            .uv = loop_uv(d->loop),
+            .store = d->store,
+            .desk = d->itsm,
+            .config = d->config,
+            .checks = cli__runbooks_checks(&d->checks),
+            .metrics = d->metrics,
+    };
+    if ((r = runbooks_new(&ro, &d->runbooks, e)) < 0)
+        return err_prefixf(e, "runbooks");
     /* From now on the store can take what the tokens file's changes say. */
     auth_store_on_change(d->tokens, on_tokens_changed, d);
     uv_timer_init(loop_uv(d->loop), &d->tokens_look);
@@ -637,6 +656,7 @@ static void daemon_fini(struct daemon *d)
     api_server_free(d->server);
     if (d->checks) /* start failed after the runner started */
         checks_stop(d->checks, NULL, NULL);
+    runbooks_stop(d->runbooks); /* its last escalations go through the desk */
     /* Commits what the checks and people changed, while the desk still hears it. */
     itsm_close_reader(d->itsm);
     store_reader_close(d->reader);
@@ -649,6 +669,8 @@ static void daemon_fini(struct daemon *d)
     d->store = NULL; /* token changes still posted are dropped */
     engine_free(d->engine);
     d->engine = NULL; /* requests still posted answer 503 */
+    runbooks_free(d->runbooks);
+    d->runbooks = NULL;
     itsm_free(d->itsm);
     silences_free(d->silences); /* after store_close(): its last writes call back into it */
     d->silences = NULL;         /* requests still posted answer 503 */

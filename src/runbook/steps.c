@@ -446,9 +446,10 @@ static void begin_check(struct run *run)
         fail_soon(run);
         return;
     }
+    char within[32];
+    runbook__duration(s->within_ms, within, sizeof(within));
     char *words = s->action == CONFIG_STEP_VERIFY
-                          ? xasprintf("run %s until ok (within %" PRIu64 " ms)", check->name,
-                                      s->within_ms)
+                          ? xasprintf("run %s until ok, within %s", check->name, within)
                           : xasprintf("run %s", check->name);
     started(run, words);
     free(words);
