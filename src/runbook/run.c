@@ -358,8 +358,10 @@ static void deadline_start(struct run *run)
 void runbook__deadline_pause(struct run *run)
 {
     int64_t now = runbook__now_ms();
-    if (now > run->active_since_ms)
+    /* A run found at its gate on start-up had its clock stopped already. */
+    if (run->active_since_ms && now > run->active_since_ms)
         run->spent_ms += (uint64_t)(now - run->active_since_ms);
+    run->active_since_ms = 0;
     uv_timer_stop(run->deadline);
 }
 
