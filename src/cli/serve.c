@@ -280,8 +280,8 @@ static void free_stopped_checks(void *data)
 
 /* ---- retention ---- */
 
-static const char *const deleted_kinds[] = {"incident",    "timeline",    "event",
-                                            "step_output", "check_state", "audit"};
+static const char *const deleted_kinds[] = {"incident",    "timeline", "event", "step_output",
+                                            "check_state", "audit",    "run"};
 
 static double store_size_bytes(void *data)
 {
@@ -300,7 +300,8 @@ static void store_metrics_register(struct metrics *m, struct store *st, struct s
     sm->deleted = metrics_counter_register(
             m, "hale_store_deleted_rows_total",
             "Rows compaction deleted because their retention expired, by kind (incident, "
-            "timeline: the entries of those incidents, event, step_output, check_state, audit).",
+            "timeline: the entries of those incidents, event, step_output, check_state, audit, "
+            "run).",
             (const char *[]){"kind", NULL});
     sm->freed = metrics_counter_register(
             m, "hale_store_freed_bytes_total",
@@ -324,8 +325,8 @@ static void store_metrics_record(const struct store_metrics *sm, int result,
                                  const struct store_compaction *c)
 {
     metrics_counter_inc(sm->passes, (const char *[]){result == 0 ? "ok" : "failed"});
-    const uint64_t n[] = {c->incidents, c->timeline,     c->events,
-                          c->outputs,   c->check_states, c->audit};
+    const uint64_t n[] = {c->incidents,    c->timeline, c->events, c->outputs,
+                          c->check_states, c->audit,    c->runs};
     for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
         metrics_counter_add(sm->deleted, (const char *[]){deleted_kinds[i]}, (double)n[i]);
     metrics_counter_add(sm->freed, NULL, (double)c->freed_bytes);
@@ -343,10 +344,11 @@ static void on_compacted(int result, const struct store_compaction *c, void *dat
     char what[512];
     snprintf(what, sizeof(what),
              "%" PRIu64 " closed incidents (%" PRIu64 " timeline entries), %" PRIu64
-             " events, %" PRIu64 " step outputs, %" PRIu64 " check states and %" PRIu64
-             " audit entries deleted in %" PRIu64 " chunks, %.1f MiB given back",
-             c->incidents, c->timeline, c->events, c->outputs, c->check_states, c->audit, c->chunks,
-             mib(c->freed_bytes));
+             " events, %" PRIu64 " step outputs, %" PRIu64 " check states, %" PRIu64
+             " audit entries and %" PRIu64 " runs deleted in %" PRIu64
+             " chunks, %.1f MiB given back",
+             c->incidents, c->timeline, c->events, c->outputs, c->check_states, c->audit, c->runs,
+             c->chunks, mib(c->freed_bytes));
     if (result < 0)
         log_warn("store", NULL, "compaction stopped after %s: %s; the next pass goes on", what,
                  c->error.msg);
