@@ -182,7 +182,8 @@ static void on_done(int result, int64_t run_id, void *data)
                         hale_strerror(result));
         return;
     }
-    if (!*d->reader) {
+    if (status == 201 || !*d->reader) {
+        /* A start answers the new run's id: GET /api/v1/runs/{id} follows it. */
         api_reply_json(req, status, json_pack("{s:I}", "run", (json_int_t)id));
         return;
     }
