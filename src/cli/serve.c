@@ -2,7 +2,8 @@
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
- * store, incident desk, silences, engine, live streams) and owns the
+ * store, incident desk, silences, engine, runbook executor, live streams)
+ * and owns the
  * daemon's life: start,
  * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
  * around each, and the store's compaction every retention.every.
@@ -20,6 +21,7 @@
 #include "api/checks.h"
 #include "api/events.h"
 #include "api/incidents.h"
+#include "api/runs.h"
 #include "api/silences.h"
 #include "api/stream.h"
 #include "api/write.h"
@@ -32,11 +34,13 @@
 #include "base/sdnotify.h"
 #include "checks/checks.h"
 #include "cli/cli.h"
+#include "cli/internal.h"
 #include "config/config.h"
 #include "engine/engine.h"
 #include "engine/silences.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
+#include "runbook/runbook.h"
 #include "series/series.h"
 #include "store/store.h"
 #include "version.h"
@@ -78,10 +82,12 @@ struct daemon {
     struct itsm *itsm;
     struct silences *silences;
     struct engine *engine;
+    struct runbooks *runbooks;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
     struct api_events events_api;
     struct api_silences silences_api;
+    struct api_runs runs_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -213,13 +219,15 @@ static void on_tokens_look(uv_timer_t *timer)
 
 /*
  * An incident changed and the change is durable: the live streams show it,
- * and once it is resolved (by its events or by a person) the silences
- * bound to it end.
+ * the runbook executor starts (or cancels) its run, and once it is
+ * resolved (by its events or by a person) the silences bound to it end.
  */
 static void on_incident_changed(const struct incident *i, void *data)
 {
     struct daemon *d = data;
     api_stream_incident(d->api, i);
+    if (d->runbooks)
+        runbooks_incident_changed(d->runbooks, i);
     if (d->silences && d->store && (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED))
         silences_incident_resolved(d->silences, i->id, (int64_t)clock_real_ms(&clock_system));
 }
@@ -280,8 +288,8 @@ static void free_stopped_checks(void *data)
 
 /* ---- retention ---- */
 
-static const char *const deleted_kinds[] = {"incident",    "timeline",    "event",
-                                            "step_output", "check_state", "audit"};
+static const char *const deleted_kinds[] = {"incident",    "timeline", "event", "step_output",
+                                            "check_state", "audit",    "run"};
 
 static double store_size_bytes(void *data)
 {
@@ -300,7 +308,8 @@ static void store_metrics_register(struct metrics *m, struct store *st, struct s
     sm->deleted = metrics_counter_register(
             m, "hale_store_deleted_rows_total",
             "Rows compaction deleted because their retention expired, by kind (incident, "
-            "timeline: the entries of those incidents, event, step_output, check_state, audit).",
+            "timeline: the entries of those incidents, event, step_output, check_state, audit, "
+            "run).",
             (const char *[]){"kind", NULL});
     sm->freed = metrics_counter_register(
             m, "hale_store_freed_bytes_total",
@@ -324,8 +333,8 @@ static void store_metrics_record(const struct store_metrics *sm, int result,
                                  const struct store_compaction *c)
 {
     metrics_counter_inc(sm->passes, (const char *[]){result == 0 ? "ok" : "failed"});
-    const uint64_t n[] = {c->incidents, c->timeline,     c->events,
-                          c->outputs,   c->check_states, c->audit};
+    const uint64_t n[] = {c->incidents,    c->timeline, c->events, c->outputs,
+                          c->check_states, c->audit,    c->runs};
     for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
         metrics_counter_add(sm->deleted, (const char *[]){deleted_kinds[i]}, (double)n[i]);
     metrics_counter_add(sm->freed, NULL, (double)c->freed_bytes);
@@ -343,10 +352,11 @@ static void on_compacted(int result, const struct store_compaction *c, void *dat
     char what[512];
     snprintf(what, sizeof(what),
              "%" PRIu64 " closed incidents (%" PRIu64 " timeline entries), %" PRIu64
-             " events, %" PRIu64 " step outputs, %" PRIu64 " check states and %" PRIu64
-             " audit entries deleted in %" PRIu64 " chunks, %.1f MiB given back",
-             c->incidents, c->timeline, c->events, c->outputs, c->check_states, c->audit, c->chunks,
-             mib(c->freed_bytes));
+             " events, %" PRIu64 " step outputs, %" PRIu64 " check states, %" PRIu64
+             " audit entries and %" PRIu64 " runs deleted in %" PRIu64
+             " chunks, %.1f MiB given back",
+             c->incidents, c->timeline, c->events, c->outputs, c->check_states, c->audit, c->runs,
+             c->chunks, mib(c->freed_bytes));
     if (result < 0)
         log_warn("store", NULL, "compaction stopped after %s: %s; the next pass goes on", what,
                  c->error.msg);
@@ -440,6 +450,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     itsm_set_config(d->itsm, next);
     silences_set_config(d->silences, next);
     engine_set_config(d->engine, next);
+    runbooks_set_config(d->runbooks, next);
     store_set_output_max(d->store, next->retention.output_max);
     compact_timer_set(d, &next->retention);
     config_unref(d->config);
@@ -536,6 +547,8 @@ static void on_stop_signal(struct loop *l, int signum, void *data)
     d->stopping = true;
     log_info("serve", NULL, "stopping on %s", sigabbrev_np(signum));
     sdnotify_send("STOPPING=1\nSTATUS=stopping");
+    /* Runs in flight end interrupted (their children killed) while the desk can escalate. */
+    runbooks_stop(d->runbooks);
     /* Requests arriving meanwhile see no runner and answer 503. */
     struct checks *checks = d->checks;
     d->checks = NULL;
@@ -579,6 +592,16 @@ static int daemon_start(struct daemon *d, struct err *e)
     if ((r = silences_new(d->store, d->config, &d->silences, e)) < 0)
         return err_prefixf(e, "silences");
     d->engine = engine_new(d->config, d->itsm, d->silences, d->store);
+    struct runbooks_options ro = {
+            .uv = loop_uv(d->loop),
+            .store = d->store,
+            .desk = d->itsm,
+            .config = d->config,
+            .checks = cli__runbooks_checks(&d->checks),
+            .metrics = d->metrics,
+    };
+    if ((r = runbooks_new(&ro, &d->runbooks, e)) < 0)
+        return err_prefixf(e, "runbooks");
     /* From now on the store can take what the tokens file's changes say. */
     auth_store_on_change(d->tokens, on_tokens_changed, d);
     uv_timer_init(loop_uv(d->loop), &d->tokens_look);
@@ -591,10 +614,13 @@ static int daemon_start(struct daemon *d, struct err *e)
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
     d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
+    d->runs_api =
+            (struct api_runs){.runbooks = &d->runbooks, .reader = &d->reader, .config = &d->config};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
         (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
         (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
+        (r = api_runs_routes_add(d->api, &d->runs_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
@@ -635,6 +661,7 @@ static void daemon_fini(struct daemon *d)
     api_server_free(d->server);
     if (d->checks) /* start failed after the runner started */
         checks_stop(d->checks, NULL, NULL);
+    runbooks_stop(d->runbooks); /* its last escalations go through the desk */
     /* Commits what the checks and people changed, while the desk still hears it. */
     itsm_close_reader(d->itsm);
     store_reader_close(d->reader);
@@ -647,6 +674,8 @@ static void daemon_fini(struct daemon *d)
     d->store = NULL; /* token changes still posted are dropped */
     engine_free(d->engine);
     d->engine = NULL; /* requests still posted answer 503 */
+    runbooks_free(d->runbooks);
+    d->runbooks = NULL;
     itsm_free(d->itsm);
     silences_free(d->silences); /* after store_close(): its last writes call back into it */
     d->silences = NULL;         /* requests still posted answer 503 */

@@ -484,6 +484,16 @@ struct config_guard {
     const char *key; /* a label name, or NULL: one count for the runbook */
 };
 
+/*
+ * The effectiveness ledger's rules: when a healed run counts as a relapse,
+ * and when relapses take the runbook out of automatic runs (quarantine).
+ */
+struct config_relapse {
+    uint64_t within_ms;      /* its incident opens again this soon after: default 24 h */
+    double quarantine_above; /* percent of healed runs relapsed; default 50% (100%: never) */
+    unsigned min_healed;     /* healed runs (since re-enabled) before the rate counts; default 3 */
+};
+
 struct config_runbook {
     const char *name;
     const char *description;
@@ -492,6 +502,7 @@ struct config_runbook {
     struct config_strv docs; /* links for people */
     uint64_t timeout_ms;     /* a whole run; default 15 m */
     struct config_guard guard;
+    struct config_relapse relapse;
     enum config_on_failure on_failure; /* default escalate; the default of each step */
     const struct config_step *steps;
     size_t n_steps;

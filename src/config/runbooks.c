@@ -410,6 +410,30 @@ static const struct config__key guard_keys[] = {
 
 static const struct config__table guard_table = {"guard", guard_keys, guard_check};
 
+#define RL(field) offsetof(struct config_relapse, field)
+
+static const struct config__key relapse_keys[] = {
+        {.name = "within",
+         .type = CONFIG__DURATION,
+         .offset = RL(within_ms),
+         .def = "24h",
+         .min = 60 * 1000,
+         .max = 366 * 86400 * 1000ull},
+        {.name = "quarantine_above",
+         .type = CONFIG__PERCENT,
+         .offset = RL(quarantine_above),
+         .def = "50%"},
+        {.name = "min_healed",
+         .type = CONFIG__UINT,
+         .offset = RL(min_healed),
+         .def = "3",
+         .min = 1,
+         .max = 10000},
+        {.name = NULL},
+};
+
+static const struct config__table relapse_table = {"relapse", relapse_keys, NULL};
+
 #define RB(field) offsetof(struct config_runbook, field)
 
 /* on_failure comes before steps: keys are parsed in table order, and steps inherit it. */
@@ -433,6 +457,11 @@ static const struct config__key runbook_keys[] = {
          .offset = RB(guard),
          .flags = CONFIG__KEEP,
          .sub = &guard_table},
+        {.name = "relapse",
+         .type = CONFIG__SUB,
+         .offset = RB(relapse),
+         .flags = CONFIG__KEEP,
+         .sub = &relapse_table},
         {.name = "on_failure",
          .type = CONFIG__ENUM,
          .offset = RB(on_failure),
@@ -451,6 +480,9 @@ static const struct config__table runbook_table = {"a runbook", runbook_keys, NU
 static void runbook_item(const struct config__at *at, yaml_node_t *node, void *obj)
 {
     struct config_runbook *rb = obj;
+    /* What a runbook without relapse: gets; the keys' defaults when it has one. */
+    rb->relapse = (struct config_relapse){
+            .within_ms = 86400 * 1000, .quarantine_above = 50.0, .min_healed = 3};
     const struct config__table *tables[] = {&runbook_table, NULL};
     struct config__seen seen;
     if (!config__parse_map(at, node, tables, NULL, false, rb, &seen))

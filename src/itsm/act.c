@@ -20,9 +20,7 @@
 
 /* ---- people's actions ---- */
 
-/* The incident id names: held in memory, else read into *spare. */
-static struct incident *find_for_action(struct itsm *x, int64_t id, struct incident *spare,
-                                        struct err *e)
+struct incident *itsm__find(struct itsm *x, int64_t id, struct incident *spare, struct err *e)
 {
     struct incident *i = itsm__live_find(x, id);
     if (i)
@@ -126,7 +124,7 @@ int itsm_act(struct itsm *x, const struct itsm_request *rq, itsm_done_cb *cb, vo
              struct err *e)
 {
     struct incident spare = {0};
-    struct incident *i = find_for_action(x, rq->id, &spare, e);
+    struct incident *i = itsm__find(x, rq->id, &spare, e);
     if (!i)
         return e->code;
     struct store_batch *b = itsm__batch_for(i);

@@ -541,24 +541,25 @@ static void apply_resolve(struct itsm *x, struct itsm_batch *b, const struct eve
     event_entry(b->sb, i, ev, d->resolves_incident ? NULL : d->reason);
     if (!d->resolves_incident || !is_open(i))
         return;
-    if (i->runbook_in_charge) {
-        itsm__timeline_add(b->sb, i, TIMELINE_EVENT, "hale",
-                           "its events have ended; runbook %s is in charge and decides",
-                           i->runbook ? i->runbook : "");
-        return;
-    }
     const struct config_check *check = check_of(x, ev);
     char why[300];
     if (check)
         snprintf(why, sizeof(why), "%s is ok again", check->name);
     else
         snprintf(why, sizeof(why), "none of its events is firing any more");
+    const char *by = ev->source == EVENT_SOURCE_CHECK || !ev->sender ? "hale" : ev->sender;
+    if (i->runbook_in_charge) {
+        itsm__timeline_add(b->sb, i, TIMELINE_EVENT, "hale",
+                           "its events have ended; runbook %s is in charge and decides",
+                           i->runbook ? i->runbook : "");
+        itsm__ended_in_charge(x, i, ev->received_ms, by, why);
+        return;
+    }
     itsm__timeline_add(b->sb, i, TIMELINE_STATE, "hale", "%s -> resolved: %s",
                        incident_state_name(i->state), why);
     i->state = INCIDENT_RESOLVED;
     i->resolved_ms = ev->received_ms;
     free(i->resolved_by);
-    const char *by = ev->source == EVENT_SOURCE_CHECK || !ev->sender ? "hale" : ev->sender;
     i->resolved_by = xstrdup(strncmp(by, "user:", 5) == 0 ? by + 5 : by);
     log_info("itsm", NULL, "incident %lld resolved: %s", (long long)i->id, why);
 }

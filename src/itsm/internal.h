@@ -4,6 +4,7 @@
  * change is written. itsm.c holds the incidents in memory and writes
  * changes; apply.c applies the engine's decisions about events; act.c
  * applies people's actions to incidents and opens incidents by hand;
+ * charge.c is the runbook executor's hands on incidents;
  * problem.c detects problems and lets people work them. Loop thread only,
  * like the desk.
  */
@@ -19,6 +20,14 @@ struct itsm__watcher {
     itsm_watch_cb *cb;
     void *data;
     struct itsm__watcher *next;
+};
+
+/* An incident's events ended while a runbook was in charge: when, and who said so. */
+struct itsm__ended {
+    int64_t incident_id;
+    int64_t time_ms;
+    char *by;  /* "hale" for a check, else the sender */
+    char *why; /* "web-health is ok again" */
 };
 
 struct itsm {
@@ -46,6 +55,13 @@ struct itsm {
      * incident only once it holds none.
      */
     bool held_stale;
+    /*
+     * Incidents whose events all ended while a runbook was in charge
+     * (charge.c): when the run ends without healing, they resolve as the
+     * events said.
+     */
+    struct itsm__ended *ended;
+    size_t n_ended, cap_ended;
     /* The last itsm_engine_view()'s open incidents, reused. */
     struct engine_open_incident *view_incidents;
     size_t cap_view_incidents;
@@ -109,6 +125,19 @@ void itsm__problem_entry_add(struct store_batch *b, const struct problem *p,
 /* Appends the audit entry of a person's action on "KIND:ID" ("incident:42"). */
 void itsm__audit_add(struct store_batch *b, const char *actor, const char *origin,
                      const char *action, const char *kind, int64_t id);
+
+/* ---- act.c ---- */
+
+/* The incident id names: held in memory, else read into *spare; NULL with e set. */
+struct incident *itsm__find(struct itsm *x, int64_t id, struct incident *spare, struct err *e);
+
+/* ---- charge.c ---- */
+
+/* i's events all ended while a runbook was in charge (by, why: as for a resolution). */
+void itsm__ended_in_charge(struct itsm *x, const struct incident *i, int64_t time_ms,
+                           const char *by, const char *why);
+/* Accepts NULL. */
+void itsm__ended_free(struct itsm *x);
 
 /* ---- apply.c ---- */
 

@@ -170,10 +170,11 @@ void itsm__live_reload(struct itsm *x, int64_t id)
     struct incident fresh = {0};
     int r = store_incident_get(x->reader, id, &fresh);
     if (r == 0) {
+        bool in_charge = held->runbook_in_charge;
         incident_fini(held);
         *held = fresh;
         /* The store does not keep what is in memory only; that has not changed. */
-        held->runbook_in_charge = false;
+        held->runbook_in_charge = in_charge;
     } else if (r == HALE_ENOTFOUND) {
         live_remove(x, held);
     }
@@ -349,6 +350,7 @@ void itsm_free(struct itsm *x)
     free(x->held);
     free(x->view_incidents);
     free(x->held_starts);
+    itsm__ended_free(x);
     while (x->watchers) {
         struct itsm__watcher *w = x->watchers;
         x->watchers = w->next;

@@ -195,6 +195,57 @@ char *itsm_manual_fingerprint(enum incident_type type, const char *title);
 int itsm_open(struct itsm *x, const struct itsm_opening *o, itsm_done_cb *cb, void *data,
               struct err *e);
 
+/* ---- the runbook executor's hands on incidents ---- */
+
+/*
+ * A run of a runbook takes charge of incident id (in_charge true) or lets
+ * go of it (false), in memory only: while in charge, the end of its events
+ * does not resolve it (the run proves the repair). Letting go of an
+ * incident whose events all ended meanwhile resolves it as the events
+ * said, so nothing stays open for good (a state entry says so; watchers
+ * hear once durable). Returns 0; HALE_ENOTFOUND when the desk does not
+ * hold id (closed, or resolved long ago); HALE_ESTATE when taking charge
+ * of an incident that is resolved.
+ */
+int itsm_runbook_charge(struct itsm *x, int64_t id, bool in_charge, struct err *e);
+
+/* One timeline entry of a run; borrowed for the call. */
+struct itsm_entry {
+    enum timeline_kind kind;
+    const char *text;
+    const char *data; /* a JSON object for machines, or NULL */
+};
+
+/*
+ * Appends the n entries to incident id's timeline, by actor
+ * ("runbook:restart-nginx"), in one batch: cb (may be NULL) hears once
+ * durable, and the watchers. Refused at once (cb never called):
+ * HALE_ENOTFOUND for no such incident.
+ */
+int itsm_timeline_add(struct itsm *x, int64_t id, const char *actor, const struct itsm_entry *v,
+                      size_t n, itsm_done_cb *cb, void *data, struct err *e);
+
+/*
+ * A run healed incident id: it is resolved by "hale", with a state entry
+ * by actor saying how (text: "healed by run 7 of restart-nginx: verify
+ * nginx-http ok after 2 tries"), and the runbook is no longer in charge.
+ * Refused at once (cb never called): HALE_ENOTFOUND; HALE_ESTATE when it
+ * is resolved or closed already.
+ */
+int itsm_heal(struct itsm *x, int64_t id, const char *actor, const char *text, itsm_done_cb *cb,
+              void *data, struct err *e);
+
+/*
+ * A run could not heal incident id, or may not: it is assigned to team
+ * (NULL: it keeps its own), a notification entry by actor says why, and
+ * the runbook is no longer in charge. It stays open, unless its events all
+ * ended meanwhile: then it resolves as they said. A resolved or closed
+ * incident only gets the entry. Refused at once (cb never called):
+ * HALE_ENOTFOUND.
+ */
+int itsm_escalate(struct itsm *x, int64_t id, const char *actor, const char *team, const char *why,
+                  itsm_done_cb *cb, void *data, struct err *e);
+
 /* Hears every durable incident change, for live views. One listener per (cb, data). */
 typedef void itsm_watch_cb(const struct incident *i, void *data);
 void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data);

@@ -70,8 +70,8 @@ void ledger_free(struct ledger *l);
 
 /*
  * Adds a run, or replaces the one with its id (a run that moved on). The
- * ledger keeps every run it is told of that may still count: ended runs
- * older than the longest window it was asked about may be dropped.
+ * ledger keeps the last 100,000 runs it is told of: past that, the oldest
+ * ended runs are dropped (and leave the statistics).
  */
 void ledger_run_put(struct ledger *l, const struct ledger_run *r);
 
@@ -87,7 +87,7 @@ bool ledger_guard_trips(const struct ledger *l, const struct config_runbook *rb,
 /*
  * An incident with fingerprint opened (or reopened) at opened_ms: the run
  * that healed the last incident of that fingerprint within
- * rb->relapse_within_ms before is marked relapsed. Returns its id (the
+ * its runbook's relapse.within_ms before is marked relapsed. Returns its id (the
  * caller stores the mark), or 0 when none relapsed.
  */
 int64_t ledger_incident_opened(struct ledger *l, const struct config *c, const char *fingerprint,
@@ -113,8 +113,8 @@ void ledger_stats_list(const struct ledger *l, const char *runbook, struct ledge
 /*
  * Whether rb must be quarantined now: among its runs started since it was
  * last re-enabled (ledger_quarantine_lift()), at least
- * rb->quarantine_min_runs healed and a relapse rate (relapsed / healed)
- * above rb->quarantine_rate. Writes the reason in words into *ret_reason
+ * rb->relapse.min_healed healed and a relapse rate (relapsed / healed, in
+ * percent) above rb->relapse.quarantine_above. Writes the reason in words into *ret_reason
  * (a new string) when so. Never while it is quarantined already.
  */
 bool ledger_quarantine_due(const struct ledger *l, const struct config_runbook *rb,

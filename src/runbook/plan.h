@@ -54,8 +54,9 @@ void plan_exec_fini(struct plan_exec *x);
 /*
  * The argv, environment and working directory of step s (a run or a shell
  * step) of in->runbook, into ret. The environment holds HALE_RUN_ID,
- * HALE_INCIDENT_ID, HALE_RUNBOOK, HALE_STEP, HALE_ATTEMPT (attempt, from 1),
- * HALE_CHECK (when there is one) and HALE_LABEL_<NAME> for every label
+ * HALE_INCIDENT_ID (when there is one), HALE_RUNBOOK, HALE_STEP,
+ * HALE_ATTEMPT (attempt, from 1), HALE_CHECK (when there is one) and
+ * HALE_LABEL_<NAME> for every label
  * (NAME upper-cased, every byte outside [A-Z0-9_] made '_'), then the
  * step's env:. Returns 0, or -EINVAL with e naming the step and the label
  * when a `${labels.NAME}` names a label the event does not have (the step

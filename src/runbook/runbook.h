@@ -38,7 +38,8 @@
 #include "store/store.h"
 
 struct runbooks;
-struct net;
+struct net_multi;
+struct metrics;
 
 /*
  * The checks' side, given by the daemon: a check run now for a check or
@@ -67,11 +68,13 @@ struct runbooks_options {
     uv_loop_t *uv;
     struct store *store;
     struct itsm *desk;
-    struct net *net;             /* for http steps */
+    struct net_multi *net;       /* for http steps; NULL: the loop's own, taken when needed */
     const struct config *config; /* borrowed until the next runbooks_set_config() */
     struct runbooks_checks checks;
     runbooks_notify_fn *notify;
     void *notify_ctx;
+    /* Optional: hale_runs_total, hale_runs_in_flight, hale_run_start_delay_seconds go here. */
+    struct metrics *metrics;
 };
 
 /*
@@ -83,8 +86,11 @@ struct runbooks_options {
  */
 int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct err *e);
 /*
- * Cancels every run in flight (their children killed with their groups);
- * they are stored interrupted once the store commits. Before store_close().
+ * Cancels every run in flight (their children killed with their groups):
+ * they are stored interrupted, and their incidents escalated, once the
+ * store commits. Runs waiting at an approval gate are left waiting in the
+ * store: the next start resumes them. Idempotent. Before store_close(),
+ * with the loop still to run (the children's ends come through it).
  */
 void runbooks_stop(struct runbooks *rbs);
 /* Accepts NULL. After store_close(). */

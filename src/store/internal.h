@@ -25,6 +25,9 @@ enum store_record_kind {
     STORE_RECORD_CHECK_STATE,
     STORE_RECORD_EVENT,
     STORE_RECORD_SILENCE,
+    STORE_RECORD_RUN,
+    STORE_RECORD_RUN_STEP,
+    STORE_RECORD_QUARANTINE,
 };
 
 /* One write of a batch: a copy the batch owns. */
@@ -38,6 +41,9 @@ struct store_record {
         struct store_check_state check_state;
         struct store_event event;
         struct store_silence silence;
+        struct store_run run;
+        struct store_run_step run_step;
+        struct store_quarantine quarantine;
     } u;
 };
 
@@ -102,6 +108,8 @@ struct store_backend {
                     struct err *e);
     /* The highest silence id written (0 when none). */
     int (*last_silence_id)(struct store_db *db, int64_t *ret, struct err *e);
+    /* The highest run id written (0 when none). */
+    int (*last_run_id)(struct store_db *db, int64_t *ret, struct err *e);
 
     int (*begin)(struct store_db *db, struct err *e);
     int (*apply)(struct store_db *db, const struct store_record *rec, struct err *e);
@@ -158,9 +166,20 @@ struct store_backend {
     int (*silence_get)(struct store_reader *r, int64_t id, struct store_silence *ret);
     int (*silences_list)(struct store_reader *r, const struct store_silence_query *q,
                          struct store_silence **ret_v, size_t *ret_n);
+    int (*run_get)(struct store_reader *r, int64_t id, struct store_run *ret);
+    int (*runs_list)(struct store_reader *r, const struct store_run_query *q,
+                     struct store_run **ret_v, size_t *ret_n);
+    int (*run_steps_list)(struct store_reader *r, int64_t run_id, struct store_run_step **ret_v,
+                          size_t *ret_n);
+    int (*runs_since)(struct store_reader *r, int64_t since_ms, struct store_run **ret_v,
+                      size_t *ret_n);
+    int (*quarantines_list)(struct store_reader *r, struct store_quarantine **ret_v, size_t *ret_n);
 };
 
 extern const struct store_backend store__sqlite;
+
+/* A new zeroed record of kind at the end of b, for the batch_ functions of store.c and runs.c. */
+struct store_record *store__batch_add(struct store_batch *b, enum store_record_kind kind);
 
 /* SQLite's reading half (sqlite_read.c), for the vtable in sqlite.c. */
 int store__sqlite_reader_open(struct store_db *db, struct store_reader **ret_reader, struct err *e);
@@ -185,6 +204,18 @@ int store__sqlite_events_held(struct store_reader *r, int64_t incident_id,
 int store__sqlite_silence_get(struct store_reader *r, int64_t id, struct store_silence *ret);
 int store__sqlite_silences_list(struct store_reader *r, const struct store_silence_query *q,
                                 struct store_silence **ret_v, size_t *ret_n);
+
+/* SQLite's runs (sqlite_runs.c), for the vtable in sqlite.c. */
+int store__sqlite_last_run_id(struct store_db *db, int64_t *ret, struct err *e);
+int store__sqlite_run_get(struct store_reader *r, int64_t id, struct store_run *ret);
+int store__sqlite_runs_list(struct store_reader *r, const struct store_run_query *q,
+                            struct store_run **ret_v, size_t *ret_n);
+int store__sqlite_run_steps_list(struct store_reader *r, int64_t run_id,
+                                 struct store_run_step **ret_v, size_t *ret_n);
+int store__sqlite_runs_since(struct store_reader *r, int64_t since_ms, struct store_run **ret_v,
+                             size_t *ret_n);
+int store__sqlite_quarantines_list(struct store_reader *r, struct store_quarantine **ret_v,
+                                   size_t *ret_n);
 
 /* SQLite's retention (sqlite_compact.c), for the vtable in sqlite.c. */
 int store__sqlite_compact_chunk(struct store_db *db, enum store_compact_stage stage,

@@ -167,6 +167,62 @@ static const struct migration migrations[] = {
                 " reason TEXT NOT NULL);"
                 "CREATE INDEX events_by_incident ON events (incident_id, id);"
                 "CREATE INDEX events_by_received ON events (received_ms, id);"},
+        /*
+         * 6: runbooks. Runs with their approval gate, a row per attempt of
+         * each step, and quarantines. No foreign key from runs to
+         * incidents: compaction deletes a closed incident's runs first, and
+         * a run by hand has none.
+         */
+        {.sql = "CREATE TABLE runs ("
+                " id INTEGER PRIMARY KEY,"
+                " runbook TEXT NOT NULL,"
+                " incident_id INTEGER,"
+                " fingerprint TEXT,"
+                " target TEXT NOT NULL,"
+                " labels TEXT NOT NULL," /* a JSON object */
+                " automatic INTEGER NOT NULL,"
+                " actor TEXT NOT NULL,"
+                " outcome TEXT NOT NULL,"
+                " reason TEXT,"
+                " step INTEGER NOT NULL,"
+                " started_ms INTEGER NOT NULL,"
+                " ended_ms INTEGER NOT NULL,"
+                " relapsed INTEGER NOT NULL,"
+                " gate_step INTEGER NOT NULL,"
+                " question TEXT,"
+                " deadline_ms INTEGER NOT NULL,"
+                " decided_by TEXT,"
+                " decided_ms INTEGER NOT NULL,"
+                " decision TEXT,"
+                " comment TEXT);"
+                "CREATE INDEX runs_by_runbook ON runs (runbook, id);"
+                "CREATE INDEX runs_by_incident ON runs (incident_id, id);"
+                "CREATE INDEX runs_by_outcome ON runs (outcome, id);"
+                "CREATE INDEX runs_by_started ON runs (started_ms, id);"
+                "CREATE TABLE run_steps ("
+                " run_id INTEGER NOT NULL REFERENCES runs (id),"
+                " seq INTEGER NOT NULL,"
+                " step INTEGER NOT NULL,"
+                " name TEXT NOT NULL,"
+                " action TEXT NOT NULL,"
+                " purpose TEXT NOT NULL,"
+                " attempt INTEGER NOT NULL,"
+                " outcome TEXT NOT NULL,"
+                " started_ms INTEGER NOT NULL,"
+                " ended_ms INTEGER NOT NULL,"
+                " exit_status INTEGER NOT NULL,"
+                " term_signal INTEGER NOT NULL,"
+                " timed_out INTEGER NOT NULL,"
+                " output TEXT,"
+                " reason TEXT,"
+                " PRIMARY KEY (run_id, seq));"
+                "CREATE TABLE quarantines ("
+                " runbook TEXT NOT NULL,"
+                " since_ms INTEGER NOT NULL,"
+                " reason TEXT NOT NULL,"
+                " lifted_ms INTEGER NOT NULL,"
+                " lifted_by TEXT,"
+                " PRIMARY KEY (runbook, since_ms));"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -262,15 +318,20 @@ static int query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, stru
     return 0;
 }
 
-static sqlite3_stmt *stmt_get(struct sqlite_db *db, int which, struct err *e)
+sqlite3_stmt *store__sqlite_stmt(struct sqlite_db *db, sqlite3_stmt **slot, const char *sql,
+                                 struct err *e)
 {
-    if (!db->stmt[which] &&
-        sqlite3_prepare_v3(db->conn, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
-                           &db->stmt[which], NULL) != SQLITE_OK) {
-        db_error(db, e, stmt_sql[which]);
+    if (!*slot &&
+        sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        db_error(db, e, sql);
         return NULL;
     }
-    return db->stmt[which];
+    return *slot;
+}
+
+static sqlite3_stmt *stmt_get(struct sqlite_db *db, int which, struct err *e)
+{
+    return store__sqlite_stmt(db, &db->stmt[which], stmt_sql[which], e);
 }
 
 /* Runs a bound write statement to its end and makes it ready for the next. */
@@ -281,6 +342,11 @@ static int stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *what, str
     sqlite3_reset(s);
     sqlite3_clear_bindings(s); /* bound text is the batch's, freed after the commit */
     return r;
+}
+
+int store__sqlite_stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *what, struct err *e)
+{
+    return stmt_run(db, s, what, e);
 }
 
 /* ---- open, refuse, migrate -------------------------------------------- */
@@ -327,6 +393,8 @@ static void sqlite_close(struct store_db *base)
     struct sqlite_db *db = db_of(base);
     for (size_t i = 0; i < STMT_COUNT; i++)
         sqlite3_finalize(db->stmt[i]);
+    for (size_t i = 0; i < STORE__RUN_STMT_COUNT; i++)
+        sqlite3_finalize(db->run_stmt[i]);
     store__sqlite_compact_free(db->compact);
     sqlite3_close(db->conn);
     free(db->path);
@@ -685,6 +753,12 @@ static int sqlite_apply(struct store_db *base, const struct store_record *rec, s
         return event_write(db, &rec->u.event, e);
     case STORE_RECORD_SILENCE:
         return silence_write(db, &rec->u.silence, e);
+    case STORE_RECORD_RUN:
+        return store__sqlite_run_write(db, &rec->u.run, e);
+    case STORE_RECORD_RUN_STEP:
+        return store__sqlite_run_step_write(db, &rec->u.run_step, e);
+    case STORE_RECORD_QUARANTINE:
+        return store__sqlite_quarantine_write(db, &rec->u.quarantine, e);
     }
     return err_setf(e, HALE_EINTERNAL, "unknown record kind %d", (int)rec->kind);
 }
@@ -697,6 +771,7 @@ const struct store_backend store__sqlite = {
         .path = sqlite_path,
         .last_ids = sqlite_last_ids,
         .last_silence_id = sqlite_last_silence_id,
+        .last_run_id = store__sqlite_last_run_id,
         .begin = sqlite_begin,
         .apply = sqlite_apply,
         .commit = sqlite_commit,
@@ -719,4 +794,9 @@ const struct store_backend store__sqlite = {
         .events_held = store__sqlite_events_held,
         .silence_get = store__sqlite_silence_get,
         .silences_list = store__sqlite_silences_list,
+        .run_get = store__sqlite_run_get,
+        .runs_list = store__sqlite_runs_list,
+        .run_steps_list = store__sqlite_run_steps_list,
+        .runs_since = store__sqlite_runs_since,
+        .quarantines_list = store__sqlite_quarantines_list,
 };

@@ -31,6 +31,9 @@ enum {
     STMT_COUNT,
 };
 
+/* sqlite_runs.c's statements, on the writer's connection. */
+#define STORE__RUN_STMT_COUNT 3
+
 /* sqlite_compact.c's statements, made on the first compaction. */
 struct sqlite_compact;
 
@@ -39,8 +42,45 @@ struct sqlite_db {
     sqlite3 *conn;
     char *path;
     sqlite3_stmt *stmt[STMT_COUNT];
+    sqlite3_stmt *run_stmt[STORE__RUN_STMT_COUNT];
     struct sqlite_compact *compact;
 };
+
+/* The statement in *slot, prepared from sql on first use and kept until close; NULL: e says. */
+sqlite3_stmt *store__sqlite_stmt(struct sqlite_db *db, sqlite3_stmt **slot, const char *sql,
+                                 struct err *e);
+/* Runs a bound write statement to its end and makes it ready for the next. */
+int store__sqlite_stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *what, struct err *e);
+
+/* The writes of runs, their steps and quarantines (sqlite_runs.c). */
+int store__sqlite_run_write(struct sqlite_db *db, const struct store_run *r, struct err *e);
+int store__sqlite_run_step_write(struct sqlite_db *db, const struct store_run_step *s,
+                                 struct err *e);
+int store__sqlite_quarantine_write(struct sqlite_db *db, const struct store_quarantine *q,
+                                   struct err *e);
+
+/*
+ * The reading side's generic loops (sqlite_read.c), for the readers of
+ * sqlite_runs.c: how one kind of record is read from a row and freed.
+ */
+typedef int store__row_fn(sqlite3_stmt *s, void *ret_elem);
+typedef void store__fini_fn(void *elem);
+struct store__row_kind {
+    size_t size;
+    store__row_fn *row;
+    store__fini_fn *fini;
+};
+
+/* Statements of sqlite_runs.c's readers, kept by each reader. */
+#define STORE__RUN_RSTMT_COUNT 8
+
+/* Reader r's statement in slot, prepared from sql on first use; NULL on error. */
+sqlite3_stmt *store__sqlite_reader_stmt(struct store_reader *r, int slot, const char *sql);
+/* Steps a bound statement to its end, collecting every row; resets it whatever happens. */
+int store__sqlite_query_list(sqlite3_stmt *s, const struct store__row_kind *k, void **ret_v,
+                             size_t *ret_n);
+/* One row: 0, HALE_ENOTFOUND or HALE_ESTORE. */
+int store__sqlite_query_one(sqlite3_stmt *s, const struct store__row_kind *k, void *ret);
 
 /* Accepts NULL. */
 void store__sqlite_compact_free(struct sqlite_compact *c);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "base/alloc.h"
+#include "base/cleanup.h"
 #include "store/sqlite.h"
 
 /* How long the checkpoint waits for readers to move to the last commit. */
@@ -35,7 +36,11 @@ enum {
     CS_AUDIT_DELETE,
     CS_INCIDENT_TIMELINE,
     CS_INCIDENT_EVENTS,
+    CS_INCIDENT_RUN_STEPS,
+    CS_INCIDENT_RUNS,
     CS_INCIDENTS,
+    CS_LONE_RUN_STEPS,
+    CS_LONE_RUNS,
     CS_COUNT,
 };
 
@@ -94,6 +99,11 @@ enum {
                          " (SELECT id FROM problems WHERE state != 'resolved')) ORDER BY " \
                          "closed_ms, id LIMIT ?2"
 
+/* ?2 runs with no incident, over before the cut-off (?1), oldest first. */
+#define LONE_RUNS                                                                             \
+    "SELECT id FROM runs WHERE incident_id IS NULL AND outcome NOT IN ('running', 'waiting')" \
+    " AND ended_ms < ?1 ORDER BY id LIMIT ?2"
+
 static const char *const cs_sql[CS_COUNT] = {
         [CS_EVENTS_END] = END_SQL("timeline", "kind = 'event' AND "),
         [CS_EVENTS_DELETE] = DELETE_SQL("timeline", "kind = 'event' AND ", KEEP_FIRST_EVENT),
@@ -111,11 +121,26 @@ static const char *const cs_sql[CS_COUNT] = {
                                  " WHERE incident_id IN (" EXPIRED_INCIDENTS ") LIMIT ?3)",
         [CS_INCIDENT_EVENTS] = "DELETE FROM events WHERE id IN (SELECT id FROM events"
                                " WHERE incident_id IN (" EXPIRED_INCIDENTS ") LIMIT ?3)",
-        [CS_INCIDENTS] = "DELETE FROM incidents WHERE id IN (" EXPIRED_INCIDENTS ")"
-                         " AND NOT EXISTS (SELECT 1 FROM timeline"
-                         " WHERE timeline.incident_id = incidents.id)"
-                         " AND NOT EXISTS (SELECT 1 FROM events"
-                         " WHERE events.incident_id = incidents.id)",
+        /* Their runs' steps (?3 at most), then the runs left without any. */
+        [CS_INCIDENT_RUN_STEPS] = "DELETE FROM run_steps WHERE rowid IN (SELECT rowid FROM"
+                                  " run_steps WHERE run_id IN (SELECT id FROM runs"
+                                  " WHERE incident_id IN (" EXPIRED_INCIDENTS ")) LIMIT ?3)",
+        [CS_INCIDENT_RUNS] = "DELETE FROM runs WHERE incident_id IN (" EXPIRED_INCIDENTS ")"
+                             " AND NOT EXISTS (SELECT 1 FROM run_steps"
+                             " WHERE run_steps.run_id = runs.id)",
+        [CS_INCIDENTS] =
+                "DELETE FROM incidents WHERE id IN (" EXPIRED_INCIDENTS ")"
+                " AND NOT EXISTS (SELECT 1 FROM timeline"
+                " WHERE timeline.incident_id = incidents.id)"
+                " AND NOT EXISTS (SELECT 1 FROM events"
+                " WHERE events.incident_id = incidents.id)"
+                " AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.incident_id = incidents.id)",
+        /*
+         * Runs by hand with no incident go by the outputs' retention, once
+         * over (?1 the cut-off, ?2 runs at most): their steps, then them.
+         */
+        [CS_LONE_RUN_STEPS] = "DELETE FROM run_steps WHERE run_id IN (" LONE_RUNS ")",
+        [CS_LONE_RUNS] = "DELETE FROM runs WHERE id IN (" LONE_RUNS ")",
 };
 
 struct sqlite_compact {
@@ -238,14 +263,16 @@ static int incidents_chunk(struct sqlite_db *db, int64_t cutoff, size_t limit,
     int64_t few = limit >= 10 ? (int64_t)(limit / 10) : 1;
     sqlite3_stmt *t = cs_get(db, CS_INCIDENT_TIMELINE, e);
     sqlite3_stmt *ev = t ? cs_get(db, CS_INCIDENT_EVENTS, e) : NULL;
-    sqlite3_stmt *i = ev ? cs_get(db, CS_INCIDENTS, e) : NULL;
+    sqlite3_stmt *rs = ev ? cs_get(db, CS_INCIDENT_RUN_STEPS, e) : NULL;
+    sqlite3_stmt *runs = rs ? cs_get(db, CS_INCIDENT_RUNS, e) : NULL;
+    sqlite3_stmt *i = runs ? cs_get(db, CS_INCIDENTS, e) : NULL;
     if (!i)
         return HALE_ESTORE;
-    uint64_t entries = 0, events = 0, incidents = 0;
+    uint64_t entries = 0, events = 0, steps = 0, nruns = 0, incidents = 0;
     int r = 0;
-    sqlite3_stmt *children[] = {t, ev};
-    uint64_t *counts[] = {&entries, &events};
-    for (size_t k = 0; k < 2 && r == 0; k++) {
+    sqlite3_stmt *children[] = {t, ev, rs};
+    uint64_t *counts[] = {&entries, &events, &steps};
+    for (size_t k = 0; k < ARRAY_SIZE(children) && r == 0; k++) {
         sqlite3_bind_int64(children[k], 1, cutoff);
         sqlite3_bind_int64(children[k], 2, few);
         sqlite3_bind_int64(children[k], 3, (int64_t)limit);
@@ -253,15 +280,41 @@ static int incidents_chunk(struct sqlite_db *db, int64_t cutoff, size_t limit,
     }
     if (r < 0)
         return r;
-    sqlite3_bind_int64(i, 1, cutoff);
-    sqlite3_bind_int64(i, 2, few);
-    if ((r = delete_run(db, i, &incidents, e)) < 0)
+    sqlite3_stmt *parents[] = {runs, i};
+    uint64_t *parent_counts[] = {&nruns, &incidents};
+    for (size_t k = 0; k < ARRAY_SIZE(parents) && r == 0; k++) {
+        sqlite3_bind_int64(parents[k], 1, cutoff);
+        sqlite3_bind_int64(parents[k], 2, few);
+        r = delete_run(db, parents[k], parent_counts[k], e);
+    }
+    if (r < 0)
         return r;
     c->timeline += entries + events;
     c->incidents += incidents;
+    c->runs += nruns;
     /* Fewer than asked for of each: every expired incident is gone. */
-    *ret_more = entries >= limit || events >= limit || incidents >= (uint64_t)few;
+    *ret_more = entries >= limit || events >= limit || steps >= limit || incidents >= (uint64_t)few;
     return 0;
+}
+
+/* A chunk of the runs with no incident that are over before the cut-off: *ret_n of them. */
+static int lone_runs_chunk(struct sqlite_db *db, int64_t cutoff, size_t limit, uint64_t *ret_n,
+                           struct err *e)
+{
+    int64_t few = limit >= 10 ? (int64_t)(limit / 10) : 1;
+    sqlite3_stmt *steps = cs_get(db, CS_LONE_RUN_STEPS, e);
+    sqlite3_stmt *runs = steps ? cs_get(db, CS_LONE_RUNS, e) : NULL;
+    if (!runs)
+        return HALE_ESTORE;
+    uint64_t n = 0;
+    sqlite3_bind_int64(steps, 1, cutoff);
+    sqlite3_bind_int64(steps, 2, few);
+    int r = delete_run(db, steps, &n, e);
+    if (r < 0)
+        return r;
+    sqlite3_bind_int64(runs, 1, cutoff);
+    sqlite3_bind_int64(runs, 2, few);
+    return delete_run(db, runs, ret_n, e);
 }
 
 int store__sqlite_compact_chunk(struct store_db *base, enum store_compact_stage stage,
@@ -280,7 +333,13 @@ int store__sqlite_compact_chunk(struct store_db *base, enum store_compact_stage 
     bool more = false;
     if (stage == STORE_COMPACT_INCIDENTS)
         r = incidents_chunk(db, cutoff_ms, limit, &got, &more, e);
-    else
+    /* The outputs' stage takes the runs with no incident first, a chunk at a time. */
+    if (stage == STORE_COMPACT_OUTPUTS)
+        r = lone_runs_chunk(db, cutoff_ms, limit, &got.runs, e);
+    if (r == 0 && got.runs >= (uint64_t)(limit >= 10 ? limit / 10 : 1) &&
+        stage == STORE_COMPACT_OUTPUTS)
+        more = true;
+    else if (r == 0 && stage != STORE_COMPACT_INCIDENTS)
         r = ranged_chunk(db, stage, cutoff_ms, limit, &at, &n, &more, e);
     if (r == 0)
         r = store__sqlite.commit(base, e);
@@ -290,6 +349,7 @@ int store__sqlite_compact_chunk(struct store_db *base, enum store_compact_stage 
     }
     c->incidents += got.incidents;
     c->timeline += got.timeline;
+    c->runs += got.runs;
     if (stage == STORE_COMPACT_EVENTS || stage == STORE_COMPACT_EVENT_ROWS)
         c->events += n;
     else if (stage == STORE_COMPACT_OUTPUTS)

@@ -8,11 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "base/alloc.h"
 #include "base/strbuf.h"
-#include "store/internal.h"
+#include "store/sqlite.h"
 
 #define READER_BUSY_TIMEOUT_MS 5000
 
@@ -123,6 +121,7 @@ struct sqlite_reader {
     sqlite3_stmt *stmt[RSTMT_COUNT];
     sqlite3_stmt *shape[SHAPE_COUNT]; /* prepared on first use */
     sqlite3_stmt *events_one, *events_all;
+    sqlite3_stmt *runs[STORE__RUN_RSTMT_COUNT]; /* sqlite_runs.c's */
 };
 
 static struct sqlite_reader *reader_of(struct store_reader *base)
@@ -141,6 +140,8 @@ void store__sqlite_reader_close(struct store_reader *base)
         sqlite3_finalize(r->shape[i]);
     sqlite3_finalize(r->events_one);
     sqlite3_finalize(r->events_all);
+    for (size_t i = 0; i < STORE__RUN_RSTMT_COUNT; i++)
+        sqlite3_finalize(r->runs[i]);
     sqlite3_close(r->conn);
     free(r);
 }
@@ -173,6 +174,11 @@ static sqlite3_stmt *prepare(struct sqlite_reader *r, sqlite3_stmt **slot, const
 static sqlite3_stmt *rstmt(struct sqlite_reader *r, int which)
 {
     return prepare(r, &r->stmt[which], rstmt_sql[which]);
+}
+
+sqlite3_stmt *store__sqlite_reader_stmt(struct store_reader *base, int slot, const char *sql)
+{
+    return prepare(reader_of(base), &reader_of(base)->runs[slot], sql);
 }
 
 static void stmt_done(sqlite3_stmt *s)
@@ -373,9 +379,6 @@ static int row_silence(sqlite3_stmt *s, void *ret_elem)
 
 /* ---- running queries -------------------------------------------------- */
 
-typedef int row_fn(sqlite3_stmt *s, void *ret_elem);
-typedef void fini_fn(void *elem);
-
 static void incident_fini_v(void *elem)
 {
     incident_fini(elem);
@@ -416,31 +419,27 @@ static void silence_fini_v(void *elem)
     store_silence_fini(elem);
 }
 
-/* How one kind of record is read and freed, for the generic loops below. */
-struct row_kind {
-    size_t size;
-    row_fn *row;
-    fini_fn *fini;
-};
+static const struct store__row_kind incident_kind = {sizeof(struct incident), row_incident,
+                                                     incident_fini_v};
+static const struct store__row_kind timeline_kind = {sizeof(struct timeline_entry), row_timeline,
+                                                     timeline_fini_v};
+static const struct store__row_kind problem_timeline_kind = {sizeof(struct timeline_entry),
+                                                             row_problem_timeline, timeline_fini_v};
+static const struct store__row_kind audit_kind = {sizeof(struct audit_entry), row_audit,
+                                                  audit_fini_v};
+static const struct store__row_kind problem_kind = {sizeof(struct problem), row_problem,
+                                                    problem_fini_v};
+static const struct store__row_kind check_state_kind = {sizeof(struct store_check_state),
+                                                        row_check_state, check_state_fini_v};
+static const struct store__row_kind event_kind = {sizeof(struct store_event), row_event,
+                                                  event_fini_v};
+static const struct store__row_kind held_kind = {sizeof(struct store_held_event), row_held,
+                                                 nothing_fini_v};
+static const struct store__row_kind silence_kind = {sizeof(struct store_silence), row_silence,
+                                                    silence_fini_v};
 
-static const struct row_kind incident_kind = {sizeof(struct incident), row_incident,
-                                              incident_fini_v};
-static const struct row_kind timeline_kind = {sizeof(struct timeline_entry), row_timeline,
-                                              timeline_fini_v};
-static const struct row_kind problem_timeline_kind = {sizeof(struct timeline_entry),
-                                                      row_problem_timeline, timeline_fini_v};
-static const struct row_kind audit_kind = {sizeof(struct audit_entry), row_audit, audit_fini_v};
-static const struct row_kind problem_kind = {sizeof(struct problem), row_problem, problem_fini_v};
-static const struct row_kind check_state_kind = {sizeof(struct store_check_state), row_check_state,
-                                                 check_state_fini_v};
-static const struct row_kind event_kind = {sizeof(struct store_event), row_event, event_fini_v};
-static const struct row_kind held_kind = {sizeof(struct store_held_event), row_held,
-                                          nothing_fini_v};
-static const struct row_kind silence_kind = {sizeof(struct store_silence), row_silence,
-                                             silence_fini_v};
-
-/* Steps a bound statement to its end, collecting every row; resets it whatever happens. */
-static int query_list(sqlite3_stmt *s, const struct row_kind *k, void **ret_v, size_t *ret_n)
+int store__sqlite_query_list(sqlite3_stmt *s, const struct store__row_kind *k, void **ret_v,
+                             size_t *ret_n)
 {
     char *v = NULL;
     size_t n = 0, cap = 0;
@@ -468,8 +467,7 @@ static int query_list(sqlite3_stmt *s, const struct row_kind *k, void **ret_v, s
     return 0;
 }
 
-/* One row by id: 0, HALE_ENOTFOUND or HALE_ESTORE. */
-static int query_one(sqlite3_stmt *s, const struct row_kind *k, void *ret)
+int store__sqlite_query_one(sqlite3_stmt *s, const struct store__row_kind *k, void *ret)
 {
     int rc = sqlite3_step(s);
     int r = rc == SQLITE_ROW ? k->row(s, ret) : rc == SQLITE_DONE ? HALE_ENOTFOUND : HALE_ESTORE;
@@ -483,7 +481,7 @@ int store__sqlite_incident_get(struct store_reader *base, int64_t id, struct inc
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, id);
-    return query_one(s, &incident_kind, ret);
+    return store__sqlite_query_one(s, &incident_kind, ret);
 }
 
 int store__sqlite_problem_get(struct store_reader *base, int64_t id, struct problem *ret)
@@ -492,7 +490,7 @@ int store__sqlite_problem_get(struct store_reader *base, int64_t id, struct prob
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, id);
-    return query_one(s, &problem_kind, ret);
+    return store__sqlite_query_one(s, &problem_kind, ret);
 }
 
 int store__sqlite_problems_list(struct store_reader *base, struct problem **ret_v, size_t *ret_n)
@@ -500,7 +498,7 @@ int store__sqlite_problems_list(struct store_reader *base, struct problem **ret_
     sqlite3_stmt *s = rstmt(reader_of(base), RSTMT_PROBLEMS);
     if (!s)
         return HALE_ESTORE;
-    return query_list(s, &problem_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &problem_kind, (void **)ret_v, ret_n);
 }
 
 int store__sqlite_timeline_list(struct store_reader *base, int64_t incident_id,
@@ -510,7 +508,7 @@ int store__sqlite_timeline_list(struct store_reader *base, int64_t incident_id,
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, incident_id);
-    return query_list(s, &timeline_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &timeline_kind, (void **)ret_v, ret_n);
 }
 
 int store__sqlite_problem_timeline_list(struct store_reader *base, int64_t problem_id,
@@ -520,7 +518,7 @@ int store__sqlite_problem_timeline_list(struct store_reader *base, int64_t probl
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, problem_id);
-    return query_list(s, &problem_timeline_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &problem_timeline_kind, (void **)ret_v, ret_n);
 }
 
 /* SQLite's LIMIT -1: no limit. */
@@ -538,7 +536,7 @@ int store__sqlite_audit_list(struct store_reader *base, const struct store_audit
     sqlite3_bind_int64(s, 1, q->since_ms);
     sqlite3_bind_int64(s, 2, q->after_id);
     sqlite3_bind_int64(s, 3, limit_of(q->limit));
-    return query_list(s, &audit_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &audit_kind, (void **)ret_v, ret_n);
 }
 
 int store__sqlite_check_states_list(struct store_reader *base, const char *check, int64_t since_ms,
@@ -551,7 +549,7 @@ int store__sqlite_check_states_list(struct store_reader *base, const char *check
     if (check)
         sqlite3_bind_text(s, 1, check, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, since_ms);
-    return query_list(s, &check_state_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &check_state_kind, (void **)ret_v, ret_n);
 }
 
 int store__sqlite_silence_get(struct store_reader *base, int64_t id, struct store_silence *ret)
@@ -560,7 +558,7 @@ int store__sqlite_silence_get(struct store_reader *base, int64_t id, struct stor
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, id);
-    return query_one(s, &silence_kind, ret);
+    return store__sqlite_query_one(s, &silence_kind, ret);
 }
 
 int store__sqlite_silences_list(struct store_reader *base, const struct store_silence_query *q,
@@ -574,7 +572,7 @@ int store__sqlite_silences_list(struct store_reader *base, const struct store_si
     sqlite3_bind_int(s, 3, (int)q->filter);
     sqlite3_bind_int64(s, 4, q->at_ms);
     sqlite3_bind_int64(s, 5, limit_of(q->limit));
-    return query_list(s, &silence_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &silence_kind, (void **)ret_v, ret_n);
 }
 
 /* ---- incident queries ------------------------------------------------- */
@@ -648,7 +646,7 @@ int store__sqlite_incidents_list(struct store_reader *base, const struct store_i
     sqlite3_bind_int64(s, 9, q->before_id);
     sqlite3_bind_int64(s, 10, limit_of(q->limit));
     sqlite3_bind_int64(s, 11, q->problem_id);
-    return query_list(s, &incident_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &incident_kind, (void **)ret_v, ret_n);
 }
 
 /* ---- events ----------------------------------------------------------- */
@@ -675,7 +673,7 @@ int store__sqlite_events_list(struct store_reader *base, const struct store_even
     sqlite3_bind_int64(s, 2, q->since_ms);
     sqlite3_bind_int64(s, 3, q->before_id ? q->before_id : INT64_MAX);
     sqlite3_bind_int64(s, 4, limit_of(q->limit));
-    return query_list(s, &event_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &event_kind, (void **)ret_v, ret_n);
 }
 
 int store__sqlite_events_held(struct store_reader *base, int64_t incident_id,
@@ -687,5 +685,5 @@ int store__sqlite_events_held(struct store_reader *base, int64_t incident_id,
         return HALE_ESTORE;
     if (incident_id)
         sqlite3_bind_int64(s, 1, incident_id);
-    return query_list(s, &held_kind, (void **)ret_v, ret_n);
+    return store__sqlite_query_list(s, &held_kind, (void **)ret_v, ret_n);
 }

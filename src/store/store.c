@@ -63,7 +63,7 @@ struct store {
     /* On the heap: its close callback may run after the store is freed. */
     uv_async_t *done_async;
     uint64_t window_ns;
-    int64_t last_incident_id, last_problem_id, last_silence_id; /* loop thread */
+    int64_t last_incident_id, last_problem_id, last_silence_id, last_run_id; /* loop thread */
     size_t in_flight;  /* submitted batches and the pass, callback not yet run; loop thread */
     bool closing;      /* store_close() runs: submitting now is a bug */
     size_t output_max; /* loop thread */
@@ -133,6 +133,15 @@ static void record_fini(struct store_record *rec)
     case STORE_RECORD_SILENCE:
         store_silence_fini(&rec->u.silence);
         break;
+    case STORE_RECORD_RUN:
+        store_run_fini(&rec->u.run);
+        break;
+    case STORE_RECORD_RUN_STEP:
+        store_run_step_fini(&rec->u.run_step);
+        break;
+    case STORE_RECORD_QUARANTINE:
+        store_quarantine_fini(&rec->u.quarantine);
+        break;
     }
 }
 
@@ -151,7 +160,7 @@ void store_batch_free(struct store_batch *b)
     free(b);
 }
 
-static struct store_record *batch_add(struct store_batch *b, enum store_record_kind kind)
+struct store_record *store__batch_add(struct store_batch *b, enum store_record_kind kind)
 {
     if (b->n == b->cap) {
         b->cap = b->cap ? b->cap * 2 : 4;
@@ -165,27 +174,27 @@ static struct store_record *batch_add(struct store_batch *b, enum store_record_k
 
 void store_batch_incident(struct store_batch *b, const struct incident *i)
 {
-    incident_copy(&batch_add(b, STORE_RECORD_INCIDENT)->u.incident, i);
+    incident_copy(&store__batch_add(b, STORE_RECORD_INCIDENT)->u.incident, i);
 }
 
 void store_batch_timeline(struct store_batch *b, const struct timeline_entry *t)
 {
-    timeline_copy(&batch_add(b, STORE_RECORD_TIMELINE)->u.timeline, t);
+    timeline_copy(&store__batch_add(b, STORE_RECORD_TIMELINE)->u.timeline, t);
 }
 
 void store_batch_audit(struct store_batch *b, const struct audit_entry *a)
 {
-    audit_copy(&batch_add(b, STORE_RECORD_AUDIT)->u.audit, a);
+    audit_copy(&store__batch_add(b, STORE_RECORD_AUDIT)->u.audit, a);
 }
 
 void store_batch_problem(struct store_batch *b, const struct problem *p)
 {
-    problem_copy(&batch_add(b, STORE_RECORD_PROBLEM)->u.problem, p);
+    problem_copy(&store__batch_add(b, STORE_RECORD_PROBLEM)->u.problem, p);
 }
 
 void store_batch_check_state(struct store_batch *b, const char *check, int status, int64_t time_ms)
 {
-    struct store_check_state *s = &batch_add(b, STORE_RECORD_CHECK_STATE)->u.check_state;
+    struct store_check_state *s = &store__batch_add(b, STORE_RECORD_CHECK_STATE)->u.check_state;
     s->check = dup_or_null(check);
     s->status = status;
     s->time_ms = time_ms;
@@ -200,7 +209,7 @@ static void labels_copy(struct labels *dst, const struct labels *src)
 
 void store_batch_event(struct store_batch *b, const struct store_event *ev)
 {
-    struct store_event *d = &batch_add(b, STORE_RECORD_EVENT)->u.event;
+    struct store_event *d = &store__batch_add(b, STORE_RECORD_EVENT)->u.event;
     *d = *ev;
     d->source = dup_or_null(ev->source);
     d->status = dup_or_null(ev->status);
@@ -231,7 +240,7 @@ void store_event_fini(struct store_event *ev)
 
 void store_batch_silence(struct store_batch *b, const struct store_silence *s)
 {
-    store_silence_copy(&batch_add(b, STORE_RECORD_SILENCE)->u.silence, s);
+    store_silence_copy(&store__batch_add(b, STORE_RECORD_SILENCE)->u.silence, s);
 }
 
 void store_silence_copy(struct store_silence *dst, const struct store_silence *src)
@@ -481,6 +490,8 @@ static void batch_cap(const struct store *st, struct store_batch *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->v[i].kind == STORE_RECORD_TIMELINE && b->v[i].u.timeline.text)
             store_text_cap(&b->v[i].u.timeline.text, st->output_max);
+        else if (b->v[i].kind == STORE_RECORD_RUN_STEP && b->v[i].u.run_step.output)
+            store_text_cap(&b->v[i].u.run_step.output, st->output_max);
 }
 
 void store_submit(struct store *st, struct store_batch *b, store_done_cb *cb, void *data)
@@ -549,7 +560,7 @@ static void store_free(struct store *st)
 
 /* The highest ids written, where the next ones follow. */
 struct last_ids {
-    int64_t incident, problem, silence;
+    int64_t incident, problem, silence, run;
 };
 
 static int db_open(const struct store_options *o, const struct store_backend *backend,
@@ -564,6 +575,8 @@ static int db_open(const struct store_options *o, const struct store_backend *ba
         r = backend->last_ids(db, &ret_last->incident, &ret_last->problem, e);
     if (r == 0)
         r = backend->last_silence_id(db, &ret_last->silence, e);
+    if (r == 0)
+        r = backend->last_run_id(db, &ret_last->run, e);
     if (r < 0) {
         backend->close(db);
         return r;
@@ -591,6 +604,7 @@ int store__open_backend(const struct store_options *o, const struct store_backen
     st->last_incident_id = last.incident;
     st->last_problem_id = last.problem;
     st->last_silence_id = last.silence;
+    st->last_run_id = last.run;
     store_set_output_max(st, o->output_max);
     st->chunk = o->compact_chunk ? o->compact_chunk : STORE_COMPACT_CHUNK_DEFAULT;
     atomic_init(&st->commits, 0);
@@ -658,6 +672,11 @@ int64_t store_next_problem_id(struct store *st)
 int64_t store_next_silence_id(struct store *st)
 {
     return ++st->last_silence_id;
+}
+
+int64_t store_next_run_id(struct store *st)
+{
+    return ++st->last_run_id;
 }
 
 uint64_t store__commits(const struct store *st)
@@ -785,6 +804,34 @@ int store_silences_list(struct store_reader *r, const struct store_silence_query
                         struct store_silence **ret_v, size_t *ret_n)
 {
     return r->backend->silences_list(r, q, ret_v, ret_n);
+}
+
+int store_run_get(struct store_reader *r, int64_t id, struct store_run *ret)
+{
+    return r->backend->run_get(r, id, ret);
+}
+
+int store_runs_list(struct store_reader *r, const struct store_run_query *q,
+                    struct store_run **ret_v, size_t *ret_n)
+{
+    return r->backend->runs_list(r, q, ret_v, ret_n);
+}
+
+int store_run_steps_list(struct store_reader *r, int64_t run_id, struct store_run_step **ret_v,
+                         size_t *ret_n)
+{
+    return r->backend->run_steps_list(r, run_id, ret_v, ret_n);
+}
+
+int store_runs_since(struct store_reader *r, int64_t since_ms, struct store_run **ret_v,
+                     size_t *ret_n)
+{
+    return r->backend->runs_since(r, since_ms, ret_v, ret_n);
+}
+
+int store_quarantines_list(struct store_reader *r, struct store_quarantine **ret_v, size_t *ret_n)
+{
+    return r->backend->quarantines_list(r, ret_v, ret_n);
 }
 
 void store_check_state_fini(struct store_check_state *s)

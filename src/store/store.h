@@ -2,10 +2,10 @@
 /*
  * The store: everything hale keeps on disk (incidents, their timelines, the
  * audit log, problems, checks' hard state changes, the events received and
- * what the engine decided about each), behind one interface,
- * audit log, problems, checks' hard state changes, the silences people
- * created), behind one interface,
- * so a PostgreSQL backend can follow SQLite's without touching callers.
+ * what the engine decided about each, the silences people created, the
+ * runs of runbooks with their steps, and quarantines), behind one
+ * interface, so a PostgreSQL backend can follow SQLite's without touching
+ * callers.
  *
  * Writes are batches handed to one writer thread. It commits every batch
  * queued within a few milliseconds of the first in one transaction (group
@@ -35,7 +35,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -80,6 +80,7 @@ const char *store_path(const struct store *st);
 int64_t store_next_incident_id(struct store *st);
 int64_t store_next_problem_id(struct store *st);
 int64_t store_next_silence_id(struct store *st);
+int64_t store_next_run_id(struct store *st);
 
 /*
  * A silence people created (the API, `hale silence`), as the store keeps
@@ -106,6 +107,71 @@ void store_silence_fini(struct store_silence *s);
 /* A deep copy of src into dst. */
 void store_silence_copy(struct store_silence *dst, const struct store_silence *src);
 
+/*
+ * A run of a runbook as the store keeps it (runbook/runbook.h gives it
+ * its meaning): its outcome by the name runbook/ledger.h gives it
+ * ("running", "waiting", "healed", ...), so the store need not know the
+ * executor. A run is "over" unless its outcome is running or waiting.
+ */
+struct store_run {
+    int64_t id;
+    char *runbook;
+    int64_t incident_id; /* 0: a run by hand with no incident */
+    char *fingerprint;   /* of its incident, for relapses; NULL with none */
+    char *target;        /* the guard's key (plan_target()) */
+    struct labels labels;
+    bool automatic; /* started by the engine; false: by a person */
+    char *actor;    /* "hale", "user:alice" */
+    char *outcome;  /* "running", "waiting", "healed", ... */
+    char *reason;   /* why it ended as it did, for people; NULL while running */
+    int step;       /* index of the step it is at (or ended at); -1 before the first */
+    int64_t started_ms, ended_ms; /* ended 0 while not over */
+    bool relapsed;                /* healed, and its incident came back within the window */
+    /* The approval gate it waits at (or last waited at); gate_step -1: none. */
+    int gate_step;
+    char *question;
+    int64_t deadline_ms;
+    char *decided_by; /* "user:alice"; "hale" when it expired; NULL while undecided */
+    int64_t decided_ms;
+    char *decision; /* "approved", "rejected", "expired"; NULL while undecided */
+    char *comment;  /* the person's words, or NULL */
+};
+
+/* One attempt of one step of a run: a row per attempt, replaced as it moves on. */
+struct store_run_step {
+    int64_t run_id;
+    unsigned seq;  /* 1, 2, ... in the order the attempts started: the row's key with run_id */
+    unsigned step; /* index of the step in the runbook */
+    char *name;
+    char *action;     /* "run", "shell", "http", "check", "verify", "approve", "notify", "wait" */
+    char *purpose;    /* "diagnose", "remediate" */
+    unsigned attempt; /* from 1 */
+    char *outcome;    /* "running", "succeeded", "failed", "skipped", "canceled" */
+    int64_t started_ms, ended_ms;
+    int exit_status; /* -1: none (not a process, or killed by a signal) */
+    int term_signal; /* 0: none */
+    bool timed_out;
+    char *output; /* stdout and stderr as they came, cut to the store's cap; NULL: none */
+    char *reason; /* for people: "exit 1", "HTTP 503 (expected 200)"; NULL: none */
+};
+
+/* A runbook taken out of automatic runs, and when a person put it back. */
+struct store_quarantine {
+    char *runbook;
+    int64_t since_ms; /* with runbook, the row's key */
+    char *reason;
+    int64_t lifted_ms; /* 0: still quarantined */
+    char *lifted_by;   /* "user:alice"; NULL while not lifted */
+};
+
+/* Free what the record holds and zero it. Accept NULL. */
+void store_run_fini(struct store_run *r);
+void store_run_step_fini(struct store_run_step *s);
+void store_quarantine_fini(struct store_quarantine *q);
+/* Deep copies of src into dst. */
+void store_run_copy(struct store_run *dst, const struct store_run *src);
+void store_run_step_copy(struct store_run_step *dst, const struct store_run_step *src);
+
 /* ---- writes ---- */
 
 /* An empty batch. Add records to it, then submit it (which frees it). */
@@ -130,6 +196,17 @@ void store_batch_problem(struct store_batch *b, const struct problem *p);
 void store_batch_check_state(struct store_batch *b, const char *check, int status, int64_t time_ms);
 /* Inserts the silence, or replaces the one with its id. Copies s. */
 void store_batch_silence(struct store_batch *b, const struct store_silence *s);
+
+/* Inserts the run, or replaces the one with its id. Copies r. */
+void store_batch_run(struct store_batch *b, const struct store_run *r);
+/*
+ * Inserts the step attempt, or replaces the one with its (run_id, seq).
+ * Copies s; its output is cut to the store's output_max when the batch is
+ * submitted (store_text_cap()).
+ */
+void store_batch_run_step(struct store_batch *b, const struct store_run_step *s);
+/* Inserts the quarantine, or replaces the one with its (runbook, since_ms). Copies q. */
+void store_batch_quarantine(struct store_batch *b, const struct store_quarantine *q);
 
 /*
  * An event as it came in, with what the engine decided about it: every
@@ -190,10 +267,11 @@ void store_set_output_max(struct store *st, size_t max);
 
 /* How long each kind of record is kept; 0 keeps it forever. */
 struct store_retention {
-    uint64_t closed_incidents_ms; /* since closing; with their timelines */
+    uint64_t closed_incidents_ms; /* since closing; with their timelines and runs */
     /* Timeline entries of kind event and the events received, but each incident's first. */
     uint64_t events_ms;
-    uint64_t outputs_ms;      /* timeline entries of kind step_output */
+    /* Timeline entries of kind step_output; runs with no incident, over since, with their steps. */
+    uint64_t outputs_ms;
     uint64_t check_states_ms; /* hard state changes, but each check's last before the cut */
     uint64_t audit_ms;        /* audit entries */
 };
@@ -204,6 +282,7 @@ struct store_compaction {
     uint64_t timeline;                /* entries of those incidents' timelines */
     uint64_t events;                  /* event entries and events received, of incidents kept */
     uint64_t outputs;                 /* step_output entries of the incidents kept */
+    uint64_t runs;                    /* runs deleted (of incidents deleted, or of none) */
     uint64_t check_states;            /* hard state changes */
     uint64_t audit;                   /* audit entries */
     uint64_t chunks;                  /* transactions that deleted */
@@ -358,5 +437,39 @@ struct store_silence_query {
  */
 int store_silences_list(struct store_reader *r, const struct store_silence_query *q,
                         struct store_silence **ret_v, size_t *ret_n);
+
+/* Fills *ret (free with store_run_fini()); HALE_ENOTFOUND when there is no such id. */
+int store_run_get(struct store_reader *r, int64_t id, struct store_run *ret);
+
+struct store_run_query {
+    const char *runbook; /* NULL: any */
+    int64_t incident_id; /* 0: any */
+    const char *outcome; /* a name ("healed"); NULL: any */
+    int64_t before_id;   /* only ids below (the cursor of the next page); 0: from the newest */
+    size_t limit;        /* 0: no limit */
+};
+
+/*
+ * Runs matching q, newest (highest id) first, in a new array of *ret_n
+ * (free each with store_run_fini(), then the array). Returns 0 or
+ * HALE_ESTORE.
+ */
+int store_runs_list(struct store_reader *r, const struct store_run_query *q,
+                    struct store_run **ret_v, size_t *ret_n);
+/* A run's step attempts by seq (free each with store_run_step_fini()); as above. */
+int store_run_steps_list(struct store_reader *r, int64_t run_id, struct store_run_step **ret_v,
+                         size_t *ret_n);
+/*
+ * What the executor loads on start-up: the runs started at or after
+ * since_ms, and every run not over (running or waiting) however old,
+ * oldest (lowest id) first; as for store_runs_list().
+ */
+int store_runs_since(struct store_reader *r, int64_t since_ms, struct store_run **ret_v,
+                     size_t *ret_n);
+/*
+ * Every quarantine, lifted or not, oldest first (free each with
+ * store_quarantine_fini()); as for store_runs_list().
+ */
+int store_quarantines_list(struct store_reader *r, struct store_quarantine **ret_v, size_t *ret_n);
 
 #endif

@@ -732,6 +732,46 @@ static void test_config_step_with_two_actions(void **state)
                   "split it into two steps");
 }
 
+static void test_config_runbook_relapse_typed(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("runbooks:\n"
+                                    "  - name: full\n"
+                                    "    relapse: { within: 2h, quarantine_above: 75%, "
+                                    "min_healed: 5 }\n"
+                                    "    steps: [{ wait: 1s }]\n"
+                                    "  - name: partial\n"
+                                    "    relapse: { within: 1h }\n"
+                                    "    steps: [{ wait: 1s }]\n");
+    const struct config_relapse *full = &config_runbook_find(c, "full")->relapse;
+    assert_int_equal(full->within_ms, 7200000);
+    assert_true(full->quarantine_above == 75.0);
+    assert_int_equal(full->min_healed, 5);
+    const struct config_relapse *partial = &config_runbook_find(c, "partial")->relapse;
+    assert_int_equal(partial->within_ms, 3600000);
+    assert_true(partial->quarantine_above == 50.0);
+    assert_int_equal(partial->min_healed, 3);
+    config_unref(c);
+}
+
+static void test_config_runbook_relapse_errors(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("runbooks:\n"
+                  "  - name: fix\n"
+                  "    relapse:\n"
+                  "      within: 10s\n"
+                  "      quarantine_above: 150%\n"
+                  "      min_healed: 0\n"
+                  "      quarantine: 50%\n"
+                  "    steps: [{ wait: 1s }]\n",
+                  "hale.yaml:4:15: within must be between 1m and 52w2d, got 10s",
+                  "hale.yaml:5:25: expected a percentage such as 80%, got \"150%\"",
+                  "hale.yaml:6:19: min_healed must be between 1 and 10000, got 0",
+                  "hale.yaml:7:7: unknown key \"quarantine\" in relapse of runbook \"fix\"; valid "
+                  "keys are within, quarantine_above and min_healed");
+}
+
 static void test_config_step_without_action(void **state)
 {
     (void)state;
@@ -1167,6 +1207,9 @@ static void test_config_runbook_steps_typed(void **state)
     assert_int_equal(rb->guard.per_ms, 3600000);
     assert_string_equal(rb->guard.key, "host");
     assert_int_equal(rb->timeout_ms, 15 * 60000);
+    assert_int_equal(rb->relapse.within_ms, 86400000); /* no relapse: written: the defaults */
+    assert_true(rb->relapse.quarantine_above == 50.0);
+    assert_int_equal(rb->relapse.min_healed, 3);
     assert_int_equal(rb->n_steps, 9);
 
     const struct config_step *s = rb->steps;
@@ -1602,6 +1645,8 @@ int main(void)
             T(test_config_heartbeat_path_and_grace),
             T(test_config_check_kinds_typed),
             T(test_config_runbook_steps_typed),
+            T(test_config_runbook_relapse_typed),
+            T(test_config_runbook_relapse_errors),
             T(test_config_includes_read_in_name_order),
             T(test_config_pack_included_twice_is_read_once),
             T(test_config_reference_outlives_unref),

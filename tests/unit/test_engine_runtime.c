@@ -7,7 +7,8 @@
  * answered once durable, a failed commit leaving the desk as the store is,
  * Alertmanager's repeated deliveries changing nothing, an outage of a
  * thousand events correlated in one submit in either order, a check's
- * flapping note, a runbook in charge, an open incident from before the
+ * flapping note, a runbook in charge (and the executor's calls: charge,
+ * timeline entries, heal, escalate), an open incident from before the
  * engine found again by its check, and the events of an incident people
  * resolved or closed no longer held by it.
  */
@@ -710,6 +711,74 @@ static void test_engine_people_resolving_frees_its_events(void **state)
     assert_int_equal(h.incident[0], 2);
 }
 
+/* Runs the loop until the desk's writes so far are durable. */
+static void drain(struct fixture *fx)
+{
+    submit(fx, NULL, 0); /* batches commit in order: once this one is, so are those before */
+}
+
+/*
+ * A runbook's hands on the desk: in charge, the events' end waits; letting
+ * go resolves it as the events said; an escalation assigns the team and
+ * keeps it open; healing resolves it by hale; entries land on the timeline.
+ */
+static void test_engine_runbook_charge_heal_and_escalate(void **state)
+{
+    struct fixture *fx = *state;
+    struct err e = {0};
+    check_event(fx, DETECT_EVENT_STATE_CHANGE, CHECK_STATUS_CRITICAL);
+    assert_int_equal(itsm_runbook_charge(fx->desk, 1, true, &e), 0);
+    assert_int_equal(itsm_runbook_charge(fx->desk, 99, true, &e), HALE_ENOTFOUND);
+    check_event(fx, DETECT_EVENT_STATE_CHANGE, CHECK_STATUS_OK);
+    struct incident i;
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+    /* The run ends without healing: it resolves as the check said. */
+    assert_int_equal(itsm_runbook_charge(fx->desk, 1, false, &e), 0);
+    drain(fx);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_RESOLVED);
+    assert_string_equal(i.resolved_by, "hale");
+    incident_fini(&i);
+    assert_int_equal(timeline_with(fx, 1, "web-health is ok again (its events ended while"), 1);
+    assert_int_equal(itsm_runbook_charge(fx->desk, 1, true, &e), HALE_ESTATE);
+
+    /* Back: reopened. A run takes charge, writes, fails and escalates: open, the team's. */
+    check_event(fx, DETECT_EVENT_STATE_CHANGE, CHECK_STATUS_CRITICAL);
+    assert_int_equal(itsm_runbook_charge(fx->desk, 1, true, &e), 0);
+    struct itsm_entry entries[] = {
+            {TIMELINE_STEP_STARTED, "step 1/1 restart (remediate, attempt 1): /bin/false", NULL},
+            {TIMELINE_STEP_FINISHED, "step 1/1 restart failed: exit 1 in 3 ms", NULL},
+    };
+    assert_int_equal(itsm_timeline_add(fx->desk, 1, "runbook:fix", entries, 2, NULL, NULL, &e), 0);
+    assert_int_equal(itsm_timeline_add(fx->desk, 77, "runbook:fix", entries, 2, NULL, NULL, &e),
+                     HALE_ENOTFOUND);
+    assert_int_equal(
+            itsm_escalate(fx->desk, 1, "runbook:fix", "dba", "step restart failed", NULL, NULL, &e),
+            0);
+    drain(fx);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_string_equal(i.team, "dba");
+    incident_fini(&i);
+    assert_false(itsm__live_find(fx->desk, 1)->runbook_in_charge);
+    assert_int_equal(timeline_with(fx, 1, "step 1/1 restart failed"), 1);
+    assert_int_equal(timeline_with(fx, 1, "escalated to dba: step restart failed"), 1);
+
+    /* Another run heals it: resolved by hale, saying how; not twice. */
+    assert_int_equal(itsm_runbook_charge(fx->desk, 1, true, &e), 0);
+    assert_int_equal(
+            itsm_heal(fx->desk, 1, "runbook:fix", "healed by run 2 of fix", NULL, NULL, &e), 0);
+    drain(fx);
+    get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_RESOLVED);
+    assert_string_equal(i.resolved_by, "hale");
+    incident_fini(&i);
+    assert_int_equal(timeline_with(fx, 1, "-> resolved: healed by run 2 of fix"), 1);
+    assert_int_equal(itsm_heal(fx->desk, 1, "runbook:fix", "again", NULL, NULL, &e), HALE_ESTATE);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -727,6 +796,7 @@ int main(void)
             TEST(test_engine_check_events_take_the_same_path),
             TEST(test_engine_finds_incidents_from_before_by_their_check),
             TEST(test_engine_people_resolving_frees_its_events),
+            TEST(test_engine_runbook_charge_heal_and_escalate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

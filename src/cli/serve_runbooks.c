@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The checks' side of the runbook executor, for `hale serve`: a check or
+ * verify step asks the daemon's current check runner for a run now (its
+ * result feeds the check's state like any run, so a verify that passes
+ * is also the check's recovery), and the flapping guard asks it whether
+ * a check flaps. The runner changes at each reload: the seam looks it up
+ * at each call.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "base/alloc.h"
+#include "checks/checks.h"
+#include "cli/internal.h"
+
+struct run_now_wait {
+    runbooks_check_done_cb *done;
+    void *data;
+};
+
+static void on_check_ran(const struct config_check *check, const struct check_observation *o,
+                         void *data)
+{
+    (void)check;
+    struct run_now_wait *w = data;
+    w->done((int)o->status, o->summary, w->data);
+    free(w);
+}
+
+static int run_now(void *ctx, const struct config_check *check, runbooks_check_done_cb *done,
+                   void *data, struct err *e)
+{
+    struct checks *const *checks = ctx;
+    if (!*checks)
+        return err_setf(e, HALE_ESTATE, "hale is stopping: no check runs now");
+    struct run_now_wait *w = xcalloc(1, sizeof(*w));
+    *w = (struct run_now_wait){done, data};
+    int r = checks_run_now(*checks, check->name, on_check_ran, w);
+    if (r < 0) {
+        free(w);
+        return err_setf(e, r,
+                        r == HALE_ENOTFOUND ? "no check %s in the running configuration"
+                                            : "check %s cannot run now: hale is stopping",
+                        check->name);
+    }
+    return 0;
+}
+
+static bool is_flapping(void *ctx, const char *check)
+{
+    struct checks *const *checks = ctx;
+    struct checks_state st;
+    return *checks && checks_state_find(*checks, check, &st) && st.flapping;
+}
+
+struct runbooks_checks cli__runbooks_checks(struct checks *const *checks)
+{
+    return (struct runbooks_checks){
+            .run_now = run_now,
+            .is_flapping = is_flapping,
+            .ctx = (void *)(uintptr_t)checks,
+    };
+}

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the executor's files share: the executor and its runs.
+ * runbook.c holds the executor (what starts a run, a person's requests,
+ * the ledger, persistence); run.c is a run's state machine (steps in
+ * order, attempts, retries, when:, on_failure, the end and what it does
+ * to the incident); steps.c starts and ends each kind of step; recover.c
+ * loads what the store kept on start-up. Loop thread only.
+ */
+#ifndef HALE_RUNBOOK_INTERNAL_H
+#define HALE_RUNBOOK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "metrics/metrics.h"
+#include "proc/proc.h"
+#include "runbook/ledger.h"
+#include "runbook/plan.h"
+#include "runbook/runbook.h"
+
+/* Bytes of a step's output kept (stdout, and stderr, each), and of an HTTP body. */
+#define RUNBOOK_OUTPUT_MAX      (64u * 1024u)
+#define RUNBOOK_HTTP_BODY_MAX   (4u * 1024u)
+/* The longest pause between two tries of a verify step. */
+#define RUNBOOK_VERIFY_EVERY_MS 1000u
+/* How far back the ledger is loaded on start-up: the longest window worth counting. */
+#define RUNBOOK_LEDGER_DAYS     30
+
+/* What a run is doing now, and so which handle of it is busy. */
+enum run_phase {
+    RUN_PHASE_IDLE,  /* between steps (or a deferred move is due on its timer) */
+    RUN_PHASE_PROC,  /* a run or shell step's child runs */
+    RUN_PHASE_HTTP,  /* an http step's transfer runs */
+    RUN_PHASE_CHECK, /* a check or verify step waits for its check */
+    RUN_PHASE_PAUSE, /* a retry's backoff, a verify's pause between tries, a wait step */
+    RUN_PHASE_GATE,  /* an approval gate */
+    RUN_PHASE_OVER,  /* ended; freed once its child is gone */
+};
+
+/* A check run asked for, which may answer after its run ended (then run is NULL). */
+struct runbook__check_wait {
+    struct run *run;
+};
+
+struct run {
+    struct runbooks *rbs;
+    struct run *next;      /* rbs->runs: in flight */
+    struct config *config; /* a reference: the run keeps the configuration it started with */
+    const struct config_runbook *rb;
+    struct store_run rec; /* its row, kept as it is now */
+    char *check;          /* the check that opened its incident, or NULL */
+    enum run_outcome outcome;
+    enum plan_outcome *outcomes; /* one per step */
+    size_t step;                 /* the step it is at */
+    unsigned seq;                /* step rows written */
+    unsigned attempt;            /* of that step, from 1 */
+    struct store_run_step cur;   /* the row of the attempt in flight */
+    enum run_phase phase;
+    bool in_charge;         /* it took charge of its incident (itsm_runbook_charge()) */
+    bool incident_resolved; /* its incident resolved (by itself, or a person) meanwhile */
+    bool verified;          /* a verify step passed */
+    char *verify_words;     /* "verify nginx-http ok after 2 tries" */
+    /* A verify step's tries, and when it gives up (Unix ms). */
+    unsigned tries;
+    int64_t verify_until_ms;
+    /* Deferred: the result of a check, heard possibly within run_now(). */
+    int check_status;
+    char *check_summary;
+    uv_timer_t *timer;    /* the step's: timeout, pause, gate expiry, deferred moves */
+    uv_timer_t *deadline; /* the whole run's timeout */
+    uint64_t spent_ms;    /* of the run's timeout, before active_since_ms (gates do not count) */
+    int64_t active_since_ms;
+    struct proc *proc;
+    CURL *easy;
+    struct curl_slist *http_headers;
+    struct runbook__check_wait *wait;
+    char *http_body; /* what an http step's response said, capped */
+    size_t http_len;
+    int64_t first_event_ms; /* received: the start delay is measured from it; 0: none */
+    bool first_spawned;     /* the start delay was recorded */
+};
+
+struct runbooks {
+    struct runbooks_options o;
+    struct config *config; /* a reference: runs started now take it */
+    struct store_reader *reader;
+    struct ledger *ledger;
+    struct net_multi *net;
+    struct run *runs; /* in flight: running or waiting */
+    size_t n_runs;
+    /* Incidents whose opening (by their reopened count) a run was started for, or refused. */
+    struct runbook__seen {
+        int64_t incident_id;
+        unsigned reopened;
+    } * seen;
+    size_t n_seen, cap_seen;
+    bool stopping;
+    /* Metrics; NULL when not given. */
+    struct metrics_family *m_runs, *m_delay;
+};
+
+/* ---- runbook.c ---- */
+
+int64_t runbook__now_ms(void);
+/* Writes run's row (and its current step's when with_step) through the store; cb may be NULL. */
+void runbook__save(struct run *run, bool with_step, store_done_cb *cb, void *data);
+/* Appends entries to run's incident's timeline (none when it has no incident). */
+void runbook__note(struct run *run, enum timeline_kind kind, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+void runbook__notes(struct run *run, const struct itsm_entry *v, size_t n);
+/* Tells the ledger of run as it is now. */
+void runbook__ledger_put(struct runbooks *rbs, const struct run *run);
+/* Incident id's opening (by its reopened count) is dealt with: no automatic run for it. */
+void runbook__seen_mark(struct runbooks *rbs, int64_t id, unsigned reopened);
+/* The run of incident id in flight, or NULL. */
+struct run *runbook__run_of_incident(struct runbooks *rbs, int64_t id);
+/* Takes run out of the runs in flight. */
+void runbook__unlink(struct runbooks *rbs, struct run *run);
+/* Hands text about run's incident to its team's notifiers (the seam), when there is one. */
+void runbook__notify(struct run *run, const char *text);
+/* A run's "runbook:NAME" actor, into buf. */
+const char *runbook__actor(const struct run *run, char *buf, size_t size);
+
+/* ---- run.c ---- */
+
+/*
+ * A new run of rb (config referenced) with its row filled but for id
+ * (the caller's) and outcome running. Not yet in flight.
+ */
+struct run *runbook__run_new(struct runbooks *rbs, struct config *config,
+                             const struct config_runbook *rb);
+/* Frees run; its handles must be closed or never opened. */
+void runbook__run_free(struct run *run);
+/*
+ * Puts run in flight and starts its first step; its row is written first,
+ * and cb (may be NULL) hears when that is durable.
+ */
+void runbook__run_start(struct run *run, store_done_cb *cb, void *data);
+/* Resumes a run found waiting at a gate on start-up. */
+void runbook__run_resume_gate(struct run *run);
+/*
+ * Ends run with outcome (final) and reason: its handles stopped, its row
+ * written, the ledger told, the incident healed, escalated or let go, and
+ * run freed once its child is gone. escalate: hand the incident to the team.
+ */
+void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, const char *reason);
+/* A step's attempt ended (steps.c): ok, and the row's fields filled by the caller. */
+void runbook__attempt_done(struct run *run, bool ok);
+/* A person decided at run's gate. */
+void runbook__gate_decided(struct run *run, bool approve);
+/* The run's timeout stops counting (it waits at a gate). */
+void runbook__deadline_pause(struct run *run);
+
+/* ---- steps.c ---- */
+
+/*
+ * Starts the current attempt's work for its kind. Ends by calling
+ * runbook__attempt_done() (later, from a callback or a timer; never from
+ * within this call).
+ */
+void runbook__step_begin(struct run *run);
+/*
+ * Opens (or, on start-up, opens again) the approval gate of the current
+ * step: the run waits, its row says so, and the gate expires at
+ * rec.deadline_ms.
+ */
+void runbook__gate_open(struct run *run);
+/* Stops the work in flight (a child is cancelled; its callback still comes). */
+void runbook__step_abort(struct run *run);
+/* The words of a duration for people: "120 ms", "10 s", "2 min". */
+void runbook__duration(uint64_t ms, char *buf, size_t size);
+
+/* ---- recover.c ---- */
+
+/* Loads the ledger, the quarantines and the runs not over from the store. */
+int runbook__recover(struct runbooks *rbs, struct err *e);
+
+#endif

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The executor's start-up: what the store kept is loaded back, so a
+ * restart forgets nothing. The recent runs feed the ledger (guard counts,
+ * statistics, relapses), quarantines are set again (or stay lifted), a run
+ * found waiting at an approval gate waits on with its deadline, and a run
+ * found running was cut short by a stop or a crash: it is marked
+ * interrupted and its incident escalated, never silently forgotten.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "runbook/internal.h"
+
+#define DAY_MS (24ll * 3600 * 1000)
+
+static void ledger_put_row(struct runbooks *rbs, const struct store_run *row,
+                           enum run_outcome outcome)
+{
+    struct ledger_run lr = {
+            .id = row->id,
+            .runbook = row->runbook,
+            .target = row->target,
+            .fingerprint = row->fingerprint,
+            .incident_id = row->incident_id,
+            .automatic = row->automatic,
+            .started_ms = row->started_ms,
+            .ended_ms = row->ended_ms,
+            .outcome = outcome,
+            .relapsed = row->relapsed,
+    };
+    ledger_run_put(rbs->ledger, &lr);
+}
+
+/* The step rows of a run: the outcome each step got, the last row and the highest seq. */
+static int steps_load(struct runbooks *rbs, struct run *run)
+{
+    struct store_run_step *v = NULL;
+    size_t n = 0;
+    int r = store_run_steps_list(rbs->reader, run->rec.id, &v, &n);
+    if (r < 0)
+        return r;
+    for (size_t k = 0; k < n; k++) {
+        if (v[k].step < run->rb->n_steps) {
+            enum plan_outcome o = strcmp(v[k].outcome, "succeeded") == 0 ? PLAN_SUCCEEDED
+                                  : strcmp(v[k].outcome, "skipped") == 0 ? PLAN_SKIPPED
+                                  : strcmp(v[k].outcome, "failed") == 0  ? PLAN_FAILED
+                                                                         : PLAN_PENDING;
+            run->outcomes[v[k].step] = o;
+        }
+        if (v[k].seq > run->seq)
+            run->seq = v[k].seq;
+    }
+    if (n) {
+        store_run_step_fini(&run->cur);
+        run->cur = v[n - 1];
+        n--;
+    }
+    for (size_t k = 0; k < n; k++)
+        store_run_step_fini(&v[k]);
+    free(v);
+    return 0;
+}
+
+/* A run found at its gate waits on, when its runbook still has that gate. */
+static bool resume(struct runbooks *rbs, const struct store_run *row)
+{
+    const struct config_runbook *rb = config_runbook_find(rbs->config, row->runbook);
+    if (!rb || row->gate_step < 0 || (size_t)row->gate_step >= rb->n_steps ||
+        rb->steps[row->gate_step].action != CONFIG_STEP_APPROVE)
+        return false;
+    struct run *run = runbook__run_new(rbs, rbs->config, rb);
+    store_run_fini(&run->rec);
+    store_run_copy(&run->rec, row);
+    run->outcome = RUN_WAITING;
+    run->step = (size_t)row->gate_step;
+    if (steps_load(rbs, run) < 0) {
+        runbook__run_free(run);
+        return false;
+    }
+    run->attempt = run->cur.attempt ? run->cur.attempt : 1;
+    struct incident i = {0};
+    if (row->incident_id && store_incident_get(rbs->reader, row->incident_id, &i) == 0) {
+        run->check = i.check ? xstrdup(i.check) : NULL;
+        bool open = i.state != INCIDENT_RESOLVED && i.state != INCIDENT_CLOSED;
+        run->incident_resolved = !open;
+        /* It had taken charge when a remediate step came before the gate. */
+        for (size_t k = 0; open && k < run->step; k++)
+            if (rb->steps[k].purpose == CONFIG_PURPOSE_REMEDIATE &&
+                run->outcomes[k] != PLAN_SKIPPED && run->outcomes[k] != PLAN_PENDING)
+                run->in_charge = itsm_runbook_charge(rbs->o.desk, i.id, true, NULL) == 0;
+        incident_fini(&i);
+    }
+    log_info("runbook", NULL, "run %lld of %s waits on for approval (found on start-up)",
+             (long long)row->id, row->runbook);
+    runbook__run_resume_gate(run);
+    return true;
+}
+
+/* A run found running: cut short by a stop or a crash. */
+static void interrupt(struct runbooks *rbs, struct store_run *row)
+{
+    int64_t now = runbook__now_ms();
+    const char *why = "hale stopped while it ran (found on start-up)";
+    free(row->outcome);
+    row->outcome = xstrdup(run_outcome_name(RUN_INTERRUPTED));
+    free(row->reason);
+    row->reason = xstrdup(why);
+    row->ended_ms = now;
+    struct store_batch *b = store_batch_new();
+    store_batch_run(b, row);
+    struct store_run_step *v = NULL;
+    size_t n = 0;
+    if (store_run_steps_list(rbs->reader, row->id, &v, &n) == 0) {
+        for (size_t k = 0; k < n; k++) {
+            if (strcmp(v[k].outcome, "running") == 0) {
+                free(v[k].outcome);
+                v[k].outcome = xstrdup("canceled");
+                v[k].ended_ms = now;
+                free(v[k].reason);
+                v[k].reason = xstrdup(why);
+                store_batch_run_step(b, &v[k]);
+            }
+            store_run_step_fini(&v[k]);
+        }
+        free(v);
+    }
+    store_submit(rbs->o.store, b, NULL, NULL);
+    ledger_put_row(rbs, row, RUN_INTERRUPTED);
+    if (rbs->m_runs)
+        metrics_counter_inc(rbs->m_runs,
+                            (const char *[]){row->runbook, run_outcome_name(RUN_INTERRUPTED)});
+    log_warn("runbook", NULL, "run %lld of %s was interrupted: %s", (long long)row->id,
+             row->runbook, why);
+    if (!row->incident_id)
+        return;
+    const struct config_runbook *rb = config_runbook_find(rbs->config, row->runbook);
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", row->runbook);
+    char *text =
+            xasprintf("run %lld of %s was interrupted: %s", (long long)row->id, row->runbook, why);
+    struct err e = {0};
+    if (itsm_escalate(rbs->o.desk, row->incident_id, actor, rb ? rb->team_name : NULL, text, NULL,
+                      NULL, &e) < 0)
+        log_warn("runbook", NULL, "run %lld: incident %lld not escalated: %s", (long long)row->id,
+                 (long long)row->incident_id, e.msg);
+    free(text);
+}
+
+static int runs_load(struct runbooks *rbs, struct err *e)
+{
+    struct store_run *v = NULL;
+    size_t n = 0;
+    int64_t since = runbook__now_ms() - RUNBOOK_LEDGER_DAYS * DAY_MS;
+    int r = store_runs_since(rbs->reader, since, &v, &n);
+    if (r < 0)
+        return err_setf(e, r, "cannot read the runs of runbooks");
+    for (size_t k = 0; k < n; k++) {
+        enum run_outcome o;
+        if (run_outcome_parse(v[k].outcome, &o) < 0)
+            o = RUN_INTERRUPTED;
+        if (run_outcome_is_final(o))
+            ledger_put_row(rbs, &v[k], o);
+        else if (o != RUN_WAITING || !resume(rbs, &v[k]))
+            interrupt(rbs, &v[k]);
+        store_run_fini(&v[k]);
+    }
+    free(v);
+    return 0;
+}
+
+static int quarantines_load(struct runbooks *rbs, struct err *e)
+{
+    struct store_quarantine *v = NULL;
+    size_t n = 0;
+    int r = store_quarantines_list(rbs->reader, &v, &n);
+    if (r < 0)
+        return err_setf(e, r, "cannot read the quarantines of runbooks");
+    for (size_t k = 0; k < n; k++) {
+        if (v[k].lifted_ms)
+            ledger_quarantine_lift(rbs->ledger, v[k].runbook, v[k].lifted_ms);
+        else
+            ledger_quarantine_set(rbs->ledger, v[k].runbook, v[k].since_ms, v[k].reason);
+        store_quarantine_fini(&v[k]);
+    }
+    free(v);
+    return 0;
+}
+
+/* The incidents open now were dealt with before: their next change starts nothing. */
+static int openings_load(struct runbooks *rbs, struct err *e)
+{
+    struct store_incident_query q = {
+            .states = 1u << INCIDENT_NEW | 1u << INCIDENT_ACKNOWLEDGED | 1u << INCIDENT_IN_PROGRESS,
+    };
+    struct incident *v = NULL;
+    size_t n = 0;
+    int r = store_incidents_list(rbs->reader, &q, &v, &n);
+    if (r < 0)
+        return err_setf(e, r, "cannot read the open incidents");
+    for (size_t k = 0; k < n; k++) {
+        runbook__seen_mark(rbs, v[k].id, v[k].reopened);
+        incident_fini(&v[k]);
+    }
+    free(v);
+    return 0;
+}
+
+int runbook__recover(struct runbooks *rbs, struct err *e)
+{
+    int r = openings_load(rbs, e);
+    if (r == 0)
+        r = quarantines_load(rbs, e);
+    if (r == 0)
+        r = runs_load(rbs, e);
+    return r;
+}

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A run's state machine: its steps in order, each one's when: first (a
+ * step whose condition says no is skipped), then its attempts (steps.c
+ * does the work), retries after an exponential backoff, and its
+ * on_failure once the retries are spent. A remediate step takes charge of
+ * the incident first, and a run whose incident resolved by itself before
+ * one is cancelled. The run ends healed (a verify step passed: the
+ * incident is resolved by hale), completed, failed (escalated or aborted),
+ * rejected or expired at a gate, or cancelled; every change is stored as
+ * it happens, and what the run did is on the incident's timeline.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/log.h"
+#include "runbook/internal.h"
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static uv_timer_t *timer_new(uv_loop_t *uv, struct run *run)
+{
+    uv_timer_t *t = xcalloc(1, sizeof(*t));
+    uv_timer_init(uv, t);
+    t->data = run;
+    return t;
+}
+
+static void set_str(char **field, const char *v)
+{
+    free(*field);
+    *field = v ? xstrdup(v) : NULL;
+}
+
+struct run *runbook__run_new(struct runbooks *rbs, struct config *config,
+                             const struct config_runbook *rb)
+{
+    struct run *run = xcalloc(1, sizeof(*run));
+    run->rbs = rbs;
+    run->config = config_ref(config);
+    run->rb = rb;
+    run->outcomes = xcalloc(rb->n_steps ? rb->n_steps : 1, sizeof(*run->outcomes));
+    run->rec.runbook = xstrdup(rb->name);
+    run->rec.outcome = xstrdup(run_outcome_name(RUN_RUNNING));
+    run->rec.step = -1;
+    run->rec.gate_step = -1;
+    labels_init(&run->rec.labels);
+    run->cur.exit_status = -1;
+    run->timer = timer_new(rbs->o.uv, run);
+    run->deadline = timer_new(rbs->o.uv, run);
+    return run;
+}
+
+void runbook__run_free(struct run *run)
+{
+    if (!run)
+        return;
+    uv_close((uv_handle_t *)run->timer, on_handle_closed);
+    uv_close((uv_handle_t *)run->deadline, on_handle_closed);
+    config_unref(run->config);
+    store_run_fini(&run->rec);
+    store_run_step_fini(&run->cur);
+    free(run->outcomes);
+    free(run->check);
+    free(run->verify_words);
+    free(run->check_summary);
+    free(run->http_body);
+    free(run);
+}
+
+/* ---- the end ---- */
+
+static const char *failure_words(enum run_outcome o)
+{
+    return o == RUN_CANCELED ? "was cancelled" : "ended";
+}
+
+/* What the end of run does to its incident. */
+static void incident_after(struct run *run, bool escalate, const char *reason)
+{
+    struct runbooks *rbs = run->rbs;
+    int64_t id = run->rec.incident_id;
+    char actor[160];
+    runbook__actor(run, actor, sizeof(actor));
+    struct err e = {0};
+    if (run->outcome == RUN_HEALED) {
+        char *text = xasprintf("healed by run %lld of %s: %s", (long long)run->rec.id,
+                               run->rb->name, run->verify_words ? run->verify_words : "verified");
+        int r = itsm_heal(rbs->o.desk, id, actor, text, NULL, NULL, &e);
+        free(text);
+        if (r == 0)
+            return;
+        /* Resolved by a person meanwhile, or gone: it only says so. */
+        runbook__note(run, TIMELINE_NOTE, "run %lld of %s healed it (%s)", (long long)run->rec.id,
+                      run->rb->name, e.msg);
+    } else if (escalate) {
+        char *why = xasprintf("run %lld of %s %s %s: %s", (long long)run->rec.id, run->rb->name,
+                              failure_words(run->outcome), run_outcome_name(run->outcome), reason);
+        if (itsm_escalate(rbs->o.desk, id, actor, run->rb->team_name, why, NULL, NULL, &e) < 0)
+            log_warn("runbook", NULL, "run %lld: incident %lld not escalated: %s",
+                     (long long)run->rec.id, (long long)id, e.msg);
+        else if (rbs->o.notify)
+            runbook__notify(run, why);
+        free(why);
+        run->in_charge = false; /* escalating lets go */
+    } else {
+        runbook__note(run, TIMELINE_NOTE, "run %lld of %s %s %s: %s", (long long)run->rec.id,
+                      run->rb->name, failure_words(run->outcome), run_outcome_name(run->outcome),
+                      reason);
+    }
+    if (run->in_charge)
+        itsm_runbook_charge(rbs->o.desk, id, false, NULL);
+    run->in_charge = false;
+}
+
+void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, const char *reason)
+{
+    if (run->phase == RUN_PHASE_OVER)
+        return;
+    struct runbooks *rbs = run->rbs;
+    runbook__step_abort(run);
+    int64_t now = runbook__now_ms();
+    bool step_open = run->cur.outcome && strcmp(run->cur.outcome, "running") == 0;
+    if (step_open) {
+        set_str(&run->cur.outcome, "canceled");
+        run->cur.ended_ms = now;
+        set_str(&run->cur.reason, reason);
+    }
+    run->phase = RUN_PHASE_OVER;
+    uv_timer_stop(run->timer);
+    uv_timer_stop(run->deadline);
+    run->outcome = outcome;
+    set_str(&run->rec.outcome, run_outcome_name(outcome));
+    set_str(&run->rec.reason, reason);
+    run->rec.ended_ms = now;
+    runbook__save(run, step_open, NULL, NULL);
+    runbook__ledger_put(rbs, run);
+    if (rbs->m_runs)
+        metrics_counter_inc(rbs->m_runs,
+                            (const char *[]){run->rb->name, run_outcome_name(outcome)});
+    if (outcome == RUN_HEALED || outcome == RUN_COMPLETED)
+        log_info("runbook", NULL, "run %lld of %s %s: %s", (long long)run->rec.id, run->rb->name,
+                 run_outcome_name(outcome), reason);
+    else
+        log_warn("runbook", NULL, "run %lld of %s %s: %s", (long long)run->rec.id, run->rb->name,
+                 run_outcome_name(outcome), reason);
+    if (run->rec.incident_id)
+        incident_after(run, escalate, reason);
+    runbook__unlink(rbs, run);
+    if (!run->proc)
+        runbook__run_free(run);
+    /* Else its child's callback frees it, once its group is gone. */
+}
+
+/* Every step done: healed when a verify step proved the repair, else completed. */
+static void finish(struct run *run)
+{
+    if (run->verified) {
+        runbook__run_end(run, RUN_HEALED, false,
+                         run->verify_words ? run->verify_words : "verify passed");
+        return;
+    }
+    runbook__run_end(run, RUN_COMPLETED, false,
+                     run->rec.incident_id ? "every step done; no verify step: its events decide"
+                                          : "every step done");
+}
+
+/* ---- steps ---- */
+
+static void attempt_begin(struct run *run);
+
+/*
+ * A remediate step is about to run: the incident must still need it, and
+ * the run takes charge of it (so the events' end waits for its verify).
+ * Returns false when the run ended instead.
+ */
+static bool remediate_allowed(struct run *run, const struct config_step *s)
+{
+    int64_t id = run->rec.incident_id;
+    if (!id)
+        return true;
+    char why[1400];
+    if (run->incident_resolved) {
+        snprintf(why, sizeof(why), "incident %lld resolved before remediate step %s", (long long)id,
+                 s->name);
+        runbook__run_end(run, RUN_CANCELED, false, why);
+        return false;
+    }
+    if (run->in_charge)
+        return true;
+    struct err e = {0};
+    int r = itsm_runbook_charge(run->rbs->o.desk, id, true, &e);
+    if (r == 0) {
+        run->in_charge = true;
+        return true;
+    }
+    /* A person's run may repair what is resolved; hale's own never does. */
+    if (!run->rec.automatic && r == HALE_ENOTFOUND)
+        return true;
+    snprintf(why, sizeof(why), "before remediate step %s: %s", s->name, e.msg);
+    runbook__run_end(run, RUN_CANCELED, false, why);
+    return false;
+}
+
+/* Enters run->step, skipping the steps whose when: says no; finishes after the last. */
+static void step_enter(struct run *run)
+{
+    const struct config_runbook *rb = run->rb;
+    while (run->step < rb->n_steps &&
+           !plan_step_runs(&rb->steps[run->step], &run->rec.labels, run->outcomes)) {
+        const struct config_step *s = &rb->steps[run->step];
+        run->outcomes[run->step] = PLAN_SKIPPED;
+        store_run_step_fini(&run->cur);
+        int64_t now = runbook__now_ms();
+        run->cur = (struct store_run_step){
+                .run_id = run->rec.id,
+                .seq = ++run->seq,
+                .step = (unsigned)run->step,
+                .name = xstrdup(s->name),
+                .action = xstrdup(config_step_action_name(s->action)),
+                .purpose =
+                        xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+                .attempt = 0,
+                .outcome = xstrdup("skipped"),
+                .started_ms = now,
+                .ended_ms = now,
+                .exit_status = -1,
+                .reason = xstrdup("its when: does not hold"),
+        };
+        runbook__save(run, true, NULL, NULL);
+        runbook__note(run, TIMELINE_STEP_FINISHED,
+                      "step %zu/%zu %s skipped: its when: does not hold", run->step + 1,
+                      rb->n_steps, s->name);
+        run->step++;
+    }
+    if (run->step == rb->n_steps) {
+        finish(run);
+        return;
+    }
+    const struct config_step *s = &rb->steps[run->step];
+    if (s->purpose == CONFIG_PURPOSE_REMEDIATE && !remediate_allowed(run, s))
+        return;
+    run->attempt = 1;
+    attempt_begin(run);
+}
+
+static void attempt_begin(struct run *run)
+{
+    const struct config_step *s = &run->rb->steps[run->step];
+    store_run_step_fini(&run->cur);
+    run->cur = (struct store_run_step){
+            .run_id = run->rec.id,
+            .seq = ++run->seq,
+            .step = (unsigned)run->step,
+            .name = xstrdup(s->name),
+            .action = xstrdup(config_step_action_name(s->action)),
+            .purpose = xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+            .attempt = run->attempt,
+            .outcome = xstrdup("running"),
+            .started_ms = runbook__now_ms(),
+            .exit_status = -1,
+    };
+    run->rec.step = (int)run->step;
+    runbook__save(run, true, NULL, NULL);
+    runbook__step_begin(run);
+}
+
+static void on_retry_timer(uv_timer_t *t)
+{
+    struct run *run = t->data;
+    run->phase = RUN_PHASE_IDLE;
+    attempt_begin(run);
+}
+
+/* The words of how an attempt ended, for its step_finished entry. */
+static void finished_note(struct run *run, bool ok, const char *then)
+{
+    const struct config_step *s = &run->rb->steps[run->step];
+    char took[32];
+    runbook__duration((uint64_t)(run->cur.ended_ms - run->cur.started_ms), took, sizeof(took));
+    if (run->cur.output && *run->cur.output)
+        runbook__note(run, TIMELINE_STEP_OUTPUT, "%s", run->cur.output);
+    runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s %s: %s in %s%s", run->step + 1,
+                  run->rb->n_steps, s->name, ok ? "succeeded" : "failed",
+                  run->cur.reason ? run->cur.reason : "", took, then);
+}
+
+void runbook__attempt_done(struct run *run, bool ok)
+{
+    const struct config_step *s = &run->rb->steps[run->step];
+    run->phase = RUN_PHASE_IDLE;
+    uv_timer_stop(run->timer);
+    set_str(&run->cur.outcome, ok ? "succeeded" : "failed");
+    run->cur.ended_ms = runbook__now_ms();
+    runbook__save(run, true, NULL, NULL);
+    if (ok) {
+        finished_note(run, true, "");
+        run->outcomes[run->step] = PLAN_SUCCEEDED;
+        if (s->action == CONFIG_STEP_VERIFY)
+            run->verified = true;
+        run->step++;
+        step_enter(run);
+        return;
+    }
+    if (run->attempt <= s->retry.times) {
+        uint64_t delay = plan_retry_delay_ms(s, run->attempt);
+        char wait[32], then[96];
+        runbook__duration(delay, wait, sizeof(wait));
+        snprintf(then, sizeof(then), "; retry %u of %u in %s", run->attempt, s->retry.times, wait);
+        finished_note(run, false, then);
+        run->attempt++;
+        run->phase = RUN_PHASE_PAUSE;
+        uv_timer_start(run->timer, on_retry_timer, delay, 0);
+        return;
+    }
+    run->outcomes[run->step] = PLAN_FAILED;
+    const char *then = s->on_failure == CONFIG_ON_FAILURE_CONTINUE ? "; the run goes on"
+                       : s->on_failure == CONFIG_ON_FAILURE_ABORT  ? "; the run stops"
+                                                                   : "; the run escalates";
+    finished_note(run, false, then);
+    if (s->on_failure == CONFIG_ON_FAILURE_CONTINUE) {
+        run->step++;
+        step_enter(run);
+        return;
+    }
+    char why[512];
+    snprintf(why, sizeof(why), "step %s failed%s%s%s", s->name,
+             s->retry.times ? " after its retries" : "", run->cur.reason ? ": " : "",
+             run->cur.reason ? run->cur.reason : "");
+    runbook__run_end(run, RUN_FAILED, s->on_failure == CONFIG_ON_FAILURE_ESCALATE, why);
+}
+
+/* ---- the run's own time ---- */
+
+static void on_deadline(uv_timer_t *t)
+{
+    struct run *run = t->data;
+    char took[32], why[96];
+    runbook__duration(run->rb->timeout_ms, took, sizeof(took));
+    snprintf(why, sizeof(why), "the run timed out after %s", took);
+    runbook__run_end(run, RUN_FAILED, true, why);
+}
+
+/* The run's clock runs again (it stops at a gate: the gate has its own time). */
+static void deadline_start(struct run *run)
+{
+    uint64_t left = run->rb->timeout_ms > run->spent_ms ? run->rb->timeout_ms - run->spent_ms : 0;
+    run->active_since_ms = runbook__now_ms();
+    if (run->rb->timeout_ms)
+        uv_timer_start(run->deadline, on_deadline, left, 0);
+}
+
+void runbook__deadline_pause(struct run *run)
+{
+    int64_t now = runbook__now_ms();
+    /* A run found at its gate on start-up had its clock stopped already. */
+    if (run->active_since_ms && now > run->active_since_ms)
+        run->spent_ms += (uint64_t)(now - run->active_since_ms);
+    run->active_since_ms = 0;
+    uv_timer_stop(run->deadline);
+}
+
+void runbook__run_start(struct run *run, store_done_cb *cb, void *data)
+{
+    struct runbooks *rbs = run->rbs;
+    run->next = rbs->runs;
+    rbs->runs = run;
+    rbs->n_runs++;
+    runbook__save(run, false, cb, data);
+    runbook__ledger_put(rbs, run);
+    char who[160];
+    snprintf(who, sizeof(who), "%s", run->rec.automatic ? "automatically" : "by ");
+    runbook__note(run, TIMELINE_NOTE, "run %lld of %s started %s%s on target %s (%zu steps)",
+                  (long long)run->rec.id, run->rb->name, who,
+                  run->rec.automatic ? "" : run->rec.actor, run->rec.target, run->rb->n_steps);
+    log_info("runbook", NULL, "run %lld of %s started %s%s (incident %lld, target %s)",
+             (long long)run->rec.id, run->rb->name, who, run->rec.automatic ? "" : run->rec.actor,
+             (long long)run->rec.incident_id, run->rec.target);
+    deadline_start(run);
+    run->step = 0;
+    step_enter(run);
+}
+
+/* ---- the approval gate ---- */
+
+void runbook__gate_decided(struct run *run, bool approve)
+{
+    char why[512];
+    snprintf(why, sizeof(why), "%s by %s%s%s", approve ? "approved" : "rejected",
+             run->rec.decided_by, run->rec.comment ? ": " : "",
+             run->rec.comment ? run->rec.comment : "");
+    runbook__note(run, TIMELINE_APPROVAL, "%s", why);
+    set_str(&run->cur.reason, why);
+    set_str(&run->rec.outcome, run_outcome_name(RUN_RUNNING));
+    run->outcome = RUN_RUNNING;
+    if (!approve) {
+        set_str(&run->cur.outcome, "failed");
+        run->cur.ended_ms = runbook__now_ms();
+        runbook__save(run, true, NULL, NULL);
+        run->outcomes[run->step] = PLAN_FAILED;
+        runbook__run_end(run, RUN_REJECTED, true, why);
+        return;
+    }
+    deadline_start(run);
+    runbook__attempt_done(run, true);
+}
+
+void runbook__run_resume_gate(struct run *run)
+{
+    struct runbooks *rbs = run->rbs;
+    run->next = rbs->runs;
+    rbs->runs = run;
+    rbs->n_runs++;
+    runbook__ledger_put(rbs, run);
+    runbook__gate_open(run);
+}

@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The executor (runbook.h): what starts a run (an incident opened with a
+ * runbook, unless a hard guard says no; a person's request), a person's
+ * answer at a gate and re-enabling a quarantined runbook, the ledger and
+ * relapses, and the one way a run's rows and timeline entries are
+ * written. A run's own course is run.c's; its steps, steps.c's.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/strbuf.h"
+#include "net/net.h"
+#include "runbook/internal.h"
+
+int64_t runbook__now_ms(void)
+{
+    return (int64_t)clock_real_ms(&clock_system);
+}
+
+/* ---- writing ---- */
+
+static void on_saved(int result, void *data)
+{
+    int64_t *id = data;
+    if (result < 0)
+        log_error("runbook", NULL, "run %lld: a change was not saved: %s", (long long)*id,
+                  hale_strerror(result));
+    free(id);
+}
+
+void runbook__save(struct run *run, bool with_step, store_done_cb *cb, void *data)
+{
+    struct store_batch *b = store_batch_new();
+    store_batch_run(b, &run->rec);
+    if (with_step && run->cur.name)
+        store_batch_run_step(b, &run->cur);
+    if (!cb) {
+        int64_t *id = xmalloc(sizeof(*id));
+        *id = run->rec.id;
+        cb = on_saved;
+        data = id;
+    }
+    store_submit(run->rbs->o.store, b, cb, data);
+}
+
+const char *runbook__actor(const struct run *run, char *buf, size_t size)
+{
+    snprintf(buf, size, "runbook:%s", run->rb->name);
+    return buf;
+}
+
+void runbook__notes(struct run *run, const struct itsm_entry *v, size_t n)
+{
+    if (!run->rec.incident_id)
+        return;
+    char actor[160];
+    struct err e = {0};
+    if (itsm_timeline_add(run->rbs->o.desk, run->rec.incident_id,
+                          runbook__actor(run, actor, sizeof(actor)), v, n, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "run %lld: its timeline entry was not written: %s",
+                 (long long)run->rec.id, e.msg);
+}
+
+void runbook__note(struct run *run, enum timeline_kind kind, const char *fmt, ...)
+{
+    if (!run->rec.incident_id)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = xvasprintf(fmt, ap);
+    va_end(ap);
+    struct itsm_entry entry = {.kind = kind, .text = text};
+    runbook__notes(run, &entry, 1);
+    free(text);
+}
+
+void runbook__notify(struct run *run, const char *text)
+{
+    struct runbooks *rbs = run->rbs;
+    if (!rbs->o.notify)
+        return;
+    struct incident i = {0};
+    bool have = run->rec.incident_id && rbs->reader &&
+                store_incident_get(rbs->reader, run->rec.incident_id, &i) == 0;
+    rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, run->rb->team_name, text);
+    if (have)
+        incident_fini(&i);
+}
+
+static void audit_add(struct runbooks *rbs, const char *actor, const char *origin,
+                      const char *action, const char *target, const char *comment)
+{
+    struct audit_entry a = {
+            .time_ms = runbook__now_ms(),
+            .actor = (char *)(uintptr_t)actor,
+            .action = (char *)(uintptr_t)action,
+            .target = (char *)(uintptr_t)target,
+            .origin = (char *)(uintptr_t)origin,
+    };
+    struct strbuf d;
+    strbuf_init(&d, 0);
+    if (comment && *comment) {
+        strbuf_adds(&d, "{\"comment\":");
+        if (strbuf_add_json_string(&d, comment) < 0)
+            strbuf_adds(&d, "\"\"");
+        strbuf_addc(&d, '}');
+        a.detail = d.s;
+    }
+    struct store_batch *b = store_batch_new();
+    store_batch_audit(b, &a);
+    strbuf_fini(&d);
+    store_submit(rbs->o.store, b, NULL, NULL);
+}
+
+/* ---- the runs in flight, and the ledger ---- */
+
+struct run *runbook__run_of_incident(struct runbooks *rbs, int64_t id)
+{
+    for (struct run *r = rbs->runs; r; r = r->next)
+        if (r->rec.incident_id == id)
+            return r;
+    return NULL;
+}
+
+static struct run *run_by_id(struct runbooks *rbs, int64_t id)
+{
+    for (struct run *r = rbs->runs; r; r = r->next)
+        if (r->rec.id == id)
+            return r;
+    return NULL;
+}
+
+static struct run *run_on_target(struct runbooks *rbs, const char *runbook, const char *target)
+{
+    for (struct run *r = rbs->runs; r; r = r->next)
+        if (strcmp(r->rb->name, runbook) == 0 && strcmp(r->rec.target, target) == 0)
+            return r;
+    return NULL;
+}
+
+void runbook__unlink(struct runbooks *rbs, struct run *run)
+{
+    for (struct run **pp = &rbs->runs; *pp; pp = &(*pp)->next)
+        if (*pp == run) {
+            *pp = run->next;
+            run->next = NULL;
+            rbs->n_runs--;
+            return;
+        }
+}
+
+void runbook__ledger_put(struct runbooks *rbs, const struct run *run)
+{
+    struct ledger_run lr = {
+            .id = run->rec.id,
+            .runbook = run->rec.runbook,
+            .target = run->rec.target,
+            .fingerprint = run->rec.fingerprint,
+            .incident_id = run->rec.incident_id,
+            .automatic = run->rec.automatic,
+            .started_ms = run->rec.started_ms,
+            .ended_ms = run->rec.ended_ms,
+            .outcome = run->outcome,
+            .relapsed = run->rec.relapsed,
+    };
+    ledger_run_put(rbs->ledger, &lr);
+}
+
+const struct ledger *runbooks_ledger(const struct runbooks *rbs)
+{
+    return rbs->ledger;
+}
+
+size_t runbooks_in_flight(const struct runbooks *rbs)
+{
+    return rbs->n_runs;
+}
+
+static double in_flight_value(void *data)
+{
+    return (double)runbooks_in_flight(data);
+}
+
+/* ---- a new run ---- */
+
+static struct config *config_mut(const struct config *c)
+{
+    return (struct config *)(uintptr_t)c; /* its reference count is not its content */
+}
+
+/* A run of rb for incident i (NULL: none) on labels; not yet started. */
+static struct run *run_make(struct runbooks *rbs, const struct config_runbook *rb,
+                            const struct incident *i, const struct labels *labels, bool automatic,
+                            const char *actor)
+{
+    struct run *run = runbook__run_new(rbs, rbs->config, rb);
+    struct store_run *r = &run->rec;
+    r->id = store_next_run_id(rbs->o.store);
+    r->incident_id = i ? i->id : 0;
+    r->fingerprint = i && i->fingerprint ? xstrdup(i->fingerprint) : NULL;
+    for (size_t k = 0; i && k < i->labels.n; k++)
+        labels_set(&r->labels, i->labels.v[k].name, i->labels.v[k].value, NULL);
+    for (size_t k = 0; labels && k < labels->n; k++)
+        labels_set(&r->labels, labels->v[k].name, labels->v[k].value, NULL);
+    run->check = i && i->check ? xstrdup(i->check) : NULL;
+    struct plan_input in = {.runbook = rb, .labels = &r->labels};
+    r->target = xstrdup(plan_target(&in));
+    r->automatic = automatic;
+    r->actor = xstrdup(actor);
+    r->started_ms = runbook__now_ms();
+    return run;
+}
+
+/* A run that may not go on: recorded suspended, its incident escalated. */
+static void suspend(struct run *run, const char *why)
+{
+    struct runbooks *rbs = run->rbs;
+    run->next = rbs->runs;
+    rbs->runs = run;
+    rbs->n_runs++;
+    runbook__run_end(run, RUN_SUSPENDED, true, why);
+}
+
+static void guard_words(const struct config_runbook *rb, const char *target, unsigned count,
+                        char *buf, size_t size)
+{
+    char per[32];
+    runbook__duration(rb->guard.per_ms, per, sizeof(per));
+    snprintf(buf, size,
+             "the guard tripped: %u runs of %s on %s within %s (max_runs %u); hale stops healing "
+             "%s and hands it to the team",
+             count, rb->name, target, per, rb->guard.max_runs, target);
+}
+
+/* ---- incidents ---- */
+
+static bool seen(struct runbooks *rbs, int64_t id, unsigned reopened)
+{
+    for (size_t k = 0; k < rbs->n_seen; k++)
+        if (rbs->seen[k].incident_id == id) {
+            if (rbs->seen[k].reopened == reopened)
+                return true;
+            rbs->seen[k].reopened = reopened;
+            return false;
+        }
+    if (rbs->n_seen == rbs->cap_seen) {
+        rbs->cap_seen = rbs->cap_seen ? rbs->cap_seen * 2 : 64;
+        rbs->seen = xreallocarray(rbs->seen, rbs->cap_seen, sizeof(*rbs->seen));
+    }
+    rbs->seen[rbs->n_seen++] = (struct runbook__seen){id, reopened};
+    return false;
+}
+
+void runbook__seen_mark(struct runbooks *rbs, int64_t id, unsigned reopened)
+{
+    seen(rbs, id, reopened);
+}
+
+/* A healed run's incident came back: it relapsed; too many relapses quarantine its runbook. */
+static void relapse(struct runbooks *rbs, int64_t run_id)
+{
+    struct store_run row;
+    if (!rbs->reader || store_run_get(rbs->reader, run_id, &row) < 0)
+        return;
+    row.relapsed = true;
+    struct store_batch *b = store_batch_new();
+    store_batch_run(b, &row);
+    const struct config_runbook *rb = config_runbook_find(rbs->config, row.runbook);
+    char *reason = NULL;
+    if (rb && ledger_quarantine_due(rbs->ledger, rb, &reason)) {
+        int64_t now = runbook__now_ms();
+        ledger_quarantine_set(rbs->ledger, rb->name, now, reason);
+        struct store_quarantine q = {
+                .runbook = (char *)(uintptr_t)rb->name, .since_ms = now, .reason = reason};
+        store_batch_quarantine(b, &q);
+        log_warn("runbook", NULL,
+                 "runbook %s quarantined: %s; its incidents escalate until a person runs "
+                 "hale runbooks enable %s",
+                 rb->name, reason, rb->name);
+    }
+    log_info("runbook", NULL, "run %lld of %s relapsed: its incident came back", (long long)run_id,
+             row.runbook);
+    store_submit(rbs->o.store, b, NULL, NULL);
+    free(reason);
+    store_run_fini(&row);
+}
+
+/* Escalates incident i without a run: a hard guard said no. */
+static void refuse(struct runbooks *rbs, const struct config_runbook *rb, const struct incident *i,
+                   const char *why)
+{
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", rb->name);
+    char *text = xasprintf("runbook %s not started: %s", rb->name, why);
+    struct err e = {0};
+    if (itsm_escalate(rbs->o.desk, i->id, actor, rb->team_name, text, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, e.msg);
+    log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
+    free(text);
+}
+
+static bool is_open(const struct incident *i)
+{
+    return i->state != INCIDENT_RESOLVED && i->state != INCIDENT_CLOSED;
+}
+
+/* i was opened or reopened just now with a runbook: start it, unless a hard guard says no. */
+static void start_automatic(struct runbooks *rbs, const struct incident *i)
+{
+    const struct config_runbook *rb = config_runbook_find(rbs->config, i->runbook);
+    if (!rb) {
+        log_warn("runbook", NULL, "incident %lld names runbook %s, which the configuration lacks",
+                 (long long)i->id, i->runbook);
+        return;
+    }
+    const struct runbooks_checks *c = &rbs->o.checks;
+    if (i->check && c->is_flapping && c->is_flapping(c->ctx, i->check)) {
+        char why[256];
+        snprintf(why, sizeof(why), "check %s is flapping: a repair cannot be proved on it",
+                 i->check);
+        refuse(rbs, rb, i, why);
+        return;
+    }
+    struct run *run = run_make(rbs, rb, i, NULL, true, "hale");
+    run->first_event_ms = i->reopened ? i->updated_ms : i->opened_ms;
+    const struct ledger_quarantine *q = ledger_quarantine_get(rbs->ledger, rb->name);
+    unsigned count = 0;
+    char why[512];
+    if (q) {
+        snprintf(why, sizeof(why),
+                 "runbook %s is quarantined (%s): hale runbooks enable %s puts it back", rb->name,
+                 q->reason, rb->name);
+        suspend(run, why);
+        return;
+    }
+    if (ledger_guard_trips(rbs->ledger, rb, run->rec.target, run->rec.started_ms, &count)) {
+        guard_words(rb, run->rec.target, count, why, sizeof(why));
+        suspend(run, why);
+        return;
+    }
+    struct run *other = run_on_target(rbs, rb->name, run->rec.target);
+    if (other) {
+        snprintf(why, sizeof(why), "run %lld of %s is in flight on target %s",
+                 (long long)other->rec.id, rb->name, run->rec.target);
+        runbook__note(run, TIMELINE_NOTE, "runbook %s not started: %s", rb->name, why);
+        runbook__run_free(run);
+        return;
+    }
+    runbook__run_start(run, NULL, NULL);
+}
+
+void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
+{
+    if (rbs->stopping)
+        return;
+    struct run *run = runbook__run_of_incident(rbs, i->id);
+    if (run) {
+        if (!is_open(i) && !run->incident_resolved) {
+            run->incident_resolved = true;
+            /* The question at the gate is moot now. */
+            if (run->phase == RUN_PHASE_GATE)
+                runbook__run_end(run, RUN_CANCELED, false,
+                                 "its incident resolved while it waited for approval");
+        }
+        return;
+    }
+    if (i->state != INCIDENT_NEW || seen(rbs, i->id, i->reopened))
+        return;
+    int64_t relapsed = ledger_incident_opened(rbs->ledger, rbs->config, i->fingerprint,
+                                              i->reopened ? i->updated_ms : i->opened_ms);
+    if (relapsed)
+        relapse(rbs, relapsed);
+    if (i->runbook)
+        start_automatic(rbs, i);
+}
+
+/* ---- people's requests ---- */
+
+struct request {
+    runbooks_done_cb *cb;
+    void *data;
+    int64_t run_id;
+};
+
+static void on_request_durable(int result, void *data)
+{
+    struct request *rq = data;
+    if (result < 0)
+        log_error("runbook", NULL, "run %lld: a change was not saved: %s", (long long)rq->run_id,
+                  hale_strerror(result));
+    if (rq->cb)
+        rq->cb(result, rq->run_id, rq->data);
+    free(rq);
+}
+
+static struct request *request_new(runbooks_done_cb *cb, void *data, int64_t run_id)
+{
+    struct request *rq = xcalloc(1, sizeof(*rq));
+    *rq = (struct request){cb, data, run_id};
+    return rq;
+}
+
+int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runbooks_done_cb *cb,
+                   void *data, int64_t *ret_run_id, struct err *e)
+{
+    if (rbs->stopping)
+        return err_setf(e, HALE_ESTATE, "hale is stopping: start the run once it is back");
+    const struct config_runbook *rb = config_runbook_find(rbs->config, rq->runbook);
+    if (!rb)
+        return err_setf(e, HALE_ENOTFOUND,
+                        "no runbook %s: hale runbooks list shows those there are", rq->runbook);
+    struct incident i = {0};
+    if (rq->incident_id) {
+        int r = rbs->reader ? store_incident_get(rbs->reader, rq->incident_id, &i) : HALE_ESTORE;
+        if (r == HALE_ENOTFOUND)
+            return err_setf(e, r, "no incident %lld", (long long)rq->incident_id);
+        if (r < 0)
+            return err_setf(e, r, "cannot read incident %lld", (long long)rq->incident_id);
+    }
+    char *actor = xstrdup(rq->actor ? rq->actor : "user:unknown");
+    struct run *run = run_make(rbs, rb, rq->incident_id ? &i : NULL, rq->labels, false, actor);
+    incident_fini(&i);
+    struct run *other = run_on_target(rbs, rb->name, run->rec.target);
+    unsigned count = 0;
+    int r = 0;
+    if (other)
+        r = err_setf(e, HALE_ESTATE,
+                     "run %lld of %s is in flight on target %s: follow it with hale runs show "
+                     "%lld, or wait for it to end",
+                     (long long)other->rec.id, rb->name, run->rec.target, (long long)other->rec.id);
+    else if (ledger_guard_trips(rbs->ledger, rb, run->rec.target, run->rec.started_ms, &count)) {
+        char why[512];
+        guard_words(rb, run->rec.target, count, why, sizeof(why));
+        r = err_setf(e, HALE_ESTATE, "%s; run it again once the window has passed", why);
+    }
+    if (r < 0) {
+        runbook__run_free(run);
+        free(actor);
+        return r;
+    }
+    char target[48];
+    snprintf(target, sizeof(target), "run:%lld", (long long)run->rec.id);
+    audit_add(rbs, actor, rq->origin, "run.start", target, NULL);
+    free(actor);
+    *ret_run_id = run->rec.id;
+    runbook__run_start(run, on_request_durable, request_new(cb, data, run->rec.id));
+    return 0;
+}
+
+int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const char *actor,
+                    const char *origin, const char *comment, runbooks_done_cb *cb, void *data,
+                    struct err *e)
+{
+    struct run *run = run_by_id(rbs, run_id);
+    if (!run) {
+        struct store_run row;
+        int r = rbs->reader ? store_run_get(rbs->reader, run_id, &row) : HALE_ENOTFOUND;
+        if (r == HALE_ENOTFOUND)
+            return err_setf(e, r, "no run %lld", (long long)run_id);
+        if (r < 0)
+            return err_setf(e, r, "cannot read run %lld", (long long)run_id);
+        r = err_setf(e, HALE_ESTATE, "run %lld is %s: it does not wait for approval",
+                     (long long)run_id, row.outcome);
+        store_run_fini(&row);
+        return r;
+    }
+    if (run->phase != RUN_PHASE_GATE)
+        return err_setf(e, HALE_ESTATE, "run %lld is %s: it does not wait for approval",
+                        (long long)run_id, run_outcome_name(run->outcome));
+    free(run->rec.decided_by);
+    run->rec.decided_by = xstrdup(actor ? actor : "user:unknown");
+    run->rec.decided_ms = runbook__now_ms();
+    free(run->rec.decision);
+    run->rec.decision = xstrdup(approve ? "approved" : "rejected");
+    free(run->rec.comment);
+    run->rec.comment = comment && *comment ? xstrdup(comment) : NULL;
+    char target[48];
+    snprintf(target, sizeof(target), "run:%lld", (long long)run_id);
+    audit_add(rbs, run->rec.decided_by, origin, approve ? "run.approve" : "run.reject", target,
+              comment);
+    runbook__save(run, false, on_request_durable, request_new(cb, data, run_id));
+    runbook__gate_decided(run, approve);
+    return 0;
+}
+
+int runbooks_enable(struct runbooks *rbs, const char *runbook, const char *actor,
+                    const char *origin, runbooks_done_cb *cb, void *data, struct err *e)
+{
+    const struct config_runbook *rb = config_runbook_find(rbs->config, runbook);
+    if (!rb)
+        return err_setf(e, HALE_ENOTFOUND, "no runbook %s", runbook);
+    const struct ledger_quarantine *q = ledger_quarantine_get(rbs->ledger, rb->name);
+    if (!q)
+        return err_setf(e, HALE_ESTATE, "runbook %s is not quarantined", rb->name);
+    int64_t now = runbook__now_ms();
+    struct store_quarantine row = {.runbook = xstrdup(rb->name),
+                                   .since_ms = q->since_ms,
+                                   .reason = xstrdup(q->reason),
+                                   .lifted_ms = now,
+                                   .lifted_by = xstrdup(actor ? actor : "user:unknown")};
+    ledger_quarantine_lift(rbs->ledger, rb->name, now);
+    char target[300];
+    snprintf(target, sizeof(target), "runbook:%s", rb->name);
+    audit_add(rbs, row.lifted_by, origin, "runbook.enable", target, NULL);
+    struct store_batch *b = store_batch_new();
+    store_batch_quarantine(b, &row);
+    store_submit(rbs->o.store, b, on_request_durable, request_new(cb, data, 0));
+    log_info("runbook", NULL, "runbook %s enabled again by %s", rb->name, row.lifted_by);
+    store_quarantine_fini(&row);
+    return 0;
+}
+
+/* ---- the executor ---- */
+
+static const double delay_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                      0.25,  0.5,    1,     2.5,  5,     10};
+
+static void metrics_register(struct runbooks *rbs, struct metrics *m)
+{
+    rbs->m_runs = metrics_counter_register(m, "hale_runs_total",
+                                           "Runbook runs ended, by runbook and outcome.",
+                                           (const char *[]){"runbook", "outcome", NULL});
+    metrics_gauge_fn_register(m, "hale_runs_in_flight",
+                              "Runbook runs running or waiting at an approval gate.",
+                              in_flight_value, rbs);
+    rbs->m_delay = metrics_histogram_register(
+            m, "hale_run_start_delay_seconds",
+            "From the event that opened an incident received to its run's first step started "
+            "(its process spawned).",
+            NULL, delay_bounds, sizeof(delay_bounds) / sizeof(delay_bounds[0]));
+}
+
+int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct err *e)
+{
+    struct runbooks *rbs = xcalloc(1, sizeof(*rbs));
+    rbs->o = *o;
+    rbs->config = config_ref(config_mut(o->config));
+    rbs->net = o->net;
+    rbs->ledger = ledger_new();
+    if (o->metrics)
+        metrics_register(rbs, o->metrics);
+    int r = store_reader_open(o->store, &rbs->reader, e);
+    if (r == 0)
+        r = runbook__recover(rbs, e);
+    if (r < 0) {
+        runbooks_stop(rbs);
+        runbooks_free(rbs);
+        return r;
+    }
+    *ret = rbs;
+    return 0;
+}
+
+void runbooks_stop(struct runbooks *rbs)
+{
+    if (!rbs || rbs->stopping)
+        return;
+    rbs->stopping = true;
+    while (rbs->runs) {
+        struct run *run = rbs->runs;
+        if (run->phase == RUN_PHASE_GATE) {
+            /* It waits on in the store; the next start resumes it. */
+            runbook__unlink(rbs, run);
+            runbook__step_abort(run);
+            runbook__run_free(run);
+            continue;
+        }
+        runbook__run_end(run, RUN_INTERRUPTED, true, "hale stopped while it ran");
+    }
+    store_reader_close(rbs->reader);
+    rbs->reader = NULL;
+}
+
+void runbooks_free(struct runbooks *rbs)
+{
+    if (!rbs)
+        return;
+    runbooks_stop(rbs);
+    if (!rbs->o.net)
+        net_multi_unref(rbs->net);
+    ledger_free(rbs->ledger);
+    config_unref(rbs->config);
+    free(rbs->seen);
+    free(rbs);
+}
+
+void runbooks_set_config(struct runbooks *rbs, const struct config *config)
+{
+    struct config *old = rbs->config;
+    rbs->config = config_ref(config_mut(config));
+    config_unref(old);
+}

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tests of the runbook executor (src/runbook/) against real child
+ * processes, with the engine, the desk and SQLite as the daemon has them
+ * and a checks' side the test drives: a transfer retried with backoff
+ * then its fallback (healed, or escalated when both fail), a step that
+ * forks killed with its group at its timeout, a hostile label reaching
+ * argv and the environment as inert data, the guard tripping, the
+ * flapping guard, a run cancelled before its remediate step when its
+ * incident resolved by itself, approval gates (approved, rejected), and
+ * what a restart finds (a run running: interrupted and escalated; a run
+ * waiting: still waiting).
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "detect/detect.h"
+#include "engine/engine.h"
+#include "engine/silences.h"
+#include "itsm/itsm.h"
+#include "proc/proc.h"
+#include "runbook/runbook.h"
+#include "store/store.h"
+#include "testutil.h"
+
+struct fixture {
+    char dir[64];
+    uv_loop_t uv;
+    struct config *config;
+    struct store *st;
+    struct itsm *desk;
+    struct silences *silences;
+    struct engine *engine;
+    struct runbooks *rbs;
+    struct store_reader *reader;
+    int check_status; /* what the next check run says */
+    unsigned check_runs;
+    bool flapping;
+};
+
+static int run_now(void *ctx, const struct config_check *check, runbooks_check_done_cb *done,
+                   void *data, struct err *e)
+{
+    (void)e;
+    struct fixture *fx = ctx;
+    fx->check_runs++;
+    done(fx->check_status, check->name, data); /* at once: the executor must cope */
+    return 0;
+}
+
+static bool is_flapping(void *ctx, const char *check)
+{
+    (void)check;
+    return ((struct fixture *)ctx)->flapping;
+}
+
+static void on_changed(const struct incident *i, void *data)
+{
+    struct fixture *fx = data;
+    if (fx->rbs)
+        runbooks_incident_changed(fx->rbs, i);
+}
+
+static char *config_text(const char *dir)
+{
+    return xasprintf("server: {data_dir: %s}\n"
+                     "teams: [{name: net}, {name: ops}]\n"
+                     "checks:\n"
+                     "  - {name: flag, type: file, path: %s/flag, labels: {service: flag}}\n"
+                     "runbooks:\n"
+                     "  - name: transfer\n"
+                     "    team: net\n"
+                     "    steps:\n"
+                     "      - name: primary\n"
+                     "        run: [/bin/sh, -c, 'echo try >> primary.log; exit 1']\n"
+                     "        retry: {times: 3, backoff: 10ms, max_backoff: 20ms}\n"
+                     "        on_failure: continue\n"
+                     "      - name: fallback\n"
+                     "        when: {failed: primary}\n"
+                     "        run: [/bin/sh, -c, 'echo fb >> fallback.log; exit \"$1\"', sh,"
+                     " '${labels.rc}']\n"
+                     "      - {name: prove, verify: flag, within: 1s}\n"
+                     "  - name: hang\n"
+                     "    steps:\n"
+                     "      - {name: stuck, timeout: 300ms,\n"
+                     "         run: [/bin/sh, -c, 'sleep 30 & echo $! > child.pid; wait']}\n"
+                     "  - name: inert\n"
+                     "    steps:\n"
+                     "      - name: show\n"
+                     "        run: [/bin/sh, -c, 'printf %%s \"$HALE_LABEL_EVIL\" > env.txt;"
+                     " printf %%s \"$1\" > arg.txt', sh, '${labels.evil}']\n"
+                     "  - name: guarded\n"
+                     "    guard: {max_runs: 2, per: 1h}\n"
+                     "    team: ops\n"
+                     "    steps: [{run: [/bin/true]}]\n"
+                     "  - name: careful\n"
+                     "    steps:\n"
+                     "      - {name: look, purpose: diagnose, wait: 300ms}\n"
+                     "      - {name: fix, run: [/usr/bin/touch, fixed]}\n"
+                     "  - name: gated\n"
+                     "    team: ops\n"
+                     "    steps:\n"
+                     "      - {name: ask, approve: 'restart it?', timeout: 1h}\n"
+                     "      - {name: fix, run: [/usr/bin/touch, gated-fixed]}\n"
+                     "routes:\n"
+                     "  - {match: '{alertname=\"Transfer\"}', runbook: transfer}\n"
+                     "  - {match: '{alertname=\"Hang\"}', runbook: hang}\n"
+                     "  - {match: '{alertname=\"Inert\"}', runbook: inert}\n"
+                     "  - {match: '{alertname=~\"Guard.*\"}', runbook: guarded}\n"
+                     "  - {match: '{alertname=\"Careful\"}', runbook: careful}\n"
+                     "  - {match: '{alertname=\"Gated\"}', runbook: gated}\n"
+                     "  - {match: '{service=\"flag\"}', runbook: careful}\n",
+                     dir, dir);
+}
+
+static void runbooks_open(struct fixture *fx)
+{
+    struct runbooks_options o = {
+            .uv = &fx->uv,
+            .store = fx->st,
+            .desk = fx->desk,
+            .config = fx->config,
+            .checks = {.run_now = run_now, .is_flapping = is_flapping, .ctx = fx},
+    };
+    struct err e = {0};
+    if (runbooks_new(&o, &fx->rbs, &e) != 0)
+        fail_msg("runbooks_new: %s", e.msg);
+}
+
+static void open_all(struct fixture *fx)
+{
+    struct store_options o = {.data_dir = fx->dir, .uv = &fx->uv};
+    struct err e = {0};
+    if (store_open(&o, &fx->st, &e) != 0 || itsm_new(fx->st, fx->config, &fx->desk, &e) != 0 ||
+        silences_new(fx->st, fx->config, &fx->silences, &e) != 0 ||
+        store_reader_open(fx->st, &fx->reader, &e) != 0)
+        fail_msg("open: %s", e.msg);
+    fx->engine = engine_new(fx->config, fx->desk, fx->silences, fx->st);
+    itsm_watch(fx->desk, on_changed, fx);
+    runbooks_open(fx);
+}
+
+/* Closes everything as hale does. */
+static void close_all(struct fixture *fx)
+{
+    runbooks_stop(fx->rbs);
+    uv_run(&fx->uv, UV_RUN_NOWAIT);
+    itsm_unwatch(fx->desk, on_changed, fx);
+    itsm_close_reader(fx->desk);
+    store_reader_close(fx->reader);
+    store_close(fx->st);
+    runbooks_free(fx->rbs);
+    engine_free(fx->engine);
+    silences_free(fx->silences);
+    itsm_free(fx->desk);
+    uv_run(&fx->uv, UV_RUN_DEFAULT);
+    fx->rbs = NULL;
+}
+
+static int setup(void **state)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct fixture *fx = xcalloc(1, sizeof(*fx));
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/hale-runbook-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(uv_loop_init(&fx->uv), 0);
+    char *text = config_text(fx->dir);
+    struct config_diags d = {0};
+    if (config_load_buffer("hale.yaml", text, strlen(text), &fx->config, &d) != 0)
+        fail_msg("config: %s", d.n ? d.v[0].msg : "?");
+    config_diags_fini(&d);
+    free(text);
+    open_all(fx);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    close_all(fx);
+    assert_int_equal(uv_loop_close(&fx->uv), 0);
+    config_unref(fx->config);
+    testutil_rm_rf(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* ---- helpers ---- */
+
+static void heard_cb(int result, const struct engine_outcome *v, size_t n, void *data)
+{
+    (void)v;
+    (void)n;
+    *(int *)data = result + 1000;
+}
+
+/* An event from the API with "name=value" labels, then NULL; back once durable. */
+static void fire(struct fixture *fx, enum event_status status, ...)
+{
+    struct event *ev = xcalloc(1, sizeof(*ev));
+    event_init(ev);
+    ev->source = EVENT_SOURCE_API;
+    ev->status = status;
+    ev->severity = INCIDENT_SEVERITY_CRITICAL;
+    ev->sender = xstrdup("user:robot");
+    free(ev->summary); /* event_init()'s "" */
+    ev->summary = xstrdup("trouble");
+    va_list ap;
+    va_start(ap, status);
+    for (const char *kv; (kv = va_arg(ap, const char *));) {
+        const char *eq = strchr(kv, '=');
+        char *name = xstrndup(kv, (size_t)(eq - kv));
+        labels_set(&ev->labels, name, eq + 1, NULL);
+        free(name);
+    }
+    va_end(ap);
+    int heard = 0;
+    assert_int_equal(engine_submit(fx->engine, ev, 1, heard_cb, &heard), 0);
+    while (!heard)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    assert_int_equal(heard, 1000);
+}
+
+static int64_t mono_ms(void)
+{
+    return (int64_t)clock_mono_ms(&clock_system);
+}
+
+/* The run's row; runs the loop until its outcome is final (20 s at most). */
+static void run_wait(struct fixture *fx, int64_t id, const char *until, struct store_run *ret)
+{
+    int64_t end = mono_ms() + 20000;
+    for (;;) {
+        uv_run(&fx->uv, UV_RUN_NOWAIT);
+        struct store_run r;
+        if (store_run_get(fx->reader, id, &r) == 0) {
+            bool done =
+                    until ? strcmp(r.outcome, until) == 0
+                          : strcmp(r.outcome, "running") != 0 && strcmp(r.outcome, "waiting") != 0;
+            if (done) {
+                *ret = r;
+                return;
+            }
+            store_run_fini(&r);
+        }
+        if (mono_ms() > end)
+            fail_msg("run %lld did not reach %s", (long long)id, until ? until : "its end");
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    }
+}
+
+static size_t timeline_with(struct fixture *fx, int64_t id, const char *text)
+{
+    struct timeline_entry *v = NULL;
+    size_t n = 0, count = 0;
+    assert_int_equal(store_timeline_list(fx->reader, id, &v, &n), 0);
+    for (size_t k = 0; k < n; k++) {
+        count += strstr(v[k].text, text) != NULL;
+        timeline_entry_fini(&v[k]);
+    }
+    free(v);
+    return count;
+}
+
+static void incident_get(struct fixture *fx, int64_t id, struct incident *ret)
+{
+    assert_int_equal(store_incident_get(fx->reader, id, ret), 0);
+}
+
+static size_t lines_of(const char *dir, const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    free(path);
+    if (!f)
+        return 0;
+    size_t n = 0;
+    for (int c; (c = fgetc(f)) != EOF;)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static char *read_file(const char *dir, const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    free(path);
+    assert_non_null(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    struct stat st;
+    bool r = stat(path, &st) == 0;
+    free(path);
+    return r;
+}
+
+static size_t steps_with(struct fixture *fx, int64_t run_id, const char *name, const char *outcome)
+{
+    struct store_run_step *v = NULL;
+    size_t n = 0, count = 0;
+    assert_int_equal(store_run_steps_list(fx->reader, run_id, &v, &n), 0);
+    for (size_t k = 0; k < n; k++) {
+        count += strcmp(v[k].name, name) == 0 && (!outcome || strcmp(v[k].outcome, outcome) == 0);
+        store_run_step_fini(&v[k]);
+    }
+    free(v);
+    return count;
+}
+
+/* ---- tests ---- */
+
+/*
+ * The transfer fails; it is retried 3 times with backoff, then the
+ * fallback runs and succeeds, verify passes: healed, resolved by hale.
+ */
+static void test_runbook_retry_then_fallback_heals(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Transfer", "rc=0", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "healed");
+    assert_int_equal(r.incident_id, 1);
+    assert_true(r.automatic);
+    store_run_fini(&r);
+    assert_int_equal(lines_of(fx->dir, "primary.log"), 4); /* 1 + 3 retries */
+    assert_int_equal(steps_with(fx, 1, "primary", "failed"), 4);
+    assert_int_equal(lines_of(fx->dir, "fallback.log"), 1);
+    assert_int_equal(steps_with(fx, 1, "fallback", "succeeded"), 1);
+    assert_int_equal(fx->check_runs, 1);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_RESOLVED);
+    assert_string_equal(i.resolved_by, "hale");
+    incident_fini(&i);
+    assert_int_equal(timeline_with(fx, 1, "retry 1 of 3 in 10 ms"), 1);
+    assert_int_equal(timeline_with(fx, 1, "retry 2 of 3 in 20 ms"), 1); /* doubled */
+    assert_int_equal(timeline_with(fx, 1, "retry 3 of 3 in 20 ms"), 1); /* capped */
+    assert_int_equal(timeline_with(fx, 1, "healed by run 1 of transfer"), 1);
+}
+
+/* Both fail: the run fails, the incident stays open and goes to the runbook's team. */
+static void test_runbook_fallback_failing_escalates(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Transfer", "rc=3", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "failed");
+    assert_non_null(strstr(r.reason, "step fallback failed: exit 3"));
+    store_run_fini(&r);
+    assert_int_equal(fx->check_runs, 0); /* verify never ran */
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_string_equal(i.team, "net");
+    incident_fini(&i);
+    assert_int_equal(timeline_with(fx, 1, "escalated to net"), 1);
+}
+
+/* A step that hangs and forks is killed at its timeout, its child with it. */
+static void test_runbook_timeout_kills_the_group(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "failed");
+    store_run_fini(&r);
+    char *pid_text = read_file(fx->dir, "child.pid");
+    pid_t pid = (pid_t)strtol(pid_text, NULL, 10);
+    free(pid_text);
+    assert_true(pid > 1);
+    /* The grandchild is gone (a zombie waiting for init to reap it is gone too). */
+    struct proc_stat st;
+    int rc = proc_stat_read(pid, &st);
+    assert_true(rc == -ENOENT || (rc == 0 && st.state == 'Z'));
+    assert_int_equal(
+            timeline_with(
+                    fx, 1,
+                    "step 1/1 stuck failed: timed out after 300 ms, its process group killed"),
+            1);
+}
+
+/* A hostile label reaches the step as data, in argv and in the environment. */
+static void test_runbook_label_is_inert(void **state)
+{
+    struct fixture *fx = *state;
+    char *evil = xasprintf("$(touch %s/pwned); rm -rf x", fx->dir);
+    char *label = xasprintf("evil=%s", evil);
+    fire(fx, EVENT_FIRING, "alertname=Inert", label, (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    store_run_fini(&r);
+    char *env = read_file(fx->dir, "env.txt"), *arg = read_file(fx->dir, "arg.txt");
+    assert_string_equal(env, evil);
+    assert_string_equal(arg, evil);
+    assert_false(exists(fx->dir, "pwned"));
+    free(env);
+    free(arg);
+    free(evil);
+    free(label);
+}
+
+/* After max_runs runs on a target within the window, the next is suspended and escalated. */
+static void test_runbook_guard_trips(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_run r;
+    for (int k = 1; k <= 3; k++) {
+        char *name = xasprintf("alertname=Guard%d", k);
+        fire(fx, EVENT_FIRING, name, (const char *)NULL);
+        free(name);
+        run_wait(fx, k, NULL, &r);
+        assert_string_equal(r.outcome, k < 3 ? "completed" : "suspended");
+        store_run_fini(&r);
+    }
+    assert_int_equal(timeline_with(fx, 3, "the guard tripped: 2 runs of guarded"), 1);
+    struct incident i;
+    incident_get(fx, 3, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    assert_string_equal(i.team, "ops");
+    incident_fini(&i);
+    /* By hand too: refused at once, saying why. */
+    struct runbooks_start rq = {.runbook = "guarded", .actor = "user:alice"};
+    int64_t id = 0;
+    struct err e = {0};
+    assert_int_equal(runbooks_start(fx->rbs, &rq, NULL, NULL, &id, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "the guard tripped"));
+}
+
+/* A flapping check: no automatic run; the incident goes to people. */
+static void test_runbook_flapping_check_starts_nothing(void **state)
+{
+    struct fixture *fx = *state;
+    fx->flapping = true;
+    struct detect_event ev = {
+            .check = "flag",
+            .kind = DETECT_EVENT_STATE_CHANGE,
+            .new_status = CHECK_STATUS_CRITICAL,
+            .hard = true,
+            .time_ms = clock_real_ms(&clock_system),
+            .summary = (char[]){"no flag"},
+    };
+    engine_check_event(fx->engine, config_check_find(fx->config, "flag"), &ev);
+    fire(fx, EVENT_FIRING, "alertname=Other", (const char *)NULL); /* flushes the writes */
+    uv_run(&fx->uv, UV_RUN_NOWAIT);
+    fire(fx, EVENT_FIRING, "alertname=Other2", (const char *)NULL);
+    struct store_run r;
+    assert_int_equal(store_run_get(fx->reader, 1, &r), HALE_ENOTFOUND);
+    assert_int_equal(timeline_with(fx, 1, "runbook careful not started: check flag is flapping"),
+                     1);
+    assert_false(exists(fx->dir, "fixed"));
+}
+
+/* Resolved by itself during the diagnosis: cancelled before the remediate step. */
+static void test_runbook_cancel_before_remediate(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    fire(fx, EVENT_RESOLVED, "alertname=Careful", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "canceled");
+    store_run_fini(&r);
+    assert_false(exists(fx->dir, "fixed"));
+    assert_int_equal(steps_with(fx, 1, "fix", NULL), 0);
+}
+
+/* A gate: approved, the run goes on; rejected, it ends and escalates. */
+static void test_runbook_approval(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    assert_string_equal(r.question, "restart it?");
+    assert_true(r.deadline_ms > 0);
+    store_run_fini(&r);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 99, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     HALE_ENOTFOUND);
+    assert_int_equal(
+            runbooks_decide(fx->rbs, 1, true, "user:alice", "127.0.0.1", "go", NULL, NULL, &e), 0);
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    assert_string_equal(r.decided_by, "user:alice");
+    assert_string_equal(r.decision, "approved");
+    store_run_fini(&r);
+    assert_true(exists(fx->dir, "gated-fixed"));
+    assert_int_equal(timeline_with(fx, 1, "step 1/2 ask succeeded: approved by user:alice: go"), 1);
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     HALE_ESTATE);
+
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=b", (const char *)NULL);
+    run_wait(fx, 2, "waiting", &r);
+    store_run_fini(&r);
+    assert_int_equal(
+            runbooks_decide(fx->rbs, 2, false, "user:bob", NULL, "not now", NULL, NULL, &e), 0);
+    run_wait(fx, 2, NULL, &r);
+    assert_string_equal(r.outcome, "rejected");
+    store_run_fini(&r);
+    struct incident i;
+    incident_get(fx, 2, &i);
+    assert_string_equal(i.team, "ops");
+    incident_fini(&i);
+}
+
+/* A crash mid-run: the restart marks it interrupted and escalates; a waiting run waits on. */
+static void test_runbook_restart_interrupts_and_keeps_gates(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    close_all(fx); /* a stop: the gate waits on in the store */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* A hale that dies by SIGKILL while a step runs. */
+        uv_loop_init(&fx->uv);
+        open_all(fx);
+        fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
+        while (steps_with(fx, 2, "stuck", "running") == 0)
+            uv_run(&fx->uv, UV_RUN_ONCE);
+        kill(getpid(), SIGKILL);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    /* Its step's group outlived it (nobody was left to kill it): the test does. */
+    char *pid_text = read_file(fx->dir, "child.pid");
+    pid_t child = (pid_t)strtol(pid_text, NULL, 10);
+    free(pid_text);
+    pid_t group = getpgid(child);
+    if (group > 1)
+        kill(-group, SIGKILL);
+
+    open_all(fx);
+    assert_int_equal(runbooks_in_flight(fx->rbs), 1);              /* the gate */
+    fire(fx, EVENT_FIRING, "alertname=Other", (const char *)NULL); /* flushes the writes */
+    run_wait(fx, 2, NULL, &r);
+    assert_string_equal(r.outcome, "interrupted");
+    store_run_fini(&r);
+    assert_int_equal(steps_with(fx, 2, "stuck", "canceled"), 1);
+    assert_int_equal(timeline_with(fx, 2, "was interrupted"), 1);
+    struct incident i;
+    incident_get(fx, 2, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     0);
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    store_run_fini(&r);
+}
+
+int main(void)
+{
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+    const struct CMUnitTest tests[] = {
+            TEST(test_runbook_retry_then_fallback_heals),
+            TEST(test_runbook_fallback_failing_escalates),
+            TEST(test_runbook_timeout_kills_the_group),
+            TEST(test_runbook_label_is_inert),
+            TEST(test_runbook_guard_trips),
+            TEST(test_runbook_flapping_check_starts_nothing),
+            TEST(test_runbook_cancel_before_remediate),
+            TEST(test_runbook_approval),
+            TEST(test_runbook_restart_interrupts_and_keeps_gates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
