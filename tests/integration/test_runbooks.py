@@ -6,7 +6,7 @@ escalation when both fail), a hung step killed with its whole process
 group, a hostile label reaching a step as inert data, the circuit
 breaker, approval gates (approve, reject, expiry), a run cut short by a
 SIGKILL of the daemon, and a runbook quarantined after relapses then
-re-enabled. (The real nginx heal is in test_runbook_nginx.py.)"""
+re-enabled. (The real nginx heal is in test_runbooks_heal.py.)"""
 import json
 import os
 import signal
