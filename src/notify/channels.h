@@ -37,9 +37,6 @@ int message__json_body(json_t *body, struct message_payload *ret, struct err *e)
 /* A string of at most max bytes of s, cut on a UTF-8 boundary with "…" when longer. */
 json_t *message__json_cut(const char *s, size_t max);
 
-/* "https://hale.example/incidents/42", from base (trailing '/' dropped); free(). */
-char *message__incident_url(const char *base, int64_t id);
-
 int message__webhook(const struct message *m, const struct config_notifier *nt,
                      struct message_payload *ret, struct err *e);
 int message__slack(const struct message *m, const struct config_notifier *nt,

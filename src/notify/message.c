@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "codec/json.h"
 #include "notify/channels.h"
+#include "notify/content.h"
 
 /* ---- the default templates ---- */
 
@@ -135,14 +136,6 @@ const char *message__reason_name(enum notify_reason r)
         return "users";
     }
     return "escalated";
-}
-
-char *message__incident_url(const char *base, int64_t id)
-{
-    size_t n = strlen(base);
-    while (n > 0 && base[n - 1] == '/')
-        n--;
-    return xasprintf("%.*s/incidents/%" PRId64, (int)n, base, id);
 }
 
 static void add_time(struct strbuf *b, int64_t ms)
@@ -267,7 +260,7 @@ static enum template_name item_value(const struct message *m, const struct templ
         const struct incident *g = m->grouped[k];
         if (strcmp(name, "incident_url") == 0) {
             if (m->base_url) {
-                char *url = message__incident_url(m->base_url, g->id);
+                char *url = message_incident_url(m->base_url, g->id);
                 strbuf_adds(v, url);
                 free(url);
             }
@@ -384,7 +377,7 @@ json_t *message__json(const struct message *m, const char *text)
     }
     json_t *grouped = json_array();
     for (size_t k = 0; k < m->n_grouped; k++) {
-        char *url = m->base_url ? message__incident_url(m->base_url, m->grouped[k]->id) : NULL;
+        char *url = m->base_url ? message_incident_url(m->base_url, m->grouped[k]->id) : NULL;
         json_array_append_new(grouped, message__incident_json(m->grouped[k], url));
         free(url);
     }
