@@ -11,8 +11,9 @@
 #include "version.h"
 
 static const struct cli_command *const commands[] = {
-        &cli_serve,  &cli_validate, &cli_token,  &cli_check,      &cli_incidents, &cli_problems,
-        &cli_report, &cli_audit,    &cli_routes, &cli_send_event, &cli_silence,
+        &cli_serve,    &cli_validate, &cli_token, &cli_check,   &cli_incidents,
+        &cli_problems, &cli_report,   &cli_audit, &cli_routes,  &cli_send_event,
+        &cli_silence,  &cli_run,      &cli_runs,  &cli_approve, &cli_runbooks,
 };
 
 static void print_help(FILE *out)

@@ -36,6 +36,10 @@ extern const struct cli_command cli_audit;
 extern const struct cli_command cli_routes;
 extern const struct cli_command cli_send_event;
 extern const struct cli_command cli_silence;
+extern const struct cli_command cli_run;
+extern const struct cli_command cli_runs;
+extern const struct cli_command cli_approve;
+extern const struct cli_command cli_runbooks;
 
 /* Where the configuration is when -c is not given: $HALE_CONFIG, else this. */
 #define CLI_DEFAULT_CONFIG "/etc/hale/hale.yaml"

@@ -80,12 +80,9 @@ static bool is_unreserved(unsigned char ch)
            ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-void cli_url_query_add(struct strbuf *url, const char *key, const char *value)
+static void percent_encode(struct strbuf *url, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";
-    strbuf_addc(url, memchr(url->s, '?', url->len) ? '&' : '?');
-    strbuf_adds(url, key);
-    strbuf_addc(url, '=');
     for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
         if (is_unreserved(*p)) {
             strbuf_addc(url, (char)*p);
@@ -94,6 +91,19 @@ void cli_url_query_add(struct strbuf *url, const char *key, const char *value)
             strbuf_add(url, esc, sizeof(esc));
         }
     }
+}
+
+void cli_url_query_add(struct strbuf *url, const char *key, const char *value)
+{
+    strbuf_addc(url, memchr(url->s, '?', url->len) ? '&' : '?');
+    strbuf_adds(url, key);
+    strbuf_addc(url, '=');
+    percent_encode(url, value);
+}
+
+void cli_url_path_add(struct strbuf *url, const char *segment)
+{
+    percent_encode(url, segment);
 }
 
 /* A token goes into a header line: bytes that could end or split it are refused. */

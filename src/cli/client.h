@@ -111,4 +111,7 @@ int cli_client_answer_error(long status, const char *body, size_t len, struct er
  */
 void cli_url_query_add(struct strbuf *url, const char *key, const char *value);
 
+/* Appends segment to url as one path segment, percent-encoded as above ('/' too). */
+void cli_url_path_add(struct strbuf *url, const char *segment);
+
 #endif

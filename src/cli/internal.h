@@ -145,6 +145,63 @@ struct cli__list_query {
  */
 void cli__incidents_path(const struct cli__list_query *q, const char *cursor, struct strbuf *out);
 
+/* ---- render.c: the pieces every table and field list is drawn with ---- */
+
+#define CLI__TABLE_MAX_COLS 9
+
+struct cli__table_row {
+    char *cell[CLI__TABLE_MAX_COLS]; /* owned, sanitised */
+    const char *colour;              /* NULL: none */
+};
+
+/* Rows of cells; the last column is the free text (a title, a text). */
+struct cli__table {
+    size_t n_cols;
+    struct cli__table_row *rows;
+    size_t n_rows, cap;
+    bool multiline; /* the last column keeps its newlines */
+};
+
+void cli__table_init(struct cli__table *t, size_t n_cols, bool multiline);
+void cli__table_fini(struct cli__table *t);
+/* Adds a row of t->n_cols cells (copied, sanitised; NULL shows as "-"). */
+void cli__table_add(struct cli__table *t, const char *colour, const char *const *cells);
+/* Each column as wide as its widest cell, the last cut to st->width (st may be NULL). */
+void cli__table_render(const struct cli__table *t, const struct cli__style *st, struct strbuf *out);
+
+/*
+ * A copy of s (NULL: "-") with control characters made '?' (tabs and line
+ * breaks spaces, unless keep_newlines), so nothing reaches the terminal as
+ * an escape sequence. Free it.
+ */
+char *cli__sanitise(const char *s, bool keep_newlines);
+/* One "name  value" line; a value of several lines is indented under the first. */
+void cli__field_add(struct strbuf *out, const char *name, const char *value);
+/* A time field with how long ago it was, "2026-11-21T19:00:00.000Z (3m ago)", or "(in 2h)". */
+void cli__time_field_add(struct strbuf *out, const char *name, const json_t *o, const char *key,
+                         int64_t now_ms);
+/* "a=b, c=d" of a JSON object of strings (only read). */
+void cli__labels_field_add(struct strbuf *out, json_t *labels);
+
+/* ---- render_runs.c: runs and runbooks ---- */
+
+/* The colour of a run's row by its outcome: none when it healed or completed. */
+const char *cli__run_colour(const char *outcome);
+/* ID RUNBOOK TARGET INCIDENT ACTOR OUTCOME AGE REASON, newest first as the API lists them. */
+void cli__runs_table(const json_t *runs, const struct cli__style *st, struct strbuf *out);
+/*
+ * One line of a step attempt (the API's JSON) as it ended: "step 2/3
+ * restart (remediate, attempt 1) succeeded: exit 0 in 120 ms"; steps_total
+ * 0 when unknown.
+ */
+void cli__run_step_line(const json_t *step, long steps_total, struct strbuf *out);
+/* A run ({"run":..., "steps": [...]}): its fields, then each attempt with its output. */
+void cli__run_render(const json_t *answer, int64_t now_ms, struct strbuf *out);
+/* NAME TEAM STEPS GUARD STATE RUNS HEALED RELAPSED DESCRIPTION. */
+void cli__runbooks_table(const json_t *runbooks, const struct cli__style *st, struct strbuf *out);
+/* Each runbook's effectiveness, its total then per target, and its quarantine. */
+void cli__runbook_stats_table(const json_t *runbooks, struct strbuf *out);
+
 /* ---- watch.c: reading a live stream ---- */
 
 /* The longest line of a stream taken; a longer one ends the stream. */

@@ -21,21 +21,6 @@
 #include "base/clock.h"
 #include "cli/internal.h"
 
-#define TABLE_MAX_COLS 8
-
-struct table_row {
-    char *cell[TABLE_MAX_COLS]; /* owned, sanitised */
-    const char *colour;         /* NULL: none */
-};
-
-/* Rows of cells; the last column is the free text (a title, a text). */
-struct table {
-    size_t n_cols;
-    struct table_row *rows;
-    size_t n_rows, cap;
-    bool multiline; /* the last column keeps its newlines */
-};
-
 /* Code points, which is what a terminal shows of UTF-8 (wide characters aside). */
 static size_t text_width(const char *s, size_t len)
 {
@@ -56,7 +41,7 @@ static size_t text_prefix(const char *s, size_t width)
     return i;
 }
 
-static char *sanitise(const char *s, bool keep_newlines)
+char *cli__sanitise(const char *s, bool keep_newlines)
 {
     char *copy = xstrdup(s ? s : "-");
     for (char *p = copy; *p; p++) {
@@ -75,12 +60,12 @@ static char *sanitise(const char *s, bool keep_newlines)
     return copy;
 }
 
-static void table_init(struct table *t, size_t n_cols, bool multiline)
+void cli__table_init(struct cli__table *t, size_t n_cols, bool multiline)
 {
-    *t = (struct table){.n_cols = n_cols, .multiline = multiline};
+    *t = (struct cli__table){.n_cols = n_cols, .multiline = multiline};
 }
 
-static void table_fini(struct table *t)
+void cli__table_fini(struct cli__table *t)
 {
     for (size_t i = 0; i < t->n_rows; i++)
         for (size_t j = 0; j < t->n_cols; j++)
@@ -88,16 +73,16 @@ static void table_fini(struct table *t)
     free(t->rows);
 }
 
-static void table_add(struct table *t, const char *colour, const char *const *cells)
+void cli__table_add(struct cli__table *t, const char *colour, const char *const *cells)
 {
     if (t->n_rows == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 16;
         t->rows = xreallocarray(t->rows, t->cap, sizeof(*t->rows));
     }
-    struct table_row *row = &t->rows[t->n_rows++];
-    *row = (struct table_row){.colour = colour};
+    struct cli__table_row *row = &t->rows[t->n_rows++];
+    *row = (struct cli__table_row){.colour = colour};
     for (size_t j = 0; j < t->n_cols; j++)
-        row->cell[j] = sanitise(cells[j], t->multiline && j == t->n_cols - 1);
+        row->cell[j] = cli__sanitise(cells[j], t->multiline && j == t->n_cols - 1);
 }
 
 /* Appends the last cell, cut to avail code points (0: whole), continuation lines indented. */
@@ -119,9 +104,9 @@ static void last_cell_add(const char *cell, size_t indent, size_t avail, struct 
     }
 }
 
-static void table_render(const struct table *t, const struct cli__style *st, struct strbuf *out)
+void cli__table_render(const struct cli__table *t, const struct cli__style *st, struct strbuf *out)
 {
-    size_t width[TABLE_MAX_COLS] = {0}, indent = 0;
+    size_t width[CLI__TABLE_MAX_COLS] = {0}, indent = 0;
     for (size_t i = 0; i < t->n_rows; i++)
         for (size_t j = 0; j + 1 < t->n_cols; j++) {
             const char *c = t->rows[i].cell[j];
@@ -136,7 +121,7 @@ static void table_render(const struct table *t, const struct cli__style *st, str
         avail = (size_t)st->width > indent + CLI__MIN_CUT ? (size_t)st->width - indent
                                                           : CLI__MIN_CUT;
     for (size_t i = 0; i < t->n_rows; i++) {
-        const struct table_row *row = &t->rows[i];
+        const struct cli__table_row *row = &t->rows[i];
         bool colour = st && st->colour && row->colour;
         if (colour)
             strbuf_adds(out, row->colour);
@@ -223,9 +208,9 @@ void cli__incidents_table(const json_t *incidents, const struct cli__style *st, 
 {
     static const char *const header[] = {"ID",   "PRI",      "STATE", "SEVERITY",
                                          "TEAM", "ASSIGNEE", "AGE",   "TITLE"};
-    struct table t;
-    table_init(&t, ARRAY_SIZE(header), false);
-    table_add(&t, NULL, header);
+    struct cli__table t;
+    cli__table_init(&t, ARRAY_SIZE(header), false);
+    cli__table_add(&t, NULL, header);
     size_t i;
     const json_t *inc;
     json_array_foreach(incidents, i, inc)
@@ -241,42 +226,40 @@ void cli__incidents_table(const json_t *incidents, const struct cli__style *st, 
                                str_of(inc, "assignee"),
                                age,
                                str_of(inc, "title")};
-        table_add(&t, cli__incident_colour(inc), cells);
+        cli__table_add(&t, cli__incident_colour(inc), cells);
     }
-    table_render(&t, st, out);
-    table_fini(&t);
+    cli__table_render(&t, st, out);
+    cli__table_fini(&t);
 }
 
-/* One "name  value" line; a value of several lines is indented under the first. */
-static void field_add(struct strbuf *out, const char *name, const char *value)
+void cli__field_add(struct strbuf *out, const char *name, const char *value)
 {
-    char *clean = sanitise(value, true);
+    char *clean = cli__sanitise(value, true);
     strbuf_addf(out, "%-14s", name);
     last_cell_add(clean, 14, 0, out);
     strbuf_addc(out, '\n');
     free(clean);
 }
 
-/* A time field with how long ago it was, "2026-11-21T19:00:00.000Z (3m ago)", or "(in 2h)". */
-static void time_field_add(struct strbuf *out, const char *name, const json_t *o, const char *key,
-                           int64_t now_ms)
+void cli__time_field_add(struct strbuf *out, const char *name, const json_t *o, const char *key,
+                         int64_t now_ms)
 {
     const char *value = str_of(o, key);
     int64_t t;
     if (clock_parse_rfc3339_ms(value, &t) < 0) {
-        field_add(out, name, value);
+        cli__field_add(out, name, value);
         return;
     }
     char age[CLI__AGE_MAX];
     cli__age_format(t > now_ms ? t - now_ms : now_ms - t, age);
     char *both =
             t > now_ms ? xasprintf("%s (in %s)", value, age) : xasprintf("%s (%s ago)", value, age);
-    field_add(out, name, both);
+    cli__field_add(out, name, both);
     free(both);
 }
 
 /* json_t * because jansson's object iteration wants one; labels is only read. */
-static void labels_field_add(struct strbuf *out, json_t *labels)
+void cli__labels_field_add(struct strbuf *out, json_t *labels)
 {
     struct strbuf b;
     strbuf_init(&b, 0);
@@ -287,7 +270,7 @@ static void labels_field_add(struct strbuf *out, json_t *labels)
         const char *v = json_string_value(value);
         strbuf_addf(&b, "%s%s=%s", b.len ? ", " : "", key, v ? v : "");
     }
-    field_add(out, "labels", b.len ? b.s : NULL);
+    cli__field_add(out, "labels", b.len ? b.s : NULL);
     strbuf_fini(&b);
 }
 
@@ -296,7 +279,7 @@ void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf 
     char id[ID_MAX], n[ID_MAX];
     id_of(incident, "id", id);
     const char *title = str_of(incident, "title");
-    char *heading = sanitise(title, false);
+    char *heading = cli__sanitise(title, false);
     strbuf_addf(out, "incident %s: %s\n", id, heading);
     free(heading);
     static const char *const plain[][2] = {
@@ -306,29 +289,29 @@ void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf 
             {"runbook", "runbook"},   {"fingerprint", "fingerprint"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(plain); i++)
-        field_add(out, plain[i][0], str_of(incident, plain[i][1]));
-    labels_field_add(out, json_object_get(incident, "labels"));
+        cli__field_add(out, plain[i][0], str_of(incident, plain[i][1]));
+    cli__labels_field_add(out, json_object_get(incident, "labels"));
     static const char *const times[][2] = {
             {"opened", "opened"}, {"acknowledged", "acknowledged"}, {"resolved", "resolved"},
             {"closed", "closed"}, {"updated", "updated"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(times); i++)
-        time_field_add(out, times[i][0], incident, times[i][1], now_ms);
-    field_add(out, "resolved by", str_of(incident, "resolved_by"));
-    field_add(out, "root cause", str_of(incident, "root_cause"));
+        cli__time_field_add(out, times[i][0], incident, times[i][1], now_ms);
+    cli__field_add(out, "resolved by", str_of(incident, "resolved_by"));
+    cli__field_add(out, "root cause", str_of(incident, "root_cause"));
     id_of(incident, "symptom_of", n);
-    field_add(out, "symptom of", n);
+    cli__field_add(out, "symptom of", n);
     /* Events received, and how many of them were the same again (counted, not listed). */
     char repeats[ID_MAX], events[2 * ID_MAX + 16];
     id_of(incident, "events", n);
     id_of(incident, "repeats", repeats);
     snprintf(events, sizeof(events), "%s (%s repeat%s)", n, repeats,
              strcmp(repeats, "1") == 0 ? "" : "s");
-    field_add(out, "events", strcmp(n, "-") == 0 ? "-" : events);
+    cli__field_add(out, "events", strcmp(n, "-") == 0 ? "-" : events);
     id_of(incident, "reopened", n);
-    field_add(out, "reopened", n);
+    cli__field_add(out, "reopened", n);
     id_of(incident, "problem", n);
-    field_add(out, "problem", n);
+    cli__field_add(out, "problem", n);
 }
 
 /* A time as "2026-11-21T19:00:00Z": the milliseconds are noise in a timeline. */
@@ -354,11 +337,11 @@ void cli__incident_line(const json_t *incident, bool colour, struct strbuf *out)
         strbuf_adds(out, hue);
     strbuf_addf(out, "%s  %-4s", time, id);
     for (size_t i = 0; i < ARRAY_SIZE(cols); i++) {
-        char *cell = sanitise(str_of(incident, cols[i].key), false);
+        char *cell = cli__sanitise(str_of(incident, cols[i].key), false);
         strbuf_addf(out, "  %-*s", cols[i].width, cell);
         free(cell);
     }
-    char *title = sanitise(str_of(incident, "title"), false);
+    char *title = cli__sanitise(str_of(incident, "title"), false);
     strbuf_addf(out, "  %s", title);
     free(title);
     if (hue)
@@ -369,9 +352,9 @@ void cli__incident_line(const json_t *incident, bool colour, struct strbuf *out)
 void cli__timeline_render(const json_t *timeline, struct strbuf *out)
 {
     static const char *const header[] = {"TIME", "ACTOR", "KIND", "TEXT"};
-    struct table t;
-    table_init(&t, ARRAY_SIZE(header), true);
-    table_add(&t, NULL, header);
+    struct cli__table t;
+    cli__table_init(&t, ARRAY_SIZE(header), true);
+    cli__table_add(&t, NULL, header);
     size_t i;
     const json_t *entry;
     json_array_foreach(timeline, i, entry)
@@ -380,18 +363,18 @@ void cli__timeline_render(const json_t *timeline, struct strbuf *out)
         short_time(str_of(entry, "time"), time);
         const char *cells[] = {time, str_of(entry, "actor"), str_of(entry, "kind"),
                                str_of(entry, "text")};
-        table_add(&t, NULL, cells);
+        cli__table_add(&t, NULL, cells);
     }
-    table_render(&t, NULL, out);
-    table_fini(&t);
+    cli__table_render(&t, NULL, out);
+    cli__table_fini(&t);
 }
 
 void cli__problems_table(const json_t *problems, const struct cli__style *st, struct strbuf *out)
 {
     static const char *const header[] = {"ID", "STATE", "INCIDENTS", "AGE", "TITLE"};
-    struct table t;
-    table_init(&t, ARRAY_SIZE(header), false);
-    table_add(&t, NULL, header);
+    struct cli__table t;
+    cli__table_init(&t, ARRAY_SIZE(header), false);
+    cli__table_add(&t, NULL, header);
     size_t i;
     const json_t *p;
     json_array_foreach(problems, i, p)
@@ -402,36 +385,36 @@ void cli__problems_table(const json_t *problems, const struct cli__style *st, st
         age_of(p, "opened", st->now_ms, age);
         const char *state = str_of(p, "state");
         const char *cells[] = {id, state, n, age, str_of(p, "title")};
-        table_add(&t, state && strcmp(state, "resolved") == 0 ? CLI__DIM : NULL, cells);
+        cli__table_add(&t, state && strcmp(state, "resolved") == 0 ? CLI__DIM : NULL, cells);
     }
-    table_render(&t, st, out);
-    table_fini(&t);
+    cli__table_render(&t, st, out);
+    cli__table_fini(&t);
 }
 
 void cli__problem_fields(const json_t *problem, int64_t now_ms, struct strbuf *out)
 {
     char id[ID_MAX], n[ID_MAX];
     id_of(problem, "id", id);
-    char *title = sanitise(str_of(problem, "title"), false);
+    char *title = cli__sanitise(str_of(problem, "title"), false);
     strbuf_addf(out, "problem %s: %s\n", id, title);
     free(title);
-    field_add(out, "state", str_of(problem, "state"));
-    field_add(out, "fingerprint", str_of(problem, "fingerprint"));
+    cli__field_add(out, "state", str_of(problem, "state"));
+    cli__field_add(out, "fingerprint", str_of(problem, "fingerprint"));
     id_of(problem, "incidents", n);
-    field_add(out, "incidents", n);
-    time_field_add(out, "opened", problem, "opened", now_ms);
-    time_field_add(out, "resolved", problem, "resolved", now_ms);
-    time_field_add(out, "updated", problem, "updated", now_ms);
-    field_add(out, "root cause", str_of(problem, "root_cause"));
-    field_add(out, "workaround", str_of(problem, "workaround"));
+    cli__field_add(out, "incidents", n);
+    cli__time_field_add(out, "opened", problem, "opened", now_ms);
+    cli__time_field_add(out, "resolved", problem, "resolved", now_ms);
+    cli__time_field_add(out, "updated", problem, "updated", now_ms);
+    cli__field_add(out, "root cause", str_of(problem, "root_cause"));
+    cli__field_add(out, "workaround", str_of(problem, "workaround"));
 }
 
 void cli__audit_table(const json_t *entries, const struct cli__style *st, struct strbuf *out)
 {
     static const char *const header[] = {"TIME", "ACTOR", "ACTION", "TARGET", "ORIGIN"};
-    struct table t;
-    table_init(&t, ARRAY_SIZE(header), false);
-    table_add(&t, NULL, header);
+    struct cli__table t;
+    cli__table_init(&t, ARRAY_SIZE(header), false);
+    cli__table_add(&t, NULL, header);
     size_t i;
     const json_t *a;
     json_array_foreach(entries, i, a)
@@ -440,10 +423,10 @@ void cli__audit_table(const json_t *entries, const struct cli__style *st, struct
         short_time(str_of(a, "time"), time);
         const char *cells[] = {time, str_of(a, "actor"), str_of(a, "action"), str_of(a, "target"),
                                str_of(a, "origin")};
-        table_add(&t, NULL, cells);
+        cli__table_add(&t, NULL, cells);
     }
-    table_render(&t, st, out);
-    table_fini(&t);
+    cli__table_render(&t, st, out);
+    cli__table_fini(&t);
 }
 
 /* ---- silences ---- */
@@ -526,9 +509,9 @@ void cli__silences_table(const json_t *silences, const struct cli__style *st, st
 {
     static const char *const header[] = {"ID",   "STATE",   "MATCHERS",
                                          "WHEN", "COMMENT", "CREATED_BY"};
-    struct table t;
-    table_init(&t, ARRAY_SIZE(header), false);
-    table_add(&t, NULL, header);
+    struct cli__table t;
+    cli__table_init(&t, ARRAY_SIZE(header), false);
+    cli__table_add(&t, NULL, header);
     size_t i;
     const json_t *sl;
     json_array_foreach(silences, i, sl)
@@ -549,35 +532,35 @@ void cli__silences_table(const json_t *silences, const struct cli__style *st, st
                              : strcmp(state, "expired") == 0 ? CLI__DIM
                              : strcmp(state, "active") == 0  ? CLI__YELLOW
                                                              : NULL;
-        table_add(&t, colour, cells);
+        cli__table_add(&t, colour, cells);
         strbuf_fini(&when);
     }
-    table_render(&t, st, out);
-    table_fini(&t);
+    cli__table_render(&t, st, out);
+    cli__table_fini(&t);
 }
 
 void cli__silence_fields(const json_t *silence, int64_t now_ms, struct strbuf *out)
 {
     char id[ID_MAX], n[ID_MAX];
     id_of(silence, "id", id);
-    char *matchers = sanitise(str_of(silence, "matchers"), false);
+    char *matchers = cli__sanitise(str_of(silence, "matchers"), false);
     strbuf_addf(out, "silence %s: %s\n", id, matchers);
     free(matchers);
     struct strbuf when;
     strbuf_init(&when, 0);
     cli__silence_when(silence, now_ms, &when);
-    field_add(out, "state", str_of(silence, "state"));
-    field_add(out, "when", when.s);
+    cli__field_add(out, "state", str_of(silence, "state"));
+    cli__field_add(out, "when", when.s);
     strbuf_fini(&when);
-    field_add(out, "source", str_of(silence, "source"));
-    field_add(out, "weekly", str_of(silence, "weekly"));
-    time_field_add(out, "starts", silence, "starts", now_ms);
-    time_field_add(out, "ends", silence, "ends", now_ms);
+    cli__field_add(out, "source", str_of(silence, "source"));
+    cli__field_add(out, "weekly", str_of(silence, "weekly"));
+    cli__time_field_add(out, "starts", silence, "starts", now_ms);
+    cli__time_field_add(out, "ends", silence, "ends", now_ms);
     id_of(silence, "incident", n);
-    field_add(out, "incident", n);
-    field_add(out, "comment", str_of(silence, "comment"));
-    field_add(out, "created by", str_of(silence, "created_by"));
-    time_field_add(out, "created", silence, "created", now_ms);
-    time_field_add(out, "ended", silence, "ended", now_ms);
-    field_add(out, "ended by", str_of(silence, "ended_by"));
+    cli__field_add(out, "incident", n);
+    cli__field_add(out, "comment", str_of(silence, "comment"));
+    cli__field_add(out, "created by", str_of(silence, "created_by"));
+    cli__time_field_add(out, "created", silence, "created", now_ms);
+    cli__time_field_add(out, "ended", silence, "ended", now_ms);
+    cli__field_add(out, "ended by", str_of(silence, "ended_by"));
 }

@@ -21,6 +21,7 @@
 #include "api/checks.h"
 #include "api/events.h"
 #include "api/incidents.h"
+#include "api/runs.h"
 #include "api/silences.h"
 #include "api/stream.h"
 #include "api/write.h"
@@ -86,6 +87,7 @@ struct daemon {
     struct api_incidents incidents_api;
     struct api_events events_api;
     struct api_silences silences_api;
+    struct api_runs runs_api;
     struct store_metrics store_metrics;
     uv_timer_t compact_timer;
     bool compact_timer_on;
@@ -619,10 +621,13 @@ static int daemon_start(struct daemon *d, struct err *e)
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
     d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
     d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
+    d->runs_api =
+            (struct api_runs){.runbooks = &d->runbooks, .reader = &d->reader, .config = &d->config};
     if ((r = api_checks_routes_add(d->api, &d->checks, e)) < 0 ||
         (r = api_incidents_routes_add(d->api, &d->incidents_api, e)) < 0 ||
         (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
         (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
+        (r = api_runs_routes_add(d->api, &d->runs_api, e)) < 0 ||
         (r = api_write_routes_add(d->api, d->series, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */

@@ -14,6 +14,7 @@
 
 #include "base/labels.h"
 #include "itsm/incident.h"
+#include "runbook/ledger.h"
 #include "store/store.h"
 
 /* Any bytes (a path, a command's output) as a JSON string; NULL gives null. */
@@ -34,5 +35,19 @@ json_t *codec_json_timeline_entry(const struct timeline_entry *t);
 json_t *codec_json_problem(const struct problem *p);
 /* Its detail as JSON when it parses, else as text. */
 json_t *codec_json_audit_entry(const struct audit_entry *a);
+
+/* A run with its approval gate (null: it met none); steps_total 0 gives null. */
+json_t *codec_json_run(const struct store_run *r, size_t steps_total);
+/* One attempt of one step of a run, with its output. */
+json_t *codec_json_run_step(const struct store_run_step *s);
+/* A runbook's (or with a target, one target's) effectiveness. */
+json_t *codec_json_runbook_stats(const struct ledger_stats *s);
+/*
+ * A runbook of the configuration: team, description, steps, guard,
+ * relapse rules, its quarantine (q NULL: null), its total statistics and
+ * those of each target (stats as ledger_stats_list() gives them for it).
+ */
+json_t *codec_json_runbook(const struct config_runbook *rb, const struct ledger_quarantine *q,
+                           const struct ledger_stats *stats, size_t n_stats);
 
 #endif
