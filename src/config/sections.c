@@ -93,6 +93,11 @@ static const struct config__key notifier_common_keys[] = {
          .def = "10s",
          .min = 100,
          .max = 600 * 1000},
+        {.name = "template",
+         .type = CONFIG__CUSTOM,
+         .offset = 0,
+         .flags = CONFIG__KEEP,
+         .custom = config__parse_template},
         {.name = NULL},
 };
 
