@@ -36,6 +36,14 @@ struct itsm {
     const struct config *config;
     struct incident *live; /* not closed: new, acknowledged, in_progress, recently resolved */
     size_t n_live, cap_live;
+    /*
+     * Where each incident held is in live, by id: open addressing with
+     * linear probing over a power-of-two table, a slot holding index + 1
+     * (0: empty). Every event and every run step finds incidents by id,
+     * and with thousands open a scan would cost more than the rest.
+     */
+    uint32_t *live_slots;
+    size_t n_live_slots;
     /* Not resolved, and those whose resolution is not on disk yet. */
     struct problem *problems;
     size_t n_problems, cap_problems;

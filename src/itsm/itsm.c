@@ -102,12 +102,52 @@ enum incident_category itsm_category_of(const struct config_check *check)
 
 /* ---- the incidents held in memory ---- */
 
+static size_t slot_of(int64_t id, size_t n_slots)
+{
+    /* Ids are dense and increasing: a multiplicative hash spreads them over the table. */
+    return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (n_slots - 1);
+}
+
+/* The slot that holds id, or the empty slot where it would go. */
+static size_t slot_find(const struct itsm *x, int64_t id)
+{
+    size_t k = slot_of(id, x->n_live_slots);
+    while (x->live_slots[k] && x->live[x->live_slots[k] - 1].id != id)
+        k = (k + 1) & (x->n_live_slots - 1);
+    return k;
+}
+
+static void slots_rebuild(struct itsm *x, size_t n_slots)
+{
+    free(x->live_slots);
+    x->live_slots = xcalloc(n_slots, sizeof(*x->live_slots));
+    x->n_live_slots = n_slots;
+    for (size_t i = 0; i < x->n_live; i++)
+        x->live_slots[slot_find(x, x->live[i].id)] = (uint32_t)(i + 1);
+}
+
+/* Empties slot k, moving back the entries after it that probed past it (no tombstones). */
+static void slot_clear(struct itsm *x, size_t k)
+{
+    size_t mask = x->n_live_slots - 1;
+    x->live_slots[k] = 0;
+    for (size_t j = (k + 1) & mask; x->live_slots[j]; j = (j + 1) & mask) {
+        size_t home = slot_of(x->live[x->live_slots[j] - 1].id, x->n_live_slots);
+        /* The entry at j stays when its home lies cyclically in (k, j]. */
+        if ((j > k) ? (home > k && home <= j) : (home > k || home <= j))
+            continue;
+        x->live_slots[k] = x->live_slots[j];
+        x->live_slots[j] = 0;
+        k = j;
+    }
+}
+
 struct incident *itsm__live_find(struct itsm *x, int64_t id)
 {
-    for (size_t i = 0; i < x->n_live; i++)
-        if (x->live[i].id == id)
-            return &x->live[i];
-    return NULL;
+    if (!x->n_live)
+        return NULL;
+    uint32_t at = x->live_slots[slot_find(x, id)];
+    return at ? &x->live[at - 1] : NULL;
 }
 
 struct incident *itsm__live_by_fingerprint(struct itsm *x, const char *fp)
@@ -124,15 +164,26 @@ struct incident *itsm__live_add(struct itsm *x, struct incident *i)
         x->cap_live = x->cap_live ? x->cap_live * 2 : 16;
         x->live = xreallocarray(x->live, x->cap_live, sizeof(*x->live));
     }
+    /* At most half full, so that probes stay short. */
+    if (2 * (x->n_live + 1) > x->n_live_slots)
+        slots_rebuild(x, x->n_live_slots ? 2 * x->n_live_slots : 64);
     x->live[x->n_live] = *i;
     memset(i, 0, sizeof(*i));
+    x->live_slots[slot_find(x, x->live[x->n_live].id)] = (uint32_t)(x->n_live + 1);
     return &x->live[x->n_live++];
 }
 
 static void live_remove(struct itsm *x, struct incident *i)
 {
+    size_t at = (size_t)(i - x->live), last = x->n_live - 1;
+    slot_clear(x, slot_find(x, i->id));
     incident_fini(i);
-    *i = x->live[--x->n_live];
+    if (at != last) {
+        /* The last incident moves into the hole: its slot must say where. */
+        x->live_slots[slot_find(x, x->live[last].id)] = (uint32_t)(at + 1);
+        *i = x->live[last];
+    }
+    x->n_live--;
     x->held_stale = true;
 }
 
@@ -224,7 +275,9 @@ void itsm__commit(struct itsm *x, struct store_batch *b, struct incident *i,
 {
     i->updated_ms = (int64_t)clock_real_ms(&clock_system);
     store_batch_incident(b, i);
-    x->held_stale = true; /* people may have resolved or closed it */
+    /* Only an incident no longer open lets go of the fingerprints it holds. */
+    if (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED)
+        x->held_stale = true;
     struct change *c = xcalloc(1, sizeof(*c));
     c->x = x;
     incident_copy(&c->after, i);
@@ -344,6 +397,7 @@ void itsm_free(struct itsm *x)
     for (size_t i = 0; i < x->n_live; i++)
         incident_fini(&x->live[i]);
     free(x->live);
+    free(x->live_slots);
     for (size_t i = 0; i < x->n_problems; i++)
         problem_fini(&x->problems[i]);
     free(x->problems);

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "engine/engine.h"
 #include "engine/fingerprint.h"
+#include "itsm/internal.h"
 #include "itsm/itsm.h"
 #include "store/internal.h"
 #include "store/store.h"
@@ -174,6 +175,47 @@ static void expect_refusal(enum incident_state from, enum incident_state to, con
     if (!strstr(e.msg, text))
         fail_msg("%s -> %s: \"%s\" lacks \"%s\"", incident_state_name(from),
                  incident_state_name(to), e.msg, text);
+}
+
+/*
+ * The incidents held are found by id through an index that must follow
+ * every removal (the last incident moves into the hole) and every growth
+ * of the table: with thousands held, each one is still found, as itself,
+ * and those gone are not.
+ */
+static void test_itsm_held_incidents_found_by_id(void **state)
+{
+    struct fixture *fx = *state;
+    struct itsm *x = fx->desk;
+    enum {
+        N = 3000
+    };
+    int64_t base = 1000000; /* clear of any id the desk holds already */
+    size_t before = x->n_live;
+    for (int64_t k = 0; k < N; k++) {
+        struct incident i = {.id = base + k * 7, .state = INCIDENT_NEW};
+        i.fingerprint = xasprintf("index-%lld", (long long)k);
+        labels_init(&i.labels);
+        /* Every third resolved long ago: the next prune lets it go. */
+        if (k % 3 == 0) {
+            i.state = INCIDENT_RESOLVED;
+            i.resolved_ms = 1;
+        }
+        itsm__live_add(x, &i);
+    }
+    itsm__live_prune(x, now_ms());
+    assert_int_equal(x->n_live, before + N - N / 3);
+    for (int64_t k = 0; k < N; k++) {
+        struct incident *held = itsm__live_find(x, base + k * 7);
+        if (k % 3 == 0) {
+            assert_null(held);
+            continue;
+        }
+        assert_non_null(held);
+        assert_int_equal(held->id, base + k * 7);
+        assert_true(held >= x->live && held < x->live + x->n_live); /* itself, not a stale copy */
+    }
+    assert_null(itsm__live_find(x, base + 1)); /* never held */
 }
 
 static void test_itsm_lifecycle_rules(void **state)
@@ -988,6 +1030,7 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(test_itsm_failed_problem_and_opening_writes, setup,
                                             teardown),
+            cmocka_unit_test_setup_teardown(test_itsm_held_incidents_found_by_id, setup, teardown),
             cmocka_unit_test_setup_teardown(test_itsm_restart_keeps_open_incidents, setup,
                                             teardown),
     };
