@@ -98,6 +98,14 @@ struct runbooks {
         unsigned reopened;
     } * seen;
     size_t n_seen, cap_seen;
+    /*
+     * Open incidents found on start-up whose opening got neither a run nor
+     * a refusal (hale stopped or died first): handled from the loop's
+     * first turn (late), once the checks' runner is up.
+     */
+    int64_t *late;
+    size_t n_late;
+    uv_timer_t *late_timer;
     bool stopping;
     size_t children; /* runs' children not yet gone */
     void (*idle_cb)(void *data);
@@ -180,9 +188,19 @@ void runbook__step_abort(struct run *run);
 /* The words of a duration for people: "120 ms", "10 s", "2 min". */
 void runbook__duration(uint64_t ms, char *buf, size_t size);
 
+/*
+ * The openings found on start-up without a run or a refusal (rbs->late):
+ * each gets its run now, hard guards applied, or is escalated saying why
+ * it cannot. Called from the loop.
+ */
+void runbook__late_openings(struct runbooks *rbs);
+
 /* ---- recover.c ---- */
 
-/* Loads the ledger, the quarantines and the runs not over from the store. */
+/*
+ * Loads the ledger, the quarantines and the runs not over from the store,
+ * and finds the openings that got no run (rbs->late).
+ */
 int runbook__recover(struct runbooks *rbs, struct err *e);
 
 #endif

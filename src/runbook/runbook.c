@@ -291,18 +291,25 @@ static void relapse(struct runbooks *rbs, int64_t run_id)
     store_run_fini(&row);
 }
 
+/* Escalates incident i without a run of runbook (team: the runbook's, may be NULL). */
+static void escalate_unrun(struct runbooks *rbs, const char *runbook, const char *team,
+                           const struct incident *i, const char *why)
+{
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", runbook);
+    char *text = xasprintf("runbook %s not started: %s", runbook, why);
+    struct err e = {0};
+    if (itsm_escalate(rbs->o.desk, i->id, actor, team, text, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, e.msg);
+    log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
+    free(text);
+}
+
 /* Escalates incident i without a run: a hard guard said no. */
 static void refuse(struct runbooks *rbs, const struct config_runbook *rb, const struct incident *i,
                    const char *why)
 {
-    char actor[160];
-    snprintf(actor, sizeof(actor), "runbook:%s", rb->name);
-    char *text = xasprintf("runbook %s not started: %s", rb->name, why);
-    struct err e = {0};
-    if (itsm_escalate(rbs->o.desk, i->id, actor, rb->team_name, text, NULL, NULL, &e) < 0)
-        log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, e.msg);
-    log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
-    free(text);
+    escalate_unrun(rbs, rb->name, rb->team_name, i, why);
 }
 
 static bool is_open(const struct incident *i)
@@ -310,13 +317,16 @@ static bool is_open(const struct incident *i)
     return i->state != INCIDENT_RESOLVED && i->state != INCIDENT_CLOSED;
 }
 
-/* i was opened or reopened just now with a runbook: start it, unless a hard guard says no. */
-static void start_automatic(struct runbooks *rbs, const struct incident *i)
+/*
+ * i was opened or reopened with a runbook (late: found on start-up, its
+ * run not started before hale stopped): start it, unless a hard guard says
+ * no.
+ */
+static void start_automatic(struct runbooks *rbs, const struct incident *i, bool late)
 {
     const struct config_runbook *rb = config_runbook_find(rbs->config, i->runbook);
     if (!rb) {
-        log_warn("runbook", NULL, "incident %lld names runbook %s, which the configuration lacks",
-                 (long long)i->id, i->runbook);
+        escalate_unrun(rbs, i->runbook, NULL, i, "the configuration has no runbook of that name");
         return;
     }
     const struct runbooks_checks *c = &rbs->o.checks;
@@ -328,7 +338,8 @@ static void start_automatic(struct runbooks *rbs, const struct incident *i)
         return;
     }
     struct run *run = run_make(rbs, rb, i, NULL, true, "hale");
-    run->first_event_ms = i->reopened ? i->updated_ms : i->opened_ms;
+    /* A late start's delay is hale's downtime, not the executor's. */
+    run->first_event_ms = late ? 0 : i->reopened ? i->updated_ms : i->opened_ms;
     const struct ledger_quarantine *q = ledger_quarantine_get(rbs->ledger, rb->name);
     unsigned count = 0;
     char why[512];
@@ -377,7 +388,60 @@ void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
     if (relapsed)
         relapse(rbs, relapsed);
     if (i->runbook)
-        start_automatic(rbs, i);
+        start_automatic(rbs, i, false);
+}
+
+/* An opening found on start-up without its run: it starts now, or is escalated saying why not. */
+static void late_opening(struct runbooks *rbs, const struct incident *i)
+{
+    const char *late = "hale restarted before its run started";
+    if (i->state != INCIDENT_NEW) {
+        char why[512];
+        snprintf(why, sizeof(why),
+                 "%s, and a person has taken the incident (%s) since: hale run %s --incident %lld "
+                 "runs it by hand",
+                 late, incident_state_name(i->state), i->runbook, (long long)i->id);
+        const struct config_runbook *rb = config_runbook_find(rbs->config, i->runbook);
+        escalate_unrun(rbs, i->runbook, rb ? rb->team_name : NULL, i, why);
+        return;
+    }
+    if (!config_runbook_find(rbs->config, i->runbook)) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s, and the configuration has no runbook of that name now",
+                 late);
+        escalate_unrun(rbs, i->runbook, NULL, i, why);
+        return;
+    }
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", i->runbook);
+    char *text = xasprintf("%s: it starts now", late);
+    struct itsm_entry entry = {.kind = TIMELINE_NOTE, .text = text};
+    itsm_timeline_add(rbs->o.desk, i->id, actor, &entry, 1, NULL, NULL, NULL);
+    log_info("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
+    free(text);
+    start_automatic(rbs, i, true);
+}
+
+void runbook__late_openings(struct runbooks *rbs)
+{
+    for (size_t k = 0; k < rbs->n_late && !rbs->stopping; k++) {
+        struct incident i = {0};
+        if (!rbs->reader || store_incident_get(rbs->reader, rbs->late[k], &i) < 0)
+            continue;
+        /* Its change since the start may have dealt with it already. */
+        if (is_open(&i) && i.runbook && !runbook__run_of_incident(rbs, i.id) &&
+            !seen(rbs, i.id, i.reopened)) {
+            int64_t relapsed = ledger_incident_opened(rbs->ledger, rbs->config, i.fingerprint,
+                                                      i.reopened ? i.updated_ms : i.opened_ms);
+            if (relapsed)
+                relapse(rbs, relapsed);
+            late_opening(rbs, &i);
+        }
+        incident_fini(&i);
+    }
+    free(rbs->late);
+    rbs->late = NULL;
+    rbs->n_late = 0;
 }
 
 /* ---- people's requests ---- */
@@ -557,11 +621,20 @@ int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct
     return 0;
 }
 
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
 void runbooks_stop(struct runbooks *rbs)
 {
     if (!rbs || rbs->stopping)
         return;
     rbs->stopping = true;
+    if (rbs->late_timer) {
+        uv_close((uv_handle_t *)rbs->late_timer, on_timer_closed);
+        rbs->late_timer = NULL;
+    }
     while (rbs->runs) {
         struct run *run = rbs->runs;
         if (run->phase == RUN_PHASE_GATE) {
@@ -607,6 +680,7 @@ void runbooks_free(struct runbooks *rbs)
     ledger_free(rbs->ledger);
     config_unref(rbs->config);
     free(rbs->seen);
+    free(rbs->late);
     free(rbs);
 }
 

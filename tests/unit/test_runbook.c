@@ -617,6 +617,65 @@ static void test_runbook_restart_interrupts_and_keeps_gates(void **state)
     store_run_fini(&r);
 }
 
+/* Restarts hale as a stop and a start do: what was durable is all the next start knows. */
+static void restart(struct fixture *fx)
+{
+    close_all(fx);
+    assert_int_equal(uv_loop_init(&fx->uv), 0);
+    open_all(fx);
+    fire(fx, EVENT_FIRING, "alertname=Other", (const char *)NULL); /* runs the loop a while */
+    drain(fx);
+}
+
+/* An incident opened while the executor stopped gets its run at the next start, once. */
+static void test_runbook_opening_missed_at_stop_runs_at_start(void **state)
+{
+    struct fixture *fx = *state;
+    runbooks_stop(fx->rbs); /* as a stop does: the checks and the API still feed the desk */
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    drain(fx);
+    restart(fx);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    assert_int_equal(r.incident_id, 1);
+    store_run_fini(&r);
+    assert_true(exists(fx->dir, "fixed"));
+    assert_int_equal(timeline_with(fx, 1, "hale restarted before its run started: it starts now"),
+                     1);
+    /* Its opening had its run: the next start starts nothing more. */
+    restart(fx);
+    assert_int_equal(store_run_get(fx->reader, 2, &r), HALE_ENOTFOUND);
+}
+
+static void act_done(int result, const struct incident *i, void *data)
+{
+    (void)i;
+    *(int *)data = result + 1000;
+}
+
+/* Missed, and a person took it meanwhile: no run behind their back, it is escalated saying so. */
+static void test_runbook_opening_missed_taken_by_a_person_escalates(void **state)
+{
+    struct fixture *fx = *state;
+    runbooks_stop(fx->rbs);
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    struct itsm_request rq = {.action = ITSM_ACK, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    restart(fx);
+    struct store_run r;
+    assert_int_equal(store_run_get(fx->reader, 1, &r), HALE_ENOTFOUND);
+    assert_int_equal(timeline_with(fx, 1,
+                                   "hale restarted before its run started, and a person has "
+                                   "taken the incident (acknowledged) since"),
+                     1);
+    assert_false(exists(fx->dir, "fixed"));
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -630,6 +689,8 @@ int main(void)
             TEST(test_runbook_cancel_before_remediate),
             TEST(test_runbook_approval),
             TEST(test_runbook_restart_interrupts_and_keeps_gates),
+            TEST(test_runbook_opening_missed_at_stop_runs_at_start),
+            TEST(test_runbook_opening_missed_taken_by_a_person_escalates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
