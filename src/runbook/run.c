@@ -154,6 +154,7 @@ void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, 
     if (run->rec.incident_id)
         incident_after(run, escalate, reason);
     runbook__unlink(rbs, run);
+    runbook__queue_kick(rbs); /* its target is free */
     if (!run->proc)
         runbook__run_free(run);
     /* Else its child's callback frees it, once its group is gone. */

@@ -194,14 +194,13 @@ static struct config *config_mut(const struct config *c)
     return (struct config *)(uintptr_t)c; /* its reference count is not its content */
 }
 
-/* A run of rb for incident i (NULL: none) on labels; not yet started. */
+/* A run of rb for incident i (NULL: none) on labels; not yet started, its id given when it is. */
 static struct run *run_make(struct runbooks *rbs, const struct config_runbook *rb,
                             const struct incident *i, const struct labels *labels, bool automatic,
                             const char *actor)
 {
     struct run *run = runbook__run_new(rbs, rbs->config, rb);
     struct store_run *r = &run->rec;
-    r->id = store_next_run_id(rbs->o.store);
     r->incident_id = i ? i->id : 0;
     r->fingerprint = i && i->fingerprint ? xstrdup(i->fingerprint) : NULL;
     for (size_t k = 0; i && k < i->labels.n; k++)
@@ -221,6 +220,7 @@ static struct run *run_make(struct runbooks *rbs, const struct config_runbook *r
 static void suspend(struct run *run, const char *why)
 {
     struct runbooks *rbs = run->rbs;
+    run->rec.id = store_next_run_id(rbs->o.store);
     run->next = rbs->runs;
     rbs->runs = run;
     rbs->n_runs++;
@@ -305,6 +305,18 @@ static void escalate_unrun(struct runbooks *rbs, const char *runbook, const char
     free(text);
 }
 
+/* Writes text on incident id's timeline, by runbook, without a run. */
+static void note_unrun(struct runbooks *rbs, const char *runbook, int64_t id, const char *text)
+{
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", runbook);
+    struct itsm_entry entry = {.kind = TIMELINE_NOTE, .text = text};
+    struct err e = {0};
+    if (itsm_timeline_add(rbs->o.desk, id, actor, &entry, 1, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "incident %lld: %s", (long long)id, e.msg);
+    log_info("runbook", NULL, "incident %lld: %s", (long long)id, text);
+}
+
 /* Escalates incident i without a run: a hard guard said no. */
 static void refuse(struct runbooks *rbs, const struct config_runbook *rb, const struct incident *i,
                    const char *why)
@@ -357,13 +369,84 @@ static void start_automatic(struct runbooks *rbs, const struct incident *i, bool
     }
     struct run *other = run_on_target(rbs, rb->name, run->rec.target);
     if (other) {
+        /* One run per target: this incident's waits for that one to end. */
         snprintf(why, sizeof(why), "run %lld of %s is in flight on target %s",
                  (long long)other->rec.id, rb->name, run->rec.target);
-        runbook__note(run, TIMELINE_NOTE, "runbook %s not started: %s", rb->name, why);
+        if (runbook__queue_add(rbs, i, rb->name, run->rec.target)) {
+            char *text = xasprintf("runbook %s queued: %s; this incident's run starts when it "
+                                   "ends",
+                                   rb->name, why);
+            note_unrun(rbs, rb->name, i->id, text);
+            free(text);
+        } else {
+            size_t len = strlen(why);
+            snprintf(why + len, sizeof(why) - len, ", and %u incidents wait for their runs already",
+                     RUNBOOK_QUEUE_MAX);
+            refuse(rbs, rb, i, why);
+        }
         runbook__run_free(run);
         return;
     }
+    run->rec.id = store_next_run_id(rbs->o.store);
     runbook__run_start(run, NULL, NULL);
+}
+
+/* ---- incidents waiting for their target ---- */
+
+bool runbook__queue_add(struct runbooks *rbs, const struct incident *i, const char *runbook,
+                        const char *target)
+{
+    for (size_t k = 0; k < rbs->n_queue; k++)
+        if (rbs->queue[k].incident_id == i->id)
+            return true;
+    if (rbs->n_queue == RUNBOOK_QUEUE_MAX)
+        return false;
+    rbs->queue = xreallocarray(rbs->queue, rbs->n_queue + 1, sizeof(*rbs->queue));
+    rbs->queue[rbs->n_queue++] = (struct runbook__queued){
+            .incident_id = i->id, .runbook = xstrdup(runbook), .target = xstrdup(target)};
+    return true;
+}
+
+static void queued_remove(struct runbooks *rbs, size_t k)
+{
+    free(rbs->queue[k].runbook);
+    free(rbs->queue[k].target);
+    memmove(&rbs->queue[k], &rbs->queue[k + 1], (rbs->n_queue - k - 1) * sizeof(*rbs->queue));
+    rbs->n_queue--;
+}
+
+/* The queued incidents whose target is free start, oldest first, as the desk has them now. */
+static void on_queue_turn(uv_timer_t *t)
+{
+    struct runbooks *rbs = t->data;
+    for (size_t k = 0; k < rbs->n_queue && !rbs->stopping;) {
+        struct runbook__queued *q = &rbs->queue[k];
+        if (run_on_target(rbs, q->runbook, q->target)) {
+            k++;
+            continue;
+        }
+        int64_t id = q->incident_id;
+        queued_remove(rbs, k);
+        struct incident i = {0};
+        if (itsm_incident_get(rbs->o.desk, id, &i) < 0)
+            continue;
+        seen(rbs, i.id, i.reopened); /* this opening is dealt with here */
+        if (!is_open(&i) || !i.runbook)
+            log_info("runbook", NULL, "incident %lld resolved while its run waited: none starts",
+                     (long long)id);
+        else if (runbook__run_of_incident(rbs, id))
+            log_info("runbook", NULL, "incident %lld has a run in flight already: none starts",
+                     (long long)id);
+        else
+            start_automatic(rbs, &i, false);
+        incident_fini(&i);
+    }
+}
+
+void runbook__queue_kick(struct runbooks *rbs)
+{
+    if (rbs->n_queue && rbs->queue_timer && !rbs->stopping)
+        uv_timer_start(rbs->queue_timer, on_queue_turn, 0, 0);
 }
 
 void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
@@ -412,12 +495,8 @@ static void late_opening(struct runbooks *rbs, const struct incident *i)
         escalate_unrun(rbs, i->runbook, NULL, i, why);
         return;
     }
-    char actor[160];
-    snprintf(actor, sizeof(actor), "runbook:%s", i->runbook);
     char *text = xasprintf("%s: it starts now", late);
-    struct itsm_entry entry = {.kind = TIMELINE_NOTE, .text = text};
-    itsm_timeline_add(rbs->o.desk, i->id, actor, &entry, 1, NULL, NULL, NULL);
-    log_info("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
+    note_unrun(rbs, i->runbook, i->id, text);
     free(text);
     start_automatic(rbs, i, true);
 }
@@ -508,6 +587,7 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
         free(actor);
         return r;
     }
+    run->rec.id = store_next_run_id(rbs->o.store);
     char target[48];
     snprintf(target, sizeof(target), "run:%lld", (long long)run->rec.id);
     audit_add(rbs, actor, rq->origin, "run.start", target, NULL);
@@ -607,6 +687,9 @@ int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct
     rbs->config = config_ref(config_mut(o->config));
     rbs->net = o->net;
     rbs->ledger = ledger_new();
+    rbs->queue_timer = xcalloc(1, sizeof(*rbs->queue_timer));
+    uv_timer_init(o->uv, rbs->queue_timer);
+    rbs->queue_timer->data = rbs;
     if (o->metrics)
         metrics_register(rbs, o->metrics);
     int r = store_reader_open(o->store, &rbs->reader, e);
@@ -634,6 +717,10 @@ void runbooks_stop(struct runbooks *rbs)
     if (rbs->late_timer) {
         uv_close((uv_handle_t *)rbs->late_timer, on_timer_closed);
         rbs->late_timer = NULL;
+    }
+    if (rbs->queue_timer) {
+        uv_close((uv_handle_t *)rbs->queue_timer, on_timer_closed);
+        rbs->queue_timer = NULL;
     }
     while (rbs->runs) {
         struct run *run = rbs->runs;
@@ -681,6 +768,9 @@ void runbooks_free(struct runbooks *rbs)
     config_unref(rbs->config);
     free(rbs->seen);
     free(rbs->late);
+    while (rbs->n_queue)
+        queued_remove(rbs, rbs->n_queue - 1);
+    free(rbs->queue);
     free(rbs);
 }
 

@@ -676,6 +676,35 @@ static void test_runbook_opening_missed_taken_by_a_person_escalates(void **state
     assert_false(exists(fx->dir, "fixed"));
 }
 
+/* A second incident on a busy target waits for the run in flight, then gets its own. */
+static void test_runbook_busy_target_queues(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=a", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=b", (const char *)NULL);
+    drain(fx);
+    assert_int_equal(timeline_with(fx, 2, "runbook hang queued: run 1 of hang is in flight"), 1);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_int_equal(r.incident_id, 1);
+    store_run_fini(&r);
+    run_wait(fx, 2, NULL, &r);
+    assert_string_equal(r.outcome, "failed");
+    assert_int_equal(r.incident_id, 2);
+    store_run_fini(&r);
+    /* Resolved while it waited: no run. */
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=c", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=d", (const char *)NULL);
+    fire(fx, EVENT_RESOLVED, "alertname=Hang", "host=d", (const char *)NULL);
+    run_wait(fx, 3, NULL, &r);
+    assert_int_equal(r.incident_id, 3);
+    store_run_fini(&r);
+    drain(fx);
+    drain(fx);
+    assert_int_equal(store_run_get(fx->reader, 4, &r), HALE_ENOTFOUND);
+    assert_int_equal(runbooks_in_flight(fx->rbs), 0);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -691,6 +720,7 @@ int main(void)
             TEST(test_runbook_restart_interrupts_and_keeps_gates),
             TEST(test_runbook_opening_missed_at_stop_runs_at_start),
             TEST(test_runbook_opening_missed_taken_by_a_person_escalates),
+            TEST(test_runbook_busy_target_queues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
