@@ -560,7 +560,15 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
                         "no runbook %s: hale runbooks list shows those there are", rq->runbook);
     struct incident i = {0};
     if (rq->incident_id) {
-        int r = rbs->reader ? store_incident_get(rbs->reader, rq->incident_id, &i) : HALE_ESTORE;
+        /* One run at a time on an incident: two would race to repair, heal and escalate it. */
+        struct run *busy = runbook__run_of_incident(rbs, rq->incident_id);
+        if (busy)
+            return err_setf(e, HALE_ESTATE,
+                            "run %lld is in flight on incident %lld: follow it with hale runs "
+                            "show %lld, or wait for it to end",
+                            (long long)busy->rec.id, (long long)rq->incident_id,
+                            (long long)busy->rec.id);
+        int r = itsm_incident_get(rbs->o.desk, rq->incident_id, &i);
         if (r == HALE_ENOTFOUND)
             return err_setf(e, r, "no incident %lld", (long long)rq->incident_id);
         if (r < 0)
@@ -588,6 +596,10 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
         return r;
     }
     run->rec.id = store_next_run_id(rbs->o.store);
+    /* A person's run deals with the opening a queued run waited for. */
+    for (size_t k = 0; rq->incident_id && k < rbs->n_queue; k++)
+        if (rbs->queue[k].incident_id == rq->incident_id)
+            queued_remove(rbs, k);
     char target[48];
     snprintf(target, sizeof(target), "run:%lld", (long long)run->rec.id);
     audit_add(rbs, actor, rq->origin, "run.start", target, NULL);

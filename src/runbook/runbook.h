@@ -127,8 +127,9 @@ typedef void runbooks_done_cb(int result, int64_t run_id, void *data);
 /*
  * Starts a run by hand (audited "run.start"). Refused at once, cb never
  * called: HALE_ENOTFOUND for an unknown runbook or incident, HALE_ESTATE
- * when a run of that runbook is in flight on the same target or the guard
- * trips (e says which and what to do). A quarantined runbook may still be
+ * when any run is in flight on that incident, a run of that runbook is in
+ * flight on the same target, or the guard trips (e says which and what to
+ * do). A quarantined runbook may still be
  * run by hand. Else returns 0, sets *ret_run_id and calls cb once the run
  * is durably started.
  */

@@ -705,6 +705,23 @@ static void test_runbook_busy_target_queues(void **state)
     assert_int_equal(runbooks_in_flight(fx->rbs), 0);
 }
 
+/* Two runs never work on one incident: a second is refused, whichever its runbook. */
+static void test_runbook_one_run_per_incident(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    struct runbooks_start rq = {.runbook = "careful", .incident_id = 1, .actor = "user:alice"};
+    int64_t id = 0;
+    struct err e = {0};
+    assert_int_equal(runbooks_start(fx->rbs, &rq, NULL, NULL, &id, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "run 1 is in flight on incident 1"));
+    assert_int_equal(runbooks_in_flight(fx->rbs), 1);
+    assert_false(exists(fx->dir, "fixed"));
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -721,6 +738,7 @@ int main(void)
             TEST(test_runbook_opening_missed_at_stop_runs_at_start),
             TEST(test_runbook_opening_missed_taken_by_a_person_escalates),
             TEST(test_runbook_busy_target_queues),
+            TEST(test_runbook_one_run_per_incident),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
