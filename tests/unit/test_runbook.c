@@ -117,6 +117,14 @@ static char *config_text(const char *dir)
                      "    steps:\n"
                      "      - {name: ask, approve: 'restart it?', timeout: 1h}\n"
                      "      - {name: fix, run: [/usr/bin/touch, gated-fixed]}\n"
+                     "  - name: persistent\n"
+                     "    steps:\n"
+                     "      - name: fix\n"
+                     "        run: [/bin/sh, -c, 'echo x >> fix-$HALE_INCIDENT_ID.log; exit 1']\n"
+                     "        retry: {times: 5, backoff: 300ms}\n"
+                     "        on_failure: continue\n"
+                     "      - {name: more, run: [/usr/bin/touch, more-fixed]}\n"
+                     "      - {name: prove, verify: flag, within: 1s}\n"
                      "routes:\n"
                      "  - {match: '{alertname=\"Transfer\"}', runbook: transfer}\n"
                      "  - {match: '{alertname=\"Hang\"}', runbook: hang}\n"
@@ -124,6 +132,7 @@ static char *config_text(const char *dir)
                      "  - {match: '{alertname=~\"Guard.*\"}', runbook: guarded}\n"
                      "  - {match: '{alertname=\"Careful\"}', runbook: careful}\n"
                      "  - {match: '{alertname=\"Gated\"}', runbook: gated}\n"
+                     "  - {match: '{alertname=\"Persistent\"}', runbook: persistent}\n"
                      "  - {match: '{service=\"flag\"}', runbook: careful}\n",
                      dir, dir);
 }
@@ -722,6 +731,55 @@ static void test_runbook_one_run_per_incident(void **state)
     assert_false(exists(fx->dir, "fixed"));
 }
 
+/* Runs the loop until run id has n attempts of step name that failed. */
+static void attempts_wait(struct fixture *fx, int64_t id, const char *name, size_t n)
+{
+    int64_t end = mono_ms() + 20000;
+    while (steps_with(fx, id, name, "failed") < n) {
+        if (mono_ms() > end)
+            fail_msg("run %lld: step %s did not fail %zu times", (long long)id, name, n);
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    }
+}
+
+/*
+ * Fixed meanwhile (resolved by a person, or its events all ended while the
+ * run was in charge): no more remediation, not even a retry; the verify
+ * step proves the state of things.
+ */
+static void test_runbook_fixed_meanwhile_skips_to_verify(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Persistent", "host=a", (const char *)NULL);
+    attempts_wait(fx, 1, "fix", 1);
+    struct itsm_request rq = {.action = ITSM_RESOLVE, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    store_run_fini(&r);
+    assert_true(lines_of(fx->dir, "fix-1.log") < 6);
+    assert_int_equal(steps_with(fx, 1, "more", "skipped"), 1);
+    assert_false(exists(fx->dir, "more-fixed"));
+    assert_int_equal(fx->check_runs, 1);
+    assert_int_equal(timeline_with(fx, 1,
+                                   "incident 1 resolved: its remediation is skipped, verify "
+                                   "step prove proves it"),
+                     2);
+
+    fire(fx, EVENT_FIRING, "alertname=Persistent", "host=b", (const char *)NULL);
+    attempts_wait(fx, 2, "fix", 1);
+    fire(fx, EVENT_RESOLVED, "alertname=Persistent", "host=b", (const char *)NULL);
+    run_wait(fx, 2, NULL, &r);
+    store_run_fini(&r);
+    assert_true(lines_of(fx->dir, "fix-2.log") < 6);
+    assert_int_equal(steps_with(fx, 2, "more", "skipped"), 1);
+    assert_false(exists(fx->dir, "more-fixed"));
+    assert_int_equal(fx->check_runs, 2);
+    assert_int_equal(timeline_with(fx, 2, "the events of incident 2 all ended"), 2);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -739,6 +797,7 @@ int main(void)
             TEST(test_runbook_opening_missed_taken_by_a_person_escalates),
             TEST(test_runbook_busy_target_queues),
             TEST(test_runbook_one_run_per_incident),
+            TEST(test_runbook_fixed_meanwhile_skips_to_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
