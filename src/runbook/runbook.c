@@ -6,6 +6,7 @@
  * relapses, and the one way a run's rows and timeline entries are
  * written. A run's own course is run.c's; its steps, steps.c's.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,7 +554,7 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
                    void *data, int64_t *ret_run_id, struct err *e)
 {
     if (rbs->stopping)
-        return err_setf(e, HALE_ESTATE, "hale is stopping: start the run once it is back");
+        return err_setf(e, -ESHUTDOWN, "hale is stopping: start the run once it is back");
     const struct config_runbook *rb = config_runbook_find(rbs->config, rq->runbook);
     if (!rb)
         return err_setf(e, HALE_ENOTFOUND,
@@ -613,6 +614,11 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
                     const char *origin, const char *comment, runbooks_done_cb *cb, void *data,
                     struct err *e)
 {
+    if (rbs->stopping)
+        return err_setf(e, -ESHUTDOWN,
+                        "hale is stopping: run %lld's gate waits on in the store; answer it once "
+                        "hale is back",
+                        (long long)run_id);
     struct run *run = run_by_id(rbs, run_id);
     if (!run) {
         struct store_run row;
@@ -621,8 +627,21 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
             return err_setf(e, r, "no run %lld", (long long)run_id);
         if (r < 0)
             return err_setf(e, r, "cannot read run %lld", (long long)run_id);
-        r = err_setf(e, HALE_ESTATE, "run %lld is %s: it does not wait for approval",
-                     (long long)run_id, row.outcome);
+        enum run_outcome o;
+        if (run_outcome_parse(row.outcome, &o) < 0 || !run_outcome_is_final(o))
+            /* It ended just now (its gate expired, or was answered); its row is on its way. */
+            r = err_setf(e, HALE_ESTATE,
+                         "run %lld no longer waits for approval: its gate closed just now; GET "
+                         "/api/v1/runs/%lld shows how it ended",
+                         (long long)run_id, (long long)run_id);
+        else if (o == RUN_EXPIRED)
+            r = err_setf(e, HALE_ESTATE,
+                         "run %lld no longer waits for approval: nobody answered its gate in "
+                         "time, so it expired and its incident went to the team",
+                         (long long)run_id);
+        else
+            r = err_setf(e, HALE_ESTATE, "run %lld ended %s: it no longer waits for approval",
+                         (long long)run_id, row.outcome);
         store_run_fini(&row);
         return r;
     }
@@ -648,6 +667,9 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
 int runbooks_enable(struct runbooks *rbs, const char *runbook, const char *actor,
                     const char *origin, runbooks_done_cb *cb, void *data, struct err *e)
 {
+    if (rbs->stopping)
+        return err_setf(e, -ESHUTDOWN, "hale is stopping: enable runbook %s once it is back",
+                        runbook);
     const struct config_runbook *rb = config_runbook_find(rbs->config, runbook);
     if (!rb)
         return err_setf(e, HALE_ENOTFOUND, "no runbook %s", runbook);

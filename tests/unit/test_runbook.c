@@ -117,6 +117,9 @@ static char *config_text(const char *dir)
                      "    steps:\n"
                      "      - {name: ask, approve: 'restart it?', timeout: 1h}\n"
                      "      - {name: fix, run: [/usr/bin/touch, gated-fixed]}\n"
+                     "  - name: hasty\n"
+                     "    team: ops\n"
+                     "    steps: [{name: ask, approve: 'now?', timeout: 100ms}]\n"
                      "  - name: persistent\n"
                      "    steps:\n"
                      "      - name: fix\n"
@@ -133,6 +136,7 @@ static char *config_text(const char *dir)
                      "  - {match: '{alertname=\"Careful\"}', runbook: careful}\n"
                      "  - {match: '{alertname=\"Gated\"}', runbook: gated}\n"
                      "  - {match: '{alertname=\"Persistent\"}', runbook: persistent}\n"
+                     "  - {match: '{alertname=\"Hasty\"}', runbook: hasty}\n"
                      "  - {match: '{service=\"flag\"}', runbook: careful}\n",
                      dir, dir);
 }
@@ -780,6 +784,49 @@ static void test_runbook_fixed_meanwhile_skips_to_verify(void **state)
     assert_int_equal(timeline_with(fx, 2, "the events of incident 2 all ended"), 2);
 }
 
+/* A gate that just expired says so, before its row is durable and after. */
+static void test_runbook_answer_after_expiry_says_so(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hasty", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    int64_t end = mono_ms() + 20000;
+    while (runbooks_in_flight(fx->rbs) > 0 && mono_ms() < end)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "run 1 no longer waits for approval"));
+    assert_null(strstr(e.msg, "waiting"));
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "expired");
+    store_run_fini(&r);
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "nobody answered its gate in time, so it expired"));
+}
+
+/* A stopping executor takes no request: the API answers 503, not a conflict. */
+static void test_runbook_requests_while_stopping(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    runbooks_stop(fx->rbs);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     -ESHUTDOWN);
+    struct runbooks_start rq = {.runbook = "careful", .actor = "user:alice"};
+    int64_t id = 0;
+    assert_int_equal(runbooks_start(fx->rbs, &rq, NULL, NULL, &id, &e), -ESHUTDOWN);
+    assert_int_equal(runbooks_enable(fx->rbs, "careful", "user:alice", NULL, NULL, NULL, &e),
+                     -ESHUTDOWN);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -798,6 +845,8 @@ int main(void)
             TEST(test_runbook_busy_target_queues),
             TEST(test_runbook_one_run_per_incident),
             TEST(test_runbook_fixed_meanwhile_skips_to_verify),
+            TEST(test_runbook_answer_after_expiry_says_so),
+            TEST(test_runbook_requests_while_stopping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
