@@ -85,6 +85,7 @@ static bool resume(struct runbooks *rbs, const struct store_run *row)
     struct incident i = {0};
     if (row->incident_id && store_incident_get(rbs->reader, row->incident_id, &i) == 0) {
         run->check = i.check ? xstrdup(i.check) : NULL;
+        run->opening = i.reopened;
         bool open = i.state != INCIDENT_RESOLVED && i.state != INCIDENT_CLOSED;
         run->incident_resolved = !open;
         /* It had taken charge when a remediate step came before the gate. */

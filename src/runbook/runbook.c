@@ -203,6 +203,7 @@ static struct run *run_make(struct runbooks *rbs, const struct config_runbook *r
     struct run *run = runbook__run_new(rbs, rbs->config, rb);
     struct store_run *r = &run->rec;
     r->incident_id = i ? i->id : 0;
+    run->opening = i ? i->reopened : 0;
     r->fingerprint = i && i->fingerprint ? xstrdup(i->fingerprint) : NULL;
     for (size_t k = 0; i && k < i->labels.n; k++)
         labels_set(&r->labels, i->labels.v[k].name, i->labels.v[k].value, NULL);
@@ -450,6 +451,31 @@ void runbook__queue_kick(struct runbooks *rbs)
         uv_timer_start(rbs->queue_timer, on_queue_turn, 0, 0);
 }
 
+/*
+ * i reopened while run works on it. Before its remediation the run goes on
+ * for the new opening; once it has taken charge (it repairs what was),
+ * the new opening gets its run when this one ends, if i is open then.
+ */
+static void reopened_during(struct runbooks *rbs, struct run *run, const struct incident *i)
+{
+    run->incident_resolved = false;
+    run->opening = i->reopened;
+    seen(rbs, i->id, i->reopened);
+    if (!run->in_charge)
+        return;
+    char *text;
+    if (runbook__queue_add(rbs, i, run->rb->name, run->rec.target))
+        text = xasprintf("reopened while run %lld of %s was at work: its run starts when run "
+                         "%lld ends, if it is still open then",
+                         (long long)run->rec.id, run->rb->name, (long long)run->rec.id);
+    else
+        text = xasprintf("reopened while run %lld of %s was at work, and %u incidents wait for "
+                         "their runs already: none starts for this opening",
+                         (long long)run->rec.id, run->rb->name, RUNBOOK_QUEUE_MAX);
+    note_unrun(rbs, run->rb->name, i->id, text);
+    free(text);
+}
+
 void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
 {
     if (rbs->stopping)
@@ -462,6 +488,8 @@ void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
             if (run->phase == RUN_PHASE_GATE)
                 runbook__run_end(run, RUN_CANCELED, false,
                                  "its incident resolved while it waited for approval");
+        } else if (is_open(i) && i->reopened != run->opening) {
+            reopened_during(rbs, run, i);
         }
         return;
     }

@@ -827,6 +827,56 @@ static void test_runbook_requests_while_stopping(void **state)
                      -ESHUTDOWN);
 }
 
+/* Resolved and reopened before the remediation: the run goes on for the new opening, alone. */
+static void test_runbook_reopen_before_remediation_goes_on(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    fire(fx, EVENT_RESOLVED, "alertname=Careful", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.reopened, 1);
+    incident_fini(&i);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    store_run_fini(&r);
+    assert_true(exists(fx->dir, "fixed"));
+    drain(fx);
+    assert_int_equal(store_run_get(fx->reader, 2, &r), HALE_ENOTFOUND);
+}
+
+/* Reopened while the run was at work: the new opening gets its run when that one ends. */
+static void test_runbook_reopen_during_remediation_runs_after(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
+    int64_t end = mono_ms() + 20000;
+    while (steps_with(fx, 1, "stuck", "running") == 0 && mono_ms() < end)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    struct itsm_request rq = {.action = ITSM_RESOLVE, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.reopened, 1);
+    incident_fini(&i);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    store_run_fini(&r);
+    run_wait(fx, 2, NULL, &r);
+    assert_int_equal(r.incident_id, 1);
+    store_run_fini(&r);
+    assert_int_equal(timeline_with(fx, 1, "reopened while run 1 of hang was at work"), 1);
+    drain(fx);
+    assert_int_equal(store_run_get(fx->reader, 3, &r), HALE_ENOTFOUND);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -847,6 +897,8 @@ int main(void)
             TEST(test_runbook_fixed_meanwhile_skips_to_verify),
             TEST(test_runbook_answer_after_expiry_says_so),
             TEST(test_runbook_requests_while_stopping),
+            TEST(test_runbook_reopen_before_remediation_goes_on),
+            TEST(test_runbook_reopen_during_remediation_runs_after),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
