@@ -65,7 +65,8 @@ struct run {
     bool in_charge;         /* it took charge of its incident (itsm_runbook_charge()) */
     bool incident_resolved; /* its incident resolved (by itself, or a person) meanwhile */
     unsigned opening;       /* its incident's reopened count it works for */
-    bool verified;          /* a verify step passed */
+    bool verified;          /* the last verify step that ran passed */
+    bool remediated;        /* a run, shell or http step of purpose remediate succeeded */
     char *verify_words;     /* "verify nginx-http ok after 2 tries" */
     /* A verify step's tries, and when it gives up (Unix ms). */
     unsigned tries;

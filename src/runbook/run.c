@@ -160,17 +160,24 @@ void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, 
     /* Else its child's callback frees it, once its group is gone. */
 }
 
-/* Every step done: healed when a verify step proved the repair, else completed. */
+/*
+ * Every step done: healed when something was repaired (a run, shell or
+ * http step of purpose remediate succeeded) and the last verify step
+ * proved it; else completed (a verify alone proves no repair of hale's).
+ */
 static void finish(struct run *run)
 {
-    if (run->verified) {
+    if (run->verified && run->remediated) {
         runbook__run_end(run, RUN_HEALED, false,
                          run->verify_words ? run->verify_words : "verify passed");
         return;
     }
-    runbook__run_end(run, RUN_COMPLETED, false,
-                     run->rec.incident_id ? "every step done; no verify step: its events decide"
-                                          : "every step done");
+    const char *why = !run->rec.incident_id ? "every step done"
+                      : run->verified       ? "every step done; nothing was repaired by it, so "
+                                              "its events decide"
+                                            : "every step done; no verify proved a repair: its "
+                                              "events decide";
+    runbook__run_end(run, RUN_COMPLETED, false, why);
 }
 
 /* ---- steps ---- */
@@ -362,6 +369,10 @@ void runbook__attempt_done(struct run *run, bool ok)
         run->outcomes[run->step] = PLAN_SUCCEEDED;
         if (s->action == CONFIG_STEP_VERIFY)
             run->verified = true;
+        else if (s->purpose == CONFIG_PURPOSE_REMEDIATE &&
+                 (s->action == CONFIG_STEP_RUN || s->action == CONFIG_STEP_SHELL ||
+                  s->action == CONFIG_STEP_HTTP))
+            run->remediated = true;
         run->step++;
         step_enter(run);
         return;
@@ -378,6 +389,8 @@ void runbook__attempt_done(struct run *run, bool ok)
         return;
     }
     run->outcomes[run->step] = PLAN_FAILED;
+    if (s->action == CONFIG_STEP_VERIFY)
+        run->verified = false; /* a later verify may still prove it */
     const char *then = s->on_failure == CONFIG_ON_FAILURE_CONTINUE ? "; the run goes on"
                        : s->on_failure == CONFIG_ON_FAILURE_ABORT  ? "; the run stops"
                                                                    : "; the run escalates";

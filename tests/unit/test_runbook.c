@@ -117,6 +117,12 @@ static char *config_text(const char *dir)
                      "    steps:\n"
                      "      - {name: ask, approve: 'restart it?', timeout: 1h}\n"
                      "      - {name: fix, run: [/usr/bin/touch, gated-fixed]}\n"
+                     "  - name: proofs\n"
+                     "    steps:\n"
+                     "      - {name: first, verify: flag, within: 1s, on_failure: continue}\n"
+                     "      - {name: fix, run: [/usr/bin/touch, proofs-fixed], when: {labels: "
+                     "'{fix=\"yes\"}'}}\n"
+                     "      - {name: last, verify: flag, within: 1s, on_failure: continue}\n"
                      "  - name: hasty\n"
                      "    team: ops\n"
                      "    steps: [{name: ask, approve: 'now?', timeout: 100ms}]\n"
@@ -137,6 +143,7 @@ static char *config_text(const char *dir)
                      "  - {match: '{alertname=\"Gated\"}', runbook: gated}\n"
                      "  - {match: '{alertname=\"Persistent\"}', runbook: persistent}\n"
                      "  - {match: '{alertname=\"Hasty\"}', runbook: hasty}\n"
+                     "  - {match: '{alertname=\"Proofs\"}', runbook: proofs}\n"
                      "  - {match: '{service=\"flag\"}', runbook: careful}\n",
                      dir, dir);
 }
@@ -877,6 +884,22 @@ static void test_runbook_reopen_during_remediation_runs_after(void **state)
     assert_int_equal(store_run_get(fx->reader, 3, &r), HALE_ENOTFOUND);
 }
 
+/* Healed only when the last verify passed after a repair: a verify alone proves no repair. */
+static void test_runbook_healed_needs_repair_and_last_verify(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_run r;
+    fire(fx, EVENT_FIRING, "alertname=Proofs", "host=a", "fix=no", (const char *)NULL);
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed"); /* nothing was repaired */
+    store_run_fini(&r);
+    assert_int_equal(timeline_with(fx, 1, "healed by"), 0);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -899,6 +922,7 @@ int main(void)
             TEST(test_runbook_requests_while_stopping),
             TEST(test_runbook_reopen_before_remediation_goes_on),
             TEST(test_runbook_reopen_during_remediation_runs_after),
+            TEST(test_runbook_healed_needs_repair_and_last_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
