@@ -166,6 +166,7 @@ struct pending {
     struct api_runs *d;
     int64_t id;
     unsigned status;
+    const char *taken; /* what the executor did already, for a write that failed */
 };
 
 static void on_done(int result, int64_t run_id, void *data)
@@ -175,11 +176,14 @@ static void on_done(int result, int64_t run_id, void *data)
     int64_t id = run_id ? run_id : p->id;
     unsigned status = p->status;
     struct api_runs *d = p->d;
+    const char *taken = p->taken;
     free(p);
     if (result < 0) {
-        api_reply_error(req, 503, "unavailable",
-                        "the change was not saved (%s): nothing changed; send it again",
-                        hale_strerror(result));
+        /* The executor acted already: sending it again would not undo it, nor do it twice. */
+        api_reply_error(req, 500, "internal",
+                        "run %lld %s, but the store did not record it (%s): a restart of hale "
+                        "may not remember it; GET /api/v1/runs/%lld shows the run meanwhile",
+                        (long long)id, taken, hale_strerror(result), (long long)id);
         return;
     }
     if (status == 201 || !*d->reader) {
@@ -193,10 +197,10 @@ static void on_done(int result, int64_t run_id, void *data)
 }
 
 static struct pending *pending_new(struct api_req *req, struct api_runs *d, int64_t id,
-                                   unsigned status)
+                                   unsigned status, const char *taken)
 {
     struct pending *p = xcalloc(1, sizeof(*p));
-    *p = (struct pending){.req = req, .d = d, .id = id, .status = status};
+    *p = (struct pending){.req = req, .d = d, .id = id, .status = status, .taken = taken};
     return p;
 }
 
@@ -209,6 +213,8 @@ static void refused(struct api_req *req, int r, const struct err *e, const char 
         api_reply_error(req, 409, "conflict", "%s", e->msg);
     else if (r == -EINVAL)
         api_reply_error(req, 400, "bad_request", "%s", e->msg);
+    else if (r == -ESHUTDOWN)
+        api_reply_error(req, 503, "unavailable", "%s", e->msg);
     else
         api_reply_error(req, 500, "internal", "%s", e->msg[0] ? e->msg : hale_strerror(r));
 }
@@ -225,7 +231,8 @@ static void decide(struct api_req *req, void *data, bool approve)
         return;
     char actor[API_ACTOR_MAX];
     api__actor(req, actor);
-    struct pending *p = pending_new(req, d, id, 200);
+    struct pending *p = pending_new(
+            req, d, id, 200, approve ? "was approved and goes on" : "was rejected and ended");
     struct err e = {0};
     int r = runbooks_decide(*d->runbooks, id, approve, actor, api_req_origin(req), comment, on_done,
                             p, &e);
@@ -314,7 +321,7 @@ static void post_start(struct api_req *req, void *data)
         labels_fini(&labels);
         return;
     }
-    struct pending *p = pending_new(req, d, 0, 201);
+    struct pending *p = pending_new(req, d, 0, 201, "started");
     int64_t id = 0;
     struct err e = {0};
     int r = runbooks_start(*d->runbooks, &rq, on_done, p, &id, &e);
@@ -363,9 +370,10 @@ static void on_enabled(int result, int64_t run_id, void *data)
     struct enabling *p = data;
     struct api_req *req = p->req;
     if (result < 0) {
-        api_reply_error(req, 503, "unavailable",
-                        "the change was not saved (%s): nothing changed; send it again",
-                        hale_strerror(result));
+        api_reply_error(req, 500, "internal",
+                        "runbook %s is enabled now, but the store did not record it (%s): after "
+                        "a restart of hale it would be quarantined again; enable it again then",
+                        p->name, hale_strerror(result));
     } else {
         const struct config_runbook *rb =
                 *p->d->config ? config_runbook_find(*p->d->config, p->name) : NULL;

@@ -432,8 +432,10 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
         api_server_free(server);
         return r;
     }
-    checks_stop(d->checks, free_stopped_checks, d->checks);
+    /* The new runner first: a check step whose run the old one drops asks the new one again. */
+    struct checks *old = d->checks;
     d->checks = checks;
+    checks_stop(old, free_stopped_checks, old);
     if (server) {
         d->draining++;
         api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, free_drained, d);

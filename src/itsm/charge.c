@@ -104,6 +104,25 @@ static bool release(struct itsm *x, struct store_batch *b, struct incident *i)
 
 /* ---- the executor's calls ---- */
 
+int itsm_incident_get(struct itsm *x, int64_t id, struct incident *ret)
+{
+    struct incident spare = {0};
+    struct err e = {0};
+    struct incident *i = itsm__find(x, id, &spare, &e);
+    if (!i)
+        return e.code;
+    if (i == &spare)
+        *ret = spare;
+    else
+        incident_copy(ret, i);
+    return 0;
+}
+
+bool itsm_runbook_events_ended(const struct itsm *x, int64_t id)
+{
+    return ended_find(x, id) != SIZE_MAX && !holds_events(x, id);
+}
+
 int itsm_runbook_charge(struct itsm *x, int64_t id, bool in_charge, struct err *e)
 {
     struct incident *i = itsm__live_find(x, id);

@@ -209,6 +209,21 @@ int itsm_open(struct itsm *x, const struct itsm_opening *o, itsm_done_cb *cb, vo
  */
 int itsm_runbook_charge(struct itsm *x, int64_t id, bool in_charge, struct err *e);
 
+/*
+ * A copy of incident id as the desk holds it now, changes not yet durable
+ * included (free with incident_fini()): the executor decides on what is
+ * true now, not on what the store has caught up with. HALE_ENOTFOUND, or
+ * HALE_ESTORE when the store cannot be read.
+ */
+int itsm_incident_get(struct itsm *x, int64_t id, struct incident *ret);
+
+/*
+ * Whether the events of incident id all ended while a run was in charge
+ * of it (and none came back): the trouble is over by its own account, and
+ * the incident resolves as they said once the run lets go.
+ */
+bool itsm_runbook_events_ended(const struct itsm *x, int64_t id);
+
 /* One timeline entry of a run; borrowed for the call. */
 struct itsm_entry {
     enum timeline_kind kind;

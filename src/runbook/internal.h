@@ -27,6 +27,8 @@
 #define RUNBOOK_HTTP_BODY_MAX   (4u * 1024u)
 /* The longest pause between two tries of a verify step. */
 #define RUNBOOK_VERIFY_EVERY_MS 1000u
+/* Incidents waiting for a target busy with another run of their runbook, at most. */
+#define RUNBOOK_QUEUE_MAX       256
 /* How far back the ledger is loaded on start-up: the longest window worth counting. */
 #define RUNBOOK_LEDGER_DAYS     30
 
@@ -62,7 +64,9 @@ struct run {
     enum run_phase phase;
     bool in_charge;         /* it took charge of its incident (itsm_runbook_charge()) */
     bool incident_resolved; /* its incident resolved (by itself, or a person) meanwhile */
-    bool verified;          /* a verify step passed */
+    unsigned opening;       /* its incident's reopened count it works for */
+    bool verified;          /* the last verify step that ran passed */
+    bool remediated;        /* a run, shell or http step of purpose remediate succeeded */
     char *verify_words;     /* "verify nginx-http ok after 2 tries" */
     /* A verify step's tries, and when it gives up (Unix ms). */
     unsigned tries;
@@ -98,6 +102,26 @@ struct runbooks {
         unsigned reopened;
     } * seen;
     size_t n_seen, cap_seen;
+    /*
+     * Open incidents found on start-up whose opening got neither a run nor
+     * a refusal (hale stopped or died first): handled from the loop's
+     * first turn (late), once the checks' runner is up.
+     */
+    int64_t *late;
+    size_t n_late;
+    uv_timer_t *late_timer;
+    /*
+     * Incidents whose run waits for their target (one run per target),
+     * oldest first: each starts, guards applied again, once the run on its
+     * target ended. Not stored: a restart finds them without a run (late).
+     */
+    struct runbook__queued {
+        int64_t incident_id;
+        char *runbook;
+        char *target;
+    } * queue;
+    size_t n_queue;
+    uv_timer_t *queue_timer; /* its next turn, after a run ended */
     bool stopping;
     size_t children; /* runs' children not yet gone */
     void (*idle_cb)(void *data);
@@ -119,6 +143,11 @@ void runbook__notes(struct run *run, const struct itsm_entry *v, size_t n);
 void runbook__ledger_put(struct runbooks *rbs, const struct run *run);
 /* Incident id's opening (by its reopened count) is dealt with: no automatic run for it. */
 void runbook__seen_mark(struct runbooks *rbs, int64_t id, unsigned reopened);
+/* A run ended: the incidents queued for a target now free start on the loop's next turn. */
+void runbook__queue_kick(struct runbooks *rbs);
+/* Incident i (open) waits for the run in flight on target to end; false when the queue is full. */
+bool runbook__queue_add(struct runbooks *rbs, const struct incident *i, const char *runbook,
+                        const char *target);
 /* The run of incident id in flight, or NULL. */
 struct run *runbook__run_of_incident(struct runbooks *rbs, int64_t id);
 /* Takes run out of the runs in flight. */
@@ -180,9 +209,19 @@ void runbook__step_abort(struct run *run);
 /* The words of a duration for people: "120 ms", "10 s", "2 min". */
 void runbook__duration(uint64_t ms, char *buf, size_t size);
 
+/*
+ * The openings found on start-up without a run or a refusal (rbs->late):
+ * each gets its run now, hard guards applied, or is escalated saying why
+ * it cannot. Called from the loop.
+ */
+void runbook__late_openings(struct runbooks *rbs);
+
 /* ---- recover.c ---- */
 
-/* Loads the ledger, the quarantines and the runs not over from the store. */
+/*
+ * Loads the ledger, the quarantines and the runs not over from the store,
+ * and finds the openings that got no run (rbs->late).
+ */
 int runbook__recover(struct runbooks *rbs, struct err *e);
 
 #endif

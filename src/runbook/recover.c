@@ -85,6 +85,7 @@ static bool resume(struct runbooks *rbs, const struct store_run *row)
     struct incident i = {0};
     if (row->incident_id && store_incident_get(rbs->reader, row->incident_id, &i) == 0) {
         run->check = i.check ? xstrdup(i.check) : NULL;
+        run->opening = i.reopened;
         bool open = i.state != INCIDENT_RESOLVED && i.state != INCIDENT_CLOSED;
         run->incident_resolved = !open;
         /* It had taken charge when a remediate step came before the gate. */
@@ -190,7 +191,71 @@ static int quarantines_load(struct runbooks *rbs, struct err *e)
     return 0;
 }
 
-/* The incidents open now were dealt with before: their next change starts nothing. */
+/* The words that begin the desk's state entry of a reopening (itsm/apply.c's reopen()). */
+#define REOPEN_WORDS "resolved -> new"
+
+/*
+ * Whether the current opening of i (its opening, or its last reopening)
+ * was dealt with: a run of i started since, or the executor escalated it
+ * (a refusal: flapping, quarantine, guard, a runbook gone). The timeline
+ * says when the opening was; the runs say whether one started since.
+ */
+static int opening_dealt(struct runbooks *rbs, const struct incident *i, bool *ret)
+{
+    struct timeline_entry *v = NULL;
+    size_t n = 0;
+    int r = store_timeline_list(rbs->reader, i->id, &v, &n);
+    if (r < 0)
+        return r;
+    int64_t since = i->opened_ms;
+    bool escalated = false;
+    for (size_t k = 0; k < n; k++) {
+        if (v[k].kind == TIMELINE_STATE && v[k].text &&
+            strncmp(v[k].text, REOPEN_WORDS, strlen(REOPEN_WORDS)) == 0) {
+            since = v[k].time_ms;
+            escalated = false;
+        } else if (v[k].kind == TIMELINE_NOTIFICATION && v[k].actor &&
+                   strncmp(v[k].actor, "runbook:", 8) == 0) {
+            escalated = true;
+        }
+        timeline_entry_fini(&v[k]);
+    }
+    free(v);
+    if (escalated) {
+        *ret = true;
+        return 0;
+    }
+    struct store_run_query q = {.incident_id = i->id, .limit = 1};
+    struct store_run *runs = NULL;
+    size_t m = 0;
+    if ((r = store_runs_list(rbs->reader, &q, &runs, &m)) < 0)
+        return r;
+    *ret = m > 0 && runs[0].started_ms >= since;
+    for (size_t k = 0; k < m; k++)
+        store_run_fini(&runs[k]);
+    free(runs);
+    return 0;
+}
+
+static void late_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void on_late_timer(uv_timer_t *t)
+{
+    struct runbooks *rbs = t->data;
+    uv_close((uv_handle_t *)t, late_timer_closed);
+    rbs->late_timer = NULL;
+    runbook__late_openings(rbs);
+}
+
+/*
+ * The incidents open now: an opening dealt with before starts nothing
+ * more; one with a runbook that got neither a run nor a refusal (hale
+ * stopped, or died, between the incident and its run) is handled on the
+ * loop's first turn, when the checks' runner is up.
+ */
 static int openings_load(struct runbooks *rbs, struct err *e)
 {
     struct store_incident_query q = {
@@ -202,11 +267,25 @@ static int openings_load(struct runbooks *rbs, struct err *e)
     if (r < 0)
         return err_setf(e, r, "cannot read the open incidents");
     for (size_t k = 0; k < n; k++) {
-        runbook__seen_mark(rbs, v[k].id, v[k].reopened);
+        bool dealt = true;
+        if (r == 0 && v[k].runbook && (r = opening_dealt(rbs, &v[k], &dealt)) < 0)
+            err_setf(e, r, "cannot read what incident %lld had", (long long)v[k].id);
+        if (dealt) {
+            runbook__seen_mark(rbs, v[k].id, v[k].reopened);
+        } else {
+            rbs->late = xreallocarray(rbs->late, rbs->n_late + 1, sizeof(*rbs->late));
+            rbs->late[rbs->n_late++] = v[k].id;
+        }
         incident_fini(&v[k]);
     }
     free(v);
-    return 0;
+    if (r == 0 && rbs->n_late) {
+        rbs->late_timer = xcalloc(1, sizeof(*rbs->late_timer));
+        uv_timer_init(rbs->o.uv, rbs->late_timer);
+        rbs->late_timer->data = rbs;
+        uv_timer_start(rbs->late_timer, on_late_timer, 0, 0);
+    }
+    return r;
 }
 
 int runbook__recover(struct runbooks *rbs, struct err *e)

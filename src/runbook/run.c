@@ -154,32 +154,117 @@ void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, 
     if (run->rec.incident_id)
         incident_after(run, escalate, reason);
     runbook__unlink(rbs, run);
+    runbook__queue_kick(rbs); /* its target is free */
     if (!run->proc)
         runbook__run_free(run);
     /* Else its child's callback frees it, once its group is gone. */
 }
 
-/* Every step done: healed when a verify step proved the repair, else completed. */
+/*
+ * Every step done: healed when something was repaired (a run, shell or
+ * http step of purpose remediate succeeded) and the last verify step
+ * proved it; else completed (a verify alone proves no repair of hale's).
+ */
 static void finish(struct run *run)
 {
-    if (run->verified) {
+    if (run->verified && run->remediated) {
         runbook__run_end(run, RUN_HEALED, false,
                          run->verify_words ? run->verify_words : "verify passed");
         return;
     }
-    runbook__run_end(run, RUN_COMPLETED, false,
-                     run->rec.incident_id ? "every step done; no verify step: its events decide"
-                                          : "every step done");
+    const char *why = !run->rec.incident_id ? "every step done"
+                      : run->verified       ? "every step done; nothing was repaired by it, so "
+                                              "its events decide"
+                                            : "every step done; no verify proved a repair: its "
+                                              "events decide";
+    runbook__run_end(run, RUN_COMPLETED, false, why);
 }
 
 /* ---- steps ---- */
 
 static void attempt_begin(struct run *run);
+static void step_enter(struct run *run);
+
+/* Writes a skipped row for the current step (reason: why), and moves past it. */
+static void step_skip(struct run *run, const char *reason)
+{
+    const struct config_step *s = &run->rb->steps[run->step];
+    run->outcomes[run->step] = PLAN_SKIPPED;
+    store_run_step_fini(&run->cur);
+    int64_t now = runbook__now_ms();
+    run->cur = (struct store_run_step){
+            .run_id = run->rec.id,
+            .seq = ++run->seq,
+            .step = (unsigned)run->step,
+            .name = xstrdup(s->name),
+            .action = xstrdup(config_step_action_name(s->action)),
+            .purpose = xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+            .attempt = 0,
+            .outcome = xstrdup("skipped"),
+            .started_ms = now,
+            .ended_ms = now,
+            .exit_status = -1,
+            .reason = xstrdup(reason),
+    };
+    runbook__save(run, true, NULL, NULL);
+    runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s skipped: %s", run->step + 1,
+                  run->rb->n_steps, s->name, reason);
+    run->step++;
+}
 
 /*
- * A remediate step is about to run: the incident must still need it, and
- * the run takes charge of it (so the events' end waits for its verify).
- * Returns false when the run ended instead.
+ * Whether the incident no longer needs remediating (why says so): a
+ * person resolved it (or its events did, before the run took charge), or
+ * its events all ended while the run was in charge.
+ */
+static bool remediation_moot(struct run *run, char *why, size_t size)
+{
+    int64_t id = run->rec.incident_id;
+    if (!id)
+        return false;
+    if (run->incident_resolved)
+        snprintf(why, size, "incident %lld resolved", (long long)id);
+    else if (run->in_charge && itsm_runbook_events_ended(run->rbs->o.desk, id))
+        snprintf(why, size, "the events of incident %lld all ended", (long long)id);
+    else
+        return false;
+    return true;
+}
+
+/*
+ * The incident needs no more remediating (why): the steps up to the next
+ * verify step are skipped, and the verify proves the state of things; with
+ * no verify step left there is nothing to prove, and the run is cancelled.
+ * Returns whether the run goes on (at that verify step).
+ */
+static bool skip_to_verify(struct run *run, const char *why)
+{
+    const struct config_runbook *rb = run->rb;
+    size_t verify = run->step;
+    while (verify < rb->n_steps && rb->steps[verify].action != CONFIG_STEP_VERIFY)
+        verify++;
+    char reason[1400];
+    if (verify == rb->n_steps) {
+        snprintf(reason, sizeof(reason),
+                 "%s before remediate step %s: no verify step is left to "
+                 "prove it, so the run stops",
+                 why, rb->steps[run->step].name);
+        runbook__run_end(run, RUN_CANCELED, false, reason);
+        return false;
+    }
+    snprintf(reason, sizeof(reason), "%s: its remediation is skipped, verify step %s proves it",
+             why, rb->steps[verify].name);
+    log_info("runbook", NULL, "run %lld of %s: %s", (long long)run->rec.id, rb->name, reason);
+    while (run->step < verify)
+        step_skip(run, reason);
+    return true;
+}
+
+/*
+ * A remediate step is about to run (each attempt): the incident must still
+ * need it, and the run takes charge of it (so the events' end waits for
+ * its verify). Returns false when the run went elsewhere (a verify step
+ * further on, or its end).
  */
 static bool remediate_allowed(struct run *run, const struct config_step *s)
 {
@@ -187,10 +272,10 @@ static bool remediate_allowed(struct run *run, const struct config_step *s)
     if (!id)
         return true;
     char why[1400];
-    if (run->incident_resolved) {
-        snprintf(why, sizeof(why), "incident %lld resolved before remediate step %s", (long long)id,
-                 s->name);
-        runbook__run_end(run, RUN_CANCELED, false, why);
+    /* A verify step is where a moot remediation leads: it always runs. */
+    if (s->action != CONFIG_STEP_VERIFY && remediation_moot(run, why, sizeof(why))) {
+        if (skip_to_verify(run, why))
+            step_enter(run);
         return false;
     }
     if (run->in_charge)
@@ -214,32 +299,8 @@ static void step_enter(struct run *run)
 {
     const struct config_runbook *rb = run->rb;
     while (run->step < rb->n_steps &&
-           !plan_step_runs(&rb->steps[run->step], &run->rec.labels, run->outcomes)) {
-        const struct config_step *s = &rb->steps[run->step];
-        run->outcomes[run->step] = PLAN_SKIPPED;
-        store_run_step_fini(&run->cur);
-        int64_t now = runbook__now_ms();
-        run->cur = (struct store_run_step){
-                .run_id = run->rec.id,
-                .seq = ++run->seq,
-                .step = (unsigned)run->step,
-                .name = xstrdup(s->name),
-                .action = xstrdup(config_step_action_name(s->action)),
-                .purpose =
-                        xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
-                .attempt = 0,
-                .outcome = xstrdup("skipped"),
-                .started_ms = now,
-                .ended_ms = now,
-                .exit_status = -1,
-                .reason = xstrdup("its when: does not hold"),
-        };
-        runbook__save(run, true, NULL, NULL);
-        runbook__note(run, TIMELINE_STEP_FINISHED,
-                      "step %zu/%zu %s skipped: its when: does not hold", run->step + 1,
-                      rb->n_steps, s->name);
-        run->step++;
-    }
+           !plan_step_runs(&rb->steps[run->step], &run->rec.labels, run->outcomes))
+        step_skip(run, "its when: does not hold");
     if (run->step == rb->n_steps) {
         finish(run);
         return;
@@ -275,7 +336,10 @@ static void attempt_begin(struct run *run)
 static void on_retry_timer(uv_timer_t *t)
 {
     struct run *run = t->data;
+    const struct config_step *s = &run->rb->steps[run->step];
     run->phase = RUN_PHASE_IDLE;
+    if (s->purpose == CONFIG_PURPOSE_REMEDIATE && !remediate_allowed(run, s))
+        return;
     attempt_begin(run);
 }
 
@@ -305,6 +369,10 @@ void runbook__attempt_done(struct run *run, bool ok)
         run->outcomes[run->step] = PLAN_SUCCEEDED;
         if (s->action == CONFIG_STEP_VERIFY)
             run->verified = true;
+        else if (s->purpose == CONFIG_PURPOSE_REMEDIATE &&
+                 (s->action == CONFIG_STEP_RUN || s->action == CONFIG_STEP_SHELL ||
+                  s->action == CONFIG_STEP_HTTP))
+            run->remediated = true;
         run->step++;
         step_enter(run);
         return;
@@ -321,6 +389,8 @@ void runbook__attempt_done(struct run *run, bool ok)
         return;
     }
     run->outcomes[run->step] = PLAN_FAILED;
+    if (s->action == CONFIG_STEP_VERIFY)
+        run->verified = false; /* a later verify may still prove it */
     const char *then = s->on_failure == CONFIG_ON_FAILURE_CONTINUE ? "; the run goes on"
                        : s->on_failure == CONFIG_ON_FAILURE_ABORT  ? "; the run stops"
                                                                    : "; the run escalates";

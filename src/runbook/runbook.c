@@ -6,6 +6,7 @@
  * relapses, and the one way a run's rows and timeline entries are
  * written. A run's own course is run.c's; its steps, steps.c's.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,15 +195,15 @@ static struct config *config_mut(const struct config *c)
     return (struct config *)(uintptr_t)c; /* its reference count is not its content */
 }
 
-/* A run of rb for incident i (NULL: none) on labels; not yet started. */
+/* A run of rb for incident i (NULL: none) on labels; not yet started, its id given when it is. */
 static struct run *run_make(struct runbooks *rbs, const struct config_runbook *rb,
                             const struct incident *i, const struct labels *labels, bool automatic,
                             const char *actor)
 {
     struct run *run = runbook__run_new(rbs, rbs->config, rb);
     struct store_run *r = &run->rec;
-    r->id = store_next_run_id(rbs->o.store);
     r->incident_id = i ? i->id : 0;
+    run->opening = i ? i->reopened : 0;
     r->fingerprint = i && i->fingerprint ? xstrdup(i->fingerprint) : NULL;
     for (size_t k = 0; i && k < i->labels.n; k++)
         labels_set(&r->labels, i->labels.v[k].name, i->labels.v[k].value, NULL);
@@ -221,6 +222,7 @@ static struct run *run_make(struct runbooks *rbs, const struct config_runbook *r
 static void suspend(struct run *run, const char *why)
 {
     struct runbooks *rbs = run->rbs;
+    run->rec.id = store_next_run_id(rbs->o.store);
     run->next = rbs->runs;
     rbs->runs = run;
     rbs->n_runs++;
@@ -291,18 +293,37 @@ static void relapse(struct runbooks *rbs, int64_t run_id)
     store_run_fini(&row);
 }
 
+/* Escalates incident i without a run of runbook (team: the runbook's, may be NULL). */
+static void escalate_unrun(struct runbooks *rbs, const char *runbook, const char *team,
+                           const struct incident *i, const char *why)
+{
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", runbook);
+    char *text = xasprintf("runbook %s not started: %s", runbook, why);
+    struct err e = {0};
+    if (itsm_escalate(rbs->o.desk, i->id, actor, team, text, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, e.msg);
+    log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
+    free(text);
+}
+
+/* Writes text on incident id's timeline, by runbook, without a run. */
+static void note_unrun(struct runbooks *rbs, const char *runbook, int64_t id, const char *text)
+{
+    char actor[160];
+    snprintf(actor, sizeof(actor), "runbook:%s", runbook);
+    struct itsm_entry entry = {.kind = TIMELINE_NOTE, .text = text};
+    struct err e = {0};
+    if (itsm_timeline_add(rbs->o.desk, id, actor, &entry, 1, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "incident %lld: %s", (long long)id, e.msg);
+    log_info("runbook", NULL, "incident %lld: %s", (long long)id, text);
+}
+
 /* Escalates incident i without a run: a hard guard said no. */
 static void refuse(struct runbooks *rbs, const struct config_runbook *rb, const struct incident *i,
                    const char *why)
 {
-    char actor[160];
-    snprintf(actor, sizeof(actor), "runbook:%s", rb->name);
-    char *text = xasprintf("runbook %s not started: %s", rb->name, why);
-    struct err e = {0};
-    if (itsm_escalate(rbs->o.desk, i->id, actor, rb->team_name, text, NULL, NULL, &e) < 0)
-        log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, e.msg);
-    log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
-    free(text);
+    escalate_unrun(rbs, rb->name, rb->team_name, i, why);
 }
 
 static bool is_open(const struct incident *i)
@@ -310,13 +331,16 @@ static bool is_open(const struct incident *i)
     return i->state != INCIDENT_RESOLVED && i->state != INCIDENT_CLOSED;
 }
 
-/* i was opened or reopened just now with a runbook: start it, unless a hard guard says no. */
-static void start_automatic(struct runbooks *rbs, const struct incident *i)
+/*
+ * i was opened or reopened with a runbook (late: found on start-up, its
+ * run not started before hale stopped): start it, unless a hard guard says
+ * no.
+ */
+static void start_automatic(struct runbooks *rbs, const struct incident *i, bool late)
 {
     const struct config_runbook *rb = config_runbook_find(rbs->config, i->runbook);
     if (!rb) {
-        log_warn("runbook", NULL, "incident %lld names runbook %s, which the configuration lacks",
-                 (long long)i->id, i->runbook);
+        escalate_unrun(rbs, i->runbook, NULL, i, "the configuration has no runbook of that name");
         return;
     }
     const struct runbooks_checks *c = &rbs->o.checks;
@@ -328,7 +352,8 @@ static void start_automatic(struct runbooks *rbs, const struct incident *i)
         return;
     }
     struct run *run = run_make(rbs, rb, i, NULL, true, "hale");
-    run->first_event_ms = i->reopened ? i->updated_ms : i->opened_ms;
+    /* A late start's delay is hale's downtime, not the executor's. */
+    run->first_event_ms = late ? 0 : i->reopened ? i->updated_ms : i->opened_ms;
     const struct ledger_quarantine *q = ledger_quarantine_get(rbs->ledger, rb->name);
     unsigned count = 0;
     char why[512];
@@ -346,13 +371,109 @@ static void start_automatic(struct runbooks *rbs, const struct incident *i)
     }
     struct run *other = run_on_target(rbs, rb->name, run->rec.target);
     if (other) {
+        /* One run per target: this incident's waits for that one to end. */
         snprintf(why, sizeof(why), "run %lld of %s is in flight on target %s",
                  (long long)other->rec.id, rb->name, run->rec.target);
-        runbook__note(run, TIMELINE_NOTE, "runbook %s not started: %s", rb->name, why);
+        if (runbook__queue_add(rbs, i, rb->name, run->rec.target)) {
+            char *text = xasprintf("runbook %s queued: %s; this incident's run starts when it "
+                                   "ends",
+                                   rb->name, why);
+            note_unrun(rbs, rb->name, i->id, text);
+            free(text);
+        } else {
+            size_t len = strlen(why);
+            snprintf(why + len, sizeof(why) - len, ", and %u incidents wait for their runs already",
+                     RUNBOOK_QUEUE_MAX);
+            refuse(rbs, rb, i, why);
+        }
         runbook__run_free(run);
         return;
     }
+    run->rec.id = store_next_run_id(rbs->o.store);
     runbook__run_start(run, NULL, NULL);
+}
+
+/* ---- incidents waiting for their target ---- */
+
+bool runbook__queue_add(struct runbooks *rbs, const struct incident *i, const char *runbook,
+                        const char *target)
+{
+    for (size_t k = 0; k < rbs->n_queue; k++)
+        if (rbs->queue[k].incident_id == i->id)
+            return true;
+    if (rbs->n_queue == RUNBOOK_QUEUE_MAX)
+        return false;
+    rbs->queue = xreallocarray(rbs->queue, rbs->n_queue + 1, sizeof(*rbs->queue));
+    rbs->queue[rbs->n_queue++] = (struct runbook__queued){
+            .incident_id = i->id, .runbook = xstrdup(runbook), .target = xstrdup(target)};
+    return true;
+}
+
+static void queued_remove(struct runbooks *rbs, size_t k)
+{
+    free(rbs->queue[k].runbook);
+    free(rbs->queue[k].target);
+    memmove(&rbs->queue[k], &rbs->queue[k + 1], (rbs->n_queue - k - 1) * sizeof(*rbs->queue));
+    rbs->n_queue--;
+}
+
+/* The queued incidents whose target is free start, oldest first, as the desk has them now. */
+static void on_queue_turn(uv_timer_t *t)
+{
+    struct runbooks *rbs = t->data;
+    for (size_t k = 0; k < rbs->n_queue && !rbs->stopping;) {
+        struct runbook__queued *q = &rbs->queue[k];
+        if (run_on_target(rbs, q->runbook, q->target)) {
+            k++;
+            continue;
+        }
+        int64_t id = q->incident_id;
+        queued_remove(rbs, k);
+        struct incident i = {0};
+        if (itsm_incident_get(rbs->o.desk, id, &i) < 0)
+            continue;
+        seen(rbs, i.id, i.reopened); /* this opening is dealt with here */
+        if (!is_open(&i) || !i.runbook)
+            log_info("runbook", NULL, "incident %lld resolved while its run waited: none starts",
+                     (long long)id);
+        else if (runbook__run_of_incident(rbs, id))
+            log_info("runbook", NULL, "incident %lld has a run in flight already: none starts",
+                     (long long)id);
+        else
+            start_automatic(rbs, &i, false);
+        incident_fini(&i);
+    }
+}
+
+void runbook__queue_kick(struct runbooks *rbs)
+{
+    if (rbs->n_queue && rbs->queue_timer && !rbs->stopping)
+        uv_timer_start(rbs->queue_timer, on_queue_turn, 0, 0);
+}
+
+/*
+ * i reopened while run works on it. Before its remediation the run goes on
+ * for the new opening; once it has taken charge (it repairs what was),
+ * the new opening gets its run when this one ends, if i is open then.
+ */
+static void reopened_during(struct runbooks *rbs, struct run *run, const struct incident *i)
+{
+    run->incident_resolved = false;
+    run->opening = i->reopened;
+    seen(rbs, i->id, i->reopened);
+    if (!run->in_charge)
+        return;
+    char *text;
+    if (runbook__queue_add(rbs, i, run->rb->name, run->rec.target))
+        text = xasprintf("reopened while run %lld of %s was at work: its run starts when run "
+                         "%lld ends, if it is still open then",
+                         (long long)run->rec.id, run->rb->name, (long long)run->rec.id);
+    else
+        text = xasprintf("reopened while run %lld of %s was at work, and %u incidents wait for "
+                         "their runs already: none starts for this opening",
+                         (long long)run->rec.id, run->rb->name, RUNBOOK_QUEUE_MAX);
+    note_unrun(rbs, run->rb->name, i->id, text);
+    free(text);
 }
 
 void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
@@ -367,6 +488,8 @@ void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
             if (run->phase == RUN_PHASE_GATE)
                 runbook__run_end(run, RUN_CANCELED, false,
                                  "its incident resolved while it waited for approval");
+        } else if (is_open(i) && i->reopened != run->opening) {
+            reopened_during(rbs, run, i);
         }
         return;
     }
@@ -377,7 +500,56 @@ void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
     if (relapsed)
         relapse(rbs, relapsed);
     if (i->runbook)
-        start_automatic(rbs, i);
+        start_automatic(rbs, i, false);
+}
+
+/* An opening found on start-up without its run: it starts now, or is escalated saying why not. */
+static void late_opening(struct runbooks *rbs, const struct incident *i)
+{
+    const char *late = "hale restarted before its run started";
+    if (i->state != INCIDENT_NEW) {
+        char why[512];
+        snprintf(why, sizeof(why),
+                 "%s, and a person has taken the incident (%s) since: hale run %s --incident %lld "
+                 "runs it by hand",
+                 late, incident_state_name(i->state), i->runbook, (long long)i->id);
+        const struct config_runbook *rb = config_runbook_find(rbs->config, i->runbook);
+        escalate_unrun(rbs, i->runbook, rb ? rb->team_name : NULL, i, why);
+        return;
+    }
+    if (!config_runbook_find(rbs->config, i->runbook)) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s, and the configuration has no runbook of that name now",
+                 late);
+        escalate_unrun(rbs, i->runbook, NULL, i, why);
+        return;
+    }
+    char *text = xasprintf("%s: it starts now", late);
+    note_unrun(rbs, i->runbook, i->id, text);
+    free(text);
+    start_automatic(rbs, i, true);
+}
+
+void runbook__late_openings(struct runbooks *rbs)
+{
+    for (size_t k = 0; k < rbs->n_late && !rbs->stopping; k++) {
+        struct incident i = {0};
+        if (!rbs->reader || store_incident_get(rbs->reader, rbs->late[k], &i) < 0)
+            continue;
+        /* Its change since the start may have dealt with it already. */
+        if (is_open(&i) && i.runbook && !runbook__run_of_incident(rbs, i.id) &&
+            !seen(rbs, i.id, i.reopened)) {
+            int64_t relapsed = ledger_incident_opened(rbs->ledger, rbs->config, i.fingerprint,
+                                                      i.reopened ? i.updated_ms : i.opened_ms);
+            if (relapsed)
+                relapse(rbs, relapsed);
+            late_opening(rbs, &i);
+        }
+        incident_fini(&i);
+    }
+    free(rbs->late);
+    rbs->late = NULL;
+    rbs->n_late = 0;
 }
 
 /* ---- people's requests ---- */
@@ -410,14 +582,22 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
                    void *data, int64_t *ret_run_id, struct err *e)
 {
     if (rbs->stopping)
-        return err_setf(e, HALE_ESTATE, "hale is stopping: start the run once it is back");
+        return err_setf(e, -ESHUTDOWN, "hale is stopping: start the run once it is back");
     const struct config_runbook *rb = config_runbook_find(rbs->config, rq->runbook);
     if (!rb)
         return err_setf(e, HALE_ENOTFOUND,
                         "no runbook %s: hale runbooks list shows those there are", rq->runbook);
     struct incident i = {0};
     if (rq->incident_id) {
-        int r = rbs->reader ? store_incident_get(rbs->reader, rq->incident_id, &i) : HALE_ESTORE;
+        /* One run at a time on an incident: two would race to repair, heal and escalate it. */
+        struct run *busy = runbook__run_of_incident(rbs, rq->incident_id);
+        if (busy)
+            return err_setf(e, HALE_ESTATE,
+                            "run %lld is in flight on incident %lld: follow it with hale runs "
+                            "show %lld, or wait for it to end",
+                            (long long)busy->rec.id, (long long)rq->incident_id,
+                            (long long)busy->rec.id);
+        int r = itsm_incident_get(rbs->o.desk, rq->incident_id, &i);
         if (r == HALE_ENOTFOUND)
             return err_setf(e, r, "no incident %lld", (long long)rq->incident_id);
         if (r < 0)
@@ -444,6 +624,11 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
         free(actor);
         return r;
     }
+    run->rec.id = store_next_run_id(rbs->o.store);
+    /* A person's run deals with the opening a queued run waited for. */
+    for (size_t k = 0; rq->incident_id && k < rbs->n_queue; k++)
+        if (rbs->queue[k].incident_id == rq->incident_id)
+            queued_remove(rbs, k);
     char target[48];
     snprintf(target, sizeof(target), "run:%lld", (long long)run->rec.id);
     audit_add(rbs, actor, rq->origin, "run.start", target, NULL);
@@ -457,6 +642,11 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
                     const char *origin, const char *comment, runbooks_done_cb *cb, void *data,
                     struct err *e)
 {
+    if (rbs->stopping)
+        return err_setf(e, -ESHUTDOWN,
+                        "hale is stopping: run %lld's gate waits on in the store; answer it once "
+                        "hale is back",
+                        (long long)run_id);
     struct run *run = run_by_id(rbs, run_id);
     if (!run) {
         struct store_run row;
@@ -465,8 +655,21 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
             return err_setf(e, r, "no run %lld", (long long)run_id);
         if (r < 0)
             return err_setf(e, r, "cannot read run %lld", (long long)run_id);
-        r = err_setf(e, HALE_ESTATE, "run %lld is %s: it does not wait for approval",
-                     (long long)run_id, row.outcome);
+        enum run_outcome o;
+        if (run_outcome_parse(row.outcome, &o) < 0 || !run_outcome_is_final(o))
+            /* It ended just now (its gate expired, or was answered); its row is on its way. */
+            r = err_setf(e, HALE_ESTATE,
+                         "run %lld no longer waits for approval: its gate closed just now; GET "
+                         "/api/v1/runs/%lld shows how it ended",
+                         (long long)run_id, (long long)run_id);
+        else if (o == RUN_EXPIRED)
+            r = err_setf(e, HALE_ESTATE,
+                         "run %lld no longer waits for approval: nobody answered its gate in "
+                         "time, so it expired and its incident went to the team",
+                         (long long)run_id);
+        else
+            r = err_setf(e, HALE_ESTATE, "run %lld ended %s: it no longer waits for approval",
+                         (long long)run_id, row.outcome);
         store_run_fini(&row);
         return r;
     }
@@ -492,6 +695,9 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
 int runbooks_enable(struct runbooks *rbs, const char *runbook, const char *actor,
                     const char *origin, runbooks_done_cb *cb, void *data, struct err *e)
 {
+    if (rbs->stopping)
+        return err_setf(e, -ESHUTDOWN, "hale is stopping: enable runbook %s once it is back",
+                        runbook);
     const struct config_runbook *rb = config_runbook_find(rbs->config, runbook);
     if (!rb)
         return err_setf(e, HALE_ENOTFOUND, "no runbook %s", runbook);
@@ -543,6 +749,9 @@ int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct
     rbs->config = config_ref(config_mut(o->config));
     rbs->net = o->net;
     rbs->ledger = ledger_new();
+    rbs->queue_timer = xcalloc(1, sizeof(*rbs->queue_timer));
+    uv_timer_init(o->uv, rbs->queue_timer);
+    rbs->queue_timer->data = rbs;
     if (o->metrics)
         metrics_register(rbs, o->metrics);
     int r = store_reader_open(o->store, &rbs->reader, e);
@@ -557,11 +766,24 @@ int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct
     return 0;
 }
 
+static void on_timer_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
 void runbooks_stop(struct runbooks *rbs)
 {
     if (!rbs || rbs->stopping)
         return;
     rbs->stopping = true;
+    if (rbs->late_timer) {
+        uv_close((uv_handle_t *)rbs->late_timer, on_timer_closed);
+        rbs->late_timer = NULL;
+    }
+    if (rbs->queue_timer) {
+        uv_close((uv_handle_t *)rbs->queue_timer, on_timer_closed);
+        rbs->queue_timer = NULL;
+    }
     while (rbs->runs) {
         struct run *run = rbs->runs;
         if (run->phase == RUN_PHASE_GATE) {
@@ -607,6 +829,10 @@ void runbooks_free(struct runbooks *rbs)
     ledger_free(rbs->ledger);
     config_unref(rbs->config);
     free(rbs->seen);
+    free(rbs->late);
+    while (rbs->n_queue)
+        queued_remove(rbs, rbs->n_queue - 1);
+    free(rbs->queue);
     free(rbs);
 }
 

@@ -127,8 +127,9 @@ typedef void runbooks_done_cb(int result, int64_t run_id, void *data);
 /*
  * Starts a run by hand (audited "run.start"). Refused at once, cb never
  * called: HALE_ENOTFOUND for an unknown runbook or incident, HALE_ESTATE
- * when a run of that runbook is in flight on the same target or the guard
- * trips (e says which and what to do). A quarantined runbook may still be
+ * when any run is in flight on that incident, a run of that runbook is in
+ * flight on the same target, or the guard trips (e says which and what to
+ * do), -ESHUTDOWN once hale is stopping. A quarantined runbook may still be
  * run by hand. Else returns 0, sets *ret_run_id and calls cb once the run
  * is durably started.
  */
@@ -138,7 +139,8 @@ int runbooks_start(struct runbooks *rbs, const struct runbooks_start *rq, runboo
 /*
  * A person's answer at run_id's approval gate (audited "run.approve" or
  * "run.reject", with the comment). Refused at once: HALE_ENOTFOUND for no
- * such run, HALE_ESTATE when it is not waiting at a gate. Else returns 0
+ * such run, HALE_ESTATE when it is not waiting at a gate, -ESHUTDOWN once
+ * hale is stopping (the gate waits on in the store). Else returns 0
  * and calls cb once the decision is durable; the run goes on (approved) or
  * ends rejected and escalates.
  */
@@ -149,7 +151,7 @@ int runbooks_decide(struct runbooks *rbs, int64_t run_id, bool approve, const ch
 /*
  * A person re-enables a quarantined runbook (audited "runbook.enable").
  * HALE_ENOTFOUND for an unknown runbook, HALE_ESTATE when it is not
- * quarantined. Else 0 and cb once durable (run_id 0).
+ * quarantined, -ESHUTDOWN once hale is stopping. Else 0 and cb once durable (run_id 0).
  */
 int runbooks_enable(struct runbooks *rbs, const char *runbook, const char *actor,
                     const char *origin, runbooks_done_cb *cb, void *data, struct err *e);

@@ -117,6 +117,23 @@ static char *config_text(const char *dir)
                      "    steps:\n"
                      "      - {name: ask, approve: 'restart it?', timeout: 1h}\n"
                      "      - {name: fix, run: [/usr/bin/touch, gated-fixed]}\n"
+                     "  - name: proofs\n"
+                     "    steps:\n"
+                     "      - {name: first, verify: flag, within: 1s, on_failure: continue}\n"
+                     "      - {name: fix, run: [/usr/bin/touch, proofs-fixed], when: {labels: "
+                     "'{fix=\"yes\"}'}}\n"
+                     "      - {name: last, verify: flag, within: 1s, on_failure: continue}\n"
+                     "  - name: hasty\n"
+                     "    team: ops\n"
+                     "    steps: [{name: ask, approve: 'now?', timeout: 100ms}]\n"
+                     "  - name: persistent\n"
+                     "    steps:\n"
+                     "      - name: fix\n"
+                     "        run: [/bin/sh, -c, 'echo x >> fix-$HALE_INCIDENT_ID.log; exit 1']\n"
+                     "        retry: {times: 5, backoff: 300ms}\n"
+                     "        on_failure: continue\n"
+                     "      - {name: more, run: [/usr/bin/touch, more-fixed]}\n"
+                     "      - {name: prove, verify: flag, within: 1s}\n"
                      "routes:\n"
                      "  - {match: '{alertname=\"Transfer\"}', runbook: transfer}\n"
                      "  - {match: '{alertname=\"Hang\"}', runbook: hang}\n"
@@ -124,6 +141,9 @@ static char *config_text(const char *dir)
                      "  - {match: '{alertname=~\"Guard.*\"}', runbook: guarded}\n"
                      "  - {match: '{alertname=\"Careful\"}', runbook: careful}\n"
                      "  - {match: '{alertname=\"Gated\"}', runbook: gated}\n"
+                     "  - {match: '{alertname=\"Persistent\"}', runbook: persistent}\n"
+                     "  - {match: '{alertname=\"Hasty\"}', runbook: hasty}\n"
+                     "  - {match: '{alertname=\"Proofs\"}', runbook: proofs}\n"
                      "  - {match: '{service=\"flag\"}', runbook: careful}\n",
                      dir, dir);
 }
@@ -617,6 +637,268 @@ static void test_runbook_restart_interrupts_and_keeps_gates(void **state)
     store_run_fini(&r);
 }
 
+/* Restarts hale as a stop and a start do: what was durable is all the next start knows. */
+static void restart(struct fixture *fx)
+{
+    close_all(fx); /* the loop runs until nothing is left on it, and serves again */
+    open_all(fx);
+    fire(fx, EVENT_FIRING, "alertname=Other", (const char *)NULL); /* runs the loop a while */
+    drain(fx);
+}
+
+/* An incident opened while the executor stopped gets its run at the next start, once. */
+static void test_runbook_opening_missed_at_stop_runs_at_start(void **state)
+{
+    struct fixture *fx = *state;
+    runbooks_stop(fx->rbs); /* as a stop does: the checks and the API still feed the desk */
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    drain(fx);
+    restart(fx);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    assert_int_equal(r.incident_id, 1);
+    store_run_fini(&r);
+    assert_true(exists(fx->dir, "fixed"));
+    assert_int_equal(timeline_with(fx, 1, "hale restarted before its run started: it starts now"),
+                     1);
+    /* Its opening had its run: the next start starts nothing more. */
+    restart(fx);
+    assert_int_equal(store_run_get(fx->reader, 2, &r), HALE_ENOTFOUND);
+}
+
+static void act_done(int result, const struct incident *i, void *data)
+{
+    (void)i;
+    *(int *)data = result + 1000;
+}
+
+/* Missed, and a person took it meanwhile: no run behind their back, it is escalated saying so. */
+static void test_runbook_opening_missed_taken_by_a_person_escalates(void **state)
+{
+    struct fixture *fx = *state;
+    runbooks_stop(fx->rbs);
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    struct itsm_request rq = {.action = ITSM_ACK, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    restart(fx);
+    struct store_run r;
+    assert_int_equal(store_run_get(fx->reader, 1, &r), HALE_ENOTFOUND);
+    assert_int_equal(timeline_with(fx, 1,
+                                   "hale restarted before its run started, and a person has "
+                                   "taken the incident (acknowledged) since"),
+                     1);
+    assert_false(exists(fx->dir, "fixed"));
+}
+
+/* A second incident on a busy target waits for the run in flight, then gets its own. */
+static void test_runbook_busy_target_queues(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=a", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=b", (const char *)NULL);
+    drain(fx);
+    assert_int_equal(timeline_with(fx, 2, "runbook hang queued: run 1 of hang is in flight"), 1);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_int_equal(r.incident_id, 1);
+    store_run_fini(&r);
+    run_wait(fx, 2, NULL, &r);
+    assert_string_equal(r.outcome, "failed");
+    assert_int_equal(r.incident_id, 2);
+    store_run_fini(&r);
+    /* Resolved while it waited: no run. */
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=c", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Hang", "host=d", (const char *)NULL);
+    fire(fx, EVENT_RESOLVED, "alertname=Hang", "host=d", (const char *)NULL);
+    run_wait(fx, 3, NULL, &r);
+    assert_int_equal(r.incident_id, 3);
+    store_run_fini(&r);
+    drain(fx);
+    drain(fx);
+    assert_int_equal(store_run_get(fx->reader, 4, &r), HALE_ENOTFOUND);
+    assert_int_equal(runbooks_in_flight(fx->rbs), 0);
+}
+
+/* Two runs never work on one incident: a second is refused, whichever its runbook. */
+static void test_runbook_one_run_per_incident(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    struct runbooks_start rq = {.runbook = "careful", .incident_id = 1, .actor = "user:alice"};
+    int64_t id = 0;
+    struct err e = {0};
+    assert_int_equal(runbooks_start(fx->rbs, &rq, NULL, NULL, &id, &e), HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "run 1 is in flight on incident 1"));
+    assert_int_equal(runbooks_in_flight(fx->rbs), 1);
+    assert_false(exists(fx->dir, "fixed"));
+}
+
+/* Runs the loop until run id has n attempts of step name that failed. */
+static void attempts_wait(struct fixture *fx, int64_t id, const char *name, size_t n)
+{
+    int64_t end = mono_ms() + 20000;
+    while (steps_with(fx, id, name, "failed") < n) {
+        if (mono_ms() > end)
+            fail_msg("run %lld: step %s did not fail %zu times", (long long)id, name, n);
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    }
+}
+
+/*
+ * Fixed meanwhile (resolved by a person, or its events all ended while the
+ * run was in charge): no more remediation, not even a retry; the verify
+ * step proves the state of things.
+ */
+static void test_runbook_fixed_meanwhile_skips_to_verify(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Persistent", "host=a", (const char *)NULL);
+    attempts_wait(fx, 1, "fix", 1);
+    struct itsm_request rq = {.action = ITSM_RESOLVE, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    store_run_fini(&r);
+    assert_true(lines_of(fx->dir, "fix-1.log") < 6);
+    assert_int_equal(steps_with(fx, 1, "more", "skipped"), 1);
+    assert_false(exists(fx->dir, "more-fixed"));
+    assert_int_equal(fx->check_runs, 1);
+    assert_int_equal(timeline_with(fx, 1,
+                                   "incident 1 resolved: its remediation is skipped, verify "
+                                   "step prove proves it"),
+                     2);
+
+    fire(fx, EVENT_FIRING, "alertname=Persistent", "host=b", (const char *)NULL);
+    attempts_wait(fx, 2, "fix", 1);
+    fire(fx, EVENT_RESOLVED, "alertname=Persistent", "host=b", (const char *)NULL);
+    run_wait(fx, 2, NULL, &r);
+    store_run_fini(&r);
+    assert_true(lines_of(fx->dir, "fix-2.log") < 6);
+    assert_int_equal(steps_with(fx, 2, "more", "skipped"), 1);
+    assert_false(exists(fx->dir, "more-fixed"));
+    assert_int_equal(fx->check_runs, 2);
+    assert_int_equal(timeline_with(fx, 2, "the events of incident 2 all ended"), 2);
+}
+
+/* A gate that just expired says so, before its row is durable and after. */
+static void test_runbook_answer_after_expiry_says_so(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hasty", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    int64_t end = mono_ms() + 20000;
+    while (runbooks_in_flight(fx->rbs) > 0 && mono_ms() < end)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "run 1 no longer waits for approval"));
+    assert_null(strstr(e.msg, "waiting"));
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "expired");
+    store_run_fini(&r);
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     HALE_ESTATE);
+    assert_non_null(strstr(e.msg, "nobody answered its gate in time, so it expired"));
+}
+
+/* A stopping executor takes no request: the API answers 503, not a conflict. */
+static void test_runbook_requests_while_stopping(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    runbooks_stop(fx->rbs);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     -ESHUTDOWN);
+    struct runbooks_start rq = {.runbook = "careful", .actor = "user:alice"};
+    int64_t id = 0;
+    assert_int_equal(runbooks_start(fx->rbs, &rq, NULL, NULL, &id, &e), -ESHUTDOWN);
+    assert_int_equal(runbooks_enable(fx->rbs, "careful", "user:alice", NULL, NULL, NULL, &e),
+                     -ESHUTDOWN);
+}
+
+/* Resolved and reopened before the remediation: the run goes on for the new opening, alone. */
+static void test_runbook_reopen_before_remediation_goes_on(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    fire(fx, EVENT_RESOLVED, "alertname=Careful", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Careful", (const char *)NULL);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.reopened, 1);
+    incident_fini(&i);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed");
+    store_run_fini(&r);
+    assert_true(exists(fx->dir, "fixed"));
+    drain(fx);
+    assert_int_equal(store_run_get(fx->reader, 2, &r), HALE_ENOTFOUND);
+}
+
+/* Reopened while the run was at work: the new opening gets its run when that one ends. */
+static void test_runbook_reopen_during_remediation_runs_after(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
+    int64_t end = mono_ms() + 20000;
+    while (steps_with(fx, 1, "stuck", "running") == 0 && mono_ms() < end)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    struct itsm_request rq = {.action = ITSM_RESOLVE, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.reopened, 1);
+    incident_fini(&i);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    store_run_fini(&r);
+    run_wait(fx, 2, NULL, &r);
+    assert_int_equal(r.incident_id, 1);
+    store_run_fini(&r);
+    assert_int_equal(timeline_with(fx, 1, "reopened while run 1 of hang was at work"), 1);
+    drain(fx);
+    assert_int_equal(store_run_get(fx->reader, 3, &r), HALE_ENOTFOUND);
+}
+
+/* Healed only when the last verify passed after a repair: a verify alone proves no repair. */
+static void test_runbook_healed_needs_repair_and_last_verify(void **state)
+{
+    struct fixture *fx = *state;
+    struct store_run r;
+    fire(fx, EVENT_FIRING, "alertname=Proofs", "host=a", "fix=no", (const char *)NULL);
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "completed"); /* nothing was repaired */
+    store_run_fini(&r);
+    assert_int_equal(timeline_with(fx, 1, "healed by"), 0);
+    struct incident i;
+    incident_get(fx, 1, &i);
+    assert_int_equal(i.state, INCIDENT_NEW);
+    incident_fini(&i);
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -630,6 +912,16 @@ int main(void)
             TEST(test_runbook_cancel_before_remediate),
             TEST(test_runbook_approval),
             TEST(test_runbook_restart_interrupts_and_keeps_gates),
+            TEST(test_runbook_opening_missed_at_stop_runs_at_start),
+            TEST(test_runbook_opening_missed_taken_by_a_person_escalates),
+            TEST(test_runbook_busy_target_queues),
+            TEST(test_runbook_one_run_per_incident),
+            TEST(test_runbook_fixed_meanwhile_skips_to_verify),
+            TEST(test_runbook_answer_after_expiry_says_so),
+            TEST(test_runbook_requests_while_stopping),
+            TEST(test_runbook_reopen_before_remediation_goes_on),
+            TEST(test_runbook_reopen_during_remediation_runs_after),
+            TEST(test_runbook_healed_needs_repair_and_last_verify),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/strbuf.h"
 #include "checks/checks.h"
+#include "cli/internal.h"
 #include "config/config.h"
 #include "detect/detect.h"
 #include "loop/loop.h"
@@ -467,6 +468,51 @@ static void test_runner_history_across_removals_in_the_store(void **state)
     series_store_free(series);
 }
 
+/* What the runbook executor's seam heard. */
+struct seam_answer {
+    unsigned calls;
+    int status;
+    char summary[256];
+};
+
+static void on_seam_answer(int status, const char *summary, void *data)
+{
+    struct seam_answer *a = data;
+    a->calls++;
+    a->status = status;
+    snprintf(a->summary, sizeof(a->summary), "%s", summary);
+}
+
+/*
+ * A verify step waits on the runner when a reload replaces it (`hale
+ * serve`'s order: the new runner in place, then the old one stopped): the
+ * step hears the check's result from the new runner, never the old one's
+ * "stopping".
+ */
+static void test_runner_reload_moves_runbook_waiters(void **state)
+{
+    struct fixture *fx = *state;
+    struct checks *current = start(fx, fx->config, NULL, NULL);
+    struct runbooks_checks seam = cli__runbooks_checks(&current);
+    struct seam_answer a = {0};
+    struct err e = {0};
+    assert_int_equal(
+            seam.run_now(seam.ctx, config_check_find(fx->config, "f"), on_seam_answer, &a, &e), 0);
+    assert_int_equal(a.calls, 0); /* a file check runs off the loop thread */
+    struct checks *old = current;
+    current = start(fx, fx->config, NULL, old);
+    stop(fx, old);
+    checks_free(old);
+    uint64_t deadline = clock_mono_ms(&clock_system) + WAIT_MS;
+    while (a.calls == 0 && clock_mono_ms(&clock_system) < deadline)
+        uv_run(loop_uv(fx->loop), UV_RUN_ONCE);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(a.status, CHECK_STATUS_OK);
+    assert_null(strstr(a.summary, "stopping"));
+    fx->checks = current;
+    stop(fx, current);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,6 +523,8 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_runner_stop_aborts_runs_in_flight, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_runner_metrics_and_history, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_runner_reload_moves_runbook_waiters, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_runner_carries_states_to_a_new_runner, setup,
                                             teardown),
             cmocka_unit_test_setup_teardown(test_runner_history_across_removals_in_the_store, setup,
