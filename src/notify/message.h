@@ -24,7 +24,7 @@
 struct message_step {
     int64_t run_id;
     const char *runbook;
-    const char *step; /* its name */
+    const char *step;    /* its name */
     const char *outcome; /* "succeeded", "failed", "skipped", ... */
     const char *detail;  /* "exit 1 in 120 ms", "timed out after 10 s" */
 };
@@ -33,11 +33,11 @@ struct message_step {
 struct message {
     enum notify_reason reason;
     const struct incident *incident;
-    const char *text;         /* why now, in a sentence ("healing failed: ...") */
+    const char *text;                 /* why now, in a sentence ("healing failed: ...") */
     const struct message_step *steps; /* what hale tried, oldest first */
     size_t n_steps;
-    const char *run_outcome;  /* of the last run, or NULL */
-    const char *const *docs;  /* the runbook's docs links */
+    const char *run_outcome; /* of the last run, or NULL */
+    const char *const *docs; /* the runbook's docs links */
     size_t n_docs;
     const char *const *advice; /* the events' `advice` annotations */
     size_t n_advice;
@@ -52,9 +52,9 @@ struct message {
 struct message_payload {
     char *body; /* the HTTP body, the whole mail (headers, MIME parts), or the stdin */
     size_t len;
-    const char *content_type;  /* static: "application/json", ... ; NULL for email and exec */
-    char *headers[4];          /* extra HTTP headers, "X-Hale-Signature: sha256=..."; NULL ends */
-    char *subject;             /* email: also in body; else NULL */
+    const char *content_type; /* static: "application/json", ... ; NULL for email and exec */
+    char *headers[4];         /* extra HTTP headers, "X-Hale-Signature: sha256=..."; NULL ends */
+    char *subject;            /* email: also in body; else NULL */
 };
 
 void message_payload_fini(struct message_payload *p);

@@ -166,7 +166,7 @@ static void test_config_unknown_key_lists_valid_keys(void **state)
                   "  - name: ops\n"
                   "    pager: yes\n",
                   "hale.yaml:3:5: unknown key \"pager\" in team \"ops\"; valid keys are name, "
-                  "description and notify");
+                  "description, notify, notify_on, escalation, oncall, users and rate_limit");
 }
 
 static void test_config_unknown_top_level_key(void **state)
