@@ -5,7 +5,8 @@
  * result feeds the check's state like any run, so a verify that passes
  * is also the check's recovery), and the flapping guard asks it whether
  * a check flaps. The runner changes at each reload: the seam looks it up
- * at each call.
+ * at each call. Also the executor's seam to the notifications: a failed
+ * heal, a tripped guard or an approval waiting escalates to the team.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "base/alloc.h"
 #include "checks/checks.h"
 #include "cli/internal.h"
+#include "notify/notify.h"
 
 struct run_now_wait {
     runbooks_check_done_cb *done;
@@ -61,4 +63,9 @@ struct runbooks_checks cli__runbooks_checks(struct checks *const *checks)
             .is_flapping = is_flapping,
             .ctx = (void *)(uintptr_t)checks,
     };
+}
+
+void cli__runbooks_notify(void *ctx, const struct incident *i, const char *team, const char *text)
+{
+    notify_escalate(ctx, i, team, text);
 }
