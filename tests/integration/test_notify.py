@@ -262,3 +262,114 @@ def test_a_burst_is_grouped(make_daemon, sink, tmp_path):
     told = [n["incident"]["id"] for m in msgs for n in m.get("notifications", [m])]
     assert sorted(told) == sorted(ids)
     d.stop()
+
+
+class SmtpSink:
+    """A minimal SMTP receiver on 127.0.0.1: it takes every mail and keeps
+    (sender, recipients, data). No STARTTLS offered, so hale sends plain."""
+
+    def __init__(self):
+        import socketserver
+
+        sink = self
+        self.mails = []
+        self.lock = threading.Lock()
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line):
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self):
+                self.reply("220 sink ready")
+                sender, rcpts = None, []
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    cmd = line.decode().strip()
+                    verb = cmd.split(" ", 1)[0].split(":", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.reply("250 sink")
+                    elif verb == "MAIL":
+                        sender = cmd.split(":", 1)[1].strip()
+                        self.reply("250 ok")
+                    elif verb == "RCPT":
+                        rcpts.append(cmd.split(":", 1)[1].strip())
+                        self.reply("250 ok")
+                    elif verb == "DATA":
+                        self.reply("354 go on")
+                        data = []
+                        while (part := self.rfile.readline()) not in (b".\r\n", b""):
+                            data.append(part)
+                        with sink.lock:
+                            sink.mails.append((sender, rcpts, b"".join(data).decode()))
+                        self.reply("250 queued")
+                    elif verb == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:
+                        self.reply("250 ok")
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_every_channel_delivers(make_daemon, sink, tmp_path):
+    smtp = SmtpSink()
+    try:
+        flag = tmp_path / "flag"
+        flag.write_text("")
+        log = tmp_path / "exec.log"
+        d = make_daemon(f"""server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+notifiers:
+  - {{name: chat, type: slack, url: "http://127.0.0.1:{sink.port}/slack"}}
+  - {{name: pd, type: pagerduty, routing_key: abc123,
+     url: "http://127.0.0.1:{sink.port}/pd"}}
+  - {{name: mail, type: email, smtp: "smtp://127.0.0.1:{smtp.port}",
+     from: hale@example.com, to: [ops@example.com, lead@example.com]}}
+  - {{name: log, type: exec, argv: [/bin/sh, -c, "cat >> {log}"]}}
+teams:
+  - {{name: web, notify: [chat, pd, mail, log], rate_limit: 0s,
+     notify_on: [escalated, resolved]}}
+routes:
+  - {{match: '{{owner="web"}}', team: web}}
+""")
+        d.start()
+        reporter = d.token("am", "reporter")
+        a = post_event(d, reporter, "api", "Down")
+        wait_for(lambda: sink.messages("/slack") and sink.messages("/pd") and smtp.mails and
+                 log.exists() and log.read_text().strip(), what="every channel told")
+        slack = sink.messages("/slack")[0]
+        assert f"incident {a}" in slack["text"] and slack["blocks"][0]["type"] == "section"
+        pd = sink.messages("/pd")[0]
+        assert pd["routing_key"] == "abc123" and pd["event_action"] == "trigger"
+        assert pd["dedup_key"] == f"hale-incident-{a}" and pd["payload"]["severity"] == "critical"
+        sender, rcpts, data = smtp.mails[0]
+        assert sender == "<hale@example.com>"
+        assert rcpts == ["<ops@example.com>", "<lead@example.com>"]
+        assert f"Subject: [hale] escalated: P2 incident {a}: Down on api" in data
+        assert "Advice: look at the logs" in data
+        doc = json.loads(log.read_text().splitlines()[0])
+        assert doc["reason"] == "escalated" and doc["advice"] == ["look at the logs"]
+
+        # Resolved: the page follows the incident (PagerDuty resolves by dedup_key).
+        post_event(d, reporter, "api", "Down", status="resolved")
+        wait_for(lambda: len(sink.messages("/pd")) == 2, what="the resolve")
+        assert sink.messages("/pd")[1]["event_action"] == "resolve"
+        assert sink.messages("/pd")[1]["dedup_key"] == f"hale-incident-{a}"
+        wait_for(lambda: len(smtp.mails) == 2 and len(log.read_text().splitlines()) == 2,
+                 what="every channel told of the end")
+        d.stop()
+    finally:
+        smtp.stop()
