@@ -113,18 +113,24 @@ void cli__run_step_line(const json_t *step, long steps_total, struct strbuf *out
                 str_of(step, "purpose") ? str_of(step, "purpose") : "?",
                 json_integer_value(json_object_get(step, "attempt")), outcome ? outcome : "?");
     free(name);
+    /* Only a process has an exit status; other steps say what they did in their reason. */
+    const char *action = str_of(step, "action");
+    bool process = action && (!strcmp(action, "run") || !strcmp(action, "shell"));
     const json_t *exit_status = json_object_get(step, "exit_status");
     const json_t *sig = json_object_get(step, "signal");
+    char said[NUM_MAX + 8] = "";
     took(step, dur, sizeof(dur));
     if (json_is_true(json_object_get(step, "timed_out")))
         strbuf_adds(out, ": timed out, its process group killed");
-    else if (json_is_integer(sig) && json_integer_value(sig) > 0)
+    else if (process && json_is_integer(sig) && json_integer_value(sig) > 0)
         strbuf_addf(out, ": killed by signal %" JSON_INTEGER_FORMAT, json_integer_value(sig));
-    else if (json_is_integer(exit_status))
-        strbuf_addf(out, ": exit %" JSON_INTEGER_FORMAT, json_integer_value(exit_status));
+    else if (process && json_is_integer(exit_status)) {
+        snprintf(said, sizeof(said), "exit %" JSON_INTEGER_FORMAT, json_integer_value(exit_status));
+        strbuf_addf(out, ": %s", said);
+    }
     strbuf_adds(out, dur);
     const char *reason = str_of(step, "reason");
-    if (reason && *reason) {
+    if (reason && *reason && strcmp(reason, said) != 0) {
         char *clean = cli__sanitise(reason, false);
         strbuf_addf(out, " (%s)", clean);
         free(clean);

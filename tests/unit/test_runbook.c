@@ -219,6 +219,7 @@ static void fire(struct fixture *fx, enum event_status status, ...)
     ev->status = status;
     ev->severity = INCIDENT_SEVERITY_CRITICAL;
     ev->sender = xstrdup("user:robot");
+    free(ev->summary); /* event_init()'s "" */
     ev->summary = xstrdup("trouble");
     va_list ap;
     va_start(ap, status);
