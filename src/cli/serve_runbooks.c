@@ -65,7 +65,11 @@ struct runbooks_checks cli__runbooks_checks(struct checks *const *checks)
     };
 }
 
-void cli__runbooks_notify(void *ctx, const struct incident *i, const char *team, const char *text)
+void cli__runbooks_notify(void *ctx, const struct incident *i, const char *team,
+                          enum runbooks_notice kind, const char *text)
 {
-    notify_escalate(ctx, i, team, text);
+    if (kind == RUNBOOKS_NOTICE_STEP)
+        notify_step(ctx, i, team, text);
+    else
+        notify_escalate(ctx, i, team, text);
 }

@@ -30,6 +30,8 @@ const char *notify_reason_name(enum notify_reason r)
         return "resolved";
     case NOTIFY_USERS:
         return "users";
+    case NOTIFY_STEP:
+        return "step";
     }
     return "unknown";
 }
@@ -273,6 +275,23 @@ void notify_escalate(struct notify *n, const struct incident *i, const char *tea
     if (!s)
         s = incident_add(n, i);
     escalate(n, i, s, team, text ? text : "hale could not heal it");
+    notify__outbox_kick(n);
+}
+
+void notify_step(struct notify *n, const struct incident *i, const char *team, const char *text)
+{
+    if (n->stopping || !i)
+        return;
+    const struct config_team *t = team_of(n, i, team);
+    if (!t || !t->notify.n)
+        return; /* the step's timeline entry says whom it was for */
+    struct notify__incident *s = incident_find(n, i->id);
+    if (!s)
+        s = incident_add(n, i);
+    for (size_t k = 0; k < t->notify.n; k++)
+        if (t->notifiers[k]->type != CONFIG_NOTIFIER_PAGERDUTY) /* words, not a page */
+            queue(n, i, t->name, t->notifiers[k], NOTIFY_STEP, 1, text, NULL, 0);
+    s->told = true;
     notify__outbox_kick(n);
 }
 

@@ -153,6 +153,19 @@ def test_a_heal_pages_no_one(make_daemon, sink, tmp_path):
     assert not [e for e in healed["timeline"] if e["kind"] == "notification"]
 
 
+def test_a_notify_step_tells_the_team_and_is_not_a_page(make_daemon, sink, tmp_path):
+    flag = tmp_path / "flag"
+    cfg = config(sink, flag).replace(
+        "      - {name: repair,", "      - {notify: 'repairing the flag'}\n      - {name: repair,")
+    d = make_daemon(cfg)
+    d.start()
+    wait_for(lambda: len(sink.messages("/hook")) == 2, timeout=60, what="the step, then the page")
+    step, page = sink.messages("/hook")
+    assert step["reason"] == "step" and step["text"] == "repairing the flag"
+    assert page["reason"] == "escalated" and "failed" in page["text"]
+    d.stop()
+
+
 LEVELS = """    escalation:
       - {after: 2s, notify: [pager]}
 """
