@@ -168,14 +168,13 @@ static void escalate(struct notify *n, const struct incident *i, struct notify__
                      const char *team, const char *text)
 {
     const struct config_team *t = team_of(n, i, team);
-    if (!t) {
-        notify__timeline(
-                n, i->id, "hale", "escalated, but %s: nobody was paged (%s)",
-                team || i->team ? "its team is not in the configuration" : "it has no team", text);
+    /* Nobody to page: the escalation's own timeline entry (the desk's) says it all. */
+    if (!t || !(t->notify_on & CONFIG_NOTIFY_ON_ESCALATED) ||
+        (!t->notify.n && !t->n_levels && !t->users.notify.n)) {
+        log_debug("notify", NULL, "incident %lld: escalated, nobody to page (%s)", (long long)i->id,
+                  t ? "its team has no notifiers" : "no team");
         return;
     }
-    if (!(t->notify_on & CONFIG_NOTIFY_ON_ESCALATED))
-        return;
     if (s->escalated) {
         /* One page per opening: the people paged are on it already. */
         notify__timeline(n, i->id, "hale", "not paged again (team %s was paged for it): %s",
@@ -186,9 +185,6 @@ static void escalate(struct notify *n, const struct incident *i, struct notify__
     s->told = true;
     int64_t now = notify__now_ms();
     const char *oncall = config_oncall_person(&t->oncall, now);
-    if (!t->notify.n)
-        notify__timeline(n, i->id, "hale", "escalated to team %s, which has no notifiers: %s",
-                         t->name, text);
     queue_all(n, i, t, t->notifiers, t->notify.n, NOTIFY_ESCALATED, 1, text, oncall, now);
     /* Levels wait for an acknowledgement: one given meanwhile cancels them. */
     if (i->state == INCIDENT_NEW)
