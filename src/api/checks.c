@@ -11,6 +11,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/handler.h"
@@ -18,6 +19,7 @@
 #include "base/clock.h"
 #include "codec/json.h"
 #include "config/config.h"
+#include "series/graph.h"
 #include "series/series.h"
 
 /* Points of history sent per series at most (the ring holds no more). */
@@ -151,6 +153,63 @@ static void get_check(struct api_req *req, void *data)
     reply(req, o);
 }
 
+/* The series of a check, gathered for its graph. */
+struct graph_lines {
+    struct series_graph_line v[1 + SERIES_GRAPH_LINES_MAX];
+    size_t n;
+};
+
+static void add_graph_line(const char *label, const char *unit, const struct series *s, void *data)
+{
+    struct graph_lines *g = data;
+    bool status = strcmp(label, "status") == 0 && !*unit;
+    if (g->n < sizeof(g->v) / sizeof(g->v[0]))
+        g->v[g->n++] = (struct series_graph_line){label, unit, s, status};
+}
+
+/* A size query argument: its value, def when absent, 0 when it is not a whole number in range. */
+static unsigned size_arg(struct api_req *req, const char *key, unsigned def, unsigned min,
+                         unsigned max)
+{
+    const char *v = api_req_query(req, key);
+    if (!v)
+        return def;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    return *v >= '0' && *v <= '9' && !*end && n >= min && n <= max ? (unsigned)n : 0;
+}
+
+static void get_graph(struct api_req *req, void *data)
+{
+    struct checks *c = runner(req, data);
+    if (!c)
+        return;
+    const char *name = api_req_param(req, "name");
+    struct checks_state s;
+    if (!checks_state_find(c, name, &s)) {
+        not_found(req, name);
+        return;
+    }
+    unsigned width = size_arg(req, "width", 600, 200, 2000);
+    unsigned height = size_arg(req, "height", 240, 120, 1000);
+    if (!width || !height) {
+        api_reply_error(req, 400, "bad_request",
+                        "width must be a whole number from 200 to 2000 and height from 120 to "
+                        "1000 (pixels), or left out");
+        return;
+    }
+    struct graph_lines g = {.n = 0};
+    checks_series_each(c, name, add_graph_line, &g);
+    struct series_graph_options o = {.title = name, .width = width, .height = height};
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    series_graph_svg(g.v, g.n, &o, &b);
+    size_t len;
+    char *body = strbuf_detach(&b, &len);
+    api_reply_header(req, "Cache-Control", "no-store");
+    api_reply_raw(req, 200, "image/svg+xml", body, len);
+}
+
 static void on_run_answer(const struct config_check *check, const struct check_observation *o,
                           void *data)
 {
@@ -227,6 +286,7 @@ static void post_heartbeat(struct api_req *req, void *data)
 static const struct api_route check_routes[] = {
         {"GET", "/api/v1/checks", AUTH_PERM_READ, get_checks},
         {"GET", "/api/v1/checks/{name}", AUTH_PERM_READ, get_check},
+        {"GET", "/api/v1/checks/{name}/graph.svg", AUTH_PERM_READ, get_graph},
         {"POST", "/api/v1/checks/{name}/run", AUTH_PERM_ACT, post_run},
         {"POST", "/api/v1/heartbeats/{name}", AUTH_PERM_REPORT, post_heartbeat},
 };

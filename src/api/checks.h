@@ -14,8 +14,10 @@
 #include "checks/checks.h"
 
 /*
- * Adds GET /api/v1/checks, GET /api/v1/checks/{name},
- * POST /api/v1/checks/{name}/run and POST /api/v1/heartbeats/{name}.
+ * Adds GET /api/v1/checks, GET /api/v1/checks/{name}, GET
+ * /api/v1/checks/{name}/graph.svg (its recent history as an SVG image,
+ * series/graph.h), POST /api/v1/checks/{name}/run and POST
+ * /api/v1/heartbeats/{name}.
  * current points to the daemon's runner (borrowed until api_free()); it is
  * read at each request, so a reload may replace the runner, and NULL (the
  * daemon stops) answers 503. Returns 0 or api_routes_add()'s errors.

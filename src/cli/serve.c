@@ -546,6 +546,17 @@ static void on_checks_stopped(void *data)
     api_server_drain(d->server, SERVE_DRAIN_TIMEOUT_MS, on_drained, d);
 }
 
+/* The runs' children are gone: stop the check runner. */
+static void on_runbooks_idle(void *data)
+{
+    struct daemon *d = data;
+    /* Requests arriving meanwhile see no runner and answer 503. */
+    struct checks *checks = d->checks;
+    d->checks = NULL;
+    d->stopped_checks = checks;
+    checks_stop(checks, on_checks_stopped, d);
+}
+
 static void on_stop_signal(struct loop *l, int signum, void *data)
 {
     (void)l;
@@ -555,13 +566,9 @@ static void on_stop_signal(struct loop *l, int signum, void *data)
     d->stopping = true;
     log_info("serve", NULL, "stopping on %s", sigabbrev_np(signum));
     sdnotify_send("STOPPING=1\nSTATUS=stopping");
-    /* Runs in flight end interrupted (their children killed) while the desk can escalate. */
+    /* Runs in flight end interrupted while the desk can escalate; their children go first. */
     runbooks_stop(d->runbooks);
-    /* Requests arriving meanwhile see no runner and answer 503. */
-    struct checks *checks = d->checks;
-    d->checks = NULL;
-    d->stopped_checks = checks;
-    checks_stop(checks, on_checks_stopped, d);
+    runbooks_on_idle(d->runbooks, on_runbooks_idle, d);
 }
 
 static int daemon_start(struct daemon *d, struct err *e)

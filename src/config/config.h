@@ -36,6 +36,7 @@
 #include "base/arena.h"
 #include "base/labels.h"
 #include "base/log.h"
+#include "base/template.h"
 #include "base/units.h"
 #include "base/weekly.h"
 
@@ -234,11 +235,27 @@ struct config_notifier {
     struct config_strv argv; /* exec: the program and its arguments; message on stdin */
     const char *cwd;         /* exec: working directory, server.data_dir */
     struct config_notifier_retry retry;
+    /*
+     * `template: FILE`: the text of the messages, parsed when the
+     * configuration loads (placeholders checked); NULL for both: the
+     * default of the notifier's type (notify/message.h).
+     */
+    const char *template_path;       /* absolute */
+    const struct template *template; /* owned by the configuration */
     struct config_loc loc;
 };
 
 /* "webhook", "slack"...: the spelling used in the file; static storage. */
 const char *config_notifier_type_name(enum config_notifier_type t);
+
+/*
+ * The placeholders of notifiers' templates (docs/notifications.md): what
+ * name is inside the items of list (NULL: at the top level). The
+ * vocabulary every template is checked against, here so that an unknown
+ * placeholder is a configuration error; notify/message.c gives each its
+ * value. data is unused.
+ */
+enum template_name config_template_known(const char *list, const char *name, void *data);
 
 /* When a team is told of an incident (bits of config_team.notify_on and users.on). */
 enum config_notify_on {

@@ -308,6 +308,9 @@ void *config__parse_items(struct config__ctx *x, enum config__section s, size_t 
 int config__enum_find(const struct config__enum *e, const yaml_node_t *node);
 void config__parse_teams(struct config__ctx *x);
 void config__parse_notifiers(struct config__ctx *x);
+/* A notifier's `template: FILE` (template.c). */
+bool config__parse_template(const struct config__at *at, const struct config__key *key,
+                            yaml_node_t *node, void *obj);
 void config__parse_services(struct config__ctx *x);
 void config__parse_routes(struct config__ctx *x);
 /* The engine section and the silences (engine.c). */

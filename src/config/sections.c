@@ -123,6 +123,11 @@ static const struct config__key notifier_common_keys[] = {
          .offset = N(retry),
          .flags = CONFIG__KEEP,
          .sub = &notifier_retry_table},
+        {.name = "template",
+         .type = CONFIG__CUSTOM,
+         .offset = 0,
+         .flags = CONFIG__KEEP,
+         .custom = config__parse_template},
         {.name = NULL},
 };
 

@@ -2,8 +2,8 @@
 /*
  * Declarations shared by the dispatcher's files: notify.c (the policy:
  * who is told of what, and when), outbox.c (the durable queue: delivery,
- * retries, grouping, the timeline) and render.c (what is sent, until the
- * channels' renderers take over).
+ * retries, grouping, the timeline) and render.c (from rows to what the
+ * channels' renderers send).
  */
 #ifndef HALE_NOTIFY_INTERNAL_H
 #define HALE_NOTIFY_INTERNAL_H
@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "notify/message.h"
 #include "notify/notify.h"
 
 struct net_multi;
@@ -100,22 +101,18 @@ void notify__timeline(struct notify *n, int64_t id, const char *actor, const cha
 
 /* ---- render.c ---- */
 
-/* What is sent: an HTTP body, a mail, or a program's stdin. */
-struct notify__payload {
-    char *body;
-    size_t len;
-    const char *content_type; /* static; NULL for email and exec */
-    char *subject;            /* one line */
-};
-
-void notify__payload_fini(struct notify__payload *p);
+/* The reason a row names ("level"); NOTIFY_ESCALATED for a name this hale does not know. */
+enum notify_reason notify__reason_parse(const char *s);
 
 /*
- * Renders the n_items notifications (one, or a group for one team) for
+ * Renders the n_items notifications (one, or a group for one team's
+ * notifier: the first one's incident, with the others as its burst) for
  * notifier nt, reading what hale knows of their incidents through n's
- * reader. Returns 0, or HALE_ESTORE.
+ * reader. Returns 0, or HALE_ESTORE, HALE_EPARSE or HALE_ELIMIT with e
+ * set.
  */
 int notify__render(struct notify *n, const struct config_notifier *nt,
-                   struct notify__item *const *items, size_t n_items, struct notify__payload *ret);
+                   struct notify__item *const *items, size_t n_items, struct message_payload *ret,
+                   struct err *e);
 
 #endif

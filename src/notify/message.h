@@ -45,8 +45,13 @@ struct message {
     const char *graph_url;    /* GET /api/v1/checks/{name}/graph.svg, or NULL without a check */
     const struct incident *const *grouped; /* a grouped message: the incidents of the burst */
     size_t n_grouped;
+    /* server.public_url, for the links of grouped incidents; NULL: they have none */
+    const char *base_url;
     int64_t now_ms;
 };
+
+/* The text a template makes is cut at this many bytes; a payload is at most four times it. */
+#define MESSAGE_MAX_BYTES (256u * 1024)
 
 /* What a channel sends: an HTTP body, a mail, or a program's stdin. */
 struct message_payload {
@@ -57,15 +62,22 @@ struct message_payload {
     char *subject;            /* email: also in body; else NULL */
 };
 
+/* Frees what p holds and zeroes it. Accepts NULL. */
 void message_payload_fini(struct message_payload *p);
 
 /*
- * Renders m for notifier nt into ret: webhook (the documented JSON schema,
- * signed with HMAC-SHA256 when nt has a secret), slack (text + blocks,
- * also Mattermost's), pagerduty (Events API v2: trigger for opened,
- * escalated and level, acknowledge, resolve; dedup_key the incident's id),
- * email (text and HTML parts), exec (the webhook's JSON). Returns 0, or
- * HALE_EPARSE with e saying what in the template failed.
+ * Renders m for notifier nt into ret (free with message_payload_fini()):
+ * its template's text (nt->template, or the default of nt's type), then
+ * the channel's shape: webhook (the documented JSON schema, signed with
+ * HMAC-SHA256 in X-Hale-Signature when nt has a secret), slack (text +
+ * blocks, also Mattermost's), pagerduty (Events API v2, dedup_key the
+ * incident's id: resolve for a resolved message or incident, acknowledge
+ * while the incident is acknowledged, else trigger), email (the whole
+ * mail: the text's first line is the subject, the rest the plain text
+ * part, and an HTML part of the same text), exec (the webhook's JSON).
+ * Returns 0, or HALE_EPARSE with e saying what failed (text that is not
+ * UTF-8 cannot go into JSON), HALE_ELIMIT past MESSAGE_MAX_BYTES. Any
+ * thread.
  */
 int message_render(const struct message *m, const struct config_notifier *nt,
                    struct message_payload *ret, struct err *e);
@@ -77,5 +89,8 @@ int message_render(const struct message *m, const struct config_notifier *nt,
  * docs/notifications.md.
  */
 int message_template_check(const char *text, struct err *e);
+
+/* The text of the default template of notifiers of type t (docs/notifications.md); static. */
+const char *message_template_default(enum config_notifier_type t);
 
 #endif

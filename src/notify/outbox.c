@@ -34,7 +34,7 @@ struct notify__delivery {
     struct config *config; /* a reference: nt lives in it */
     struct notify__item **items;
     size_t n_items;
-    struct notify__payload payload;
+    struct message_payload payload;
     size_t sent; /* bytes of the mail read by curl */
     CURL *easy;
     struct curl_slist *list;  /* HTTP headers */
@@ -266,7 +266,7 @@ static void delivery_free(struct notify__delivery *d)
         return;
     curl_slist_free_all(d->list);
     curl_slist_free_all(d->rcpts);
-    notify__payload_fini(&d->payload);
+    message_payload_fini(&d->payload);
     config_unref(d->config);
     free(d->items);
     free(d);
@@ -439,6 +439,8 @@ static int start_http(struct notify__delivery *d, struct err *e)
     d->list = curl_slist_append(d->list, ct);
     free(ct);
     d->list = curl_slist_append(d->list, "User-Agent: hale");
+    for (size_t k = 0; k < 4 && d->payload.headers[k]; k++)
+        d->list = curl_slist_append(d->list, d->payload.headers[k]); /* the signature */
     curl_easy_setopt(easy, CURLOPT_HTTPHEADER, d->list);
     d->easy = easy;
     if (net_transfer_start(d->n->net, easy, on_http_done, d, e) < 0) {
@@ -590,13 +592,14 @@ static void deliver(struct notify *n, const struct config_notifier *nt, struct n
         d->items[k]->busy = true;
     flying_add(n, d);
     struct err e = {0};
-    int r = notify__render(n, nt, d->items, count, &d->payload);
+    int r = notify__render(n, nt, d->items, count, &d->payload, &e);
     if (r < 0)
-        err_setf(&e, r, "cannot render the message: %s", hale_strerror(r));
+        err_prefixf(&e, "cannot make the message");
     else
         r = start(d, &e);
+    /* A message that cannot be made (a template's text, its size) will not be made later. */
     if (r < 0)
-        attempt_done(d, false, false, e.msg);
+        attempt_done(d, false, r != HALE_ESTORE && r != -ENOMEM, e.msg);
 }
 
 /* A notifier the configuration no longer has: its notifications cannot go. */

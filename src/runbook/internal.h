@@ -99,6 +99,9 @@ struct runbooks {
     } * seen;
     size_t n_seen, cap_seen;
     bool stopping;
+    size_t children; /* runs' children not yet gone */
+    void (*idle_cb)(void *data);
+    void *idle_data;
     /* Metrics; NULL when not given. */
     struct metrics_family *m_runs, *m_delay;
 };
@@ -124,6 +127,9 @@ void runbook__unlink(struct runbooks *rbs, struct run *run);
 void runbook__notify(struct run *run, enum runbooks_notice kind, const char *text);
 /* A run's "runbook:NAME" actor, into buf. */
 const char *runbook__actor(const struct run *run, char *buf, size_t size);
+
+/* A run's child is gone: tells the one waiting for none to be left. */
+void runbook__child_gone(struct runbooks *rbs);
 
 /* ---- run.c ---- */
 

@@ -130,6 +130,8 @@ void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, 
         set_str(&run->cur.outcome, "canceled");
         run->cur.ended_ms = now;
         set_str(&run->cur.reason, reason);
+        runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s canceled: %s", run->step + 1,
+                      run->rb->n_steps, run->cur.name, reason);
     }
     run->phase = RUN_PHASE_OVER;
     uv_timer_stop(run->timer);
@@ -375,9 +377,10 @@ void runbook__run_start(struct run *run, store_done_cb *cb, void *data)
     runbook__ledger_put(rbs, run);
     char who[160];
     snprintf(who, sizeof(who), "%s", run->rec.automatic ? "automatically" : "by ");
-    runbook__note(run, TIMELINE_NOTE, "run %lld of %s started %s%s on target %s (%zu steps)",
+    runbook__note(run, TIMELINE_NOTE, "run %lld of %s started %s%s on target %s (%zu step%s)",
                   (long long)run->rec.id, run->rb->name, who,
-                  run->rec.automatic ? "" : run->rec.actor, run->rec.target, run->rb->n_steps);
+                  run->rec.automatic ? "" : run->rec.actor, run->rec.target, run->rb->n_steps,
+                  run->rb->n_steps == 1 ? "" : "s");
     log_info("runbook", NULL, "run %lld of %s started %s%s (incident %lld, target %s)",
              (long long)run->rec.id, run->rb->name, who, run->rec.automatic ? "" : run->rec.actor,
              (long long)run->rec.incident_id, run->rec.target);

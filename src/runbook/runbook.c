@@ -577,6 +577,26 @@ void runbooks_stop(struct runbooks *rbs)
     rbs->reader = NULL;
 }
 
+void runbook__child_gone(struct runbooks *rbs)
+{
+    rbs->children--;
+    if (rbs->children == 0 && rbs->idle_cb) {
+        void (*cb)(void *) = rbs->idle_cb;
+        rbs->idle_cb = NULL;
+        cb(rbs->idle_data);
+    }
+}
+
+void runbooks_on_idle(struct runbooks *rbs, void (*done)(void *data), void *data)
+{
+    if (!rbs || rbs->children == 0) {
+        done(data);
+        return;
+    }
+    rbs->idle_cb = done;
+    rbs->idle_data = data;
+}
+
 void runbooks_free(struct runbooks *rbs)
 {
     if (!rbs)

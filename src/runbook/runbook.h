@@ -100,6 +100,12 @@ int runbooks_new(const struct runbooks_options *o, struct runbooks **ret, struct
  * with the loop still to run (the children's ends come through it).
  */
 void runbooks_stop(struct runbooks *rbs);
+/*
+ * Calls done(data) once no child of a run is left (at once when none is):
+ * after runbooks_stop(), the daemon waits for it before it closes the
+ * loop, so every group is gone and every handle closed first.
+ */
+void runbooks_on_idle(struct runbooks *rbs, void (*done)(void *data), void *data);
 /* Accepts NULL. After store_close(). */
 void runbooks_free(struct runbooks *rbs);
 /* After a reload: runs in flight keep the configuration they started with. */

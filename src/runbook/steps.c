@@ -109,11 +109,14 @@ static void on_proc_done(struct proc *p, const struct proc_result *res, void *da
 {
     (void)p;
     struct run *run = data;
+    struct runbooks *rbs = run->rbs;
     run->proc = NULL;
     if (run->phase == RUN_PHASE_OVER) {
         runbook__run_free(run); /* its end waited for the group to go */
+        runbook__child_gone(rbs);
         return;
     }
+    runbook__child_gone(rbs);
     struct strbuf b;
     strbuf_init(&b, 0);
     output_add(&b, NULL, res->out, res->out_len, res->out_truncated);
@@ -200,6 +203,7 @@ static void begin_process(struct run *run)
         fail_soon(run);
         return;
     }
+    run->rbs->children++;
     run->phase = RUN_PHASE_PROC;
 }
 

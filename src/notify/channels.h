@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the channel files of src/notify/ share (message.c renders the text
+ * of a message from its template; each channel file shapes it): private
+ * to the messages and their channels, not the dispatcher's business.
+ */
+#ifndef HALE_NOTIFY_CHANNELS_H
+#define HALE_NOTIFY_CHANNELS_H
+
+#include <jansson.h>
+
+#include "base/strbuf.h"
+#include "base/template.h"
+#include "notify/message.h"
+
+/*
+ * Appends m's text from nt's template (or def, the channel's default,
+ * when nt has none) to out, values through escape (may be NULL). Returns
+ * 0, or HALE_ELIMIT when out's cap was reached.
+ */
+int message__text(const struct message *m, const struct config_notifier *nt, const char *def,
+                  template_escape_fn *escape, struct strbuf *out, struct err *e);
+
+/* "opened", "escalated", ...: the reason's name as messages say it; static. */
+const char *message__reason_name(enum notify_reason r);
+
+/* The incident as the webhook's JSON says it (also each grouped one): a new reference. */
+json_t *message__incident_json(const struct incident *i, const char *url);
+
+/* m as the webhook's JSON says it, with text: a new reference (bytes that are not UTF-8 replaced).
+ */
+json_t *message__json(const struct message *m, const char *text);
+
+/* Moves body, serialised compactly, into ret; takes the reference. HALE_EPARSE when it cannot. */
+int message__json_body(json_t *body, struct message_payload *ret, struct err *e);
+
+/* A string of at most max bytes of s, cut on a UTF-8 boundary with "…" when longer. */
+json_t *message__json_cut(const char *s, size_t max);
+
+int message__webhook(const struct message *m, const struct config_notifier *nt,
+                     struct message_payload *ret, struct err *e);
+int message__slack(const struct message *m, const struct config_notifier *nt,
+                   struct message_payload *ret, struct err *e);
+int message__pagerduty(const struct message *m, const struct config_notifier *nt,
+                       struct message_payload *ret, struct err *e);
+int message__email(const struct message *m, const struct config_notifier *nt,
+                   struct message_payload *ret, struct err *e);
+int message__exec(const struct message *m, const struct config_notifier *nt,
+                  struct message_payload *ret, struct err *e);
+
+/* The default templates (message.c). */
+extern const char message__default_text[];
+extern const char message__default_users[];
+extern const char message__default_slack[];
+extern const char message__default_pagerduty[];
+extern const char message__default_email[];
+extern const char message__default_email_users[];
+
+#endif
