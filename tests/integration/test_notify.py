@@ -23,6 +23,7 @@ class Sink:
     def __init__(self):
         self.port = free_port()
         self.got = []
+        self.raw = []  # (path, headers, body) of each message taken
         self.status = 200
         self.lock = threading.Lock()
         self.server = None
@@ -37,6 +38,7 @@ class Sink:
                     status = sink.status
                     if status == 200:
                         sink.got.append((self.path, json.loads(body)))
+                        sink.raw.append((self.path, dict(self.headers), body))
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -73,7 +75,7 @@ def config(sink, flag, team_extra="", step="exit 1"):
   listen: "127.0.0.1:@PORT@"
   data_dir: ./var
 notifiers:
-  - {{name: hook, type: webhook, url: "http://127.0.0.1:{sink.port}/hook",
+  - {{name: hook, type: webhook, url: "http://127.0.0.1:{sink.port}/hook", secret: s3cret,
      retry: {{backoff: 200ms, max: 1s}}}}
   - {{name: pager, type: webhook, url: "http://127.0.0.1:{sink.port}/pager",
      retry: {{backoff: 200ms, max: 1s}}}}
@@ -133,6 +135,12 @@ def test_healing_failed_pages_once_with_the_steps_and_links(make_daemon, sink, t
     assert page["docs"] == ["https://wiki.example/fix-flag"]
     assert page["incident"]["url"].endswith("/incidents/1")
     assert page["graph_url"].endswith("/api/v1/checks/flag/graph.svg")
+    # Signed: a receiver can trust it.
+    import hashlib
+    import hmac
+    _, headers, body = sink.raw[0]
+    want = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Hale-Signature"] == want
     wait_for(lambda: any("delivered to hook" in t for t in notification_texts(d, token, 1)),
              what="the delivery on the timeline")
     # Exactly one: nothing more comes for it while it stays open.
