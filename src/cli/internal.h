@@ -276,5 +276,8 @@ enum {
  */
 struct checks;
 struct runbooks_checks cli__runbooks_checks(struct checks *const *checks);
+/* The executor's notify seam (runbooks_notify_fn), ctx the daemon's struct notify. */
+void cli__runbooks_notify(void *ctx, const struct incident *i, const char *team,
+                          enum runbooks_notice kind, const char *text);
 
 #endif

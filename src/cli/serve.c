@@ -2,7 +2,8 @@
 /*
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
- * store, incident desk, silences, engine, runbook executor, live streams)
+ * store, incident desk, silences, engine, runbook executor, notifications,
+ * live streams)
  * and owns the
  * daemon's life: start,
  * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
@@ -40,6 +41,7 @@
 #include "engine/silences.h"
 #include "loop/loop.h"
 #include "metrics/metrics.h"
+#include "notify/notify.h"
 #include "runbook/runbook.h"
 #include "series/series.h"
 #include "store/store.h"
@@ -83,6 +85,7 @@ struct daemon {
     struct silences *silences;
     struct engine *engine;
     struct runbooks *runbooks;
+    struct notify *notify;
     struct store_reader *reader; /* the API's, on the loop thread */
     struct api_incidents incidents_api;
     struct api_events events_api;
@@ -228,6 +231,8 @@ static void on_incident_changed(const struct incident *i, void *data)
     api_stream_incident(d->api, i);
     if (d->runbooks)
         runbooks_incident_changed(d->runbooks, i);
+    if (d->notify)
+        notify_incident_changed(d->notify, i);
     if (d->silences && d->store && (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED))
         silences_incident_resolved(d->silences, i->id, (int64_t)clock_real_ms(&clock_system));
 }
@@ -453,6 +458,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     silences_set_config(d->silences, next);
     engine_set_config(d->engine, next);
     runbooks_set_config(d->runbooks, next);
+    notify_set_config(d->notify, next);
     store_set_output_max(d->store, next->retention.output_max);
     compact_timer_set(d, &next->retention);
     config_unref(d->config);
@@ -519,6 +525,8 @@ static void daemon_finish_stop(struct daemon *d)
     if (d->compact_timer_on)
         uv_close((uv_handle_t *)&d->compact_timer, NULL);
     d->compact_timer_on = false;
+    /* Its timer and transfers would keep the loop: what is pending waits in the store. */
+    notify_stop(d->notify);
     loop_stop(d->loop);
 }
 
@@ -601,12 +609,25 @@ static int daemon_start(struct daemon *d, struct err *e)
     if ((r = silences_new(d->store, d->config, &d->silences, e)) < 0)
         return err_prefixf(e, "silences");
     d->engine = engine_new(d->config, d->itsm, d->silences, d->store);
+    /* Before the executor: the escalations of its start-up page people. */
+    struct notify_options no = {
+            .uv = loop_uv(d->loop),
+            .store = d->store,
+            .desk = d->itsm,
+            .config = d->config,
+            .metrics = d->metrics,
+            .base_url = srv->public_url,
+    };
+    if ((r = notify_new(&no, &d->notify, e)) < 0)
+        return err_prefixf(e, "notifications");
     struct runbooks_options ro = {
             .uv = loop_uv(d->loop),
             .store = d->store,
             .desk = d->itsm,
             .config = d->config,
             .checks = cli__runbooks_checks(&d->checks),
+            .notify = cli__runbooks_notify,
+            .notify_ctx = d->notify,
             .metrics = d->metrics,
     };
     if ((r = runbooks_new(&ro, &d->runbooks, e)) < 0)
@@ -671,6 +692,8 @@ static void daemon_fini(struct daemon *d)
     if (d->checks) /* start failed after the runner started */
         checks_stop(d->checks, NULL, NULL);
     runbooks_stop(d->runbooks); /* its last escalations go through the desk */
+    /* Attempts in flight are cut: they stay in the outbox for the next start. */
+    notify_stop(d->notify);
     /* Commits what the checks and people changed, while the desk still hears it. */
     itsm_close_reader(d->itsm);
     store_reader_close(d->reader);
@@ -685,6 +708,8 @@ static void daemon_fini(struct daemon *d)
     d->engine = NULL; /* requests still posted answer 503 */
     runbooks_free(d->runbooks);
     d->runbooks = NULL;
+    notify_free(d->notify);
+    d->notify = NULL;
     itsm_free(d->itsm);
     silences_free(d->silences); /* after store_close(): its last writes call back into it */
     d->silences = NULL;         /* requests still posted answer 503 */

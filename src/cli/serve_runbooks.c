@@ -6,7 +6,9 @@
  * is also the check's recovery), and the flapping guard asks it whether
  * a check flaps. The runner changes at each reload: the seam looks it up
  * at each call, and a check step waiting on a runner a reload stopped
- * is moved to the new one.
+ * is moved to the new one. Also the executor's seam to the
+ * notifications: a failed heal, a tripped guard or an approval waiting
+ * escalates to the team.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "base/alloc.h"
 #include "checks/checks.h"
 #include "cli/internal.h"
+#include "notify/notify.h"
 
 struct run_now_wait {
     struct checks *const *checks; /* the daemon's runner now: a reload replaces it */
@@ -94,4 +97,13 @@ struct runbooks_checks cli__runbooks_checks(struct checks *const *checks)
             .is_flapping = is_flapping,
             .ctx = (void *)(uintptr_t)checks,
     };
+}
+
+void cli__runbooks_notify(void *ctx, const struct incident *i, const char *team,
+                          enum runbooks_notice kind, const char *text)
+{
+    if (kind == RUNBOOKS_NOTICE_STEP)
+        notify_step(ctx, i, team, text);
+    else
+        notify_escalate(ctx, i, team, text);
 }

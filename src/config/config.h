@@ -210,6 +210,17 @@ enum config_notifier_type {
     CONFIG_NOTIFIER_EXEC,
 };
 
+/*
+ * How the outbox retries a notifier that fails or cannot be reached: the
+ * first retry after `backoff`, each next one twice as late up to `max`,
+ * and none once the notification is `give_up_after` old.
+ */
+struct config_notifier_retry {
+    uint64_t backoff_ms;       /* default 2 s */
+    uint64_t max_ms;           /* default 5 m */
+    uint64_t give_up_after_ms; /* default 24 h */
+};
+
 struct config_notifier {
     const char *name;
     enum config_notifier_type type;
@@ -223,6 +234,7 @@ struct config_notifier {
     struct config_strv to;   /* email: one address or more */
     struct config_strv argv; /* exec: the program and its arguments; message on stdin */
     const char *cwd;         /* exec: working directory, server.data_dir */
+    struct config_notifier_retry retry;
     /*
      * `template: FILE`: the text of the messages, parsed when the
      * configuration loads (placeholders checked); NULL for both: the
@@ -245,13 +257,55 @@ const char *config_notifier_type_name(enum config_notifier_type t);
  */
 enum template_name config_template_known(const char *list, const char *name, void *data);
 
-struct config_team {
-    const char *name;
-    const char *description;
+/* When a team is told of an incident (bits of config_team.notify_on and users.on). */
+enum config_notify_on {
+    CONFIG_NOTIFY_ON_OPENED = 1u << 0,
+    CONFIG_NOTIFY_ON_ESCALATED = 1u << 1,
+    CONFIG_NOTIFY_ON_RESOLVED = 1u << 2,
+};
+
+/* The next level of an escalation: these notifiers when nobody acknowledged in time. */
+struct config_escalation_level {
+    uint64_t after_ms;                              /* since the first page */
     struct config_strv notify;                      /* notifier names */
     const struct config_notifier *const *notifiers; /* notify.n, resolved */
     struct config_loc loc;
 };
+
+/* A weekly on-call rotation: people take turns, a week each, from a hand-over time. */
+struct config_oncall {
+    struct config_strv people; /* in turn; empty: no rotation */
+    unsigned handover_wday;    /* 0 Sunday .. 6; default Monday */
+    unsigned handover_min;     /* minutes after local midnight; default 09:00 */
+};
+
+/* Plain-language messages to end users (a status page, a support channel). */
+struct config_team_users {
+    struct config_strv notify; /* notifier names */
+    const struct config_notifier *const *notifiers;
+    unsigned on; /* CONFIG_NOTIFY_ON_* bits; default none (steps and policies ask) */
+};
+
+struct config_team {
+    const char *name;
+    const char *description;
+    struct config_strv notify;                      /* notifier names: level 1 */
+    const struct config_notifier *const *notifiers; /* notify.n, resolved */
+    unsigned notify_on;                             /* CONFIG_NOTIFY_ON_*; default escalated */
+    const struct config_escalation_level *levels;   /* level 2, 3, ... by after_ms */
+    size_t n_levels;
+    struct config_oncall oncall;
+    struct config_team_users users;
+    uint64_t rate_limit_ms; /* one message per notifier per this; more are grouped; 0: none */
+    struct config_loc loc;
+};
+
+/*
+ * Who is on call for team t at Unix time now_ms (local time zone): the
+ * person whose week holds now, counting hand-overs since 1970. NULL when
+ * the team has no rotation. Borrowed from the config.
+ */
+const char *config_oncall_person(const struct config_oncall *o, int64_t now_ms);
 
 /* ---- checks ---- */
 

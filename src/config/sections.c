@@ -77,7 +77,32 @@ static const struct config__enum notifier_types[] = {
         {"exec", CONFIG_NOTIFIER_EXEC},           {NULL, 0},
 };
 
-#define N(field) offsetof(struct config_notifier, field)
+#define N(field)  offsetof(struct config_notifier, field)
+#define NR(field) offsetof(struct config_notifier_retry, field)
+
+static const struct config__key notifier_retry_keys[] = {
+        {.name = "backoff",
+         .type = CONFIG__DURATION,
+         .offset = NR(backoff_ms),
+         .flags = CONFIG__KEEP,
+         .min = 100,
+         .max = 3600 * 1000},
+        {.name = "max",
+         .type = CONFIG__DURATION,
+         .offset = NR(max_ms),
+         .flags = CONFIG__KEEP,
+         .min = 100,
+         .max = 86400 * 1000},
+        {.name = "give_up_after",
+         .type = CONFIG__DURATION,
+         .offset = NR(give_up_after_ms),
+         .flags = CONFIG__KEEP,
+         .min = 1000,
+         .max = 30 * 86400 * 1000ull},
+        {.name = NULL},
+};
+
+static const struct config__table notifier_retry_table = {"retry", notifier_retry_keys, NULL};
 
 static const struct config__key notifier_common_keys[] = {
         {.name = "name", .type = CONFIG__NAME, .offset = N(name), .flags = CONFIG__REQUIRED},
@@ -93,6 +118,11 @@ static const struct config__key notifier_common_keys[] = {
          .def = "10s",
          .min = 100,
          .max = 600 * 1000},
+        {.name = "retry",
+         .type = CONFIG__SUB,
+         .offset = N(retry),
+         .flags = CONFIG__KEEP,
+         .sub = &notifier_retry_table},
         {.name = "template",
          .type = CONFIG__CUSTOM,
          .offset = 0,
@@ -199,6 +229,8 @@ static void notifier_item(const struct config__at *at, yaml_node_t *node, void *
 {
     struct config_notifier *n = obj;
     n->cwd = at->x->c->server.data_dir;
+    n->retry = (struct config_notifier_retry){
+            .backoff_ms = 2000, .max_ms = 300 * 1000, .give_up_after_ms = 86400 * 1000};
     int kind = config__enum_find(notifier_types, config__map_get(at->f, node, "type"));
     const struct config__table *tables[] = {&notifier_common,
                                             kind >= 0 ? &notifier_kinds[kind] : NULL, NULL};
@@ -213,41 +245,6 @@ void config__parse_notifiers(struct config__ctx *x)
 {
     x->c->notifiers = config__parse_items(x, CONFIG__NOTIFIERS, sizeof(struct config_notifier),
                                           notifier_item, &x->c->n_notifiers);
-}
-
-/* ---- teams ---- */
-
-#define T(field) offsetof(struct config_team, field)
-
-static const struct config__key team_keys[] = {
-        {.name = "name", .type = CONFIG__NAME, .offset = T(name), .flags = CONFIG__REQUIRED},
-        {.name = "description", .type = CONFIG__STRING, .offset = T(description)},
-        {.name = "notify",
-         .type = CONFIG__REFV,
-         .offset = T(notify),
-         .flags = CONFIG__ONE_OK,
-         .aux_offset = T(notifiers),
-         .section = CONFIG__NOTIFIERS},
-        {.name = NULL},
-};
-
-static const struct config__table team_table = {"a team", team_keys, NULL};
-
-static void team_item(const struct config__at *at, yaml_node_t *node, void *obj)
-{
-    struct config_team *t = obj;
-    const struct config__table *tables[] = {&team_table, NULL};
-    struct config__seen seen;
-    if (!config__parse_map(at, node, tables, NULL, false, t, &seen))
-        return;
-    t->loc = config__loc(at->x, at->f, node);
-    config__register_named(at, CONFIG__TEAMS, t->name, t, node, &seen);
-}
-
-void config__parse_teams(struct config__ctx *x)
-{
-    x->c->teams = config__parse_items(x, CONFIG__TEAMS, sizeof(struct config_team), team_item,
-                                      &x->c->n_teams);
 }
 
 /* ---- services ---- */

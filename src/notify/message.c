@@ -134,6 +134,8 @@ const char *message__reason_name(enum notify_reason r)
         return "resolved";
     case NOTIFY_USERS:
         return "users";
+    case NOTIFY_STEP:
+        return "step";
     }
     return "escalated";
 }

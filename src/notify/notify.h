@@ -39,9 +39,10 @@ enum notify_reason {
     NOTIFY_LEVEL,     /* not acknowledged in time: the next escalation level */
     NOTIFY_RESOLVED,  /* resolved, to those who were told of it */
     NOTIFY_USERS,     /* a plain-language message to end users (a step, a policy) */
+    NOTIFY_STEP,      /* a runbook's notify step: its words to the team, no page */
 };
 
-/* "opened", "escalated", "level", "resolved", "users"; static storage. */
+/* "opened", "escalated", "level", "resolved", "users", "step"; static storage. */
 const char *notify_reason_name(enum notify_reason r);
 
 struct notify_options {
@@ -80,6 +81,13 @@ void notify_incident_changed(struct notify *n, const struct incident *i);
  */
 void notify_escalate(struct notify *n, const struct incident *i, const char *team,
                      const char *text);
+
+/*
+ * A runbook's notify step (the executor's seam): text to team's (NULL:
+ * i's team) notifiers, whatever its notify_on; no escalation chain, and it
+ * does not stand for a page (a later escalation still pages).
+ */
+void notify_step(struct notify *n, const struct incident *i, const char *team, const char *text);
 
 /* A plain-language message for end users, to the `users` notifiers (a step, a policy). */
 void notify_users(struct notify *n, const struct incident *i, const char *text);

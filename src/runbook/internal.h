@@ -153,7 +153,7 @@ struct run *runbook__run_of_incident(struct runbooks *rbs, int64_t id);
 /* Takes run out of the runs in flight. */
 void runbook__unlink(struct runbooks *rbs, struct run *run);
 /* Hands text about run's incident to its team's notifiers (the seam), when there is one. */
-void runbook__notify(struct run *run, const char *text);
+void runbook__notify(struct run *run, enum runbooks_notice kind, const char *text);
 /* A run's "runbook:NAME" actor, into buf. */
 const char *runbook__actor(const struct run *run, char *buf, size_t size);
 

@@ -105,7 +105,7 @@ static void incident_after(struct run *run, bool escalate, const char *reason)
             log_warn("runbook", NULL, "run %lld: incident %lld not escalated: %s",
                      (long long)run->rec.id, (long long)id, e.msg);
         else if (rbs->o.notify)
-            runbook__notify(run, why);
+            runbook__notify(run, RUNBOOKS_NOTICE_ESCALATE, why);
         free(why);
         run->in_charge = false; /* escalating lets go */
     } else {

@@ -81,7 +81,7 @@ void runbook__note(struct run *run, enum timeline_kind kind, const char *fmt, ..
     free(text);
 }
 
-void runbook__notify(struct run *run, const char *text)
+void runbook__notify(struct run *run, enum runbooks_notice kind, const char *text)
 {
     struct runbooks *rbs = run->rbs;
     if (!rbs->o.notify)
@@ -89,7 +89,7 @@ void runbook__notify(struct run *run, const char *text)
     struct incident i = {0};
     bool have = run->rec.incident_id && rbs->reader &&
                 store_incident_get(rbs->reader, run->rec.incident_id, &i) == 0;
-    rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, run->rb->team_name, text);
+    rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, run->rb->team_name, kind, text);
     if (have)
         incident_fini(&i);
 }

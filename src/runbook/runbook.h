@@ -56,13 +56,20 @@ struct runbooks_checks {
     void *ctx;
 };
 
+/* Why the executor tells a team: the dispatcher pages only for an escalation. */
+enum runbooks_notice {
+    RUNBOOKS_NOTICE_STEP,     /* a notify step's message; healing goes on */
+    RUNBOOKS_NOTICE_ESCALATE, /* healing failed or was interrupted, a guard tripped, an approval
+                                 waits */
+};
+
 /*
  * The seam for notify steps and escalations: hands text to the team's
  * notifiers (the notifiers themselves are another module). May be NULL:
  * the timeline entry alone is written.
  */
 typedef void runbooks_notify_fn(void *ctx, const struct incident *i, const char *team,
-                                const char *text);
+                                enum runbooks_notice kind, const char *text);
 
 struct runbooks_options {
     uv_loop_t *uv;

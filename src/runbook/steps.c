@@ -507,7 +507,7 @@ void runbook__gate_open(struct run *run)
         if (run->rbs->o.notify) {
             char *text = xasprintf("run %lld of %s waits for approval: %s", (long long)run->rec.id,
                                    run->rb->name, s->approve);
-            runbook__notify(run, text);
+            runbook__notify(run, RUNBOOKS_NOTICE_ESCALATE, text);
             free(text);
         }
     }
@@ -531,7 +531,7 @@ static void begin_notify(struct run *run)
     const char *team = run->rb->team_name;
     runbook__note(run, TIMELINE_NOTIFICATION, "to %s: %s", team ? team : "nobody's team",
                   s->notify ? s->notify : "");
-    runbook__notify(run, s->notify ? s->notify : "");
+    runbook__notify(run, RUNBOOKS_NOTICE_STEP, s->notify ? s->notify : "");
     reason_setf(run, "told %s", team ? team : "nobody (the runbook has no team)");
     uv_timer_start(run->timer, on_ok_timer, 0, 0);
 }

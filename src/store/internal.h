@@ -28,6 +28,7 @@ enum store_record_kind {
     STORE_RECORD_RUN,
     STORE_RECORD_RUN_STEP,
     STORE_RECORD_QUARANTINE,
+    STORE_RECORD_NOTIFICATION,
 };
 
 /* One write of a batch: a copy the batch owns. */
@@ -44,6 +45,7 @@ struct store_record {
         struct store_run run;
         struct store_run_step run_step;
         struct store_quarantine quarantine;
+        struct store_notification notification;
     } u;
 };
 
@@ -110,6 +112,8 @@ struct store_backend {
     int (*last_silence_id)(struct store_db *db, int64_t *ret, struct err *e);
     /* The highest run id written (0 when none). */
     int (*last_run_id)(struct store_db *db, int64_t *ret, struct err *e);
+    /* The highest notification id written (0 when none). */
+    int (*last_notification_id)(struct store_db *db, int64_t *ret, struct err *e);
 
     int (*begin)(struct store_db *db, struct err *e);
     int (*apply)(struct store_db *db, const struct store_record *rec, struct err *e);
@@ -174,6 +178,8 @@ struct store_backend {
     int (*runs_since)(struct store_reader *r, int64_t since_ms, struct store_run **ret_v,
                       size_t *ret_n);
     int (*quarantines_list)(struct store_reader *r, struct store_quarantine **ret_v, size_t *ret_n);
+    int (*notifications_list)(struct store_reader *r, int64_t incident_id,
+                              struct store_notification **ret_v, size_t *ret_n);
 };
 
 extern const struct store_backend store__sqlite;
@@ -216,6 +222,11 @@ int store__sqlite_runs_since(struct store_reader *r, int64_t since_ms, struct st
                              size_t *ret_n);
 int store__sqlite_quarantines_list(struct store_reader *r, struct store_quarantine **ret_v,
                                    size_t *ret_n);
+
+/* SQLite's outbox (sqlite_notify.c), for the vtable in sqlite.c. */
+int store__sqlite_last_notification_id(struct store_db *db, int64_t *ret, struct err *e);
+int store__sqlite_notifications_list(struct store_reader *r, int64_t incident_id,
+                                     struct store_notification **ret_v, size_t *ret_n);
 
 /* SQLite's retention (sqlite_compact.c), for the vtable in sqlite.c. */
 int store__sqlite_compact_chunk(struct store_db *db, enum store_compact_stage stage,

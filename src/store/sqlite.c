@@ -223,6 +223,29 @@ static const struct migration migrations[] = {
                 " lifted_ms INTEGER NOT NULL,"
                 " lifted_by TEXT,"
                 " PRIMARY KEY (runbook, since_ms));"},
+        /*
+         * 7: the outbox of notifications: a row per message to a notifier,
+         * rewritten at each attempt; the pending ones are what a restart
+         * goes on delivering.
+         */
+        {.sql = "CREATE TABLE IF NOT EXISTS notifications ("
+                " id INTEGER PRIMARY KEY,"
+                " incident_id INTEGER NOT NULL,"
+                " team TEXT,"
+                " notifier TEXT NOT NULL,"
+                " reason TEXT NOT NULL,"
+                " level INTEGER NOT NULL,"
+                " state TEXT NOT NULL,"
+                " text TEXT NOT NULL,"
+                " assignee TEXT,"
+                " attempts INTEGER NOT NULL,"
+                " created_ms INTEGER NOT NULL,"
+                " due_ms INTEGER NOT NULL,"
+                " updated_ms INTEGER NOT NULL,"
+                " error TEXT);"
+                "CREATE INDEX IF NOT EXISTS notifications_by_incident ON notifications "
+                "(incident_id, id);"
+                "CREATE INDEX IF NOT EXISTS notifications_by_state ON notifications (state, id);"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,
@@ -395,6 +418,7 @@ static void sqlite_close(struct store_db *base)
         sqlite3_finalize(db->stmt[i]);
     for (size_t i = 0; i < STORE__RUN_STMT_COUNT; i++)
         sqlite3_finalize(db->run_stmt[i]);
+    sqlite3_finalize(db->notification_stmt);
     store__sqlite_compact_free(db->compact);
     sqlite3_close(db->conn);
     free(db->path);
@@ -759,6 +783,8 @@ static int sqlite_apply(struct store_db *base, const struct store_record *rec, s
         return store__sqlite_run_step_write(db, &rec->u.run_step, e);
     case STORE_RECORD_QUARANTINE:
         return store__sqlite_quarantine_write(db, &rec->u.quarantine, e);
+    case STORE_RECORD_NOTIFICATION:
+        return store__sqlite_notification_write(db, &rec->u.notification, e);
     }
     return err_setf(e, HALE_EINTERNAL, "unknown record kind %d", (int)rec->kind);
 }
@@ -772,6 +798,7 @@ const struct store_backend store__sqlite = {
         .last_ids = sqlite_last_ids,
         .last_silence_id = sqlite_last_silence_id,
         .last_run_id = store__sqlite_last_run_id,
+        .last_notification_id = store__sqlite_last_notification_id,
         .begin = sqlite_begin,
         .apply = sqlite_apply,
         .commit = sqlite_commit,
@@ -799,4 +826,5 @@ const struct store_backend store__sqlite = {
         .run_steps_list = store__sqlite_run_steps_list,
         .runs_since = store__sqlite_runs_since,
         .quarantines_list = store__sqlite_quarantines_list,
+        .notifications_list = store__sqlite_notifications_list,
 };

@@ -43,6 +43,7 @@ struct sqlite_db {
     char *path;
     sqlite3_stmt *stmt[STMT_COUNT];
     sqlite3_stmt *run_stmt[STORE__RUN_STMT_COUNT];
+    sqlite3_stmt *notification_stmt; /* sqlite_notify.c's */
     struct sqlite_compact *compact;
 };
 
@@ -58,6 +59,9 @@ int store__sqlite_run_step_write(struct sqlite_db *db, const struct store_run_st
                                  struct err *e);
 int store__sqlite_quarantine_write(struct sqlite_db *db, const struct store_quarantine *q,
                                    struct err *e);
+/* The outbox's rows (sqlite_notify.c). */
+int store__sqlite_notification_write(struct sqlite_db *db, const struct store_notification *n,
+                                     struct err *e);
 
 /*
  * The reading side's generic loops (sqlite_read.c), for the readers of
@@ -71,8 +75,12 @@ struct store__row_kind {
     store__fini_fn *fini;
 };
 
-/* Statements of sqlite_runs.c's readers, kept by each reader. */
-#define STORE__RUN_RSTMT_COUNT 8
+/*
+ * Statements of sqlite_runs.c's and sqlite_notify.c's readers, kept by
+ * each reader: runs take the slots below STORE__NOTIFY_RSTMT_FIRST.
+ */
+#define STORE__RUN_RSTMT_COUNT    8
+#define STORE__NOTIFY_RSTMT_FIRST 6
 
 /* Reader r's statement in slot, prepared from sql on first use; NULL on error. */
 sqlite3_stmt *store__sqlite_reader_stmt(struct store_reader *r, int slot, const char *sql);

@@ -64,6 +64,7 @@ struct store {
     uv_async_t *done_async;
     uint64_t window_ns;
     int64_t last_incident_id, last_problem_id, last_silence_id, last_run_id; /* loop thread */
+    int64_t last_notification_id;                                            /* loop thread */
     size_t in_flight;  /* submitted batches and the pass, callback not yet run; loop thread */
     bool closing;      /* store_close() runs: submitting now is a bug */
     size_t output_max; /* loop thread */
@@ -141,6 +142,9 @@ static void record_fini(struct store_record *rec)
         break;
     case STORE_RECORD_QUARANTINE:
         store_quarantine_fini(&rec->u.quarantine);
+        break;
+    case STORE_RECORD_NOTIFICATION:
+        store_notification_fini(&rec->u.notification);
         break;
     }
 }
@@ -560,7 +564,7 @@ static void store_free(struct store *st)
 
 /* The highest ids written, where the next ones follow. */
 struct last_ids {
-    int64_t incident, problem, silence, run;
+    int64_t incident, problem, silence, run, notification;
 };
 
 static int db_open(const struct store_options *o, const struct store_backend *backend,
@@ -577,6 +581,8 @@ static int db_open(const struct store_options *o, const struct store_backend *ba
         r = backend->last_silence_id(db, &ret_last->silence, e);
     if (r == 0)
         r = backend->last_run_id(db, &ret_last->run, e);
+    if (r == 0)
+        r = backend->last_notification_id(db, &ret_last->notification, e);
     if (r < 0) {
         backend->close(db);
         return r;
@@ -605,6 +611,7 @@ int store__open_backend(const struct store_options *o, const struct store_backen
     st->last_problem_id = last.problem;
     st->last_silence_id = last.silence;
     st->last_run_id = last.run;
+    st->last_notification_id = last.notification;
     store_set_output_max(st, o->output_max);
     st->chunk = o->compact_chunk ? o->compact_chunk : STORE_COMPACT_CHUNK_DEFAULT;
     atomic_init(&st->commits, 0);
@@ -677,6 +684,11 @@ int64_t store_next_silence_id(struct store *st)
 int64_t store_next_run_id(struct store *st)
 {
     return ++st->last_run_id;
+}
+
+int64_t store_next_notification_id(struct store *st)
+{
+    return ++st->last_notification_id;
 }
 
 uint64_t store__commits(const struct store *st)
@@ -832,6 +844,12 @@ int store_runs_since(struct store_reader *r, int64_t since_ms, struct store_run 
 int store_quarantines_list(struct store_reader *r, struct store_quarantine **ret_v, size_t *ret_n)
 {
     return r->backend->quarantines_list(r, ret_v, ret_n);
+}
+
+int store_notifications_list(struct store_reader *r, int64_t incident_id,
+                             struct store_notification **ret_v, size_t *ret_n)
+{
+    return r->backend->notifications_list(r, incident_id, ret_v, ret_n);
 }
 
 void store_check_state_fini(struct store_check_state *s)

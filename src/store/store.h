@@ -3,7 +3,8 @@
  * The store: everything hale keeps on disk (incidents, their timelines, the
  * audit log, problems, checks' hard state changes, the events received and
  * what the engine decided about each, the silences people created, the
- * runs of runbooks with their steps, and quarantines), behind one
+ * runs of runbooks with their steps, quarantines, and the outbox of
+ * notifications), behind one
  * interface, so a PostgreSQL backend can follow SQLite's without touching
  * callers.
  *
@@ -35,7 +36,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -81,6 +82,7 @@ int64_t store_next_incident_id(struct store *st);
 int64_t store_next_problem_id(struct store *st);
 int64_t store_next_silence_id(struct store *st);
 int64_t store_next_run_id(struct store *st);
+int64_t store_next_notification_id(struct store *st);
 
 /*
  * A silence people created (the API, `hale silence`), as the store keeps
@@ -172,6 +174,32 @@ void store_quarantine_fini(struct store_quarantine *q);
 void store_run_copy(struct store_run *dst, const struct store_run *src);
 void store_run_step_copy(struct store_run_step *dst, const struct store_run_step *src);
 
+/*
+ * A notification in the outbox (notify/notify.h gives it its meaning):
+ * one message to one notifier about one incident, with where it stands.
+ * Enumerations by name ("escalated", "pending"), so the store need not
+ * know the dispatcher. It is "open" while pending.
+ */
+struct store_notification {
+    int64_t id;
+    int64_t incident_id;
+    char *team;     /* NULL: none */
+    char *notifier; /* its name */
+    char *reason;   /* "opened", "escalated", "level", "resolved", "users" */
+    unsigned level; /* 1 for the team's notifiers, 2... for escalation levels */
+    char *state;    /* "pending", "delivered", "failed", "canceled" */
+    char *text;     /* why, in a sentence */
+    char *assignee; /* who is on call, or NULL */
+    unsigned attempts;
+    int64_t created_ms;
+    int64_t due_ms; /* the next attempt (pending), or when it was settled */
+    int64_t updated_ms;
+    char *error; /* the last attempt's failure, or NULL */
+};
+
+void store_notification_fini(struct store_notification *n);
+void store_notification_copy(struct store_notification *dst, const struct store_notification *src);
+
 /* ---- writes ---- */
 
 /* An empty batch. Add records to it, then submit it (which frees it). */
@@ -207,6 +235,8 @@ void store_batch_run(struct store_batch *b, const struct store_run *r);
 void store_batch_run_step(struct store_batch *b, const struct store_run_step *s);
 /* Inserts the quarantine, or replaces the one with its (runbook, since_ms). Copies q. */
 void store_batch_quarantine(struct store_batch *b, const struct store_quarantine *q);
+/* Inserts the notification, or replaces the one with its id. Copies n. */
+void store_batch_notification(struct store_batch *b, const struct store_notification *n);
 
 /*
  * An event as it came in, with what the engine decided about it: every
@@ -471,5 +501,14 @@ int store_runs_since(struct store_reader *r, int64_t since_ms, struct store_run 
  * store_quarantine_fini()); as for store_runs_list().
  */
 int store_quarantines_list(struct store_reader *r, struct store_quarantine **ret_v, size_t *ret_n);
+
+/*
+ * Notifications, oldest (lowest id) first, in a new array of *ret_n (free
+ * each with store_notification_fini(), then the array): those of incident
+ * incident_id, or with incident_id 0 those still pending (the outbox the
+ * dispatcher loads on start-up). Returns 0 or HALE_ESTORE.
+ */
+int store_notifications_list(struct store_reader *r, int64_t incident_id,
+                             struct store_notification **ret_v, size_t *ret_n);
 
 #endif

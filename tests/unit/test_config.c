@@ -166,7 +166,7 @@ static void test_config_unknown_key_lists_valid_keys(void **state)
                   "  - name: ops\n"
                   "    pager: yes\n",
                   "hale.yaml:3:5: unknown key \"pager\" in team \"ops\"; valid keys are name, "
-                  "description and notify");
+                  "description, notify, notify_on, escalation, oncall, users and rate_limit");
 }
 
 static void test_config_unknown_top_level_key(void **state)
@@ -1575,11 +1575,108 @@ static void test_config_retention_section(void **state)
                   "belongs in the main configuration");
 }
 
+/* Teams: when they are told, escalation levels, the on-call rotation, users, the rate limit. */
+static void test_config_teams_policy(void **state)
+{
+    (void)state;
+    struct config *c =
+            load_text_ok("notifiers:\n"
+                         "  - {name: chat, type: slack, url: 'http://127.0.0.1:9/x'}\n"
+                         "  - {name: pager, type: webhook, url: 'http://127.0.0.1:9/p',\n"
+                         "     retry: {backoff: 500ms, max: 1m, give_up_after: 2h}}\n"
+                         "  - {name: status, type: exec, argv: [/bin/true]}\n"
+                         "teams:\n"
+                         "  - name: web\n"
+                         "    notify: chat\n"
+                         "    notify_on: [opened, resolved]\n"
+                         "    escalation:\n"
+                         "      - {after: 15m, notify: pager}\n"
+                         "      - {after: 1h, notify: [pager, chat]}\n"
+                         "    oncall: {people: [alice, bob], handover: 'Wed 18:30'}\n"
+                         "    users: {notify: status, on: escalated}\n"
+                         "    rate_limit: 0s\n"
+                         "  - {name: ops}\n");
+    const struct config_team *web = config_team_find(c, "web");
+    assert_int_equal(web->notify_on, CONFIG_NOTIFY_ON_OPENED | CONFIG_NOTIFY_ON_RESOLVED);
+    assert_int_equal(web->n_levels, 2);
+    assert_int_equal(web->levels[0].after_ms, 15 * 60 * 1000);
+    assert_ptr_equal(web->levels[0].notifiers[0], config_notifier_find(c, "pager"));
+    assert_ptr_equal(web->levels[1].notifiers[1], config_notifier_find(c, "chat"));
+    assert_int_equal(web->oncall.people.n, 2);
+    assert_int_equal(web->oncall.handover_wday, 3);
+    assert_int_equal(web->oncall.handover_min, 18 * 60 + 30);
+    assert_ptr_equal(web->users.notifiers[0], config_notifier_find(c, "status"));
+    assert_int_equal(web->users.on, CONFIG_NOTIFY_ON_ESCALATED);
+    assert_int_equal(web->rate_limit_ms, 0);
+    const struct config_notifier *pager = config_notifier_find(c, "pager");
+    assert_int_equal(pager->retry.backoff_ms, 500);
+    assert_int_equal(pager->retry.max_ms, 60 * 1000);
+    assert_int_equal(pager->retry.give_up_after_ms, 2 * 3600 * 1000);
+
+    /* The defaults: told when escalated, a minute's rate limit, no rotation. */
+    const struct config_team *ops = config_team_find(c, "ops");
+    assert_int_equal(ops->notify_on, CONFIG_NOTIFY_ON_ESCALATED);
+    assert_int_equal(ops->n_levels, 0);
+    assert_int_equal(ops->rate_limit_ms, 60 * 1000);
+    assert_null(config_oncall_person(&ops->oncall, 0));
+    const struct config_notifier *chat = config_notifier_find(c, "chat");
+    assert_int_equal(chat->retry.backoff_ms, 2000);
+    assert_int_equal(chat->retry.max_ms, 300 * 1000);
+    assert_int_equal(chat->retry.give_up_after_ms, 86400 * 1000);
+    config_unref(c);
+}
+
+static void test_config_teams_policy_errors(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("notifiers: [{name: p, type: exec, argv: [/bin/true]}]\n"
+                  "teams:\n"
+                  "  - name: web\n"
+                  "    notify_on: [escalated, paged]\n"
+                  "    escalation: [{after: 1h, notify: p}, {after: 30m, notify: p}]\n"
+                  "    oncall: {people: [alice], handover: 'Mon 9'}\n"
+                  "    users: {notify: nobody}\n",
+                  "hale.yaml:4:28: expected opened, escalated or resolved in team \"web\", got "
+                  "\"paged\"",
+                  "hale.yaml:5:50: each escalation level's \"after\" must be later than the one "
+                  "before it in escalation of team \"web\"",
+                  "hale.yaml:6:41: expected a day and a time such as \"Mon 09:00\" in oncall of "
+                  "team \"web\", got \"Mon 9\"",
+                  "hale.yaml:7:21: undefined notifier \"nobody\" in users of team \"web\"; the "
+                  "notifiers defined are p");
+}
+
+/* A week each, turning at the hand-over in local time. */
+static void test_config_oncall_rotates_weekly(void **state)
+{
+    (void)state;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    const char *people[] = {"alice", "bob", "carol"};
+    struct config_oncall o = {
+            .people = {.v = people, .n = 3}, .handover_wday = 1, .handover_min = 9 * 60};
+    /* Monday 2026-11-16 08:59 and 09:00 UTC: the turn changes at the hand-over. */
+    int64_t monday_9 = 1794819600000;
+    const char *before = config_oncall_person(&o, monday_9 - 60 * 1000);
+    const char *after = config_oncall_person(&o, monday_9);
+    assert_string_not_equal(before, after);
+    /* All week long, until the next Monday 09:00. */
+    assert_string_equal(config_oncall_person(&o, monday_9 + 6 * 86400000LL), after);
+    assert_string_equal(config_oncall_person(&o, monday_9 + 7 * 86400000LL - 60000), after);
+    const char *next = config_oncall_person(&o, monday_9 + 7 * 86400000LL);
+    assert_string_not_equal(next, after);
+    /* Three people: back to the same one three weeks later. */
+    assert_string_equal(config_oncall_person(&o, monday_9 + 21 * 86400000LL), after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
             T(test_config_unknown_key_suggests_closest),
             T(test_config_unknown_key_lists_valid_keys),
+            T(test_config_teams_policy),
+            T(test_config_teams_policy_errors),
+            T(test_config_oncall_rotates_weekly),
             T(test_config_unknown_top_level_key),
             T(test_config_key_of_another_kind_is_unknown),
             T(test_config_bad_duration_points_at_unit),
