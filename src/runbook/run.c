@@ -215,7 +215,8 @@ static void step_skip(struct run *run, const char *reason)
 /*
  * Whether the incident no longer needs remediating (why says so): a
  * person resolved it (or its events did, before the run took charge), or
- * its events all ended while the run was in charge.
+ * its events all ended while the run was in charge, before any verify of
+ * the run passed.
  */
 static bool remediation_moot(struct run *run, char *why, size_t size)
 {
@@ -224,7 +225,8 @@ static bool remediation_moot(struct run *run, char *why, size_t size)
         return false;
     if (run->incident_resolved)
         snprintf(why, size, "incident %lld resolved", (long long)id);
-    else if (run->in_charge && itsm_runbook_events_ended(run->rbs->o.desk, id))
+    /* Once a verify passed, the events ended because of the run: nothing is moot. */
+    else if (run->in_charge && !run->verified && itsm_runbook_events_ended(run->rbs->o.desk, id))
         snprintf(why, size, "the events of incident %lld all ended", (long long)id);
     else
         return false;
