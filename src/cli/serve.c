@@ -525,7 +525,11 @@ static void daemon_finish_stop(struct daemon *d)
     if (d->compact_timer_on)
         uv_close((uv_handle_t *)&d->compact_timer, NULL);
     d->compact_timer_on = false;
-    /* Its timer and transfers would keep the loop: what is pending waits in the store. */
+    /*
+     * Its timer and transfers would keep the loop: what is pending waits in
+     * the store, and what the last commits still call for (the escalations
+     * of the interrupted runs) is written there too, for the next start.
+     */
     notify_stop(d->notify);
     loop_stop(d->loop);
 }

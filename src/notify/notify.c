@@ -228,10 +228,13 @@ static void resolved(struct notify *n, const struct incident *i, struct notify__
         tell_users(n, i, t, s, NOTIFY_RESOLVED, NULL);
 }
 
+/*
+ * While hale stops, the policy still decides and queues (what the last
+ * commits say, the runs interrupted by the stop escalating): the rows are
+ * durable and the next start delivers them. Only delivery has stopped.
+ */
 void notify_incident_changed(struct notify *n, const struct incident *i)
 {
-    if (n->stopping)
-        return;
     struct notify__incident *s = incident_find(n, i->id);
     bool opening = false;
     enum incident_state before = INCIDENT_NEW;
@@ -265,7 +268,7 @@ void notify_incident_changed(struct notify *n, const struct incident *i)
 
 void notify_escalate(struct notify *n, const struct incident *i, const char *team, const char *text)
 {
-    if (n->stopping || !i)
+    if (!i)
         return;
     struct notify__incident *s = incident_find(n, i->id);
     if (!s)
@@ -276,7 +279,7 @@ void notify_escalate(struct notify *n, const struct incident *i, const char *tea
 
 void notify_step(struct notify *n, const struct incident *i, const char *team, const char *text)
 {
-    if (n->stopping || !i)
+    if (!i)
         return;
     const struct config_team *t = team_of(n, i, team);
     if (!t || !t->notify.n)
@@ -293,7 +296,7 @@ void notify_step(struct notify *n, const struct incident *i, const char *team, c
 
 void notify_users(struct notify *n, const struct incident *i, const char *text)
 {
-    if (n->stopping || !i)
+    if (!i)
         return;
     const struct config_team *t = team_of(n, i, NULL);
     struct notify__incident *s = incident_find(n, i->id);

@@ -61,7 +61,12 @@ struct notify_options {
  * goes on delivering them. Returns 0, or HALE_ESTORE with e set.
  */
 int notify_new(const struct notify_options *o, struct notify **ret, struct err *e);
-/* Stops delivering: attempts in flight are cut and retried after a restart. */
+/*
+ * Stops delivering: attempts in flight are cut and retried after a restart.
+ * The policy goes on hearing until store_close(): what it queues meanwhile
+ * (the escalations of the runs a stop interrupts, the changes the last
+ * commits make) is written to the outbox and delivered after the restart.
+ */
 void notify_stop(struct notify *n);
 /* Accepts NULL. After store_close(). */
 void notify_free(struct notify *n);

@@ -399,3 +399,25 @@ routes:
         d.stop()
     finally:
         smtp.stop()
+
+
+def test_a_run_interrupted_by_a_stop_pages_after_the_restart(make_daemon, sink, tmp_path):
+    flag = tmp_path / "flag"
+    started = tmp_path / "started"
+    d = make_daemon(config(sink, flag, step=f"touch {started}; sleep 60"))
+    d.start()
+    token = d.token("ops", "admin")
+    wait_for(started.exists, timeout=60, what="the repair running")
+    # SIGTERM while the run is in flight: it ends interrupted and escalates
+    # while hale stops; the page waits in the outbox for the next start.
+    d.stop()
+    assert sink.messages("/hook") == []
+    d.start()
+    wait_for(lambda: sink.messages("/hook"), timeout=30, what="the page after the restart")
+    page = sink.messages("/hook")[0]
+    assert page["reason"] == "escalated" and "interrupted" in page["summary"], page
+    assert page["incident"]["id"] == 1
+    wait_for(lambda: any("delivered to hook" in t for t in notification_texts(d, token, 1)),
+             what="the delivery on the timeline")
+    d.stop()
+    assert len(sink.messages("/hook")) == 1, sink.messages()
