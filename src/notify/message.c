@@ -136,6 +136,8 @@ const char *message__reason_name(enum notify_reason r)
         return "users";
     case NOTIFY_STEP:
         return "step";
+    case NOTIFY_ACKNOWLEDGED:
+        return "acknowledged";
     }
     return "escalated";
 }

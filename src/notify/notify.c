@@ -32,6 +32,8 @@ const char *notify_reason_name(enum notify_reason r)
         return "users";
     case NOTIFY_STEP:
         return "step";
+    case NOTIFY_ACKNOWLEDGED:
+        return "acknowledged";
     }
     return "unknown";
 }
@@ -233,6 +235,59 @@ static void resolved(struct notify *n, const struct incident *i, struct notify__
  * commits say, the runs interrupted by the stop escalating): the rows are
  * durable and the next start delivers them. Only delivery has stopped.
  */
+static bool is_page(const char *reason)
+{
+    return strcmp(reason, "escalated") == 0 || strcmp(reason, "level") == 0 ||
+           strcmp(reason, "opened") == 0;
+}
+
+static bool named(const char *const *v, size_t count, const char *name)
+{
+    for (size_t k = 0; k < count; k++)
+        if (strcmp(v[k], name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * A page follows its incident (PagerDuty's dedup_key): each PagerDuty
+ * notifier that was sent, or is about to be sent, a page of this opening
+ * hears it was acknowledged. Its lane keeps the order: never before the
+ * trigger.
+ */
+static void acknowledge_pages(struct notify *n, const struct incident *i)
+{
+    const char *paged[16];
+    const char *team[16];
+    size_t count = 0;
+    for (size_t k = 0; k < n->n_items && count < 16; k++) {
+        const struct store_notification *r = &n->items[k]->rec;
+        if (r->incident_id == i->id && is_page(r->reason) && !named(paged, count, r->notifier)) {
+            team[count] = r->team;
+            paged[count++] = r->notifier;
+        }
+    }
+    struct store_notification *v = NULL;
+    size_t nv = 0;
+    if (n->reader && store_notifications_list(n->reader, i->id, &v, &nv) < 0)
+        nv = 0;
+    for (size_t k = 0; k < nv && count < 16; k++)
+        if ((v[k].created_ms >= i->opened_ms || i->reopened == 0) &&
+            strcmp(v[k].state, "delivered") == 0 && is_page(v[k].reason) &&
+            !named(paged, count, v[k].notifier)) {
+            team[count] = v[k].team;
+            paged[count++] = v[k].notifier;
+        }
+    for (size_t k = 0; k < count; k++) {
+        const struct config_notifier *nt = config_notifier_find(n->config, paged[k]);
+        if (nt && nt->type == CONFIG_NOTIFIER_PAGERDUTY)
+            queue(n, i, team[k], nt, NOTIFY_ACKNOWLEDGED, 1, "acknowledged", NULL, 0);
+    }
+    for (size_t k = 0; k < nv; k++)
+        store_notification_fini(&v[k]);
+    free(v);
+}
+
 void notify_incident_changed(struct notify *n, const struct incident *i)
 {
     struct notify__incident *s = incident_find(n, i->id);
@@ -260,6 +315,7 @@ void notify_incident_changed(struct notify *n, const struct incident *i)
             notify__timeline(n, i->id, "hale",
                              "escalation stopped: acknowledged; %zu later page%s canceled", k,
                              k == 1 ? "" : "s");
+        acknowledge_pages(n, i);
     }
     if (is_open(before) && !is_open(i->state))
         resolved(n, i, s);

@@ -34,15 +34,16 @@ struct metrics;
 
 /* Why a notification goes out: the policy's words, stored with it. */
 enum notify_reason {
-    NOTIFY_OPENED,    /* an incident opened (only when the team asks) */
-    NOTIFY_ESCALATED, /* healing failed, no runbook, a guard tripped, an approval waits */
-    NOTIFY_LEVEL,     /* not acknowledged in time: the next escalation level */
-    NOTIFY_RESOLVED,  /* resolved, to those who were told of it */
-    NOTIFY_USERS,     /* a plain-language message to end users (a step, a policy) */
-    NOTIFY_STEP,      /* a runbook's notify step: its words to the team, no page */
+    NOTIFY_OPENED,       /* an incident opened (only when the team asks) */
+    NOTIFY_ESCALATED,    /* healing failed, no runbook, a guard tripped, an approval waits */
+    NOTIFY_LEVEL,        /* not acknowledged in time: the next escalation level */
+    NOTIFY_RESOLVED,     /* resolved, to those who were told of it */
+    NOTIFY_USERS,        /* a plain-language message to end users (a step, a policy) */
+    NOTIFY_STEP,         /* a runbook's notify step: its words to the team, no page */
+    NOTIFY_ACKNOWLEDGED, /* somebody acknowledged it: a page that follows the incident says so */
 };
 
-/* "opened", "escalated", "level", "resolved", "users", "step"; static storage. */
+/* "opened", "escalated", "level", "resolved", "users", "step", "acknowledged"; static. */
 const char *notify_reason_name(enum notify_reason r);
 
 struct notify_options {

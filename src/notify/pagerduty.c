@@ -25,7 +25,7 @@ static const char *event_action(const struct message *m)
     if (m->reason == NOTIFY_RESOLVED || i->state == INCIDENT_RESOLVED ||
         i->state == INCIDENT_CLOSED)
         return "resolve";
-    if (i->state == INCIDENT_ACKNOWLEDGED)
+    if (m->reason == NOTIFY_ACKNOWLEDGED || i->state == INCIDENT_ACKNOWLEDGED)
         return "acknowledge";
     return "trigger";
 }

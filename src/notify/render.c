@@ -15,8 +15,9 @@
 
 enum notify_reason notify__reason_parse(const char *s)
 {
-    static const enum notify_reason all[] = {NOTIFY_OPENED,   NOTIFY_ESCALATED, NOTIFY_LEVEL,
-                                             NOTIFY_RESOLVED, NOTIFY_USERS,     NOTIFY_STEP};
+    static const enum notify_reason all[] = {NOTIFY_OPENED,      NOTIFY_ESCALATED, NOTIFY_LEVEL,
+                                             NOTIFY_RESOLVED,    NOTIFY_USERS,     NOTIFY_STEP,
+                                             NOTIFY_ACKNOWLEDGED};
     for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
         if (strcmp(s, notify_reason_name(all[k])) == 0)
             return all[k];

@@ -389,11 +389,19 @@ routes:
         doc = json.loads(log.read_text().splitlines()[0])
         assert doc["reason"] == "escalated" and doc["advice"] == ["look at the logs"]
 
+        # Acknowledged by a person: PagerDuty hears it by the same dedup_key.
+        admin = d.token("ops", "admin")
+        assert d.post(f"/api/v1/incidents/{a}/ack", token=admin).status == 200
+        wait_for(lambda: len(sink.messages("/pd")) == 2, what="the acknowledge")
+        ack = sink.messages("/pd")[1]
+        assert ack["event_action"] == "acknowledge" and ack["dedup_key"] == str(a), ack
+        assert ack["routing_key"] == "abc123"
+
         # Resolved: the page follows the incident (PagerDuty resolves by dedup_key).
         post_event(d, reporter, "api", "Down", status="resolved")
-        wait_for(lambda: len(sink.messages("/pd")) == 2, what="the resolve")
-        assert sink.messages("/pd")[1]["event_action"] == "resolve"
-        assert sink.messages("/pd")[1]["dedup_key"] == str(a)
+        wait_for(lambda: len(sink.messages("/pd")) == 3, what="the resolve")
+        assert sink.messages("/pd")[2]["event_action"] == "resolve"
+        assert sink.messages("/pd")[2]["dedup_key"] == str(a)
         wait_for(lambda: len(smtp.mails) == 2 and len(log.read_text().splitlines()) == 2,
                  what="every channel told of the end")
         d.stop()
