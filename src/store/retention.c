@@ -122,7 +122,7 @@ static void stage_next(struct store__compact_job *j)
 static uint64_t deleted(const struct store_compaction *c)
 {
     return c->incidents + c->timeline + c->events + c->outputs + c->check_states + c->audit +
-           c->runs;
+           c->runs + c->notifications;
 }
 
 static bool job_end(struct store__compact_job *j, const struct store_backend *be,

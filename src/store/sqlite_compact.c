@@ -38,6 +38,7 @@ enum {
     CS_INCIDENT_EVENTS,
     CS_INCIDENT_RUN_STEPS,
     CS_INCIDENT_RUNS,
+    CS_INCIDENT_NOTIFICATIONS,
     CS_INCIDENTS,
     CS_LONE_RUN_STEPS,
     CS_LONE_RUNS,
@@ -128,13 +129,19 @@ static const char *const cs_sql[CS_COUNT] = {
         [CS_INCIDENT_RUNS] = "DELETE FROM runs WHERE incident_id IN (" EXPIRED_INCIDENTS ")"
                              " AND NOT EXISTS (SELECT 1 FROM run_steps"
                              " WHERE run_steps.run_id = runs.id)",
+        /* Their outbox rows (?3 at most): what they were told, settled long ago. */
+        [CS_INCIDENT_NOTIFICATIONS] =
+                "DELETE FROM notifications WHERE id IN (SELECT id FROM"
+                " notifications WHERE incident_id IN (" EXPIRED_INCIDENTS ") LIMIT ?3)",
         [CS_INCIDENTS] =
                 "DELETE FROM incidents WHERE id IN (" EXPIRED_INCIDENTS ")"
                 " AND NOT EXISTS (SELECT 1 FROM timeline"
                 " WHERE timeline.incident_id = incidents.id)"
                 " AND NOT EXISTS (SELECT 1 FROM events"
                 " WHERE events.incident_id = incidents.id)"
-                " AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.incident_id = incidents.id)",
+                " AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.incident_id = incidents.id)"
+                " AND NOT EXISTS (SELECT 1 FROM notifications"
+                " WHERE notifications.incident_id = incidents.id)",
         /*
          * Runs by hand with no incident go by the outputs' retention, once
          * over (?1 the cut-off, ?2 runs at most): their steps, then them.
@@ -264,14 +271,15 @@ static int incidents_chunk(struct sqlite_db *db, int64_t cutoff, size_t limit,
     sqlite3_stmt *t = cs_get(db, CS_INCIDENT_TIMELINE, e);
     sqlite3_stmt *ev = t ? cs_get(db, CS_INCIDENT_EVENTS, e) : NULL;
     sqlite3_stmt *rs = ev ? cs_get(db, CS_INCIDENT_RUN_STEPS, e) : NULL;
-    sqlite3_stmt *runs = rs ? cs_get(db, CS_INCIDENT_RUNS, e) : NULL;
+    sqlite3_stmt *nt = rs ? cs_get(db, CS_INCIDENT_NOTIFICATIONS, e) : NULL;
+    sqlite3_stmt *runs = nt ? cs_get(db, CS_INCIDENT_RUNS, e) : NULL;
     sqlite3_stmt *i = runs ? cs_get(db, CS_INCIDENTS, e) : NULL;
     if (!i)
         return HALE_ESTORE;
-    uint64_t entries = 0, events = 0, steps = 0, nruns = 0, incidents = 0;
+    uint64_t entries = 0, events = 0, steps = 0, notes = 0, nruns = 0, incidents = 0;
     int r = 0;
-    sqlite3_stmt *children[] = {t, ev, rs};
-    uint64_t *counts[] = {&entries, &events, &steps};
+    sqlite3_stmt *children[] = {t, ev, rs, nt};
+    uint64_t *counts[] = {&entries, &events, &steps, &notes};
     for (size_t k = 0; k < ARRAY_SIZE(children) && r == 0; k++) {
         sqlite3_bind_int64(children[k], 1, cutoff);
         sqlite3_bind_int64(children[k], 2, few);
@@ -292,8 +300,10 @@ static int incidents_chunk(struct sqlite_db *db, int64_t cutoff, size_t limit,
     c->timeline += entries + events;
     c->incidents += incidents;
     c->runs += nruns;
+    c->notifications += notes;
     /* Fewer than asked for of each: every expired incident is gone. */
-    *ret_more = entries >= limit || events >= limit || steps >= limit || incidents >= (uint64_t)few;
+    *ret_more = entries >= limit || events >= limit || steps >= limit || notes >= limit ||
+                incidents >= (uint64_t)few;
     return 0;
 }
 
@@ -350,6 +360,7 @@ int store__sqlite_compact_chunk(struct store_db *base, enum store_compact_stage 
     c->incidents += got.incidents;
     c->timeline += got.timeline;
     c->runs += got.runs;
+    c->notifications += got.notifications;
     if (stage == STORE_COMPACT_EVENTS || stage == STORE_COMPACT_EVENT_ROWS)
         c->events += n;
     else if (stage == STORE_COMPACT_OUTPUTS)

@@ -313,6 +313,7 @@ struct store_compaction {
     uint64_t events;                  /* event entries and events received, of incidents kept */
     uint64_t outputs;                 /* step_output entries of the incidents kept */
     uint64_t runs;                    /* runs deleted (of incidents deleted, or of none) */
+    uint64_t notifications;           /* outbox rows of the incidents deleted */
     uint64_t check_states;            /* hard state changes */
     uint64_t audit;                   /* audit entries */
     uint64_t chunks;                  /* transactions that deleted */

@@ -387,6 +387,52 @@ static void test_store_retention_deletes_exactly_what_expired(void **state)
     assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM audit"), 1);
 }
 
+static void add_notification(struct store_batch *b, int64_t id, int64_t incident_id)
+{
+    struct store_notification n = {
+            .id = id,
+            .incident_id = incident_id,
+            .team = (char *)(uintptr_t) "web",
+            .notifier = (char *)(uintptr_t) "hook",
+            .reason = (char *)(uintptr_t) "escalated",
+            .level = 1,
+            .state = (char *)(uintptr_t) "delivered",
+            .text = (char *)(uintptr_t) "healing failed",
+            .attempts = 1,
+            .created_ms = AGO(600),
+            .due_ms = AGO(600),
+            .updated_ms = AGO(600),
+    };
+    store_batch_notification(b, &n);
+}
+
+/* An incident's outbox rows go with it, and keep it until they have gone. */
+static void test_store_retention_notifications_go_with_their_incident(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_batch *b = store_batch_new();
+    add_incident(b, 1, INCIDENT_CLOSED, AGO(900), AGO(500), 0); /* expired */
+    add_incident(b, 2, INCIDENT_CLOSED, AGO(900), AGO(100), 0); /* kept */
+    add_notification(b, 1, 1);
+    add_notification(b, 2, 1);
+    add_notification(b, 3, 2);
+    write_batch(fx, b);
+
+    struct pass p = compact(fx, &defaults);
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.c.incidents, 1);
+    assert_int_equal(p.c.notifications, 2);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM notifications"), 1);
+    assert_int_equal(
+            count_rows(fx->db_path, "SELECT COUNT(*) FROM notifications WHERE incident_id = 2"), 1);
+    struct store_reader *r;
+    assert_int_equal(store_reader_open(fx->st, &r, NULL), 0);
+    assert_false(incident_exists(r, 1));
+    assert_true(incident_exists(r, 2));
+    store_reader_close(r);
+}
+
 /* Zero keeps a kind for good, whatever its age. */
 static void test_store_retention_zero_keeps_forever(void **state)
 {
@@ -744,6 +790,7 @@ int main(void)
             TEST(test_store_retention_zero_keeps_forever),
             TEST(test_store_retention_never_reuses_an_id),
             TEST(test_store_retention_works_in_chunks_between_batches),
+            TEST(test_store_retention_notifications_go_with_their_incident),
             TEST(test_store_retention_file_shrinks),
             TEST(test_store_retention_deletes_expired_events_received),
             TEST(test_store_retention_migrates_a_version_1_database),
