@@ -16,10 +16,21 @@
 #include "api/internal.h"
 #include "base/alloc.h"
 
+/* Whether path is prefix itself or below it. */
+static bool path_is_under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 bool api__path_is_api(const char *path)
 {
-    size_t n = strlen(API_PREFIX);
-    return strncmp(path, API_PREFIX, n) == 0 && (path[n] == '\0' || path[n] == '/');
+    return path_is_under(path, API_PREFIX);
+}
+
+bool api__path_needs_token(const char *path)
+{
+    return api__path_is_api(path) && !path_is_under(path, API_PUBLIC_PREFIX);
 }
 
 struct api *api_new(const struct api_deps *deps)
@@ -74,7 +85,7 @@ static int route_check(const struct api *api, const struct api_route *rt, struct
     if (n < 0 || n > API_PARAMS_MAX)
         return err_setf(e, -EINVAL, "route %s %s: malformed pattern or more than %d parameters",
                         rt->method, rt->pattern, API_PARAMS_MAX);
-    if (rt->perm != API_PERM_NONE && !api__path_is_api(rt->pattern))
+    if (rt->perm != API_PERM_NONE && !api__path_needs_token(rt->pattern))
         return err_setf(e, -EINVAL, "route %s %s: a public path cannot need a permission",
                         rt->method, rt->pattern);
     for (size_t i = 0; i < api->n_routes; i++)

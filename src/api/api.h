@@ -80,8 +80,9 @@ typedef void api_handler_fn(struct api_req *req, void *data);
  * are literal or a "{name}" parameter matching one non-empty segment
  * ("/api/v1/incidents/{id}/notes"), and the permission (an enum
  * auth_perm, or API_PERM_NONE) the caller's token must grant. Every path
- * under /api/ needs a valid token whatever its permission; paths outside
- * it are public (and their routes must use API_PERM_NONE).
+ * under /api/ needs a valid token whatever its permission, except those
+ * under /api/v1/public/ (what end users may read without one); paths
+ * outside /api/ are public too. Public routes must use API_PERM_NONE.
  */
 struct api_route {
     const char *method;

@@ -45,7 +45,7 @@ const char *api_req_raw_body(const struct api_req *req, size_t *ret_len);
 /* The caller's token, or NULL on a public route. */
 const struct auth_token_info *api_req_token(const struct api_req *req);
 
-/* Adds a response header to the coming reply (both strings copied); at most 4. */
+/* Adds a response header to the coming reply (both strings copied); at most 8. */
 void api_reply_header(struct api_req *req, const char *name, const char *value);
 /* Replies with body serialised as JSON; takes the reference to body. */
 void api_reply_json(struct api_req *req, unsigned status, json_t *body);

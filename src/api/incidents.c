@@ -521,5 +521,7 @@ int api_incidents_routes_add(struct api *api, struct api_incidents *d, struct er
         r = api__problems_routes_add(api, d, e);
     if (r == 0)
         r = api__audit_routes_add(api, d, e);
+    if (r == 0)
+        r = api__public_routes_add(api, d, e);
     return r;
 }

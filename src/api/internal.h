@@ -27,8 +27,10 @@
 #include "base/labels.h"
 #include "base/strbuf.h"
 
-#define API_REPLY_HEADERS_MAX 4
+#define API_REPLY_HEADERS_MAX 8
 #define API_PREFIX            "/api"
+/* Under /api/ but public: what the status page shows end users, read-only. */
+#define API_PUBLIC_PREFIX     "/api/v1/public"
 
 struct api_route_entry {
     char *method;
@@ -82,7 +84,7 @@ struct api_req {
     char *method;
     char *path;
     char origin[64]; /* the client's address, "127.0.0.1" or "::1" */
-    bool is_api;     /* under /api/: token checked */
+    bool is_api;     /* under /api/: not cached (and a token checked unless public) */
     bool has_token;
     struct auth_token_info token;
     const struct api_route_entry *route; /* NULL when none matched */
@@ -125,6 +127,8 @@ enum api_match {
 enum api_match api__route_match(const struct api *api, struct api_req *req, char *allow,
                                 size_t allow_size);
 bool api__path_is_api(const char *path);
+/* Under /api/ and not under API_PUBLIC_PREFIX: a bearer token is checked. */
+bool api__path_needs_token(const char *path);
 
 /* ---- request.c: replies ------------------------------------------------- */
 
@@ -224,6 +228,8 @@ struct api_incidents;
 struct api_incidents *api__incidents_deps(struct api_req *req, void *data);
 int api__problems_routes_add(struct api *api, struct api_incidents *d, struct err *e);
 int api__audit_routes_add(struct api *api, struct api_incidents *d, struct err *e);
+/* GET /api/v1/public/status (public.c): the status page's data, without a token. */
+int api__public_routes_add(struct api *api, struct api_incidents *d, struct err *e);
 /* ---- stream.c: the live streams --------------------------------------- */
 
 /* The hub of the live streams and GET /api/v1/stream; freed by api__streams_free(). */

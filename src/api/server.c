@@ -326,7 +326,7 @@ static bool req_body_acceptable(struct api_req *req)
 /* The checks on a request's head, in the documented order; false when a reply is set. */
 static bool req_begin(struct api_req *req)
 {
-    if (req->is_api && !req_authenticate(req))
+    if (api__path_needs_token(req->path) && !req_authenticate(req))
         return false;
     char allow[64];
     switch (api__route_match(req->server->api, req, allow, sizeof(allow))) {

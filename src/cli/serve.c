@@ -44,6 +44,7 @@
 #include "series/series.h"
 #include "store/store.h"
 #include "version.h"
+#include "web/web.h"
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
 #define SERVE_DRAIN_TIMEOUT_MS    10000
@@ -628,7 +629,7 @@ static int daemon_start(struct daemon *d, struct err *e)
         (r = api_events_routes_add(d->api, &d->events_api, e)) < 0 ||
         (r = api_silences_routes_add(d->api, &d->silences_api, e)) < 0 ||
         (r = api_runs_routes_add(d->api, &d->runs_api, e)) < 0 ||
-        (r = api_write_routes_add(d->api, d->series, e)) < 0)
+        (r = api_write_routes_add(d->api, d->series, e)) < 0 || (r = web_routes_add(d->api, e)) < 0)
         return r;
     /* Watch the signals first: a SIGHUP must never find its default action. */
     if ((r = loop_on_signal(d->loop, SIGTERM, on_stop_signal, d)) < 0 ||

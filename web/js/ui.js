@@ -1,0 +1,171 @@
+// Small DOM helpers. Text from data goes in through textContent (el()'s
+// string children and the `text` attribute) and never through innerHTML,
+// so nothing hale or a user wrote can become markup.
+
+// el('button', {class: 'btn', onclick: fn, 'aria-label': 'Close'}, 'Close', child, ...)
+// Attributes: class, text, dataset (object), on<event> (function), hidden,
+// disabled and other booleans (true/false), anything else via setAttribute.
+export function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') node.className = v;
+    else if (k === 'text') node.textContent = v;
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+    else if (v === true) node.setAttribute(k, '');
+    else node.setAttribute(k, String(v));
+  }
+  append(node, children);
+  return node;
+}
+
+function append(node, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(node, c);
+    else node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+  return node;
+}
+
+// Replaces node's children.
+export function mount(node, ...children) {
+  clear(node);
+  append(node, children);
+  return node;
+}
+
+// Says msg to screen readers (and shows it briefly).
+export function announce(msg) {
+  const live = document.getElementById('live');
+  if (!live) return;
+  live.textContent = msg;
+  clearTimeout(announce.timer);
+  announce.timer = setTimeout(() => { live.textContent = ''; }, 6000);
+}
+
+// An error box with the API's reason (an ApiError) or the message.
+export function errorBox(err) {
+  const reason = err && (err.reason || err.message) ? (err.reason || err.message) : String(err);
+  return el('div', { class: 'error', role: 'alert' }, reason);
+}
+
+export function loading(what = 'Loading') {
+  return el('p', { class: 'muted', 'aria-busy': 'true' }, `${what}…`);
+}
+
+const RTF = typeof Intl !== 'undefined' && Intl.RelativeTimeFormat
+  ? new Intl.RelativeTimeFormat('en', { numeric: 'auto' }) : null;
+
+// "3 minutes ago" for an RFC 3339 time or Unix ms.
+export function ago(t, now = Date.now()) {
+  if (t === null || t === undefined || t === '') return '—';
+  const ms = typeof t === 'number' ? t : Date.parse(t);
+  if (Number.isNaN(ms)) return String(t);
+  const s = Math.round((ms - now) / 1000);
+  const abs = Math.abs(s);
+  const [v, unit] = abs < 60 ? [s, 'second'] : abs < 3600 ? [Math.round(s / 60), 'minute']
+    : abs < 86400 ? [Math.round(s / 3600), 'hour'] : [Math.round(s / 86400), 'day'];
+  return RTF ? RTF.format(v, unit) : `${Math.abs(v)} ${unit}s ${v < 0 ? 'ago' : 'from now'}`;
+}
+
+// A <time> with the relative time shown and the absolute one as its title.
+export function time(t) {
+  if (!t) return el('span', { class: 'muted' }, '—');
+  const d = typeof t === 'number' ? new Date(t) : new Date(t);
+  const iso = Number.isNaN(d.getTime()) ? String(t) : d.toISOString();
+  return el('time', { datetime: iso, title: Number.isNaN(d.getTime()) ? iso : d.toLocaleString() }, ago(t));
+}
+
+// "1 h 5 min" for a number of seconds.
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return '—';
+  let s = Math.round(Number(seconds));
+  if (s < 60) return `${s} s`;
+  const d = Math.floor(s / 86400); s -= d * 86400;
+  const h = Math.floor(s / 3600); s -= h * 3600;
+  const m = Math.floor(s / 60);
+  return [d && `${d} d`, h && `${h} h`, m && `${m} min`].filter(Boolean).join(' ') || '0 min';
+}
+
+// A state as a coloured pill: ok, warning, critical, unknown, new,
+// acknowledged, in_progress, resolved, closed, running, waiting, ...
+export function badge(state, label) {
+  const s = String(state || 'unknown');
+  return el('span', { class: `badge s-${s.replace(/[^a-z0-9_-]/gi, '')}` }, label || s.replace(/_/g, ' '));
+}
+
+// "P1".."P5" as a pill.
+export function priority(p) {
+  return el('span', { class: `badge prio p${Number(p) || 5}`, title: `priority ${p}` }, `P${p}`);
+}
+
+// Whether the signed-in user's role grants perm ("read", "act", "admin").
+export function can(me, perm) {
+  return !!(me && Array.isArray(me.permissions) && me.permissions.includes(perm));
+}
+
+// A button that runs an async action, disabled while it runs; failures
+// are shown next to it with the API's reason.
+export function actionButton(label, fn, attrs = {}) {
+  const msg = el('span', { class: 'action-msg', role: 'status' });
+  const b = el('button', { type: 'button', class: 'btn', ...attrs }, label);
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    msg.textContent = '';
+    msg.className = 'action-msg';
+    try {
+      await fn();
+    } catch (e) {
+      msg.textContent = e.reason || e.message;
+      msg.className = 'action-msg error-text';
+    } finally {
+      b.disabled = false;
+    }
+  });
+  return el('span', { class: 'action' }, b, msg);
+}
+
+// A labelled form field: field('Note', el('textarea', {name: 'note'})).
+let fieldSeq = 0;
+export function field(label, control, hint) {
+  const id = control.id || `f${++fieldSeq}`;
+  control.id = id;
+  const parts = [el('label', { for: id }, label), control];
+  if (hint) {
+    const hid = `${id}-hint`;
+    control.setAttribute('aria-describedby', hid);
+    parts.push(el('small', { id: hid, class: 'muted' }, hint));
+  }
+  return el('div', { class: 'field' }, parts);
+}
+
+// A <details> whose body is preformatted text (a step's output).
+export function folded(summary, text, open = false) {
+  return el('details', { class: 'folded', open }, el('summary', {}, summary), el('pre', {}, text));
+}
+
+// A table from rows: columns = [{label, cell: (row) => Node|string, class}].
+export function table(columns, rows, opts = {}) {
+  const head = el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c.class }, c.label)));
+  const body = rows.map((r) => el('tr', opts.rowAttrs ? opts.rowAttrs(r) : {},
+    columns.map((c) => el('td', { class: c.class, 'data-label': c.label }, c.cell(r)))));
+  return el('table', { class: `table ${opts.class || ''}` },
+    opts.caption ? el('caption', { class: 'sr-only' }, opts.caption) : null,
+    el('thead', {}, head), el('tbody', {}, body));
+}
+
+// A link inside the app: link('#/incidents/4', 'incident 4').
+export function link(href, ...children) {
+  return el('a', { href }, ...children);
+}
+
+// Sets document.title to "what · hale".
+export function title(what) {
+  document.title = what ? `${what} · hale` : 'hale';
+}
