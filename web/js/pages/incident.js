@@ -83,7 +83,7 @@ async function graph(ctx, inc, box) {
     series,
     band: [opened / 1000, ended / 1000],
   });
-  box.append(chart.el, note, h('p', { class: 'muted small' }, 'The shaded band is the incident, from opening to resolution.'));
+  box.append(...[chart.el, note].filter(Boolean), h('p', { class: 'muted small' }, 'The shaded band is the incident, from opening to resolution.'));
   return chart.destroy;
 }
 
@@ -98,7 +98,7 @@ export function render(root, ctx) {
 
   const head = h('header', { class: 'page-head' });
   const facts = h('section', { class: 'card', 'aria-labelledby': 'inc-facts' });
-  const actions = h('section', { class: 'card actions', 'aria-labelledby': 'inc-actions', hidden: true });
+  const actions = h('section', { class: 'card act-panel', 'aria-labelledby': 'inc-actions', hidden: true });
   const graphBox = h('section', { class: 'card', 'aria-labelledby': 'inc-graph' }, h('h2', { id: 'inc-graph' }, 'Check'));
   const runsBox = h('section', { class: 'card', 'aria-labelledby': 'inc-runs' });
   const tlList = h('div');
@@ -114,7 +114,7 @@ export function render(root, ctx) {
       h('p', { class: 'badges' }, priorityBadge(inc.priority), ' ', badge('state', inc.state), ' ',
         h('span', { class: `badge sev-${inc.severity}` }, inc.severity), ' ',
         inc.type === 'request' ? h('span', { class: 'badge type-request' }, 'request') : null, ' ',
-        link(`/reports/incidents/${inc.id}`, 'Final report')),
+        link(`/reports/${inc.id}`, 'Final report')),
       notice);
     clear(facts).append(h('h2', { id: 'inc-facts' }, 'Summary'), summary(inc));
   }
@@ -212,7 +212,8 @@ export function render(root, ctx) {
 
   load().then(async () => {
     if (gone) return;
-    clear(root).append(head, h('div', { class: 'grid-2' }, facts, actions), graphBox, runsBox, tlBox);
+    // A role that may not act gets no actions, not even hidden ones.
+    clear(root).append(head, h('div', { class: 'grid-2' }, facts, can(ctx, 'act') ? actions : null), graphBox, runsBox, tlBox);
     if (inc.check) {
       stopGraph = await graph(ctx, inc, graphBox);
       if (gone) stopGraph();

@@ -61,7 +61,7 @@ function row(inc) {
 }
 
 export function render(root, ctx) {
-  const f = initialFilters(ctx.params);
+  const f = initialFilters(Object.fromEntries(ctx.query || []));
   let items = [];
   let cursor = null;
   let loading = false;
@@ -77,13 +77,13 @@ export function render(root, ctx) {
 
   const count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite' });
   const tbody = h('tbody');
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
-  const table = h('table', { class: 'list incidents' },
-    h('caption', { class: 'visually-hidden' }, 'Incidents, newest first'),
+  const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
+  const table = h('table', { class: 'table incidents' },
+    h('caption', { class: 'sr-only' }, 'Incidents, newest first'),
     h('thead', {}, h('tr', {}, ['Priority', 'Incident', 'State', 'Service', 'Team', 'Assignee', 'Opened']
       .map((t) => h('th', { scope: 'col' }, t)))),
     tbody);
-  const error = h('p', { class: 'form-status error', role: 'alert' });
+  const error = h('p', { class: 'error-text', role: 'alert' });
 
   clear(root).append(
     h('h1', {}, 'Incidents'),

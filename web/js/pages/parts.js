@@ -12,6 +12,8 @@ export function h(tag, attrs, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
     else if (k === 'class') el.className = v;
+    // The page's CSP allows no style attribute: styles go through the CSSOM.
+    else if (k === 'style') Object.assign(el.style, v);
     else if (k === 'dataset') Object.assign(el.dataset, v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
@@ -106,18 +108,24 @@ export function words(s) {
 
 // A badge whose colour comes from its class, its meaning from its text.
 export function badge(kind, value) {
-  return h('span', { class: `badge ${kind}-${value}`, dataset: { [kind]: value } }, words(value));
+  const cls = String(value || 'unknown').replace(/[^a-z0-9_-]/gi, '');
+  return h('span', { class: `badge s-${cls}`, dataset: { [kind]: value } }, words(value));
 }
 
 export function priorityBadge(p) {
-  return h('span', { class: `badge prio prio-${String(p || '').toLowerCase()}`, title: `priority ${p}` }, p || '-');
+  return h('span', { class: `badge prio ${String(p || '').toLowerCase()}`, title: `priority ${p}` }, p || '-');
 }
 
 // ---- blocks ----
 
+export function lineCount(text) {
+  const t = (text || '').replace(/\n$/, '');
+  return t ? t.split('\n').length : 0;
+}
+
 // Output folded: a summary line to open it, the text as written.
 export function folded(label, text, open) {
-  const d = h('details', { class: 'output' }, h('summary', {}, label), h('pre', {}, h('code', {}, text)));
+  const d = h('details', { class: 'folded output' }, h('summary', {}, label), h('pre', {}, h('code', {}, text)));
   if (open) d.open = true;
   return d;
 }
@@ -137,7 +145,7 @@ export function statusLine() {
   const el = h('p', { class: 'form-status', role: 'status', 'aria-live': 'polite' });
   el.say = (text, isError) => {
     el.textContent = text || '';
-    el.classList.toggle('error', !!isError);
+    el.classList.toggle('error-text', !!isError);
   };
   return el;
 }
@@ -148,7 +156,7 @@ export function errorText(err) {
 
 // A page's "loading" and "could not load" states.
 export function failed(root, err, what) {
-  clear(root).appendChild(h('div', { class: 'page-error', role: 'alert' },
+  clear(root).appendChild(h('div', { class: 'page-error error', role: 'alert' },
     h('h1', {}, `Cannot show ${what}`), h('p', {}, errorText(err))));
 }
 
@@ -166,7 +174,7 @@ export function actionForm({ id, legend, fields, button, submit, then, danger })
     inputs[f.name] = input;
     return h('div', { class: 'field' }, h('label', { for: fid }, f.label), input);
   });
-  const btn = h('button', { type: 'submit', class: danger ? 'danger' : 'primary' }, button);
+  const btn = h('button', { type: 'submit', class: danger ? 'btn danger' : 'btn primary' }, button);
   const form = h('form', { class: 'action-form', id, 'aria-label': legend },
     h('fieldset', {}, h('legend', {}, legend), rows, h('div', { class: 'buttons' }, btn), status));
   form.addEventListener('submit', async (ev) => {
@@ -191,7 +199,7 @@ export function actionForm({ id, legend, fields, button, submit, then, danger })
 
 // A button that posts one action.
 export function actionButton(label, run, opts = {}) {
-  const btn = h('button', { type: 'button', class: opts.danger ? 'danger' : 'primary' }, label);
+  const btn = h('button', { type: 'button', class: opts.danger ? 'btn danger' : 'btn primary' }, label);
   btn.addEventListener('click', async () => {
     btn.disabled = true;
     try {
@@ -213,7 +221,7 @@ const KIND_WORDS = {
 
 function entryBody(e) {
   if (e.kind === 'step_output') {
-    const lines = (e.text || '').split('\n').length;
+    const lines = lineCount(e.text);
     return folded(`output (${lines} line${lines === 1 ? '' : 's'})`, e.text || '');
   }
   const text = h('p', { class: 'entry-text' }, e.text || '');
@@ -237,6 +245,7 @@ export function timeline(entries) {
 
 // Subscribes fn to stream events of type; returns the unsubscribe.
 export function onStream(ctx, type, fn) {
+  if (typeof ctx.on === 'function') return ctx.on(type, fn);
   const s = ctx.stream;
   if (!s) return () => {};
   if (typeof s.on === 'function') {

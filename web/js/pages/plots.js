@@ -94,9 +94,10 @@ export function barChart({ title, labels, values, height = 220, color = '#2563eb
 
 // The text alternative of a chart: a small table, hidden from sight but
 // not from screen readers (and shown on paper).
-export function dataTable(caption, head, rows) {
-  return h('table', { class: 'chart-data' },
-    h('caption', {}, caption),
+// With visible, an ordinary table.
+export function dataTable(caption, head, rows, visible) {
+  return h('table', { class: visible ? 'table' : 'chart-data' },
+    h('caption', { class: visible ? 'sr-only' : null }, caption),
     h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, rows.map((r) => h('tr', {}, r.map((c, i) => (i === 0 ? h('th', { scope: 'row' }, c) : h('td', {}, c)))))));
 }

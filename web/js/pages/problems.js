@@ -37,8 +37,8 @@ function listPage(root, ctx) {
     h('p', { class: 'lead' }, 'A problem links the incidents of one failure that keeps coming back, so it gets fixed for good, not only repaired.'),
     h('form', { class: 'filters', 'aria-label': 'Filter problems', onsubmit: (e) => e.preventDefault() },
       h('div', { class: 'field' }, h('label', { for: 'f-pstate' }, 'State'), stateSel)),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'list problems' },
-      h('caption', { class: 'visually-hidden' }, 'Problems, most incidents first'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table problems' },
+      h('caption', { class: 'sr-only' }, 'Problems, most incidents first'),
       h('thead', {}, h('tr', {}, ['Problem', 'State', 'Incidents', 'Workaround', 'Updated'].map((t) => h('th', { scope: 'col' }, t)))),
       tbody)));
   ctx.api.get('/api/v1/problems').then((res) => {
@@ -122,7 +122,7 @@ function detailPage(root, ctx, id) {
             field('Fingerprint', h('code', {}, p.fingerprint || '')),
             field('Opened', timeEl(p.opened)), field('Resolved', p.resolved ? timeEl(p.resolved) : null),
             field('Updated', timeEl(p.updated)))),
-        can(ctx, 'act') ? h('section', { class: 'card actions', 'aria-labelledby': 'p-actions' },
+        can(ctx, 'act') ? h('section', { class: 'card act-panel', 'aria-labelledby': 'p-actions' },
           h('h2', { id: 'p-actions' }, 'Actions'), moves(ctx, p, post)) : null),
       h('section', { class: 'card', 'aria-labelledby': 'p-incidents' },
         h('h2', { id: 'p-incidents' }, 'Incidents', incidents.length < p.incidents ? ` (the last ${incidents.length})` : ''),

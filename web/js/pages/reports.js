@@ -39,7 +39,7 @@ function availabilityBar(a) {
   const cls = !known ? 'unknown' : p >= 99.9 ? 'good' : p >= 99 ? 'fair' : 'poor';
   return h('tr', {},
     h('th', { scope: 'row' }, a.check),
-    h('td', {}, h('span', { class: `avail-bar ${cls}`, 'aria-hidden': 'true' }, h('span', { style: `width:${p}%` })),
+    h('td', {}, h('span', { class: `avail-bar ${cls}`, 'aria-hidden': 'true' }, h('span', { style: { width: `${p}%` } })),
       ' ', known ? (p >= 100 ? '100 %' : `${p.toFixed(2)} %`) : 'unknown'),
     h('td', {}, known ? fmtDuration(a.down_ms) : '-'));
 }
@@ -47,11 +47,11 @@ function availabilityBar(a) {
 function summaryPage(root, ctx) {
   let gone = false;
   let charts = [];
-  const p = ctx.params || {};
+  const p = Object.fromEntries(ctx.query || []);
   const periodSel = h('select', { id: 'f-period', name: 'since' },
     PERIODS.map(([v, t]) => h('option', { value: v, selected: v === (p.since || '7d') }, t)));
   const body = h('div', { class: 'report-body' });
-  const printBtn = h('button', { type: 'button', class: 'secondary no-print', onclick: () => window.print() }, 'Print');
+  const printBtn = h('button', { type: 'button', class: 'btn no-print', onclick: () => window.print() }, 'Print');
   clear(root).append(
     h('h1', {}, 'Reports'),
     h('form', { class: 'filters no-print', 'aria-label': 'Report period', onsubmit: (e) => e.preventDefault() },
@@ -66,7 +66,7 @@ function summaryPage(root, ctx) {
     try {
       s = await ctx.api.get(`/api/v1/reports/summary?since=${encodeURIComponent(periodSel.value)}&format=json`);
     } catch (err) {
-      if (!gone) clear(body).append(h('p', { class: 'form-status error', role: 'alert' }, errorText(err)));
+      if (!gone) clear(body).append(h('p', { class: 'error-text', role: 'alert' }, errorText(err)));
       return;
     }
     if (gone) return;
@@ -79,7 +79,7 @@ function summaryPage(root, ctx) {
     const mins = (v) => (v === null || v === undefined ? '-' : fmtDuration(v * 60000));
 
     const response = add(lineChart({
-      title: `MTTA and MTTR (median) by ${step}`, xs, yLabel: 'minutes', valueText: mins,
+      title: `MTTA and MTTR (median) by ${step}`, xs, yLabel: 'time', valueText: mins,
       series: [
         { label: 'MTTA median', values: b.map((x) => minutes(x.mtta.median_ms)), color: '#c2410c' },
         { label: 'MTTR median', values: b.map((x) => minutes(x.mttr.median_ms)), color: '#2563eb' },
@@ -120,13 +120,13 @@ function summaryPage(root, ctx) {
           dataTable('Incidents by priority', ['priority', 'incidents'], prios.map((x) => [x, String((s.by_priority || {})[x] || 0)])))),
       h('div', { class: 'grid-2' },
         h('section', { class: 'card', 'aria-labelledby': 'r-team' }, h('h2', { id: 'r-team' }, 'By team'),
-          (s.by_team || []).length ? dataTable('Incidents by team', ['team', 'incidents'], s.by_team.map((t) => [t.team, String(t.incidents)]))
+          (s.by_team || []).length ? dataTable('Incidents by team', ['team', 'incidents'], s.by_team.map((t) => [t.team, String(t.incidents)]), true)
             : h('p', { class: 'muted' }, 'No incidents.')),
         h('section', { class: 'card', 'aria-labelledby': 'r-state' }, h('h2', { id: 'r-state' }, 'By state now'),
-          dataTable('Incidents by state', ['state', 'incidents'], Object.entries(s.by_state || {}).map(([k, v]) => [words(k), String(v)])))),
+          dataTable('Incidents by state', ['state', 'incidents'], Object.entries(s.by_state || {}).map(([k, v]) => [words(k), String(v)]), true))),
       h('section', { class: 'card', 'aria-labelledby': 'r-avail' }, h('h2', { id: 'r-avail' }, 'Availability'),
-        (s.availability || []).length ? h('table', { class: 'list avail' },
-          h('caption', { class: 'visually-hidden' }, 'Availability per check'),
+        (s.availability || []).length ? h('table', { class: 'table avail' },
+          h('caption', { class: 'sr-only' }, 'Availability per check'),
           h('thead', {}, h('tr', {}, ['check', 'availability', 'down'].map((t) => h('th', { scope: 'col' }, t)))),
           h('tbody', {}, s.availability.map(availabilityBar))) : h('p', { class: 'muted' }, 'No checks configured.')),
       h('section', { class: 'card', 'aria-labelledby': 'r-probs' }, h('h2', { id: 'r-probs' }, 'Top problems'),
@@ -155,7 +155,7 @@ function incidentReport(root, ctx, id) {
     const actors = r.actors || [];
     clear(root).append(h('article', { class: 'final-report' },
       h('p', { class: 'crumbs no-print' }, link(`/incidents/${id}`, `Incident ${id}`), ' / final report ',
-        h('button', { type: 'button', class: 'secondary', onclick: () => window.print() }, 'Print')),
+        h('button', { type: 'button', class: 'btn', onclick: () => window.print() }, 'Print')),
       h('h1', {}, `Incident ${inc.id} (${inc.priority}, ${words(inc.state)}): `, inc.title),
       h('p', { class: 'muted' }, 'Report made ', timeEl(r.generated), '.'),
       section('fr-summary', 'Summary', h('dl', { class: 'facts' },
@@ -171,7 +171,7 @@ function incidentReport(root, ctx, id) {
       section('fr-response', 'Response', h('dl', { class: 'facts' },
         field('Time to acknowledge', r.tta_ms === null ? 'not acknowledged' : fmtDuration(r.tta_ms)),
         field('Time to resolve', r.ttr_ms === null ? 'not resolved' : fmtDuration(r.ttr_ms)))),
-      section('fr-timeline', 'Timeline', h('table', { class: 'list report-timeline' },
+      section('fr-timeline', 'Timeline', h('table', { class: 'table report-timeline' },
         h('thead', {}, h('tr', {}, ['time', 'actor', 'kind', 'text'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, (r.timeline || []).map((e) => h('tr', {},
           h('td', {}, timeEl(e.time)), h('td', {}, e.actor), h('td', {}, words(e.kind)),
@@ -179,7 +179,7 @@ function incidentReport(root, ctx, id) {
       section('fr-actions', 'Actions taken', (r.actions || []).length ? h('ol', { class: 'steps' }, r.actions.map((a) => h('li', {},
         h('p', {}, h('strong', {}, a.step || '(a step)'), ` by ${a.actor || '?'}, `, timeEl(a.started), ' to ', timeEl(a.finished), `: ${a.result || 'no result recorded'}`),
         a.output ? h('pre', {}, a.output) : null))) : h('p', {}, 'None.')),
-      section('fr-who', 'Who did what', actors.length ? h('table', { class: 'list' },
+      section('fr-who', 'Who did what', actors.length ? h('table', { class: 'table' },
         h('thead', {}, h('tr', {}, ['actor', 'entries', 'by kind'].map((t) => h('th', { scope: 'col' }, t)))),
         h('tbody', {}, actors.map((a) => h('tr', {}, h('th', { scope: 'row' }, a.actor), h('td', {}, String(a.entries)),
           h('td', {}, Object.entries(a.kinds || {}).map(([k, n]) => `${words(k)} ${n}`).join(', '))))))

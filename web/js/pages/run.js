@@ -5,7 +5,7 @@
 // Reject with an optional comment (POST /api/v1/runs/{id}/approve|reject).
 // While the run is in motion the page looks again every two seconds.
 import {
-  h, clear, link, can, timeEl, fmtDuration, badge, field, labelsList, folded, statusLine, errorText,
+  h, clear, link, can, timeEl, fmtDuration, badge, field, labelsList, folded, lineCount, statusLine, errorText,
   poller, failed, words,
 } from './parts.js';
 
@@ -24,8 +24,8 @@ function attemptItem(a) {
       ' ', badge('outcome', a.outcome)),
     h('p', { class: 'step-meta' }, timeEl(a.started), took ? ` took ${took}` : '', exit ? `; ${exit}` : '',
       a.timed_out ? '; timed out' : ''),
-    a.reason ? h('p', { class: 'step-reason' }, a.reason) : null,
-    a.output ? folded(`output (${a.output.split('\n').length} lines)`, a.output) : null);
+    a.reason && a.reason !== `exit ${a.exit_status}` ? h('p', { class: 'step-reason' }, a.reason) : null,
+    a.output ? folded(`output (${lineCount(a.output)} line${lineCount(a.output) === 1 ? '' : 's'})`, a.output) : null);
 }
 
 function approvalBlock(ctx, run, onDone) {
@@ -60,8 +60,8 @@ function approvalBlock(ctx, run, onDone) {
     }
   };
   const buttons = [
-    h('button', { type: 'button', class: 'primary', onclick: decide('approve') }, 'Approve'),
-    h('button', { type: 'button', class: 'danger', onclick: decide('reject') }, 'Reject'),
+    h('button', { type: 'button', class: 'btn primary', onclick: decide('approve') }, 'Approve'),
+    h('button', { type: 'button', class: 'btn danger', onclick: decide('reject') }, 'Reject'),
   ];
   box.append(h('div', { class: 'field' }, h('label', { for: 'gate-comment' }, 'Comment (optional)'), comment),
     h('div', { class: 'buttons' }, buttons), status);

@@ -28,7 +28,7 @@ function row(r) {
 }
 
 export function render(root, ctx) {
-  const p = ctx.params || {};
+  const p = Object.fromEntries(ctx.query || []);
   const f = { outcome: p.outcome || '', runbook: p.runbook || '' };
   let items = [];
   let cursor = null;
@@ -40,8 +40,8 @@ export function render(root, ctx) {
   runbookIn.value = f.runbook;
   const waiting = h('section', { class: 'card waiting', 'aria-labelledby': 'runs-waiting', hidden: true });
   const tbody = h('tbody');
-  const error = h('p', { class: 'form-status error', role: 'alert' });
-  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+  const error = h('p', { class: 'error-text', role: 'alert' });
+  const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
 
   clear(root).append(
     h('h1', {}, 'Runs'),
@@ -50,8 +50,8 @@ export function render(root, ctx) {
       h('div', { class: 'field' }, h('label', { for: 'f-outcome' }, 'Outcome'), outcomeSel),
       h('div', { class: 'field' }, h('label', { for: 'f-runbook' }, 'Runbook'), runbookIn)),
     error,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'list runs' },
-      h('caption', { class: 'visually-hidden' }, 'Runs, newest first'),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'table runs' },
+      h('caption', { class: 'sr-only' }, 'Runs, newest first'),
       h('thead', {}, h('tr', {}, ['Run', 'Runbook', 'Outcome', 'Incident', 'Target', 'Step', 'Started', 'Took'].map((t) => h('th', { scope: 'col' }, t)))),
       tbody)),
     more);
