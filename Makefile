@@ -5,23 +5,32 @@
 CONFIG ?= examples/demo.yaml
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test format clean release asan fuzz
+.PHONY: all deps build run test test-web format clean release asan fuzz
 
 all: build
 
 deps:
 	@scripts/install-deps
 
-# The demo: an optimised build serving examples/demo.yaml on 127.0.0.1:8080.
+# The demo: an optimised build serving examples/demo.yaml on 127.0.0.1:8080,
+# with a fresh admin token (named make-run, replaced on each run) to sign in
+# to the web UI with.
 run: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release --target hale
+	@./build/release/hale token revoke make-run -c $(CONFIG) >/dev/null 2>&1 || true
+	@echo "Open http://127.0.0.1:8080 and sign in with this admin token (new on each make run):"
+	@./build/release/hale token create make-run --role admin -c $(CONFIG) 2>/dev/null
 	./build/release/hale serve -c $(CONFIG)
 
 # Everything: unit, corpus replay, style and end-to-end tests, in a debug
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test: deps
 	scripts/run-tests
+
+# Only the browser tests (tests/web/), against the debug build.
+test-web: build
+	node --test --test-concurrency=1 tests/web/
 
 build: deps
 	cmake --preset debug >/dev/null

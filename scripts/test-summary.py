@@ -54,6 +54,9 @@ def preset_results(folder):
         out.extend(cases(integ))
     else:
         out.append(("integration: no results", "failed"))
+    web = os.path.join(folder, "web.xml")
+    if os.path.exists(web):
+        out.extend((f"web::{n.split('::')[-1]}", o) for n, o in cases(web))
     return out
 
 

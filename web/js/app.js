@@ -142,7 +142,7 @@ function showSignIn(reason) {
   who.hidden = true;
   title('Sign in');
   const input = el('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-hint' });
-  const msg = el('div', { id: 'signin-msg', role: 'alert' });
+  const msg = el('div', { id: 'signin-msg' });
   const form = el('form', { class: 'signin card', 'aria-labelledby': 'signin-h' },
     el('h1', { id: 'signin-h' }, 'Sign in to hale'),
     el('div', { class: 'field' },

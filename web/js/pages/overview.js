@@ -8,8 +8,9 @@ import { sparkline, STATE_COLORS } from '../charts.js';
 const HEALS_WINDOW_MS = 24 * 3600 * 1000;
 // Checks whose history is fetched at once (one request each).
 const HISTORY_PARALLEL = 6;
-// A fallback refresh of the tiles' summaries, in case a stream message was missed.
-const REFRESH_MS = 60 * 1000;
+// The stream carries state changes only: summaries and sparklines are
+// refreshed this often (and a missed message is caught up).
+const REFRESH_MS = 30 * 1000;
 
 // The series a tile draws: the first sample's (the check's main reading), else the status.
 function mainSeries(history) {
@@ -182,12 +183,7 @@ export async function render(root, ctx) {
   function reload() {
     return Promise.all([guard(loadIncidents(), incidentsBox), guard(loadHeals(), healsBox), guard(loadChecks(), checksList)]);
   }
-  const timer = setInterval(() => {
-    ctx.api.get('checks', null, { signal: ctx.signal }).then((d) => {
-      for (const c of d.checks || []) checks.set(c.name, c);
-      renderTiles();
-    }).catch(() => {});
-  }, REFRESH_MS);
+  const timer = setInterval(() => { loadChecks().catch(() => {}); }, REFRESH_MS);
   reload();
   return () => clearInterval(timer);
 }
