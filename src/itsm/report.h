@@ -63,6 +63,16 @@ struct report_count {
     size_t n;
 };
 
+/*
+ * The incidents opened in one step of the period, for charts over time:
+ * their count, MTTA, MTTR, resolved and healed as for the whole period.
+ */
+struct report_bucket {
+    int64_t start_ms; /* a multiple of the step since the epoch (UTC) */
+    size_t incidents, resolved, healed;
+    struct report_stat mtta, mttr;
+};
+
 struct report_availability {
     char *check;
     double percent; /* time ok over time known in the period, 0..100; < 0 when unknown */
@@ -83,6 +93,9 @@ struct report_summary {
     size_t n_top_problems;
     struct report_availability *availability; /* one per configured check */
     size_t n_availability;
+    int64_t step_ms;               /* of the buckets: an hour, a day or weeks */
+    struct report_bucket *buckets; /* the period cut in steps, oldest first */
+    size_t n_buckets;
 };
 
 /* Computes the summary; free it with report_summary_fini(). */

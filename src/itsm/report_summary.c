@@ -19,6 +19,10 @@
 
 #define TOP_PROBLEMS_MAX 10
 #define NO_TEAM          "(none)"
+#define HOUR_MS          (3600ll * 1000)
+#define DAY_MS           (24 * HOUR_MS)
+/* Points enough for a chart of a year by day; longer periods take wider steps. */
+#define BUCKETS_MAX      400
 
 /* ---- computing ---- */
 
@@ -214,6 +218,95 @@ static void availability_compute(const struct report_summary_input *in, struct r
     free(v);
 }
 
+/*
+ * The step of the charts over time: an hour up to two days, a day up to
+ * BUCKETS_MAX days, else as many weeks as keep the points under
+ * BUCKETS_MAX.
+ */
+static int64_t bucket_step(int64_t since_ms, int64_t now_ms)
+{
+    int64_t span = now_ms > since_ms ? now_ms - since_ms : 0;
+    if (span <= 2 * DAY_MS)
+        return HOUR_MS;
+    if (span < BUCKETS_MAX * DAY_MS)
+        return DAY_MS;
+    int64_t weeks = span / (7 * DAY_MS * (BUCKETS_MAX - 1)) + 1;
+    return weeks * 7 * DAY_MS;
+}
+
+static int64_t floor_to(int64_t t, int64_t step)
+{
+    int64_t q = t / step;
+    return (q - (t % step < 0)) * step;
+}
+
+/* The figures of one bucket's incidents, v[0..n). */
+static void bucket_fill(const struct incident *const *v, size_t n, struct report_bucket *b)
+{
+    int64_t *tta = xreallocarray(NULL, n + 1, sizeof(*tta));
+    int64_t *ttr = xreallocarray(NULL, n + 1, sizeof(*ttr));
+    size_t n_tta = 0, n_ttr = 0;
+    b->incidents = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct incident *inc = v[i];
+        if (inc->acknowledged_ms)
+            tta[n_tta++] = inc->acknowledged_ms > inc->opened_ms
+                                   ? inc->acknowledged_ms - inc->opened_ms
+                                   : 0;
+        if (inc->resolved_ms) {
+            ttr[n_ttr++] =
+                    inc->resolved_ms > inc->opened_ms ? inc->resolved_ms - inc->opened_ms : 0;
+            b->resolved++;
+        }
+        if (is_healed(inc))
+            b->healed++;
+    }
+    stat_compute(tta, n_tta, &b->mtta);
+    stat_compute(ttr, n_ttr, &b->mttr);
+    free(tta);
+    free(ttr);
+}
+
+static int cmp_opened(const void *a, const void *b)
+{
+    const struct incident *x = *(const struct incident *const *)a;
+    const struct incident *y = *(const struct incident *const *)b;
+    return (x->opened_ms > y->opened_ms) - (x->opened_ms < y->opened_ms);
+}
+
+/*
+ * The period cut in steps aligned on the epoch (so a day is a UTC day),
+ * the first holding since, the last now; each incident counts in the step
+ * it was opened in. Incidents are sorted by opening to walk the steps once.
+ */
+static void buckets_compute(const struct report_summary_input *in, struct report_summary *s)
+{
+    int64_t now = in->now_ms > in->since_ms ? in->now_ms : in->since_ms;
+    s->step_ms = bucket_step(in->since_ms, now);
+    int64_t first = floor_to(in->since_ms, s->step_ms);
+    s->n_buckets = (size_t)((floor_to(now, s->step_ms) - first) / s->step_ms) + 1;
+    s->buckets = xcalloc(s->n_buckets, sizeof(*s->buckets));
+    const struct incident **v = xreallocarray(NULL, in->n_incidents + 1, sizeof(*v));
+    for (size_t i = 0; i < in->n_incidents; i++)
+        v[i] = &in->incidents[i];
+    qsort(v, in->n_incidents, sizeof(*v), cmp_opened);
+    size_t i = 0;
+    for (size_t k = 0; k < s->n_buckets; k++) {
+        struct report_bucket *b = &s->buckets[k];
+        b->start_ms = first + (int64_t)k * s->step_ms;
+        int64_t end = b->start_ms + s->step_ms;
+        /* Before the period: the store's query should leave none. */
+        while (i < in->n_incidents && v[i]->opened_ms < b->start_ms)
+            i++;
+        size_t j = i;
+        while (j < in->n_incidents && (v[j]->opened_ms < end || k + 1 == s->n_buckets))
+            j++;
+        bucket_fill(v + i, j - i, b);
+        i = j;
+    }
+    free(v);
+}
+
 void report_summary_compute(const struct report_summary_input *in, struct report_summary *ret)
 {
     memset(ret, 0, sizeof(*ret));
@@ -223,6 +316,7 @@ void report_summary_compute(const struct report_summary_input *in, struct report
     teams_count(in, ret);
     problems_rank(in, ret);
     availability_compute(in, ret);
+    buckets_compute(in, ret);
 }
 
 void report_summary_fini(struct report_summary *s)
@@ -236,6 +330,7 @@ void report_summary_fini(struct report_summary *s)
     for (size_t i = 0; i < s->n_availability; i++)
         free(s->availability[i].check);
     free(s->availability);
+    free(s->buckets);
     memset(s, 0, sizeof(*s));
 }
 
@@ -641,6 +736,20 @@ static json_t *availability_json(const struct report_summary *s)
     return a;
 }
 
+static json_t *over_time_json(const struct report_summary *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n_buckets; i++) {
+        const struct report_bucket *b = &s->buckets[i];
+        json_array_append_new(
+                a, json_pack("{s:o, s:I, s:I, s:I, s:o, s:o}", "start",
+                             codec_json_time(b->start_ms), "incidents", (json_int_t)b->incidents,
+                             "resolved", (json_int_t)b->resolved, "healed", (json_int_t)b->healed,
+                             "mtta", stat_json(&b->mtta), "mttr", stat_json(&b->mttr)));
+    }
+    return json_pack("{s:I, s:o}", "step_ms", (json_int_t)s->step_ms, "buckets", a);
+}
+
 static char *summary_json(const struct report_summary *s)
 {
     json_t *o = json_object();
@@ -657,6 +766,7 @@ static char *summary_json(const struct report_summary *s)
         json_array_append_new(problems, codec_json_problem(s->top_problems[i]));
     json_object_set_new(o, "top_problems", problems);
     json_object_set_new(o, "availability", availability_json(s));
+    json_object_set_new(o, "over_time", over_time_json(s));
     return report__json_dump(o);
 }
 

@@ -685,6 +685,76 @@ static void test_report_summary_render_json(void **state)
     report_summary_fini(&s);
 }
 
+/* Two days by the hour: each incident counts in the hour it was opened in. */
+static void test_report_summary_buckets_by_hour(void **state)
+{
+    (void)state;
+    struct incident v[3];
+    v[0] = incident_at(1, T0 - 23 * HOUR - 30 * MINUTE); /* the first hour of the period */
+    v[1] = incident_at(2, T0);
+    v[1].acknowledged_ms = T0 + 2 * MINUTE;
+    v[1].resolved_ms = T0 + 10 * MINUTE;
+    v[1].resolved_by = "user:alice";
+    v[2] = incident_at(3, T0 + 59 * MINUTE);
+    v[2].resolved_ms = T0 + 61 * MINUTE;
+    v[2].resolved_by = "hale";
+    struct report_summary s;
+    compute(&s, v, 3);
+    assert_int_equal(s.step_ms, HOUR);
+    assert_int_equal(s.n_buckets, 49);
+    assert_int_equal(s.buckets[0].start_ms, T0 - 24 * HOUR);
+    assert_int_equal(s.buckets[0].incidents, 1);
+    assert_int_equal(s.buckets[0].mtta.n, 0);
+    const struct report_bucket *b = &s.buckets[24];
+    assert_int_equal(b->start_ms, T0);
+    assert_int_equal(b->incidents, 2);
+    assert_int_equal(b->resolved, 2);
+    assert_int_equal(b->healed, 1);
+    assert_int_equal(b->mtta.n, 1);
+    assert_int_equal(b->mtta.median_ms, 2 * MINUTE);
+    assert_int_equal(b->mttr.n, 2);
+    assert_int_equal(b->mttr.median_ms, 2 * MINUTE);
+    assert_int_equal(b->mttr.p90_ms, 10 * MINUTE);
+    size_t total = 0;
+    for (size_t i = 0; i < s.n_buckets; i++)
+        total += s.buckets[i].incidents;
+    assert_int_equal(total, 3);
+    report_summary_fini(&s);
+}
+
+/* A week goes by UTC days; a period of years stays a few hundred points. */
+static void test_report_summary_buckets_by_day_and_weeks(void **state)
+{
+    (void)state;
+    struct incident v[1] = {incident_at(1, T0)};
+    struct report_summary s;
+    struct report_summary_input in = {
+            .since_ms = T0 - 7 * 24 * HOUR, .now_ms = T0, .incidents = v, .n_incidents = 1};
+    report_summary_compute(&in, &s);
+    assert_int_equal(s.step_ms, 24 * HOUR);
+    assert_int_equal(s.n_buckets, 8);
+    assert_int_equal(s.buckets[0].start_ms % (24 * HOUR), 0); /* midnight UTC */
+    assert_int_equal(s.buckets[7].incidents, 1);
+    char *text = report_summary_render(&s, REPORT_FORMAT_JSON);
+    json_t *j = parse(text);
+    json_t *ot = json_object_get(j, "over_time");
+    assert_int_equal(json_integer_value(json_object_get(ot, "step_ms")), 24 * HOUR);
+    json_t *last = json_array_get(json_object_get(ot, "buckets"), 7);
+    assert_string_equal(json_string_value(json_object_get(last, "start")),
+                        "2026-11-21T00:00:00.000Z");
+    assert_int_equal(json_integer_value(json_object_get(last, "incidents")), 1);
+    assert_true(json_is_null(json_object_get(json_object_get(last, "mttr"), "median_ms")));
+    json_decref(j);
+    free(text);
+    report_summary_fini(&s);
+    in.since_ms = T0 - 3000 * 24 * HOUR;
+    report_summary_compute(&in, &s);
+    assert_int_equal(s.step_ms % (7 * 24 * HOUR), 0);
+    assert_true(s.n_buckets > 100 && s.n_buckets <= 402);
+    assert_int_equal(s.buckets[s.n_buckets - 1].incidents, 1);
+    report_summary_fini(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +778,8 @@ int main(void)
             cmocka_unit_test(test_report_summary_render_md),
             cmocka_unit_test(test_report_summary_render_html),
             cmocka_unit_test(test_report_summary_render_json),
+            cmocka_unit_test(test_report_summary_buckets_by_hour),
+            cmocka_unit_test(test_report_summary_buckets_by_day_and_weeks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

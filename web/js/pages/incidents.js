@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+// The incidents page: every incident, newest first, filtered by state,
+// team, priority, service and text. State and team go to the API
+// (GET /api/v1/incidents?state=&team=); priority, service and text narrow
+// the pages loaded. New incidents and changes arrive from the live stream.
+import { h, clear, link, fmtAgo, timeEl, badge, priorityBadge, errorText, onStream, failed } from './parts.js';
+
+const STATES = ['new', 'acknowledged', 'in_progress', 'resolved', 'closed'];
+const OPEN = ['new', 'acknowledged', 'in_progress'];
+const PAGE = 100;
+
+function initialFilters(params) {
+  const p = params || {};
+  return {
+    state: p.state || 'open',
+    team: p.team || '',
+    priority: p.priority || '',
+    service: p.service || '',
+    q: p.q || '',
+  };
+}
+
+// Whether an incident passes every filter (the API's too, for live ones).
+function matches(inc, f) {
+  if (f.state === 'open' ? !OPEN.includes(inc.state) : f.state !== 'all' && inc.state !== f.state) return false;
+  if (f.team && inc.team !== f.team) return false;
+  if (f.priority && inc.priority !== f.priority) return false;
+  if (f.service && !(inc.service || '').toLowerCase().includes(f.service.toLowerCase())) return false;
+  if (f.q) {
+    const q = f.q.toLowerCase();
+    const hay = [String(inc.id), inc.title, inc.check, inc.assignee, inc.team, inc.service, inc.category,
+      ...Object.values(inc.labels || {})].filter(Boolean).join(' ').toLowerCase();
+    if (!hay.includes(q)) return false;
+  }
+  return true;
+}
+
+function selectField(id, label, value, options) {
+  const sel = h('select', { id, name: id.replace('f-', '') },
+    options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
+  return [h('div', { class: 'field' }, h('label', { for: id }, label), sel), sel];
+}
+
+function textField(id, label, value, placeholder) {
+  const input = h('input', { id, type: 'search', name: id.replace('f-', ''), placeholder, autocomplete: 'off' });
+  input.value = value;
+  return [h('div', { class: 'field' }, h('label', { for: id }, label), input), input];
+}
+
+function row(inc) {
+  return h('tr', { dataset: { id: inc.id, state: inc.state } },
+    h('td', { 'data-label': 'Priority' }, priorityBadge(inc.priority)),
+    h('td', { 'data-label': 'Incident', class: 'title-cell' },
+      link(`/incidents/${inc.id}`, `#${inc.id} `, inc.title),
+      inc.type === 'request' ? h('span', { class: 'badge type-request' }, 'request') : null),
+    h('td', { 'data-label': 'State' }, badge('state', inc.state)),
+    h('td', { 'data-label': 'Service' }, inc.service || '-'),
+    h('td', { 'data-label': 'Team' }, inc.team || '-'),
+    h('td', { 'data-label': 'Assignee' }, inc.assignee || '-'),
+    h('td', { 'data-label': 'Opened' }, timeEl(inc.opened, fmtAgo(inc.opened))));
+}
+
+export function render(root, ctx) {
+  const f = initialFilters(Object.fromEntries(ctx.query || []));
+  let items = [];
+  let cursor = null;
+  let loading = false;
+  let gone = false;
+
+  const [stateField, stateSel] = selectField('f-state', 'State', f.state,
+    [['open', 'open (new, acknowledged, in progress)'], ['all', 'all'], ...STATES.map((s) => [s, s.replace('_', ' ')])]);
+  const [prioField, prioSel] = selectField('f-priority', 'Priority', f.priority,
+    [['', 'any'], ...['P1', 'P2', 'P3', 'P4', 'P5'].map((p) => [p, p])]);
+  const [teamField, teamIn] = textField('f-team', 'Team', f.team, 'exact name');
+  const [svcField, svcIn] = textField('f-service', 'Service', f.service, 'web');
+  const [qField, qIn] = textField('f-q', 'Text', f.q, 'title, label, assignee');
+
+  const count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite' });
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'btn', hidden: true }, 'Load more');
+  const table = h('table', { class: 'table incidents' },
+    h('caption', { class: 'sr-only' }, 'Incidents, newest first'),
+    h('thead', {}, h('tr', {}, ['Priority', 'Incident', 'State', 'Service', 'Team', 'Assignee', 'Opened']
+      .map((t) => h('th', { scope: 'col' }, t)))),
+    tbody);
+  const error = h('p', { class: 'error-text', role: 'alert' });
+
+  clear(root).append(
+    h('h1', {}, 'Incidents'),
+    h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter incidents', onsubmit: (e) => e.preventDefault() },
+      stateField, prioField, teamField, svcField, qField),
+    error, count, h('div', { class: 'table-wrap' }, table), more);
+
+  function show() {
+    const shown = items.filter((i) => matches(i, f));
+    clear(tbody);
+    for (const inc of shown) tbody.appendChild(row(inc));
+    if (!shown.length) {
+      tbody.appendChild(h('tr', {}, h('td', { colspan: 7, class: 'muted' },
+        loading ? 'Loading...' : 'No incident matches these filters.')));
+    }
+    const narrowed = shown.length !== items.length ? ` (of ${items.length} loaded)` : '';
+    count.textContent = `${shown.length} incident${shown.length === 1 ? '' : 's'}${narrowed}`;
+    more.hidden = !cursor;
+  }
+
+  async function load(reset) {
+    if (reset) { items = []; cursor = null; }
+    loading = true;
+    show();
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    if (f.state !== 'all') q.set('state', f.state);
+    if (f.team) q.set('team', f.team);
+    if (cursor) q.set('cursor', cursor);
+    try {
+      const res = await ctx.api.get(`/api/v1/incidents?${q}`);
+      if (gone) return;
+      items = items.concat(res.incidents || []);
+      cursor = res.next_cursor || null;
+      error.textContent = '';
+    } catch (err) {
+      if (gone) return;
+      error.textContent = errorText(err);
+    } finally {
+      loading = false;
+    }
+    show();
+  }
+
+  stateSel.addEventListener('change', () => { f.state = stateSel.value; load(true); });
+  prioSel.addEventListener('change', () => { f.priority = prioSel.value; show(); });
+  let teamTimer = null;
+  teamIn.addEventListener('input', () => {
+    clearTimeout(teamTimer);
+    teamTimer = setTimeout(() => { f.team = teamIn.value.trim(); load(true); }, 300);
+  });
+  svcIn.addEventListener('input', () => { f.service = svcIn.value.trim(); show(); });
+  qIn.addEventListener('input', () => { f.q = qIn.value.trim(); show(); });
+  more.addEventListener('click', () => load(false));
+
+  // A change replaces the incident where it is; a new one goes on top.
+  const off = onStream(ctx, 'incident', (inc) => {
+    if (!inc || typeof inc.id !== 'number') return;
+    const at = items.findIndex((i) => i.id === inc.id);
+    if (at >= 0) items[at] = { ...items[at], ...inc };
+    else if (!items.length || inc.id > items[0].id) items.unshift(inc);
+    show();
+  });
+  const offReset = onStream(ctx, 'reset', () => load(true));
+
+  load(true).catch((err) => failed(root, err, 'the incidents'));
+  return () => { gone = true; clearTimeout(teamTimer); off(); offReset(); };
+}
