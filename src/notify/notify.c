@@ -187,6 +187,9 @@ static void escalate(struct notify *n, const struct incident *i, struct notify__
     s->told = true;
     int64_t now = notify__now_ms();
     const char *oncall = config_oncall_person(&t->oncall, now);
+    /* The week's on-call person takes it, unless a person did: no acknowledgement, levels go on. */
+    if (oncall && n->o.desk && (!i->assignee || !*i->assignee))
+        itsm_assign_oncall(n->o.desk, i->id, oncall, t->name, NULL, NULL, NULL, NULL);
     queue_all(n, i, t, t->notifiers, t->notify.n, NOTIFY_ESCALATED, 1, text, oncall, now);
     /* Levels wait for an acknowledgement: one given meanwhile cancels them. */
     if (i->state == INCIDENT_NEW)
