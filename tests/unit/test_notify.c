@@ -51,7 +51,9 @@ struct fixture {
     "  - {name: loud, notify: [hook], rate_limit: 0s, notify_on: [opened, escalated, " \
     "resolved]}\n"                                                                     \
     "  - {name: burst, notify: [hook], rate_limit: 1s}\n"                              \
-    "  - {name: ops, notify: [hook], rate_limit: 0s, oncall: {people: [bob]}}\n"
+    "  - {name: ops, notify: [hook], rate_limit: 0s, oncall: {people: [bob]}}\n"       \
+    "routes:\n"                                                                        \
+    "  - {match: '{service=\"db\"}', notifiers: [pager, hook], continue: true}\n"
 
 static int setup(void **state)
 {
@@ -386,6 +388,27 @@ static void test_notify_oncall_never_overwrites_a_persons_assignment(void **stat
     incident_fini(&i);
 }
 
+/* A route's notifiers hear the escalation beside the team's, each once; other labels, only the
+ * team. */
+static void test_notify_route_notifiers_join_the_team(void **state)
+{
+    struct fixture *fx = *state;
+    struct incident i = incident(1, "loud", "fix-disk");
+    i.state = INCIDENT_IN_PROGRESS; /* no levels, nor opened page, in the way */
+    labels_init(&i.labels);
+    labels_set(&i.labels, "service", "db", NULL);
+    notify_escalate(fx->n, &i, NULL, "run 1 of fix-disk ended failed");
+    labels_fini(&i.labels);
+    assert_told(fx, 1, "escalated:hook,escalated:pager");
+
+    struct incident j = incident(2, "loud", "fix-disk");
+    labels_init(&j.labels);
+    labels_set(&j.labels, "service", "web", NULL);
+    notify_escalate(fx->n, &j, NULL, "run 2 of fix-disk ended failed");
+    labels_fini(&j.labels);
+    assert_told(fx, 2, "escalated:hook");
+}
+
 int main(void)
 {
     /* As hale serve: a notifier's program that exits before reading its stdin is no crash. */
@@ -403,6 +426,8 @@ int main(void)
                                             setup, teardown),
             cmocka_unit_test_setup_teardown(
                     test_notify_oncall_never_overwrites_a_persons_assignment, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_notify_route_notifiers_join_the_team, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_notify_a_burst_is_grouped_within_the_rate_limit,
                                             setup, teardown),
     };
