@@ -401,11 +401,11 @@ void notify_step(struct notify *n, const struct incident *i, const char *team, c
     notify__outbox_kick(n);
 }
 
-void notify_users(struct notify *n, const struct incident *i, const char *text)
+void notify_users(struct notify *n, const struct incident *i, const char *team, const char *text)
 {
     if (!i)
         return;
-    const struct config_team *t = team_of(n, i, NULL);
+    const struct config_team *t = team_of(n, i, team);
     struct notify__incident *s = incident_find(n, i->id);
     if (!s)
         s = incident_add(n, i);

@@ -174,6 +174,25 @@ def test_a_notify_step_tells_the_team_and_is_not_a_page(make_daemon, sink, tmp_p
     d.stop()
 
 
+def test_a_notify_step_to_users_reaches_the_users_channel(make_daemon, sink, tmp_path):
+    flag = tmp_path / "flag"
+    cfg = config(sink, flag, team_extra="    users: {notify: [news]}\n").replace(
+        "teams:\n",
+        f'  - {{name: news, type: webhook, url: "http://127.0.0.1:{sink.port}/news"}}\n'
+        "teams:\n", 1).replace(
+        "      - {name: repair,",
+        "      - {notify: 'the site is slow, we are on it', to: users}\n      - {name: repair,")
+    d = make_daemon(cfg)
+    d.start()
+    wait_for(lambda: sink.messages("/news") and sink.messages("/hook"), timeout=60,
+             what="the users' message and the page")
+    news = sink.messages("/news")[0]
+    assert news["reason"] == "users" and news["summary"] == "the site is slow, we are on it"
+    # Words to the users are not words to the team: the team hears only its page.
+    d.stop()
+    assert [m["reason"] for m in sink.messages("/hook")] == ["escalated"]
+
+
 LEVELS = """    escalation:
       - {after: 2s, notify: [pager]}
 """
