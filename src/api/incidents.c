@@ -140,6 +140,55 @@ static void get_incident(struct api_req *req, void *data)
     api__reply_ok(req, o ? json_pack("{s:o, s:o}", "incident", o, "timeline", timeline) : NULL);
 }
 
+/* ---- GET /api/v1/incidents/{id}/notifications ---- */
+
+static json_t *notification_json(const struct store_notification *n)
+{
+    bool pending = strcmp(n->state, "pending") == 0;
+    return json_pack(
+            "{s:I, s:o, s:s, s:s, s:i, s:s, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "id",
+            (json_int_t)n->id, "team", codec_json_text(n->team), "notifier", n->notifier, "reason",
+            n->reason, "level", (int)n->level, "state", n->state, "text", codec_json_text(n->text),
+            "assignee", codec_json_text(n->assignee), "attempts", (int)n->attempts, "created",
+            codec_json_time(n->created_ms), "updated", codec_json_time(n->updated_ms),
+            "next_attempt", pending ? codec_json_time(n->due_ms) : json_null(), "settled",
+            pending ? json_null() : codec_json_time(n->due_ms), "error", codec_json_text(n->error));
+}
+
+static void get_incident_notifications(struct api_req *req, void *data)
+{
+    struct api_incidents *d = api__incidents_deps(req, data);
+    int64_t id;
+    if (!d || !api__path_id(req, "incident", &id))
+        return;
+    struct incident i = {0};
+    int r = store_incident_get(*d->reader, id, &i);
+    if (r == HALE_ENOTFOUND) {
+        api_reply_error(req, 404, "not_found",
+                        "there is no incident %lld; GET /api/v1/incidents lists them",
+                        (long long)id);
+        return;
+    }
+    incident_fini(&i);
+    struct store_notification *v = NULL;
+    size_t n = 0;
+    if (r == 0)
+        r = store_notifications_list(*d->reader, id, &v, &n);
+    if (r < 0) {
+        api_reply_error(req, 500, "internal", "cannot read the notifications of incident %lld: %s",
+                        (long long)id, hale_strerror(r));
+        return;
+    }
+    json_t *list = json_array();
+    /* Newest first: what happened last is what people look for. */
+    for (size_t k = n; k-- > 0;) {
+        json_array_append_new(list, notification_json(&v[k]));
+        store_notification_fini(&v[k]);
+    }
+    free(v);
+    api__reply_ok(req, json_pack("{s:o}", "notifications", list));
+}
+
 /* ---- POST /api/v1/incidents/{id}/ACTION ---- */
 
 static void on_acted(int result, const struct incident *i, void *data)
@@ -510,6 +559,7 @@ static const struct api_route incident_routes[] = {
         {"POST", "/api/v1/incidents/{id}/resolve", AUTH_PERM_ACT, post_resolve},
         {"POST", "/api/v1/incidents/{id}/close", AUTH_PERM_ACT, post_close},
         {"GET", "/api/v1/incidents/{id}/report", AUTH_PERM_READ, get_incident_report},
+        {"GET", "/api/v1/incidents/{id}/notifications", AUTH_PERM_READ, get_incident_notifications},
         {"GET", "/api/v1/reports/summary", AUTH_PERM_READ, get_summary},
 };
 

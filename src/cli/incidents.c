@@ -236,6 +236,55 @@ static int run_show(struct cli_client *c, const struct inc_args *a)
     return CLI_EXIT_OK;
 }
 
+static const char *str_or(const json_t *o, const char *key, const char *none)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : none;
+}
+
+/* One line a notification, newest first as the API answers. */
+static void notifications_render(const json_t *list, struct strbuf *out)
+{
+    strbuf_addf(out, "%-24s  %-14s  %-12s  %-5s  %-9s  %-8s  %s\n", "CREATED", "NOTIFIER", "REASON",
+                "LEVEL", "STATE", "ATTEMPTS", "ERROR");
+    size_t k;
+    const json_t *n;
+    json_array_foreach(list, k, n)
+    {
+        strbuf_addf(out, "%-24s  %-14s  %-12s  %-5lld  %-9s  %-8lld  %s\n",
+                    str_or(n, "created", "-"), str_or(n, "notifier", "-"), str_or(n, "reason", "-"),
+                    (long long)json_integer_value(json_object_get(n, "level")),
+                    str_or(n, "state", "-"),
+                    (long long)json_integer_value(json_object_get(n, "attempts")),
+                    str_or(n, "error", "-"));
+    }
+}
+
+static int run_notifications(struct cli_client *c, const struct inc_args *a)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "/api/v1/incidents/%lld/notifications", (long long)a->id);
+    json_t *answer;
+    struct err e = {0};
+    if (cli_client_json(c, "GET", path, NULL, &answer, &e) < 0)
+        return failed(a->cmd, &e);
+    if (a->json) {
+        cli__json_print(answer, stdout);
+    } else {
+        const json_t *list = json_object_get(answer, "notifications");
+        struct strbuf out;
+        strbuf_init(&out, 0);
+        if (json_array_size(list) > 0)
+            notifications_render(list, &out);
+        else
+            strbuf_addf(&out, "nobody was notified of incident %lld\n", (long long)a->id);
+        fputs(out.s, stdout);
+        strbuf_fini(&out);
+    }
+    json_decref(answer);
+    return CLI_EXIT_OK;
+}
+
 /*
  * POSTs body (taken) to the incident's action and prints done (taken), or
  * the answer with --json.
@@ -460,6 +509,14 @@ static const struct sub subs[] = {
          "\n"
          "      --json         print the API's JSON\n",
          options_plain, true, 0, 0, NULL, run_show},
+        {"notifications", "incidents notifications", "hale incidents notifications N [--json]",
+         "Shows the notifications of incident N, newest first: when each was queued, its\n"
+         "notifier, why (escalated, level, opened, resolved, users, step, acknowledged), its\n"
+         "escalation level, its state (pending, delivered, failed, canceled), the attempts\n"
+         "made and the last attempt's error.\n"
+         "\n"
+         "      --json         print the API's JSON\n",
+         options_plain, true, 0, 0, NULL, run_notifications},
         {"open", "incidents open",
          "hale incidents open --title TEXT [--request] [--team T] [--impact I] [--severity S]\n"
          "                           [--category C] [--label NAME=VALUE]... [--description "

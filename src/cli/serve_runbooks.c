@@ -104,6 +104,8 @@ void cli__runbooks_notify(void *ctx, const struct incident *i, const char *team,
 {
     if (kind == RUNBOOKS_NOTICE_STEP)
         notify_step(ctx, i, team, text);
+    else if (kind == RUNBOOKS_NOTICE_USERS)
+        notify_users(ctx, i, team, text);
     else
         notify_escalate(ctx, i, team, text);
 }

@@ -492,6 +492,12 @@ enum config_step_action {
 /* "run", "verify"...: the key that names the action; static storage. */
 const char *config_step_action_name(enum config_step_action a);
 
+/* Whom a notify step tells: its runbook team's notifiers, or the team's `users` channel. */
+enum config_notify_to {
+    CONFIG_NOTIFY_TO_TEAM,
+    CONFIG_NOTIFY_TO_USERS,
+};
+
 enum config_step_purpose {
     CONFIG_PURPOSE_REMEDIATE,
     CONFIG_PURPOSE_DIAGNOSE,
@@ -541,10 +547,11 @@ struct config_step {
     struct config_step_http http; /* HTTP */
     const char *check_name;       /* CHECK, VERIFY */
     const struct config_check *check;
-    uint64_t within_ms;  /* VERIFY: re-run the check until ok; default 1 m */
-    const char *approve; /* APPROVE: the question put to people */
-    const char *notify;  /* NOTIFY: the message sent to the team */
-    uint64_t wait_ms;    /* WAIT */
+    uint64_t within_ms;              /* VERIFY: re-run the check until ok; default 1 m */
+    const char *approve;             /* APPROVE: the question put to people */
+    const char *notify;              /* NOTIFY: the message sent to the team */
+    enum config_notify_to notify_to; /* NOTIFY: whom (`to:`); default the team */
+    uint64_t wait_ms;                /* WAIT */
     struct config_loc loc;
 };
 

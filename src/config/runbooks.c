@@ -134,6 +134,12 @@ static const struct config__enum purposes[] = {
         {NULL, 0},
 };
 
+static const struct config__enum notify_tos[] = {
+        {"team", CONFIG_NOTIFY_TO_TEAM},
+        {"users", CONFIG_NOTIFY_TO_USERS},
+        {NULL, 0},
+};
+
 #define ST(field) offsetof(struct config_step, field)
 
 static const struct config__key step_keys[] = {
@@ -189,6 +195,11 @@ static const struct config__key step_keys[] = {
          .max = 86400 * 1000},
         {.name = "approve", .type = CONFIG__STRING, .offset = ST(approve)},
         {.name = "notify", .type = CONFIG__STRING, .offset = ST(notify)},
+        {.name = "to",
+         .type = CONFIG__ENUM,
+         .offset = ST(notify_to),
+         .def = "team",
+         .enums = notify_tos},
         {.name = "wait",
          .type = CONFIG__DURATION,
          .offset = ST(wait_ms),
@@ -259,6 +270,7 @@ static void step_check(const struct config__at *at, yaml_node_t *map,
     check_only_for(at, seen, "within", s->action == CONFIG_STEP_VERIFY, "verify");
     check_only_for(at, seen, "env", process, "run and shell");
     check_only_for(at, seen, "cwd", process, "run and shell");
+    check_only_for(at, seen, "to", s->action == CONFIG_STEP_NOTIFY, "notify");
     check_only_for(at, seen, "timeout",
                    s->action != CONFIG_STEP_VERIFY && s->action != CONFIG_STEP_WAIT,
                    "run, shell, http, check, approve and notify");

@@ -231,3 +231,35 @@ int itsm_escalate(struct itsm *x, int64_t id, const char *actor, const char *tea
     itsm__commit(x, b, i, NULL, cb, data);
     return 0;
 }
+
+int itsm_assign_oncall(struct itsm *x, int64_t id, const char *person, const char *team,
+                       bool *assigned, itsm_done_cb *cb, void *data, struct err *e)
+{
+    struct err local = {0};
+    e = e ? e : &local;
+    if (assigned)
+        *assigned = false;
+    struct incident spare = {0};
+    struct incident *i = itsm__find(x, id, &spare, e);
+    if (!i)
+        return e->code;
+    /* Somebody took it, or it is over: the rotation has no say. */
+    if (!person || !*person || (i->assignee && *i->assignee) || !is_open(i)) {
+        incident_fini(&spare);
+        return 0;
+    }
+    struct store_batch *b = itsm__batch_for(i);
+    free(i->assignee);
+    i->assignee = xstrdup(person);
+    itsm__timeline_add(b, i, TIMELINE_ASSIGNMENT, "hale",
+                       "assigned to %s, on call for %s this week", person,
+                       team ? team : "its team");
+    log_info("itsm", NULL, "incident %lld assigned to %s (on call for %s)", (long long)id, person,
+             team ? team : "its team");
+    if (i == &spare)
+        i = itsm__live_add(x, &spare);
+    itsm__commit(x, b, i, NULL, cb, data);
+    if (assigned)
+        *assigned = true;
+    return 0;
+}

@@ -261,6 +261,20 @@ int itsm_heal(struct itsm *x, int64_t id, const char *actor, const char *text, i
 int itsm_escalate(struct itsm *x, int64_t id, const char *actor, const char *team, const char *why,
                   itsm_done_cb *cb, void *data, struct err *e);
 
+/*
+ * The on-call person of team takes incident id (the notifications'
+ * weekly rotation, at escalation): its assignee becomes person, with an
+ * assignment entry by "hale" ("assigned to bob, on call for ops this
+ * week"), WITHOUT acknowledging it: its state stays, so the escalation
+ * levels still wait for a person's acknowledgement. A person's own
+ * assignment is never overwritten: an incident with an assignee already,
+ * or not open, is left as it is (returns 0, nothing written; *assigned
+ * false). Refused at once (cb never called): HALE_ENOTFOUND. assigned may
+ * be NULL; cb (may be NULL) hears once durable, and the watchers.
+ */
+int itsm_assign_oncall(struct itsm *x, int64_t id, const char *person, const char *team,
+                       bool *assigned, itsm_done_cb *cb, void *data, struct err *e);
+
 /* Hears every durable incident change, for live views. One listener per (cb, data). */
 typedef void itsm_watch_cb(const struct incident *i, void *data);
 void itsm_watch(struct itsm *x, itsm_watch_cb *cb, void *data);

@@ -13,6 +13,8 @@
 
 #include "base/alloc.h"
 #include "base/log.h"
+#include "engine/event.h"
+#include "engine/route.h"
 #include "metrics/metrics.h"
 #include "net/net.h"
 #include "notify/internal.h"
@@ -165,14 +167,57 @@ static const struct config_team *team_of(struct notify *n, const struct incident
     return name ? config_team_find(n->config, name) : NULL;
 }
 
+static bool listed(const struct config_notifier *const *v, size_t count,
+                   const struct config_notifier *nt)
+{
+    for (size_t k = 0; k < count; k++)
+        if (v[k] == nt)
+            return true;
+    return false;
+}
+
+/*
+ * The notifiers of the routes i's labels match now (engine_route(), pure),
+ * that its team does not page already: they hear its escalation beside the
+ * team's. Free *ret; returns their count.
+ */
+static size_t route_notifiers(struct notify *n, const struct incident *i,
+                              const struct config_team *t, const struct config_notifier ***ret)
+{
+    *ret = NULL;
+    if (!i->labels.n)
+        return 0;
+    struct event ev;
+    event_init(&ev);
+    ev.severity = i->severity;
+    for (size_t k = 0; k < i->labels.n; k++)
+        labels_set(&ev.labels, i->labels.v[k].name, i->labels.v[k].value, NULL);
+    struct engine_route_result rr = {0};
+    engine_route(n->config, &ev, &rr);
+    size_t count = 0;
+    for (size_t k = 0; k < rr.n_notifiers; k++) {
+        if (listed(t->notifiers, t->notify.n, rr.notifiers[k]))
+            continue;
+        if (!count)
+            *ret = xreallocarray(NULL, rr.n_notifiers, sizeof(**ret));
+        (*ret)[count++] = rr.notifiers[k];
+    }
+    engine_route_result_fini(&rr);
+    event_fini(&ev);
+    return count;
+}
+
 /* The pages of an escalation: level 1 now, the next levels later unless acknowledged. */
 static void escalate(struct notify *n, const struct incident *i, struct notify__incident *s,
                      const char *team, const char *text)
 {
     const struct config_team *t = team_of(n, i, team);
+    const struct config_notifier **routed = NULL;
+    size_t n_routed = t ? route_notifiers(n, i, t, &routed) : 0;
     /* Nobody to page: the escalation's own timeline entry (the desk's) says it all. */
     if (!t || !(t->notify_on & CONFIG_NOTIFY_ON_ESCALATED) ||
-        (!t->notify.n && !t->n_levels && !t->users.notify.n)) {
+        (!t->notify.n && !n_routed && !t->n_levels && !t->users.notify.n)) {
+        free(routed);
         log_debug("notify", NULL, "incident %lld: escalated, nobody to page (%s)", (long long)i->id,
                   t ? "its team has no notifiers" : "no team");
         return;
@@ -181,13 +226,19 @@ static void escalate(struct notify *n, const struct incident *i, struct notify__
         /* One page per opening: the people paged are on it already. */
         notify__timeline(n, i->id, "hale", "not paged again (team %s was paged for it): %s",
                          t->name, text);
+        free(routed);
         return;
     }
     s->escalated = true;
     s->told = true;
     int64_t now = notify__now_ms();
     const char *oncall = config_oncall_person(&t->oncall, now);
+    /* The week's on-call person takes it, unless a person did: no acknowledgement, levels go on. */
+    if (oncall && n->o.desk && (!i->assignee || !*i->assignee))
+        itsm_assign_oncall(n->o.desk, i->id, oncall, t->name, NULL, NULL, NULL, NULL);
     queue_all(n, i, t, t->notifiers, t->notify.n, NOTIFY_ESCALATED, 1, text, oncall, now);
+    queue_all(n, i, t, routed, n_routed, NOTIFY_ESCALATED, 1, text, oncall, now);
+    free(routed);
     /* Levels wait for an acknowledgement: one given meanwhile cancels them. */
     if (i->state == INCIDENT_NEW)
         for (size_t k = 0; k < t->n_levels; k++) {
@@ -350,11 +401,11 @@ void notify_step(struct notify *n, const struct incident *i, const char *team, c
     notify__outbox_kick(n);
 }
 
-void notify_users(struct notify *n, const struct incident *i, const char *text)
+void notify_users(struct notify *n, const struct incident *i, const char *team, const char *text)
 {
     if (!i)
         return;
-    const struct config_team *t = team_of(n, i, NULL);
+    const struct config_team *t = team_of(n, i, team);
     struct notify__incident *s = incident_find(n, i->id);
     if (!s)
         s = incident_add(n, i);

@@ -95,8 +95,11 @@ void notify_escalate(struct notify *n, const struct incident *i, const char *tea
  */
 void notify_step(struct notify *n, const struct incident *i, const char *team, const char *text);
 
-/* A plain-language message for end users, to the `users` notifiers (a step, a policy). */
-void notify_users(struct notify *n, const struct incident *i, const char *text);
+/*
+ * A plain-language message for end users, to team's (NULL: i's team)
+ * `users` notifiers (a runbook's notify step `to: users`, a policy).
+ */
+void notify_users(struct notify *n, const struct incident *i, const char *team, const char *text);
 
 /* Notifications waiting in the outbox (not delivered, not given up on). */
 size_t notify_pending(const struct notify *n);

@@ -59,6 +59,7 @@ struct runbooks_checks {
 /* Why the executor tells a team: the dispatcher pages only for an escalation. */
 enum runbooks_notice {
     RUNBOOKS_NOTICE_STEP,     /* a notify step's message; healing goes on */
+    RUNBOOKS_NOTICE_USERS,    /* a notify step's message `to: users`: the team's users channel */
     RUNBOOKS_NOTICE_ESCALATE, /* healing failed or was interrupted, a guard tripped, an approval
                                  waits */
 };

@@ -531,7 +531,10 @@ static void begin_notify(struct run *run)
     const char *team = run->rb->team_name;
     runbook__note(run, TIMELINE_NOTIFICATION, "to %s: %s", team ? team : "nobody's team",
                   s->notify ? s->notify : "");
-    runbook__notify(run, RUNBOOKS_NOTICE_STEP, s->notify ? s->notify : "");
+    runbook__notify(run,
+                    s->notify_to == CONFIG_NOTIFY_TO_USERS ? RUNBOOKS_NOTICE_USERS
+                                                           : RUNBOOKS_NOTICE_STEP,
+                    s->notify ? s->notify : "");
     reason_setf(run, "told %s", team ? team : "nobody (the runbook has no team)");
     uv_timer_start(run->timer, on_ok_timer, 0, 0);
 }

@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import free_port, wait_for
+from conftest import free_port, run_hale, wait_for
 
 
 class Sink:
@@ -171,6 +171,57 @@ def test_a_notify_step_tells_the_team_and_is_not_a_page(make_daemon, sink, tmp_p
     step, page = sink.messages("/hook")
     assert step["reason"] == "step" and step["summary"] == "repairing the flag"
     assert page["reason"] == "escalated" and "failed" in page["summary"]
+    d.stop()
+
+
+def test_a_notify_step_to_users_reaches_the_users_channel(make_daemon, sink, tmp_path):
+    flag = tmp_path / "flag"
+    cfg = config(sink, flag, team_extra="    users: {notify: [news]}\n").replace(
+        "teams:\n",
+        f'  - {{name: news, type: webhook, url: "http://127.0.0.1:{sink.port}/news"}}\n'
+        "teams:\n", 1).replace(
+        "      - {name: repair,",
+        "      - {notify: 'the site is slow, we are on it', to: users}\n      - {name: repair,")
+    d = make_daemon(cfg)
+    d.start()
+    wait_for(lambda: sink.messages("/news") and sink.messages("/hook"), timeout=60,
+             what="the users' message and the page")
+    news = sink.messages("/news")[0]
+    assert news["reason"] == "users" and news["summary"] == "the site is slow, we are on it"
+    # Words to the users are not words to the team: the team hears only its page.
+    d.stop()
+    assert [m["reason"] for m in sink.messages("/hook")] == ["escalated"]
+
+
+def test_an_incidents_notifications_by_api_and_cli(make_daemon, sink, tmp_path):
+    flag = tmp_path / "flag"
+    cfg = config(sink, flag).replace(
+        "      - {name: repair,", "      - {notify: 'repairing the flag'}\n      - {name: repair,")
+    d = make_daemon(cfg)
+    d.start()
+    token = d.token("viewer", "viewer")
+
+    def both_delivered():
+        r = d.get("/api/v1/incidents/1/notifications", token)
+        got = r.json()["notifications"] if r.status == 200 else []
+        return len(got) == 2 and all(n["state"] == "delivered" for n in got) and got
+
+    got = wait_for(both_delivered, timeout=60, what="the step and the page delivered")
+    page, step = got  # newest first
+    assert page["reason"] == "escalated" and step["reason"] == "step"
+    assert page["notifier"] == "hook" and page["level"] == 1 and page["attempts"] == 1
+    assert page["error"] is None and page["next_attempt"] is None and page["settled"]
+    assert page["id"] > step["id"] and page["created"] >= step["created"]
+    assert d.get("/api/v1/incidents/99/notifications", token).status == 404
+    env = {"HALE_URL": d.url, "HALE_TOKEN": token}
+    r = run_hale("incidents", "notifications", "1", env=env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[:4] == ["CREATED", "NOTIFIER", "REASON", "LEVEL"]
+    assert lines[1].split()[1:5] == ["hook", "escalated", "1", "delivered"]
+    assert lines[2].split()[1:3] == ["hook", "step"]
+    r = run_hale("incidents", "notifications", "1", "--json", env=env)
+    assert json.loads(r.stdout)["notifications"][0]["reason"] == "escalated"
     d.stop()
 
 

@@ -794,6 +794,26 @@ static void test_config_within_only_for_verify(void **state)
                   "hale.yaml:4:43: within applies only to verify steps");
 }
 
+static void test_config_notify_step_to_users(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("runbooks:\n"
+                                    "  - name: fix\n"
+                                    "    steps:\n"
+                                    "      - { notify: \"the site is slow\", to: users }\n"
+                                    "      - { notify: \"repairing\" }\n");
+    assert_int_equal(c->runbooks[0].steps[0].notify_to, CONFIG_NOTIFY_TO_USERS);
+    assert_int_equal(c->runbooks[0].steps[1].notify_to, CONFIG_NOTIFY_TO_TEAM);
+    config_unref(c);
+    EXPECT_ERRORS("runbooks:\n"
+                  "  - name: fix\n"
+                  "    steps:\n"
+                  "      - { notify: \"slow\", to: everyone }\n"
+                  "      - { shell: \"true\", to: users }\n",
+                  "hale.yaml:4:31: invalid to \"everyone\"; expected team or users",
+                  "hale.yaml:5:26: to applies only to notify steps");
+}
+
 static void test_config_placeholder_inside_argument(void **state)
 {
     (void)state;
@@ -1723,6 +1743,7 @@ int main(void)
             T(test_config_step_with_two_actions),
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
+            T(test_config_notify_step_to_users),
             T(test_config_placeholder_inside_argument),
             T(test_config_placeholder_as_program),
             T(test_config_placeholder_in_shell),

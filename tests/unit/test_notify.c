@@ -50,7 +50,10 @@ struct fixture {
     "    users: {notify: [news], on: [escalated, resolved]}\n"                         \
     "  - {name: loud, notify: [hook], rate_limit: 0s, notify_on: [opened, escalated, " \
     "resolved]}\n"                                                                     \
-    "  - {name: burst, notify: [hook], rate_limit: 1s}\n"
+    "  - {name: burst, notify: [hook], rate_limit: 1s}\n"                              \
+    "  - {name: ops, notify: [hook], rate_limit: 0s, oncall: {people: [bob]}}\n"       \
+    "routes:\n"                                                                        \
+    "  - {match: '{service=\"db\"}', notifiers: [pager, hook], continue: true}\n"
 
 static int setup(void **state)
 {
@@ -316,6 +319,96 @@ static void test_notify_a_burst_is_grouped_within_the_rate_limit(void **state)
     assert_true(messages >= 1 && messages < 4);
 }
 
+static void on_done(int result, const struct incident *i, void *data)
+{
+    assert_int_equal(result, 0);
+    *(int64_t *)data = i->id;
+}
+
+/* Opens an incident of team through the desk and returns its id, durable. */
+static int64_t desk_open(struct fixture *fx, const char *team)
+{
+    int64_t id = 0;
+    struct itsm_opening op = {.type = INCIDENT_TYPE_INCIDENT,
+                              .title = "queue stuck",
+                              .team = team,
+                              .severity = INCIDENT_SEVERITY_CRITICAL,
+                              .actor = "user:alice"};
+    assert_int_equal(itsm_open(fx->desk, &op, on_done, &id, NULL), 0);
+    settle(fx);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_notify_oncall_becomes_the_assignee_without_ack(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t id = desk_open(fx, "ops");
+    struct incident i = {0};
+    assert_int_equal(itsm_incident_get(fx->desk, id, &i), 0);
+    notify_escalate(fx->n, &i, NULL, "run 1 of fix-queue ended failed");
+    incident_fini(&i);
+    settle(fx);
+    assert_int_equal(itsm_incident_get(fx->desk, id, &i), 0);
+    assert_non_null(i.assignee);
+    assert_string_equal(i.assignee, "bob");
+    assert_int_equal(i.state, INCIDENT_NEW); /* not acknowledged: the levels still wait */
+    assert_int_equal(i.acknowledged_ms, 0);
+    incident_fini(&i);
+    struct timeline_entry *v = NULL;
+    size_t count = 0;
+    assert_int_equal(store_timeline_list(fx->rd, id, &v, &count), 0);
+    bool said = false;
+    for (size_t k = 0; k < count; k++) {
+        if (v[k].kind == TIMELINE_ASSIGNMENT &&
+            strcmp(v[k].text, "assigned to bob, on call for ops this week") == 0)
+            said = true;
+        timeline_entry_fini(&v[k]);
+    }
+    free(v);
+    assert_true(said);
+}
+
+static void test_notify_oncall_never_overwrites_a_persons_assignment(void **state)
+{
+    struct fixture *fx = *state;
+    int64_t id = desk_open(fx, "ops");
+    int64_t done = 0;
+    struct itsm_request rq = {
+            .action = ITSM_ASSIGN, .id = id, .actor = "user:carol", .assignee = "carol"};
+    assert_int_equal(itsm_act(fx->desk, &rq, on_done, &done, NULL), 0);
+    settle(fx);
+    struct incident i = {0};
+    assert_int_equal(itsm_incident_get(fx->desk, id, &i), 0);
+    notify_escalate(fx->n, &i, NULL, "run 1 of fix-queue ended failed");
+    incident_fini(&i);
+    settle(fx);
+    assert_int_equal(itsm_incident_get(fx->desk, id, &i), 0);
+    assert_string_equal(i.assignee, "carol");
+    incident_fini(&i);
+}
+
+/* A route's notifiers hear the escalation beside the team's, each once; other labels, only the
+ * team. */
+static void test_notify_route_notifiers_join_the_team(void **state)
+{
+    struct fixture *fx = *state;
+    struct incident i = incident(1, "loud", "fix-disk");
+    i.state = INCIDENT_IN_PROGRESS; /* no levels, nor opened page, in the way */
+    labels_init(&i.labels);
+    labels_set(&i.labels, "service", "db", NULL);
+    notify_escalate(fx->n, &i, NULL, "run 1 of fix-disk ended failed");
+    labels_fini(&i.labels);
+    assert_told(fx, 1, "escalated:hook,escalated:pager");
+
+    struct incident j = incident(2, "loud", "fix-disk");
+    labels_init(&j.labels);
+    labels_set(&j.labels, "service", "web", NULL);
+    notify_escalate(fx->n, &j, NULL, "run 2 of fix-disk ended failed");
+    labels_fini(&j.labels);
+    assert_told(fx, 2, "escalated:hook");
+}
+
 int main(void)
 {
     /* As hale serve: a notifier's program that exits before reading its stdin is no crash. */
@@ -329,6 +422,12 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(test_notify_a_stop_still_queues_for_the_next_start,
                                             setup, teardown),
+            cmocka_unit_test_setup_teardown(test_notify_oncall_becomes_the_assignee_without_ack,
+                                            setup, teardown),
+            cmocka_unit_test_setup_teardown(
+                    test_notify_oncall_never_overwrites_a_persons_assignment, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_notify_route_notifiers_join_the_team, setup,
+                                            teardown),
             cmocka_unit_test_setup_teardown(test_notify_a_burst_is_grouped_within_the_rate_limit,
                                             setup, teardown),
     };
