@@ -468,9 +468,9 @@ def test_a_run_interrupted_by_a_stop_pages_after_the_restart(make_daemon, sink, 
     token = d.token("ops", "admin")
     wait_for(started.exists, timeout=60, what="the repair running")
     # SIGTERM while the run is in flight: it ends interrupted and escalates
-    # while hale stops; the page waits in the outbox for the next start.
+    # while hale stops. The page may go out before the stop completes, or
+    # wait in the outbox for the next start: either way it arrives once.
     d.stop()
-    assert sink.messages("/hook") == []
     d.start()
     wait_for(lambda: sink.messages("/hook"), timeout=30, what="the page after the restart")
     page = sink.messages("/hook")[0]
