@@ -77,10 +77,9 @@ static json_t *steps_of(const struct config_runbook *rb)
     json_t *v = json_array();
     for (size_t i = 0; i < rb->n_steps; i++) {
         const struct config_step *s = &rb->steps[i];
-        json_array_append_new(
-                v, json_pack("{s:o, s:s, s:s}", "name", TEXT(s->name), "action",
-                             config_step_action_name(s->action), "purpose",
-                             s->purpose == CONFIG_PURPOSE_DIAGNOSE ? "diagnose" : "remediate"));
+        json_array_append_new(v, json_pack("{s:o, s:s, s:s}", "name", TEXT(s->name), "action",
+                                           config_step_action_name(s->action), "purpose",
+                                           config_step_purpose_name(s->purpose)));
     }
     return v;
 }

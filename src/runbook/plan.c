@@ -333,8 +333,7 @@ static void describe_step(struct strbuf *b, const struct plan_input *in, size_t 
     const struct config_step *s = &in->runbook->steps[i];
     char d1[32], d2[32];
     strbuf_addf(b, "\n%zu/%zu %s: %s, %s, timeout %s, on_failure %s", i + 1, in->runbook->n_steps,
-                s->name, config_step_action_name(s->action),
-                s->purpose == CONFIG_PURPOSE_DIAGNOSE ? "diagnose" : "remediate",
+                s->name, config_step_action_name(s->action), config_step_purpose_name(s->purpose),
                 units_duration_format(s->timeout_ms, d1, sizeof(d1)),
                 on_failure_name(s->on_failure));
     if (s->retry.times)

@@ -198,7 +198,7 @@ static void step_skip(struct run *run, const char *reason)
             .step = (unsigned)run->step,
             .name = xstrdup(s->name),
             .action = xstrdup(config_step_action_name(s->action)),
-            .purpose = xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+            .purpose = xstrdup(config_step_purpose_name(s->purpose)),
             .attempt = 0,
             .outcome = xstrdup("skipped"),
             .started_ms = now,
@@ -272,8 +272,7 @@ static bool remediate_allowed(struct run *run, const struct config_step *s)
     if (!id)
         return true;
     char why[1400];
-    /* A verify step is where a moot remediation leads: it always runs. */
-    if (s->action != CONFIG_STEP_VERIFY && remediation_moot(run, why, sizeof(why))) {
+    if (remediation_moot(run, why, sizeof(why))) {
         if (skip_to_verify(run, why))
             step_enter(run);
         return false;
@@ -322,7 +321,7 @@ static void attempt_begin(struct run *run)
             .step = (unsigned)run->step,
             .name = xstrdup(s->name),
             .action = xstrdup(config_step_action_name(s->action)),
-            .purpose = xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+            .purpose = xstrdup(config_step_purpose_name(s->purpose)),
             .attempt = run->attempt,
             .outcome = xstrdup("running"),
             .started_ms = runbook__now_ms(),

@@ -61,8 +61,7 @@ static void started(struct run *run, const char *detail)
 {
     const struct config_step *s = step_of(run);
     runbook__note(run, TIMELINE_STEP_STARTED, "step %zu/%zu %s (%s, attempt %u): %s", run->step + 1,
-                  run->rb->n_steps, s->name,
-                  s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose", run->attempt,
+                  run->rb->n_steps, s->name, config_step_purpose_name(s->purpose), run->attempt,
                   detail);
     if (!run->first_spawned && run->first_event_ms && run->rbs->m_delay) {
         int64_t d = runbook__now_ms() - run->first_event_ms;
