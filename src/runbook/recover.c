@@ -95,6 +95,14 @@ static bool resume(struct runbooks *rbs, const struct store_run *row)
                 run->in_charge = itsm_runbook_charge(rbs->o.desk, i.id, true, NULL) == 0;
         incident_fini(&i);
     }
+    if (run->incident_resolved) {
+        /* The question at its gate is moot: as when it resolves while hale runs. */
+        runbook__run_resume_gate(run);
+        runbook__run_end(run, RUN_CANCELED, false,
+                         "its incident was resolved while hale was down and the run waited for "
+                         "approval");
+        return true;
+    }
     log_info("runbook", NULL, "run %lld of %s waits on for approval (found on start-up)",
              (long long)row->id, row->runbook);
     runbook__run_resume_gate(run);

@@ -899,6 +899,27 @@ static void test_runbook_healed_needs_repair_and_last_verify(void **state)
     incident_fini(&i);
 }
 
+/* A gate whose incident was resolved while hale was down is cancelled at the start, saying so. */
+static void test_runbook_gate_resolved_while_down_is_canceled(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    runbooks_stop(fx->rbs); /* hale goes down; the events still resolve the incident */
+    fire(fx, EVENT_RESOLVED, "alertname=Gated", "host=a", (const char *)NULL);
+    drain(fx);
+    restart(fx); /* its end is durable by then: nothing of it waits on */
+    assert_int_equal(store_run_get(fx->reader, 1, &r), 0);
+    assert_string_equal(r.outcome, "canceled");
+    store_run_fini(&r);
+    assert_int_equal(steps_with(fx, 1, "ask", "canceled"), 1);
+    assert_int_equal(timeline_with(fx, 1, "resolved while hale was down"), 2);
+    assert_int_equal(runbooks_in_flight(fx->rbs), 0);
+    assert_false(exists(fx->dir, "gated-fixed"));
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -922,6 +943,7 @@ int main(void)
             TEST(test_runbook_reopen_before_remediation_goes_on),
             TEST(test_runbook_reopen_during_remediation_runs_after),
             TEST(test_runbook_healed_needs_repair_and_last_verify),
+            TEST(test_runbook_gate_resolved_while_down_is_canceled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
