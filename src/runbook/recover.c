@@ -35,6 +35,22 @@ static void ledger_put_row(struct runbooks *rbs, const struct store_run *row,
     ledger_run_put(rbs->ledger, &lr);
 }
 
+/*
+ * The run's time spent before it stopped at its gate (the last row), as
+ * its clock counted it: from its start to the gate, less the time it
+ * waited at earlier gates (a gate's time is its own).
+ */
+static uint64_t spent_of(const struct run *run, const struct store_run_step *v, size_t n)
+{
+    if (!n || v[n - 1].started_ms <= run->rec.started_ms)
+        return 0;
+    int64_t spent = v[n - 1].started_ms - run->rec.started_ms;
+    for (size_t k = 0; k + 1 < n; k++)
+        if (strcmp(v[k].action, "approve") == 0 && v[k].ended_ms > v[k].started_ms)
+            spent -= v[k].ended_ms - v[k].started_ms;
+    return spent > 0 ? (uint64_t)spent : 0;
+}
+
 /* The step rows of a run: the outcome each step got, the last row and the highest seq. */
 static int steps_load(struct runbooks *rbs, struct run *run)
 {
@@ -43,6 +59,7 @@ static int steps_load(struct runbooks *rbs, struct run *run)
     int r = store_run_steps_list(rbs->reader, run->rec.id, &v, &n);
     if (r < 0)
         return r;
+    run->spent_ms = spent_of(run, v, n);
     for (size_t k = 0; k < n; k++) {
         if (v[k].step < run->rb->n_steps) {
             enum plan_outcome o = strcmp(v[k].outcome, "succeeded") == 0 ? PLAN_SUCCEEDED

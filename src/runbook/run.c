@@ -408,13 +408,17 @@ void runbook__attempt_done(struct run *run, bool ok)
 
 /* ---- the run's own time ---- */
 
-static void on_deadline(uv_timer_t *t)
+static void timed_out(struct run *run)
 {
-    struct run *run = t->data;
     char took[32], why[96];
     runbook__duration(run->rb->timeout_ms, took, sizeof(took));
     snprintf(why, sizeof(why), "the run timed out after %s", took);
     runbook__run_end(run, RUN_FAILED, true, why);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    timed_out(t->data);
 }
 
 /* The run's clock runs again (it stops at a gate: the gate has its own time). */
@@ -476,6 +480,15 @@ void runbook__gate_decided(struct run *run, bool approve)
         runbook__save(run, true, NULL, NULL);
         run->outcomes[run->step] = PLAN_FAILED;
         runbook__run_end(run, RUN_REJECTED, true, why);
+        return;
+    }
+    if (run->rb->timeout_ms && run->spent_ms >= run->rb->timeout_ms) {
+        /* Its time was spent before the gate (a restart remembers it): nothing more runs. */
+        set_str(&run->cur.outcome, "succeeded");
+        run->cur.ended_ms = runbook__now_ms();
+        runbook__save(run, true, NULL, NULL);
+        run->outcomes[run->step] = PLAN_SUCCEEDED;
+        timed_out(run);
         return;
     }
     deadline_start(run);

@@ -920,6 +920,32 @@ static void test_runbook_gate_resolved_while_down_is_canceled(void **state)
     assert_false(exists(fx->dir, "gated-fixed"));
 }
 
+/* The time a run spent before its gate still counts after a restart. */
+static void test_runbook_time_spent_survives_a_restart(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    runbooks_stop(fx->rbs);
+    /* As if its steps before the gate took a day: its 15 min timeout is spent. */
+    r.started_ms -= 24ll * 3600 * 1000;
+    struct store_batch *b = store_batch_new();
+    store_batch_run(b, &r);
+    store_submit(fx->st, b, NULL, NULL);
+    store_run_fini(&r);
+    drain(fx);
+    restart(fx);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     0);
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "failed");
+    assert_string_equal(r.reason, "the run timed out after 15 min");
+    store_run_fini(&r);
+    assert_false(exists(fx->dir, "gated-fixed"));
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -944,6 +970,7 @@ int main(void)
             TEST(test_runbook_reopen_during_remediation_runs_after),
             TEST(test_runbook_healed_needs_repair_and_last_verify),
             TEST(test_runbook_gate_resolved_while_down_is_canceled),
+            TEST(test_runbook_time_spent_survives_a_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
