@@ -88,6 +88,23 @@ struct run {
     bool first_spawned;     /* the start delay was recorded */
 };
 
+/*
+ * The process group of a step that a crash left running, found on
+ * start-up: SIGTERM, then SIGKILL after the grace, then a word on the
+ * incident's timeline once it is gone.
+ */
+struct runbook__reap {
+    uv_timer_t timer; /* first: its close callback frees the whole */
+    struct runbooks *rbs;
+    struct runbook__reap *next;
+    pid_t pgid;
+    int64_t incident_id; /* 0: none */
+    char *actor;         /* "runbook:NAME" */
+    char *step_words;    /* "step 1/3 restart" */
+    int64_t term_ms;     /* when SIGTERM went (monotonic) */
+    bool killed;         /* SIGKILL went too */
+};
+
 struct runbooks {
     struct runbooks_options o;
     struct config *config; /* a reference: runs started now take it */
@@ -123,7 +140,8 @@ struct runbooks {
     size_t n_queue;
     uv_timer_t *queue_timer; /* its next turn, after a run ended */
     bool stopping;
-    size_t children; /* runs' children not yet gone */
+    size_t children;             /* runs' children not yet gone */
+    struct runbook__reap *reaps; /* groups left by a crash, being killed */
     void (*idle_cb)(void *data);
     void *idle_data;
     /* Metrics; NULL when not given. */
@@ -223,5 +241,7 @@ void runbook__late_openings(struct runbooks *rbs);
  * and finds the openings that got no run (rbs->late).
  */
 int runbook__recover(struct runbooks *rbs, struct err *e);
+/* At a stop: the groups left by a crash still being killed get SIGKILL now. */
+void runbook__reaps_stop(struct runbooks *rbs);
 
 #endif

@@ -795,6 +795,7 @@ void runbooks_stop(struct runbooks *rbs)
         }
         runbook__run_end(run, RUN_INTERRUPTED, true, "hale stopped while it ran");
     }
+    runbook__reaps_stop(rbs);
     store_reader_close(rbs->reader);
     rbs->reader = NULL;
 }

@@ -204,6 +204,11 @@ static void begin_process(struct run *run)
     }
     run->rbs->children++;
     run->phase = RUN_PHASE_PROC;
+    /* Stored while it runs: the start after a crash kills this group, and only it. */
+    struct proc_stat st;
+    run->cur.pid = proc_pid(run->proc);
+    run->cur.pid_start = proc_stat_read((pid_t)run->cur.pid, &st) == 0 ? st.starttime : 0;
+    runbook__save(run, true, NULL, NULL);
 }
 
 /* ---- http ---- */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the store's runs on SQLite (schema 6): a run, its step
+ * Tests of the store's runs on SQLite (schemas 6 and 7): a run, its step
  * attempts and quarantines through a batch and back, replacement as a run
  * moves on, the cap of a step's output, the run query's filters and
  * cursor, what the executor loads on start-up, run ids across a restart,
@@ -172,7 +172,9 @@ static void test_store_runs_round_trip_and_replace(void **state)
                                .term_signal = 9,
                                .timed_out = true,
                                .output = "partial",
-                               .reason = "timed out after 1 s"};
+                               .reason = "timed out after 1 s",
+                               .pid = 4242,
+                               .pid_start = UINT64_C(123456789012)};
     struct store_quarantine q = {.runbook = "restart-nginx", .since_ms = NOW, .reason = "relapses"};
     struct store_batch *b = store_batch_new();
     store_batch_run(b, &r);
@@ -234,6 +236,8 @@ static void test_store_runs_round_trip_and_replace(void **state)
     assert_true(steps[0].timed_out);
     assert_string_equal(steps[0].output, "partial");
     assert_string_equal(steps[0].reason, "timed out after 1 s");
+    assert_int_equal(steps[0].pid, 4242); /* its child, to be found after a crash */
+    assert_true(steps[0].pid_start == UINT64_C(123456789012));
     store_run_step_fini(&steps[0]);
     free(steps);
 
