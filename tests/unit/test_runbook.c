@@ -34,6 +34,7 @@
 #include "engine/silences.h"
 #include "itsm/itsm.h"
 #include "proc/proc.h"
+#include "runbook/internal.h"
 #include "runbook/runbook.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -1054,6 +1055,50 @@ static void test_runbook_time_spent_survives_a_restart(void **state)
     assert_false(exists(fx->dir, "gated-fixed"));
 }
 
+/* Incidents dealt with are found by id, and forgotten once they cannot open again. */
+static void test_runbook_seen_is_bounded_and_indexed(void **state)
+{
+    struct fixture *fx = *state;
+    size_t before = runbook__seen_count(fx->rbs);
+    fire(fx, EVENT_FIRING, "alertname=Other1", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Other2", (const char *)NULL);
+    drain(fx);
+    assert_int_equal(runbook__seen_count(fx->rbs), before + 2);
+    /* Closed: forgotten at once. */
+    fire(fx, EVENT_RESOLVED, "alertname=Other1", (const char *)NULL);
+    struct itsm_request rq = {.action = ITSM_CLOSE, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    assert_int_equal(done, 1000);
+    assert_int_equal(runbook__seen_count(fx->rbs), before + 1);
+    /* Resolved: kept while it may reopen, forgotten past the window. */
+    fire(fx, EVENT_RESOLVED, "alertname=Other2", (const char *)NULL);
+    drain(fx);
+    runbook__seen_sweep(fx->rbs, runbook__now_ms());
+    assert_int_equal(runbook__seen_count(fx->rbs), before + 1);
+    runbook__seen_sweep(fx->rbs,
+                        runbook__now_ms() + (int64_t)fx->config->incidents.reopen_within_ms + 1000);
+    assert_int_equal(runbook__seen_count(fx->rbs), before);
+
+    /* Many: each found by its id, as forgetting some moves others in the index. */
+    for (int64_t id = 100; id < 5100; id++)
+        assert_false(runbook__seen(fx->rbs, id, 0));
+    for (int64_t id = 100; id < 5100; id += 3) {
+        struct incident gone = {.id = id, .state = INCIDENT_CLOSED};
+        runbook__seen_update(fx->rbs, &gone);
+    }
+    for (int64_t id = 100; id < 5100; id++)
+        if ((id - 100) % 3)
+            assert_true(runbook__seen(fx->rbs, id, 0));
+    for (int64_t id = 100; id < 5100; id += 3)
+        assert_false(runbook__seen(fx->rbs, id, 0)); /* forgotten: new again */
+    assert_true(runbook__seen(fx->rbs, 101, 0));
+    assert_false(runbook__seen(fx->rbs, 101, 1)); /* its reopening is a new opening */
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1080,6 +1125,7 @@ int main(void)
             TEST(test_runbook_healed_needs_repair_and_last_verify),
             TEST(test_runbook_gate_resolved_while_down_is_canceled),
             TEST(test_runbook_time_spent_survives_a_restart),
+            TEST(test_runbook_seen_is_bounded_and_indexed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
