@@ -49,14 +49,15 @@ json_t *codec_json_run(const struct store_run *r, size_t steps_total)
 
 json_t *codec_json_run_step(const struct store_run_step *s)
 {
-    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o}",
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}",
                      "seq", (json_int_t)s->seq, "step", (json_int_t)s->step, "name", TEXT(s->name),
                      "action", TEXT(s->action), "purpose", TEXT(s->purpose), "attempt",
                      (json_int_t)s->attempt, "outcome", TEXT(s->outcome), "started",
                      TIME(s->started_ms), "ended", TIME(s->ended_ms), "exit_status",
                      s->exit_status >= 0 ? json_integer(s->exit_status) : json_null(), "signal",
                      s->term_signal > 0 ? json_integer(s->term_signal) : json_null(), "timed_out",
-                     s->timed_out, "output", TEXT(s->output), "reason", TEXT(s->reason));
+                     s->timed_out, "output", TEXT(s->output), "reason", TEXT(s->reason), "pid",
+                     s->pid > 0 ? json_integer((json_int_t)s->pid) : json_null());
 }
 
 json_t *codec_json_runbook_stats(const struct ledger_stats *s)
@@ -77,10 +78,9 @@ static json_t *steps_of(const struct config_runbook *rb)
     json_t *v = json_array();
     for (size_t i = 0; i < rb->n_steps; i++) {
         const struct config_step *s = &rb->steps[i];
-        json_array_append_new(
-                v, json_pack("{s:o, s:s, s:s}", "name", TEXT(s->name), "action",
-                             config_step_action_name(s->action), "purpose",
-                             s->purpose == CONFIG_PURPOSE_DIAGNOSE ? "diagnose" : "remediate"));
+        json_array_append_new(v, json_pack("{s:o, s:s, s:s}", "name", TEXT(s->name), "action",
+                                           config_step_action_name(s->action), "purpose",
+                                           config_step_purpose_name(s->purpose)));
     }
     return v;
 }

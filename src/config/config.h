@@ -498,10 +498,20 @@ enum config_notify_to {
     CONFIG_NOTIFY_TO_USERS,
 };
 
+/*
+ * What a step is for. A remediate step changes things: a run takes charge
+ * of its incident at its first one, and skips it once the incident needs
+ * no repair. A verify step proves a repair and is neither (it is never
+ * given a purpose: it never takes charge).
+ */
 enum config_step_purpose {
     CONFIG_PURPOSE_REMEDIATE,
     CONFIG_PURPOSE_DIAGNOSE,
+    CONFIG_PURPOSE_VERIFY,
 };
+
+/* "remediate", "diagnose", "verify"; static storage. */
+const char *config_step_purpose_name(enum config_step_purpose p);
 
 enum config_when_kind {
     CONFIG_WHEN_ALWAYS,
@@ -534,8 +544,9 @@ struct config_step_http {
 struct config_step {
     const char *name; /* default "step-N", N from 1 */
     enum config_step_action action;
-    enum config_step_purpose purpose; /* default diagnose for check, remediate otherwise */
-    uint64_t timeout_ms;              /* default 1 m; approve 1 h; verify: `within` */
+    /* run, shell, http: remediate; check, approve, notify, wait: diagnose; verify: verify */
+    enum config_step_purpose purpose;
+    uint64_t timeout_ms; /* default 1 m; approve 1 h; verify: `within` */
     struct config_retry retry;
     struct config_when when;
     enum config_on_failure on_failure; /* default: the runbook's */

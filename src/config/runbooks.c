@@ -246,8 +246,14 @@ static bool find_action(const struct config__at *at, yaml_node_t *map,
 
 static void step_defaults(struct config_step *s, const struct config__seen *seen)
 {
-    if (!config__seen_get(seen, "purpose") && s->action == CONFIG_STEP_CHECK)
-        s->purpose = CONFIG_PURPOSE_DIAGNOSE;
+    /* Only what changes things remediates by default: a run takes charge there. */
+    if (s->action == CONFIG_STEP_VERIFY)
+        s->purpose = CONFIG_PURPOSE_VERIFY;
+    else if (!config__seen_get(seen, "purpose"))
+        s->purpose = s->action == CONFIG_STEP_RUN || s->action == CONFIG_STEP_SHELL ||
+                                     s->action == CONFIG_STEP_HTTP
+                             ? CONFIG_PURPOSE_REMEDIATE
+                             : CONFIG_PURPOSE_DIAGNOSE;
     if (s->within_ms == CONFIG_UNSET64)
         s->within_ms = s->action == CONFIG_STEP_VERIFY ? 60 * 1000 : 0;
     if (s->wait_ms == CONFIG_UNSET64)
@@ -268,6 +274,9 @@ static void step_check(const struct config__at *at, yaml_node_t *map,
         return;
     bool process = s->action == CONFIG_STEP_RUN || s->action == CONFIG_STEP_SHELL;
     check_only_for(at, seen, "within", s->action == CONFIG_STEP_VERIFY, "verify");
+    /* A verify step proves; it neither diagnoses nor remediates. */
+    check_only_for(at, seen, "purpose", s->action != CONFIG_STEP_VERIFY,
+                   "run, shell, http, check, approve, notify and wait");
     check_only_for(at, seen, "env", process, "run and shell");
     check_only_for(at, seen, "cwd", process, "run and shell");
     check_only_for(at, seen, "to", s->action == CONFIG_STEP_NOTIFY, "notify");
@@ -512,4 +521,17 @@ void config__parse_runbooks(struct config__ctx *x)
 const char *config_step_action_name(enum config_step_action a)
 {
     return (size_t)a < sizeof(actions) / sizeof(actions[0]) ? actions[a] : "unknown";
+}
+
+const char *config_step_purpose_name(enum config_step_purpose p)
+{
+    switch (p) {
+    case CONFIG_PURPOSE_REMEDIATE:
+        return "remediate";
+    case CONFIG_PURPOSE_DIAGNOSE:
+        return "diagnose";
+    case CONFIG_PURPOSE_VERIFY:
+        return "verify";
+    }
+    return "unknown";
 }

@@ -88,6 +88,23 @@ struct run {
     bool first_spawned;     /* the start delay was recorded */
 };
 
+/*
+ * The process group of a step that a crash left running, found on
+ * start-up: SIGTERM, then SIGKILL after the grace, then a word on the
+ * incident's timeline once it is gone.
+ */
+struct runbook__reap {
+    uv_timer_t timer; /* first: its close callback frees the whole */
+    struct runbooks *rbs;
+    struct runbook__reap *next;
+    pid_t pgid;
+    int64_t incident_id; /* 0: none */
+    char *actor;         /* "runbook:NAME" */
+    char *step_words;    /* "step 1/3 restart" */
+    int64_t term_ms;     /* when SIGTERM went (monotonic) */
+    bool killed;         /* SIGKILL went too */
+};
+
 struct runbooks {
     struct runbooks_options o;
     struct config *config; /* a reference: runs started now take it */
@@ -96,12 +113,20 @@ struct runbooks {
     struct net_multi *net;
     struct run *runs; /* in flight: running or waiting */
     size_t n_runs;
-    /* Incidents whose opening (by their reopened count) a run was started for, or refused. */
+    /*
+     * Incidents whose opening (by their reopened count) a run was started
+     * for, or refused (seen.c): found by id through seen_slots (indexes
+     * into seen, from 1; 0: empty), forgotten once they cannot open again.
+     */
     struct runbook__seen {
         int64_t incident_id;
         unsigned reopened;
+        int64_t resolved_ms; /* 0: open */
     } * seen;
     size_t n_seen, cap_seen;
+    uint32_t *seen_slots;
+    size_t n_seen_slots;
+    size_t seen_sweep_at; /* entries at which the next insert sweeps first */
     /*
      * Open incidents found on start-up whose opening got neither a run nor
      * a refusal (hale stopped or died first): handled from the loop's
@@ -123,7 +148,8 @@ struct runbooks {
     size_t n_queue;
     uv_timer_t *queue_timer; /* its next turn, after a run ended */
     bool stopping;
-    size_t children; /* runs' children not yet gone */
+    size_t children;             /* runs' children not yet gone */
+    struct runbook__reap *reaps; /* groups left by a crash, being killed */
     void (*idle_cb)(void *data);
     void *idle_data;
     /* Metrics; NULL when not given. */
@@ -141,8 +167,24 @@ void runbook__note(struct run *run, enum timeline_kind kind, const char *fmt, ..
 void runbook__notes(struct run *run, const struct itsm_entry *v, size_t n);
 /* Tells the ledger of run as it is now. */
 void runbook__ledger_put(struct runbooks *rbs, const struct run *run);
+/* ---- seen.c ---- */
+
+/*
+ * Whether incident id's opening (by its reopened count) was dealt with;
+ * it is from now on (no automatic run for it).
+ */
+bool runbook__seen(struct runbooks *rbs, int64_t id, unsigned reopened);
 /* Incident id's opening (by its reopened count) is dealt with: no automatic run for it. */
 void runbook__seen_mark(struct runbooks *rbs, int64_t id, unsigned reopened);
+/* i changed: closed, it is forgotten; resolved, it is once past the reopen window. */
+void runbook__seen_update(struct runbooks *rbs, const struct incident *i);
+/* Forgets the incidents resolved longer than the reopen window before now_ms. */
+void runbook__seen_sweep(struct runbooks *rbs, int64_t now_ms);
+size_t runbook__seen_count(const struct runbooks *rbs);
+void runbook__seen_free(struct runbooks *rbs);
+
+/* ---- runbook.c, again ---- */
+
 /* A run ended: the incidents queued for a target now free start on the loop's next turn. */
 void runbook__queue_kick(struct runbooks *rbs);
 /* Incident i (open) waits for the run in flight on target to end; false when the queue is full. */
@@ -223,5 +265,7 @@ void runbook__late_openings(struct runbooks *rbs);
  * and finds the openings that got no run (rbs->late).
  */
 int runbook__recover(struct runbooks *rbs, struct err *e);
+/* At a stop: the groups left by a crash still being killed get SIGKILL now. */
+void runbook__reaps_stop(struct runbooks *rbs);
 
 #endif

@@ -4,7 +4,8 @@
  * functions of the configuration and the labels; the executor spawns what
  * plan_exec() returns and `hale run --dry-run` prints plan_describe().
  * A label's value is only ever copied whole, as data: it never meets a
- * shell, and a placeholder naming a label the event lacks fails the step.
+ * shell, a placeholder naming a label the event lacks fails the step, and
+ * so does a value that a program would read as an option.
  */
 #include "runbook/plan.h"
 
@@ -141,11 +142,26 @@ static int build_argv(const struct plan_input *in, const struct config_step *s, 
         return 0;
     }
     x->argv = xcalloc(s->run.n + 1, sizeof(*x->argv));
+    bool options_end = false; /* an earlier element is "--": what follows is no option */
     for (size_t i = 0; i < s->run.n; i++) {
         const char *v;
         int r = substitute(in, s, s->run.v[i], &v, e);
         if (r < 0)
             return r;
+        /*
+         * A label's value is data, but a program reads "-..." as an
+         * option, whoever wrote it: an event must not choose the options.
+         */
+        if (v != s->run.v[i] && v[0] == '-' && !options_end) {
+            size_t pl = strlen(PLACEHOLDER), n = strlen(s->run.v[i]);
+            _cleanup_free_ char *name = xstrndup(s->run.v[i] + pl, n - pl - 1);
+            return err_setf(e, -EINVAL,
+                            "step \"%s\": label %s's value \"%s\" would be read as an option; "
+                            "put \"--\" before it in the argv",
+                            s->name, name, v);
+        }
+        if (strcmp(s->run.v[i], "--") == 0)
+            options_end = true;
         x->argv[i] = xstrdup(v);
     }
     return 0;
@@ -317,8 +333,7 @@ static void describe_step(struct strbuf *b, const struct plan_input *in, size_t 
     const struct config_step *s = &in->runbook->steps[i];
     char d1[32], d2[32];
     strbuf_addf(b, "\n%zu/%zu %s: %s, %s, timeout %s, on_failure %s", i + 1, in->runbook->n_steps,
-                s->name, config_step_action_name(s->action),
-                s->purpose == CONFIG_PURPOSE_DIAGNOSE ? "diagnose" : "remediate",
+                s->name, config_step_action_name(s->action), config_step_purpose_name(s->purpose),
                 units_duration_format(s->timeout_ms, d1, sizeof(d1)),
                 on_failure_name(s->on_failure));
     if (s->retry.times)

@@ -60,7 +60,9 @@ void plan_exec_fini(struct plan_exec *x);
  * (NAME upper-cased, every byte outside [A-Z0-9_] made '_'), then the
  * step's env:. Returns 0, or -EINVAL with e naming the step and the label
  * when a `${labels.NAME}` names a label the event does not have (the step
- * fails without running: a missing argument must never become "").
+ * fails without running: a missing argument must never become ""), or
+ * when a label's value that replaces an argv element starts with '-' and
+ * no earlier element is exactly "--" (it would be read as an option).
  */
 int plan_exec(const struct plan_input *in, const struct config_step *s, unsigned attempt,
               struct plan_exec *ret, struct err *e);

@@ -5,17 +5,24 @@
  * statistics, relapses), quarantines are set again (or stay lifted), a run
  * found waiting at an approval gate waits on with its deadline, and a run
  * found running was cut short by a stop or a crash: it is marked
- * interrupted and its incident escalated, never silently forgotten.
+ * interrupted and its incident escalated, never silently forgotten, and
+ * the process group a crash left of its step is killed (when its leader
+ * is still the process the step started, by its start time).
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "runbook/internal.h"
 
-#define DAY_MS (24ll * 3600 * 1000)
+#define DAY_MS        (24ll * 3600 * 1000)
+/* How often a group being killed is looked at again. */
+#define REAP_EVERY_MS 50u
 
 static void ledger_put_row(struct runbooks *rbs, const struct store_run *row,
                            enum run_outcome outcome)
@@ -35,6 +42,22 @@ static void ledger_put_row(struct runbooks *rbs, const struct store_run *row,
     ledger_run_put(rbs->ledger, &lr);
 }
 
+/*
+ * The run's time spent before it stopped at its gate (the last row), as
+ * its clock counted it: from its start to the gate, less the time it
+ * waited at earlier gates (a gate's time is its own).
+ */
+static uint64_t spent_of(const struct run *run, const struct store_run_step *v, size_t n)
+{
+    if (!n || v[n - 1].started_ms <= run->rec.started_ms)
+        return 0;
+    int64_t spent = v[n - 1].started_ms - run->rec.started_ms;
+    for (size_t k = 0; k + 1 < n; k++)
+        if (strcmp(v[k].action, "approve") == 0 && v[k].ended_ms > v[k].started_ms)
+            spent -= v[k].ended_ms - v[k].started_ms;
+    return spent > 0 ? (uint64_t)spent : 0;
+}
+
 /* The step rows of a run: the outcome each step got, the last row and the highest seq. */
 static int steps_load(struct runbooks *rbs, struct run *run)
 {
@@ -43,6 +66,7 @@ static int steps_load(struct runbooks *rbs, struct run *run)
     int r = store_run_steps_list(rbs->reader, run->rec.id, &v, &n);
     if (r < 0)
         return r;
+    run->spent_ms = spent_of(run, v, n);
     for (size_t k = 0; k < n; k++) {
         if (v[k].step < run->rb->n_steps) {
             enum plan_outcome o = strcmp(v[k].outcome, "succeeded") == 0 ? PLAN_SUCCEEDED
@@ -95,10 +119,131 @@ static bool resume(struct runbooks *rbs, const struct store_run *row)
                 run->in_charge = itsm_runbook_charge(rbs->o.desk, i.id, true, NULL) == 0;
         incident_fini(&i);
     }
+    if (run->incident_resolved) {
+        /* The question at its gate is moot: as when it resolves while hale runs. */
+        runbook__run_resume_gate(run);
+        runbook__run_end(run, RUN_CANCELED, false,
+                         "its incident was resolved while hale was down and the run waited for "
+                         "approval");
+        return true;
+    }
     log_info("runbook", NULL, "run %lld of %s waits on for approval (found on start-up)",
              (long long)row->id, row->runbook);
     runbook__run_resume_gate(run);
     return true;
+}
+
+/* ---- the process groups a crash left ---- */
+
+static int64_t mono_ms(void)
+{
+    return (int64_t)clock_mono_ms(&clock_system);
+}
+
+/* Whether pid is still the process the step started: its own group, and born when it was. */
+static bool still_the_step(pid_t pid, uint64_t start)
+{
+    struct proc_stat st;
+    return pid > 1 && start && proc_stat_read(pid, &st) == 0 && st.state != 'Z' && st.pgrp == pid &&
+           st.starttime == start;
+}
+
+static void reap_closed(uv_handle_t *h)
+{
+    struct runbook__reap *rp = (struct runbook__reap *)h; /* the timer is its first member */
+    free(rp->actor);
+    free(rp->step_words);
+    free(rp);
+}
+
+static void reap_unlink(struct runbook__reap *rp)
+{
+    for (struct runbook__reap **pp = &rp->rbs->reaps; *pp; pp = &(*pp)->next)
+        if (*pp == rp) {
+            *pp = rp->next;
+            break;
+        }
+    uv_close((uv_handle_t *)&rp->timer, reap_closed);
+}
+
+/* The group is gone (or survived SIGKILL: gone says which): the incident hears of it. */
+static void reap_done(struct runbook__reap *rp, bool gone)
+{
+    struct runbooks *rbs = rp->rbs;
+    char *text = gone ? xasprintf("%s: its process group (pid %d), left by the stop, was killed",
+                                  rp->step_words, (int)rp->pgid)
+                      : xasprintf("%s: its process group (pid %d), left by the stop, survived "
+                                  "SIGKILL (a process stuck in the kernel): look at it on the host",
+                                  rp->step_words, (int)rp->pgid);
+    if (gone)
+        log_info("runbook", NULL, "%s", text);
+    else
+        log_warn("runbook", NULL, "%s", text);
+    struct itsm_entry entry = {.kind = TIMELINE_NOTE, .text = text};
+    struct err e = {0};
+    if (rp->incident_id &&
+        itsm_timeline_add(rbs->o.desk, rp->incident_id, rp->actor, &entry, 1, NULL, NULL, &e) < 0)
+        log_warn("runbook", NULL, "incident %lld: %s", (long long)rp->incident_id, e.msg);
+    free(text);
+    reap_unlink(rp);
+}
+
+static void on_reap_timer(uv_timer_t *t)
+{
+    struct runbook__reap *rp = (struct runbook__reap *)t;
+    if (!proc_group_is_alive(rp->pgid)) {
+        reap_done(rp, true);
+        return;
+    }
+    int64_t since = mono_ms() - rp->term_ms;
+    if (!rp->killed && since >= (int64_t)PROC_KILL_GRACE_MS) {
+        kill(-rp->pgid, SIGKILL);
+        rp->killed = true;
+    } else if (rp->killed && since >= (int64_t)(PROC_KILL_GRACE_MS + PROC_PROBE_MS)) {
+        reap_done(rp, false);
+        return;
+    }
+    uv_timer_start(&rp->timer, on_reap_timer, REAP_EVERY_MS, 0);
+}
+
+/*
+ * Step row s of run row was running when hale died: its process group,
+ * when its leader is still the process the step started, gets SIGTERM
+ * now and SIGKILL after the grace, as at a step's timeout.
+ */
+static void reap_start(struct runbooks *rbs, const struct store_run *row,
+                       const struct store_run_step *s)
+{
+    pid_t pid = (pid_t)s->pid;
+    if (s->pid <= 1 || !still_the_step(pid, s->pid_start))
+        return; /* gone with hale, or its pid is another process's now */
+    if (kill(-pid, SIGTERM) < 0 && errno == ESRCH)
+        return;
+    const struct config_runbook *rb = config_runbook_find(rbs->config, row->runbook);
+    struct runbook__reap *rp = xcalloc(1, sizeof(*rp));
+    rp->rbs = rbs;
+    rp->pgid = pid;
+    rp->incident_id = row->incident_id;
+    rp->actor = xasprintf("runbook:%s", row->runbook);
+    rp->step_words = rb && s->step < rb->n_steps
+                             ? xasprintf("step %u/%zu %s", s->step + 1, rb->n_steps, s->name)
+                             : xasprintf("step %s", s->name);
+    rp->term_ms = mono_ms();
+    uv_timer_init(rbs->o.uv, &rp->timer);
+    rp->next = rbs->reaps;
+    rbs->reaps = rp;
+    log_warn("runbook", NULL, "run %lld: %s outlived hale (pid %d): its process group is killed",
+             (long long)row->id, rp->step_words, (int)pid);
+    uv_timer_start(&rp->timer, on_reap_timer, REAP_EVERY_MS, 0);
+}
+
+void runbook__reaps_stop(struct runbooks *rbs)
+{
+    while (rbs->reaps) {
+        struct runbook__reap *rp = rbs->reaps;
+        kill(-rp->pgid, SIGKILL); /* hale stops: no group of a step may outlive it */
+        reap_unlink(rp);
+    }
 }
 
 /* A run found running: cut short by a stop or a crash. */
@@ -118,6 +263,7 @@ static void interrupt(struct runbooks *rbs, struct store_run *row)
     if (store_run_steps_list(rbs->reader, row->id, &v, &n) == 0) {
         for (size_t k = 0; k < n; k++) {
             if (strcmp(v[k].outcome, "running") == 0) {
+                reap_start(rbs, row, &v[k]);
                 free(v[k].outcome);
                 v[k].outcome = xstrdup("canceled");
                 v[k].ended_ms = now;

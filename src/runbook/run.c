@@ -198,7 +198,7 @@ static void step_skip(struct run *run, const char *reason)
             .step = (unsigned)run->step,
             .name = xstrdup(s->name),
             .action = xstrdup(config_step_action_name(s->action)),
-            .purpose = xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+            .purpose = xstrdup(config_step_purpose_name(s->purpose)),
             .attempt = 0,
             .outcome = xstrdup("skipped"),
             .started_ms = now,
@@ -274,8 +274,7 @@ static bool remediate_allowed(struct run *run, const struct config_step *s)
     if (!id)
         return true;
     char why[1400];
-    /* A verify step is where a moot remediation leads: it always runs. */
-    if (s->action != CONFIG_STEP_VERIFY && remediation_moot(run, why, sizeof(why))) {
+    if (remediation_moot(run, why, sizeof(why))) {
         if (skip_to_verify(run, why))
             step_enter(run);
         return false;
@@ -324,7 +323,7 @@ static void attempt_begin(struct run *run)
             .step = (unsigned)run->step,
             .name = xstrdup(s->name),
             .action = xstrdup(config_step_action_name(s->action)),
-            .purpose = xstrdup(s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose"),
+            .purpose = xstrdup(config_step_purpose_name(s->purpose)),
             .attempt = run->attempt,
             .outcome = xstrdup("running"),
             .started_ms = runbook__now_ms(),
@@ -411,13 +410,17 @@ void runbook__attempt_done(struct run *run, bool ok)
 
 /* ---- the run's own time ---- */
 
-static void on_deadline(uv_timer_t *t)
+static void timed_out(struct run *run)
 {
-    struct run *run = t->data;
     char took[32], why[96];
     runbook__duration(run->rb->timeout_ms, took, sizeof(took));
     snprintf(why, sizeof(why), "the run timed out after %s", took);
     runbook__run_end(run, RUN_FAILED, true, why);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    timed_out(t->data);
 }
 
 /* The run's clock runs again (it stops at a gate: the gate has its own time). */
@@ -479,6 +482,15 @@ void runbook__gate_decided(struct run *run, bool approve)
         runbook__save(run, true, NULL, NULL);
         run->outcomes[run->step] = PLAN_FAILED;
         runbook__run_end(run, RUN_REJECTED, true, why);
+        return;
+    }
+    if (run->rb->timeout_ms && run->spent_ms >= run->rb->timeout_ms) {
+        /* Its time was spent before the gate (a restart remembers it): nothing more runs. */
+        set_str(&run->cur.outcome, "succeeded");
+        run->cur.ended_ms = runbook__now_ms();
+        runbook__save(run, true, NULL, NULL);
+        run->outcomes[run->step] = PLAN_SUCCEEDED;
+        timed_out(run);
         return;
     }
     deadline_start(run);

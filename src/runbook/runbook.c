@@ -242,28 +242,6 @@ static void guard_words(const struct config_runbook *rb, const char *target, uns
 
 /* ---- incidents ---- */
 
-static bool seen(struct runbooks *rbs, int64_t id, unsigned reopened)
-{
-    for (size_t k = 0; k < rbs->n_seen; k++)
-        if (rbs->seen[k].incident_id == id) {
-            if (rbs->seen[k].reopened == reopened)
-                return true;
-            rbs->seen[k].reopened = reopened;
-            return false;
-        }
-    if (rbs->n_seen == rbs->cap_seen) {
-        rbs->cap_seen = rbs->cap_seen ? rbs->cap_seen * 2 : 64;
-        rbs->seen = xreallocarray(rbs->seen, rbs->cap_seen, sizeof(*rbs->seen));
-    }
-    rbs->seen[rbs->n_seen++] = (struct runbook__seen){id, reopened};
-    return false;
-}
-
-void runbook__seen_mark(struct runbooks *rbs, int64_t id, unsigned reopened)
-{
-    seen(rbs, id, reopened);
-}
-
 /* A healed run's incident came back: it relapsed; too many relapses quarantine its runbook. */
 static void relapse(struct runbooks *rbs, int64_t run_id)
 {
@@ -432,7 +410,7 @@ static void on_queue_turn(uv_timer_t *t)
         struct incident i = {0};
         if (itsm_incident_get(rbs->o.desk, id, &i) < 0)
             continue;
-        seen(rbs, i.id, i.reopened); /* this opening is dealt with here */
+        runbook__seen(rbs, i.id, i.reopened); /* this opening is dealt with here */
         if (!is_open(&i) || !i.runbook)
             log_info("runbook", NULL, "incident %lld resolved while its run waited: none starts",
                      (long long)id);
@@ -460,7 +438,7 @@ static void reopened_during(struct runbooks *rbs, struct run *run, const struct 
 {
     run->incident_resolved = false;
     run->opening = i->reopened;
-    seen(rbs, i->id, i->reopened);
+    runbook__seen(rbs, i->id, i->reopened);
     if (!run->in_charge)
         return;
     char *text;
@@ -480,6 +458,7 @@ void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
 {
     if (rbs->stopping)
         return;
+    runbook__seen_update(rbs, i);
     struct run *run = runbook__run_of_incident(rbs, i->id);
     if (run) {
         if (!is_open(i) && !run->incident_resolved) {
@@ -493,7 +472,7 @@ void runbooks_incident_changed(struct runbooks *rbs, const struct incident *i)
         }
         return;
     }
-    if (i->state != INCIDENT_NEW || seen(rbs, i->id, i->reopened))
+    if (i->state != INCIDENT_NEW || runbook__seen(rbs, i->id, i->reopened))
         return;
     int64_t relapsed = ledger_incident_opened(rbs->ledger, rbs->config, i->fingerprint,
                                               i->reopened ? i->updated_ms : i->opened_ms);
@@ -538,7 +517,7 @@ void runbook__late_openings(struct runbooks *rbs)
             continue;
         /* Its change since the start may have dealt with it already. */
         if (is_open(&i) && i.runbook && !runbook__run_of_incident(rbs, i.id) &&
-            !seen(rbs, i.id, i.reopened)) {
+            !runbook__seen(rbs, i.id, i.reopened)) {
             int64_t relapsed = ledger_incident_opened(rbs->ledger, rbs->config, i.fingerprint,
                                                       i.reopened ? i.updated_ms : i.opened_ms);
             if (relapsed)
@@ -795,6 +774,7 @@ void runbooks_stop(struct runbooks *rbs)
         }
         runbook__run_end(run, RUN_INTERRUPTED, true, "hale stopped while it ran");
     }
+    runbook__reaps_stop(rbs);
     store_reader_close(rbs->reader);
     rbs->reader = NULL;
 }
@@ -828,7 +808,7 @@ void runbooks_free(struct runbooks *rbs)
         net_multi_unref(rbs->net);
     ledger_free(rbs->ledger);
     config_unref(rbs->config);
-    free(rbs->seen);
+    runbook__seen_free(rbs);
     free(rbs->late);
     while (rbs->n_queue)
         queued_remove(rbs, rbs->n_queue - 1);

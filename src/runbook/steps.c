@@ -61,8 +61,7 @@ static void started(struct run *run, const char *detail)
 {
     const struct config_step *s = step_of(run);
     runbook__note(run, TIMELINE_STEP_STARTED, "step %zu/%zu %s (%s, attempt %u): %s", run->step + 1,
-                  run->rb->n_steps, s->name,
-                  s->purpose == CONFIG_PURPOSE_REMEDIATE ? "remediate" : "diagnose", run->attempt,
+                  run->rb->n_steps, s->name, config_step_purpose_name(s->purpose), run->attempt,
                   detail);
     if (!run->first_spawned && run->first_event_ms && run->rbs->m_delay) {
         int64_t d = runbook__now_ms() - run->first_event_ms;
@@ -205,6 +204,11 @@ static void begin_process(struct run *run)
     }
     run->rbs->children++;
     run->phase = RUN_PHASE_PROC;
+    /* Stored while it runs: the start after a crash kills this group, and only it. */
+    struct proc_stat st;
+    run->cur.pid = proc_pid(run->proc);
+    run->cur.pid_start = proc_stat_read((pid_t)run->cur.pid, &st) == 0 ? st.starttime : 0;
+    runbook__save(run, true, NULL, NULL);
 }
 
 /* ---- http ---- */

@@ -246,6 +246,12 @@ static const struct migration migrations[] = {
                 "CREATE INDEX IF NOT EXISTS notifications_by_incident ON notifications "
                 "(incident_id, id);"
                 "CREATE INDEX IF NOT EXISTS notifications_by_state ON notifications (state, id);"},
+        /*
+         * 8: a running step's child (its pid, its process group too, and
+         * its start time), for the start-up after a crash to kill the group.
+         */
+        {.sql = "ALTER TABLE run_steps ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;"
+                "ALTER TABLE run_steps ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,

@@ -91,19 +91,28 @@ enum {
 #define KEEP_NEWEST(table) " AND id < (SELECT MAX(id) FROM " table ")"
 
 /*
+ * Run ids are seen too (hale runs, the API, the timeline): the newest run
+ * stays, and so does the incident it belongs to, whole, for the run's row
+ * to keep its incident.
+ */
+#define KEEP_NEWEST_RUNS_INCIDENT \
+    " AND id IS NOT (SELECT incident_id FROM runs ORDER BY id DESC LIMIT 1)"
+
+/*
  * Closed before the cut-off (?1), and not linked to a problem still being
  * worked: its incidents are its evidence. ?2 of them, oldest first.
  */
-#define EXPIRED_INCIDENTS                                                                  \
-    "SELECT id FROM incidents WHERE state = 'closed' AND closed_ms < ?1" KEEP_NEWEST(      \
-            "incidents") " AND (problem_id IS NULL OR problem_id NOT IN"                   \
-                         " (SELECT id FROM problems WHERE state != 'resolved')) ORDER BY " \
-                         "closed_ms, id LIMIT ?2"
+#define EXPIRED_INCIDENTS                                                                         \
+    "SELECT id FROM incidents WHERE state = 'closed' AND closed_ms < ?1" KEEP_NEWEST("incidents") \
+            KEEP_NEWEST_RUNS_INCIDENT                                                             \
+            " AND (problem_id IS NULL OR problem_id NOT IN"                                       \
+            " (SELECT id FROM problems WHERE state != 'resolved')) ORDER BY "                     \
+            "closed_ms, id LIMIT ?2"
 
-/* ?2 runs with no incident, over before the cut-off (?1), oldest first. */
+/* ?2 runs with no incident, over before the cut-off (?1), oldest first; never the newest run. */
 #define LONE_RUNS                                                                             \
     "SELECT id FROM runs WHERE incident_id IS NULL AND outcome NOT IN ('running', 'waiting')" \
-    " AND ended_ms < ?1 ORDER BY id LIMIT ?2"
+    " AND ended_ms < ?1" KEEP_NEWEST("runs") " ORDER BY id LIMIT ?2"
 
 static const char *const cs_sql[CS_COUNT] = {
         [CS_EVENTS_END] = END_SQL("timeline", "kind = 'event' AND "),

@@ -20,7 +20,7 @@
     " decided_ms, decision, comment"
 #define RUN_STEP_COLUMNS                                                                \
     "run_id, seq, step, name, action, purpose, attempt, outcome, started_ms, ended_ms," \
-    " exit_status, term_signal, timed_out, output, reason"
+    " exit_status, term_signal, timed_out, output, reason, pid, pid_start"
 #define QUARANTINE_COLUMNS "runbook, since_ms, reason, lifted_ms, lifted_by"
 
 /* ---- writes ----------------------------------------------------------- */
@@ -48,7 +48,7 @@ static const char *const wstmt_sql[STORE__RUN_STMT_COUNT] = {
                       " decision = excluded.decision, comment = excluded.comment",
         [WSTMT_RUN_STEP] = "INSERT OR REPLACE INTO run_steps (" RUN_STEP_COLUMNS ")"
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                           " ?15)",
+                           " ?15, ?16, ?17)",
         [WSTMT_QUARANTINE] = "INSERT OR REPLACE INTO quarantines (" QUARANTINE_COLUMNS ")"
                              " VALUES (?1, ?2, ?3, ?4, ?5)",
 };
@@ -130,6 +130,8 @@ int store__sqlite_run_step_write(struct sqlite_db *db, const struct store_run_st
     sqlite3_bind_int(s, 13, st->timed_out);
     bind_text(s, 14, st->output);
     bind_text(s, 15, st->reason);
+    sqlite3_bind_int64(s, 16, st->pid);
+    sqlite3_bind_int64(s, 17, (int64_t)st->pid_start);
     return store__sqlite_stmt_run(db, s, "writing a run step", e);
 }
 
@@ -250,6 +252,8 @@ static int row_run_step(sqlite3_stmt *s, void *ret_elem)
             .timed_out = sqlite3_column_int(s, 12) != 0,
             .output = col_str(s, 13),
             .reason = col_str(s, 14),
+            .pid = sqlite3_column_int64(s, 15),
+            .pid_start = (uint64_t)sqlite3_column_int64(s, 16),
     };
     return 0;
 }

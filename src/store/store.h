@@ -36,7 +36,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -146,7 +146,7 @@ struct store_run_step {
     unsigned step; /* index of the step in the runbook */
     char *name;
     char *action;     /* "run", "shell", "http", "check", "verify", "approve", "notify", "wait" */
-    char *purpose;    /* "diagnose", "remediate" */
+    char *purpose;    /* "diagnose", "remediate", "verify" */
     unsigned attempt; /* from 1 */
     char *outcome;    /* "running", "succeeded", "failed", "skipped", "canceled" */
     int64_t started_ms, ended_ms;
@@ -155,6 +155,14 @@ struct store_run_step {
     bool timed_out;
     char *output; /* stdout and stderr as they came, cut to the store's cap; NULL: none */
     char *reason; /* for people: "exit 1", "HTTP 503 (expected 200)"; NULL: none */
+    /*
+     * A run or shell step's child: its pid (which is its process group)
+     * and its start time (/proc's starttime, clock ticks after boot), so a
+     * start-up after a crash kills the group left behind, and never a
+     * process that got the pid since. 0: none.
+     */
+    int64_t pid;
+    uint64_t pid_start;
 };
 
 /* A runbook taken out of automatic runs, and when a person put it back. */

@@ -501,24 +501,31 @@ def test_a_run_cut_short_by_sigkill_is_interrupted_and_escalated_after_restart(m
     wait_for(lambda: (work / "pid").exists() and (work / "pid").read_text().strip(),
              what="the step started")
     step_pid = int((work / "pid").read_text())
-    try:
-        assert get_run(d, token, run["id"])[0]["outcome"] == "running"
-        d.signal(signal.SIGKILL)
-        d.proc.wait(timeout=10)
-        d.log_file.close()
-        d.start()
-        run, steps = wait_outcome(d, token, run["id"])
-        assert run["outcome"] == "interrupted"
-        assert not [s for s in steps if s["outcome"] == "running"]
-        inc, timeline = incident(d, token, ev["incident"])
-        assert inc["state"] in OPEN and inc["team"] == "ops"
-        assert any("interrupt" in t.lower() for t in texts(timeline)), timeline
-        assert any("escalat" in t.lower() for t in texts(timeline, "notification")), timeline
-        assert runs(d, token, "?outcome=interrupted")[0]["id"] == run["id"]
-    finally:
-        # The step outlived the daemon that was killed: ours to clean up.
-        if alive(step_pid):
-            os.kill(step_pid, signal.SIGKILL)
+    # The step's pid is stored with its attempt: what the next start kills.
+    wait_for(lambda: [s for s in get_run(d, token, run["id"])[1]
+                      if s["outcome"] == "running" and s["pid"] == step_pid],
+             what="the step's pid stored")
+    assert get_run(d, token, run["id"])[0]["outcome"] == "running"
+    d.signal(signal.SIGKILL)
+    d.proc.wait(timeout=10)
+    d.log_file.close()
+    assert alive(step_pid)  # the step outlived the daemon that was killed
+    d.start()
+    run, steps = wait_outcome(d, token, run["id"])
+    assert run["outcome"] == "interrupted"
+    assert not [s for s in steps if s["outcome"] == "running"]
+    # The start killed the step's process group: no process of it is left.
+    wait_for(lambda: step_pid not in process_groups(), timeout=15,
+             what="the step's process group gone")
+    assert not alive(step_pid)
+    words = f"step 1/1 long: its process group (pid {step_pid}), left by the stop, was killed"
+    wait_for(lambda: words in texts(incident(d, token, ev["incident"])[1]),
+             what="the timeline saying the group was killed")
+    inc, timeline = incident(d, token, ev["incident"])
+    assert inc["state"] in OPEN and inc["team"] == "ops"
+    assert any("interrupt" in t.lower() for t in texts(timeline)), timeline
+    assert any("escalat" in t.lower() for t in texts(timeline, "notification")), timeline
+    assert runs(d, token, "?outcome=interrupted")[0]["id"] == run["id"]
 
 
 # ---- relapses, quarantine, re-enable ----

@@ -814,6 +814,19 @@ static void test_config_notify_step_to_users(void **state)
                   "hale.yaml:5:26: to applies only to notify steps");
 }
 
+static void test_config_no_purpose_for_verify(void **state)
+{
+    (void)state;
+    EXPECT_ERRORS("checks:\n"
+                  "  - { name: web, type: tcp, host: h, port: 80 }\n"
+                  "runbooks:\n"
+                  "  - name: fix\n"
+                  "    steps:\n"
+                  "      - { verify: web, purpose: remediate }\n",
+                  "hale.yaml:6:24: purpose applies only to run, shell, http, check, approve, "
+                  "notify and wait steps");
+}
+
 static void test_config_placeholder_inside_argument(void **state)
 {
     (void)state;
@@ -1251,6 +1264,15 @@ static void test_config_runbook_steps_typed(void **state)
     assert_ptr_equal(s[2].check, web);
     assert_int_equal(s[2].within_ms, 30000);
     assert_int_equal(s[2].timeout_ms, 30000);
+    /* Only what changes things remediates by default; a verify step is neither. */
+    assert_int_equal(s[1].purpose, CONFIG_PURPOSE_REMEDIATE);
+    assert_int_equal(s[2].purpose, CONFIG_PURPOSE_VERIFY);
+    assert_int_equal(s[3].purpose, CONFIG_PURPOSE_DIAGNOSE);
+    assert_int_equal(s[4].purpose, CONFIG_PURPOSE_DIAGNOSE);
+    assert_int_equal(s[5].purpose, CONFIG_PURPOSE_REMEDIATE);
+    assert_int_equal(s[7].purpose, CONFIG_PURPOSE_DIAGNOSE);
+    assert_int_equal(s[8].purpose, CONFIG_PURPOSE_REMEDIATE);
+    assert_string_equal(config_step_purpose_name(s[2].purpose), "verify");
     assert_int_equal(s[3].when.kind, CONFIG_WHEN_FAILED);
     assert_int_equal(s[3].when.step, 1);
     assert_string_equal(s[3].notify, "restart failed");
@@ -1744,6 +1766,7 @@ int main(void)
             T(test_config_step_without_action),
             T(test_config_within_only_for_verify),
             T(test_config_notify_step_to_users),
+            T(test_config_no_purpose_for_verify),
             T(test_config_placeholder_inside_argument),
             T(test_config_placeholder_as_program),
             T(test_config_placeholder_in_shell),

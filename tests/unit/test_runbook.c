@@ -34,6 +34,7 @@
 #include "engine/silences.h"
 #include "itsm/itsm.h"
 #include "proc/proc.h"
+#include "runbook/internal.h"
 #include "runbook/runbook.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -99,6 +100,10 @@ static char *config_text(const char *dir)
                      "    steps:\n"
                      "      - {name: stuck, timeout: 300ms,\n"
                      "         run: [/bin/sh, -c, 'sleep 30 & echo $! > child.pid; wait']}\n"
+                     "  - name: long\n"
+                     "    steps:\n"
+                     "      - {name: stuck, timeout: 1m,\n"
+                     "         run: [/bin/sh, -c, 'sleep 30 & echo $! > child.pid; wait']}\n"
                      "  - name: inert\n"
                      "    steps:\n"
                      "      - name: show\n"
@@ -138,6 +143,7 @@ static char *config_text(const char *dir)
                      "  - {match: '{alertname=\"Transfer\"}', runbook: transfer}\n"
                      "  - {match: '{alertname=\"Hang\"}', runbook: hang}\n"
                      "  - {match: '{alertname=\"Inert\"}', runbook: inert}\n"
+                     "  - {match: '{alertname=\"Long\"}', runbook: long}\n"
                      "  - {match: '{alertname=~\"Guard.*\"}', runbook: guarded}\n"
                      "  - {match: '{alertname=\"Careful\"}', runbook: careful}\n"
                      "  - {match: '{alertname=\"Gated\"}', runbook: gated}\n"
@@ -584,7 +590,41 @@ static void test_runbook_approval(void **state)
     incident_fini(&i);
 }
 
-/* A crash mid-run: the restart marks it interrupted and escalates; a waiting run waits on. */
+/* The pid of the running attempt of step name of run_id once it is stored, else 0. */
+static pid_t running_pid(struct fixture *fx, int64_t run_id, const char *name)
+{
+    struct store_run_step *v = NULL;
+    size_t n = 0;
+    pid_t pid = 0;
+    if (store_run_steps_list(fx->reader, run_id, &v, &n) < 0)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        if (strcmp(v[k].name, name) == 0 && strcmp(v[k].outcome, "running") == 0)
+            pid = (pid_t)v[k].pid;
+        store_run_step_fini(&v[k]);
+    }
+    free(v);
+    return pid;
+}
+
+/* Runs the loop until no process of group pgid is left (20 s at most). */
+static bool group_gone(struct fixture *fx, pid_t pgid)
+{
+    int64_t end = mono_ms() + 20000;
+    while (proc_group_is_alive(pgid)) {
+        if (mono_ms() > end)
+            return false;
+        uv_run(&fx->uv, UV_RUN_NOWAIT);
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+/*
+ * A crash mid-run: the restart marks it interrupted and escalates, and
+ * kills the process group the step left; a waiting run waits on.
+ */
 static void test_runbook_restart_interrupts_and_keeps_gates(void **state)
 {
     struct fixture *fx = *state;
@@ -596,27 +636,40 @@ static void test_runbook_restart_interrupts_and_keeps_gates(void **state)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        /* A hale that dies by SIGKILL while a step runs. */
+        /* A hale that dies by SIGKILL while a step runs (its pid stored). */
         uv_loop_init(&fx->uv);
         open_all(fx);
-        fire(fx, EVENT_FIRING, "alertname=Hang", (const char *)NULL);
-        while (steps_with(fx, 2, "stuck", "running") == 0 || !exists(fx->dir, "child.pid"))
+        fire(fx, EVENT_FIRING, "alertname=Long", (const char *)NULL);
+        int64_t end = mono_ms() + 10000;
+        while ((running_pid(fx, 2, "stuck") == 0 || !exists(fx->dir, "child.pid")) &&
+               mono_ms() < end)
             uv_run(&fx->uv, UV_RUN_NOWAIT);
         kill(getpid(), SIGKILL);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status));
-    /* Its step's group outlived it (nobody was left to kill it): the test does. */
     char *pid_text = read_file(fx->dir, "child.pid");
     pid_t child = (pid_t)strtol(pid_text, NULL, 10);
     free(pid_text);
     pid_t group = child > 1 ? getpgid(child) : -1;
-    if (group > 1 && group != getpgrp())
-        kill(-group, SIGKILL);
+    assert_true(group > 1 && group != getpgrp());
+    assert_true(proc_group_is_alive(group)); /* the step outlived its hale */
 
     open_all(fx);
-    assert_int_equal(runbooks_in_flight(fx->rbs), 1);              /* the gate */
+    assert_int_equal(runbooks_in_flight(fx->rbs), 1); /* the gate */
+    /* The next start kills what the step left: its shell and the shell's child. */
+    assert_true(group_gone(fx, group));
+    char *words = xasprintf("step 1/1 stuck: its process group (pid %d), left by the stop, was "
+                            "killed",
+                            (int)group);
+    int64_t end = mono_ms() + 20000;
+    while (timeline_with(fx, 2, words) == 0 && mono_ms() < end) {
+        uv_run(&fx->uv, UV_RUN_ONCE); /* the executor looks at the group again */
+        drain(fx);
+    }
+    assert_int_equal(timeline_with(fx, 2, words), 1);
+    free(words);
     fire(fx, EVENT_FIRING, "alertname=Other", (const char *)NULL); /* flushes the writes */
     run_wait(fx, 2, NULL, &r);
     assert_string_equal(r.outcome, "interrupted");
@@ -635,6 +688,62 @@ static void test_runbook_restart_interrupts_and_keeps_gates(void **state)
     run_wait(fx, 1, NULL, &r);
     assert_string_equal(r.outcome, "completed");
     store_run_fini(&r);
+}
+
+static void restart(struct fixture *fx);
+
+/* A pid found on start-up that another process has now (another start time) is left alone. */
+static void test_runbook_restart_spares_a_reused_pid(void **state)
+{
+    struct fixture *fx = *state;
+    pid_t other = fork();
+    assert_true(other >= 0);
+    if (other == 0) {
+        setpgid(0, 0);
+        execl("/bin/sleep", "sleep", "30", (char *)NULL);
+        _exit(127);
+    }
+    setpgid(other, other); /* either side may win the race: both ask the same */
+    struct proc_stat st;
+    while (proc_stat_read(other, &st) < 0 || st.pgrp != other)
+        ;
+    /* A run that was running when hale died, its step's pid now another process's. */
+    struct store_run run = {.id = 1,
+                            .runbook = "long",
+                            .target = "long",
+                            .actor = "hale",
+                            .outcome = "running",
+                            .step = 0,
+                            .gate_step = -1,
+                            .started_ms = 1000};
+    labels_init(&run.labels);
+    struct store_run_step step = {.run_id = 1,
+                                  .seq = 1,
+                                  .name = "stuck",
+                                  .action = "run",
+                                  .purpose = "remediate",
+                                  .attempt = 1,
+                                  .outcome = "running",
+                                  .started_ms = 1000,
+                                  .exit_status = -1,
+                                  .pid = other,
+                                  .pid_start = st.starttime + 1};
+    struct store_batch *b = store_batch_new();
+    store_batch_run(b, &run);
+    store_batch_run_step(b, &step);
+    store_submit(fx->st, b, NULL, NULL);
+    drain(fx);
+    restart(fx);
+    struct store_run r;
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "interrupted");
+    store_run_fini(&r);
+    struct timespec ts = {0, (long)(PROC_KILL_GRACE_MS / 4) * 1000 * 1000};
+    nanosleep(&ts, NULL); /* a SIGTERM would have come by now */
+    int status = 0;
+    assert_int_equal(waitpid(other, &status, WNOHANG), 0); /* still running */
+    kill(other, SIGKILL);
+    assert_int_equal(waitpid(other, &status, 0), other);
 }
 
 /* Restarts hale as a stop and a start do: what was durable is all the next start knows. */
@@ -899,6 +1008,97 @@ static void test_runbook_healed_needs_repair_and_last_verify(void **state)
     incident_fini(&i);
 }
 
+/* A gate whose incident was resolved while hale was down is cancelled at the start, saying so. */
+static void test_runbook_gate_resolved_while_down_is_canceled(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    store_run_fini(&r);
+    runbooks_stop(fx->rbs); /* hale goes down; the events still resolve the incident */
+    fire(fx, EVENT_RESOLVED, "alertname=Gated", "host=a", (const char *)NULL);
+    drain(fx);
+    restart(fx); /* its end is durable by then: nothing of it waits on */
+    assert_int_equal(store_run_get(fx->reader, 1, &r), 0);
+    assert_string_equal(r.outcome, "canceled");
+    store_run_fini(&r);
+    assert_int_equal(steps_with(fx, 1, "ask", "canceled"), 1);
+    assert_int_equal(timeline_with(fx, 1, "resolved while hale was down"), 2);
+    assert_int_equal(runbooks_in_flight(fx->rbs), 0);
+    assert_false(exists(fx->dir, "gated-fixed"));
+}
+
+/* The time a run spent before its gate still counts after a restart. */
+static void test_runbook_time_spent_survives_a_restart(void **state)
+{
+    struct fixture *fx = *state;
+    fire(fx, EVENT_FIRING, "alertname=Gated", "host=a", (const char *)NULL);
+    struct store_run r;
+    run_wait(fx, 1, "waiting", &r);
+    runbooks_stop(fx->rbs);
+    /* As if its steps before the gate took a day: its 15 min timeout is spent. */
+    r.started_ms -= 24ll * 3600 * 1000;
+    struct store_batch *b = store_batch_new();
+    store_batch_run(b, &r);
+    store_submit(fx->st, b, NULL, NULL);
+    store_run_fini(&r);
+    drain(fx);
+    restart(fx);
+    struct err e = {0};
+    assert_int_equal(runbooks_decide(fx->rbs, 1, true, "user:alice", NULL, NULL, NULL, NULL, &e),
+                     0);
+    run_wait(fx, 1, NULL, &r);
+    assert_string_equal(r.outcome, "failed");
+    assert_string_equal(r.reason, "the run timed out after 15 min");
+    store_run_fini(&r);
+    assert_false(exists(fx->dir, "gated-fixed"));
+}
+
+/* Incidents dealt with are found by id, and forgotten once they cannot open again. */
+static void test_runbook_seen_is_bounded_and_indexed(void **state)
+{
+    struct fixture *fx = *state;
+    size_t before = runbook__seen_count(fx->rbs);
+    fire(fx, EVENT_FIRING, "alertname=Other1", (const char *)NULL);
+    fire(fx, EVENT_FIRING, "alertname=Other2", (const char *)NULL);
+    drain(fx);
+    assert_int_equal(runbook__seen_count(fx->rbs), before + 2);
+    /* Closed: forgotten at once. */
+    fire(fx, EVENT_RESOLVED, "alertname=Other1", (const char *)NULL);
+    struct itsm_request rq = {.action = ITSM_CLOSE, .id = 1, .actor = "user:alice"};
+    int done = 0;
+    struct err e = {0};
+    assert_int_equal(itsm_act(fx->desk, &rq, act_done, &done, &e), 0);
+    while (!done)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    assert_int_equal(done, 1000);
+    assert_int_equal(runbook__seen_count(fx->rbs), before + 1);
+    /* Resolved: kept while it may reopen, forgotten past the window. */
+    fire(fx, EVENT_RESOLVED, "alertname=Other2", (const char *)NULL);
+    drain(fx);
+    runbook__seen_sweep(fx->rbs, runbook__now_ms());
+    assert_int_equal(runbook__seen_count(fx->rbs), before + 1);
+    runbook__seen_sweep(fx->rbs,
+                        runbook__now_ms() + (int64_t)fx->config->incidents.reopen_within_ms + 1000);
+    assert_int_equal(runbook__seen_count(fx->rbs), before);
+
+    /* Many: each found by its id, as forgetting some moves others in the index. */
+    for (int64_t id = 100; id < 5100; id++)
+        assert_false(runbook__seen(fx->rbs, id, 0));
+    for (int64_t id = 100; id < 5100; id += 3) {
+        struct incident gone = {.id = id, .state = INCIDENT_CLOSED};
+        runbook__seen_update(fx->rbs, &gone);
+    }
+    for (int64_t id = 100; id < 5100; id++)
+        if ((id - 100) % 3)
+            assert_true(runbook__seen(fx->rbs, id, 0));
+    for (int64_t id = 100; id < 5100; id += 3)
+        assert_false(runbook__seen(fx->rbs, id, 0)); /* forgotten: new again */
+    assert_true(runbook__seen(fx->rbs, 101, 0));
+    assert_false(runbook__seen(fx->rbs, 101, 1)); /* its reopening is a new opening */
+}
+
 int main(void)
 {
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -912,6 +1112,7 @@ int main(void)
             TEST(test_runbook_cancel_before_remediate),
             TEST(test_runbook_approval),
             TEST(test_runbook_restart_interrupts_and_keeps_gates),
+            TEST(test_runbook_restart_spares_a_reused_pid),
             TEST(test_runbook_opening_missed_at_stop_runs_at_start),
             TEST(test_runbook_opening_missed_taken_by_a_person_escalates),
             TEST(test_runbook_busy_target_queues),
@@ -922,6 +1123,9 @@ int main(void)
             TEST(test_runbook_reopen_before_remediation_goes_on),
             TEST(test_runbook_reopen_during_remediation_runs_after),
             TEST(test_runbook_healed_needs_repair_and_last_verify),
+            TEST(test_runbook_gate_resolved_while_down_is_canceled),
+            TEST(test_runbook_time_spent_survives_a_restart),
+            TEST(test_runbook_seen_is_bounded_and_indexed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -200,6 +200,51 @@ static void test_plan_hostile_value_is_inert_data(void **state)
     labels_fini(&l);
 }
 
+/* A value that a program would read as an option fails the step, unless "--" came before it. */
+static void test_plan_option_value_refused_before_double_dash(void **state)
+{
+    (void)state;
+    static const char *const argv[] = {"/usr/bin/systemctl", "restart", "${labels.unit}"};
+    static const char *const ended[] = {"/usr/bin/systemctl", "restart", "--", "${labels.unit}"};
+    static const char *const env_argv[] = {"/bin/true"};
+    static const struct config_kv env[] = {{"UNIT", "${labels.unit}"}};
+    struct config_step s = {.name = "restart", .action = CONFIG_STEP_RUN, .run = {argv, 3}};
+    struct config_runbook rb = {.name = "r", .steps = &s, .n_steps = 1};
+    struct labels l = set_of((const char *const[]){"unit", "--root=/x", NULL});
+    struct plan_input in = {.runbook = &rb, .labels = &l};
+    struct plan_exec x = {0};
+    struct err e = {0};
+    assert_int_equal(plan_exec(&in, &s, 1, &x, &e), -EINVAL);
+    assert_string_equal(e.msg, "step \"restart\": label unit's value \"--root=/x\" would be read "
+                               "as an option; put \"--\" before it in the argv");
+    assert_null(x.argv);
+
+    /* after "--" it is an operand: it goes through as written */
+    s.run = (struct config_strv){ended, 4};
+    assert_int_equal(plan_exec(&in, &s, 1, &x, NULL), 0);
+    assert_string_equal(x.argv[3], "--root=/x");
+    plan_exec_fini(&x);
+
+    /* in the environment it is only data */
+    s.run = (struct config_strv){env_argv, 1};
+    s.env = (struct config_kvs){env, 1};
+    assert_int_equal(plan_exec(&in, &s, 1, &x, NULL), 0);
+    assert_string_equal(env_get(&x, "UNIT"), "--root=/x");
+    plan_exec_fini(&x);
+
+    /* a "-" written in the configuration is the author's, not the event's */
+    static const char *const own[] = {"/bin/ls", "-l", "${labels.dir}"};
+    struct labels ok = set_of((const char *const[]){"dir", "/tmp", NULL});
+    s.run = (struct config_strv){own, 3};
+    s.env.n = 0;
+    in.labels = &ok;
+    assert_int_equal(plan_exec(&in, &s, 1, &x, NULL), 0);
+    assert_string_equal(x.argv[1], "-l");
+    plan_exec_fini(&x);
+    labels_fini(&ok);
+    labels_fini(&l);
+}
+
 static void test_plan_refuses_non_process_steps(void **state)
 {
     (void)state;
@@ -345,6 +390,7 @@ int main(void)
             cmocka_unit_test(test_plan_missing_label_names_step_and_label),
             cmocka_unit_test(test_plan_label_names_mangled),
             cmocka_unit_test(test_plan_hostile_value_is_inert_data),
+            cmocka_unit_test(test_plan_option_value_refused_before_double_dash),
             cmocka_unit_test(test_plan_refuses_non_process_steps),
             cmocka_unit_test(test_plan_when_conditions),
             cmocka_unit_test(test_plan_retry_delays_double_and_cap),

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the store's runs on SQLite (schema 6): a run, its step
+ * Tests of the store's runs on SQLite (schemas 6 and 7): a run, its step
  * attempts and quarantines through a batch and back, replacement as a run
  * moves on, the cap of a step's output, the run query's filters and
  * cursor, what the executor loads on start-up, run ids across a restart,
  * and retention (runs go with their incident, a run with no incident by
- * the outputs' retention, a run not over never).
+ * the outputs' retention, a run not over never, the newest run never, so
+ * its id is not handed out again).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -171,7 +172,9 @@ static void test_store_runs_round_trip_and_replace(void **state)
                                .term_signal = 9,
                                .timed_out = true,
                                .output = "partial",
-                               .reason = "timed out after 1 s"};
+                               .reason = "timed out after 1 s",
+                               .pid = 4242,
+                               .pid_start = UINT64_C(123456789012)};
     struct store_quarantine q = {.runbook = "restart-nginx", .since_ms = NOW, .reason = "relapses"};
     struct store_batch *b = store_batch_new();
     store_batch_run(b, &r);
@@ -233,6 +236,8 @@ static void test_store_runs_round_trip_and_replace(void **state)
     assert_true(steps[0].timed_out);
     assert_string_equal(steps[0].output, "partial");
     assert_string_equal(steps[0].reason, "timed out after 1 s");
+    assert_int_equal(steps[0].pid, 4242); /* its child, to be found after a crash */
+    assert_true(steps[0].pid_start == UINT64_C(123456789012));
     store_run_step_fini(&steps[0]);
     free(steps);
 
@@ -433,6 +438,49 @@ static void test_store_runs_retention(void **state)
     assert_int_equal(store_incident_get(fx->rd, 1, &got), HALE_ENOTFOUND);
 }
 
+/* A run id people saw is never handed out again, even when every run expired. */
+static void test_store_runs_retention_never_reuses_a_run_id(void **state)
+{
+    struct fixture *fx = *state;
+    struct incident i = {.title = "old",
+                         .fingerprint = "f",
+                         .priority = 3,
+                         .state = INCIDENT_CLOSED,
+                         .opened_ms = NOW - 500 * DAY,
+                         .closed_ms = NOW - 450 * DAY};
+    labels_init(&i.labels);
+    struct store_batch *b = store_batch_new();
+    for (i.id = 1; i.id <= 2; i.id++)
+        store_batch_incident(b, &i);
+    write_batch(fx, b);
+    write_run(fx, 1, "a", 0, "completed", NOW - 500 * DAY, NOW - 500 * DAY);
+    write_run(fx, 2, "a", 1, "healed", NOW - 500 * DAY, NOW - 500 * DAY);
+    struct store_retention keep = {.closed_incidents_ms = 400 * DAY, .outputs_ms = 30 * DAY};
+    struct store_compaction c = {0};
+    assert_int_equal(store_compact(fx->st, &keep, NOW, pass_cb, &c), 0);
+    uv_run(&fx->uv, UV_RUN_DEFAULT);
+    /* The newest run stays with its incident; the newest incident stays too. */
+    assert_false(run_exists(fx, 1));
+    assert_true(run_exists(fx, 2));
+    struct incident got;
+    assert_int_equal(store_incident_get(fx->rd, 1, &got), 0);
+    incident_fini(&got);
+    fx_close(fx);
+    fx_open(fx, 0);
+    assert_int_equal(store_next_run_id(fx->st), 3);
+
+    /* A newer run by hand, expired too: the older one goes with its incident, it stays. */
+    write_run(fx, 3, "a", 0, "completed", NOW - 60 * DAY, NOW - 60 * DAY);
+    assert_int_equal(store_compact(fx->st, &keep, NOW, pass_cb, &c), 0);
+    uv_run(&fx->uv, UV_RUN_DEFAULT);
+    assert_false(run_exists(fx, 2));
+    assert_true(run_exists(fx, 3));
+    assert_int_equal(store_incident_get(fx->rd, 1, &got), HALE_ENOTFOUND);
+    fx_close(fx);
+    fx_open(fx, 0);
+    assert_int_equal(store_next_run_id(fx->st), 4);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
 
 int main(void)
@@ -444,6 +492,7 @@ int main(void)
             TEST(test_store_runs_since_takes_every_run_not_over),
             TEST(test_store_runs_ids_continue_after_reopen),
             TEST(test_store_runs_retention),
+            TEST(test_store_runs_retention_never_reuses_a_run_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
