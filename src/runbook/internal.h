@@ -196,6 +196,12 @@ struct run *runbook__run_of_incident(struct runbooks *rbs, int64_t id);
 void runbook__unlink(struct runbooks *rbs, struct run *run);
 /* Hands text about run's incident to its team's notifiers (the seam), when there is one. */
 void runbook__notify(struct run *run, enum runbooks_notice kind, const char *text);
+/*
+ * The same for incident_id without a run (a run not started, a run found
+ * interrupted on start-up), to team (may be NULL: the incident's).
+ */
+void runbook__notify_incident(struct runbooks *rbs, int64_t incident_id, const char *team,
+                              enum runbooks_notice kind, const char *text);
 /* A run's "runbook:NAME" actor, into buf. */
 const char *runbook__actor(const struct run *run, char *buf, size_t size);
 

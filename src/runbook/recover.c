@@ -294,6 +294,9 @@ static void interrupt(struct runbooks *rbs, struct store_run *row)
                       NULL, &e) < 0)
         log_warn("runbook", NULL, "run %lld: incident %lld not escalated: %s", (long long)row->id,
                  (long long)row->incident_id, e.msg);
+    else
+        runbook__notify_incident(rbs, row->incident_id, rb ? rb->team_name : NULL,
+                                 RUNBOOKS_NOTICE_ESCALATE, text);
     free(text);
 }
 

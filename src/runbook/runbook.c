@@ -81,17 +81,21 @@ void runbook__note(struct run *run, enum timeline_kind kind, const char *fmt, ..
     free(text);
 }
 
-void runbook__notify(struct run *run, enum runbooks_notice kind, const char *text)
+void runbook__notify_incident(struct runbooks *rbs, int64_t incident_id, const char *team,
+                              enum runbooks_notice kind, const char *text)
 {
-    struct runbooks *rbs = run->rbs;
     if (!rbs->o.notify)
         return;
     struct incident i = {0};
-    bool have = run->rec.incident_id && rbs->reader &&
-                store_incident_get(rbs->reader, run->rec.incident_id, &i) == 0;
-    rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, run->rb->team_name, kind, text);
+    bool have = incident_id && rbs->reader && store_incident_get(rbs->reader, incident_id, &i) == 0;
+    rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, team, kind, text);
     if (have)
         incident_fini(&i);
+}
+
+void runbook__notify(struct run *run, enum runbooks_notice kind, const char *text)
+{
+    runbook__notify_incident(run->rbs, run->rec.incident_id, run->rb->team_name, kind, text);
 }
 
 static void audit_add(struct runbooks *rbs, const char *actor, const char *origin,
@@ -281,6 +285,8 @@ static void escalate_unrun(struct runbooks *rbs, const char *runbook, const char
     struct err e = {0};
     if (itsm_escalate(rbs->o.desk, i->id, actor, team, text, NULL, NULL, &e) < 0)
         log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, e.msg);
+    else
+        runbook__notify_incident(rbs, i->id, team, RUNBOOKS_NOTICE_ESCALATE, text);
     log_warn("runbook", NULL, "incident %lld: %s", (long long)i->id, text);
     free(text);
 }

@@ -8,6 +8,7 @@ every notification once, in order, after retries, even across a
 restart; a 4xx is recorded and not retried; a burst is grouped.
 Behaviour only: generous waits, nothing asserts timing."""
 import json
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -458,6 +459,26 @@ routes:
         d.stop()
     finally:
         smtp.stop()
+
+
+def test_a_run_cut_by_a_crash_pages_after_the_restart(make_daemon, sink, tmp_path):
+    flag = tmp_path / "flag"
+    started = tmp_path / "started"
+    d = make_daemon(config(sink, flag, step=f"touch {started}; sleep 60"))
+    d.start()
+    wait_for(started.exists, timeout=60, what="the repair running")
+    # hale dies without a word: the run is found interrupted at the next
+    # start, and its escalation is paged like any other.
+    d.signal(signal.SIGKILL)
+    d.proc.wait(timeout=10)
+    d.log_file.close()
+    assert sink.messages("/hook") == []
+    d.start()
+    wait_for(lambda: sink.messages("/hook"), timeout=30, what="the page after the restart")
+    page = sink.messages("/hook")[0]
+    assert page["reason"] == "escalated" and "interrupted" in page["summary"], page
+    d.stop()
+    assert len(sink.messages("/hook")) == 1, sink.messages()
 
 
 def test_a_run_interrupted_by_a_stop_pages_after_the_restart(make_daemon, sink, tmp_path):

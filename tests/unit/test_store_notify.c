@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of the store's outbox on SQLite (schema 7): a notification
+ * Tests of the store's outbox on SQLite (schema 7, the outbox): a notification
  * through a batch and back, replaced as its attempts go on, the pending
  * ones (what the dispatcher loads on start-up) apart from an incident's
  * all, and notification ids across a reopen.
