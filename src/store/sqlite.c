@@ -246,6 +246,11 @@ static const struct migration migrations[] = {
                 "CREATE INDEX IF NOT EXISTS notifications_by_incident ON notifications "
                 "(incident_id, id);"
                 "CREATE INDEX IF NOT EXISTS notifications_by_state ON notifications (state, id);"},
+        /*
+         * 8: incidents listed by service (the web UI's and the API's filter),
+         * newest first like the other incident indexes.
+         */
+        {.sql = "CREATE INDEX IF NOT EXISTS incidents_by_service ON incidents (service, id);"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,

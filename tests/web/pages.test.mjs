@@ -82,6 +82,16 @@ test('a responder works an incident: it appears, is acknowledged, noted, its run
   await row.waitFor({ state: 'detached' });
   await page.getByLabel('Text').fill('shop');
   await row.waitFor();
+  // The API filters: the page asks for what it shows, not every incident.
+  const asked = page.waitForRequest((r) => {
+    const u = new URL(r.url());
+    return u.pathname === '/api/v1/incidents' && u.searchParams.get('service') === 'shop' &&
+      u.searchParams.get('q') === 'shop' && u.searchParams.get('priority') === 'P1';
+  });
+  await page.getByLabel('Priority').selectOption('P1');
+  await page.getByLabel('Service').fill('shop');
+  await asked;
+  await row.waitFor();
   await screenshot(page, 'pages-incidents-live');
 
   await row.getByRole('link').click();
