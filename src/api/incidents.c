@@ -50,15 +50,54 @@ static bool parse_states(const char *s, unsigned *ret)
     return ok && *ret;
 }
 
+/* "2", "P1,p2", "1,2,3": bit (1u << p) per priority p in *ret. */
+static bool parse_priorities(const char *s, unsigned *ret)
+{
+    *ret = 0;
+    for (const char *p = s;; p++) {
+        if (*p == 'P' || *p == 'p')
+            p++;
+        if (*p < '1' || *p > '5')
+            return false;
+        *ret |= 1u << (*p - '0');
+        p++;
+        if (*p == '\0')
+            return true;
+        if (*p != ',')
+            return false;
+    }
+}
+
+/* Bytes of a service's name, of the text looked for in titles. */
+#define SERVICE_MAX 128
+#define TEXT_MAX    200
+
 static bool list_query(struct api_req *req, struct store_incident_query *q)
 {
     const char *state = api_req_query(req, "state");
+    const char *priority = api_req_query(req, "priority");
     struct api__page page;
     if (state && !parse_states(state, &q->states)) {
         api_reply_error(req, 400, "bad_request",
                         "state: expected open or states (new, acknowledged, in_progress, "
                         "resolved, closed) separated by commas, got \"%s\"",
                         state);
+        return false;
+    }
+    if (priority && !parse_priorities(priority, &q->priorities)) {
+        api_reply_error(req, 400, "bad_request",
+                        "priority: expected priorities 1 to 5 (or P1 to P5) separated by "
+                        "commas, got \"%s\"",
+                        priority);
+        return false;
+    }
+    if (q->service && strlen(q->service) > SERVICE_MAX) {
+        api_reply_error(req, 400, "bad_request", "service: at most %d bytes", SERVICE_MAX);
+        return false;
+    }
+    if (q->text && strlen(q->text) > TEXT_MAX) {
+        api_reply_error(req, 400, "bad_request", "q: at most %d bytes of text to look for",
+                        TEXT_MAX);
         return false;
     }
     if (!api__page_parse(req, PAGE_DEFAULT, PAGE_MAX, &page))
@@ -69,25 +108,15 @@ static bool list_query(struct api_req *req, struct store_incident_query *q)
     return true;
 }
 
-static void get_incidents(struct api_req *req, void *data)
+/* Answers the page of incidents q asks for. */
+static void reply_incidents(struct api_req *req, struct api_incidents *d,
+                            struct store_incident_query *q)
 {
-    struct api_incidents *d = api__incidents_deps(req, data);
-    if (!d)
-        return;
-    struct store_incident_query q = {0};
-    const char *team = api_req_query(req, "team");
-    char *team_copy = team ? xstrdup(team) : NULL;
-    q.team = team_copy;
-    if (!list_query(req, &q)) {
-        free(team_copy);
-        return;
-    }
-    size_t want = q.limit;
-    q.limit = want + 1; /* one more says whether a next page exists */
+    size_t want = q->limit;
+    q->limit = want + 1; /* one more says whether a next page exists */
     struct incident *v = NULL;
     size_t n = 0;
-    int r = store_incidents_list(*d->reader, &q, &v, &n);
-    free(team_copy);
+    int r = store_incidents_list(*d->reader, q, &v, &n);
     if (r < 0) {
         api_reply_error(req, 500, "internal", "cannot read the incidents: %s", hale_strerror(r));
         return;
@@ -101,6 +130,25 @@ static void get_incidents(struct api_req *req, void *data)
         incident_fini(&v[i]);
     free(v);
     api__reply_page(req, "incidents", list, more, last_id);
+}
+
+static void get_incidents(struct api_req *req, void *data)
+{
+    struct api_incidents *d = api__incidents_deps(req, data);
+    if (!d)
+        return;
+    const char *team = api_req_query(req, "team");
+    const char *service = api_req_query(req, "service");
+    const char *text = api_req_query(req, "q");
+    char *team_copy = team ? xstrdup(team) : NULL;
+    char *service_copy = service ? xstrdup(service) : NULL;
+    char *text_copy = text && *text ? xstrdup(text) : NULL;
+    struct store_incident_query q = {.team = team_copy, .service = service_copy, .text = text_copy};
+    if (list_query(req, &q))
+        reply_incidents(req, d, &q);
+    free(team_copy);
+    free(service_copy);
+    free(text_copy);
 }
 
 /* ---- GET /api/v1/incidents/{id} ---- */

@@ -255,11 +255,12 @@ void api__streams_tick(struct api__streams *h, const struct api_server *s);
 enum api__event_type {
     API__EVENT_INCIDENT = 0, /* an incident changed (durably) */
     API__EVENT_CHECK = 1,    /* a check's hard state changed */
+    API__EVENT_RUN = 2,      /* a run changed (durably) */
     API__EVENT_TYPES,
 };
 #define API__EVENT_ALL ((1u << API__EVENT_TYPES) - 1)
 
-/* "incident", "check". */
+/* "incident", "check", "run". */
 const char *api__event_type_name(enum api__event_type t);
 /*
  * Parses a comma-separated list of type names ("incident,check") into a

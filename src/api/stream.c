@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * GET /api/v1/stream: server-sent events of every incident change and of
- * every check's hard state change (docs/api.md, "Live stream").
+ * GET /api/v1/stream: server-sent events of every incident change, of
+ * every check's hard state change and of every run's change (docs/api.md,
+ * "Live stream").
  *
- * The loop thread produces: api_stream_incident() and api_stream_check()
- * encode a message once, keep it in the replay ring (stream_ring.c) and
+ * The loop thread produces: api_stream_incident(), api_stream_check() and
+ * api_stream_run() encode a message once, keep it in the replay ring (stream_ring.c) and
  * copy it into the queue of each stream that wants its type. The HTTP
  * threads consume: libmicrohttpd calls stream_read() for the next bytes
  * of a stream. With nothing to send the reader suspends the connection
@@ -422,7 +423,8 @@ static void get_stream(struct api_req *req, void *data)
     struct err e = {0};
     if (types_arg && api__event_types_parse(types_arg, &types, &e) < 0) {
         api_reply_error(req, 400, "bad_request",
-                        "types: %s; use incident, check, or both separated by a comma", e.msg);
+                        "types: %s; use incident, check, run, or several separated by commas",
+                        e.msg);
         return;
     }
     if (stream_refused(h, req))
@@ -548,4 +550,12 @@ void api_stream_check(struct api *api, const struct detect_event *ev)
             check_status_name(ev->new_status), "previous", check_status_name(ev->old_status),
             "time", codec_json_time((int64_t)ev->time_ms), "summary", codec_json_text(ev->summary));
     hub_publish(api->streams, API__EVENT_CHECK, o);
+}
+
+void api_stream_run(struct api *api, const struct store_run *run, size_t steps_total,
+                    const struct store_run_step *step)
+{
+    json_t *o = json_pack("{s:o, s:o}", "run", codec_json_run(run, steps_total), "step",
+                          step ? codec_json_run_step(step) : json_null());
+    hub_publish(api->streams, API__EVENT_RUN, o);
 }

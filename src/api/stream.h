@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The live stream of the HTTP API: GET /api/v1/stream sends every incident
- * change and every check's hard state change as server-sent events, so a
+ * change, every check's hard state change and every run's change as
+ * server-sent events, so a
  * viewer (the web UI, `hale incidents watch`, curl -N) watches the daemon
  * live (docs/api.md, "Live stream"). Every api has the route; the daemon
- * feeds it through the two functions below, from where it hears of the
- * changes (the incident desk's watch, the checks' event callback).
+ * feeds it through the functions below, from where it hears of the
+ * changes (the incident desk's watch, the checks' event callback, the
+ * runbook executor's watch).
  */
 #ifndef HALE_API_STREAM_H
 #define HALE_API_STREAM_H
@@ -13,6 +15,7 @@
 #include "api/api.h"
 #include "detect/detect.h"
 #include "itsm/incident.h"
+#include "store/store.h"
 
 /* Each stream gets a comment line after this long without anything else. */
 #define API_STREAM_KEEPALIVE_MS 15000
@@ -40,5 +43,14 @@ void api_stream_incident(struct api *api, const struct incident *i);
  * Loop thread.
  */
 void api_stream_check(struct api *api, const struct detect_event *ev);
+
+/*
+ * Sends a run after a durable change ({run, step}: the run as GET
+ * /api/v1/runs/{id} shows it, and the step attempt written with the
+ * change or null) to every stream, and keeps it for replay. Borrowed for
+ * the call. Loop thread; a runbooks_watch_fn calls it.
+ */
+void api_stream_run(struct api *api, const struct store_run *run, size_t steps_total,
+                    const struct store_run_step *step);
 
 #endif

@@ -18,6 +18,7 @@
 static const char *const event_type_names[API__EVENT_TYPES] = {
         [API__EVENT_INCIDENT] = "incident",
         [API__EVENT_CHECK] = "check",
+        [API__EVENT_RUN] = "run",
 };
 
 const char *api__event_type_name(enum api__event_type t)

@@ -38,6 +38,9 @@ enum {
     OPT_SINCE,
     OPT_LIMIT,
     OPT_ALL,
+    OPT_PRIORITY,
+    OPT_SERVICE,
+    OPT_TEXT,
     OPT_AS_TEAM,
     OPT_AS_USER,
     OPT_CAUSE,
@@ -92,6 +95,9 @@ static const struct option options_plain[] = {
 static const struct option options_list[] = {
         {"state", required_argument, NULL, OPT_STATE},
         {"team", required_argument, NULL, OPT_TEAM},
+        {"priority", required_argument, NULL, OPT_PRIORITY},
+        {"service", required_argument, NULL, OPT_SERVICE},
+        {"text", required_argument, NULL, OPT_TEXT},
         {"since", required_argument, NULL, OPT_SINCE},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"all", no_argument, NULL, OPT_ALL},
@@ -143,6 +149,12 @@ void cli__incidents_path(const struct cli__list_query *q, const char *cursor, st
         cli_url_query_add(out, "state", q->state);
     if (q->team)
         cli_url_query_add(out, "team", q->team);
+    if (q->priority)
+        cli_url_query_add(out, "priority", q->priority);
+    if (q->service)
+        cli_url_query_add(out, "service", q->service);
+    if (q->text)
+        cli_url_query_add(out, "q", q->text);
     if (q->since)
         cli_url_query_add(out, "since", q->since);
     if (q->limit > 0) {
@@ -492,12 +504,17 @@ static int run_watch(struct cli_client *c, const struct inc_args *a)
 
 static const struct sub subs[] = {
         {"list", "incidents list",
-         "hale incidents list [--state S[,S]] [--team T] [--since 7d] [--limit N] [--all] [--json]",
+         "hale incidents list [--state S[,S]] [--team T] [--priority P[,P]] [--service S]\n"
+         "                           [--text TEXT] [--since 7d] [--limit N] [--all] [--json]",
          "Lists incidents, newest first: ID, PRI, STATE, SEVERITY, TEAM, ASSIGNEE, AGE, TITLE.\n"
          "\n"
          "      --state S[,S]  only these states: new, acknowledged, in_progress, resolved,\n"
          "                     closed, or open (new, acknowledged and in_progress)\n"
          "      --team T       only the incidents of team T\n"
+         "      --priority P[,P]\n"
+         "                     only these priorities: 1 to 5 or P1 to P5\n"
+         "      --service S    only the incidents about service S\n"
+         "      --text TEXT    only those whose title has TEXT (any case)\n"
          "      --since WHEN   only those opened since WHEN: a duration back from now (7d,\n"
          "                     12h) or an RFC 3339 time\n"
          "      --limit N      at most N per page, 1 to 500 (default 50)\n"
@@ -667,6 +684,15 @@ static int option_value(const struct sub *s, int o, char **argv, struct inc_args
         break;
     case OPT_TEAM:
         a->query.team = optarg;
+        break;
+    case OPT_PRIORITY:
+        a->query.priority = optarg;
+        break;
+    case OPT_SERVICE:
+        a->query.service = optarg;
+        break;
+    case OPT_TEXT:
+        a->query.text = optarg;
         break;
     case OPT_SINCE:
         a->query.since = optarg;

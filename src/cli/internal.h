@@ -133,10 +133,13 @@ int cli__since_check(const char *cmd, const char *since);
 
 /* The filters of `hale incidents list`, as the API's query parameters. */
 struct cli__list_query {
-    const char *state; /* "new,acknowledged", "open"; NULL: any */
-    const char *team;  /* NULL: any */
-    const char *since; /* "7d" or an RFC 3339 time; NULL: all time */
-    long limit;        /* 1 to 500; 0: the API's default */
+    const char *state;    /* "new,acknowledged", "open"; NULL: any */
+    const char *team;     /* NULL: any */
+    const char *since;    /* "7d" or an RFC 3339 time; NULL: all time */
+    const char *priority; /* "1", "P1,P2"; NULL: any */
+    const char *service;  /* NULL: any */
+    const char *text;     /* in the title; NULL: any */
+    long limit;           /* 1 to 500; 0: the API's default */
 };
 
 /*

@@ -221,6 +221,15 @@ static void on_tokens_look(uv_timer_t *timer)
     auth_store_refresh(d->tokens);
 }
 
+/* A run changed and the change is durable: the live streams show it. */
+static void on_run_changed(void *data, const struct store_run *run, size_t steps_total,
+                           const struct store_run_step *step)
+{
+    struct daemon *d = data;
+    if (d->api) /* runs resumed at start-up may save before the api is there */
+        api_stream_run(d->api, run, steps_total, step);
+}
+
 /*
  * An incident changed and the change is durable: the live streams show it,
  * the runbook executor starts (or cancels) its run, and once it is
@@ -633,6 +642,8 @@ static int daemon_start(struct daemon *d, struct err *e)
             .checks = cli__runbooks_checks(&d->checks),
             .notify = cli__runbooks_notify,
             .notify_ctx = d->notify,
+            .watch = on_run_changed,
+            .watch_ctx = d,
             .metrics = d->metrics,
     };
     if ((r = runbooks_new(&ro, &d->runbooks, e)) < 0)

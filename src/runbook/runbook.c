@@ -26,28 +26,45 @@ int64_t runbook__now_ms(void)
 
 /* ---- writing ---- */
 
+/* A run's change on its way to the store, for the watch once it is durable. */
+struct saved {
+    struct runbooks *rbs;
+    struct store_run rec;
+    struct store_run_step step; /* name NULL: none written */
+    size_t steps_total;
+    store_done_cb *cb; /* NULL: a failure is logged */
+    void *data;
+};
+
 static void on_saved(int result, void *data)
 {
-    int64_t *id = data;
-    if (result < 0)
-        log_error("runbook", NULL, "run %lld: a change was not saved: %s", (long long)*id,
+    struct saved *sv = data;
+    if (result < 0 && !sv->cb)
+        log_error("runbook", NULL, "run %lld: a change was not saved: %s", (long long)sv->rec.id,
                   hale_strerror(result));
-    free(id);
+    const struct runbooks_options *o = &sv->rbs->o;
+    if (result == 0 && o->watch)
+        o->watch(o->watch_ctx, &sv->rec, sv->steps_total, sv->step.name ? &sv->step : NULL);
+    if (sv->cb)
+        sv->cb(result, sv->data);
+    store_run_fini(&sv->rec);
+    store_run_step_fini(&sv->step);
+    free(sv);
 }
 
 void runbook__save(struct run *run, bool with_step, store_done_cb *cb, void *data)
 {
     struct store_batch *b = store_batch_new();
     store_batch_run(b, &run->rec);
-    if (with_step && run->cur.name)
+    with_step = with_step && run->cur.name;
+    if (with_step)
         store_batch_run_step(b, &run->cur);
-    if (!cb) {
-        int64_t *id = xmalloc(sizeof(*id));
-        *id = run->rec.id;
-        cb = on_saved;
-        data = id;
-    }
-    store_submit(run->rbs->o.store, b, cb, data);
+    struct saved *sv = xcalloc(1, sizeof(*sv));
+    *sv = (struct saved){.rbs = run->rbs, .steps_total = run->rb->n_steps, .cb = cb, .data = data};
+    store_run_copy(&sv->rec, &run->rec);
+    if (with_step)
+        store_run_step_copy(&sv->step, &run->cur);
+    store_submit(run->rbs->o.store, b, on_saved, sv);
 }
 
 const char *runbook__actor(const struct run *run, char *buf, size_t size)

@@ -72,6 +72,16 @@ enum runbooks_notice {
 typedef void runbooks_notify_fn(void *ctx, const struct incident *i, const char *team,
                                 enum runbooks_notice kind, const char *text);
 
+/*
+ * Hears a run's change once the store has it: started, a step attempt
+ * started or ended, waiting at a gate, decided, ended. run is its row as
+ * stored, steps_total its runbook's steps, step the attempt written with
+ * it (NULL: none). All borrowed for the call. The daemon feeds the live
+ * stream with it.
+ */
+typedef void runbooks_watch_fn(void *ctx, const struct store_run *run, size_t steps_total,
+                               const struct store_run_step *step);
+
 struct runbooks_options {
     uv_loop_t *uv;
     struct store *store;
@@ -81,6 +91,8 @@ struct runbooks_options {
     struct runbooks_checks checks;
     runbooks_notify_fn *notify;
     void *notify_ctx;
+    runbooks_watch_fn *watch; /* may be NULL */
+    void *watch_ctx;
     /* Optional: hale_runs_total, hale_runs_in_flight, hale_run_start_delay_seconds go here. */
     struct metrics *metrics;
 };

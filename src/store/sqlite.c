@@ -252,6 +252,11 @@ static const struct migration migrations[] = {
          */
         {.sql = "ALTER TABLE run_steps ADD COLUMN pid INTEGER NOT NULL DEFAULT 0;"
                 "ALTER TABLE run_steps ADD COLUMN pid_start INTEGER NOT NULL DEFAULT 0;"},
+        /*
+         * 9: incidents listed by service (the web UI's and the API's filter),
+         * newest first like the other incident indexes.
+         */
+        {.sql = "CREATE INDEX IF NOT EXISTS incidents_by_service ON incidents (service, id);"},
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == STORE_SCHEMA_VERSION,

@@ -110,7 +110,10 @@ enum {
     SHAPE_SINCE = 1 << 3,
     SHAPE_BEFORE = 1 << 4,
     SHAPE_PROBLEM = 1 << 5,
-    SHAPE_COUNT = 1 << 6,
+    SHAPE_PRIORITY = 1 << 6,
+    SHAPE_SERVICE = 1 << 7,
+    SHAPE_TEXT = 1 << 8,
+    SHAPE_COUNT = 1 << 9,
 };
 
 #define INCIDENT_STATES 5 /* INCIDENT_NEW .. INCIDENT_CLOSED */
@@ -582,6 +585,9 @@ static unsigned states_mask_all(void)
     return (1u << INCIDENT_STATES) - 1;
 }
 
+/* Bits 1 to 5 of store_incident_query.priorities. */
+#define PRIORITIES_ALL 0x3eu
+
 static unsigned shape_of(const struct store_incident_query *q)
 {
     unsigned shape = 0;
@@ -597,6 +603,12 @@ static unsigned shape_of(const struct store_incident_query *q)
         shape |= SHAPE_BEFORE;
     if (q->problem_id)
         shape |= SHAPE_PROBLEM;
+    if (q->priorities & PRIORITIES_ALL && (q->priorities & PRIORITIES_ALL) != PRIORITIES_ALL)
+        shape |= SHAPE_PRIORITY;
+    if (q->service)
+        shape |= SHAPE_SERVICE;
+    if (q->text && *q->text)
+        shape |= SHAPE_TEXT;
     return shape;
 }
 
@@ -616,6 +628,13 @@ static void shape_sql(unsigned shape, struct strbuf *sb)
         strbuf_adds(sb, " AND id < ?9");
     if (shape & SHAPE_PROBLEM)
         strbuf_adds(sb, " AND problem_id = ?11");
+    if (shape & SHAPE_PRIORITY)
+        strbuf_adds(sb, " AND priority IN (?12, ?13, ?14, ?15, ?16)");
+    if (shape & SHAPE_SERVICE)
+        strbuf_adds(sb, " AND service = ?17");
+    /* lower() folds ASCII only; a title is short, and the page's limit ends the scan. */
+    if (shape & SHAPE_TEXT)
+        strbuf_adds(sb, " AND instr(lower(title), lower(?18)) > 0");
     strbuf_adds(sb, " ORDER BY id DESC LIMIT ?10");
 }
 
@@ -646,6 +665,13 @@ int store__sqlite_incidents_list(struct store_reader *base, const struct store_i
     sqlite3_bind_int64(s, 9, q->before_id);
     sqlite3_bind_int64(s, 10, limit_of(q->limit));
     sqlite3_bind_int64(s, 11, q->problem_id);
+    for (int p = 1; p <= 5; p++)
+        if (q->priorities & (1u << p))
+            sqlite3_bind_int(s, 11 + p, p);
+    if (q->service)
+        sqlite3_bind_text(s, 17, q->service, -1, SQLITE_STATIC);
+    if (q->text)
+        sqlite3_bind_text(s, 18, q->text, -1, SQLITE_STATIC);
     return store__sqlite_query_list(s, &incident_kind, (void **)ret_v, ret_n);
 }
 

@@ -36,7 +36,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -374,6 +374,9 @@ struct store_incident_query {
     int64_t since_ms;        /* opened at or after; 0: any time */
     int64_t before_id;       /* only ids below (the cursor of the next page); 0: from the newest */
     int64_t problem_id;      /* only those linked to this problem; 0: any */
+    unsigned priorities;     /* bit (1u << p) per priority p (1 to 5) wanted; 0: every one */
+    const char *service;     /* NULL: any */
+    const char *text;        /* in the title, ASCII letters of either case alike; NULL: any */
     size_t limit;            /* 0: no limit */
 };
 

@@ -204,3 +204,66 @@ def test_an_unreadable_row_is_a_500_and_the_daemon_keeps_serving(desk):
         r = d.get(path, token=viewer)
         assert r.status == 500 and r.json()["error"] == "internal", r.body
     assert d.get("/healthz").status == 200
+
+
+def test_list_filters_by_priority_service_and_title_text(make_daemon):
+    d = make_daemon("""server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+teams: [{name: web}]
+""")
+    d.start()
+    token, viewer = d.token("alice", "admin"), d.token("watcher", "viewer")
+    opened = {}
+    for title, impact in [("Checkout is SLOW", "high"), ("checkout errors", "low"),
+                          ("payroll export slow", "high"), ("login slow", "medium")]:
+        r = post_json(d, "/api/v1/incidents", token,
+                      {"title": title, "impact": impact, "severity": "critical"})
+        assert r.status in (200, 201), r.body
+        i = r.json()["incident"]
+        opened[title] = (i["id"], i["priority"])
+    # Events name the service an incident is about.
+    for alert, service in [("SearchSlow", "shop"), ("PayDown", "payroll")]:
+        r = post_json(d, "/api/v1/events", token,
+                      {"labels": {"alertname": alert, "service": service},
+                       "severity": "critical", "summary": f"{alert} on {service}"})
+        assert r.status in (200, 202), r.body
+    wait_for(lambda: len(incidents(d, viewer)) == 6, what="six incidents")
+
+    def titles(query):
+        return [i["title"] for i in incidents(d, viewer, query)]
+
+    assert titles("?service=shop") == ["SearchSlow on shop"]
+    assert titles("?service=payroll") == ["PayDown on payroll"]
+    assert titles("?service=shop&q=payroll") == []
+    assert titles("?service=nowhere") == []
+    assert titles("?q=checkout") == ["checkout errors", "Checkout is SLOW"]
+    assert titles("?q=SLOW") == ["SearchSlow on shop", "login slow", "payroll export slow",
+                                 "Checkout is SLOW"]
+    p = opened["payroll export slow"][1]  # "P1".."P5"
+    want = [i["title"] for i in incidents(d, viewer) if i["priority"] == p]
+    assert "payroll export slow" in want and len(want) < 6
+    assert titles(f"?priority={p[1]}") == want
+    assert titles(f"?priority={p}") == want
+    other = opened["checkout errors"][1]
+    assert other != p
+    assert titles(f"?priority={p[1]},{other[1]}&q=checkout") == ["checkout errors",
+                                                                  "Checkout is SLOW"]
+    assert titles("?q=nothing-like-it") == []
+
+    # The cursor pages through the filtered list alone.
+    seen, cursor = [], None
+    while True:
+        r = d.get("/api/v1/incidents?limit=1&q=slow" + (f"&cursor={cursor}" if cursor else ""),
+                  token=viewer).json()
+        seen += [i["title"] for i in r["incidents"]]
+        cursor = r["next_cursor"]
+        if not cursor:
+            break
+    assert seen == titles("?q=SLOW")
+
+    for bad in ["?priority=6", "?priority=P0", "?priority=1,,2", "?priority=high",
+                "?q=" + "x" * 201]:
+        r = d.get("/api/v1/incidents" + bad, token=viewer)
+        assert r.status == 400 and r.json()["error"] == "bad_request", (bad, r.body)
+    assert "priority" in d.get("/api/v1/incidents?priority=6", token=viewer).json()["reason"]

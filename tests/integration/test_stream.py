@@ -358,3 +358,52 @@ def test_watch_refused_without_a_valid_token(desk):
     proc = watch(d, "hale_not-a-token")
     assert proc.wait(timeout=10) == 1
     assert "HALE_TOKEN is missing or not valid" in proc.stderr.read()
+
+
+RUN_CONFIG = """server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+runbooks:
+  - name: gated
+    steps:
+      - {name: look, run: [/bin/echo, looked]}
+      - {name: ask, approve: "go on?", timeout: 1h}
+      - {name: after, run: [/bin/true]}
+"""
+
+
+def test_stream_shows_a_run_start_wait_and_end(make_daemon):
+    d = make_daemon(RUN_CONFIG)
+    d.start()
+    actor, viewer = d.token("alice", "responder"), d.token("watcher", "viewer")
+    s = Stream(d, viewer, query="?types=run")
+    assert s.status == 200 and s.next()["event"] == "hello"
+    r = d.post("/api/v1/runbooks/gated/runs", token=actor, body=b"{}")
+    assert r.status == 201, r.body
+    rid = r.json()["run"]
+
+    def of_run(outcome=None, step=None):
+        return lambda m: (m["event"] == "run" and m["data"]["run"]["id"] == rid and
+                          (outcome is None or m["data"]["run"]["outcome"] == outcome) and
+                          (step is None or (m["data"]["step"] or {}).get("name") == step))
+
+    first, seen = s.until(of_run())
+    assert first["data"]["run"]["runbook"] == "gated"
+    assert first["data"]["run"]["steps_total"] == 3
+    looked, _ = s.until(of_run(step="look"))
+    assert looked["data"]["step"]["action"] == "run"
+    waiting, _ = s.until(of_run(outcome="waiting"))
+    assert waiting["data"]["run"]["approval"]["question"] == "go on?"
+    # The same shape as GET /api/v1/runs/{id}.
+    got = d.get(f"/api/v1/runs/{rid}", token=viewer).json()["run"]
+    assert got == waiting["data"]["run"]
+
+    assert d.post(f"/api/v1/runs/{rid}/approve", token=actor).status == 200
+    done, seen = s.until(of_run(outcome="completed"))
+    assert any(m["data"]["run"]["approval"]["decided_by"] == "user:alice" for m in seen
+               if m["event"] == "run" and m["data"]["run"].get("approval"))
+    assert all(m["event"] == "run" for m in seen)
+    assert done["data"]["run"]["ended"] is not None
+    s.close()
+    r = d.get("/api/v1/stream?types=bogus", token=viewer)
+    assert r.status == 400 and "run" in r.json()["reason"]

@@ -490,6 +490,12 @@ static void test_cli_incidents_url_escapes_query(void **state)
     assert_string_equal(p.s, "/api/v1/incidents");
 
     strbuf_reset(&p);
+    cli__incidents_path(
+            &(struct cli__list_query){.priority = "P1,2", .service = "shop", .text = "disk full"},
+            NULL, &p);
+    assert_string_equal(p.s, "/api/v1/incidents?priority=P1%2C2&service=shop&q=disk%20full");
+
+    strbuf_reset(&p);
     strbuf_adds(&p, "/x");
     cli_url_query_add(&p, "team", "a&b=c/d?e#f+g%h");
     cli_url_query_add(&p, "since", "2026-11-21T19:00:00+02:00");

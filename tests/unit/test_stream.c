@@ -47,7 +47,11 @@ static void test_stream_types_parse(void **state)
     assert_int_equal(api__event_types_parse("incident", &mask, &e), 0);
     assert_int_equal(mask, 1u << API__EVENT_INCIDENT);
     assert_int_equal(api__event_types_parse("check,incident", &mask, &e), 0);
+    assert_int_equal(mask, 1u << API__EVENT_CHECK | 1u << API__EVENT_INCIDENT);
+    assert_int_equal(api__event_types_parse("run,check,incident", &mask, &e), 0);
     assert_int_equal(mask, API__EVENT_ALL);
+    assert_int_equal(api__event_types_parse("run", &mask, &e), 0);
+    assert_int_equal(mask, 1u << API__EVENT_RUN);
     assert_int_equal(api__event_types_parse("check,check", &mask, &e), 0);
     assert_int_equal(mask, 1u << API__EVENT_CHECK);
 

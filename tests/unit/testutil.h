@@ -23,9 +23,10 @@ static inline void testutil_rm_rf(const char *dir)
 
 /*
  * SQL that takes a database of this hale back to schema version 3, for
- * tests that migrate an older database: what versions 4 to 6 added goes.
+ * tests that migrate an older database: what versions 4 to 9 added goes.
  */
 #define TESTUTIL_SCHEMA_BACK_TO_3                                                              \
+    "DROP INDEX incidents_by_service;"                                                         \
     "DROP TABLE run_steps; DROP TABLE runs; DROP TABLE quarantines;"                           \
     "DROP TABLE silences; DROP TABLE events; ALTER TABLE incidents DROP COLUMN service;"       \
     "ALTER TABLE incidents DROP COLUMN symptom_of; ALTER TABLE incidents DROP COLUMN runbook;" \

@@ -83,6 +83,19 @@ test('a wrong token is refused with the reason, a good one signs in and stays ou
   await page.context().close();
 });
 
+test('the "Signed in as" notice fades after a few seconds instead of covering the page', async () => {
+  const page = await newPage(browser);
+  await page.clock.install();
+  await signIn(page, daemon, admin);
+  const notice = page.locator('#live');
+  await notice.filter({ hasText: /^Signed in as / }).waitFor();
+  assert.equal(await notice.evaluate((n) => getComputedStyle(n).pointerEvents), 'none');
+  await page.clock.runFor(5000);
+  await page.locator('#live:empty').waitFor({ state: 'attached' });
+  await screenshot(page, 'signed-in-notice-gone');
+  assert.deepEqual(page.errors, []);
+});
+
 test('an incident appears on the overview live when a check fails', async () => {
   await healthy();
   const page = await newPage(browser);

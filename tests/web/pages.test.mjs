@@ -82,6 +82,16 @@ test('a responder works an incident: it appears, is acknowledged, noted, its run
   await row.waitFor({ state: 'detached' });
   await page.getByLabel('Text').fill('shop');
   await row.waitFor();
+  // The API filters: the page asks for what it shows, not every incident.
+  const asked = page.waitForRequest((r) => {
+    const u = new URL(r.url());
+    return u.pathname === '/api/v1/incidents' && u.searchParams.get('service') === 'shop' &&
+      u.searchParams.get('q') === 'shop' && u.searchParams.get('priority') === 'P1';
+  });
+  await page.getByLabel('Priority').selectOption('P1');
+  await page.getByLabel('Service').fill('shop');
+  await asked;
+  await row.waitFor();
   await screenshot(page, 'pages-incidents-live');
 
   await row.getByRole('link').click();
@@ -163,6 +173,31 @@ test('a viewer sees incidents, runs, problems and reports but is offered no acti
   await screenshot(page, 'pages-viewer-run-waiting');
   await page.goto(`${daemon.url}/#/runs`);
   await page.getByRole('heading', { name: /Waiting for approval \(1\)/ }).waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+test('a run\'s page follows the live stream: it moves on with the page\'s timers stopped', async () => {
+  const page = await newPage(browser);
+  // The page's clock is ours: once paused, no timer of the page fires, so
+  // only the stream's run messages can bring the run's changes.
+  await page.clock.install();
+  await signIn(page, daemon, viewer);
+  // One run of gated at a time: the one the viewer looked at ends first.
+  const waiting = await daemon.api('GET', '/api/v1/runs?runbook=gated&outcome=waiting', admin);
+  for (const run of waiting.json.runs) await daemon.api('POST', `/api/v1/runs/${run.id}/reject`, admin, {});
+  const started = await daemon.api('POST', '/api/v1/runbooks/gated/runs', admin, {});
+  assert.equal(started.status, 201, started.text);
+  const runId = started.json.run;
+  await page.goto(`${daemon.url}/#/runs/${runId}`);
+  await page.getByRole('heading', { name: /^Run \d+ of gated$/ }).waitFor();
+  await page.locator('#live-dot.on').waitFor();
+  await page.clock.pauseAt(Date.now() + 1000);
+  await page.locator('.badges [data-outcome="waiting"]').waitFor({ timeout: 30000 });
+  const r = await daemon.api('POST', `/api/v1/runs/${runId}/approve`, admin, { comment: 'go' });
+  assert.equal(r.status, 200);
+  await page.locator('.badges [data-outcome="completed"]').waitFor({ timeout: 30000 });
+  await page.locator('.steps [data-step="1"][data-outcome="succeeded"]').waitFor();
+  await screenshot(page, 'pages-run-live');
   assert.deepEqual(page.errors, []);
 });
 

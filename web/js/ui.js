@@ -41,12 +41,21 @@ export function mount(node, ...children) {
 }
 
 // Says msg to screen readers (and shows it briefly).
+// A notice stays this long, then fades out (as long as the CSS's .live
+// transition) and is emptied: it must not cover the page for long.
+const NOTICE_MS = 4000;
+const FADE_MS = 400;
+
 export function announce(msg) {
   const live = document.getElementById('live');
   if (!live) return;
   live.textContent = msg;
+  live.classList.remove('fading');
   clearTimeout(announce.timer);
-  announce.timer = setTimeout(() => { live.textContent = ''; }, 6000);
+  announce.timer = setTimeout(() => {
+    live.classList.add('fading');
+    announce.timer = setTimeout(() => { live.textContent = ''; live.classList.remove('fading'); }, FADE_MS);
+  }, NOTICE_MS);
 }
 
 // An error box with the API's reason (an ApiError) or the message.

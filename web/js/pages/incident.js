@@ -3,11 +3,11 @@
 // working on it, its timeline (events, state changes, notes, steps with
 // their output folded, approvals, notifications) and, for a role that may
 // act, its actions: acknowledge, assign, note, resolve with the root
-// cause, close. Live: a change of the incident on the stream reloads it;
-// while a run is in motion the page looks again every few seconds.
+// cause, close. Live: a change of the incident, or of a run working on it,
+// on the stream reloads it (every 15 s only while the stream is down).
 import {
   h, clear, link, can, timeEl, fmtDuration, badge, priorityBadge, field, labelsList, timeline,
-  actionForm, actionButton, statusLine, errorText, onStream, poller, failed, words,
+  actionForm, actionButton, statusLine, errorText, onStream, coalesced, whenStreamMisses, failed, words,
 } from './parts.js';
 import { lineChart } from './plots.js';
 
@@ -206,9 +206,10 @@ export function render(root, ctx) {
     showTimeline(one.timeline || []);
   }
 
-  const poll = poller(async () => {
-    if (runs.some((r) => MOVING.includes(r.outcome)) || (inc && OPEN.includes(inc.state) && inc.runbook)) await load().catch(() => {});
-  }, 3000);
+  // Stream messages about it or its runs reload it; the fallback only
+  // while the stream is down and something may still move.
+  const refresh = coalesced(() => load().catch(() => {}));
+  let stopFallback = () => {};
 
   load().then(async () => {
     if (gone) return;
@@ -219,11 +220,19 @@ export function render(root, ctx) {
       if (gone) stopGraph();
     }
     else graphBox.append(h('p', { class: 'muted' }, 'No check opened this incident: there is no graph.'));
-    poll.start();
+    if (!gone) {
+      stopFallback = whenStreamMisses(ctx, () => {
+        if (runs.some((r) => MOVING.includes(r.outcome)) || (inc && OPEN.includes(inc.state))) return refresh();
+        return null;
+      });
+    }
   }).catch((err) => failed(root, err, `incident ${id}`));
 
   const off = onStream(ctx, 'incident', (data) => {
-    if (data && data.id === id) load().catch(() => {});
+    if (data && data.id === id) refresh();
   });
-  return () => { gone = true; off(); poll.stop(); stopGraph(); };
+  const offRun = onStream(ctx, 'run', (data) => {
+    if (data && data.run && data.run.incident === id) refresh();
+  });
+  return () => { gone = true; off(); offRun(); stopFallback(); stopGraph(); };
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The incidents page: every incident, newest first, filtered by state,
-// team, priority, service and text. State and team go to the API
-// (GET /api/v1/incidents?state=&team=); priority, service and text narrow
-// the pages loaded. New incidents and changes arrive from the live stream.
+// team, priority, service and text, all asked of the API
+// (GET /api/v1/incidents?state=&team=&priority=&service=&q=), so every page
+// is of matching incidents. New incidents and changes arrive from the live
+// stream and are kept when they match the same filters.
 import { h, clear, link, fmtAgo, timeEl, badge, priorityBadge, errorText, onStream, failed } from './parts.js';
 
 const STATES = ['new', 'acknowledged', 'in_progress', 'resolved', 'closed'];
@@ -20,18 +21,17 @@ function initialFilters(params) {
   };
 }
 
-// Whether an incident passes every filter (the API's too, for live ones).
+// The API folds ASCII letters only when it looks for text in titles.
+const asciiLower = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+// Whether an incident passes every filter as the API applies them: for
+// those the live stream brings, which were not asked for.
 function matches(inc, f) {
   if (f.state === 'open' ? !OPEN.includes(inc.state) : f.state !== 'all' && inc.state !== f.state) return false;
   if (f.team && inc.team !== f.team) return false;
   if (f.priority && inc.priority !== f.priority) return false;
-  if (f.service && !(inc.service || '').toLowerCase().includes(f.service.toLowerCase())) return false;
-  if (f.q) {
-    const q = f.q.toLowerCase();
-    const hay = [String(inc.id), inc.title, inc.check, inc.assignee, inc.team, inc.service, inc.category,
-      ...Object.values(inc.labels || {})].filter(Boolean).join(' ').toLowerCase();
-    if (!hay.includes(q)) return false;
-  }
+  if (f.service && inc.service !== f.service) return false;
+  if (f.q && !asciiLower(inc.title || '').includes(asciiLower(f.q))) return false;
   return true;
 }
 
@@ -72,8 +72,8 @@ export function render(root, ctx) {
   const [prioField, prioSel] = selectField('f-priority', 'Priority', f.priority,
     [['', 'any'], ...['P1', 'P2', 'P3', 'P4', 'P5'].map((p) => [p, p])]);
   const [teamField, teamIn] = textField('f-team', 'Team', f.team, 'exact name');
-  const [svcField, svcIn] = textField('f-service', 'Service', f.service, 'web');
-  const [qField, qIn] = textField('f-q', 'Text', f.q, 'title, label, assignee');
+  const [svcField, svcIn] = textField('f-service', 'Service', f.service, 'exact name');
+  const [qField, qIn] = textField('f-q', 'Text', f.q, 'in the title');
 
   const count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite' });
   const tbody = h('tbody');
@@ -99,43 +99,50 @@ export function render(root, ctx) {
       tbody.appendChild(h('tr', {}, h('td', { colspan: 7, class: 'muted' },
         loading ? 'Loading...' : 'No incident matches these filters.')));
     }
-    const narrowed = shown.length !== items.length ? ` (of ${items.length} loaded)` : '';
-    count.textContent = `${shown.length} incident${shown.length === 1 ? '' : 's'}${narrowed}`;
+    const further = cursor ? ' (more to load)' : '';
+    count.textContent = `${shown.length} incident${shown.length === 1 ? '' : 's'}${further}`;
     more.hidden = !cursor;
   }
 
+  // Only the latest request's answer counts: filters may change while one is out.
+  let asked = 0;
   async function load(reset) {
+    const mine = ++asked;
     if (reset) { items = []; cursor = null; }
     loading = true;
     show();
     const q = new URLSearchParams({ limit: String(PAGE) });
     if (f.state !== 'all') q.set('state', f.state);
     if (f.team) q.set('team', f.team);
+    if (f.priority) q.set('priority', f.priority);
+    if (f.service) q.set('service', f.service);
+    if (f.q) q.set('q', f.q);
     if (cursor) q.set('cursor', cursor);
     try {
       const res = await ctx.api.get(`/api/v1/incidents?${q}`);
-      if (gone) return;
+      if (gone || mine !== asked) return;
       items = items.concat(res.incidents || []);
       cursor = res.next_cursor || null;
       error.textContent = '';
     } catch (err) {
-      if (gone) return;
+      if (gone || mine !== asked) return;
       error.textContent = errorText(err);
     } finally {
-      loading = false;
+      if (mine === asked) loading = false;
     }
     show();
   }
 
   stateSel.addEventListener('change', () => { f.state = stateSel.value; load(true); });
-  prioSel.addEventListener('change', () => { f.priority = prioSel.value; show(); });
-  let teamTimer = null;
-  teamIn.addEventListener('input', () => {
-    clearTimeout(teamTimer);
-    teamTimer = setTimeout(() => { f.team = teamIn.value.trim(); load(true); }, 300);
-  });
-  svcIn.addEventListener('input', () => { f.service = svcIn.value.trim(); show(); });
-  qIn.addEventListener('input', () => { f.q = qIn.value.trim(); show(); });
+  prioSel.addEventListener('change', () => { f.priority = prioSel.value; load(true); });
+  // Typing asks the API once it pauses, not at each key.
+  let typeTimer = null;
+  for (const [input, key] of [[teamIn, 'team'], [svcIn, 'service'], [qIn, 'q']]) {
+    input.addEventListener('input', () => {
+      clearTimeout(typeTimer);
+      typeTimer = setTimeout(() => { f[key] = input.value.trim(); load(true); }, 300);
+    });
+  }
   more.addEventListener('click', () => load(false));
 
   // A change replaces the incident where it is; a new one goes on top.
@@ -149,5 +156,5 @@ export function render(root, ctx) {
   const offReset = onStream(ctx, 'reset', () => load(true));
 
   load(true).catch((err) => failed(root, err, 'the incidents'));
-  return () => { gone = true; clearTimeout(teamTimer); off(); offReset(); };
+  return () => { gone = true; clearTimeout(typeTimer); off(); offReset(); };
 }

@@ -261,6 +261,41 @@ export function onStream(ctx, type, fn) {
   return () => {};
 }
 
+// Calls fn at once, or once more after the call in progress: a burst of
+// stream messages costs at most two fetches, and the last one sees the
+// newest state.
+export function coalesced(fn) {
+  let running = null;
+  let again = false;
+  return () => {
+    if (running) { again = true; return running; }
+    running = (async () => {
+      try {
+        do { again = false; await fn(); } while (again);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+}
+
+// How often a page that follows the stream looks again while the stream is down.
+export const FALLBACK_POLL_MS = 15000;
+
+// For a page that follows the live stream: fn once the stream comes back
+// or cannot replay what was missed (reset), and every ms while it is down
+// (a slow fallback; nothing while it is up). Returns the stop.
+export function whenStreamMisses(ctx, fn, ms = FALLBACK_POLL_MS) {
+  const poll = poller(async () => {
+    if (!(ctx.stream && ctx.stream.connected)) await fn();
+  }, ms);
+  const offStatus = onStream(ctx, 'status', (st) => { if (st && st.connected) fn(); });
+  const offReset = onStream(ctx, 'reset', () => fn());
+  poll.start();
+  return () => { poll.stop(); offStatus(); offReset(); };
+}
+
 // A timer that refreshes a page while it shows something in motion; it
 // stops when the page goes.
 export function poller(fn, ms) {

@@ -3,10 +3,11 @@
 // status, reason and output (folded). A run waiting at an approval gate
 // shows the gate's question and, for a role that may act, Approve and
 // Reject with an optional comment (POST /api/v1/runs/{id}/approve|reject).
-// While the run is in motion the page looks again every two seconds.
+// The page follows the live stream's run messages (looking again every
+// 15 s only while the stream is down and the run is in motion).
 import {
   h, clear, link, can, timeEl, fmtDuration, badge, field, labelsList, folded, lineCount, statusLine, errorText,
-  poller, failed, words,
+  failed, words, onStream, coalesced, whenStreamMisses,
 } from './parts.js';
 
 const MOVING = ['running', 'waiting'];
@@ -111,12 +112,17 @@ export function render(root, ctx) {
     return run;
   }
 
-  const poll = poller(async () => {
+  let moving = true;
+  const refresh = coalesced(async () => {
     const run = await load().catch(() => null);
-    if (run && !MOVING.includes(run.outcome)) poll.stop();
-  }, 2000);
+    if (run) moving = MOVING.includes(run.outcome);
+  });
+  const off = onStream(ctx, 'run', (data) => {
+    if (data && data.run && data.run.id === id) refresh();
+  });
+  const stopFallback = whenStreamMisses(ctx, () => (moving ? refresh() : null));
   clear(root).append(h('p', { class: 'muted' }, 'Loading...'));
-  load().then((run) => { if (run && MOVING.includes(run.outcome)) poll.start(); })
+  load().then((run) => { if (run) moving = MOVING.includes(run.outcome); })
     .catch((err) => failed(root, err, `run ${id}`));
-  return () => { gone = true; poll.stop(); };
+  return () => { gone = true; off(); stopFallback(); };
 }
