@@ -327,7 +327,7 @@ static int parse_matcher(struct mparser *p, struct labels_matcher *ret)
         p->pos++;
     _cleanup_free_ char *name = xstrndup(p->s + start, p->pos - start);
     skip_space(p);
-    enum labels_op op;
+    enum labels_op op = LABELS_OP_EQ;
     int r = parse_op(p, name, &op);
     if (r < 0)
         return r;

@@ -242,7 +242,7 @@ static int parse(struct parser *p, struct err *e)
         if (!open)
             break;
         p->i = (size_t)(open - p->s);
-        size_t at = p->i, lit_end;
+        size_t at = p->i, lit_end = at;
         char sigil = at + 2 < p->len && is_sigil(p->s[at + 2]) ? p->s[at + 2] : 0;
         int r = tag(p, name, sizeof(name), &lit_end, e);
         if (r < 0)

@@ -475,7 +475,7 @@ static json_t *opening_body(const struct inc_args *a, int *ret_status)
 
 static int run_open(struct cli_client *c, const struct inc_args *a)
 {
-    int status;
+    int status = 0;
     json_t *body = opening_body(a, &status);
     if (!body)
         return status;

@@ -42,7 +42,8 @@ static char *trimmed_base(const char *base)
 char *message_incident_url(const char *base_url, int64_t id)
 {
     char *base = trimmed_base(base_url);
-    char *url = xasprintf("%s/incidents/%" PRId64, base, id);
+    /* The web UI routes by the fragment: the server sends the shell, the shell the page. */
+    char *url = xasprintf("%s/#/incidents/%" PRId64, base, id);
     free(base);
     return url;
 }

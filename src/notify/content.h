@@ -54,7 +54,7 @@ void message_content_fini(struct message_content *c);
 
 /* "BASE/api/v1/checks/NAME/graph.svg", the name percent-encoded; free(). */
 char *message_graph_url(const char *base_url, const char *check);
-/* "BASE/incidents/ID", the incident in the web UI; free(). */
+/* "BASE/#/incidents/ID", the incident's page in the web UI; free(). */
 char *message_incident_url(const char *base_url, int64_t id);
 
 #endif

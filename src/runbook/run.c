@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/cleanup.h"
 #include "base/log.h"
 #include "runbook/internal.h"
 
@@ -245,17 +246,16 @@ static bool skip_to_verify(struct run *run, const char *why)
     size_t verify = run->step;
     while (verify < rb->n_steps && rb->steps[verify].action != CONFIG_STEP_VERIFY)
         verify++;
-    char reason[1400];
     if (verify == rb->n_steps) {
-        snprintf(reason, sizeof(reason),
-                 "%s before remediate step %s: no verify step is left to "
-                 "prove it, so the run stops",
-                 why, rb->steps[run->step].name);
+        _cleanup_free_ char *reason = xasprintf("%s before remediate step %s: no verify step is "
+                                                "left to prove it, so the run stops",
+                                                why, rb->steps[run->step].name);
         runbook__run_end(run, RUN_CANCELED, false, reason);
         return false;
     }
-    snprintf(reason, sizeof(reason), "%s: its remediation is skipped, verify step %s proves it",
-             why, rb->steps[verify].name);
+    _cleanup_free_ char *reason =
+            xasprintf("%s: its remediation is skipped, verify step %s proves it", why,
+                      rb->steps[verify].name);
     log_info("runbook", NULL, "run %lld of %s: %s", (long long)run->rec.id, rb->name, reason);
     while (run->step < verify)
         step_skip(run, reason);

@@ -415,7 +415,7 @@ static void test_webhook_payload_and_signature(void **state)
     json_t *g = json_object_get(j, "grouped");
     assert_int_equal(json_array_size(g), 2);
     assert_string_equal(json_string_value(json_object_get(json_array_get(g, 1), "url")),
-                        "https://hale.example/incidents/43");
+                        "https://hale.example/#/incidents/43");
     assert_string_equal(json_string_value(json_object_get(j, "sent")), "2023-11-14T22:14:20.000Z");
     /* the default text tells the story */
     const char *text = json_string_value(json_object_get(j, "text"));
@@ -736,7 +736,7 @@ static void test_links(void **state)
     assert_string_equal(u, "http://h:8080/api/v1/checks/web%20health%2F%C3%A9/graph.svg");
     free(u);
     u = message_incident_url("https://hale.example//", 7);
-    assert_string_equal(u, "https://hale.example/incidents/7");
+    assert_string_equal(u, "https://hale.example/#/incidents/7");
     free(u);
 }
 
