@@ -425,7 +425,7 @@ static void test_webhook_payload_and_signature(void **state)
     assert_non_null(strstr(text, "Advice: check the upstream pool\n"));
     assert_non_null(strstr(text, "Docs: https://wiki.example/web\n"));
     assert_non_null(strstr(text, "2 incidents within a minute:\n- #42 P2"));
-    assert_non_null(strstr(text, "- #43 P3 db slow (new) https://hale.example/incidents/43\n"));
+    assert_non_null(strstr(text, "- #43 P3 db slow (new) https://hale.example/#/incidents/43\n"));
     assert_non_null(strstr(text, "Incident: https://hale.example/incidents/42\n"));
     assert_non_null(strstr(text, "Graph of check web-health: https://hale.example/api/v1/"));
     json_decref(j);
