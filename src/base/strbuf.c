@@ -70,6 +70,34 @@ int strbuf_addc(struct strbuf *b, char c)
     return strbuf_add(b, &c, 1);
 }
 
+int strbuf_add_html(struct strbuf *b, const char *s, size_t len)
+{
+    int r = 0;
+    for (size_t i = 0; i < len && r == 0; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '&':
+            r = strbuf_adds(b, "&amp;");
+            break;
+        case '<':
+            r = strbuf_adds(b, "&lt;");
+            break;
+        case '>':
+            r = strbuf_adds(b, "&gt;");
+            break;
+        case '"':
+            r = strbuf_adds(b, "&quot;");
+            break;
+        case '\'':
+            r = strbuf_adds(b, "&#39;");
+            break;
+        default:
+            r = strbuf_addc(b, c < 0x20 && c != '\t' && c != '\n' && c != '\r' ? ' ' : (char)c);
+        }
+    }
+    return r;
+}
+
 int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap)
 {
     va_list copy;

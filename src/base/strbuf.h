@@ -41,6 +41,12 @@ int strbuf_add_utf8(struct strbuf *b, const char *s);
  * s is not UTF-8 (JSON cannot carry it); HALE_ELIMIT past the cap.
  */
 int strbuf_add_json_string(struct strbuf *b, const char *s);
+/*
+ * Appends len bytes of s as text of HTML or XML: & < > " ' as entities,
+ * the control characters XML 1.0 forbids (all below 0x20 but tab, newline
+ * and carriage return) as spaces. Reports, mails and SVG graphs share it.
+ */
+int strbuf_add_html(struct strbuf *b, const char *s, size_t len);
 int strbuf_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int strbuf_vaddf(struct strbuf *b, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));

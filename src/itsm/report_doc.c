@@ -80,27 +80,8 @@ char *report__json_dump(json_t *o)
 
 void report__html_escape(struct strbuf *b, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            strbuf_adds(b, "&amp;");
-            break;
-        case '<':
-            strbuf_adds(b, "&lt;");
-            break;
-        case '>':
-            strbuf_adds(b, "&gt;");
-            break;
-        case '"':
-            strbuf_adds(b, "&quot;");
-            break;
-        case '\'':
-            strbuf_adds(b, "&#39;");
-            break;
-        default:
-            strbuf_addc(b, *s);
-        }
-    }
+    if (s)
+        strbuf_add_html(b, s, strlen(s));
 }
 
 /*

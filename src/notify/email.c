@@ -67,35 +67,13 @@ static void add_subject(struct strbuf *b, const char *subject)
     }
 }
 
-static void add_html_text(struct strbuf *b, const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        switch (s[i]) {
-        case '&':
-            strbuf_adds(b, "&amp;");
-            break;
-        case '<':
-            strbuf_adds(b, "&lt;");
-            break;
-        case '>':
-            strbuf_adds(b, "&gt;");
-            break;
-        case '"':
-            strbuf_adds(b, "&quot;");
-            break;
-        default:
-            strbuf_addc(b, s[i]);
-        }
-    }
-}
-
 /* text as HTML: escaped, with its http(s) links made links. */
 static void add_html(struct strbuf *b, const char *subject, const char *text)
 {
     strbuf_adds(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
-    add_html_text(b, subject, strlen(subject));
+    strbuf_add_html(b, subject, strlen(subject));
     strbuf_adds(b, "</title></head>\n<body>\n<h3>");
-    add_html_text(b, subject, strlen(subject));
+    strbuf_add_html(b, subject, strlen(subject));
     strbuf_adds(b, "</h3>\n<pre style=\"white-space: pre-wrap; font-family: sans-serif\">");
     for (const char *p = text; *p;) {
         const char *link = NULL;
@@ -103,15 +81,15 @@ static void add_html(struct strbuf *b, const char *subject, const char *text)
             if (strncmp(q, "http://", 7) == 0 || strncmp(q, "https://", 8) == 0)
                 link = q;
         if (!link) {
-            add_html_text(b, p, strlen(p));
+            strbuf_add_html(b, p, strlen(p));
             break;
         }
-        add_html_text(b, p, (size_t)(link - p));
+        strbuf_add_html(b, p, (size_t)(link - p));
         size_t n = strcspn(link, " \t\r\n<>\"");
         strbuf_adds(b, "<a href=\"");
-        add_html_text(b, link, n);
+        strbuf_add_html(b, link, n);
         strbuf_adds(b, "\">");
-        add_html_text(b, link, n);
+        strbuf_add_html(b, link, n);
         strbuf_adds(b, "</a>");
         p = link + n;
     }

@@ -27,29 +27,6 @@ struct frame {
     double v0, v1;         /* the values it spans */
 };
 
-static void add_xml_text(struct strbuf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&':
-            strbuf_adds(b, "&amp;");
-            break;
-        case '<':
-            strbuf_adds(b, "&lt;");
-            break;
-        case '>':
-            strbuf_adds(b, "&gt;");
-            break;
-        case '"':
-            strbuf_adds(b, "&quot;");
-            break;
-        default:
-            /* control characters are not allowed in XML 1.0 */
-            strbuf_addc(b, (unsigned char)*s < 0x20 ? ' ' : *s);
-        }
-    }
-}
-
 static double x_of(const struct frame *f, uint64_t t)
 {
     if (f->t1 == f->t0)
@@ -174,10 +151,10 @@ static void add_legend(struct strbuf *b, const struct series_graph_line *lines, 
         }
         strbuf_addf(b, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">", x, y,
                     line_colours[drawn % SERIES_GRAPH_LINES_MAX]);
-        add_xml_text(b, lines[i].label);
+        strbuf_add_html(b, lines[i].label, strlen(lines[i].label));
         if (lines[i].unit && *lines[i].unit) {
             strbuf_adds(b, " (");
-            add_xml_text(b, lines[i].unit);
+            strbuf_add_html(b, lines[i].unit, strlen(lines[i].unit));
             strbuf_adds(b, ")");
         }
         strbuf_adds(b, "</text>\n");
@@ -201,11 +178,13 @@ int series_graph_svg(const struct series_graph_line *lines, size_t n,
                 "height=\"%u\" viewBox=\"0 0 %u %u\" font-family=\"sans-serif\" "
                 "font-size=\"11\">\n<title>",
                 w, h, w, h);
-    add_xml_text(&b, o && o->title ? o->title : "graph");
+    const char *title = o && o->title ? o->title : "";
+    const char *named = o && o->title ? o->title : "graph";
+    strbuf_add_html(&b, named, strlen(named));
     strbuf_addf(&b, "</title>\n<rect width=\"%u\" height=\"%u\" fill=\"#fafafa\"/>\n", w, h);
     strbuf_addf(&b, "<text x=\"%.1f\" y=\"18\" font-size=\"13\" font-weight=\"bold\">",
                 MARGIN_LEFT);
-    add_xml_text(&b, o && o->title ? o->title : "");
+    strbuf_add_html(&b, title, strlen(title));
     strbuf_adds(&b, "</text>\n");
     struct frame f = {.x0 = MARGIN_LEFT,
                       .x1 = w - MARGIN_RIGHT,

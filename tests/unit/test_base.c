@@ -85,6 +85,23 @@ static void test_strbuf_json_string_as_jansson_writes_it(void **state)
     }
 }
 
+/* Text from anywhere becomes inert HTML and well-formed XML; its length is taken as given. */
+static void test_strbuf_html_escapes_and_drops_controls(void **state)
+{
+    (void)state;
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    const char in[] = "<a href=\"x\">Tom & 'Jerry'</a>\x01\tok\n\0hidden";
+    assert_int_equal(strbuf_add_html(&b, in, sizeof(in) - 1), 0);
+    assert_memory_equal(
+            b.s, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; \tok\n hidden",
+            b.len);
+    assert_int_equal(b.len,
+                     strlen("&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; "
+                            "\tok\n hidden"));
+    strbuf_fini(&b);
+}
+
 static void test_strbuf_json_string_refuses_what_is_not_utf8(void **state)
 {
     (void)state;
@@ -467,6 +484,7 @@ int main(void)
             cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
             cmocka_unit_test(test_strbuf_refuses_past_its_cap),
             cmocka_unit_test(test_strbuf_json_string_as_jansson_writes_it),
+            cmocka_unit_test(test_strbuf_html_escapes_and_drops_controls),
             cmocka_unit_test(test_strbuf_json_string_refuses_what_is_not_utf8),
             cmocka_unit_test(test_err_carries_code_and_context),
             cmocka_unit_test(test_err_prefix_truncates_without_overflow),
