@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "base/strbuf.h"
+#include "metrics/metrics.h"
 #include "runbook/runbook.h"
 
 /* How tables are drawn. */
@@ -271,6 +272,35 @@ enum {
     "  -h, --help         show this help\n"                                                 \
     "\n"                                                                                    \
     "Exit status: 0 done; 1 failed (hale refused, or cannot be reached); 64 bad usage.\n"
+
+/*
+ * The store's compaction for `hale serve` (serve_store.c): a pass every
+ * retention.every, its results in the log and the hale_store_* metrics.
+ * Embedded in the daemon, which outlives the passes' callbacks.
+ */
+struct cli__compaction {
+    uv_loop_t *uv;
+    struct store *store;
+    struct store_retention retention; /* of the configuration in force */
+    struct metrics_family *passes;    /* counter {result} */
+    struct metrics_family *deleted;   /* counter {kind} */
+    struct metrics_family *freed;     /* counter, bytes */
+    struct metrics_family *duration;  /* gauge, seconds of the last pass */
+    uv_timer_t timer;
+    bool timer_on;
+    uint64_t every_ms; /* the timer's repeat */
+};
+/* Registers the store's metric families on m. Loop thread, before any schedule. */
+void cli__compaction_init(struct cli__compaction *c, uv_loop_t *uv, struct store *st,
+                          struct metrics *m);
+/*
+ * Takes cr as the retention in force (at start and at each reload); the
+ * timer is (re)armed when retention.every changed, the first pass within a
+ * minute of start.
+ */
+void cli__compaction_schedule(struct cli__compaction *c, const struct config_retention *cr);
+/* No more passes (one running ends with the store). Idempotent. */
+void cli__compaction_close(struct cli__compaction *c);
 
 /*
  * The checks' side of the runbook executor for `hale serve` (serve_runbooks.c):

@@ -3,11 +3,10 @@
  * `hale serve`: the daemon. This file wires the modules together in one
  * place (configuration, loop, tokens, metrics, HTTP server, check runner,
  * store, incident desk, silences, engine, runbook executor, notifications,
- * live streams)
- * and owns the
- * daemon's life: start,
- * reload on SIGHUP, stop on SIGTERM/SIGINT, the systemd notifications
- * around each, and the store's compaction every retention.every.
+ * live streams, web UI) and owns the daemon's life: start, reload on
+ * SIGHUP, stop on SIGTERM/SIGINT and the systemd notifications around
+ * each. The store's compaction is serve_store.c's, the runbook executor's
+ * seams serve_runbooks.c's.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,22 +48,12 @@
 #include "web/web.h"
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
-#define SERVE_DRAIN_TIMEOUT_MS    10000
+#define SERVE_DRAIN_TIMEOUT_MS 10000
 /* How often the tokens file is looked at when no request comes, to audit its changes. */
-#define SERVE_TOKENS_LOOK_MS      1000
+#define SERVE_TOKENS_LOOK_MS   1000
 /* Who the audit log says changed a token: the file; `hale token` edits it, anyone may. */
-#define SERVE_TOKENS_ACTOR        "tokens-file"
-#define SERVE_MMAP_THRESHOLD      (256 * 1024)
-/* The first compaction: soon after start, once starting is over. */
-#define SERVE_FIRST_COMPACTION_MS 60000
-
-/* The store's families: what compaction did, and what the database takes. */
-struct store_metrics {
-    struct metrics_family *passes;   /* counter {result} */
-    struct metrics_family *deleted;  /* counter {kind} */
-    struct metrics_family *freed;    /* counter, bytes */
-    struct metrics_family *duration; /* gauge, seconds of the last pass */
-};
+#define SERVE_TOKENS_ACTOR     "tokens-file"
+#define SERVE_MMAP_THRESHOLD   (256 * 1024)
 
 struct daemon {
     const char *config_path;
@@ -92,10 +81,7 @@ struct daemon {
     struct api_events events_api;
     struct api_silences silences_api;
     struct api_runs runs_api;
-    struct store_metrics store_metrics;
-    uv_timer_t compact_timer;
-    bool compact_timer_on;
-    uint64_t compact_every_ms; /* the timer's repeat */
+    struct cli__compaction compaction; /* every retention.every */
     uv_timer_t watchdog;
     bool watchdog_on;
     uv_timer_t tokens_look; /* the tokens file's changes reach the audit log without requests */
@@ -301,121 +287,6 @@ static void free_stopped_checks(void *data)
     checks_free(data);
 }
 
-/* ---- retention ---- */
-
-static const char *const deleted_kinds[] = {"incident",    "timeline", "event", "step_output",
-                                            "check_state", "audit",    "run"};
-
-static double store_size_bytes(void *data)
-{
-    return (double)store_size(data);
-}
-
-static void store_metrics_register(struct metrics *m, struct store *st, struct store_metrics *sm)
-{
-    metrics_gauge_fn_register(
-            m, "hale_store_size_bytes",
-            "Bytes the database's files take on disk, its write-ahead log included.",
-            store_size_bytes, st);
-    sm->passes = metrics_counter_register(m, "hale_store_compactions_total",
-                                          "Compaction passes of the store, by result (ok, failed).",
-                                          (const char *[]){"result", NULL});
-    sm->deleted = metrics_counter_register(
-            m, "hale_store_deleted_rows_total",
-            "Rows compaction deleted because their retention expired, by kind (incident, "
-            "timeline: the entries of those incidents, event, step_output, check_state, audit, "
-            "run).",
-            (const char *[]){"kind", NULL});
-    sm->freed = metrics_counter_register(
-            m, "hale_store_freed_bytes_total",
-            "Bytes of free space compaction gave back to the file system.", NULL);
-    sm->duration = metrics_gauge_register(m, "hale_store_last_compaction_duration_seconds",
-                                          "How long the last compaction pass took.", NULL);
-    /* Every series from the start, at zero, so a rate() has a first point. */
-    metrics_counter_add(sm->passes, (const char *[]){"ok"}, 0);
-    metrics_counter_add(sm->passes, (const char *[]){"failed"}, 0);
-    for (size_t i = 0; i < sizeof(deleted_kinds) / sizeof(deleted_kinds[0]); i++)
-        metrics_counter_add(sm->deleted, (const char *[]){deleted_kinds[i]}, 0);
-    metrics_counter_add(sm->freed, NULL, 0);
-}
-
-static double mib(uint64_t bytes)
-{
-    return (double)bytes / (1024.0 * 1024.0);
-}
-
-static void store_metrics_record(const struct store_metrics *sm, int result,
-                                 const struct store_compaction *c)
-{
-    metrics_counter_inc(sm->passes, (const char *[]){result == 0 ? "ok" : "failed"});
-    const uint64_t n[] = {c->incidents,    c->timeline, c->events, c->outputs,
-                          c->check_states, c->audit,    c->runs};
-    for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
-        metrics_counter_add(sm->deleted, (const char *[]){deleted_kinds[i]}, (double)n[i]);
-    metrics_counter_add(sm->freed, NULL, (double)c->freed_bytes);
-    metrics_gauge_set(sm->duration, NULL, (double)c->duration_ms / 1000);
-}
-
-static void on_compacted(int result, const struct store_compaction *c, void *data)
-{
-    struct daemon *d = data;
-    if (result == -ECANCELED) {
-        log_debug("store", NULL, "compaction stopped: hale is stopping");
-        return;
-    }
-    store_metrics_record(&d->store_metrics, result, c);
-    char what[512];
-    snprintf(what, sizeof(what),
-             "%" PRIu64 " closed incidents (%" PRIu64 " timeline entries), %" PRIu64
-             " events, %" PRIu64 " step outputs, %" PRIu64 " check states, %" PRIu64
-             " audit entries and %" PRIu64 " runs deleted in %" PRIu64
-             " chunks, %.1f MiB given back",
-             c->incidents, c->timeline, c->events, c->outputs, c->check_states, c->audit, c->runs,
-             c->chunks, mib(c->freed_bytes));
-    if (result < 0)
-        log_warn("store", NULL, "compaction stopped after %s: %s; the next pass goes on", what,
-                 c->error.msg);
-    else
-        log_info("store", NULL,
-                 "compaction: %s; the database takes %.1f MiB (was %.1f MiB); %" PRIu64 " ms", what,
-                 mib(c->size_after), mib(c->size_before), c->duration_ms);
-}
-
-static void on_compact_timer(uv_timer_t *t)
-{
-    struct daemon *d = t->data;
-    if (d->stopping)
-        return;
-    const struct config_retention *cr = &d->config->retention;
-    struct store_retention r = {
-            .closed_incidents_ms = cr->closed_incidents_ms,
-            .events_ms = cr->events_ms,
-            .outputs_ms = cr->outputs_ms,
-            .check_states_ms = cr->check_states_ms,
-            .audit_ms = cr->audit_ms,
-    };
-    int64_t now = (int64_t)clock_real_ms(&clock_system);
-    if (store_compact(d->store, &r, now, on_compacted, d) == HALE_ESTATE)
-        log_info("store", NULL, "compaction skipped: the previous pass is still running");
-}
-
-/* (Re)arms the compaction timer when retention.every changed; the first pass comes soon. */
-static void compact_timer_set(struct daemon *d, const struct config_retention *cr)
-{
-    if (d->compact_timer_on && d->compact_every_ms == cr->every_ms)
-        return;
-    if (!d->compact_timer_on) {
-        uv_timer_init(loop_uv(d->loop), &d->compact_timer);
-        d->compact_timer.data = d;
-        d->compact_timer_on = true;
-    }
-    uint64_t first = d->compact_every_ms                        ? cr->every_ms
-                     : cr->every_ms < SERVE_FIRST_COMPACTION_MS ? cr->every_ms
-                                                                : SERVE_FIRST_COMPACTION_MS;
-    d->compact_every_ms = cr->every_ms;
-    uv_timer_start(&d->compact_timer, on_compact_timer, first, cr->every_ms);
-}
-
 /*
  * Applies a validated configuration: a new listener first (when the
  * address changed), then the tokens file, then a runner for the new checks
@@ -470,7 +341,7 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     runbooks_set_config(d->runbooks, next);
     notify_set_config(d->notify, next);
     store_set_output_max(d->store, next->retention.output_max);
-    compact_timer_set(d, &next->retention);
+    cli__compaction_schedule(&d->compaction, &next->retention);
     config_unref(d->config);
     d->config = next;
     return 0;
@@ -532,9 +403,7 @@ static void daemon_finish_stop(struct daemon *d)
     if (d->tokens_look_on)
         uv_close((uv_handle_t *)&d->tokens_look, NULL);
     d->tokens_look_on = false;
-    if (d->compact_timer_on)
-        uv_close((uv_handle_t *)&d->compact_timer, NULL);
-    d->compact_timer_on = false;
+    cli__compaction_close(&d->compaction);
     /*
      * Its timer and transfers would keep the loop: what is pending waits in
      * the store, and what the last commits still call for (the escalations
@@ -582,6 +451,7 @@ static void on_stop_signal(struct loop *l, int signum, void *data)
     d->stopping = true;
     log_info("serve", NULL, "stopping on %s", sigabbrev_np(signum));
     sdnotify_send("STOPPING=1\nSTATUS=stopping");
+    cli__compaction_close(&d->compaction); /* no pass starts while stopping */
     /* Runs in flight end interrupted while the desk can escalate; their children go first. */
     runbooks_stop(d->runbooks);
     runbooks_on_idle(d->runbooks, on_runbooks_idle, d);
@@ -616,7 +486,7 @@ static int daemon_start(struct daemon *d, struct err *e)
                                .output_max = d->config->retention.output_max};
     if ((r = store_open(&so, &d->store, e)) < 0)
         return r;
-    store_metrics_register(d->metrics, d->store, &d->store_metrics);
+    cli__compaction_init(&d->compaction, loop_uv(d->loop), d->store, d->metrics);
     if ((r = itsm_new(d->store, d->config, &d->itsm, e)) < 0 ||
         (r = store_reader_open(d->store, &d->reader, e)) < 0)
         return err_prefixf(e, "incidents");
@@ -685,7 +555,7 @@ static int daemon_start(struct daemon *d, struct err *e)
     if (r < 0)
         return r;
 
-    compact_timer_set(d, &d->config->retention);
+    cli__compaction_schedule(&d->compaction, &d->config->retention);
     uint64_t wd = sdnotify_watchdog_interval_ms();
     if (wd) {
         uv_timer_init(loop_uv(d->loop), &d->watchdog);

@@ -62,6 +62,8 @@ def test_a_closed_incident_expires_the_open_one_stays(make_daemon):
     d.wait_log("compaction: 1 closed incidents")
     assert metric(d, "hale_store_deleted_rows_total", '{kind="incident"}') == 1
     assert metric(d, "hale_store_deleted_rows_total", '{kind="timeline"}') >= 4
+    # Every kind the store deletes has its series, this incident's outbox rows included.
+    assert metric(d, "hale_store_deleted_rows_total", '{kind="notification"}') == 0
     assert metric(d, "hale_store_compactions_total", '{result="ok"}') >= 1
     assert metric(d, "hale_store_size_bytes") > 0
 
