@@ -21,9 +21,6 @@
 int message__text(const struct message *m, const struct config_notifier *nt, const char *def,
                   template_escape_fn *escape, struct strbuf *out, struct err *e);
 
-/* "opened", "escalated", ...: the reason's name as messages say it; static. */
-const char *message__reason_name(enum notify_reason r);
-
 /* The incident as the webhook's JSON says it (also each grouped one): a new reference. */
 json_t *message__incident_json(const struct incident *i, const char *url);
 

@@ -121,27 +121,6 @@ const char *message_template_default(enum config_notifier_type t)
 
 /* ---- the placeholders' values ---- */
 
-const char *message__reason_name(enum notify_reason r)
-{
-    switch (r) {
-    case NOTIFY_OPENED:
-        return "opened";
-    case NOTIFY_ESCALATED:
-        return "escalated";
-    case NOTIFY_LEVEL:
-        return "level";
-    case NOTIFY_RESOLVED:
-        return "resolved";
-    case NOTIFY_USERS:
-        return "users";
-    case NOTIFY_STEP:
-        return "step";
-    case NOTIFY_ACKNOWLEDGED:
-        return "acknowledged";
-    }
-    return "escalated";
-}
-
 static void add_time(struct strbuf *b, int64_t ms)
 {
     char buf[CLOCK_RFC3339_MAX];
@@ -212,7 +191,7 @@ scalar:
     else if (strcmp(name, "now") == 0)
         add_time(v, m->now_ms);
     else if (strcmp(name, "reason") == 0)
-        s = message__reason_name(m->reason);
+        s = notify_reason_name(m->reason);
     else if (strcmp(name, "text") == 0)
         s = m->text;
     else if (strcmp(name, "count") == 0) {
@@ -385,7 +364,7 @@ json_t *message__json(const struct message *m, const char *text)
         json_array_append_new(grouped, message__incident_json(m->grouped[k], url));
         free(url);
     }
-    json_t *o = json_pack("{s:i, s:s}", "version", 1, "reason", message__reason_name(m->reason));
+    json_t *o = json_pack("{s:i, s:s}", "version", 1, "reason", notify_reason_name(m->reason));
     json_object_set_new(o, "summary", codec_json_text(m->text));
     json_object_set_new(o, "text", codec_json_text(text));
     json_object_set_new(o, "incident", message__incident_json(m->incident, m->incident_url));
