@@ -21,18 +21,16 @@
 int message__text(const struct message *m, const struct config_notifier *nt, const char *def,
                   template_escape_fn *escape, struct strbuf *out, struct err *e);
 
-/* "opened", "escalated", ...: the reason's name as messages say it; static. */
-const char *message__reason_name(enum notify_reason r);
-
-/* The incident as the webhook's JSON says it (also each grouped one): a new reference. */
-json_t *message__incident_json(const struct incident *i, const char *url);
-
-/* m as the webhook's JSON says it, with text: a new reference (bytes that are not UTF-8 replaced).
- */
-json_t *message__json(const struct message *m, const char *text);
-
 /* Moves body, serialised compactly, into ret; takes the reference. HALE_EPARSE when it cannot. */
 int message__json_body(json_t *body, struct message_payload *ret, struct err *e);
+
+/*
+ * m as the webhook's JSON, its text from nt's template
+ * or the default for m's reason, serialised into ret: the webhook's and
+ * the exec channel's body.
+ */
+int message__json_payload(const struct message *m, const struct config_notifier *nt,
+                          struct message_payload *ret, struct err *e);
 
 /* A string of at most max bytes of s, cut on a UTF-8 boundary with "…" when longer. */
 json_t *message__json_cut(const char *s, size_t max);

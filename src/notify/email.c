@@ -131,7 +131,7 @@ static void add_headers(struct strbuf *b, const struct message *m, const struct 
                 "MIME-Version: 1.0\r\n"
                 "Content-Type: multipart/alternative; boundary=\"%s\"\r\n"
                 "\r\n",
-                date, id, message__reason_name(m->reason), m->now_ms, domain, id, domain, id,
+                date, id, notify_reason_name(m->reason), m->now_ms, domain, id, domain, id,
                 boundary);
 }
 

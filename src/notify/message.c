@@ -121,27 +121,6 @@ const char *message_template_default(enum config_notifier_type t)
 
 /* ---- the placeholders' values ---- */
 
-const char *message__reason_name(enum notify_reason r)
-{
-    switch (r) {
-    case NOTIFY_OPENED:
-        return "opened";
-    case NOTIFY_ESCALATED:
-        return "escalated";
-    case NOTIFY_LEVEL:
-        return "level";
-    case NOTIFY_RESOLVED:
-        return "resolved";
-    case NOTIFY_USERS:
-        return "users";
-    case NOTIFY_STEP:
-        return "step";
-    case NOTIFY_ACKNOWLEDGED:
-        return "acknowledged";
-    }
-    return "escalated";
-}
-
 static void add_time(struct strbuf *b, int64_t ms)
 {
     char buf[CLOCK_RFC3339_MAX];
@@ -212,7 +191,7 @@ scalar:
     else if (strcmp(name, "now") == 0)
         add_time(v, m->now_ms);
     else if (strcmp(name, "reason") == 0)
-        s = message__reason_name(m->reason);
+        s = notify_reason_name(m->reason);
     else if (strcmp(name, "text") == 0)
         s = m->text;
     else if (strcmp(name, "count") == 0) {
@@ -342,7 +321,8 @@ json_t *message__json_cut(const char *s, size_t max)
     return j;
 }
 
-json_t *message__incident_json(const struct incident *i, const char *url)
+/* The incident as the webhook's JSON says it (also each grouped one): a new reference. */
+static json_t *incident_json(const struct incident *i, const char *url)
 {
     json_t *o = json_pack("{s:I, s:o, s:I, s:s, s:s, s:s}", "id", (json_int_t)i->id, "title",
                           codec_json_text(i->title), "priority", (json_int_t)i->priority,
@@ -367,7 +347,9 @@ static json_t *strings_json(const char *const *v, size_t n)
     return a;
 }
 
-json_t *message__json(const struct message *m, const char *text)
+/* m as the webhook's JSON says it, with text: a new reference (bytes that are not UTF-8 replaced).
+ */
+static json_t *message_json(const struct message *m, const char *text)
 {
     json_t *steps = json_array();
     for (size_t k = 0; k < m->n_steps; k++) {
@@ -382,13 +364,13 @@ json_t *message__json(const struct message *m, const char *text)
     json_t *grouped = json_array();
     for (size_t k = 0; k < m->n_grouped; k++) {
         char *url = m->base_url ? message_incident_url(m->base_url, m->grouped[k]->id) : NULL;
-        json_array_append_new(grouped, message__incident_json(m->grouped[k], url));
+        json_array_append_new(grouped, incident_json(m->grouped[k], url));
         free(url);
     }
-    json_t *o = json_pack("{s:i, s:s}", "version", 1, "reason", message__reason_name(m->reason));
+    json_t *o = json_pack("{s:i, s:s}", "version", 1, "reason", notify_reason_name(m->reason));
     json_object_set_new(o, "summary", codec_json_text(m->text));
     json_object_set_new(o, "text", codec_json_text(text));
-    json_object_set_new(o, "incident", message__incident_json(m->incident, m->incident_url));
+    json_object_set_new(o, "incident", incident_json(m->incident, m->incident_url));
     json_object_set_new(o, "steps", steps);
     json_object_set_new(o, "run_outcome", codec_json_text(m->run_outcome));
     json_object_set_new(o, "docs", strings_json(m->docs, m->n_docs));
@@ -417,6 +399,19 @@ int message__json_body(json_t *body, struct message_payload *ret, struct err *e)
     ret->len = len;
     ret->content_type = "application/json";
     return 0;
+}
+
+int message__json_payload(const struct message *m, const struct config_notifier *nt,
+                          struct message_payload *ret, struct err *e)
+{
+    struct strbuf text;
+    strbuf_init(&text, MESSAGE_MAX_BYTES);
+    const char *def = m->reason == NOTIFY_USERS ? message__default_users : message__default_text;
+    int r = message__text(m, nt, def, NULL, &text, e);
+    if (r == 0)
+        r = message__json_body(message_json(m, text.s), ret, e);
+    strbuf_fini(&text);
+    return r;
 }
 
 /* ---- rendering ---- */

@@ -56,7 +56,7 @@ static json_t *details(const struct message *m)
     snprintf(p, sizeof(p), "P%u", i->priority);
     json_t *d =
             json_pack("{s:I, s:s, s:s, s:s}", "incident", (json_int_t)i->id, "priority", p, "state",
-                      incident_state_name(i->state), "reason", message__reason_name(m->reason));
+                      incident_state_name(i->state), "reason", notify_reason_name(m->reason));
     set_text(d, "why", m->text);
     set_text(d, "assignee", i->assignee);
     set_text(d, "runbook", i->runbook);

@@ -15,13 +15,7 @@
 int message__webhook(const struct message *m, const struct config_notifier *nt,
                      struct message_payload *ret, struct err *e)
 {
-    struct strbuf text;
-    strbuf_init(&text, MESSAGE_MAX_BYTES);
-    const char *def = m->reason == NOTIFY_USERS ? message__default_users : message__default_text;
-    int r = message__text(m, nt, def, NULL, &text, e);
-    if (r == 0)
-        r = message__json_body(message__json(m, text.s), ret, e);
-    strbuf_fini(&text);
+    int r = message__json_payload(m, nt, ret, e);
     if (r < 0)
         return r;
     if (nt->secret) {
