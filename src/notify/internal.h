@@ -70,16 +70,6 @@ struct notify {
     struct notify__delivery **flying; /* attempts in flight */
     size_t n_flying, cap_flying;
 
-    /*
-     * The content last built (render.c), with the loop's time then: the
-     * other notifiers of its incident that start in the same turn of the
-     * loop (one escalation's rows are written, so become due, together)
-     * reuse it instead of reading the runs, steps and events again. A new
-     * row drops it (notify.c's queue()).
-     */
-    struct message_content *content;
-    uint64_t content_turn;
-
     struct metrics_family *m_sent;    /* counter {notifier, result} */
     struct metrics_family *m_pending; /* gauge */
 };
@@ -110,10 +100,6 @@ void notify__timeline(struct notify *n, int64_t id, const char *actor, const cha
         __attribute__((format(printf, 4, 5)));
 
 /* ---- render.c ---- */
-
-struct message_content;
-/* Drops the content render.c keeps for the turn of the loop. */
-void notify__render_free(struct notify *n);
 
 /* The reason a row names ("level"); NOTIFY_ESCALATED for a name this hale does not know. */
 enum notify_reason notify__reason_parse(const char *s);

@@ -130,8 +130,6 @@ static void queue(struct notify *n, const struct incident *i, const char *team,
             .assignee = (char *)(uintptr_t)assignee,
             .due_ms = due_ms,
     };
-    /* what the kept content says may be older than what this row is about */
-    notify__render_free(n);
     notify__outbox_add(n, &rec);
 }
 
@@ -495,7 +493,6 @@ void notify_free(struct notify *n)
         return;
     notify_stop(n);
     notify__outbox_free(n);
-    notify__render_free(n);
     free(n->incidents);
     free(n);
 }

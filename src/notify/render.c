@@ -40,37 +40,6 @@ static int incident_read(struct notify *n, const struct store_notification *rec,
     return r;
 }
 
-/*
- * What hale knows of incident i (message_build()): the content built for
- * it in this turn of the loop, else read now and kept for the turn.
- */
-static const struct message_content *content_of(struct notify *n, const struct incident *i,
-                                                struct err *e, int *ret)
-{
-    uint64_t turn = uv_now(n->o.uv);
-    if (n->content && n->content->incident.id == i->id && n->content_turn == turn) {
-        *ret = 0;
-        return n->content;
-    }
-    notify__render_free(n);
-    struct message_content *c = xcalloc(1, sizeof(*c));
-    *ret = message_build(n->reader, n->config, i, n->o.base_url, notify__now_ms(), c, e);
-    if (*ret < 0) {
-        free(c);
-        return NULL;
-    }
-    n->content = c;
-    n->content_turn = turn;
-    return c;
-}
-
-void notify__render_free(struct notify *n)
-{
-    message_content_fini(n->content);
-    free(n->content);
-    n->content = NULL;
-}
-
 int notify__render(struct notify *n, const struct config_notifier *nt,
                    struct notify__item *const *items, size_t n_items, struct message_payload *ret,
                    struct err *e)
@@ -89,20 +58,19 @@ int notify__render(struct notify *n, const struct config_notifier *nt,
         r = err_setf(e, HALE_ESTORE, "cannot read incident %lld",
                      (long long)items[read]->rec.incident_id);
     }
-    const struct message_content *c = r == 0 ? content_of(n, &v[0], e, &r) : NULL;
+    struct message_content c = {0};
+    if (r == 0)
+        r = message_build(n->reader, n->config, &v[0], n->o.base_url, notify__now_ms(), &c, e);
     if (r == 0) {
-        struct message m = c->m;
-        /* the incident as this row tells it: its assignee is the row's on-call person */
-        m.incident = &v[0];
-        m.now_ms = notify__now_ms();
-        m.reason = notify__reason_parse(first->reason);
-        m.text = first->text;
+        c.m.reason = notify__reason_parse(first->reason);
+        c.m.text = first->text;
         if (n_items > 1) {
-            m.grouped = grouped;
-            m.n_grouped = n_items;
+            c.m.grouped = grouped;
+            c.m.n_grouped = n_items;
         }
-        r = message_render(&m, nt, ret, e);
+        r = message_render(&c.m, nt, ret, e);
     }
+    message_content_fini(&c);
     for (size_t k = 0; k < read; k++)
         incident_fini(&v[k]);
     free(grouped);
