@@ -140,9 +140,9 @@ char *strbuf_detach(struct strbuf *b, size_t *ret_len)
     return s;
 }
 
-/* The length of the valid UTF-8 sequence at p (n bytes left), 0 if there is none. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
+size_t strbuf_utf8_seq_len(const void *at, size_t n)
 {
+    const unsigned char *p = at;
     unsigned char c = p[0];
     size_t len;
     uint32_t cp, min;
@@ -174,7 +174,7 @@ int strbuf_add_utf8(struct strbuf *b, const char *s)
 {
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_seq_len((const unsigned char *)s + i, n - i);
+        size_t len = strbuf_utf8_seq_len(s + i, n - i);
         int r = len ? strbuf_add(b, s + i, len) : strbuf_adds(b, "\xef\xbf\xbd");
         if (r < 0)
             return r;
@@ -218,7 +218,7 @@ int strbuf_add_json_string(struct strbuf *b, const char *s)
     int r = strbuf_addc(b, '"');
     for (size_t i = 0; r == 0 && i < n;) {
         if (u[i] >= 0x80) {
-            size_t len = utf8_seq_len(u + i, n - i);
+            size_t len = strbuf_utf8_seq_len(u + i, n - i);
             if (!len)
                 r = HALE_EPARSE;
             i += len;

@@ -34,6 +34,12 @@ int strbuf_addc(struct strbuf *b, char c);
  */
 int strbuf_add_utf8(struct strbuf *b, const char *s);
 /*
+ * The length of the valid UTF-8 sequence at p (n > 0 bytes left), 0 when
+ * none starts there: no overlong forms, surrogates or code points past
+ * U+10FFFF. Any thread.
+ */
+size_t strbuf_utf8_seq_len(const void *p, size_t n);
+/*
  * Appends s as a JSON string, quoted, escaped as jansson escapes it (", \,
  * \b \f \n \r \t and \u00XX for the other control characters; the rest
  * as is), so text written here reads back the same through jansson and

@@ -19,39 +19,6 @@
 
 static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one. */
-static size_t utf8_sequence(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF; /* bounds of the second byte */
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* past U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (len < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return n;
-}
-
 /*
  * Copies s[0..len) into b as valid UTF-8 text: CR before a line break or
  * at the end is dropped, tab and newline are kept, and every other
@@ -73,7 +40,7 @@ static void text_sanitize(struct strbuf *b, const char *s, size_t len)
             i++;
             continue;
         }
-        size_t n = c < 0x80 ? 0 : utf8_sequence(u + i, len - i);
+        size_t n = c < 0x80 ? 0 : strbuf_utf8_seq_len(u + i, len - i);
         if (n == 0) {
             strbuf_adds(b, replacement);
             i++;

@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/cleanup.h"
 #include "base/labels.h"
+#include "base/strbuf.h"
 #include "config/internal.h"
 
 static bool in(const char *name, const char *const *names)
@@ -98,37 +99,11 @@ static int read_small(const char *path, size_t max, char **ret, size_t *ret_len)
 }
 
 /* How many bytes of s are valid UTF-8 without NUL bytes, from the start. */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
+static size_t utf8_valid_prefix(const char *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c == 0)
-            break;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t min;
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 2, min = 0x80;
-        else if ((c & 0xF0) == 0xE0)
-            n = 3, min = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            n = 4, min = 0x10000;
-        else
-            break;
-        if (i + n > len)
-            break;
-        uint32_t cp = c & (0x7Fu >> n);
-        size_t k = 1;
-        for (; k < n && (s[i + k] & 0xC0) == 0x80; k++)
-            cp = cp << 6 | (s[i + k] & 0x3Fu);
-        if (k < n || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            break;
+    size_t i = 0, n;
+    while (i < len && s[i] != '\0' && (n = strbuf_utf8_seq_len(s + i, len - i)) > 0)
         i += n;
-    }
     return i;
 }
 
@@ -169,7 +144,7 @@ bool config__parse_template(const struct config__at *at, const struct config__ke
     /* the template's own problems are reported in the template's file */
     _cleanup_free_ char *shown = message_path(at->f, rel);
     struct config__file tf = {.path = shown, .index = at->f->index};
-    size_t bad = utf8_valid_prefix((const unsigned char *)text, len);
+    size_t bad = utf8_valid_prefix(text, len);
     if (bad < len) {
         unsigned line = 1, col = 1;
         for (size_t i = 0; i < bad; i++) {
