@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "base/alloc.h"
 #include "store/internal.h"
 
 /* How long the writer waits for another connection's lock before giving up. */
@@ -46,6 +47,22 @@ struct sqlite_db {
     sqlite3_stmt *notification_stmt; /* sqlite_notify.c's */
     struct sqlite_compact *compact;
 };
+
+/* Binds v to parameter i: NULL when v is. SQLITE_STATIC: v must outlive the step. */
+static inline void store__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Column i of the current row, copied; NULL when it is. */
+static inline char *store__sqlite_col_str(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? xstrdup((const char *)v) : NULL;
+}
 
 /* The statement in *slot, prepared from sql on first use and kept until close; NULL: e says. */
 sqlite3_stmt *store__sqlite_stmt(struct sqlite_db *db, sqlite3_stmt **slot, const char *sql,
