@@ -335,8 +335,7 @@ static int exec(struct sqlite_db *db, const char *sql, struct err *e)
     return 0;
 }
 
-/* The integer that a one-row statement (a pragma, an aggregate) returns. */
-static int query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e)
+int store__sqlite_query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
@@ -389,7 +388,7 @@ int store__sqlite_stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *wh
 static int version_check(struct sqlite_db *db, struct err *e)
 {
     int64_t version;
-    int r = query_int64(db, "PRAGMA user_version", &version, e);
+    int r = store__sqlite_query_int64(db, "PRAGMA user_version", &version, e);
     if (r < 0)
         return r;
     if (version > STORE_SCHEMA_VERSION)
@@ -482,7 +481,7 @@ static int vacuum_incremental(struct sqlite_db *db, struct err *e)
         r = exec(db, "VACUUM", e);
     int64_t mode = 0;
     if (r == 0)
-        r = query_int64(db, "PRAGMA auto_vacuum", &mode, e);
+        r = store__sqlite_query_int64(db, "PRAGMA auto_vacuum", &mode, e);
     if (r == 0 && mode != 2)
         r = err_setf(e, HALE_ESTORE, "%s: auto_vacuum is %lld after VACUUM, not incremental (2)",
                      db->path, (long long)mode);
@@ -497,7 +496,7 @@ static int migrate_step(struct sqlite_db *db, bool *ret_done, struct err *e)
     if (r < 0)
         return r;
     int64_t version = -1;
-    r = query_int64(db, "PRAGMA user_version", &version, e);
+    r = store__sqlite_query_int64(db, "PRAGMA user_version", &version, e);
     const struct migration *m =
             r == 0 && version >= 0 && version < STORE_SCHEMA_VERSION ? &migrations[version] : NULL;
     if (m)
@@ -544,16 +543,19 @@ static int sqlite_last_ids(struct store_db *base, struct store__last_ids *ret, s
 {
     struct sqlite_db *db = db_of(base);
     struct store__last_ids last;
-    int r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM incidents", &last.incident, e);
+    int r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM incidents",
+                                      &last.incident, e);
     if (r == 0)
-        r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM problems", &last.problem, e);
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM problems",
+                                      &last.problem, e);
     if (r == 0)
-        r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM silences", &last.silence, e);
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM silences",
+                                      &last.silence, e);
     if (r == 0)
-        r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM runs", &last.run, e);
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM runs", &last.run, e);
     if (r == 0)
-        r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM notifications", &last.notification,
-                        e);
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM notifications",
+                                      &last.notification, e);
     if (r < 0)
         return r;
     *ret = last;

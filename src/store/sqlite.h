@@ -67,6 +67,8 @@ static inline char *store__sqlite_col_str(sqlite3_stmt *s, int i)
 /* The statement in *slot, prepared from sql on first use and kept until close; NULL: e says. */
 sqlite3_stmt *store__sqlite_stmt(struct sqlite_db *db, sqlite3_stmt **slot, const char *sql,
                                  struct err *e);
+/* The integer that a one-row statement (a pragma, an aggregate) returns. */
+int store__sqlite_query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e);
 /* Runs a bound write statement to its end and makes it ready for the next. */
 int store__sqlite_stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *what, struct err *e);
 
