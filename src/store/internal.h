@@ -95,6 +95,11 @@ struct store_reader {
  * (HALE_ENOTFOUND where store.h says so) with e filled when given; none
  * logs above debug.
  */
+/* The highest ids written of each kind that the store numbers itself. */
+struct store__last_ids {
+    int64_t incident, problem, silence, run, notification;
+};
+
 struct store_backend {
     const char *name;
     /* Opens (creating) the database; refuses one newer than STORE_SCHEMA_VERSION. */
@@ -105,15 +110,8 @@ struct store_backend {
     void (*close)(struct store_db *db);
     /* Immutable after open, so readers may ask from any thread. */
     const char *(*path)(const struct store_db *db);
-    /* The highest incident and problem ids written (0 when none). */
-    int (*last_ids)(struct store_db *db, int64_t *ret_incident, int64_t *ret_problem,
-                    struct err *e);
-    /* The highest silence id written (0 when none). */
-    int (*last_silence_id)(struct store_db *db, int64_t *ret, struct err *e);
-    /* The highest run id written (0 when none). */
-    int (*last_run_id)(struct store_db *db, int64_t *ret, struct err *e);
-    /* The highest notification id written (0 when none). */
-    int (*last_notification_id)(struct store_db *db, int64_t *ret, struct err *e);
+    /* The highest ids written of each kind (0 when none), where the next ones follow. */
+    int (*last_ids)(struct store_db *db, struct store__last_ids *ret, struct err *e);
 
     int (*begin)(struct store_db *db, struct err *e);
     int (*apply)(struct store_db *db, const struct store_record *rec, struct err *e);
@@ -212,7 +210,6 @@ int store__sqlite_silences_list(struct store_reader *r, const struct store_silen
                                 struct store_silence **ret_v, size_t *ret_n);
 
 /* SQLite's runs (sqlite_runs.c), for the vtable in sqlite.c. */
-int store__sqlite_last_run_id(struct store_db *db, int64_t *ret, struct err *e);
 int store__sqlite_run_get(struct store_reader *r, int64_t id, struct store_run *ret);
 int store__sqlite_runs_list(struct store_reader *r, const struct store_run_query *q,
                             struct store_run **ret_v, size_t *ret_n);
@@ -224,7 +221,6 @@ int store__sqlite_quarantines_list(struct store_reader *r, struct store_quaranti
                                    size_t *ret_n);
 
 /* SQLite's outbox (sqlite_notify.c), for the vtable in sqlite.c. */
-int store__sqlite_last_notification_id(struct store_db *db, int64_t *ret, struct err *e);
 int store__sqlite_notifications_list(struct store_reader *r, int64_t incident_id,
                                      struct store_notification **ret_v, size_t *ret_n);
 

@@ -335,8 +335,7 @@ static int exec(struct sqlite_db *db, const char *sql, struct err *e)
     return 0;
 }
 
-/* The integer that a one-row statement (a pragma, an aggregate) returns. */
-static int query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e)
+int store__sqlite_query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
@@ -389,7 +388,7 @@ int store__sqlite_stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *wh
 static int version_check(struct sqlite_db *db, struct err *e)
 {
     int64_t version;
-    int r = query_int64(db, "PRAGMA user_version", &version, e);
+    int r = store__sqlite_query_int64(db, "PRAGMA user_version", &version, e);
     if (r < 0)
         return r;
     if (version > STORE_SCHEMA_VERSION)
@@ -482,7 +481,7 @@ static int vacuum_incremental(struct sqlite_db *db, struct err *e)
         r = exec(db, "VACUUM", e);
     int64_t mode = 0;
     if (r == 0)
-        r = query_int64(db, "PRAGMA auto_vacuum", &mode, e);
+        r = store__sqlite_query_int64(db, "PRAGMA auto_vacuum", &mode, e);
     if (r == 0 && mode != 2)
         r = err_setf(e, HALE_ESTORE, "%s: auto_vacuum is %lld after VACUUM, not incremental (2)",
                      db->path, (long long)mode);
@@ -497,7 +496,7 @@ static int migrate_step(struct sqlite_db *db, bool *ret_done, struct err *e)
     if (r < 0)
         return r;
     int64_t version = -1;
-    r = query_int64(db, "PRAGMA user_version", &version, e);
+    r = store__sqlite_query_int64(db, "PRAGMA user_version", &version, e);
     const struct migration *m =
             r == 0 && version >= 0 && version < STORE_SCHEMA_VERSION ? &migrations[version] : NULL;
     if (m)
@@ -540,24 +539,27 @@ static const char *sqlite_path(const struct store_db *base)
     return ((const struct sqlite_db *)base)->path;
 }
 
-static int sqlite_last_ids(struct store_db *base, int64_t *ret_incident, int64_t *ret_problem,
-                           struct err *e)
+static int sqlite_last_ids(struct store_db *base, struct store__last_ids *ret, struct err *e)
 {
     struct sqlite_db *db = db_of(base);
-    int64_t incident, problem;
-    int r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM incidents", &incident, e);
+    struct store__last_ids last;
+    int r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM incidents",
+                                      &last.incident, e);
     if (r == 0)
-        r = query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM problems", &problem, e);
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM problems",
+                                      &last.problem, e);
+    if (r == 0)
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM silences",
+                                      &last.silence, e);
+    if (r == 0)
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM runs", &last.run, e);
+    if (r == 0)
+        r = store__sqlite_query_int64(db, "SELECT COALESCE(MAX(id), 0) FROM notifications",
+                                      &last.notification, e);
     if (r < 0)
         return r;
-    *ret_incident = incident;
-    *ret_problem = problem;
+    *ret = last;
     return 0;
-}
-
-static int sqlite_last_silence_id(struct store_db *base, int64_t *ret, struct err *e)
-{
-    return query_int64(db_of(base), "SELECT COALESCE(MAX(id), 0) FROM silences", ret, e);
 }
 
 /* ---- transactions ----------------------------------------------------- */
@@ -587,14 +589,6 @@ static void sqlite_rollback(struct store_db *base)
 }
 
 /* ---- records ---------------------------------------------------------- */
-
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
 
 /* 0 means "none" for links: NULL, so the foreign key is not checked. */
 static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t id)
@@ -629,29 +623,29 @@ static int incident_write(struct sqlite_db *db, const struct incident *i, struct
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, i->id);
-    bind_text(s, 2, names[0]);
-    bind_text(s, 3, i->title);
-    bind_text(s, 4, i->fingerprint);
-    bind_text(s, 5, labels);
-    bind_text(s, 6, names[1]);
+    store__sqlite_bind_text(s, 2, names[0]);
+    store__sqlite_bind_text(s, 3, i->title);
+    store__sqlite_bind_text(s, 4, i->fingerprint);
+    store__sqlite_bind_text(s, 5, labels);
+    store__sqlite_bind_text(s, 6, names[1]);
     sqlite3_bind_int64(s, 7, i->priority);
-    bind_text(s, 8, names[2]);
-    bind_text(s, 9, i->team);
-    bind_text(s, 10, i->assignee);
-    bind_text(s, 11, i->check);
-    bind_text(s, 12, names[3]);
+    store__sqlite_bind_text(s, 8, names[2]);
+    store__sqlite_bind_text(s, 9, i->team);
+    store__sqlite_bind_text(s, 10, i->assignee);
+    store__sqlite_bind_text(s, 11, i->check);
+    store__sqlite_bind_text(s, 12, names[3]);
     sqlite3_bind_int64(s, 13, i->opened_ms);
     sqlite3_bind_int64(s, 14, i->acknowledged_ms);
     sqlite3_bind_int64(s, 15, i->resolved_ms);
     sqlite3_bind_int64(s, 16, i->closed_ms);
-    bind_text(s, 17, i->resolved_by);
-    bind_text(s, 18, i->root_cause);
+    store__sqlite_bind_text(s, 17, i->resolved_by);
+    store__sqlite_bind_text(s, 18, i->root_cause);
     sqlite3_bind_int64(s, 19, i->reopened);
     bind_id_or_null(s, 20, i->problem_id);
     sqlite3_bind_int64(s, 21, i->updated_ms);
-    bind_text(s, 22, i->service);
+    store__sqlite_bind_text(s, 22, i->service);
     bind_id_or_null(s, 23, i->symptom_of);
-    bind_text(s, 24, i->runbook);
+    store__sqlite_bind_text(s, 24, i->runbook);
     sqlite3_bind_int64(s, 25, i->events);
     sqlite3_bind_int64(s, 26, i->repeats);
     return stmt_run(db, s, "writing an incident", e);
@@ -667,10 +661,10 @@ static int timeline_write(struct sqlite_db *db, const struct timeline_entry *t, 
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, t->problem_id ? t->problem_id : t->incident_id);
     sqlite3_bind_int64(s, 2, t->time_ms);
-    bind_text(s, 3, kind);
-    bind_text(s, 4, t->actor);
-    bind_text(s, 5, t->text);
-    bind_text(s, 6, t->data);
+    store__sqlite_bind_text(s, 3, kind);
+    store__sqlite_bind_text(s, 4, t->actor);
+    store__sqlite_bind_text(s, 5, t->text);
+    store__sqlite_bind_text(s, 6, t->data);
     return stmt_run(db, s, "writing a timeline entry", e);
 }
 
@@ -680,11 +674,11 @@ static int audit_write(struct sqlite_db *db, const struct audit_entry *a, struct
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, a->time_ms);
-    bind_text(s, 2, a->actor);
-    bind_text(s, 3, a->action);
-    bind_text(s, 4, a->target);
-    bind_text(s, 5, a->origin);
-    bind_text(s, 6, a->detail);
+    store__sqlite_bind_text(s, 2, a->actor);
+    store__sqlite_bind_text(s, 3, a->action);
+    store__sqlite_bind_text(s, 4, a->target);
+    store__sqlite_bind_text(s, 5, a->origin);
+    store__sqlite_bind_text(s, 6, a->detail);
     return stmt_run(db, s, "writing an audit entry", e);
 }
 
@@ -696,11 +690,11 @@ static int problem_write(struct sqlite_db *db, const struct problem *p, struct e
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, p->id);
-    bind_text(s, 2, p->title);
-    bind_text(s, 3, p->fingerprint);
-    bind_text(s, 4, state);
-    bind_text(s, 5, p->root_cause);
-    bind_text(s, 6, p->workaround);
+    store__sqlite_bind_text(s, 2, p->title);
+    store__sqlite_bind_text(s, 3, p->fingerprint);
+    store__sqlite_bind_text(s, 4, state);
+    store__sqlite_bind_text(s, 5, p->root_cause);
+    store__sqlite_bind_text(s, 6, p->workaround);
     sqlite3_bind_int64(s, 7, p->opened_ms);
     sqlite3_bind_int64(s, 8, p->resolved_ms);
     sqlite3_bind_int64(s, 9, p->updated_ms);
@@ -713,7 +707,7 @@ static int check_state_write(struct sqlite_db *db, const struct store_check_stat
     sqlite3_stmt *s = stmt_get(db, STMT_CHECK_STATE, e);
     if (!s)
         return HALE_ESTORE;
-    bind_text(s, 1, c->check);
+    store__sqlite_bind_text(s, 1, c->check);
     sqlite3_bind_int(s, 2, c->status);
     sqlite3_bind_int64(s, 3, c->time_ms);
     return stmt_run(db, s, "writing a check state", e);
@@ -734,19 +728,19 @@ static int event_write(struct sqlite_db *db, const struct store_event *ev, struc
     store__fingerprint_format(ev->fingerprint, fp);
     bind_id_or_null(s, 1, ev->incident_id);
     sqlite3_bind_int64(s, 2, ev->received_ms);
-    bind_text(s, 3, ev->source);
-    bind_text(s, 4, ev->status);
-    bind_text(s, 5, ev->severity);
-    bind_text(s, 6, fp);
-    bind_text(s, 7, labels);
-    bind_text(s, 8, annotations);
-    bind_text(s, 9, ev->summary ? ev->summary : "");
+    store__sqlite_bind_text(s, 3, ev->source);
+    store__sqlite_bind_text(s, 4, ev->status);
+    store__sqlite_bind_text(s, 5, ev->severity);
+    store__sqlite_bind_text(s, 6, fp);
+    store__sqlite_bind_text(s, 7, labels);
+    store__sqlite_bind_text(s, 8, annotations);
+    store__sqlite_bind_text(s, 9, ev->summary ? ev->summary : "");
     sqlite3_bind_int64(s, 10, ev->starts_ms);
     sqlite3_bind_int64(s, 11, ev->ends_ms);
-    bind_text(s, 12, ev->verdict);
+    store__sqlite_bind_text(s, 12, ev->verdict);
     bind_id_or_null(s, 13, ev->silence_id);
-    bind_text(s, 14, ev->sender);
-    bind_text(s, 15, ev->reason ? ev->reason : "");
+    store__sqlite_bind_text(s, 14, ev->sender);
+    store__sqlite_bind_text(s, 15, ev->reason ? ev->reason : "");
     return stmt_run(db, s, "writing an event", e);
 }
 
@@ -756,17 +750,17 @@ static int silence_write(struct sqlite_db *db, const struct store_silence *v, st
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, v->id);
-    bind_text(s, 2, v->source ? v->source : "api");
-    bind_text(s, 3, v->matchers ? v->matchers : "");
+    store__sqlite_bind_text(s, 2, v->source ? v->source : "api");
+    store__sqlite_bind_text(s, 3, v->matchers ? v->matchers : "");
     sqlite3_bind_int64(s, 4, v->starts_ms);
     sqlite3_bind_int64(s, 5, v->ends_ms);
-    bind_text(s, 6, v->weekly);
+    store__sqlite_bind_text(s, 6, v->weekly);
     bind_id_or_null(s, 7, v->incident_id);
-    bind_text(s, 8, v->comment ? v->comment : "");
-    bind_text(s, 9, v->created_by ? v->created_by : "");
+    store__sqlite_bind_text(s, 8, v->comment ? v->comment : "");
+    store__sqlite_bind_text(s, 9, v->created_by ? v->created_by : "");
     sqlite3_bind_int64(s, 10, v->created_ms);
     sqlite3_bind_int64(s, 11, v->ended_ms);
-    bind_text(s, 12, v->ended_by);
+    store__sqlite_bind_text(s, 12, v->ended_by);
     return stmt_run(db, s, "writing a silence", e);
 }
 
@@ -807,9 +801,6 @@ const struct store_backend store__sqlite = {
         .close = sqlite_close,
         .path = sqlite_path,
         .last_ids = sqlite_last_ids,
-        .last_silence_id = sqlite_last_silence_id,
-        .last_run_id = store__sqlite_last_run_id,
-        .last_notification_id = store__sqlite_last_notification_id,
         .begin = sqlite_begin,
         .apply = sqlite_apply,
         .commit = sqlite_commit,

@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "base/alloc.h"
 #include "store/internal.h"
 
 /* How long the writer waits for another connection's lock before giving up. */
@@ -47,9 +48,27 @@ struct sqlite_db {
     struct sqlite_compact *compact;
 };
 
+/* Binds v to parameter i: NULL when v is. SQLITE_STATIC: v must outlive the step. */
+static inline void store__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Column i of the current row, copied; NULL when it is. */
+static inline char *store__sqlite_col_str(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    return v ? xstrdup((const char *)v) : NULL;
+}
+
 /* The statement in *slot, prepared from sql on first use and kept until close; NULL: e says. */
 sqlite3_stmt *store__sqlite_stmt(struct sqlite_db *db, sqlite3_stmt **slot, const char *sql,
                                  struct err *e);
+/* The integer that a one-row statement (a pragma, an aggregate) returns. */
+int store__sqlite_query_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e);
 /* Runs a bound write statement to its end and makes it ready for the next. */
 int store__sqlite_stmt_run(struct sqlite_db *db, sqlite3_stmt *s, const char *what, struct err *e);
 

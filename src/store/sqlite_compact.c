@@ -383,20 +383,6 @@ int store__sqlite_compact_chunk(struct store_db *base, enum store_compact_stage 
     return 0;
 }
 
-static int pragma_int64(struct sqlite_db *db, const char *sql, int64_t *ret, struct err *e)
-{
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_error(db, e, sql);
-    int r = 0;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *ret = sqlite3_column_int64(s, 0);
-    else
-        r = db_error(db, e, sql);
-    sqlite3_finalize(s);
-    return r;
-}
-
 int store__sqlite_vacuum_chunk(struct store_db *base, uint64_t max_bytes, uint64_t *ret_freed,
                                bool *ret_more, struct err *e)
 {
@@ -406,9 +392,9 @@ int store__sqlite_vacuum_chunk(struct store_db *base, uint64_t max_bytes, uint64
     int64_t before = 0, after = 0;
     int r = 0;
     if (!db->compact->page_size)
-        r = pragma_int64(db, "PRAGMA page_size", &db->compact->page_size, e);
+        r = store__sqlite_query_int64(db, "PRAGMA page_size", &db->compact->page_size, e);
     if (r == 0)
-        r = pragma_int64(db, "PRAGMA freelist_count", &before, e);
+        r = store__sqlite_query_int64(db, "PRAGMA freelist_count", &before, e);
     if (r < 0)
         return r;
     *ret_freed = 0;
@@ -421,7 +407,7 @@ int store__sqlite_vacuum_chunk(struct store_db *base, uint64_t max_bytes, uint64
     /* Its own transaction: sqlite3_exec() steps it until every page asked for is moved. */
     if (sqlite3_exec(db->conn, sql, NULL, NULL, NULL) != SQLITE_OK)
         return db_error(db, e, sql);
-    if ((r = pragma_int64(db, "PRAGMA freelist_count", &after, e)) < 0)
+    if ((r = store__sqlite_query_int64(db, "PRAGMA freelist_count", &after, e)) < 0)
         return r;
     *ret_freed = before > after ? (uint64_t)(before - after) * (uint64_t)db->compact->page_size : 0;
     /* No progress: auto_vacuum is not on (a database not yet migrated); stop rather than spin. */

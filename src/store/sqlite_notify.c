@@ -14,14 +14,6 @@
     "id, incident_id, team, notifier, reason, level, state, text, assignee, attempts," \
     " created_ms, due_ms, updated_ms, error"
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 int store__sqlite_notification_write(struct sqlite_db *db, const struct store_notification *n,
                                      struct err *e)
 {
@@ -37,41 +29,19 @@ int store__sqlite_notification_write(struct sqlite_db *db, const struct store_no
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, n->id);
     sqlite3_bind_int64(s, 2, n->incident_id);
-    bind_text(s, 3, n->team);
-    bind_text(s, 4, n->notifier);
-    bind_text(s, 5, n->reason);
+    store__sqlite_bind_text(s, 3, n->team);
+    store__sqlite_bind_text(s, 4, n->notifier);
+    store__sqlite_bind_text(s, 5, n->reason);
     sqlite3_bind_int64(s, 6, n->level);
-    bind_text(s, 7, n->state);
-    bind_text(s, 8, n->text ? n->text : "");
-    bind_text(s, 9, n->assignee);
+    store__sqlite_bind_text(s, 7, n->state);
+    store__sqlite_bind_text(s, 8, n->text ? n->text : "");
+    store__sqlite_bind_text(s, 9, n->assignee);
     sqlite3_bind_int64(s, 10, n->attempts);
     sqlite3_bind_int64(s, 11, n->created_ms);
     sqlite3_bind_int64(s, 12, n->due_ms);
     sqlite3_bind_int64(s, 13, n->updated_ms);
-    bind_text(s, 14, n->error);
+    store__sqlite_bind_text(s, 14, n->error);
     return store__sqlite_stmt_run(db, s, "writing a notification", e);
-}
-
-int store__sqlite_last_notification_id(struct store_db *base, int64_t *ret, struct err *e)
-{
-    struct sqlite_db *db = (struct sqlite_db *)base;
-    sqlite3_stmt *s;
-    const char *sql = "SELECT COALESCE(MAX(id), 0) FROM notifications";
-    if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
-        return err_setf(e, HALE_ESTORE, "%s: %s: %s", db->path, sql, sqlite3_errmsg(db->conn));
-    int r = 0;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *ret = sqlite3_column_int64(s, 0);
-    else
-        r = err_setf(e, HALE_ESTORE, "%s: %s: %s", db->path, sql, sqlite3_errmsg(db->conn));
-    sqlite3_finalize(s);
-    return r;
-}
-
-static char *col_str(sqlite3_stmt *s, int i)
-{
-    const unsigned char *v = sqlite3_column_text(s, i);
-    return v ? xstrdup((const char *)v) : NULL;
 }
 
 static int row_notification(sqlite3_stmt *s, void *ret_elem)
@@ -80,18 +50,18 @@ static int row_notification(sqlite3_stmt *s, void *ret_elem)
     *ret = (struct store_notification){
             .id = sqlite3_column_int64(s, 0),
             .incident_id = sqlite3_column_int64(s, 1),
-            .team = col_str(s, 2),
-            .notifier = col_str(s, 3),
-            .reason = col_str(s, 4),
+            .team = store__sqlite_col_str(s, 2),
+            .notifier = store__sqlite_col_str(s, 3),
+            .reason = store__sqlite_col_str(s, 4),
             .level = (unsigned)sqlite3_column_int64(s, 5),
-            .state = col_str(s, 6),
-            .text = col_str(s, 7),
-            .assignee = col_str(s, 8),
+            .state = store__sqlite_col_str(s, 6),
+            .text = store__sqlite_col_str(s, 7),
+            .assignee = store__sqlite_col_str(s, 8),
             .attempts = (unsigned)sqlite3_column_int64(s, 9),
             .created_ms = sqlite3_column_int64(s, 10),
             .due_ms = sqlite3_column_int64(s, 11),
             .updated_ms = sqlite3_column_int64(s, 12),
-            .error = col_str(s, 13),
+            .error = store__sqlite_col_str(s, 13),
     };
     return 0;
 }

@@ -192,12 +192,6 @@ static void stmt_done(sqlite3_stmt *s)
 
 /* ---- rows to records -------------------------------------------------- */
 
-static char *col_str(sqlite3_stmt *s, int i)
-{
-    const unsigned char *v = sqlite3_column_text(s, i);
-    return v ? xstrdup((const char *)v) : NULL;
-}
-
 static const char *col_name(sqlite3_stmt *s, int i)
 {
     const unsigned char *v = sqlite3_column_text(s, i);
@@ -221,24 +215,24 @@ static int row_incident(sqlite3_stmt *s, void *ret_elem)
         store__labels_from_json(col_name(s, 4), &i.labels) < 0)
         return HALE_ESTORE;
     i.id = sqlite3_column_int64(s, 0);
-    i.title = col_str(s, 2);
-    i.fingerprint = col_str(s, 3);
+    i.title = store__sqlite_col_str(s, 2);
+    i.fingerprint = store__sqlite_col_str(s, 3);
     i.priority = col_unsigned(s, 6);
-    i.team = col_str(s, 8);
-    i.assignee = col_str(s, 9);
-    i.check = col_str(s, 10);
+    i.team = store__sqlite_col_str(s, 8);
+    i.assignee = store__sqlite_col_str(s, 9);
+    i.check = store__sqlite_col_str(s, 10);
     i.opened_ms = sqlite3_column_int64(s, 12);
     i.acknowledged_ms = sqlite3_column_int64(s, 13);
     i.resolved_ms = sqlite3_column_int64(s, 14);
     i.closed_ms = sqlite3_column_int64(s, 15);
-    i.resolved_by = col_str(s, 16);
-    i.root_cause = col_str(s, 17);
+    i.resolved_by = store__sqlite_col_str(s, 16);
+    i.root_cause = store__sqlite_col_str(s, 17);
     i.reopened = col_unsigned(s, 18);
     i.problem_id = sqlite3_column_int64(s, 19); /* NULL reads as 0: no problem */
     i.updated_ms = sqlite3_column_int64(s, 20);
-    i.service = col_str(s, 21);
+    i.service = store__sqlite_col_str(s, 21);
     i.symptom_of = sqlite3_column_int64(s, 22);
-    i.runbook = col_str(s, 23);
+    i.runbook = store__sqlite_col_str(s, 23);
     i.events = col_unsigned(s, 24);
     i.repeats = col_unsigned(s, 25);
     *ret = i;
@@ -260,16 +254,16 @@ static int row_event(sqlite3_stmt *s, void *ret_elem)
     ev.id = sqlite3_column_int64(s, 0);
     ev.incident_id = sqlite3_column_int64(s, 1);
     ev.received_ms = sqlite3_column_int64(s, 2);
-    ev.source = col_str(s, 3);
-    ev.status = col_str(s, 4);
-    ev.severity = col_str(s, 5);
-    ev.summary = col_str(s, 9);
+    ev.source = store__sqlite_col_str(s, 3);
+    ev.status = store__sqlite_col_str(s, 4);
+    ev.severity = store__sqlite_col_str(s, 5);
+    ev.summary = store__sqlite_col_str(s, 9);
     ev.starts_ms = sqlite3_column_int64(s, 10);
     ev.ends_ms = sqlite3_column_int64(s, 11);
-    ev.verdict = col_str(s, 12);
+    ev.verdict = store__sqlite_col_str(s, 12);
     ev.silence_id = sqlite3_column_int64(s, 13);
-    ev.sender = col_str(s, 14);
-    ev.reason = col_str(s, 15);
+    ev.sender = store__sqlite_col_str(s, 14);
+    ev.reason = store__sqlite_col_str(s, 15);
     *ret = ev;
     return 0;
 }
@@ -296,9 +290,9 @@ static int row_timeline(sqlite3_stmt *s, void *ret_elem)
     t.id = sqlite3_column_int64(s, 0);
     t.incident_id = sqlite3_column_int64(s, 1);
     t.time_ms = sqlite3_column_int64(s, 2);
-    t.actor = col_str(s, 4);
-    t.text = col_str(s, 5);
-    t.data = col_str(s, 6);
+    t.actor = store__sqlite_col_str(s, 4);
+    t.text = store__sqlite_col_str(s, 5);
+    t.data = store__sqlite_col_str(s, 6);
     *ret = t;
     return 0;
 }
@@ -321,11 +315,11 @@ static int row_audit(sqlite3_stmt *s, void *ret_elem)
     *ret = (struct audit_entry){
             .id = sqlite3_column_int64(s, 0),
             .time_ms = sqlite3_column_int64(s, 1),
-            .actor = col_str(s, 2),
-            .action = col_str(s, 3),
-            .target = col_str(s, 4),
-            .origin = col_str(s, 5),
-            .detail = col_str(s, 6),
+            .actor = store__sqlite_col_str(s, 2),
+            .action = store__sqlite_col_str(s, 3),
+            .target = store__sqlite_col_str(s, 4),
+            .origin = store__sqlite_col_str(s, 5),
+            .detail = store__sqlite_col_str(s, 6),
     };
     return 0;
 }
@@ -337,10 +331,10 @@ static int row_problem(sqlite3_stmt *s, void *ret_elem)
     if (problem_state_parse(col_name(s, 3), &p.state) < 0)
         return HALE_ESTORE;
     p.id = sqlite3_column_int64(s, 0);
-    p.title = col_str(s, 1);
-    p.fingerprint = col_str(s, 2);
-    p.root_cause = col_str(s, 4);
-    p.workaround = col_str(s, 5);
+    p.title = store__sqlite_col_str(s, 1);
+    p.fingerprint = store__sqlite_col_str(s, 2);
+    p.root_cause = store__sqlite_col_str(s, 4);
+    p.workaround = store__sqlite_col_str(s, 5);
     p.opened_ms = sqlite3_column_int64(s, 6);
     p.resolved_ms = sqlite3_column_int64(s, 7);
     p.updated_ms = sqlite3_column_int64(s, 8);
@@ -353,7 +347,7 @@ static int row_check_state(sqlite3_stmt *s, void *ret_elem)
 {
     struct store_check_state *ret = ret_elem;
     *ret = (struct store_check_state){
-            .check = col_str(s, 0),
+            .check = store__sqlite_col_str(s, 0),
             .status = sqlite3_column_int(s, 1),
             .time_ms = sqlite3_column_int64(s, 2),
     };
@@ -365,17 +359,17 @@ static int row_silence(sqlite3_stmt *s, void *ret_elem)
     struct store_silence *ret = ret_elem;
     *ret = (struct store_silence){
             .id = sqlite3_column_int64(s, 0),
-            .source = col_str(s, 1),
-            .matchers = col_str(s, 2),
+            .source = store__sqlite_col_str(s, 1),
+            .matchers = store__sqlite_col_str(s, 2),
             .starts_ms = sqlite3_column_int64(s, 3),
             .ends_ms = sqlite3_column_int64(s, 4),
-            .weekly = col_str(s, 5),
+            .weekly = store__sqlite_col_str(s, 5),
             .incident_id = sqlite3_column_int64(s, 6), /* NULL reads as 0: none */
-            .comment = col_str(s, 7),
-            .created_by = col_str(s, 8),
+            .comment = store__sqlite_col_str(s, 7),
+            .created_by = store__sqlite_col_str(s, 8),
             .created_ms = sqlite3_column_int64(s, 9),
             .ended_ms = sqlite3_column_int64(s, 10),
-            .ended_by = col_str(s, 11),
+            .ended_by = store__sqlite_col_str(s, 11),
     };
     return 0;
 }

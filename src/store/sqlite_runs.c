@@ -58,14 +58,6 @@ static sqlite3_stmt *wstmt(struct sqlite_db *db, int which, struct err *e)
     return store__sqlite_stmt(db, &db->run_stmt[which], wstmt_sql[which], e);
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 int store__sqlite_run_write(struct sqlite_db *db, const struct store_run *r, struct err *e)
 {
     if (!r->runbook || !r->outcome)
@@ -78,29 +70,29 @@ int store__sqlite_run_write(struct sqlite_db *db, const struct store_run *r, str
     if (!s)
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, r->id);
-    bind_text(s, 2, r->runbook);
+    store__sqlite_bind_text(s, 2, r->runbook);
     if (r->incident_id)
         sqlite3_bind_int64(s, 3, r->incident_id);
     else
         sqlite3_bind_null(s, 3);
-    bind_text(s, 4, r->fingerprint);
-    bind_text(s, 5, r->target ? r->target : "");
-    bind_text(s, 6, labels);
+    store__sqlite_bind_text(s, 4, r->fingerprint);
+    store__sqlite_bind_text(s, 5, r->target ? r->target : "");
+    store__sqlite_bind_text(s, 6, labels);
     sqlite3_bind_int(s, 7, r->automatic);
-    bind_text(s, 8, r->actor ? r->actor : "hale");
-    bind_text(s, 9, r->outcome);
-    bind_text(s, 10, r->reason);
+    store__sqlite_bind_text(s, 8, r->actor ? r->actor : "hale");
+    store__sqlite_bind_text(s, 9, r->outcome);
+    store__sqlite_bind_text(s, 10, r->reason);
     sqlite3_bind_int(s, 11, r->step);
     sqlite3_bind_int64(s, 12, r->started_ms);
     sqlite3_bind_int64(s, 13, r->ended_ms);
     sqlite3_bind_int(s, 14, r->relapsed);
     sqlite3_bind_int(s, 15, r->gate_step);
-    bind_text(s, 16, r->question);
+    store__sqlite_bind_text(s, 16, r->question);
     sqlite3_bind_int64(s, 17, r->deadline_ms);
-    bind_text(s, 18, r->decided_by);
+    store__sqlite_bind_text(s, 18, r->decided_by);
     sqlite3_bind_int64(s, 19, r->decided_ms);
-    bind_text(s, 20, r->decision);
-    bind_text(s, 21, r->comment);
+    store__sqlite_bind_text(s, 20, r->decision);
+    store__sqlite_bind_text(s, 21, r->comment);
     return store__sqlite_stmt_run(db, s, "writing a run", e);
 }
 
@@ -118,18 +110,18 @@ int store__sqlite_run_step_write(struct sqlite_db *db, const struct store_run_st
     sqlite3_bind_int64(s, 1, st->run_id);
     sqlite3_bind_int64(s, 2, st->seq);
     sqlite3_bind_int64(s, 3, st->step);
-    bind_text(s, 4, st->name);
-    bind_text(s, 5, st->action);
-    bind_text(s, 6, st->purpose);
+    store__sqlite_bind_text(s, 4, st->name);
+    store__sqlite_bind_text(s, 5, st->action);
+    store__sqlite_bind_text(s, 6, st->purpose);
     sqlite3_bind_int64(s, 7, st->attempt);
-    bind_text(s, 8, st->outcome);
+    store__sqlite_bind_text(s, 8, st->outcome);
     sqlite3_bind_int64(s, 9, st->started_ms);
     sqlite3_bind_int64(s, 10, st->ended_ms);
     sqlite3_bind_int(s, 11, st->exit_status);
     sqlite3_bind_int(s, 12, st->term_signal);
     sqlite3_bind_int(s, 13, st->timed_out);
-    bind_text(s, 14, st->output);
-    bind_text(s, 15, st->reason);
+    store__sqlite_bind_text(s, 14, st->output);
+    store__sqlite_bind_text(s, 15, st->reason);
     sqlite3_bind_int64(s, 16, st->pid);
     sqlite3_bind_int64(s, 17, (int64_t)st->pid_start);
     return store__sqlite_stmt_run(db, s, "writing a run step", e);
@@ -143,28 +135,12 @@ int store__sqlite_quarantine_write(struct sqlite_db *db, const struct store_quar
     sqlite3_stmt *s = wstmt(db, WSTMT_QUARANTINE, e);
     if (!s)
         return HALE_ESTORE;
-    bind_text(s, 1, q->runbook);
+    store__sqlite_bind_text(s, 1, q->runbook);
     sqlite3_bind_int64(s, 2, q->since_ms);
-    bind_text(s, 3, q->reason ? q->reason : "");
+    store__sqlite_bind_text(s, 3, q->reason ? q->reason : "");
     sqlite3_bind_int64(s, 4, q->lifted_ms);
-    bind_text(s, 5, q->lifted_by);
+    store__sqlite_bind_text(s, 5, q->lifted_by);
     return store__sqlite_stmt_run(db, s, "writing a quarantine", e);
-}
-
-int store__sqlite_last_run_id(struct store_db *base, int64_t *ret, struct err *e)
-{
-    struct sqlite_db *db = (struct sqlite_db *)base;
-    sqlite3_stmt *s;
-    const char *sql = "SELECT COALESCE(MAX(id), 0) FROM runs";
-    if (sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL) != SQLITE_OK)
-        return err_setf(e, HALE_ESTORE, "%s: %s: %s", db->path, sql, sqlite3_errmsg(db->conn));
-    int r = 0;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *ret = sqlite3_column_int64(s, 0);
-    else
-        r = err_setf(e, HALE_ESTORE, "%s: %s: %s", db->path, sql, sqlite3_errmsg(db->conn));
-    sqlite3_finalize(s);
-    return r;
 }
 
 /* ---- reads ------------------------------------------------------------ */
@@ -193,12 +169,6 @@ static const char *const rstmt_sql[STORE__RUN_RSTMT_COUNT] = {
                               " ORDER BY since_ms, runbook",
 };
 
-static char *col_str(sqlite3_stmt *s, int i)
-{
-    const unsigned char *v = sqlite3_column_text(s, i);
-    return v ? xstrdup((const char *)v) : NULL;
-}
-
 static int row_run(sqlite3_stmt *s, void *ret_elem)
 {
     struct store_run *ret = ret_elem;
@@ -210,25 +180,25 @@ static int row_run(sqlite3_stmt *s, void *ret_elem)
         return HALE_ESTORE;
     }
     r.id = sqlite3_column_int64(s, 0);
-    r.runbook = col_str(s, 1);
+    r.runbook = store__sqlite_col_str(s, 1);
     r.incident_id = sqlite3_column_int64(s, 2); /* NULL reads as 0: none */
-    r.fingerprint = col_str(s, 3);
-    r.target = col_str(s, 4);
+    r.fingerprint = store__sqlite_col_str(s, 3);
+    r.target = store__sqlite_col_str(s, 4);
     r.automatic = sqlite3_column_int(s, 6) != 0;
-    r.actor = col_str(s, 7);
-    r.outcome = col_str(s, 8);
-    r.reason = col_str(s, 9);
+    r.actor = store__sqlite_col_str(s, 7);
+    r.outcome = store__sqlite_col_str(s, 8);
+    r.reason = store__sqlite_col_str(s, 9);
     r.step = sqlite3_column_int(s, 10);
     r.started_ms = sqlite3_column_int64(s, 11);
     r.ended_ms = sqlite3_column_int64(s, 12);
     r.relapsed = sqlite3_column_int(s, 13) != 0;
     r.gate_step = sqlite3_column_int(s, 14);
-    r.question = col_str(s, 15);
+    r.question = store__sqlite_col_str(s, 15);
     r.deadline_ms = sqlite3_column_int64(s, 16);
-    r.decided_by = col_str(s, 17);
+    r.decided_by = store__sqlite_col_str(s, 17);
     r.decided_ms = sqlite3_column_int64(s, 18);
-    r.decision = col_str(s, 19);
-    r.comment = col_str(s, 20);
+    r.decision = store__sqlite_col_str(s, 19);
+    r.comment = store__sqlite_col_str(s, 20);
     *ret = r;
     return 0;
 }
@@ -240,18 +210,18 @@ static int row_run_step(sqlite3_stmt *s, void *ret_elem)
             .run_id = sqlite3_column_int64(s, 0),
             .seq = (unsigned)sqlite3_column_int64(s, 1),
             .step = (unsigned)sqlite3_column_int64(s, 2),
-            .name = col_str(s, 3),
-            .action = col_str(s, 4),
-            .purpose = col_str(s, 5),
+            .name = store__sqlite_col_str(s, 3),
+            .action = store__sqlite_col_str(s, 4),
+            .purpose = store__sqlite_col_str(s, 5),
             .attempt = (unsigned)sqlite3_column_int64(s, 6),
-            .outcome = col_str(s, 7),
+            .outcome = store__sqlite_col_str(s, 7),
             .started_ms = sqlite3_column_int64(s, 8),
             .ended_ms = sqlite3_column_int64(s, 9),
             .exit_status = sqlite3_column_int(s, 10),
             .term_signal = sqlite3_column_int(s, 11),
             .timed_out = sqlite3_column_int(s, 12) != 0,
-            .output = col_str(s, 13),
-            .reason = col_str(s, 14),
+            .output = store__sqlite_col_str(s, 13),
+            .reason = store__sqlite_col_str(s, 14),
             .pid = sqlite3_column_int64(s, 15),
             .pid_start = (uint64_t)sqlite3_column_int64(s, 16),
     };
@@ -262,11 +232,11 @@ static int row_quarantine(sqlite3_stmt *s, void *ret_elem)
 {
     struct store_quarantine *ret = ret_elem;
     *ret = (struct store_quarantine){
-            .runbook = col_str(s, 0),
+            .runbook = store__sqlite_col_str(s, 0),
             .since_ms = sqlite3_column_int64(s, 1),
-            .reason = col_str(s, 2),
+            .reason = store__sqlite_col_str(s, 2),
             .lifted_ms = sqlite3_column_int64(s, 3),
-            .lifted_by = col_str(s, 4),
+            .lifted_by = store__sqlite_col_str(s, 4),
     };
     return 0;
 }
@@ -312,9 +282,9 @@ int store__sqlite_runs_list(struct store_reader *r, const struct store_run_query
     sqlite3_stmt *s = rstmt(r, RSTMT_RUNS);
     if (!s)
         return HALE_ESTORE;
-    bind_text(s, 1, q->runbook);
+    store__sqlite_bind_text(s, 1, q->runbook);
     sqlite3_bind_int64(s, 2, q->incident_id);
-    bind_text(s, 3, q->outcome);
+    store__sqlite_bind_text(s, 3, q->outcome);
     sqlite3_bind_int64(s, 4, q->before_id);
     sqlite3_bind_int64(s, 5, q->limit ? (int64_t)q->limit : -1);
     return store__sqlite_query_list(s, &run_kind, (void **)ret_v, ret_n);

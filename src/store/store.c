@@ -562,13 +562,8 @@ static void store_free(struct store *st)
     free(st);
 }
 
-/* The highest ids written, where the next ones follow. */
-struct last_ids {
-    int64_t incident, problem, silence, run, notification;
-};
-
 static int db_open(const struct store_options *o, const struct store_backend *backend,
-                   struct store_db **ret_db, struct last_ids *ret_last, struct err *e)
+                   struct store_db **ret_db, struct store__last_ids *ret_last, struct err *e)
 {
     struct store_db *db;
     int r = backend->open(o, &db, e);
@@ -576,13 +571,7 @@ static int db_open(const struct store_options *o, const struct store_backend *ba
         return r;
     r = backend->migrate(db, e);
     if (r == 0)
-        r = backend->last_ids(db, &ret_last->incident, &ret_last->problem, e);
-    if (r == 0)
-        r = backend->last_silence_id(db, &ret_last->silence, e);
-    if (r == 0)
-        r = backend->last_run_id(db, &ret_last->run, e);
-    if (r == 0)
-        r = backend->last_notification_id(db, &ret_last->notification, e);
+        r = backend->last_ids(db, ret_last, e);
     if (r < 0) {
         backend->close(db);
         return r;
@@ -596,7 +585,7 @@ int store__open_backend(const struct store_options *o, const struct store_backen
 {
     assert(o->data_dir && o->uv);
     struct store_db *db;
-    struct last_ids last;
+    struct store__last_ids last;
     int r = db_open(o, backend, &db, &last, e);
     if (r < 0)
         return r;
