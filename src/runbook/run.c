@@ -105,7 +105,7 @@ static void incident_after(struct run *run, bool escalate, const char *reason)
         if (itsm_escalate(rbs->o.desk, id, actor, run->rb->team_name, why, NULL, NULL, &e) < 0)
             log_warn("runbook", NULL, "run %lld: incident %lld not escalated: %s",
                      (long long)run->rec.id, (long long)id, e.msg);
-        else if (rbs->o.notify)
+        else
             runbook__notify(run, RUNBOOKS_NOTICE_ESCALATE, why);
         free(why);
         run->in_charge = false; /* escalating lets go */

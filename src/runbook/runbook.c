@@ -103,8 +103,9 @@ void runbook__notify_incident(struct runbooks *rbs, int64_t incident_id, const c
 {
     if (!rbs->o.notify)
         return;
+    /* The desk's copy: what a notice says is the incident as it is now, with no store read. */
     struct incident i = {0};
-    bool have = incident_id && rbs->reader && store_incident_get(rbs->reader, incident_id, &i) == 0;
+    bool have = incident_id && itsm_incident_get(rbs->o.desk, incident_id, &i) == 0;
     rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, team, kind, text);
     if (have)
         incident_fini(&i);
