@@ -537,7 +537,7 @@ void runbook__late_openings(struct runbooks *rbs)
 {
     for (size_t k = 0; k < rbs->n_late && !rbs->stopping; k++) {
         struct incident i = {0};
-        if (!rbs->reader || store_incident_get(rbs->reader, rbs->late[k], &i) < 0)
+        if (itsm_incident_get(rbs->o.desk, rbs->late[k], &i) < 0)
             continue;
         /* Its change since the start may have dealt with it already. */
         if (is_open(&i) && i.runbook && !runbook__run_of_incident(rbs, i.id) &&
