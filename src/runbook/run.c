@@ -142,7 +142,7 @@ void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, 
     set_str(&run->rec.reason, reason);
     run->rec.ended_ms = now;
     runbook__save(run, step_open, NULL, NULL);
-    runbook__ledger_put(rbs, run);
+    runbook__ledger_put(rbs, &run->rec, run->outcome);
     if (rbs->m_runs)
         metrics_counter_inc(rbs->m_runs,
                             (const char *[]){run->rb->name, run_outcome_name(outcome)});
@@ -449,7 +449,7 @@ void runbook__run_start(struct run *run, store_done_cb *cb, void *data)
     rbs->runs = run;
     rbs->n_runs++;
     runbook__save(run, false, cb, data);
-    runbook__ledger_put(rbs, run);
+    runbook__ledger_put(rbs, &run->rec, run->outcome);
     char who[160];
     snprintf(who, sizeof(who), "%s", run->rec.automatic ? "automatically" : "by ");
     runbook__note(run, TIMELINE_NOTE, "run %lld of %s started %s%s on target %s (%zu step%s)",
@@ -503,6 +503,6 @@ void runbook__run_resume_gate(struct run *run)
     run->next = rbs->runs;
     rbs->runs = run;
     rbs->n_runs++;
-    runbook__ledger_put(rbs, run);
+    runbook__ledger_put(rbs, &run->rec, run->outcome);
     runbook__gate_open(run);
 }

@@ -178,19 +178,20 @@ void runbook__unlink(struct runbooks *rbs, struct run *run)
         }
 }
 
-void runbook__ledger_put(struct runbooks *rbs, const struct run *run)
+void runbook__ledger_put(struct runbooks *rbs, const struct store_run *row,
+                         enum run_outcome outcome)
 {
     struct ledger_run lr = {
-            .id = run->rec.id,
-            .runbook = run->rec.runbook,
-            .target = run->rec.target,
-            .fingerprint = run->rec.fingerprint,
-            .incident_id = run->rec.incident_id,
-            .automatic = run->rec.automatic,
-            .started_ms = run->rec.started_ms,
-            .ended_ms = run->rec.ended_ms,
-            .outcome = run->outcome,
-            .relapsed = run->rec.relapsed,
+            .id = row->id,
+            .runbook = row->runbook,
+            .target = row->target,
+            .fingerprint = row->fingerprint,
+            .incident_id = row->incident_id,
+            .automatic = row->automatic,
+            .started_ms = row->started_ms,
+            .ended_ms = row->ended_ms,
+            .outcome = outcome,
+            .relapsed = row->relapsed,
     };
     ledger_run_put(rbs->ledger, &lr);
 }
