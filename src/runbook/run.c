@@ -347,14 +347,21 @@ static void on_retry_timer(uv_timer_t *t)
 /* The words of how an attempt ended, for its step_finished entry. */
 static void finished_note(struct run *run, bool ok, const char *then)
 {
+    if (!run->rec.incident_id)
+        return;
     const struct config_step *s = &run->rb->steps[run->step];
     char took[32];
     runbook__duration((uint64_t)(run->cur.ended_ms - run->cur.started_ms), took, sizeof(took));
+    _cleanup_free_ char *text = xasprintf("step %zu/%zu %s %s: %s in %s%s", run->step + 1,
+                                          run->rb->n_steps, s->name, ok ? "succeeded" : "failed",
+                                          run->cur.reason ? run->cur.reason : "", took, then);
+    /* The output and the end in one write to the timeline. */
+    struct itsm_entry v[2];
+    size_t n = 0;
     if (run->cur.output && *run->cur.output)
-        runbook__note(run, TIMELINE_STEP_OUTPUT, "%s", run->cur.output);
-    runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s %s: %s in %s%s", run->step + 1,
-                  run->rb->n_steps, s->name, ok ? "succeeded" : "failed",
-                  run->cur.reason ? run->cur.reason : "", took, then);
+        v[n++] = (struct itsm_entry){.kind = TIMELINE_STEP_OUTPUT, .text = run->cur.output};
+    v[n++] = (struct itsm_entry){.kind = TIMELINE_STEP_FINISHED, .text = text};
+    runbook__notes(run, v, n);
 }
 
 void runbook__attempt_done(struct run *run, bool ok)
