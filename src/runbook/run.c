@@ -186,13 +186,11 @@ static void finish(struct run *run)
 static void attempt_begin(struct run *run);
 static void step_enter(struct run *run);
 
-/* Writes a skipped row for the current step (reason: why), and moves past it. */
-static void step_skip(struct run *run, const char *reason)
+/* A new row in run->cur for the current step: its attempt (0: skipped), started now. */
+static void row_begin(struct run *run, unsigned attempt, const char *outcome)
 {
     const struct config_step *s = &run->rb->steps[run->step];
-    run->outcomes[run->step] = PLAN_SKIPPED;
     store_run_step_fini(&run->cur);
-    int64_t now = runbook__now_ms();
     run->cur = (struct store_run_step){
             .run_id = run->rec.id,
             .seq = ++run->seq,
@@ -200,13 +198,21 @@ static void step_skip(struct run *run, const char *reason)
             .name = xstrdup(s->name),
             .action = xstrdup(config_step_action_name(s->action)),
             .purpose = xstrdup(config_step_purpose_name(s->purpose)),
-            .attempt = 0,
-            .outcome = xstrdup("skipped"),
-            .started_ms = now,
-            .ended_ms = now,
+            .attempt = attempt,
+            .outcome = xstrdup(outcome),
+            .started_ms = runbook__now_ms(),
             .exit_status = -1,
-            .reason = xstrdup(reason),
     };
+}
+
+/* Writes a skipped row for the current step (reason: why), and moves past it. */
+static void step_skip(struct run *run, const char *reason)
+{
+    const struct config_step *s = &run->rb->steps[run->step];
+    run->outcomes[run->step] = PLAN_SKIPPED;
+    row_begin(run, 0, "skipped");
+    run->cur.ended_ms = run->cur.started_ms;
+    run->cur.reason = xstrdup(reason);
     runbook__save(run, true, NULL, NULL);
     runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s skipped: %s", run->step + 1,
                   run->rb->n_steps, s->name, reason);
@@ -315,20 +321,7 @@ static void step_enter(struct run *run)
 
 static void attempt_begin(struct run *run)
 {
-    const struct config_step *s = &run->rb->steps[run->step];
-    store_run_step_fini(&run->cur);
-    run->cur = (struct store_run_step){
-            .run_id = run->rec.id,
-            .seq = ++run->seq,
-            .step = (unsigned)run->step,
-            .name = xstrdup(s->name),
-            .action = xstrdup(config_step_action_name(s->action)),
-            .purpose = xstrdup(config_step_purpose_name(s->purpose)),
-            .attempt = run->attempt,
-            .outcome = xstrdup("running"),
-            .started_ms = runbook__now_ms(),
-            .exit_status = -1,
-    };
+    row_begin(run, run->attempt, "running");
     run->rec.step = (int)run->step;
     runbook__save(run, true, NULL, NULL);
     runbook__step_begin(run);
