@@ -76,6 +76,9 @@ static bool list_query(struct api_req *req, struct store_run_query *q)
                         outcome);
         return false;
     }
+    /* Borrowed from the connection: the read below is done within the handler's call. */
+    q->outcome = outcome;
+    q->runbook = api_req_query(req, "runbook");
     return true;
 }
 
@@ -85,19 +88,11 @@ static void get_runs(struct api_req *req, void *data)
     struct store_run_query q = {0};
     if (!d || !list_query(req, &q))
         return;
-    /* Query values live in the connection: copies for the read. */
-    const char *runbook = api_req_query(req, "runbook"), *outcome = api_req_query(req, "outcome");
-    char *runbook_copy = runbook ? xstrdup(runbook) : NULL;
-    char *outcome_copy = outcome ? xstrdup(outcome) : NULL;
-    q.runbook = runbook_copy;
-    q.outcome = outcome_copy;
     size_t want = q.limit;
     q.limit = want + 1; /* one more says whether a next page exists */
     struct store_run *v = NULL;
     size_t n = 0;
     int r = store_runs_list(*d->reader, &q, &v, &n);
-    free(runbook_copy);
-    free(outcome_copy);
     if (r < 0) {
         api_reply_error(req, 500, "internal", "cannot read the runs: %s", hale_strerror(r));
         return;

@@ -165,8 +165,9 @@ void runbook__save(struct run *run, bool with_step, store_done_cb *cb, void *dat
 void runbook__note(struct run *run, enum timeline_kind kind, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 void runbook__notes(struct run *run, const struct itsm_entry *v, size_t n);
-/* Tells the ledger of run as it is now. */
-void runbook__ledger_put(struct runbooks *rbs, const struct run *run);
+/* Tells the ledger of a run: row as it is now (a run's rec, or a row found on start-up). */
+void runbook__ledger_put(struct runbooks *rbs, const struct store_run *row,
+                         enum run_outcome outcome);
 /* ---- seen.c ---- */
 
 /*

@@ -24,24 +24,6 @@
 /* How often a group being killed is looked at again. */
 #define REAP_EVERY_MS 50u
 
-static void ledger_put_row(struct runbooks *rbs, const struct store_run *row,
-                           enum run_outcome outcome)
-{
-    struct ledger_run lr = {
-            .id = row->id,
-            .runbook = row->runbook,
-            .target = row->target,
-            .fingerprint = row->fingerprint,
-            .incident_id = row->incident_id,
-            .automatic = row->automatic,
-            .started_ms = row->started_ms,
-            .ended_ms = row->ended_ms,
-            .outcome = outcome,
-            .relapsed = row->relapsed,
-    };
-    ledger_run_put(rbs->ledger, &lr);
-}
-
 /*
  * The run's time spent before it stopped at its gate (the last row), as
  * its clock counted it: from its start to the gate, less the time it
@@ -276,7 +258,7 @@ static void interrupt(struct runbooks *rbs, struct store_run *row)
         free(v);
     }
     store_submit(rbs->o.store, b, NULL, NULL);
-    ledger_put_row(rbs, row, RUN_INTERRUPTED);
+    runbook__ledger_put(rbs, row, RUN_INTERRUPTED);
     if (rbs->m_runs)
         metrics_counter_inc(rbs->m_runs,
                             (const char *[]){row->runbook, run_outcome_name(RUN_INTERRUPTED)});
@@ -313,7 +295,7 @@ static int runs_load(struct runbooks *rbs, struct err *e)
         if (run_outcome_parse(v[k].outcome, &o) < 0)
             o = RUN_INTERRUPTED;
         if (run_outcome_is_final(o))
-            ledger_put_row(rbs, &v[k], o);
+            runbook__ledger_put(rbs, &v[k], o);
         else if (o != RUN_WAITING || !resume(rbs, &v[k]))
             interrupt(rbs, &v[k]);
         store_run_fini(&v[k]);

@@ -105,7 +105,7 @@ static void incident_after(struct run *run, bool escalate, const char *reason)
         if (itsm_escalate(rbs->o.desk, id, actor, run->rb->team_name, why, NULL, NULL, &e) < 0)
             log_warn("runbook", NULL, "run %lld: incident %lld not escalated: %s",
                      (long long)run->rec.id, (long long)id, e.msg);
-        else if (rbs->o.notify)
+        else
             runbook__notify(run, RUNBOOKS_NOTICE_ESCALATE, why);
         free(why);
         run->in_charge = false; /* escalating lets go */
@@ -142,7 +142,7 @@ void runbook__run_end(struct run *run, enum run_outcome outcome, bool escalate, 
     set_str(&run->rec.reason, reason);
     run->rec.ended_ms = now;
     runbook__save(run, step_open, NULL, NULL);
-    runbook__ledger_put(rbs, run);
+    runbook__ledger_put(rbs, &run->rec, run->outcome);
     if (rbs->m_runs)
         metrics_counter_inc(rbs->m_runs,
                             (const char *[]){run->rb->name, run_outcome_name(outcome)});
@@ -186,13 +186,11 @@ static void finish(struct run *run)
 static void attempt_begin(struct run *run);
 static void step_enter(struct run *run);
 
-/* Writes a skipped row for the current step (reason: why), and moves past it. */
-static void step_skip(struct run *run, const char *reason)
+/* A new row in run->cur for the current step: its attempt (0: skipped), started now. */
+static void row_begin(struct run *run, unsigned attempt, const char *outcome)
 {
     const struct config_step *s = &run->rb->steps[run->step];
-    run->outcomes[run->step] = PLAN_SKIPPED;
     store_run_step_fini(&run->cur);
-    int64_t now = runbook__now_ms();
     run->cur = (struct store_run_step){
             .run_id = run->rec.id,
             .seq = ++run->seq,
@@ -200,13 +198,21 @@ static void step_skip(struct run *run, const char *reason)
             .name = xstrdup(s->name),
             .action = xstrdup(config_step_action_name(s->action)),
             .purpose = xstrdup(config_step_purpose_name(s->purpose)),
-            .attempt = 0,
-            .outcome = xstrdup("skipped"),
-            .started_ms = now,
-            .ended_ms = now,
+            .attempt = attempt,
+            .outcome = xstrdup(outcome),
+            .started_ms = runbook__now_ms(),
             .exit_status = -1,
-            .reason = xstrdup(reason),
     };
+}
+
+/* Writes a skipped row for the current step (reason: why), and moves past it. */
+static void step_skip(struct run *run, const char *reason)
+{
+    const struct config_step *s = &run->rb->steps[run->step];
+    run->outcomes[run->step] = PLAN_SKIPPED;
+    row_begin(run, 0, "skipped");
+    run->cur.ended_ms = run->cur.started_ms;
+    run->cur.reason = xstrdup(reason);
     runbook__save(run, true, NULL, NULL);
     runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s skipped: %s", run->step + 1,
                   run->rb->n_steps, s->name, reason);
@@ -315,20 +321,7 @@ static void step_enter(struct run *run)
 
 static void attempt_begin(struct run *run)
 {
-    const struct config_step *s = &run->rb->steps[run->step];
-    store_run_step_fini(&run->cur);
-    run->cur = (struct store_run_step){
-            .run_id = run->rec.id,
-            .seq = ++run->seq,
-            .step = (unsigned)run->step,
-            .name = xstrdup(s->name),
-            .action = xstrdup(config_step_action_name(s->action)),
-            .purpose = xstrdup(config_step_purpose_name(s->purpose)),
-            .attempt = run->attempt,
-            .outcome = xstrdup("running"),
-            .started_ms = runbook__now_ms(),
-            .exit_status = -1,
-    };
+    row_begin(run, run->attempt, "running");
     run->rec.step = (int)run->step;
     runbook__save(run, true, NULL, NULL);
     runbook__step_begin(run);
@@ -347,14 +340,21 @@ static void on_retry_timer(uv_timer_t *t)
 /* The words of how an attempt ended, for its step_finished entry. */
 static void finished_note(struct run *run, bool ok, const char *then)
 {
+    if (!run->rec.incident_id)
+        return;
     const struct config_step *s = &run->rb->steps[run->step];
     char took[32];
     runbook__duration((uint64_t)(run->cur.ended_ms - run->cur.started_ms), took, sizeof(took));
+    _cleanup_free_ char *text = xasprintf("step %zu/%zu %s %s: %s in %s%s", run->step + 1,
+                                          run->rb->n_steps, s->name, ok ? "succeeded" : "failed",
+                                          run->cur.reason ? run->cur.reason : "", took, then);
+    /* The output and the end in one write to the timeline. */
+    struct itsm_entry v[2];
+    size_t n = 0;
     if (run->cur.output && *run->cur.output)
-        runbook__note(run, TIMELINE_STEP_OUTPUT, "%s", run->cur.output);
-    runbook__note(run, TIMELINE_STEP_FINISHED, "step %zu/%zu %s %s: %s in %s%s", run->step + 1,
-                  run->rb->n_steps, s->name, ok ? "succeeded" : "failed",
-                  run->cur.reason ? run->cur.reason : "", took, then);
+        v[n++] = (struct itsm_entry){.kind = TIMELINE_STEP_OUTPUT, .text = run->cur.output};
+    v[n++] = (struct itsm_entry){.kind = TIMELINE_STEP_FINISHED, .text = text};
+    runbook__notes(run, v, n);
 }
 
 void runbook__attempt_done(struct run *run, bool ok)
@@ -449,7 +449,7 @@ void runbook__run_start(struct run *run, store_done_cb *cb, void *data)
     rbs->runs = run;
     rbs->n_runs++;
     runbook__save(run, false, cb, data);
-    runbook__ledger_put(rbs, run);
+    runbook__ledger_put(rbs, &run->rec, run->outcome);
     char who[160];
     snprintf(who, sizeof(who), "%s", run->rec.automatic ? "automatically" : "by ");
     runbook__note(run, TIMELINE_NOTE, "run %lld of %s started %s%s on target %s (%zu step%s)",
@@ -503,6 +503,6 @@ void runbook__run_resume_gate(struct run *run)
     run->next = rbs->runs;
     rbs->runs = run;
     rbs->n_runs++;
-    runbook__ledger_put(rbs, run);
+    runbook__ledger_put(rbs, &run->rec, run->outcome);
     runbook__gate_open(run);
 }

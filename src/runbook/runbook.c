@@ -103,8 +103,9 @@ void runbook__notify_incident(struct runbooks *rbs, int64_t incident_id, const c
 {
     if (!rbs->o.notify)
         return;
+    /* The desk's copy: what a notice says is the incident as it is now, with no store read. */
     struct incident i = {0};
-    bool have = incident_id && rbs->reader && store_incident_get(rbs->reader, incident_id, &i) == 0;
+    bool have = incident_id && itsm_incident_get(rbs->o.desk, incident_id, &i) == 0;
     rbs->o.notify(rbs->o.notify_ctx, have ? &i : NULL, team, kind, text);
     if (have)
         incident_fini(&i);
@@ -177,19 +178,20 @@ void runbook__unlink(struct runbooks *rbs, struct run *run)
         }
 }
 
-void runbook__ledger_put(struct runbooks *rbs, const struct run *run)
+void runbook__ledger_put(struct runbooks *rbs, const struct store_run *row,
+                         enum run_outcome outcome)
 {
     struct ledger_run lr = {
-            .id = run->rec.id,
-            .runbook = run->rec.runbook,
-            .target = run->rec.target,
-            .fingerprint = run->rec.fingerprint,
-            .incident_id = run->rec.incident_id,
-            .automatic = run->rec.automatic,
-            .started_ms = run->rec.started_ms,
-            .ended_ms = run->rec.ended_ms,
-            .outcome = run->outcome,
-            .relapsed = run->rec.relapsed,
+            .id = row->id,
+            .runbook = row->runbook,
+            .target = row->target,
+            .fingerprint = row->fingerprint,
+            .incident_id = row->incident_id,
+            .automatic = row->automatic,
+            .started_ms = row->started_ms,
+            .ended_ms = row->ended_ms,
+            .outcome = outcome,
+            .relapsed = row->relapsed,
     };
     ledger_run_put(rbs->ledger, &lr);
 }
@@ -536,7 +538,7 @@ void runbook__late_openings(struct runbooks *rbs)
 {
     for (size_t k = 0; k < rbs->n_late && !rbs->stopping; k++) {
         struct incident i = {0};
-        if (!rbs->reader || store_incident_get(rbs->reader, rbs->late[k], &i) < 0)
+        if (itsm_incident_get(rbs->o.desk, rbs->late[k], &i) < 0)
             continue;
         /* Its change since the start may have dealt with it already. */
         if (is_open(&i) && i.runbook && !runbook__run_of_incident(rbs, i.id) &&

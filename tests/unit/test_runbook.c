@@ -52,6 +52,11 @@ struct fixture {
     int check_status; /* what the next check run says */
     unsigned check_runs;
     bool flapping;
+    /* The executor's notices: how many, and the last one's kind and incident's team. */
+    unsigned notices;
+    enum runbooks_notice notice_kind;
+    bool notice_had_incident;
+    char notice_team[32];
 };
 
 static int run_now(void *ctx, const struct config_check *check, runbooks_check_done_cb *done,
@@ -68,6 +73,18 @@ static bool is_flapping(void *ctx, const char *check)
 {
     (void)check;
     return ((struct fixture *)ctx)->flapping;
+}
+
+static void on_notice(void *ctx, const struct incident *i, const char *team,
+                      enum runbooks_notice kind, const char *text)
+{
+    (void)team;
+    (void)text;
+    struct fixture *fx = ctx;
+    fx->notices++;
+    fx->notice_kind = kind;
+    fx->notice_had_incident = i != NULL;
+    snprintf(fx->notice_team, sizeof(fx->notice_team), "%s", i && i->team ? i->team : "");
 }
 
 static void on_changed(const struct incident *i, void *data)
@@ -162,6 +179,8 @@ static void runbooks_open(struct fixture *fx)
             .desk = fx->desk,
             .config = fx->config,
             .checks = {.run_now = run_now, .is_flapping = is_flapping, .ctx = fx},
+            .notify = on_notice,
+            .notify_ctx = fx,
     };
     struct err e = {0};
     if (runbooks_new(&o, &fx->rbs, &e) != 0)
@@ -439,6 +458,11 @@ static void test_runbook_fallback_failing_escalates(void **state)
     assert_string_equal(i.team, "net");
     incident_fini(&i);
     assert_int_equal(timeline_with(fx, 1, "escalated to net"), 1);
+    /* The team heard of it with the incident as the desk has it: escalated to net already. */
+    assert_int_equal(fx->notices, 1);
+    assert_int_equal(fx->notice_kind, RUNBOOKS_NOTICE_ESCALATE);
+    assert_true(fx->notice_had_incident);
+    assert_string_equal(fx->notice_team, "net");
 }
 
 /* A step that hangs and forks is killed at its timeout, its child with it. */
