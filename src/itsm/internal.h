@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/idindex.h"
 #include "itsm/itsm.h"
 
 struct itsm__watcher {
@@ -37,13 +38,11 @@ struct itsm {
     struct incident *live; /* not closed: new, acknowledged, in_progress, recently resolved */
     size_t n_live, cap_live;
     /*
-     * Where each incident held is in live, by id: open addressing with
-     * linear probing over a power-of-two table, a slot holding index + 1
-     * (0: empty). Every event and every run step finds incidents by id,
-     * and with thousands open a scan would cost more than the rest.
+     * Where each incident held is in live, by id: every event and every
+     * run step finds incidents by id, and with thousands open a scan would
+     * cost more than the rest.
      */
-    uint32_t *live_slots;
-    size_t n_live_slots;
+    struct idindex live_index;
     /* Not resolved, and those whose resolution is not on disk yet. */
     struct problem *problems;
     size_t n_problems, cap_problems;

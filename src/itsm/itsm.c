@@ -102,52 +102,10 @@ enum incident_category itsm_category_of(const struct config_check *check)
 
 /* ---- the incidents held in memory ---- */
 
-static size_t slot_of(int64_t id, size_t n_slots)
-{
-    /* Ids are dense and increasing: a multiplicative hash spreads them over the table. */
-    return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (n_slots - 1);
-}
-
-/* The slot that holds id, or the empty slot where it would go. */
-static size_t slot_find(const struct itsm *x, int64_t id)
-{
-    size_t k = slot_of(id, x->n_live_slots);
-    while (x->live_slots[k] && x->live[x->live_slots[k] - 1].id != id)
-        k = (k + 1) & (x->n_live_slots - 1);
-    return k;
-}
-
-static void slots_rebuild(struct itsm *x, size_t n_slots)
-{
-    free(x->live_slots);
-    x->live_slots = xcalloc(n_slots, sizeof(*x->live_slots));
-    x->n_live_slots = n_slots;
-    for (size_t i = 0; i < x->n_live; i++)
-        x->live_slots[slot_find(x, x->live[i].id)] = (uint32_t)(i + 1);
-}
-
-/* Empties slot k, moving back the entries after it that probed past it (no tombstones). */
-static void slot_clear(struct itsm *x, size_t k)
-{
-    size_t mask = x->n_live_slots - 1;
-    x->live_slots[k] = 0;
-    for (size_t j = (k + 1) & mask; x->live_slots[j]; j = (j + 1) & mask) {
-        size_t home = slot_of(x->live[x->live_slots[j] - 1].id, x->n_live_slots);
-        /* The entry at j stays when its home lies cyclically in (k, j]. */
-        if ((j > k) ? (home > k && home <= j) : (home > k || home <= j))
-            continue;
-        x->live_slots[k] = x->live_slots[j];
-        x->live_slots[j] = 0;
-        k = j;
-    }
-}
-
 struct incident *itsm__live_find(struct itsm *x, int64_t id)
 {
-    if (!x->n_live)
-        return NULL;
-    uint32_t at = x->live_slots[slot_find(x, id)];
-    return at ? &x->live[at - 1] : NULL;
+    size_t at;
+    return idindex_get(&x->live_index, id, &at) ? &x->live[at] : NULL;
 }
 
 struct incident *itsm__live_by_fingerprint(struct itsm *x, const char *fp)
@@ -164,23 +122,20 @@ struct incident *itsm__live_add(struct itsm *x, struct incident *i)
         x->cap_live = x->cap_live ? x->cap_live * 2 : 16;
         x->live = xreallocarray(x->live, x->cap_live, sizeof(*x->live));
     }
-    /* At most half full, so that probes stay short. */
-    if (2 * (x->n_live + 1) > x->n_live_slots)
-        slots_rebuild(x, x->n_live_slots ? 2 * x->n_live_slots : 64);
     x->live[x->n_live] = *i;
     memset(i, 0, sizeof(*i));
-    x->live_slots[slot_find(x, x->live[x->n_live].id)] = (uint32_t)(x->n_live + 1);
+    idindex_put(&x->live_index, x->live[x->n_live].id, x->n_live);
     return &x->live[x->n_live++];
 }
 
 static void live_remove(struct itsm *x, struct incident *i)
 {
     size_t at = (size_t)(i - x->live), last = x->n_live - 1;
-    slot_clear(x, slot_find(x, i->id));
+    idindex_del(&x->live_index, i->id);
     incident_fini(i);
     if (at != last) {
-        /* The last incident moves into the hole: its slot must say where. */
-        x->live_slots[slot_find(x, x->live[last].id)] = (uint32_t)(at + 1);
+        /* The last incident moves into the hole. */
+        idindex_put(&x->live_index, x->live[last].id, at);
         *i = x->live[last];
     }
     x->n_live--;
@@ -397,7 +352,7 @@ void itsm_free(struct itsm *x)
     for (size_t i = 0; i < x->n_live; i++)
         incident_fini(&x->live[i]);
     free(x->live);
-    free(x->live_slots);
+    idindex_fini(&x->live_index);
     for (size_t i = 0; i < x->n_problems; i++)
         problem_fini(&x->problems[i]);
     free(x->problems);

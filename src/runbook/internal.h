@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "base/idindex.h"
 #include "metrics/metrics.h"
 #include "proc/proc.h"
 #include "runbook/ledger.h"
@@ -115,8 +116,8 @@ struct runbooks {
     size_t n_runs;
     /*
      * Incidents whose opening (by their reopened count) a run was started
-     * for, or refused (seen.c): found by id through seen_slots (indexes
-     * into seen, from 1; 0: empty), forgotten once they cannot open again.
+     * for, or refused (seen.c): found by id through seen_index, forgotten
+     * once they cannot open again.
      */
     struct runbook__seen {
         int64_t incident_id;
@@ -124,8 +125,7 @@ struct runbooks {
         int64_t resolved_ms; /* 0: open */
     } * seen;
     size_t n_seen, cap_seen;
-    uint32_t *seen_slots;
-    size_t n_seen_slots;
+    struct idindex seen_index;
     size_t seen_sweep_at; /* entries at which the next insert sweeps first */
     /*
      * Open incidents found on start-up whose opening got neither a run nor

@@ -2,7 +2,7 @@
 /*
  * The openings the executor dealt with: per incident, the reopened count
  * a run was started (or refused) for, so a change heard again starts
- * nothing more. Found by incident id through an open-addressing index;
+ * nothing more. Found by incident id through an id index (base/idindex.h);
  * bounded: an incident is forgotten once it is closed, or resolved for
  * longer than the reopen window (it will not open again; a new incident
  * would take its place).
@@ -16,61 +16,19 @@
 /* The first sweep comes at this many incidents; the next at twice those kept. */
 #define SEEN_SWEEP_MIN 64u
 
-static size_t slot_of(int64_t id, size_t n_slots)
-{
-    /* Ids are dense and increasing: a multiplicative hash spreads them over the table. */
-    return (size_t)(((uint64_t)id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (n_slots - 1);
-}
-
-/* The slot that holds id, or the empty slot where it would go. */
-static size_t slot_find(const struct runbooks *rbs, int64_t id)
-{
-    size_t k = slot_of(id, rbs->n_seen_slots);
-    while (rbs->seen_slots[k] && rbs->seen[rbs->seen_slots[k] - 1].incident_id != id)
-        k = (k + 1) & (rbs->n_seen_slots - 1);
-    return k;
-}
-
-static void slots_rebuild(struct runbooks *rbs, size_t n_slots)
-{
-    free(rbs->seen_slots);
-    rbs->seen_slots = xcalloc(n_slots, sizeof(*rbs->seen_slots));
-    rbs->n_seen_slots = n_slots;
-    for (size_t i = 0; i < rbs->n_seen; i++)
-        rbs->seen_slots[slot_find(rbs, rbs->seen[i].incident_id)] = (uint32_t)(i + 1);
-}
-
-/* Empties slot k, moving back the entries after it that probed past it (no tombstones). */
-static void slot_clear(struct runbooks *rbs, size_t k)
-{
-    size_t mask = rbs->n_seen_slots - 1;
-    rbs->seen_slots[k] = 0;
-    for (size_t j = (k + 1) & mask; rbs->seen_slots[j]; j = (j + 1) & mask) {
-        size_t home = slot_of(rbs->seen[rbs->seen_slots[j] - 1].incident_id, rbs->n_seen_slots);
-        /* The entry at j stays when its home lies cyclically in (k, j]. */
-        if ((j > k) ? (home > k && home <= j) : (home > k || home <= j))
-            continue;
-        rbs->seen_slots[k] = rbs->seen_slots[j];
-        rbs->seen_slots[j] = 0;
-        k = j;
-    }
-}
-
 static struct runbook__seen *find(struct runbooks *rbs, int64_t id)
 {
-    if (!rbs->n_seen)
-        return NULL;
-    uint32_t at = rbs->seen_slots[slot_find(rbs, id)];
-    return at ? &rbs->seen[at - 1] : NULL;
+    size_t at;
+    return idindex_get(&rbs->seen_index, id, &at) ? &rbs->seen[at] : NULL;
 }
 
 static void forget(struct runbooks *rbs, struct runbook__seen *s)
 {
     size_t at = (size_t)(s - rbs->seen), last = rbs->n_seen - 1;
-    slot_clear(rbs, slot_find(rbs, s->incident_id));
+    idindex_del(&rbs->seen_index, s->incident_id);
     if (at != last) {
-        /* The last entry moves into the hole: its slot must say where. */
-        rbs->seen_slots[slot_find(rbs, rbs->seen[last].incident_id)] = (uint32_t)(at + 1);
+        /* The last entry moves into the hole. */
+        idindex_put(&rbs->seen_index, rbs->seen[last].incident_id, at);
         *s = rbs->seen[last];
     }
     rbs->n_seen--;
@@ -101,11 +59,8 @@ bool runbook__seen(struct runbooks *rbs, int64_t id, unsigned reopened)
         rbs->cap_seen = rbs->cap_seen ? rbs->cap_seen * 2 : 64;
         rbs->seen = xreallocarray(rbs->seen, rbs->cap_seen, sizeof(*rbs->seen));
     }
-    /* At most half full, so that probes stay short. */
-    if (2 * (rbs->n_seen + 1) > rbs->n_seen_slots)
-        slots_rebuild(rbs, rbs->n_seen_slots ? 2 * rbs->n_seen_slots : 128);
     rbs->seen[rbs->n_seen] = (struct runbook__seen){.incident_id = id, .reopened = reopened};
-    rbs->seen_slots[slot_find(rbs, id)] = (uint32_t)(rbs->n_seen + 1);
+    idindex_put(&rbs->seen_index, id, rbs->n_seen);
     rbs->n_seen++;
     return false;
 }
@@ -136,8 +91,7 @@ size_t runbook__seen_count(const struct runbooks *rbs)
 void runbook__seen_free(struct runbooks *rbs)
 {
     free(rbs->seen);
-    free(rbs->seen_slots);
+    idindex_fini(&rbs->seen_index);
     rbs->seen = NULL;
-    rbs->seen_slots = NULL;
-    rbs->n_seen = rbs->cap_seen = rbs->n_seen_slots = 0;
+    rbs->n_seen = rbs->cap_seen = 0;
 }

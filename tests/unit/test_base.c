@@ -24,6 +24,7 @@
 #include "base/err.h"
 #include "base/fs.h"
 #include "base/hash.h"
+#include "base/idindex.h"
 #include "base/log.h"
 #include "base/sdnotify.h"
 #include "base/strbuf.h"
@@ -100,6 +101,32 @@ static void test_strbuf_html_escapes_and_drops_controls(void **state)
                      strlen("&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt; "
                             "\tok\n hidden"));
     strbuf_fini(&b);
+}
+
+/* Ids found at their positions through growth, moves and deletions in any order. */
+static void test_idindex_follows_puts_and_deletions(void **state)
+{
+    (void)state;
+    struct idindex x = {0};
+    enum {
+        N = 5000
+    };
+    for (size_t k = 0; k < N; k++)
+        idindex_put(&x, (int64_t)(k * 13 + 1), k);
+    for (size_t k = 0; k < N; k += 3)
+        idindex_del(&x, (int64_t)(k * 13 + 1));
+    idindex_put(&x, 14, 77); /* moved */
+    idindex_del(&x, 999999); /* never there */
+    assert_int_equal(x.n, N - (N + 2) / 3);
+    for (size_t k = 0; k < N; k++) {
+        size_t pos = SIZE_MAX;
+        bool there = idindex_get(&x, (int64_t)(k * 13 + 1), &pos);
+        assert_int_equal(there, k % 3 != 0);
+        if (there)
+            assert_int_equal(pos, k == 1 ? 77 : k);
+    }
+    idindex_fini(&x);
+    assert_false(idindex_get(&x, 14, NULL));
 }
 
 static void test_strbuf_json_string_refuses_what_is_not_utf8(void **state)
@@ -484,6 +511,7 @@ int main(void)
             cmocka_unit_test(test_strbuf_grows_and_stays_terminated),
             cmocka_unit_test(test_strbuf_refuses_past_its_cap),
             cmocka_unit_test(test_strbuf_json_string_as_jansson_writes_it),
+            cmocka_unit_test(test_idindex_follows_puts_and_deletions),
             cmocka_unit_test(test_strbuf_html_escapes_and_drops_controls),
             cmocka_unit_test(test_strbuf_json_string_refuses_what_is_not_utf8),
             cmocka_unit_test(test_err_carries_code_and_context),
