@@ -6,8 +6,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "base/alloc.h"
+#include "base/cleanup.h"
 #include "base/clock.h"
+#include "base/labels.h"
 #include "base/units.h"
 #include "cli/internal.h"
 
@@ -38,6 +42,18 @@ int cli__option_error(const char *cmd, char **argv, int c)
     if (optopt && optopt < 0x100)
         return cli_usage_error(cmd, "unknown option '-%c'", optopt);
     return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli__label_arg(const char *cmd, struct labels *l, const char *opt, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return cli_usage_error(cmd, "%s '%s': expected NAME=VALUE", opt, arg);
+    _cleanup_free_ char *name = xstrndup(arg, (size_t)(eq - arg));
+    struct err e = {0};
+    if (labels_set(l, name, eq + 1, &e) < 0)
+        return cli_usage_error(cmd, "%s '%s': %s", opt, arg, e.msg);
+    return 0;
 }
 
 int cli__id_parse(const char *s, int64_t *ret_id)

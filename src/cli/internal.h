@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "base/labels.h"
 #include "base/strbuf.h"
 #include "metrics/metrics.h"
 #include "runbook/runbook.h"
@@ -114,6 +115,11 @@ void cli__silence_fields(const json_t *silence, int64_t now_ms, struct strbuf *o
 /* Writes value as the API's JSON pretty-printed (two spaces), with a newline. */
 void cli__json_print(const json_t *value, FILE *out);
 
+/*
+ * Adds arg, "NAME=VALUE" given to option opt ("--label") of command cmd,
+ * to l. Returns 0, or the usage exit status after saying what is wrong.
+ */
+int cli__label_arg(const char *cmd, struct labels *l, const char *opt, const char *arg);
 /*
  * Parses an incident or problem number: digits only, 1 or more. Returns 0,
  * or -EINVAL.

@@ -67,20 +67,6 @@ static void routes_help(FILE *out)
 }
 
 /* "name=value" into l; a usage error (returned) when it is not that. */
-static int add_pair(struct labels *l, const char *opt, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return cli_usage_error(CMD, "%s '%s': expected NAME=VALUE", opt, arg);
-    char *name = xstrndup(arg, (size_t)(eq - arg));
-    struct err e = {0};
-    int r = labels_set(l, name, eq + 1, &e);
-    free(name);
-    if (r < 0)
-        return cli_usage_error(CMD, "%s '%s': %s", opt, arg, e.msg);
-    return 0;
-}
-
 static const char *route_ref(size_t number, char buf[32])
 {
     snprintf(buf, 32, "route %zu", number);
@@ -223,11 +209,11 @@ static int args_parse(int argc, char **argv, struct test_args *a)
             a->config = optarg;
             break;
         case 'l':
-            if ((r = add_pair(&a->ev.labels, "--label", optarg)) != 0)
+            if ((r = cli__label_arg(CMD, &a->ev.labels, "--label", optarg)) != 0)
                 return r;
             break;
         case 'a':
-            if ((r = add_pair(&a->ev.annotations, "--annotation", optarg)) != 0)
+            if ((r = cli__label_arg(CMD, &a->ev.annotations, "--annotation", optarg)) != 0)
                 return r;
             break;
         case 's':

@@ -84,20 +84,6 @@ static void print_help(FILE *out)
 }
 
 /* "name=value" into l; a usage error (returned) when it is not that, else -1. */
-static int add_label(struct labels *l, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return cli_usage_error(CMD, "--label '%s': expected NAME=VALUE", arg);
-    if (l->n == LABELS_MAX)
-        return cli_usage_error(CMD, "at most %d labels", LABELS_MAX);
-    _cleanup_free_ char *name = xstrndup(arg, (size_t)(eq - arg));
-    struct err e = {0};
-    if (labels_set(l, name, eq + 1, &e) < 0)
-        return cli_usage_error(CMD, "--label '%s': %s", arg, e.msg);
-    return -1;
-}
-
 static int args_parse(int argc, char **argv, struct run_args *a)
 {
     static const struct option options[] = {
@@ -118,7 +104,9 @@ static int args_parse(int argc, char **argv, struct run_args *a)
     while ((o = getopt_long(argc, argv, ":c:l:h", options, NULL)) != -1) {
         switch (o) {
         case 'l':
-            if ((r = add_label(&a->labels, optarg)) >= 0)
+            if (a->labels.n == LABELS_MAX)
+                return cli_usage_error(CMD, "at most %d labels", LABELS_MAX);
+            if ((r = cli__label_arg(CMD, &a->labels, "--label", optarg)) != 0)
                 return r;
             break;
         case OPT_INCIDENT:
