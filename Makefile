@@ -19,7 +19,7 @@ run: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release --target hale
 	@./build/release/hale token revoke make-run -c $(CONFIG) >/dev/null 2>&1 || true
-	@echo "Open http://127.0.0.1:8080 and sign in with this admin token (new on each make run):"
+	@echo "Open the address hale prints below (http://127.0.0.1:8080 for the demo) and sign in with this admin token (new on each make run):"
 	@./build/release/hale token create make-run --role admin -c $(CONFIG) 2>/dev/null
 	./build/release/hale serve -c $(CONFIG)
 

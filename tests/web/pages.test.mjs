@@ -176,6 +176,29 @@ test('a viewer sees incidents, runs, problems and reports but is offered no acti
   assert.deepEqual(page.errors, []);
 });
 
+test('the runs list follows the live stream: a new run and its end show with the page\'s timers stopped', async () => {
+  const page = await newPage(browser);
+  await page.clock.install();
+  await signIn(page, daemon, viewer);
+  const waiting = await daemon.api('GET', '/api/v1/runs?runbook=gated&outcome=waiting', admin);
+  for (const run of waiting.json.runs) await daemon.api('POST', `/api/v1/runs/${run.id}/reject`, admin, {});
+  await page.goto(`${daemon.url}/#/runs`);
+  await page.getByRole('heading', { name: 'Runs', exact: true }).waitFor();
+  await page.locator('#live-dot.on').waitFor();
+  // No timer of the page fires from here: only the stream can bring the run.
+  await page.clock.pauseAt(Date.now() + 1000);
+  const started = await daemon.api('POST', '/api/v1/runbooks/gated/runs', admin, {});
+  assert.equal(started.status, 201, started.text);
+  const runId = started.json.run;
+  await page.locator(`tbody tr[data-run="${runId}"][data-outcome="waiting"]`).waitFor({ timeout: 30000 });
+  await page.getByRole('heading', { name: /Waiting for approval \(1\)/ }).waitFor();
+  const r = await daemon.api('POST', `/api/v1/runs/${runId}/approve`, admin, { comment: 'go' });
+  assert.equal(r.status, 200);
+  await page.locator(`tbody tr[data-run="${runId}"][data-outcome="completed"]`).waitFor({ timeout: 30000 });
+  await page.locator('section.waiting[hidden]').waitFor({ state: 'attached' });
+  assert.deepEqual(page.errors, []);
+});
+
 test('a run\'s page follows the live stream: it moves on with the page\'s timers stopped', async () => {
   const page = await newPage(browser);
   // The page's clock is ours: once paused, no timer of the page fires, so

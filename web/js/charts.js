@@ -6,7 +6,7 @@
 
 import { el } from './ui.js';
 
-const COLORS = ['#2563eb', '#db2777', '#059669', '#d97706', '#7c3aed', '#0891b2', '#dc2626'];
+const COLOR = '#2563eb';
 export const STATE_COLORS = { ok: '#15803d', warning: '#b45309', critical: '#b91c1c', unknown: '#6b7280' };
 
 function available() {
@@ -54,7 +54,7 @@ function columns(points) {
 // A small line without axes for a tile: the last points of one series.
 export function sparkline(points, opts = {}) {
   const height = opts.height || 36;
-  const color = opts.color || COLORS[0];
+  const color = opts.color || COLOR;
   const label = opts.label || 'trend';
   const pts = points || [];
   const last = pts.length ? pts[pts.length - 1][1] : null;
@@ -77,60 +77,6 @@ export function sparkline(points, opts = {}) {
     padding: [2, 0, 2, 0],
     series: [{}, { stroke: color, width: 1.5, fill: `${color}22`, points: { show: false } }],
   }), columns(pts), height);
-}
-
-// A time chart of several series: series = [{label, points: [[ms, v]], unit}].
-export function timeChart(series, opts = {}) {
-  const height = opts.height || 220;
-  const xs = [...new Set(series.flatMap((s) => (s.points || []).map((p) => p[0] / 1000)))].sort((a, b) => a - b);
-  const index = new Map(xs.map((x, i) => [x, i]));
-  const data = [xs];
-  for (const s of series) {
-    const ys = new Array(xs.length).fill(null);
-    for (const [t, v] of s.points || []) ys[index.get(t / 1000)] = v === null ? null : Number(v);
-    data.push(ys);
-  }
-  const box = el('div', { class: 'chart', role: 'img', 'aria-label': opts.label || `chart of ${series.map((s) => s.label).join(', ')}` });
-  if (!available() || xs.length === 0) {
-    box.classList.add('chart-empty');
-    box.textContent = xs.length ? 'charts unavailable' : 'no data in this period';
-    return box;
-  }
-  return mountChart(box, () => ({
-    title: opts.title,
-    scales: { x: { time: true } },
-    axes: [{}, { label: opts.yLabel, size: 60 }],
-    series: [{}, ...series.map((s, i) => ({
-      label: s.unit ? `${s.label} (${s.unit})` : s.label,
-      stroke: s.color || COLORS[i % COLORS.length],
-      width: 2,
-      spanGaps: true,
-      points: { show: xs.length < 40 },
-    }))],
-  }), data, height);
-}
-
-// Bars of named values: bars([{label: 'network', value: 3}, ...]).
-export function barChart(items, opts = {}) {
-  const height = opts.height || 200;
-  const box = el('div', { class: 'chart', role: 'img', 'aria-label': opts.label || items.map((i) => `${i.label}: ${fmt(i.value)}`).join(', ') });
-  if (!available() || items.length === 0) {
-    box.classList.add('chart-empty');
-    box.textContent = items.length ? items.map((i) => `${i.label}: ${fmt(i.value)}`).join(', ') : 'no data in this period';
-    return box;
-  }
-  const xs = items.map((_, i) => i);
-  const color = opts.color || COLORS[0];
-  return mountChart(box, () => ({
-    title: opts.title,
-    legend: { show: false },
-    scales: { x: { time: false, range: [-0.5, items.length - 0.5] } },
-    axes: [{ values: (u, ticks) => ticks.map((t) => (items[t] ? items[t].label : '')), splits: () => xs, grid: { show: false } },
-      { label: opts.yLabel, size: 50 }],
-    series: [{}, { label: opts.seriesLabel || 'value', stroke: color, fill: `${color}99`, width: 0,
-      paths: window.uPlot.paths && window.uPlot.paths.bars ? window.uPlot.paths.bars({ size: [0.6, 80] }) : undefined,
-      points: { show: false } }],
-  }), [xs, items.map((i) => Number(i.value))], height);
 }
 
 function fmt(v) {

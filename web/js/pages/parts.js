@@ -243,22 +243,10 @@ export function timeline(entries) {
       entryBody(e))));
 }
 
-// Subscribes fn to stream events of type; returns the unsubscribe.
+// Subscribes fn to stream events of type; returns the unsubscribe (the
+// app removes it anyway when the page goes: see ctx.on in app.js).
 export function onStream(ctx, type, fn) {
-  if (typeof ctx.on === 'function') return ctx.on(type, fn);
-  const s = ctx.stream;
-  if (!s) return () => {};
-  if (typeof s.on === 'function') {
-    const off = s.on(type, fn);
-    return typeof off === 'function' ? off : () => s.off && s.off(type, fn);
-  }
-  if (typeof s.subscribe === 'function') return s.subscribe(type, fn) || (() => {});
-  if (typeof s.addEventListener === 'function') {
-    const l = (ev) => fn(ev.detail !== undefined ? ev.detail : ev.data);
-    s.addEventListener(type, l);
-    return () => s.removeEventListener(type, l);
-  }
-  return () => {};
+  return ctx.on(type, fn);
 }
 
 // Calls fn at once, or once more after the call in progress: a burst of

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The runs page: every runbook run, newest first, filtered by outcome and
 // runbook (GET /api/v1/runs). Runs waiting at an approval gate come first
-// in their own list, so nobody misses one. Runs have no live event of
-// their own: while one is in motion the page looks again every few
-// seconds.
-import { h, clear, link, timeEl, fmtAgo, fmtDuration, badge, errorText, poller } from './parts.js';
+// in their own list, so nobody misses one. The live stream's `run` events
+// keep the list current (no polling); while the stream is down the page
+// looks again now and then (whenStreamMisses).
+import { h, clear, link, timeEl, fmtAgo, fmtDuration, badge, errorText, onStream, coalesced, whenStreamMisses } from './parts.js';
 
 const OUTCOMES = ['running', 'waiting', 'healed', 'completed', 'failed', 'suspended', 'rejected', 'expired', 'canceled', 'interrupted'];
 const PAGE = 100;
@@ -33,6 +33,7 @@ export function render(root, ctx) {
   let items = [];
   let cursor = null;
   let gone = false;
+  let waitingIds = new Set();
 
   const outcomeSel = h('select', { id: 'f-outcome', name: 'outcome' },
     [['', 'any'], ...OUTCOMES.map((o) => [o, o])].map(([v, t]) => h('option', { value: v, selected: v === f.outcome }, t)));
@@ -72,6 +73,7 @@ export function render(root, ctx) {
     }
     if (gone) return;
     const w = res.runs || [];
+    waitingIds = new Set(w.map((r) => r.id));
     waiting.hidden = !w.length;
     clear(waiting).append(h('h2', { id: 'runs-waiting' }, `Waiting for approval (${w.length})`),
       h('ul', {}, w.map((r) => h('li', {}, link(`/runs/${r.id}`, `Run ${r.id} of ${r.runbook}`),
@@ -106,10 +108,25 @@ export function render(root, ctx) {
   });
   more.addEventListener('click', () => load(false));
 
-  // Only the first page is looked at again: older runs have ended.
-  const poll = poller(async () => {
-    if (!cursor && items.some((r) => r.outcome === 'running' || r.outcome === 'waiting')) await load(true);
-  }, 4000);
-  load(true).then(() => poll.start());
-  return () => { gone = true; clearTimeout(t); poll.stop(); };
+  const matches = (r) => (!f.outcome || r.outcome === f.outcome) && (!f.runbook || r.runbook === f.runbook);
+  // A run's change, from the stream: its row is updated (or dropped once it
+  // no longer matches the filter), one that comes to match
+  // (a new run, or one whose outcome now fits) takes its place by id; the waiting list
+  // is fetched again only when a run enters or leaves its gate.
+  onStream(ctx, 'run', (data) => {
+    const r = data && data.run;
+    if (!r) return;
+    const i = items.findIndex((x) => x.id === r.id);
+    if (i >= 0 && matches(r)) items[i] = r;
+    else if (i >= 0) items.splice(i, 1);
+    else if (matches(r) && (!cursor || (items.length && r.id > items[items.length - 1].id))) {
+      items.push(r);
+      items.sort((a, b) => b.id - a.id);
+    }
+    show();
+    if ((r.outcome === 'waiting') !== waitingIds.has(r.id)) showWaiting();
+  });
+  const stopFallback = whenStreamMisses(ctx, coalesced(() => load(true)));
+  load(true);
+  return () => { gone = true; clearTimeout(t); stopFallback(); };
 }
