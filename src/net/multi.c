@@ -39,6 +39,7 @@ struct net_multi {
     CURL *idle[NET_IDLE_MAX];
     size_t n_idle;
     unsigned refs;
+    unsigned transfers;     /* in flight: only they keep the loop running */
     struct net_multi *next; /* in the registry */
 };
 
@@ -63,6 +64,20 @@ static void multi_hold(struct net_multi *m)
     pthread_mutex_unlock(&registry_lock);
 }
 
+/*
+ * The epoll set's watch holds the loop only while a transfer is in flight:
+ * a loop run until it has nothing left to do (`hale check`) must end once
+ * its transfers have, though the multi lives on until its owners let go.
+ */
+static void transfers_add(struct net_multi *m, int delta)
+{
+    m->transfers = (unsigned)((int)m->transfers + delta);
+    if (m->transfers == 0)
+        uv_unref((uv_handle_t *)m->poll);
+    else if (delta > 0 && m->transfers == 1)
+        uv_ref((uv_handle_t *)m->poll);
+}
+
 static void multi_check_done(struct net_multi *m)
 {
     CURLMsg *msg;
@@ -79,6 +94,7 @@ static void multi_check_done(struct net_multi *m)
         net_transfer_cb *cb = t->cb;
         void *data = t->data;
         free(t);
+        transfers_add(m, -1);
         cb(easy, result, data);
         net_multi_unref(m); /* the transfer's */
     }
@@ -208,6 +224,7 @@ static struct net_multi *multi_new(uv_loop_t *uv)
         abort(); /* out of file descriptors at start-up */
     m->poll->data = m;
     uv_poll_start(m->poll, UV_READABLE, multi_on_ready);
+    uv_unref((uv_handle_t *)m->poll); /* no transfer yet */
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, multi_on_socket);
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, multi_on_timeout_change);
@@ -304,6 +321,7 @@ int net_transfer_start(struct net_multi *m, CURL *easy, net_transfer_cb *cb, voi
         return err_setf(e, HALE_EINTERNAL, "curl_multi_add_handle: %s", curl_multi_strerror(rc));
     }
     multi_hold(m);
+    transfers_add(m, 1);
     return 0;
 }
 
@@ -317,5 +335,6 @@ void net_transfer_cancel(CURL *easy)
     curl_multi_remove_handle(m->multi, easy);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
     free(t);
+    transfers_add(m, -1);
     net_multi_unref(m);
 }

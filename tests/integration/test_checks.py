@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import run_hale, wait_for
+from conftest import free_port, run_hale, wait_for
 
 CONFIG = """server:
   listen: "127.0.0.1:@PORT@"
@@ -131,6 +131,42 @@ def test_hale_check_prints_plugin_lines_and_exits_with_the_worst(tmp_path):
     assert out[0]["status"] == "ok" and out[1]["status"] == "critical"
     assert {"summary", "long_output", "duration_ms", "samples"} <= set(out[0])
     assert {"label", "value", "unit", "warn", "crit", "min", "max"} <= set(out[0]["samples"][0])
+
+
+def test_hale_check_runs_http_checks_and_returns(tmp_path):
+    """`hale check` ends once its checks have: http ones too, answered or refused."""
+    import http.server
+    import threading
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        cfg = write_config(tmp_path, f"""server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+checks:
+  - {{name: up, type: http, url: "http://127.0.0.1:{port}/", timeout: 5s}}
+  - {{name: down, type: http, url: "http://127.0.0.1:{free_port()}/", timeout: 5s}}
+""")
+        # A hang would end in TimeoutExpired: the run once took forever.
+        r = run_hale("check", "-c", str(cfg), timeout=20)
+    finally:
+        server.shutdown()
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("up HTTP/1.0 200 OK"), lines  # Python's server speaks 1.0
+    assert lines[1].startswith("down CRITICAL - ") and "refused" in lines[1], lines
 
 
 def test_hale_check_unknown_name_is_a_usage_error(tmp_path):
