@@ -52,7 +52,7 @@ static void register_http(struct metrics *m, struct metrics_daemon *d)
     metrics_gauge_set(d->streams, NULL, 0);
     d->stream_events = metrics_counter_register(
             m, "hale_api_stream_events_total",
-            "Messages (incident and check changes) published to the live streams.", NULL);
+            "Messages (incident, check and run changes) published to the live streams.", NULL);
     metrics_counter_add(d->stream_events, NULL, 0);
     d->streams_cut = metrics_counter_register(
             m, "hale_api_streams_cut_total",

@@ -533,13 +533,14 @@ static void begin_notify(struct run *run)
     const struct config_step *s = step_of(run);
     started(run, s->notify ? s->notify : "");
     const char *team = run->rb->team_name;
-    runbook__note(run, TIMELINE_NOTIFICATION, "to %s: %s", team ? team : "nobody's team",
-                  s->notify ? s->notify : "");
-    runbook__notify(run,
-                    s->notify_to == CONFIG_NOTIFY_TO_USERS ? RUNBOOKS_NOTICE_USERS
-                                                           : RUNBOOKS_NOTICE_STEP,
+    bool users = s->notify_to == CONFIG_NOTIFY_TO_USERS;
+    /* Whom it tells, in words: the team, or the users the team speaks to. */
+    char *whom = xasprintf(users ? "%s's users" : "%s", team ? team : "nobody's team");
+    runbook__note(run, TIMELINE_NOTIFICATION, "to %s: %s", whom, s->notify ? s->notify : "");
+    runbook__notify(run, users ? RUNBOOKS_NOTICE_USERS : RUNBOOKS_NOTICE_STEP,
                     s->notify ? s->notify : "");
-    reason_setf(run, "told %s", team ? team : "nobody (the runbook has no team)");
+    reason_setf(run, "told %s", team ? whom : "nobody (the runbook has no team)");
+    free(whom);
     uv_timer_start(run->timer, on_ok_timer, 0, 0);
 }
 

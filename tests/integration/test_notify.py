@@ -192,6 +192,9 @@ def test_a_notify_step_to_users_reaches_the_users_channel(make_daemon, sink, tmp
              what="the users' message and the page")
     news = sink.messages("/news")[0]
     assert news["reason"] == "users" and news["summary"] == "the site is slow, we are on it"
+    # The timeline says whom the step told: the team's users, not the team.
+    token = d.token("viewer", "viewer")
+    assert "to web's users: the site is slow, we are on it" in notification_texts(d, token, 1)
     # Words to the users are not words to the team: the team hears only its page.
     d.stop()
     assert [m["reason"] for m in sink.messages("/hook")] == ["escalated"]
