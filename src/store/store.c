@@ -5,9 +5,12 @@
  * loop, and the dispatch of reads to the backend (internal.h's vtable).
  *
  * The loop thread queues batches under a mutex. The writer sleeps until the
- * first one arrives, waits until it is commit_window_ms old (or a cap of
- * batches or records is reached) so that its neighbours join it, and
- * applies them all in one transaction: one fsync for the lot. Finished
+ * first one arrives and applies every batch queued (up to a cap of batches
+ * and records) in one transaction: one fsync for the lot. The batches that
+ * arrive while it commits form the next group, so the group grows with the
+ * load and a lone batch never waits for company. A commit_window_ms makes
+ * the writer also wait until the first batch is that old, which saves
+ * fsyncs only where a sync costs more than the callers' waiting. Finished
  * batches go to a second list, and a uv_async_t wakes the loop, which calls
  * their callbacks in submission order.
  *
@@ -31,7 +34,6 @@
 #include "base/log.h"
 #include "store/internal.h"
 
-#define STORE_WINDOW_DEFAULT_MS 2
 /* A group larger than this commits at once, window or not: bounds a transaction's size. */
 #define STORE_GROUP_MAX_BATCHES 4096
 #define STORE_GROUP_MAX_RECORDS 16384
@@ -380,6 +382,8 @@ static struct timespec mono_timespec(uint64_t ns)
 /* With the lock held and a batch queued: lets neighbours join the first batch. */
 static void group_gather(struct store *st)
 {
+    if (st->window_ns == 0)
+        return;
     struct timespec deadline = mono_timespec(st->queue.head->submit_ns + st->window_ns);
     while (!st->stopping && !group_is_full(&st->queue))
         if (pthread_cond_timedwait(&st->wake, &st->lock, &deadline) == ETIMEDOUT)
@@ -594,8 +598,7 @@ int store__open_backend(const struct store_options *o, const struct store_backen
     st->backend = backend;
     st->db = db;
     st->uv = o->uv;
-    unsigned window_ms = o->commit_window_ms ? o->commit_window_ms : STORE_WINDOW_DEFAULT_MS;
-    st->window_ns = (uint64_t)window_ms * 1000000u;
+    st->window_ns = (uint64_t)o->commit_window_ms * 1000000u;
     st->last_incident_id = last.incident;
     st->last_problem_id = last.problem;
     st->last_silence_id = last.silence;

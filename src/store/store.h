@@ -48,7 +48,7 @@ struct store_reader;
 struct store_options {
     const char *data_dir;      /* SQLite: the database is <data_dir>/hale.db */
     uv_loop_t *uv;             /* where batch callbacks run */
-    unsigned commit_window_ms; /* how long the writer gathers batches; 0: 2 ms */
+    unsigned commit_window_ms; /* how long the writer gathers batches; 0: not at all */
     size_t output_max;         /* bytes of a timeline entry's text; 0: STORE_OUTPUT_MAX_DEFAULT */
     unsigned compact_chunk;    /* rows deleted per transaction; 0: STORE_COMPACT_CHUNK_DEFAULT */
 };
