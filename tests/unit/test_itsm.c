@@ -97,17 +97,22 @@ static int teardown(void **state)
     return 0;
 }
 
-static void flag(int result, void *data)
+static void flag_any(int result, void *data)
 {
-    assert_int_equal(result, 0);
+    (void)result;
     *(int *)data = 1;
 }
 
-/* Runs the loop until every batch submitted so far is durable (they commit in order). */
+/*
+ * Runs the loop until every batch submitted so far is written or refused
+ * (they commit in order). Its own empty batch may be refused where a test
+ * injects commit failures: whether it shares a group with the batch before
+ * it depends on when the writer wakes.
+ */
 static void settle(struct fixture *fx)
 {
     int done = 0;
-    store_submit(fx->st, store_batch_new(), flag, &done);
+    store_submit(fx->st, store_batch_new(), flag_any, &done);
     while (!done)
         uv_run(&fx->uv, UV_RUN_ONCE);
 }
