@@ -689,6 +689,117 @@ static void test_ingest_events_errors_name_index_and_field(void **state)
     events_refused("42", HALE_EPARSE, -1, "", NULL);
 }
 
+/* text is refused as invalid JSON at line:column, for a reason containing want. */
+static void events_invalid_json(const char *text, unsigned line, unsigned column, const char *want)
+{
+    struct event *v = NULL;
+    size_t n = 0;
+    struct ingest_error e = {0};
+    int r = ingest_events_decode(text, strlen(text), NOW, &v, &n, &e);
+    if (r != HALE_EPARSE || e.line != line || e.column != column)
+        fail_msg("%s: got %d at %u:%u (%s), want invalid JSON at %u:%u", text, r, e.line, e.column,
+                 e.reason, line, column);
+    assert_int_equal(e.index, -1);
+    assert_string_equal(e.field, "");
+    if (!strstr(e.reason, want))
+        fail_msg("reason \"%s\" lacks \"%s\"", e.reason, want);
+}
+
+/*
+ * The text is read in one pass, but answers as if parsed whole first and
+ * then checked: invalid JSON anywhere wins over a bad event, too many
+ * events over a bad one, the first bad event over later ones, and within
+ * an event the checks keep their order whatever the order of the fields.
+ */
+static void test_ingest_events_refusals_keep_their_order(void **state)
+{
+    (void)state;
+    events_invalid_json("[{\"lables\":{}},\n {\"labels\":{\"a\":\"b\"}},]", 2, 23,
+                        "a value is expected");
+    events_invalid_json("{\"labels\":{\"a\":1},\"labels\":{\"a\":\"b\"}}", 1, 19, "given twice");
+    events_invalid_json("{\"labels\":{\"a\":\"b\",\"a\":\"c\"}}", 1, 20, "given twice");
+    events_invalid_json("{\"labels\":{\"a\":\"b\"},\"x\":{\"y\":1,\"y\":2}}", 1, 32, "given twice");
+    events_invalid_json("{\"labels\":{\"a\":\"b\"}} {}", 1, 22, "must end");
+    events_invalid_json("{\"labels\":{\"a\\u0000\":\"b\"}}", 1, 14, "member name");
+    events_invalid_json("  ", 1, 3, "end of the text");
+    /* no body at all is no event */
+    struct ingest_error e = {0};
+    struct event *v = NULL;
+    size_t n = 0;
+    assert_int_equal(ingest_events_decode("", 0, NOW, &v, &n, &e), HALE_EPARSE);
+    assert_int_equal(e.line, 0);
+    assert_non_null(strstr(e.reason, "array of events"));
+
+    /* a field that is not one wins over the labels, wherever it is */
+    events_refused("{\"labels\":{\"a\":1},\"lables\":{}}", HALE_EPARSE, -1, "lables",
+                   "not a field");
+    /* labels before annotations, status, times and summary, whatever the order */
+    events_refused("{\"summary\":1,\"startsAt\":2,\"status\":3,\"annotations\":4,"
+                   "\"labels\":{\"a\":1}}",
+                   HALE_EPARSE, -1, "labels.a", "must be a string");
+    events_refused("{\"annotations\":{\"n\":1},\"labels\":{}}", HALE_EPARSE, -1, "labels", "empty");
+    events_refused("{\"summary\":1,\"annotations\":{\"n\":1},\"labels\":{\"a\":\"b\"}}",
+                   HALE_EPARSE, -1, "annotations.n", "must be a string");
+    events_refused("{\"endsAt\":1,\"severity\":\"x\",\"labels\":{\"a\":\"b\"}}", HALE_EPARSE, -1,
+                   "severity", "not \"x\"");
+    /* the count of labels wins over a bad label before it */
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_adds(&b, "{\"labels\":{\"bad\":1");
+    for (int i = 0; i < INGEST_LABELS_MAX; i++)
+        strbuf_addf(&b, ",\"l%d\":\"v\"", i);
+    strbuf_adds(&b, "}}");
+    events_refused(b.s, HALE_ELIMIT, -1, "labels", "more than the 64 allowed");
+    strbuf_fini(&b);
+    /* the first bad event, not a later one */
+    events_refused("[{\"labels\":{\"a\":\"b\"}},{\"labels\":{}},{\"x\":1}]", HALE_EPARSE, 1,
+                   "labels", "empty");
+    /* a NUL in a value is refused as the field's error */
+    events_refused("{\"labels\":{\"a\":\"b\"},\"summary\":\"x\\u0000y\"}", HALE_EPARSE, -1,
+                   "summary", "NUL");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"status\":\"firing\\u0000\"}", HALE_EPARSE, -1,
+                   "status", "\"firing\" or \"resolved\"");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"startsAt\":\"2026-11-21T14:59:25Z\\u0000\"}",
+                   HALE_EPARSE, -1, "startsAt", "RFC 3339");
+}
+
+/* Alertmanager's API v2 bodies are arrays of events too, with generatorURL, which hale's refuses.
+ */
+static void test_ingest_events_alertmanager_api_fixtures(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+            "alertmanager-apiv2-post-alerts-body-used-for-capture.json",
+            "alertmanager-apiv2-post-alerts-resolve-body-used-for-capture.json",
+    };
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char *text = read_fixture(names[k]);
+        events_refused(text, HALE_EPARSE, 0, "generatorURL", "not a field of an event");
+        /* without it, each alert is an event */
+        json_t *body = parse(text);
+        size_t i;
+        json_t *alert;
+        json_array_foreach(body, i, alert) json_object_del(alert, "generatorURL");
+        char *again = json_dumps(body, JSON_INDENT(2));
+        struct event *v = events_text(again, json_array_size(body));
+        for (i = 0; i < json_array_size(body); i++) {
+            json_t *alert_i = json_array_get(body, i);
+            const char *name;
+            json_t *value;
+            json_object_foreach(json_object_get(alert_i, "labels"), name, value)
+                    assert_label(&v[i].labels, name, json_string_value(value));
+            json_t *summary = json_object_get(json_object_get(alert_i, "annotations"), "summary");
+            if (summary)
+                assert_string_equal(v[i].summary, json_string_value(summary));
+            assert_true(v[i].starts_ms > 0);
+        }
+        ingest_events_free(v, json_array_size(body));
+        free(again);
+        json_decref(body);
+        free(text);
+    }
+}
+
 /* An events body whose first event has count labels (or annotations) with values of len bytes. */
 static char *event_with(const char *what, size_t count, size_t len)
 {
@@ -831,6 +942,8 @@ int main(void)
             cmocka_unit_test(test_ingest_events_errors_name_index_and_field),
             cmocka_unit_test(test_ingest_events_limits),
             cmocka_unit_test(test_ingest_events_batch_limit),
+            cmocka_unit_test(test_ingest_events_refusals_keep_their_order),
+            cmocka_unit_test(test_ingest_events_alertmanager_api_fixtures),
             cmocka_unit_test(test_ingest_events_error_may_be_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
