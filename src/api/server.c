@@ -4,12 +4,11 @@
  * hop of every routed request to the loop.
  *
  * On an HTTP thread a request is authenticated (under /api/), routed,
- * permission-checked and its body read and parsed; every refusal is
- * answered right there. A request that passes is put on the server's
- * waiting list, its connection suspended, and the request posted to the
- * loop, where the route's handler runs. The handler's reply is installed
- * under the server lock and the connection resumed; libmicrohttpd then
- * calls us again on its thread and the reply is queued.
+ * permission-checked and its body read and parsed (or decoded by the
+ * route's body decoder); every refusal is answered right there. A request that passes is put on the
+ * server's waiting list, its connection suspended, and the request posted to the loop, where the
+ * route's handler runs. The handler's reply is installed under the server lock and the connection
+ * resumed; libmicrohttpd then calls us again on its thread and the reply is queued.
  *
  * Stopping must resume every suspended connection first (libmicrohttpd
  * refuses to stop with suspended connections), so api_server_stop()
