@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/handler.h"
 #include "api/internal.h"
 #include "base/alloc.h"
 
@@ -96,7 +97,7 @@ static int route_check(const struct api *api, const struct api_route *rt, struct
 }
 
 static int routes_add(struct api *api, const struct api_route *routes, size_t n, void *data,
-                      bool raw_body, struct err *e)
+                      bool raw_body, const struct api_body_decoder *decoder, struct err *e)
 {
     if (atomic_load(&api->frozen))
         return err_setf(e, HALE_ESTATE, "routes must be added before a server starts");
@@ -112,6 +113,7 @@ static int routes_add(struct api *api, const struct api_route *routes, size_t n,
                 .perm = routes[i].perm,
                 .handler = routes[i].handler,
                 .raw_body = raw_body,
+                .decoder = decoder,
                 .data = data,
         };
     }
@@ -121,13 +123,20 @@ static int routes_add(struct api *api, const struct api_route *routes, size_t n,
 int api_routes_add(struct api *api, const struct api_route *routes, size_t n, void *data,
                    struct err *e)
 {
-    return routes_add(api, routes, n, data, false, e);
+    return routes_add(api, routes, n, data, false, NULL, e);
 }
 
 int api_routes_add_raw(struct api *api, const struct api_route *routes, size_t n, void *data,
                        struct err *e)
 {
-    return routes_add(api, routes, n, data, true, e);
+    return routes_add(api, routes, n, data, true, NULL, e);
+}
+
+int api_routes_add_decoded(struct api *api, const struct api_route *routes, size_t n, void *data,
+                           const struct api_body_decoder *decoder, struct err *e)
+{
+    assert(decoder && decoder->decode && decoder->free);
+    return routes_add(api, routes, n, data, false, decoder, e);
 }
 
 /*

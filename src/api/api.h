@@ -109,6 +109,16 @@ int api_routes_add(struct api *api, const struct api_route *routes, size_t n, vo
  */
 int api_routes_add_raw(struct api *api, const struct api_route *routes, size_t n, void *data,
                        struct err *e);
+/*
+ * As api_routes_add(), for routes whose JSON body decoder turns into what
+ * the handler takes (api_req_decoded_take()) on the HTTP thread, instead
+ * of a parse into a jansson tree; its refusal is answered there. decoder
+ * is borrowed until api_free(); struct api_body_decoder is in
+ * api/handler.h.
+ */
+struct api_body_decoder;
+int api_routes_add_decoded(struct api *api, const struct api_route *routes, size_t n, void *data,
+                           const struct api_body_decoder *decoder, struct err *e);
 
 /*
  * Binds server->listen_host:listen_port and starts serving api with

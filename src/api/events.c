@@ -3,7 +3,9 @@
  * POST /api/v1/events and POST /api/v1/alertmanager: a body decoded whole
  * (src/ingest/) or refused whole, naming the event and field at fault;
  * the events handed to the engine in one submit, which answers once they
- * are durable, with what became of each. GET /api/v1/events: the events
+ * are durable, with what became of each. hale's own events body is
+ * decoded from its text on the HTTP thread (the route's body decoder), so
+ * the loop only hands the events on and writes the answer. GET /api/v1/events: the events
  * received, newest first, a page at a time. Shapes in docs/api.md,
  * "Events".
  */
@@ -11,11 +13,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/handler.h"
 #include "api/internal.h"
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/strbuf.h"
 #include "codec/json.h"
 #include "engine/engine.h"
 #include "ingest/ingest.h"
@@ -37,17 +41,46 @@ static struct api_events *events_deps(struct api_req *req, void *data)
 
 /* ---- POST: events in ---- */
 
-static void reply_refused(struct api_req *req, int r, const struct ingest_error *e)
+/* The refusal of a body: 400 invalid_event or 413 payload_too_large, naming the event and field. */
+static unsigned refusal(int r, const struct ingest_error *e, json_t **ret)
 {
     unsigned status = r == HALE_ELIMIT ? 413 : 400;
     json_t *o = api_error_new(status, status == 413 ? "payload_too_large" : "invalid_event", "%s%s",
                               e->reason, " (nothing of the request was taken)");
     json_object_set_new(o, "index", json_integer(e->index));
     json_object_set_new(o, "field", codec_json_text(e->field));
+    *ret = o;
+    return status;
+}
+
+static void reply_refused(struct api_req *req, int r, const struct ingest_error *e)
+{
+    json_t *o;
+    unsigned status = refusal(r, e, &o);
     api_reply_json(req, status, o);
 }
 
-/* The submit is durable (or not): what became of each event, in order. */
+/* Appends s as a JSON string, its bytes that are not UTF-8 as U+FFFD; NULL as null. */
+static void add_text(struct strbuf *b, const char *s)
+{
+    if (!s) {
+        strbuf_adds(b, "null");
+        return;
+    }
+    if (strbuf_add_json_string(b, s) == 0)
+        return;
+    struct strbuf u;
+    strbuf_init(&u, 0);
+    strbuf_add_utf8(&u, s);
+    strbuf_add_json_string(b, u.s);
+    strbuf_fini(&u);
+}
+
+/*
+ * The submit is durable (or not): what became of each event, in order,
+ * written as jansson would write it (compact, a final newline), without
+ * building the tree first.
+ */
 static void on_applied(int result, const struct engine_outcome *v, size_t n, void *data)
 {
     struct api_req *req = data;
@@ -58,34 +91,29 @@ static void on_applied(int result, const struct engine_outcome *v, size_t n, voi
                         hale_strerror(result));
         return;
     }
-    json_t *list = json_array();
-    for (size_t k = 0; k < n; k++)
-        json_array_append_new(
-                list, json_pack("{s:I, s:o, s:s, s:o, s:o}", "index", (json_int_t)k, "fingerprint",
-                                codec_json_fingerprint(v[k].fingerprint), "verdict",
-                                engine_verdict_name(v[k].verdict), "incident",
-                                v[k].incident_id ? json_integer(v[k].incident_id) : json_null(),
-                                "reason", codec_json_text(v[k].reason)));
-    api__reply_ok(req, json_pack("{s:I, s:o}", "accepted", (json_int_t)n, "events", list));
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_addf(&b, "{\"accepted\":%zu,\"events\":[", n);
+    for (size_t k = 0; k < n; k++) {
+        strbuf_addf(&b, "%s{\"index\":%zu,\"fingerprint\":\"%016llx\",\"verdict\":", k ? "," : "",
+                    k, (unsigned long long)v[k].fingerprint);
+        add_text(&b, engine_verdict_name(v[k].verdict));
+        if (v[k].incident_id)
+            strbuf_addf(&b, ",\"incident\":%lld,\"reason\":", (long long)v[k].incident_id);
+        else
+            strbuf_adds(&b, ",\"incident\":null,\"reason\":");
+        add_text(&b, v[k].reason);
+        strbuf_addc(&b, '}');
+    }
+    strbuf_adds(&b, "]}\n");
+    size_t len;
+    char *body = strbuf_detach(&b, &len);
+    api_reply_raw(req, 200, "application/json", body, len);
 }
 
-typedef int decode_fn(const json_t *body, int64_t now_ms, struct event **ret_v, size_t *ret_n,
-                      struct ingest_error *e);
-
-static void post_with(struct api_req *req, void *data, decode_fn *decode)
+/* Hands the events to the engine, each with who sent them: a resolution is resolved by them. */
+static void submit(struct api_req *req, struct api_events *d, struct event *v, size_t n)
 {
-    struct api_events *d = events_deps(req, data);
-    if (!d)
-        return;
-    struct event *v = NULL;
-    size_t n = 0;
-    struct ingest_error e = {0};
-    int r = decode(api_req_body(req), (int64_t)clock_real_ms(&clock_system), &v, &n, &e);
-    if (r < 0) {
-        reply_refused(req, r, &e);
-        return;
-    }
-    /* Who sent them: a resolution is resolved by them. */
     char actor[API_ACTOR_MAX];
     api__actor(req, actor);
     for (size_t k = 0; k < n; k++)
@@ -93,14 +121,69 @@ static void post_with(struct api_req *req, void *data, decode_fn *decode)
     engine_submit(*d->engine, v, n, on_applied, req);
 }
 
+/* The events of a body, as the decoder hands them to the handler. */
+struct decoded_events {
+    struct event *v;
+    size_t n;
+};
+
+static void decoded_events_free(void *p)
+{
+    struct decoded_events *b = p;
+    ingest_events_free(b->v, b->n);
+    free(b);
+}
+
+/* HTTP thread: the body's text straight into events, or the refusal of it. */
+static unsigned decode_events(const char *body, size_t len, void **ret, json_t **ret_error)
+{
+    struct ingest_error e = {0};
+    struct decoded_events b = {0};
+    int r = ingest_events_decode(body, len, (int64_t)clock_real_ms(&clock_system), &b.v, &b.n, &e);
+    if (r < 0 && e.line) {
+        *ret_error = api_error_new(400, "invalid_json",
+                                   "the body is not valid JSON: line %u, column %u: %s", e.line,
+                                   e.column, e.reason);
+        return 400;
+    }
+    if (r < 0)
+        return refusal(r, &e, ret_error);
+    struct decoded_events *p = xmalloc(sizeof(*p));
+    *p = b;
+    *ret = p;
+    return 0;
+}
+
+static const struct api_body_decoder events_decoder = {
+        .decode = decode_events,
+        .free = decoded_events_free,
+};
+
 static void post_events(struct api_req *req, void *data)
 {
-    post_with(req, data, ingest_events_decode);
+    struct api_events *d = events_deps(req, data);
+    if (!d)
+        return;
+    struct decoded_events *b = api_req_decoded_take(req);
+    submit(req, d, b->v, b->n);
+    free(b);
 }
 
 static void post_alertmanager(struct api_req *req, void *data)
 {
-    post_with(req, data, ingest_alertmanager_decode);
+    struct api_events *d = events_deps(req, data);
+    if (!d)
+        return;
+    struct event *v = NULL;
+    size_t n = 0;
+    struct ingest_error e = {0};
+    int r = ingest_alertmanager_decode(api_req_body(req), (int64_t)clock_real_ms(&clock_system), &v,
+                                       &n, &e);
+    if (r < 0) {
+        reply_refused(req, r, &e);
+        return;
+    }
+    submit(req, d, v, n);
 }
 
 /* ---- GET: the events received ---- */
@@ -160,12 +243,18 @@ static void get_events(struct api_req *req, void *data)
 }
 
 static const struct api_route event_routes[] = {
-        {"POST", "/api/v1/events", AUTH_PERM_REPORT, post_events},
         {"POST", "/api/v1/alertmanager", AUTH_PERM_REPORT, post_alertmanager},
         {"GET", "/api/v1/events", AUTH_PERM_READ, get_events},
 };
 
+static const struct api_route decoded_routes[] = {
+        {"POST", "/api/v1/events", AUTH_PERM_REPORT, post_events},
+};
+
 int api_events_routes_add(struct api *api, struct api_events *d, struct err *e)
 {
-    return api_routes_add(api, event_routes, sizeof(event_routes) / sizeof(event_routes[0]), d, e);
+    int r = api_routes_add_decoded(api, decoded_routes, 1, d, &events_decoder, e);
+    if (r == 0)
+        r = api_routes_add(api, event_routes, sizeof(event_routes) / sizeof(event_routes[0]), d, e);
+    return r;
 }

@@ -42,8 +42,31 @@ json_t *api_req_body(const struct api_req *req);
  * "" with length 0 when the request had none.
  */
 const char *api_req_raw_body(const struct api_req *req, size_t *ret_len);
+/*
+ * What the decoder of a route added with api_routes_add_decoded() made of
+ * the body, handed over: the caller frees it (with the decoder's free());
+ * NULL when taken already. One not taken is freed with the request.
+ */
+void *api_req_decoded_take(struct api_req *req);
 /* The caller's token, or NULL on a public route. */
 const struct auth_token_info *api_req_token(const struct api_req *req);
+
+/*
+ * Turns a JSON body into what a route's handler takes, on the HTTP thread
+ * that read it, so that the loop gets the work ready made.
+ */
+struct api_body_decoder {
+    /*
+     * Decodes len bytes of body (NUL-terminated after them; "" with len 0
+     * when the request had none) into *ret. Returns 0, or the status of
+     * the refusal (400, 413, ...) with *ret_error its error object (a new
+     * reference, from api_error_new()), which is sent at once. Any thread,
+     * several at once.
+     */
+    unsigned (*decode)(const char *body, size_t len, void **ret, json_t **ret_error);
+    /* Frees what decode() made (not NULL). Any thread. */
+    void (*free)(void *decoded);
+};
 
 /* Adds a response header to the coming reply (both strings copied); at most 8. */
 void api_reply_header(struct api_req *req, const char *name, const char *value);

@@ -38,7 +38,8 @@ struct api_route_entry {
     int n_params; /* "{name}" segments: the fewest wins when several routes match */
     unsigned perm;
     api_handler_fn *handler;
-    bool raw_body; /* added with api_routes_add_raw() */
+    bool raw_body;                          /* added with api_routes_add_raw() */
+    const struct api_body_decoder *decoder; /* added with api_routes_add_decoded() */
     void *data;
 };
 
@@ -94,11 +95,12 @@ struct api_req {
 
     /* The body, read on the HTTP thread. */
     uint64_t max_body; /* the server's cap when the request began; a reload changes later ones */
-    bool body_wanted;  /* buffered; parsed as JSON unless the route takes it raw */
+    bool body_wanted;  /* buffered; parsed as JSON unless the route takes it raw or decoded */
     bool body_too_large;
     uint64_t body_seen;
     struct strbuf body;
     json_t *json;
+    void *decoded; /* by the route's decoder; freed with the request unless taken */
 
     /* The hop to the loop. Fields below are guarded by server->lock. */
     bool dispatched;
@@ -135,6 +137,8 @@ bool api__path_needs_token(const char *path);
 /* Fills r with the error object of status (any thread). */
 void api__reply_error_set(struct api_reply *r, unsigned status, const char *error, const char *fmt,
                           ...) __attribute__((format(printf, 4, 5)));
+/* Fills r with body serialised as JSON (any thread); takes the reference to body. */
+void api__reply_json_set(struct api_reply *r, unsigned status, json_t *body);
 /* Adds a header to r (copied; dropped past API_REPLY_HEADERS_MAX). */
 void api__reply_header_add(struct api_reply *r, const char *name, const char *value);
 /* Whether r has a header called name (case-insensitive). */

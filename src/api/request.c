@@ -65,6 +65,13 @@ const char *api_req_raw_body(const struct api_req *req, size_t *ret_len)
     return req->body.s ? req->body.s : "";
 }
 
+void *api_req_decoded_take(struct api_req *req)
+{
+    void *d = req->decoded;
+    req->decoded = NULL;
+    return d;
+}
+
 const struct auth_token_info *api_req_token(const struct api_req *req)
 {
     return req->has_token ? &req->token : NULL;
@@ -125,7 +132,7 @@ json_t *api_error_new(unsigned status, const char *error, const char *fmt, ...)
  * failed) or encoded is answered 500, whatever status was meant: a 200
  * with an error in it would be believed.
  */
-static void reply_set_json(struct api_reply *r, unsigned status, json_t *body)
+void api__reply_json_set(struct api_reply *r, unsigned status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(body);
@@ -152,7 +159,7 @@ void api__reply_error_set(struct api_reply *r, unsigned status, const char *erro
     va_start(ap, fmt);
     json_t *o = error_vnew(status, error, fmt, ap);
     va_end(ap);
-    reply_set_json(r, status, o);
+    api__reply_json_set(r, status, o);
 }
 
 /* ---- the handler's replies -------------------------------------------- */
@@ -174,7 +181,7 @@ void api_reply_json(struct api_req *req, unsigned status, json_t *body)
 {
     struct api_reply r = req->pending;
     req->pending = (struct api_reply){0};
-    reply_set_json(&r, status, body);
+    api__reply_json_set(&r, status, body);
     reply_finish(req, &r);
 }
 

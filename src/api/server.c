@@ -4,12 +4,11 @@
  * hop of every routed request to the loop.
  *
  * On an HTTP thread a request is authenticated (under /api/), routed,
- * permission-checked and its body read and parsed; every refusal is
- * answered right there. A request that passes is put on the server's
- * waiting list, its connection suspended, and the request posted to the
- * loop, where the route's handler runs. The handler's reply is installed
- * under the server lock and the connection resumed; libmicrohttpd then
- * calls us again on its thread and the reply is queued.
+ * permission-checked and its body read and parsed (or decoded by the
+ * route's body decoder); every refusal is answered right there. A request that passes is put on the
+ * server's waiting list, its connection suspended, and the request posted to the loop, where the
+ * route's handler runs. The handler's reply is installed under the server lock and the connection
+ * resumed; libmicrohttpd then calls us again on its thread and the reply is queued.
  *
  * Stopping must resume every suspended connection first (libmicrohttpd
  * refuses to stop with suspended connections), so api_server_stop()
@@ -145,6 +144,8 @@ static void req_unref(struct api_req *req)
         free(req->params[i].value);
     strbuf_fini(&req->body);
     json_decref(req->json);
+    if (req->decoded)
+        req->route->decoder->free(req->decoded);
     api__reply_fini(&req->reply);
     api__reply_fini(&req->pending);
     free(req->path);
@@ -378,7 +379,22 @@ static bool req_body_feed(struct api_req *req, const char *data, size_t n)
     return true;
 }
 
-/* The body is complete: refuse it or parse it; false when a reply is set. */
+/* The route's decoder in place of the JSON parse; false when a reply is set. */
+static bool req_body_decode(struct api_req *req)
+{
+    const struct api_body_decoder *dec = req->route->decoder;
+    json_t *error = NULL;
+    bool has_body = req->body_wanted && req->body.s;
+    unsigned status = dec->decode(has_body ? req->body.s : "", has_body ? req->body.len : 0,
+                                  &req->decoded, &error);
+    strbuf_fini(&req->body);
+    if (status == 0)
+        return true;
+    api__reply_json_set(&req->reply, status, error);
+    return false;
+}
+
+/* The body is complete: refuse it, parse it or decode it; false when a reply is set. */
 static bool req_body_finish(struct api_req *req)
 {
     if (req->body_too_large) {
@@ -388,6 +404,8 @@ static bool req_body_finish(struct api_req *req)
                              (unsigned long long)req->max_body);
         return false;
     }
+    if (req->route->decoder)
+        return req_body_decode(req);
     if (!req->body_wanted || req->body.len == 0 || req->route->raw_body)
         return true;
     json_error_t je;

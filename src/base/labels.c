@@ -10,6 +10,7 @@
 
 #include "base/labels.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -83,6 +84,19 @@ static size_t labels_find(const struct labels *l, const char *name, bool *found)
     return lo;
 }
 
+/* Inserts a pair at i, where its name keeps the set sorted; takes name and value. */
+static void labels_insert(struct labels *l, size_t i, char *name, char *value)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 4;
+        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
+    }
+    memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof(*l->v));
+    l->v[i].name = name;
+    l->v[i].value = value;
+    l->n++;
+}
+
 int labels_set(struct labels *l, const char *name, const char *value, struct err *e)
 {
     if (!labels_name_is_valid(name))
@@ -97,15 +111,27 @@ int labels_set(struct labels *l, const char *name, const char *value, struct err
         l->v[i].value = xstrdup(value);
         return 0;
     }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 4;
-        l->v = xreallocarray(l->v, l->cap, sizeof(*l->v));
-    }
-    memmove(l->v + i + 1, l->v + i, (l->n - i) * sizeof(*l->v));
-    l->v[i].name = xstrdup(name);
-    l->v[i].value = xstrdup(value);
-    l->n++;
+    labels_insert(l, i, xstrdup(name), xstrdup(value));
     return 0;
+}
+
+void labels_take(struct labels *l, char *name, char *value)
+{
+    assert(labels_name_is_valid(name));
+    bool found;
+    /* Senders mostly list names in order: the end is checked before a search. */
+    size_t i = l->n;
+    if (l->n > 0 && strcmp(l->v[l->n - 1].name, name) >= 0)
+        i = labels_find(l, name, &found);
+    else
+        found = false;
+    if (found) {
+        free(l->v[i].value);
+        l->v[i].value = value;
+        free(name);
+        return;
+    }
+    labels_insert(l, i, name, value);
 }
 
 const char *labels_get(const struct labels *l, const char *name)

@@ -42,6 +42,13 @@ bool labels_name_is_valid(const char *name);
  */
 int labels_set(struct labels *l, const char *name, const char *value, struct err *e);
 
+/*
+ * Sets name to value as labels_set() does, taking ownership of both
+ * (x-allocated) instead of copying them: a decoder that made them hands
+ * them over. name must be a valid label name (the caller checked it).
+ */
+void labels_take(struct labels *l, char *name, char *value);
+
 /* The value of name, or NULL when l has no such label. Borrowed from l. */
 const char *labels_get(const struct labels *l, const char *name);
 

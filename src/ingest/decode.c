@@ -27,6 +27,7 @@ int ingest__fail(struct ingest_error *e, int code, int index, const char *field,
     if (!e)
         return code;
     e->index = index;
+    e->line = e->column = 0;
     snprintf(e->field, sizeof(e->field), "%s", field);
     va_list ap;
     va_start(ap, fmt);
@@ -74,17 +75,21 @@ json_t *ingest__json_mut(const json_t *j)
     return u.m;
 }
 
-/* One pair's value, checked under rules; a new string in *ret. */
-static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, int index,
-                      const char *field, char **ret, struct ingest_error *e)
+/* "labels.NAME", the field of a pair's error, into buf. */
+static const char *pair_field(const struct ingest__pairs_rules *rules, const char *label,
+                              char buf[sizeof(((struct ingest_error *)0)->field)])
 {
-    if (!json_is_string(v))
-        return ingest__fail(e, HALE_EPARSE, index, field,
-                            "%s must be a string: put numbers and booleans in quotes", field);
-    const char *s = json_string_value(v);
-    size_t len = json_string_length(v);
+    snprintf(buf, sizeof(((struct ingest_error *)0)->field), "%s.%s", rules->field, label);
+    return buf;
+}
+
+int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
+                       int index, const char *label, char **ret, struct ingest_error *e)
+{
+    char field[sizeof(e->field)];
     _cleanup_free_ char *without_nul = NULL;
-    if (strlen(s) != len && rules->tolerant) {
+    bool has_nul = memchr(s, '\0', len) != NULL;
+    if (has_nul && rules->tolerant) {
         without_nul = xmalloc(len + 1);
         size_t n = 0;
         for (size_t i = 0; i < len; i++)
@@ -93,21 +98,39 @@ static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, 
         without_nul[n] = '\0';
         s = without_nul;
         len = n;
-    }
-    if (strlen(s) != len)
-        return ingest__fail(e, HALE_EPARSE, index, field,
+    } else if (has_nul) {
+        return ingest__fail(e, HALE_EPARSE, index, pair_field(rules, label, field),
                             "%s contains a NUL character (\\u0000): remove it", field);
+    }
     if (len == 0 && !rules->empty_values_ok)
-        return ingest__fail(e, HALE_EPARSE, index, field,
+        return ingest__fail(e, HALE_EPARSE, index, pair_field(rules, label, field),
                             "%s is empty: give it a value, or leave the label out (an empty "
                             "label is no label)",
                             field);
     if (len > rules->value_max && !rules->cut_long)
-        return ingest__fail(e, HALE_ELIMIT, index, field,
+        return ingest__fail(e, HALE_ELIMIT, index, pair_field(rules, label, field),
                             "%s has %zu bytes, more than the %zu allowed: shorten it", field, len,
                             rules->value_max);
     *ret = ingest__cut(s, len, rules->value_max);
     return 0;
+}
+
+/* One pair's value, checked under rules; a new string in *ret. */
+static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, int index,
+                      const char *label, char **ret, struct ingest_error *e)
+{
+    if (!json_is_string(v))
+        return ingest__pair_not_string(rules, index, label, e);
+    return ingest__pair_value(json_string_value(v), json_string_length(v), rules, index, label, ret,
+                              e);
+}
+
+int ingest__pair_not_string(const struct ingest__pairs_rules *rules, int index, const char *label,
+                            struct ingest_error *e)
+{
+    char field[sizeof(e->field)];
+    return ingest__fail(e, HALE_EPARSE, index, pair_field(rules, label, field),
+                        "%s must be a string: put numbers and booleans in quotes", field);
 }
 
 /* name as a Prometheus name: each byte that may not be in one becomes '_'; into buf. */
@@ -125,68 +148,80 @@ static const char *escape_name(const char *name, char buf[static INGEST_NAME_MAX
     return buf;
 }
 
+int ingest__pair_name(const char *name, size_t len, const struct ingest__pairs_rules *rules,
+                      int index, char escaped[INGEST_NAME_MAX + 2], const char **ret,
+                      struct ingest_error *e)
+{
+    char buf[INGEST__EXCERPT_MAX];
+    if (len > INGEST_NAME_MAX)
+        return ingest__fail(e, HALE_ELIMIT, index, rules->field,
+                            "%s: the name \"%s\" is longer than %d bytes: shorten it", rules->field,
+                            ingest__excerpt(name, buf), INGEST_NAME_MAX);
+    const char *label = name;
+    if (!labels_name_is_valid(label) && rules->tolerant)
+        label = escape_name(label, escaped);
+    if (!labels_name_is_valid(label))
+        return ingest__fail(e, HALE_EPARSE, index, rules->field,
+                            "%s: \"%s\" is not a valid name: use letters, digits and _, not "
+                            "starting with a digit",
+                            rules->field, ingest__excerpt(label, buf));
+    *ret = label;
+    return 0;
+}
+
+int ingest__pairs_count(size_t n, const struct ingest__pairs_rules *rules, int index,
+                        struct ingest_error *e)
+{
+    if (n <= rules->count_max)
+        return 0;
+    return ingest__fail(e, HALE_ELIMIT, index, rules->field,
+                        "%s has %zu names, more than the %zu allowed: keep the ones that matter",
+                        rules->field, n, rules->count_max);
+}
+
+int ingest__pairs_not_object(const struct ingest__pairs_rules *rules, int index,
+                             struct ingest_error *e)
+{
+    return ingest__fail(e, HALE_EPARSE, index, rules->field,
+                        "%s must be an object of names and string values, such as "
+                        "{\"service\": \"web\"}",
+                        rules->field);
+}
+
 int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, int index,
                       struct labels *out, struct ingest_error *e)
 {
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_object(v))
-        return ingest__fail(e, HALE_EPARSE, index, rules->field,
-                            "%s must be an object of names and string values, such as "
-                            "{\"service\": \"web\"}",
-                            rules->field);
-    if (json_object_size(v) > rules->count_max)
-        return ingest__fail(e, HALE_ELIMIT, index, rules->field,
-                            "%s has %zu names, more than the %zu allowed: keep the ones that "
-                            "matter",
-                            rules->field, json_object_size(v), rules->count_max);
+        return ingest__pairs_not_object(rules, index, e);
+    int r = ingest__pairs_count(json_object_size(v), rules, index, e);
+    if (r < 0)
+        return r;
     const char *name;
     json_t *value;
-    char buf[INGEST__EXCERPT_MAX];
     json_object_foreach(ingest__json_mut(v), name, value)
     {
-        if (strlen(name) > INGEST_NAME_MAX)
-            return ingest__fail(e, HALE_ELIMIT, index, rules->field,
-                                "%s: the name \"%s\" is longer than %d bytes: shorten it",
-                                rules->field, ingest__excerpt(name, buf), INGEST_NAME_MAX);
         /* Not name itself: the loop finds the next member by it. */
         char escaped[INGEST_NAME_MAX + 2];
-        const char *label = name;
-        if (!labels_name_is_valid(label) && rules->tolerant)
-            label = escape_name(label, escaped);
-        if (!labels_name_is_valid(label))
-            return ingest__fail(e, HALE_EPARSE, index, rules->field,
-                                "%s: \"%s\" is not a valid name: use letters, digits and _, not "
-                                "starting with a digit",
-                                rules->field, ingest__excerpt(label, buf));
-        char field[sizeof(e->field)];
-        snprintf(field, sizeof(field), "%s.%s", rules->field, label);
+        const char *label;
+        r = ingest__pair_name(name, strlen(name), rules, index, escaped, &label, e);
         char *s = NULL;
-        int r = pair_value(value, rules, index, field, &s, e);
+        if (r == 0)
+            r = pair_value(value, rules, index, label, &s, e);
         if (r < 0)
             return r;
-        labels_set(out, label, s, NULL); /* the name is valid: it cannot fail */
-        free(s);
+        labels_take(out, xstrdup(label), s); /* the name is valid */
     }
     return 0;
 }
 
-int ingest__time(const json_t *v, const char *field, int index, bool early_unset, int64_t *ret_ms,
-                 struct ingest_error *e)
+int ingest__time_text(const char *s, size_t len, const char *field, int index, bool early_unset,
+                      int64_t *ret_ms, struct ingest_error *e)
 {
-    if (!v || json_is_null(v)) {
-        *ret_ms = 0;
-        return 0;
-    }
-    const char *s = json_string_value(v);
     int64_t ms;
     char buf[INGEST__EXCERPT_MAX];
-    if (!s)
-        return ingest__fail(e, HALE_EPARSE, index, field,
-                            "%s must be a string holding an RFC 3339 time, such as "
-                            "\"2026-11-21T14:59:25Z\"",
-                            field);
-    if (clock_parse_rfc3339_ms(s, &ms) < 0)
+    if (strlen(s) != len || clock_parse_rfc3339_ms(s, &ms) < 0)
         return ingest__fail(e, HALE_EPARSE, index, field,
                             "%s must be an RFC 3339 time such as \"2026-11-21T14:59:25Z\" or "
                             "\"2026-11-21T15:59:25.123+01:00\", not \"%s\"",
@@ -199,6 +234,27 @@ int ingest__time(const json_t *v, const char *field, int index, bool early_unset
                             field);
     *ret_ms = ms;
     return 0;
+}
+
+int ingest__time_not_string(const char *field, int index, struct ingest_error *e)
+{
+    return ingest__fail(e, HALE_EPARSE, index, field,
+                        "%s must be a string holding an RFC 3339 time, such as "
+                        "\"2026-11-21T14:59:25Z\"",
+                        field);
+}
+
+int ingest__time(const json_t *v, const char *field, int index, bool early_unset, int64_t *ret_ms,
+                 struct ingest_error *e)
+{
+    if (!v || json_is_null(v)) {
+        *ret_ms = 0;
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    if (!s)
+        return ingest__time_not_string(field, index, e);
+    return ingest__time_text(s, json_string_length(v), field, index, early_unset, ret_ms, e);
 }
 
 static bool is_blank(unsigned char c)

@@ -5,16 +5,25 @@
  * written for hale, so an unknown field is refused (a misspelt "lables"
  * must not drop the labels), and a batch with one bad event is refused
  * whole, naming the event's index and field.
+ *
+ * The text is read token by token (codec/jsonscan.h) straight into the
+ * events, with no JSON tree in between: label names and values are
+ * allocated once, as the event keeps them. The answers are those of a
+ * decoder that parses the whole body first and then checks each event's
+ * fields in a fixed order: invalid JSON anywhere wins over any refusal of
+ * an event, too many events over a bad one, and within an event the
+ * checks run in the order of decode_event() whatever the order of the
+ * fields in the text. So a refusal is kept while the rest of the text is
+ * still checked, and an event's values that are checked late are kept
+ * aside until its object ends.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "codec/jsonscan.h"
 #include "ingest/internal.h"
-
-static const char *const event_fields[] = {"labels",  "annotations", "status", "severity",
-                                           "summary", "startsAt",    "endsAt", NULL};
 
 static const struct ingest__pairs_rules label_rules = {
         .field = "labels",
@@ -29,61 +38,273 @@ static const struct ingest__pairs_rules annotation_rules = {
         .empty_values_ok = true,
 };
 
-static int check_fields(const json_t *o, int index, struct ingest_error *e)
+enum field {
+    FIELD_LABELS,
+    FIELD_ANNOTATIONS,
+    FIELD_STATUS,
+    FIELD_SEVERITY,
+    FIELD_SUMMARY,
+    FIELD_STARTS_AT,
+    FIELD_ENDS_AT,
+    FIELDS,
+};
+
+static const char *const field_names[FIELDS] = {
+        "labels", "annotations", "status", "severity", "summary", "startsAt", "endsAt",
+};
+
+/* How a field was given. */
+enum given {
+    GIVEN_NOT,    /* absent */
+    GIVEN_NULL,   /* null: as absent */
+    GIVEN_STRING, /* a string (for labels and annotations: an object) */
+    GIVEN_OTHER,  /* anything else */
+};
+
+struct value {
+    enum given given;
+    size_t at, len; /* a string's bytes in the decoder's scratch */
+    bool nul;       /* the string holds \u0000 */
+};
+
+/*
+ * A refusal found while an event's object is read, ranked by when the
+ * checks of decode_event() would have found it: a lower rank wins, and
+ * among equals the first found.
+ */
+enum rank {
+    RANK_FIELDS,      /* a field that is not one */
+    RANK_LABELS,      /* labels not an object, or too many */
+    RANK_LABEL,       /* one label */
+    RANK_ANNOTATIONS, /* annotations not an object, or too many */
+    RANK_ANNOTATION,  /* one annotation */
+    RANK_NONE,
+};
+
+struct decoder {
+    struct codec_jsonscan scan;
+    int64_t now_ms;
+    struct strbuf scratch; /* the strings of the event being read, each NUL-terminated */
+
+    /* The event being read. */
+    struct value fields[FIELDS];
+    enum rank rank;
+    int code;
+    struct ingest_error pending;
+
+    size_t seen; /* elements of the batch, decoded or not */
+    /* The body's first refusal: 0, HALE_EPARSE or HALE_ELIMIT. */
+    int refused;
+    struct ingest_error e;
+};
+
+static enum field field_of(const char *name, size_t len)
 {
-    const char *key;
-    json_t *value;
-    char buf[INGEST__EXCERPT_MAX];
-    json_object_foreach(ingest__json_mut(o), key, value)
-    {
-        size_t i = 0;
-        while (event_fields[i] && strcmp(event_fields[i], key) != 0)
-            i++;
-        if (!event_fields[i])
-            return ingest__fail(e, HALE_EPARSE, index, ingest__excerpt(key, buf),
-                                "\"%s\" is not a field of an event: the fields are labels, "
-                                "annotations, status, severity, summary, startsAt and endsAt",
-                                ingest__excerpt(key, buf));
+    for (int f = 0; f < FIELDS; f++)
+        if (strlen(field_names[f]) == len && memcmp(field_names[f], name, len) == 0)
+            return (enum field)f;
+    return FIELDS;
+}
+
+/* Keeps a refusal of the event being read unless one of a lower rank was found first. */
+static void pend(struct decoder *d, enum rank rank, int code, const struct ingest_error *e)
+{
+    if (rank >= d->rank)
+        return;
+    d->rank = rank;
+    d->code = code;
+    d->pending = *e;
+}
+
+/* Keeps the refusal of an event unless an earlier event was refused. */
+static int refuse(struct decoder *d, int code)
+{
+    if (!d->refused)
+        d->refused = code;
+    return code;
+}
+
+/*
+ * The members of a labels or annotations object (its '{' read) into out.
+ * Returns 0, or the scanner's HALE_EPARSE; refusals are pended.
+ */
+static int read_pairs(struct decoder *d, const struct ingest__pairs_rules *rules, enum rank rank,
+                      int index, struct labels *out)
+{
+    struct ingest_error e;
+    enum codec_jsonscan_token tok;
+    size_t n = 0;
+    for (;;) {
+        int r = codec_jsonscan_next(&d->scan, &tok);
+        if (r < 0)
+            return r;
+        if (tok == CODEC_JSONSCAN_OBJECT_END)
+            break;
+        n++;
+        /* A pair is worth decoding only while no refusal that wins over its own is known. */
+        char escaped[INGEST_NAME_MAX + 2];
+        const char *label = NULL;
+        char *name = NULL;
+        bool wanted = d->rank > rank + 1;
+        if (wanted) {
+            int c = ingest__pair_name(d->scan.str.s, d->scan.str.len, rules, index, escaped, &label,
+                                      &e);
+            if (c < 0)
+                pend(d, rank + 1, c, &e);
+            else
+                name = xstrdup(label);
+        }
+        r = codec_jsonscan_next(&d->scan, &tok);
+        if (r < 0) {
+            free(name);
+            return r;
+        }
+        char *value = NULL;
+        int c = 0;
+        if (name && tok == CODEC_JSONSCAN_STRING)
+            c = ingest__pair_value(d->scan.str.s, d->scan.str.len, rules, index, name, &value, &e);
+        else if (name)
+            c = ingest__pair_not_string(rules, index, name, &e);
+        if (c < 0) {
+            pend(d, rank + 1, c, &e);
+            free(name);
+        } else if (name) {
+            labels_take(out, name, value);
+        }
+        r = codec_jsonscan_skip(&d->scan, tok);
+        if (r < 0)
+            return r;
+    }
+    if (ingest__pairs_count(n, rules, index, &e) < 0)
+        pend(d, rank, HALE_ELIMIT, &e);
+    return 0;
+}
+
+/* A labels or annotations member: the pairs of an object, or its kind. */
+static int read_pairs_member(struct decoder *d, enum field f, enum codec_jsonscan_token tok,
+                             int index, struct event *ev)
+{
+    bool labels = f == FIELD_LABELS;
+    const struct ingest__pairs_rules *rules = labels ? &label_rules : &annotation_rules;
+    enum rank rank = labels ? RANK_LABELS : RANK_ANNOTATIONS;
+    struct ingest_error e;
+    if (tok == CODEC_JSONSCAN_NULL) {
+        d->fields[f].given = GIVEN_NULL;
+        return 0;
+    }
+    if (tok == CODEC_JSONSCAN_OBJECT) {
+        d->fields[f].given = GIVEN_STRING;
+        return read_pairs(d, rules, rank, index, labels ? &ev->labels : &ev->annotations);
+    }
+    d->fields[f].given = GIVEN_OTHER;
+    pend(d, rank, ingest__pairs_not_object(rules, index, &e), &e);
+    return codec_jsonscan_skip(&d->scan, tok);
+}
+
+/* A field checked once the object ends: its string kept in scratch, or its kind. */
+static int read_later(struct decoder *d, enum field f, enum codec_jsonscan_token tok)
+{
+    struct value *v = &d->fields[f];
+    if (tok == CODEC_JSONSCAN_STRING) {
+        *v = (struct value){.given = GIVEN_STRING,
+                            .at = d->scratch.len,
+                            .len = d->scan.str.len,
+                            .nul = d->scan.str_nul};
+        strbuf_add(&d->scratch, d->scan.str.s, d->scan.str.len + 1);
+        return 0;
+    }
+    v->given = tok == CODEC_JSONSCAN_NULL ? GIVEN_NULL : GIVEN_OTHER;
+    return codec_jsonscan_skip(&d->scan, tok);
+}
+
+/* The members of an event's object (its '{' read), each to where it is checked. */
+static int read_event(struct decoder *d, int index, struct event *ev)
+{
+    enum codec_jsonscan_token tok;
+    for (;;) {
+        int r = codec_jsonscan_next(&d->scan, &tok);
+        if (r < 0 || tok == CODEC_JSONSCAN_OBJECT_END)
+            return r;
+        enum field f = field_of(d->scan.str.s, d->scan.str.len);
+        if (f == FIELDS && d->rank > RANK_FIELDS) {
+            char buf[INGEST__EXCERPT_MAX];
+            struct ingest_error e;
+            const char *key = ingest__excerpt(d->scan.str.s, buf);
+            int c = ingest__fail(&e, HALE_EPARSE, index, key,
+                                 "\"%s\" is not a field of an event: the fields are labels, "
+                                 "annotations, status, severity, summary, startsAt and endsAt",
+                                 key);
+            pend(d, RANK_FIELDS, c, &e);
+        }
+        /* A field given twice is refused by the scanner when the object ends. */
+        bool skip = f == FIELDS || d->fields[f].given != GIVEN_NOT;
+        r = codec_jsonscan_next(&d->scan, &tok);
+        if (r == 0 && skip)
+            r = codec_jsonscan_skip(&d->scan, tok);
+        else if (r == 0 && (f == FIELD_LABELS || f == FIELD_ANNOTATIONS))
+            r = read_pairs_member(d, f, tok, index, ev);
+        else if (r == 0)
+            r = read_later(d, f, tok);
+        if (r < 0)
+            return r;
+    }
+}
+
+static const char *string_of(const struct decoder *d, enum field f)
+{
+    return d->scratch.s + d->fields[f].at;
+}
+
+static bool given(const struct decoder *d, enum field f)
+{
+    return d->fields[f].given == GIVEN_STRING || d->fields[f].given == GIVEN_OTHER;
+}
+
+static int check_labels(struct decoder *d, int index, struct event *ev, struct ingest_error *e)
+{
+    if (d->rank == RANK_FIELDS) {
+        *e = d->pending;
+        return d->code;
+    }
+    if (!given(d, FIELD_LABELS))
+        return ingest__fail(e, HALE_EPARSE, index, "labels",
+                            "labels is required: name what the event is about, such as "
+                            "{\"alertname\": \"DiskFull\", \"instance\": \"web-01\"}");
+    if (d->rank <= RANK_LABEL) {
+        *e = d->pending;
+        return d->code;
+    }
+    if (ev->labels.n == 0)
+        return ingest__fail(e, HALE_EPARSE, index, "labels",
+                            "labels is empty: give at least one label, such as \"alertname\"");
+    if (d->rank != RANK_NONE) {
+        *e = d->pending;
+        return d->code;
     }
     return 0;
 }
 
-static int decode_labels(const json_t *o, int index, struct event *ev, struct ingest_error *e)
-{
-    const json_t *v = json_object_get(o, "labels");
-    if (!v || json_is_null(v))
-        return ingest__fail(e, HALE_EPARSE, index, "labels",
-                            "labels is required: name what the event is about, such as "
-                            "{\"alertname\": \"DiskFull\", \"instance\": \"web-01\"}");
-    int r = ingest__pairs_add(v, &label_rules, index, &ev->labels, e);
-    if (r < 0)
-        return r;
-    if (ev->labels.n == 0)
-        return ingest__fail(e, HALE_EPARSE, index, "labels",
-                            "labels is empty: give at least one label, such as \"alertname\"");
-    return ingest__pairs_add(json_object_get(o, "annotations"), &annotation_rules, index,
-                             &ev->annotations, e);
-}
-
 /* status, and severity (the field, else a `severity` label that names one, else warning). */
-static int decode_status(const json_t *o, int index, struct event *ev, struct ingest_error *e)
+static int check_status(struct decoder *d, int index, struct event *ev, struct ingest_error *e)
 {
     char buf[INGEST__EXCERPT_MAX];
-    const json_t *v = json_object_get(o, "status");
-    if (v && !json_is_null(v) &&
-        (!json_is_string(v) || event_status_parse(json_string_value(v), &ev->status) < 0))
+    const struct value *v = &d->fields[FIELD_STATUS];
+    bool s = v->given == GIVEN_STRING;
+    if (given(d, FIELD_STATUS) &&
+        (!s || v->nul || event_status_parse(string_of(d, FIELD_STATUS), &ev->status) < 0))
         return ingest__fail(e, HALE_EPARSE, index, "status",
-                            "status must be \"firing\" or \"resolved\"%s%s%s",
-                            json_is_string(v) ? ", not \"" : "",
-                            json_is_string(v) ? ingest__excerpt(json_string_value(v), buf) : "",
-                            json_is_string(v) ? "\"" : "");
-    v = json_object_get(o, "severity");
-    if (v && !json_is_null(v)) {
-        const char *s = json_string_value(v);
-        if (!s || incident_severity_parse(s, &ev->severity) < 0)
+                            "status must be \"firing\" or \"resolved\"%s%s%s", s ? ", not \"" : "",
+                            s ? ingest__excerpt(string_of(d, FIELD_STATUS), buf) : "",
+                            s ? "\"" : "");
+    v = &d->fields[FIELD_SEVERITY];
+    s = v->given == GIVEN_STRING;
+    if (given(d, FIELD_SEVERITY)) {
+        if (!s || v->nul ||
+            incident_severity_parse(string_of(d, FIELD_SEVERITY), &ev->severity) < 0)
             return ingest__fail(e, HALE_EPARSE, index, "severity",
                                 "severity must be \"critical\", \"warning\" or \"info\"%s%s%s",
-                                s ? ", not \"" : "", s ? ingest__excerpt(s, buf) : "",
+                                s ? ", not \"" : "",
+                                s ? ingest__excerpt(string_of(d, FIELD_SEVERITY), buf) : "",
                                 s ? "\"" : "");
         return 0;
     }
@@ -93,42 +314,53 @@ static int decode_status(const json_t *o, int index, struct event *ev, struct in
     return 0;
 }
 
-/* startsAt and endsAt; a resolution is read from an endsAt already past when status is left out. */
-static int decode_times(const json_t *o, int index, int64_t now_ms, struct event *ev,
-                        struct ingest_error *e)
+static int check_time(struct decoder *d, enum field f, int index, int64_t *ret_ms,
+                      struct ingest_error *e)
 {
-    int r = ingest__time(json_object_get(o, "startsAt"), "startsAt", index, false, &ev->starts_ms,
-                         e);
+    const struct value *v = &d->fields[f];
+    *ret_ms = 0;
+    if (v->given == GIVEN_OTHER)
+        return ingest__time_not_string(field_names[f], index, e);
+    if (v->given == GIVEN_STRING)
+        return ingest__time_text(string_of(d, f), v->len, field_names[f], index, false, ret_ms, e);
+    return 0;
+}
+
+/* startsAt and endsAt; a resolution is read from an endsAt already past when status is left out. */
+static int check_times(struct decoder *d, int index, struct event *ev, struct ingest_error *e)
+{
+    int r = check_time(d, FIELD_STARTS_AT, index, &ev->starts_ms, e);
     if (r == 0)
-        r = ingest__time(json_object_get(o, "endsAt"), "endsAt", index, false, &ev->ends_ms, e);
+        r = check_time(d, FIELD_ENDS_AT, index, &ev->ends_ms, e);
     if (r < 0)
         return r;
     if (ev->starts_ms && ev->ends_ms && ev->ends_ms < ev->starts_ms)
         return ingest__fail(e, HALE_EPARSE, index, "endsAt",
                             "endsAt is before startsAt: an event cannot end before it starts");
-    const json_t *status = json_object_get(o, "status");
-    if ((!status || json_is_null(status)) && ev->ends_ms && ev->ends_ms <= now_ms)
+    if (!given(d, FIELD_STATUS) && ev->ends_ms && ev->ends_ms <= d->now_ms)
         ev->status = EVENT_RESOLVED; /* as Alertmanager reads an alert's endsAt */
     return 0;
 }
 
-static int decode_summary(const json_t *o, int index, struct event *ev, struct ingest_error *e)
+static int check_summary(struct decoder *d, int index, struct event *ev, struct ingest_error *e)
 {
-    const json_t *v = json_object_get(o, "summary");
-    if (!v || json_is_null(v)) {
+    const struct value *v = &d->fields[FIELD_SUMMARY];
+    if (!given(d, FIELD_SUMMARY)) {
         ingest__summary_set(ev, ingest__summary_of(ev));
         return 0;
     }
-    if (!json_is_string(v))
+    if (v->given != GIVEN_STRING)
         return ingest__fail(e, HALE_EPARSE, index, "summary",
                             "summary must be a string: one line saying what happened");
-    size_t len = json_string_length(v);
-    if (len > INGEST_SUMMARY_MAX)
+    if (v->len > INGEST_SUMMARY_MAX)
         return ingest__fail(e, HALE_ELIMIT, index, "summary",
                             "summary has %zu bytes, more than the %d allowed: keep it to one "
                             "line and put details in annotations.description",
-                            len, INGEST_SUMMARY_MAX);
-    char *s = ingest__one_line(json_string_value(v));
+                            v->len, INGEST_SUMMARY_MAX);
+    if (v->nul)
+        return ingest__fail(e, HALE_EPARSE, index, "summary",
+                            "summary contains a NUL character (\\u0000): remove it");
+    char *s = ingest__one_line(string_of(d, FIELD_SUMMARY));
     if (!*s) {
         free(s);
         return ingest__fail(e, HALE_EPARSE, index, "summary",
@@ -139,49 +371,138 @@ static int decode_summary(const json_t *o, int index, struct event *ev, struct i
     return 0;
 }
 
-static int decode_event(const json_t *o, int index, int64_t now_ms, struct event *ev,
-                        struct ingest_error *e)
+/*
+ * One event (its '{' read) into ev. Returns the scanner's HALE_EPARSE for
+ * invalid JSON; a refusal of the event is kept in d.
+ */
+static int decode_event(struct decoder *d, int index, struct event *ev)
 {
-    if (!json_is_object(o))
-        return ingest__fail(e, HALE_EPARSE, index, "",
-                            "each event must be a JSON object with at least \"labels\"");
-    int r = check_fields(o, index, e);
-    if (r == 0)
-        r = decode_labels(o, index, ev, e);
-    if (r == 0)
-        r = decode_status(o, index, ev, e);
-    if (r == 0)
-        r = decode_times(o, index, now_ms, ev, e);
-    if (r == 0)
-        r = decode_summary(o, index, ev, e);
+    for (int f = 0; f < FIELDS; f++)
+        d->fields[f].given = GIVEN_NOT;
+    d->rank = RANK_NONE;
+    strbuf_reset(&d->scratch);
+    int r = read_event(d, index, ev);
+    if (r < 0)
+        return r;
     ev->source = EVENT_SOURCE_API;
-    ev->received_ms = now_ms;
+    ev->received_ms = d->now_ms;
+    struct ingest_error e;
+    int c = check_labels(d, index, ev, &e);
+    if (c == 0)
+        c = check_status(d, index, ev, &e);
+    if (c == 0)
+        c = check_times(d, index, ev, &e);
+    if (c == 0)
+        c = check_summary(d, index, ev, &e);
+    if (c < 0 && !d->refused) {
+        d->refused = c;
+        d->e = e;
+    }
+    return 0;
+}
+
+static int not_an_event(struct decoder *d, int index)
+{
+    return ingest__fail(&d->e, refuse(d, HALE_EPARSE), index, "",
+                        index < 0 ? "the body must be an event (a JSON object with \"labels\") or "
+                                    "an array of events"
+                                  : "each event must be a JSON object with at least \"labels\"");
+}
+
+/* The events of the array whose '[' was read; *v grows as they come. */
+static int decode_batch(struct decoder *d, struct event **v, size_t *n)
+{
+    enum codec_jsonscan_token tok;
+    size_t cap = 0;
+    for (size_t i = 0;; i++) {
+        int r = codec_jsonscan_next(&d->scan, &tok);
+        if (r < 0 || tok == CODEC_JSONSCAN_ARRAY_END)
+            return r;
+        d->seen = i + 1;
+        /* Past the first refusal or the limit, the rest is only checked as JSON. */
+        if (d->refused || i >= INGEST_EVENTS_MAX) {
+            r = codec_jsonscan_skip(&d->scan, tok);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        if (tok != CODEC_JSONSCAN_OBJECT) {
+            not_an_event(d, (int)i);
+            r = codec_jsonscan_skip(&d->scan, tok);
+            if (r < 0)
+                return r;
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            *v = xreallocarray(*v, cap, sizeof(**v));
+        }
+        event_init(&(*v)[*n]);
+        (*n)++;
+        r = decode_event(d, (int)i, &(*v)[*n - 1]);
+        if (r < 0)
+            return r;
+    }
+}
+
+static int decode_body(struct decoder *d, struct event **v, size_t *n)
+{
+    enum codec_jsonscan_token tok;
+    int r = codec_jsonscan_next(&d->scan, &tok);
+    if (r == 0 && tok == CODEC_JSONSCAN_ARRAY) {
+        r = decode_batch(d, v, n);
+    } else if (r == 0 && tok == CODEC_JSONSCAN_OBJECT) {
+        *v = xcalloc(1, sizeof(**v));
+        event_init(*v);
+        *n = 1;
+        r = decode_event(d, -1, *v);
+    } else if (r == 0) {
+        not_an_event(d, -1);
+        r = codec_jsonscan_skip(&d->scan, tok);
+    }
+    if (r == 0)
+        r = codec_jsonscan_next(&d->scan, &tok); /* only white space may follow */
     return r;
 }
 
-int ingest_events_decode(const json_t *body, int64_t now_ms, struct event **ret_v, size_t *ret_n,
-                         struct ingest_error *e)
+int ingest_events_decode(const char *text, size_t len, int64_t now_ms, struct event **ret_v,
+                         size_t *ret_n, struct ingest_error *e)
 {
-    bool batch = json_is_array(body);
-    if (!batch && !json_is_object(body))
-        return ingest__fail(e, HALE_EPARSE, -1, "",
-                            "the body must be an event (a JSON object with \"labels\") or an "
-                            "array of events");
-    size_t n = batch ? json_array_size(body) : 1;
-    if (n > INGEST_EVENTS_MAX)
-        return ingest__fail(e, HALE_ELIMIT, -1, "",
-                            "the body has %zu events, more than the %d one request may carry: "
-                            "send them in several requests",
-                            n, INGEST_EVENTS_MAX);
-    struct event *v = n ? xcalloc(n, sizeof(*v)) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        event_init(&v[i]);
-        const json_t *o = batch ? json_array_get(body, i) : body;
-        int r = decode_event(o, batch ? (int)i : -1, now_ms, &v[i], e);
-        if (r < 0) {
-            ingest_events_free(v, i + 1);
-            return r;
+    struct decoder d = {.now_ms = now_ms};
+    struct event *v = NULL;
+    size_t n = 0;
+    int r = 0;
+    codec_jsonscan_init(&d.scan, text, len);
+    strbuf_init(&d.scratch, 0);
+    if (len == 0)
+        not_an_event(&d, -1); /* no body at all */
+    else
+        r = decode_body(&d, &v, &n);
+    if (r < 0) {
+        r = ingest__fail(e, HALE_EPARSE, -1, "", "%s", d.scan.error);
+        if (e) {
+            e->line = d.scan.error_line;
+            e->column = d.scan.error_column;
         }
+    } else if (d.seen > INGEST_EVENTS_MAX) {
+        r = ingest__fail(e, HALE_ELIMIT, -1, "",
+                         "the body has %zu events, more than the %d one request may carry: "
+                         "send them in several requests",
+                         d.seen, INGEST_EVENTS_MAX);
+    } else if (d.refused) {
+        r = d.refused;
+        if (e)
+            *e = d.e;
+    }
+    codec_jsonscan_fini(&d.scan);
+    strbuf_fini(&d.scratch);
+    if (r < 0) {
+        ingest_events_free(v, n);
+        return r;
+    }
+    if (n == 0) {
+        free(v);
+        v = NULL;
     }
     *ret_v = v;
     *ret_n = n;

@@ -58,6 +58,35 @@ int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, 
                       struct labels *out, struct ingest_error *e);
 
 /*
+ * The rules of ingest__pairs_add() one at a time, for a decoder that reads
+ * the text itself (events.c); each returns 0, or HALE_EPARSE or
+ * HALE_ELIMIT with e filled.
+ */
+/* An object of n pairs: more than rules->count_max are refused. */
+int ingest__pairs_count(size_t n, const struct ingest__pairs_rules *rules, int index,
+                        struct ingest_error *e);
+/* Refuses the pairs' value for not being an object. */
+int ingest__pairs_not_object(const struct ingest__pairs_rules *rules, int index,
+                             struct ingest_error *e);
+/*
+ * A pair's name (len bytes, no NUL): too long, or not a label name (escaped
+ * into escaped first when rules->tolerant), is refused; the label to set in
+ * *ret (name itself or escaped).
+ */
+int ingest__pair_name(const char *name, size_t len, const struct ingest__pairs_rules *rules,
+                      int index, char escaped[INGEST_NAME_MAX + 2], const char **ret,
+                      struct ingest_error *e);
+/*
+ * The value of the pair label: len bytes of s (NULs refused, or dropped
+ * when rules->tolerant), checked under rules; a new string in *ret.
+ */
+int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
+                       int index, const char *label, char **ret, struct ingest_error *e);
+/* Refuses the value of the pair label for not being a string. */
+int ingest__pair_not_string(const struct ingest__pairs_rules *rules, int index, const char *label,
+                            struct ingest_error *e);
+
+/*
  * An RFC 3339 time string into Unix ms; a missing or null v is 0 (unset),
  * and so is Go's zero time, "0001-01-01T00:00:00Z", the "unset" that
  * Alertmanager writes. With early_unset, any other time not after 1970 is
@@ -65,6 +94,11 @@ int ingest__pairs_add(const json_t *v, const struct ingest__pairs_rules *rules, 
  */
 int ingest__time(const json_t *v, const char *field, int index, bool early_unset, int64_t *ret_ms,
                  struct ingest_error *e);
+/* The same for the string s of len bytes (a time was given; one with a NUL is refused). */
+int ingest__time_text(const char *s, size_t len, const char *field, int index, bool early_unset,
+                      int64_t *ret_ms, struct ingest_error *e);
+/* Refuses a time that is not a string. */
+int ingest__time_not_string(const char *field, int index, struct ingest_error *e);
 
 /*
  * s as one line for people: every run of white space and control

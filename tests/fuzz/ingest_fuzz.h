@@ -4,7 +4,8 @@
  * of a decoder: any JSON text (scalars and \u0000 too, which the API
  * refuses before decoding, so the decoder is tried on every json_t) either
  * decodes into events that keep every limit and hold valid UTF-8, or is
- * refused with an error that names a real index and says why.
+ * refused with an error that names a real index and says why. The events
+ * decoder reads the text itself, so it gets every input as it is.
  */
 #ifndef HALE_TESTS_INGEST_FUZZ_H
 #define HALE_TESTS_INGEST_FUZZ_H
@@ -79,11 +80,34 @@ static void ingest_fuzz_check_event(const struct event *ev, enum event_source so
 }
 
 /*
+ * Checks what a decoder gave for one input: r and its events (freed
+ * here), or its error.
+ */
+static inline void ingest_fuzz_check_result(int r, struct event *v, size_t n,
+                                            const struct ingest_error *e, enum event_source source,
+                                            size_t extra_annotations)
+{
+    if (r == 0) {
+        ingest_fuzz_require(n <= INGEST_EVENTS_MAX && (n == 0) == (v == NULL));
+        for (size_t i = 0; i < n; i++)
+            ingest_fuzz_check_event(&v[i], source, extra_annotations);
+        ingest_events_free(v, n);
+    } else {
+        ingest_fuzz_require(r == HALE_EPARSE || r == HALE_ELIMIT);
+        ingest_fuzz_require(e->index >= -1 && e->index < INGEST_EVENTS_MAX);
+        ingest_fuzz_require(e->reason[0] && ingest_fuzz_is_utf8(e->reason));
+        ingest_fuzz_require(ingest_fuzz_is_utf8(e->field));
+        /* invalid JSON is the body's fault, at a place */
+        ingest_fuzz_require(!e->line || (e->index == -1 && e->column >= 1 && r == HALE_EPARSE));
+    }
+}
+
+/*
  * Decodes data with decode; source and extra_annotations (annotations a
  * decoder may add beyond the body's) say what its events must look like.
  */
-static int ingest_fuzz_one(ingest_fuzz_decode_fn *decode, enum event_source source,
-                           size_t extra_annotations, const uint8_t *data, size_t size)
+static inline int ingest_fuzz_one(ingest_fuzz_decode_fn *decode, enum event_source source,
+                                  size_t extra_annotations, const uint8_t *data, size_t size)
 {
     json_t *body = json_loadb((const char *)data, size,
                               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
@@ -93,17 +117,7 @@ static int ingest_fuzz_one(ingest_fuzz_decode_fn *decode, enum event_source sour
     size_t n = 0;
     struct ingest_error e = {.index = -2};
     int r = decode(body, INGEST_FUZZ_NOW, &v, &n, &e);
-    if (r == 0) {
-        ingest_fuzz_require(n <= INGEST_EVENTS_MAX && (n == 0) == (v == NULL));
-        for (size_t i = 0; i < n; i++)
-            ingest_fuzz_check_event(&v[i], source, extra_annotations);
-        ingest_events_free(v, n);
-    } else {
-        ingest_fuzz_require(r == HALE_EPARSE || r == HALE_ELIMIT);
-        ingest_fuzz_require(e.index >= -1 && e.index < INGEST_EVENTS_MAX);
-        ingest_fuzz_require(e.reason[0] && ingest_fuzz_is_utf8(e.reason));
-        ingest_fuzz_require(ingest_fuzz_is_utf8(e.field));
-    }
+    ingest_fuzz_check_result(r, v, n, &e, source, extra_annotations);
     json_decref(body);
     return 0;
 }

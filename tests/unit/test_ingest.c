@@ -116,6 +116,44 @@ static void refused(decode_fn *decode, const char *text, int code, int index, co
     assert_true(strlen(e.reason) > 20); /* a sentence, not a code */
 }
 
+/* The events of the events body text, which must decode; their number must be want_n. */
+static struct event *events_text(const char *text, size_t want_n)
+{
+    struct event *v = NULL;
+    size_t n = 0;
+    struct ingest_error e = {0};
+    int r = ingest_events_decode(text, strlen(text), NOW, &v, &n, &e);
+    if (r != 0)
+        fail_msg("decode: %s (index %d, field \"%s\", line %u): %s", hale_strerror(r), e.index,
+                 e.field, e.line, e.reason);
+    assert_int_equal(n, want_n);
+    if (n == 0)
+        assert_null(v);
+    return v;
+}
+
+/* As refused(), for the events body: text must be valid JSON refused by the decoder. */
+static void events_refused(const char *text, int code, int index, const char *field,
+                           const char *want)
+{
+    static struct event sentinel; /* the decoder must not replace it */
+    struct event *v = &sentinel;
+    size_t n = 12345;
+    struct ingest_error e = {.index = 99};
+    int r = ingest_events_decode(text, strlen(text), NOW, &v, &n, &e);
+    if (r != code)
+        fail_msg("%s: got %d (%s), want %d", text, r, e.reason, code);
+    assert_ptr_equal(v, &sentinel);
+    assert_int_equal(n, 12345);
+    if (e.line)
+        fail_msg("%s: refused as invalid JSON at %u:%u: %s", text, e.line, e.column, e.reason);
+    assert_int_equal(e.index, index);
+    assert_string_equal(e.field, field);
+    if (want && !strstr(e.reason, want))
+        fail_msg("reason \"%s\" lacks \"%s\"", e.reason, want);
+    assert_true(strlen(e.reason) > 20); /* a sentence, not a code */
+}
+
 static void assert_label(const struct labels *l, const char *name, const char *value)
 {
     const char *got = labels_get(l, name);
@@ -381,8 +419,8 @@ static void test_ingest_am_tolerates_names_and_nul(void **state)
     assert_string_equal(labels_get(&v[0].annotations, "summary"), "disk full");
     ingest_events_free(v, 1);
     /* The events API is strict: it says what to change. */
-    refused(ingest_events_decode, "{\"labels\":{\"service.name\":\"web\"}}", HALE_EPARSE, -1,
-            "labels", "\"service.name\" is not a valid name");
+    events_refused("{\"labels\":{\"service.name\":\"web\"}}", HALE_EPARSE, -1, "labels",
+                   "\"service.name\" is not a valid name");
 }
 
 static void test_ingest_am_status_without_one(void **state)
@@ -520,8 +558,7 @@ static void test_ingest_am_empty_alerts(void **state)
 static void test_ingest_events_single(void **state)
 {
     (void)state;
-    struct event *v = decode_text(
-            ingest_events_decode,
+    struct event *v = events_text(
             "{\"labels\":{\"service\":\"web\",\"alertname\":\"DiskFull\",\"instance\":\"web-01\"},"
             "\"annotations\":{\"summary\":\"Disk / on web-01 is 97% full\","
             "\"runbook_url\":\"https://runbooks.example.com/disk\"}}",
@@ -542,8 +579,7 @@ static void test_ingest_events_single(void **state)
 static void test_ingest_events_array(void **state)
 {
     (void)state;
-    struct event *v = decode_text(
-            ingest_events_decode,
+    struct event *v = events_text(
             "[{\"labels\":{\"alertname\":\"DiskFull\",\"instance\":\"web-01\",\"service\":\"web\"}}"
             ","
             "{\"labels\":{\"alertname\":\"DiskFull\"},\"status\":\"resolved\",\"severity\":"
@@ -564,14 +600,13 @@ static void test_ingest_events_array(void **state)
     }
     ingest_events_free(v, 3);
     /* an empty batch is no events, not an error */
-    assert_null(decode_text(ingest_events_decode, "[]", 0));
+    assert_null(events_text("[]", 0));
 }
 
 static void test_ingest_events_severity(void **state)
 {
     (void)state;
-    struct event *v = decode_text(
-            ingest_events_decode,
+    struct event *v = events_text(
             "[{\"labels\":{\"a\":\"1\",\"severity\":\"critical\"}},"
             "{\"labels\":{\"a\":\"2\",\"severity\":\"page\"}},"
             "{\"labels\":{\"a\":\"3\",\"severity\":\"critical\"},\"severity\":\"info\"},"
@@ -587,8 +622,7 @@ static void test_ingest_events_severity(void **state)
 static void test_ingest_events_times(void **state)
 {
     (void)state;
-    struct event *v = decode_text(
-            ingest_events_decode,
+    struct event *v = events_text(
             "[{\"labels\":{\"a\":\"1\"},\"endsAt\":\"2026-11-21T14:00:00Z\"},"
             "{\"labels\":{\"a\":\"2\"},\"endsAt\":\"2026-11-21T14:00:00Z\",\"status\":\"firing\"},"
             "{\"labels\":{\"a\":\"3\"},\"endsAt\":\"2026-11-21T16:00:00Z\"},"
@@ -609,56 +643,161 @@ static void test_ingest_events_errors_name_index_and_field(void **state)
     (void)state;
 #define GOOD "{\"labels\":{\"alertname\":\"A\"}}"
     /* a misspelt field is refused, never dropped; the batch is refused whole */
-    refused(ingest_events_decode, "[" GOOD "," GOOD ",{\"lables\":{\"a\":\"b\"}}]", HALE_EPARSE, 2,
-            "lables", "\"lables\" is not a field of an event");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"generatorURL\":\"x\"}", HALE_EPARSE,
-            -1, "generatorURL", "the fields are labels");
-    refused(ingest_events_decode, "{\"summary\":\"x\"}", HALE_EPARSE, -1, "labels",
-            "labels is required");
-    refused(ingest_events_decode, "{\"labels\":null}", HALE_EPARSE, -1, "labels", "required");
-    refused(ingest_events_decode, "{\"labels\":{}}", HALE_EPARSE, -1, "labels", "empty");
-    refused(ingest_events_decode, "{\"labels\":[\"a\"]}", HALE_EPARSE, -1, "labels",
-            "must be an object");
-    refused(ingest_events_decode, "{\"labels\":{\"9x\":\"a\"}}", HALE_EPARSE, -1, "labels",
-            "\"9x\" is not a valid name");
-    refused(ingest_events_decode, "{\"labels\":{\"\":\"a\"}}", HALE_EPARSE, -1, "labels",
-            "not a valid name");
-    refused(ingest_events_decode, "[" GOOD ",{\"labels\":{\"port\":8080}}]", HALE_EPARSE, 1,
-            "labels.port", "must be a string");
-    refused(ingest_events_decode, "{\"labels\":{\"service\":\"\"}}", HALE_EPARSE, -1,
-            "labels.service", "empty");
-    refused(ingest_events_decode, "{\"labels\":{\"service\":\"w\\u0000b\"}}", HALE_EPARSE, -1,
-            "labels.service", "NUL");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"annotations\":\"x\"}", HALE_EPARSE,
-            -1, "annotations", "must be an object");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"annotations\":{\"n\":[1]}}",
-            HALE_EPARSE, -1, "annotations.n", "must be a string");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"status\":\"fire\"}", HALE_EPARSE, -1,
-            "status", "\"firing\" or \"resolved\", not \"fire\"");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"status\":true}", HALE_EPARSE, -1,
-            "status", "\"firing\" or \"resolved\"");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"severity\":\"page\"}", HALE_EPARSE,
-            -1, "severity", "\"critical\", \"warning\" or \"info\", not \"page\"");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"summary\":42}", HALE_EPARSE, -1,
-            "summary", "must be a string");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"summary\":\" \\n \"}", HALE_EPARSE,
-            -1, "summary", "empty");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"startsAt\":\"yesterday\"}",
-            HALE_EPARSE, -1, "startsAt", "not \"yesterday\"");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"startsAt\":1795273165}", HALE_EPARSE,
-            -1, "startsAt", "must be a string");
-    refused(ingest_events_decode, "{\"labels\":{\"a\":\"b\"},\"endsAt\":\"2026-11-21T14:59:25\"}",
-            HALE_EPARSE, -1, "endsAt", "RFC 3339");
-    refused(ingest_events_decode,
-            "{\"labels\":{\"a\":\"b\"},\"startsAt\":\"1960-01-01T00:00:00Z\"}", HALE_EPARSE, -1,
-            "startsAt", "not after 1970");
-    refused(ingest_events_decode,
-            "{\"labels\":{\"a\":\"b\"},\"startsAt\":\"2026-11-21T15:00:00Z\","
-            "\"endsAt\":\"2026-11-21T14:00:00Z\"}",
-            HALE_EPARSE, -1, "endsAt", "before startsAt");
-    refused(ingest_events_decode, "[" GOOD ",\"x\"]", HALE_EPARSE, 1, "", "JSON object");
-    refused(ingest_events_decode, "\"an event\"", HALE_EPARSE, -1, "", "array of events");
-    refused(ingest_events_decode, "42", HALE_EPARSE, -1, "", NULL);
+    events_refused("[" GOOD "," GOOD ",{\"lables\":{\"a\":\"b\"}}]", HALE_EPARSE, 2, "lables",
+                   "\"lables\" is not a field of an event");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"generatorURL\":\"x\"}", HALE_EPARSE, -1,
+                   "generatorURL", "the fields are labels");
+    events_refused("{\"summary\":\"x\"}", HALE_EPARSE, -1, "labels", "labels is required");
+    events_refused("{\"labels\":null}", HALE_EPARSE, -1, "labels", "required");
+    events_refused("{\"labels\":{}}", HALE_EPARSE, -1, "labels", "empty");
+    events_refused("{\"labels\":[\"a\"]}", HALE_EPARSE, -1, "labels", "must be an object");
+    events_refused("{\"labels\":{\"9x\":\"a\"}}", HALE_EPARSE, -1, "labels",
+                   "\"9x\" is not a valid name");
+    events_refused("{\"labels\":{\"\":\"a\"}}", HALE_EPARSE, -1, "labels", "not a valid name");
+    events_refused("[" GOOD ",{\"labels\":{\"port\":8080}}]", HALE_EPARSE, 1, "labels.port",
+                   "must be a string");
+    events_refused("{\"labels\":{\"service\":\"\"}}", HALE_EPARSE, -1, "labels.service", "empty");
+    events_refused("{\"labels\":{\"service\":\"w\\u0000b\"}}", HALE_EPARSE, -1, "labels.service",
+                   "NUL");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"annotations\":\"x\"}", HALE_EPARSE, -1,
+                   "annotations", "must be an object");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"annotations\":{\"n\":[1]}}", HALE_EPARSE, -1,
+                   "annotations.n", "must be a string");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"status\":\"fire\"}", HALE_EPARSE, -1, "status",
+                   "\"firing\" or \"resolved\", not \"fire\"");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"status\":true}", HALE_EPARSE, -1, "status",
+                   "\"firing\" or \"resolved\"");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"severity\":\"page\"}", HALE_EPARSE, -1, "severity",
+                   "\"critical\", \"warning\" or \"info\", not \"page\"");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"summary\":42}", HALE_EPARSE, -1, "summary",
+                   "must be a string");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"summary\":\" \\n \"}", HALE_EPARSE, -1, "summary",
+                   "empty");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"startsAt\":\"yesterday\"}", HALE_EPARSE, -1,
+                   "startsAt", "not \"yesterday\"");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"startsAt\":1795273165}", HALE_EPARSE, -1,
+                   "startsAt", "must be a string");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"endsAt\":\"2026-11-21T14:59:25\"}", HALE_EPARSE, -1,
+                   "endsAt", "RFC 3339");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"startsAt\":\"1960-01-01T00:00:00Z\"}", HALE_EPARSE,
+                   -1, "startsAt", "not after 1970");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"startsAt\":\"2026-11-21T15:00:00Z\","
+                   "\"endsAt\":\"2026-11-21T14:00:00Z\"}",
+                   HALE_EPARSE, -1, "endsAt", "before startsAt");
+    events_refused("[" GOOD ",\"x\"]", HALE_EPARSE, 1, "", "JSON object");
+    events_refused("\"an event\"", HALE_EPARSE, -1, "", "array of events");
+    events_refused("42", HALE_EPARSE, -1, "", NULL);
+}
+
+/* text is refused as invalid JSON at line:column, for a reason containing want. */
+static void events_invalid_json(const char *text, unsigned line, unsigned column, const char *want)
+{
+    struct event *v = NULL;
+    size_t n = 0;
+    struct ingest_error e = {0};
+    int r = ingest_events_decode(text, strlen(text), NOW, &v, &n, &e);
+    if (r != HALE_EPARSE || e.line != line || e.column != column)
+        fail_msg("%s: got %d at %u:%u (%s), want invalid JSON at %u:%u", text, r, e.line, e.column,
+                 e.reason, line, column);
+    assert_int_equal(e.index, -1);
+    assert_string_equal(e.field, "");
+    if (!strstr(e.reason, want))
+        fail_msg("reason \"%s\" lacks \"%s\"", e.reason, want);
+}
+
+/*
+ * The text is read in one pass, but answers as if parsed whole first and
+ * then checked: invalid JSON anywhere wins over a bad event, too many
+ * events over a bad one, the first bad event over later ones, and within
+ * an event the checks keep their order whatever the order of the fields.
+ */
+static void test_ingest_events_refusals_keep_their_order(void **state)
+{
+    (void)state;
+    events_invalid_json("[{\"lables\":{}},\n {\"labels\":{\"a\":\"b\"}},]", 2, 23,
+                        "a value is expected");
+    events_invalid_json("{\"labels\":{\"a\":1},\"labels\":{\"a\":\"b\"}}", 1, 19, "given twice");
+    events_invalid_json("{\"labels\":{\"a\":\"b\",\"a\":\"c\"}}", 1, 20, "given twice");
+    events_invalid_json("{\"labels\":{\"a\":\"b\"},\"x\":{\"y\":1,\"y\":2}}", 1, 32, "given twice");
+    events_invalid_json("{\"labels\":{\"a\":\"b\"}} {}", 1, 22, "must end");
+    events_invalid_json("{\"labels\":{\"a\\u0000\":\"b\"}}", 1, 14, "member name");
+    events_invalid_json("  ", 1, 3, "end of the text");
+    /* no body at all is no event */
+    struct ingest_error e = {0};
+    struct event *v = NULL;
+    size_t n = 0;
+    assert_int_equal(ingest_events_decode("", 0, NOW, &v, &n, &e), HALE_EPARSE);
+    assert_int_equal(e.line, 0);
+    assert_non_null(strstr(e.reason, "array of events"));
+
+    /* a field that is not one wins over the labels, wherever it is */
+    events_refused("{\"labels\":{\"a\":1},\"lables\":{}}", HALE_EPARSE, -1, "lables",
+                   "not a field");
+    /* labels before annotations, status, times and summary, whatever the order */
+    events_refused("{\"summary\":1,\"startsAt\":2,\"status\":3,\"annotations\":4,"
+                   "\"labels\":{\"a\":1}}",
+                   HALE_EPARSE, -1, "labels.a", "must be a string");
+    events_refused("{\"annotations\":{\"n\":1},\"labels\":{}}", HALE_EPARSE, -1, "labels", "empty");
+    events_refused("{\"summary\":1,\"annotations\":{\"n\":1},\"labels\":{\"a\":\"b\"}}",
+                   HALE_EPARSE, -1, "annotations.n", "must be a string");
+    events_refused("{\"endsAt\":1,\"severity\":\"x\",\"labels\":{\"a\":\"b\"}}", HALE_EPARSE, -1,
+                   "severity", "not \"x\"");
+    /* the count of labels wins over a bad label before it */
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_adds(&b, "{\"labels\":{\"bad\":1");
+    for (int i = 0; i < INGEST_LABELS_MAX; i++)
+        strbuf_addf(&b, ",\"l%d\":\"v\"", i);
+    strbuf_adds(&b, "}}");
+    events_refused(b.s, HALE_ELIMIT, -1, "labels", "more than the 64 allowed");
+    strbuf_fini(&b);
+    /* the first bad event, not a later one */
+    events_refused("[{\"labels\":{\"a\":\"b\"}},{\"labels\":{}},{\"x\":1}]", HALE_EPARSE, 1,
+                   "labels", "empty");
+    /* a NUL in a value is refused as the field's error */
+    events_refused("{\"labels\":{\"a\":\"b\"},\"summary\":\"x\\u0000y\"}", HALE_EPARSE, -1,
+                   "summary", "NUL");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"status\":\"firing\\u0000\"}", HALE_EPARSE, -1,
+                   "status", "\"firing\" or \"resolved\"");
+    events_refused("{\"labels\":{\"a\":\"b\"},\"startsAt\":\"2026-11-21T14:59:25Z\\u0000\"}",
+                   HALE_EPARSE, -1, "startsAt", "RFC 3339");
+}
+
+/* Alertmanager's API v2 bodies are arrays of events too, with generatorURL, which hale's refuses.
+ */
+static void test_ingest_events_alertmanager_api_fixtures(void **state)
+{
+    (void)state;
+    static const char *const names[] = {
+            "alertmanager-apiv2-post-alerts-body-used-for-capture.json",
+            "alertmanager-apiv2-post-alerts-resolve-body-used-for-capture.json",
+    };
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char *text = read_fixture(names[k]);
+        events_refused(text, HALE_EPARSE, 0, "generatorURL", "not a field of an event");
+        /* without it, each alert is an event */
+        json_t *body = parse(text);
+        size_t i;
+        json_t *alert;
+        json_array_foreach(body, i, alert) json_object_del(alert, "generatorURL");
+        char *again = json_dumps(body, JSON_INDENT(2));
+        struct event *v = events_text(again, json_array_size(body));
+        for (i = 0; i < json_array_size(body); i++) {
+            json_t *alert_i = json_array_get(body, i);
+            const char *name;
+            json_t *value;
+            json_object_foreach(json_object_get(alert_i, "labels"), name, value)
+                    assert_label(&v[i].labels, name, json_string_value(value));
+            json_t *summary = json_object_get(json_object_get(alert_i, "annotations"), "summary");
+            if (summary)
+                assert_string_equal(v[i].summary, json_string_value(summary));
+            assert_true(v[i].starts_ms > 0);
+        }
+        ingest_events_free(v, json_array_size(body));
+        free(again);
+        json_decref(body);
+        free(text);
+    }
 }
 
 /* An events body whose first event has count labels (or annotations) with values of len bytes. */
@@ -684,85 +823,94 @@ static void test_ingest_events_limits(void **state)
     (void)state;
     /* labels: 64 in all, 4 KiB a value */
     char *t = event_with("labels", INGEST_LABELS_MAX - 1, INGEST_LABEL_VALUE_MAX);
-    ingest_events_free(decode_text(ingest_events_decode, t, 1), 1);
+    ingest_events_free(events_text(t, 1), 1);
     free(t);
     t = event_with("labels", INGEST_LABELS_MAX, 1);
-    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "labels", "more than the 64 allowed");
+    events_refused(t, HALE_ELIMIT, -1, "labels", "more than the 64 allowed");
     free(t);
     t = event_with("labels", 1, INGEST_LABEL_VALUE_MAX + 1);
-    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "labels.l0", "more than the 4096 allowed");
+    events_refused(t, HALE_ELIMIT, -1, "labels.l0", "more than the 4096 allowed");
     free(t);
     /* annotations: 64, 16 KiB a value */
     t = event_with("annotations", INGEST_ANNOTATIONS_MAX, INGEST_ANNOTATION_VALUE_MAX);
-    ingest_events_free(decode_text(ingest_events_decode, t, 1), 1);
+    ingest_events_free(events_text(t, 1), 1);
     free(t);
     t = event_with("annotations", INGEST_ANNOTATIONS_MAX + 1, 1);
-    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "annotations", NULL);
+    events_refused(t, HALE_ELIMIT, -1, "annotations", NULL);
     free(t);
     t = event_with("annotations", 1, INGEST_ANNOTATION_VALUE_MAX + 1);
-    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "annotations.l0", NULL);
+    events_refused(t, HALE_ELIMIT, -1, "annotations.l0", NULL);
     free(t);
     /* a name of 129 bytes */
     char name[INGEST_NAME_MAX + 2];
     memset(name, 'n', INGEST_NAME_MAX + 1);
     name[INGEST_NAME_MAX + 1] = '\0';
     t = xasprintf("{\"labels\":{\"%s\":\"v\"}}", name);
-    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "labels", "longer than 128 bytes");
+    events_refused(t, HALE_ELIMIT, -1, "labels", "longer than 128 bytes");
     free(t);
     name[INGEST_NAME_MAX] = '\0';
     t = xasprintf("{\"labels\":{\"%s\":\"v\"}}", name);
-    ingest_events_free(decode_text(ingest_events_decode, t, 1), 1);
+    ingest_events_free(events_text(t, 1), 1);
     free(t);
     /* a summary of 1 KiB, and one byte more */
     char summary[INGEST_SUMMARY_MAX + 2];
     memset(summary, 's', INGEST_SUMMARY_MAX + 1);
     summary[INGEST_SUMMARY_MAX + 1] = '\0';
     t = xasprintf("{\"labels\":{\"a\":\"b\"},\"summary\":\"%s\"}", summary);
-    refused(ingest_events_decode, t, HALE_ELIMIT, -1, "summary", "more than the 1024 allowed");
+    events_refused(t, HALE_ELIMIT, -1, "summary", "more than the 1024 allowed");
     free(t);
     summary[INGEST_SUMMARY_MAX] = '\0';
     t = xasprintf("{\"labels\":{\"a\":\"b\"},\"summary\":\"%s\"}", summary);
-    struct event *v = decode_text(ingest_events_decode, t, 1);
+    struct event *v = events_text(t, 1);
     assert_string_equal(v[0].summary, summary);
     ingest_events_free(v, 1);
     free(t);
 }
 
+/* A batch of n events with the label n numbered, as numbers or as strings. */
+static char *batch_of(int n, bool strings)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_addc(&b, '[');
+    for (int i = 0; i < n; i++)
+        strbuf_addf(&b, strings ? "%s{\"labels\":{\"n\":\"%d\"}}" : "%s{\"labels\":{\"n\":%d}}",
+                    i ? "," : "", i);
+    strbuf_addc(&b, ']');
+    return strbuf_detach(&b, NULL);
+}
+
 static void test_ingest_events_batch_limit(void **state)
 {
     (void)state;
-    json_t *batch = json_array();
-    for (int i = 0; i < INGEST_EVENTS_MAX; i++)
-        json_array_append_new(batch, json_pack("{s:{s:i}}", "labels", "n", i));
     /* the values are numbers: the last one names its index */
+    char *t = batch_of(INGEST_EVENTS_MAX, false);
     struct ingest_error e = {0};
     struct event *v = NULL;
     size_t n = 0;
-    assert_int_equal(ingest_events_decode(batch, NOW, &v, &n, &e), HALE_EPARSE);
+    assert_int_equal(ingest_events_decode(t, strlen(t), NOW, &v, &n, &e), HALE_EPARSE);
     assert_int_equal(e.index, 0);
-    json_array_clear(batch);
-    for (int i = 0; i < INGEST_EVENTS_MAX; i++) {
-        char s[16];
-        snprintf(s, sizeof(s), "%d", i);
-        json_array_append_new(batch, json_pack("{s:{s:s}}", "labels", "n", s));
-    }
-    v = decode_json(ingest_events_decode, batch, INGEST_EVENTS_MAX);
+    free(t);
+    t = batch_of(INGEST_EVENTS_MAX, true);
+    v = events_text(t, INGEST_EVENTS_MAX);
     assert_label(&v[INGEST_EVENTS_MAX - 1].labels, "n", "9999");
     ingest_events_free(v, INGEST_EVENTS_MAX);
-    json_array_append_new(batch, json_pack("{s:{s:s}}", "labels", "n", "one more"));
-    assert_int_equal(ingest_events_decode(batch, NOW, &v, &n, &e), HALE_ELIMIT);
+    free(t);
+    t = batch_of(INGEST_EVENTS_MAX + 1, true);
+    assert_int_equal(ingest_events_decode(t, strlen(t), NOW, &v, &n, &e), HALE_ELIMIT);
     assert_int_equal(e.index, -1);
     assert_non_null(strstr(e.reason, "more than the 10000"));
-    json_decref(batch);
+    free(t);
 }
 
 static void test_ingest_events_error_may_be_null(void **state)
 {
     (void)state;
-    json_t *body = parse("{\"labels\":{}}");
+    const char *text = "{\"labels\":{}}";
+    json_t *body = parse(text);
     struct event *v = NULL;
     size_t n = 0;
-    assert_int_equal(ingest_events_decode(body, NOW, &v, &n, NULL), HALE_EPARSE);
+    assert_int_equal(ingest_events_decode(text, strlen(text), NOW, &v, &n, NULL), HALE_EPARSE);
     assert_int_equal(ingest_alertmanager_decode(body, NOW, &v, &n, NULL), HALE_EPARSE);
     json_decref(body);
     ingest_events_free(NULL, 0);
@@ -794,6 +942,8 @@ int main(void)
             cmocka_unit_test(test_ingest_events_errors_name_index_and_field),
             cmocka_unit_test(test_ingest_events_limits),
             cmocka_unit_test(test_ingest_events_batch_limit),
+            cmocka_unit_test(test_ingest_events_refusals_keep_their_order),
+            cmocka_unit_test(test_ingest_events_alertmanager_api_fixtures),
             cmocka_unit_test(test_ingest_events_error_may_be_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "base/alloc.h"
 #include "base/labels.h"
 
 static struct labels set_of(const char *const *kv)
@@ -66,6 +67,29 @@ static void test_labels_set_keeps_sorted_and_replaces(void **state)
     assert_null(labels_get(&l, "d"));
     labels_fini(&l);
     labels_fini(&l); /* a finished set is empty, so again is harmless */
+}
+
+static void test_labels_take_keeps_sorted_and_replaces(void **state)
+{
+    (void)state;
+    struct labels l;
+    labels_init(&l);
+    /* in order (appended), out of order (inserted), and a name again (replaced) */
+    labels_take(&l, xstrdup("b"), xstrdup("2"));
+    labels_take(&l, xstrdup("d"), xstrdup("4"));
+    labels_take(&l, xstrdup("a"), xstrdup("1"));
+    labels_take(&l, xstrdup("c"), xstrdup("3"));
+    char *two = xstrdup("two");
+    labels_take(&l, xstrdup("b"), two);
+    labels_take(&l, xstrdup("d"), xstrdup("four"));
+    assert_int_equal(l.n, 4);
+    const char *want[][2] = {{"a", "1"}, {"b", "two"}, {"c", "3"}, {"d", "four"}};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(l.v[i].name, want[i][0]);
+        assert_string_equal(l.v[i].value, want[i][1]);
+    }
+    assert_ptr_equal(labels_get(&l, "b"), two); /* taken, not copied */
+    labels_fini(&l);                            /* ASan: every string taken is freed once */
 }
 
 /* The label set kv has Alertmanager's fingerprint hex (16 lowercase digits). */
@@ -279,6 +303,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_labels_set_keeps_sorted_and_replaces),
+            cmocka_unit_test(test_labels_take_keeps_sorted_and_replaces),
             cmocka_unit_test(test_labels_set_refuses_bad_names),
             cmocka_unit_test(test_labels_fingerprint_matches_alertmanager),
             cmocka_unit_test(test_labels_match_equality),
