@@ -171,7 +171,7 @@ static int pop(struct codec_jsonscan *s, enum codec_jsonscan_token *ret)
     struct codec_jsonscan_frame *f = &s->frames[s->depth - 1];
     if (f->object) {
         size_t n = s->n_names - f->first_name;
-        size_t at = duplicate_at(s, s->names + f->first_name, n);
+        size_t at = n > 1 ? duplicate_at(s, s->names + f->first_name, n) : SIZE_MAX;
         if (at != SIZE_MAX)
             return fail(s, at, "a member name is given twice in one object");
         s->n_names = f->first_name;
