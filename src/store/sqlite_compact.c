@@ -83,6 +83,7 @@ enum {
  * repeat, so one still repeated is not deleted under its counter.
  */
 #define KEEP_STILL_REPEATED " AND (last_ms IS NULL OR last_ms < ?1)"
+
 /* Each check's last change before the cut-off is the state it was in there. */
 #define KEEP_LAST_STATE                                                                      \
     " AND EXISTS (SELECT 1 FROM check_states n WHERE n.check_name = check_states.check_name" \
