@@ -10,6 +10,7 @@ that need it, in batches, db first or last) ending as one root incident
 about db with the others its symptoms, closed out by the resolutions; and
 `hale send-event` firing and resolving."""
 import json
+import signal
 import os
 from pathlib import Path
 
@@ -294,3 +295,35 @@ def test_silences_hold_events_back_and_end_with_their_incident(d):
              what="the bound silence ends")
     r = post(d, "/api/v1/events", {"labels": {"alertname": "DbSlow", "service": "db"}})
     assert r.json()["events"][0]["verdict"] == "new"
+
+
+def test_repeats_are_counted_on_one_row_across_a_kill(d):
+    """The same event five times is one row with four repeats; the count is
+    durable once acknowledged (SIGKILL), and the next repeat after the
+    restart counts on the same row."""
+    ev = {"labels": {"alertname": "QueueLong", "service": "db"}, "status": "firing",
+          "severity": "warning", "summary": "mail queue is long"}
+    for _ in range(5):
+        r = post(d, "/api/v1/events", ev)
+        assert r.status == 200, r.body
+        assert r.json()["events"][0]["verdict"] in ("new", "duplicate")
+    incident = r.json()["events"][0]["incident"]
+    rows = get(d, f"/api/v1/events?incident={incident}")["events"]
+    assert len(rows) == 1, rows
+    assert rows[0]["repeats"] == 4 and rows[0]["last_received"], rows[0]
+    assert rows[0]["verdict"] == "new"
+
+    d.signal(signal.SIGKILL)
+    d.proc.wait()
+    d.log_file.close()
+    d.start()
+    rows = get(d, f"/api/v1/events?incident={incident}")["events"]
+    assert len(rows) == 1 and rows[0]["repeats"] == 4, rows
+    r = post(d, "/api/v1/events", ev)
+    assert r.status == 200 and r.json()["events"][0]["verdict"] == "duplicate", r.body
+    again = get(d, f"/api/v1/events?incident={incident}")["events"]
+    assert [(e["id"], e["repeats"]) for e in again] == [(rows[0]["id"], 5)], again
+    # Something else said is an event of its own.
+    r = post(d, "/api/v1/events", dict(ev, summary="mail queue is longer"))
+    assert r.status == 200, r.body
+    assert len(get(d, f"/api/v1/events?incident={incident}")["events"]) == 2
