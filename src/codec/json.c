@@ -93,6 +93,9 @@ json_t *codec_json_event(const struct store_event *ev)
     json_object_set_new(o, "silence", ev->silence_id ? json_integer(ev->silence_id) : json_null());
     json_object_set_new(o, "sender", TEXT(ev->sender));
     json_object_set_new(o, "reason", TEXT(ev->reason));
+    /* The same event again on its open incident: counted here, not listed again. */
+    json_object_set_new(o, "repeats", json_integer(ev->repeats));
+    json_object_set_new(o, "last_received", TIME(ev->last_ms));
     return o;
 }
 

@@ -294,6 +294,9 @@ static void adopt_list(const struct engine_view *v, const struct adoption *a, si
 
 static const struct engine_open_event *event_find(const struct engine_view *v, uint64_t fp)
 {
+    size_t at;
+    if (v->event_index)
+        return idindex_get(v->event_index, (int64_t)fp, &at) ? &v->events[at] : NULL;
     for (size_t i = 0; i < v->n_events; i++)
         if (v->events[i].fingerprint == fp)
             return &v->events[i];

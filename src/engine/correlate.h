@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/idindex.h"
 #include "config/config.h"
 #include "engine/event.h"
 #include "engine/route.h"
@@ -72,6 +73,12 @@ struct engine_view {
     size_t n_events;
     const struct silence *silences; /* every silence; the inactive ones are skipped */
     size_t n_silences;
+    /*
+     * Where each fingerprint is in events, by the fingerprint's bits as an
+     * id; NULL: none, events is searched. The desk keeps one: an event's
+     * lookup costs the same with a thousand alerts firing as with one.
+     */
+    const struct idindex *event_index;
 };
 
 /* Sent over the API and kept on timelines: append only. */

@@ -18,6 +18,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/idindex.h"
 #include "base/log.h"
 #include "engine/fingerprint.h"
 #include "itsm/internal.h"
@@ -29,41 +30,66 @@ struct itsm_batch {
     struct itsm__linked linked; /* problems opened or joined, and the incidents they linked */
     int64_t *problems;
     size_t n_problems;
+    /*
+     * Repeats counted on event rows, an entry a row, with where each is by
+     * row id: a batch of a thousand repeats of one event is one update.
+     */
+    struct batch_repeats *repeats;
+    size_t n_repeats, cap_repeats;
+    struct idindex repeat_index;
+};
+
+struct batch_repeats {
+    int64_t event_id, n, last_ms;
 };
 
 /* ---- the fingerprints held ---- */
 
 #define HELD_NONE SIZE_MAX
 
+/* The index is by id: a fingerprint is one, bit for bit. */
+static int64_t held_key(uint64_t fp)
+{
+    return (int64_t)fp;
+}
+
 /* Where fp is in the fingerprints held, or HELD_NONE. */
 static size_t held_find(const struct itsm *x, uint64_t fp)
 {
-    for (size_t k = 0; k < x->n_held; k++)
-        if (x->held[k].fingerprint == fp)
-            return k;
-    return HELD_NONE;
+    size_t k;
+    return idindex_get(&x->held_index, held_key(fp), &k) ? k : HELD_NONE;
 }
 
-static void held_set(struct itsm *x, uint64_t fp, int64_t incident_id, int64_t starts_ms)
+/* fp fires on incident_id; its last event's row, when known, is row (NULL: none yet). */
+static size_t held_set(struct itsm *x, uint64_t fp, int64_t incident_id,
+                       const struct itsm__held_row *row)
 {
     size_t k = held_find(x, fp);
     if (k == HELD_NONE) {
         if (x->n_held == x->cap_held) {
             x->cap_held = x->cap_held ? x->cap_held * 2 : 32;
             x->held = xreallocarray(x->held, x->cap_held, sizeof(*x->held));
-            x->held_starts = xreallocarray(x->held_starts, x->cap_held, sizeof(*x->held_starts));
+            x->held_rows = xreallocarray(x->held_rows, x->cap_held, sizeof(*x->held_rows));
         }
         k = x->n_held++;
+        idindex_put(&x->held_index, held_key(fp), k);
+        x->held_rows[k] = (struct itsm__held_row){0};
     }
     x->held[k] = (struct engine_open_event){.fingerprint = fp, .incident_id = incident_id};
-    x->held_starts[k] = starts_ms;
+    if (row)
+        x->held_rows[k] = *row;
+    return k;
 }
 
 static void held_remove(struct itsm *x, size_t k)
 {
+    idindex_del(&x->held_index, held_key(x->held[k].fingerprint));
     x->n_held--;
-    x->held[k] = x->held[x->n_held];
-    x->held_starts[k] = x->held_starts[x->n_held];
+    if (k != x->n_held) {
+        x->held[k] = x->held[x->n_held];
+        x->held_rows[k] = x->held_rows[x->n_held];
+        idindex_put(&x->held_index, held_key(x->held[k].fingerprint), k);
+    }
 }
 
 /* Forgets the fingerprints of incident id (0: all), then reads the store's. */
@@ -79,8 +105,10 @@ static int held_reload(struct itsm *x, int64_t id)
         return r;
     for (size_t i = 0; i < n; i++) {
         const struct incident *in = itsm__live_find(x, v[i].incident_id);
+        struct itsm__held_row row = {
+                .starts_ms = v[i].starts_ms, .event_id = v[i].event_id, .content = v[i].content};
         if (in && in->state != INCIDENT_RESOLVED && in->state != INCIDENT_CLOSED)
-            held_set(x, v[i].fingerprint, v[i].incident_id, v[i].starts_ms);
+            held_set(x, v[i].fingerprint, v[i].incident_id, &row);
     }
     free(v);
     return 0;
@@ -111,8 +139,9 @@ static void upgrade_check_incident(struct itsm *x, struct incident *i)
     i->fingerprint = fingerprint_text(fp);
     if (!i->service && labels_get(&i->labels, ENGINE_SERVICE_LABEL))
         i->service = xstrdup(labels_get(&i->labels, ENGINE_SERVICE_LABEL));
+    itsm__incidents_changed(x);
     if (i->state != INCIDENT_RESOLVED && held_find(x, fp) == HELD_NONE)
-        held_set(x, fp, i->id, 0);
+        held_set(x, fp, i->id, NULL);
 }
 
 int itsm__held_load(struct itsm *x)
@@ -133,7 +162,8 @@ static bool is_open(const struct incident *i)
     return i && i->state != INCIDENT_RESOLVED && i->state != INCIDENT_CLOSED;
 }
 
-void itsm_engine_view(struct itsm *x, struct engine_view *ret)
+/* The open incidents as the engine sees them, again. */
+static void view_incidents_build(struct itsm *x)
 {
     if (x->cap_view_incidents < x->n_live) {
         x->cap_view_incidents = x->n_live;
@@ -149,6 +179,14 @@ void itsm_engine_view(struct itsm *x, struct engine_view *ret)
                                                                    .opened_ms = i->opened_ms,
                                                                    .symptom_of = i->symptom_of};
     }
+    x->n_view_incidents = n;
+    x->view_gen = x->incidents_gen;
+}
+
+void itsm_engine_view(struct itsm *x, struct engine_view *ret)
+{
+    if (x->view_gen != x->incidents_gen)
+        view_incidents_build(x);
     /*
      * An incident people resolved or closed holds nothing any more. Only
      * after such a change: looking for one at every event of a batch would
@@ -162,9 +200,10 @@ void itsm_engine_view(struct itsm *x, struct engine_view *ret)
     }
     *ret = (struct engine_view){
             .incidents = x->view_incidents,
-            .n_incidents = n,
+            .n_incidents = x->n_view_incidents,
             .events = x->held,
             .n_events = x->n_held,
+            .event_index = &x->held_index,
     };
 }
 
@@ -185,6 +224,8 @@ static void batch_free(struct itsm_batch *b)
     free(b->touched);
     free(b->linked.incidents);
     free(b->problems);
+    free(b->repeats);
+    idindex_fini(&b->repeat_index);
     free(b);
 }
 
@@ -287,6 +328,10 @@ void itsm_batch_submit(struct itsm *x, struct itsm_batch *b, itsm_batch_done_cb 
     c->problems = b->problems;
     c->n_problems = b->n_problems;
     b->problems = NULL;
+    /* After every row of the batch: a repeat may count on a row the batch inserts. */
+    for (size_t k = 0; k < b->n_repeats; k++)
+        store_batch_event_repeats(b->sb, b->repeats[k].event_id, b->repeats[k].n,
+                                  b->repeats[k].last_ms);
     store_submit(x->st, b->sb, batch_done, c);
     b->sb = NULL;
     batch_free(b);
@@ -330,33 +375,113 @@ static void event_entry(struct store_batch *sb, const struct incident *i, const 
         itsm__timeline_add(sb, i, TIMELINE_EVENT, actor, "%s: %s", status_word(ev), ev->summary);
 }
 
-/* The event's own record, with its verdict: every event received is kept. */
-static void record(struct itsm_batch *b, const struct event *ev, const struct engine_decision *d,
-                   int64_t incident_id)
+/* FNV-1a 64 of s into h, and a separator no text holds, so "ab","c" differs from "a","bc". */
+static uint64_t hash_add(uint64_t h, const char *s)
 {
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * UINT64_C(0x100000001b3);
+    return (h ^ 0xff) * UINT64_C(0x100000001b3);
+}
+
+static uint64_t hash_labels(uint64_t h, const struct labels *l)
+{
+    for (size_t k = 0; k < l->n; k++)
+        h = hash_add(hash_add(h, l->v[k].name), l->v[k].value);
+    return hash_add(h, "");
+}
+
+/*
+ * A hash of what an event says, but when it came and started: two events
+ * with the same one are the same event again. Never 0, which means "not
+ * known" to the store.
+ */
+static uint64_t content_of(const struct event *ev)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    h = hash_add(h, event_status_name(ev->status));
+    h = hash_add(h, incident_severity_name(ev->severity));
+    h = hash_add(h, event_source_name(ev->source));
+    h = hash_add(h, ev->sender ? ev->sender : "\x01"); /* no sender is not an empty one */
+    h = hash_add(h, ev->summary);
+    h = hash_labels(h, &ev->labels);
+    h = hash_labels(h, &ev->annotations);
+    return h ? h : 1;
+}
+
+/* One more repeat on row event_id, received at time_ms, in b. */
+static void repeat_add(struct itsm_batch *b, int64_t event_id, int64_t time_ms)
+{
+    size_t k;
+    if (!idindex_get(&b->repeat_index, event_id, &k)) {
+        if (b->n_repeats == b->cap_repeats) {
+            b->cap_repeats = b->cap_repeats ? b->cap_repeats * 2 : 8;
+            b->repeats = xreallocarray(b->repeats, b->cap_repeats, sizeof(*b->repeats));
+        }
+        k = b->n_repeats++;
+        b->repeats[k] = (struct batch_repeats){.event_id = event_id};
+        idindex_put(&b->repeat_index, event_id, k);
+    }
+    b->repeats[k].n++;
+    if (time_ms > b->repeats[k].last_ms)
+        b->repeats[k].last_ms = time_ms;
+}
+
+/*
+ * A static name where a record wants its own text: store_batch_event()
+ * copies it and writes through no pointer, so the copy it would make of a
+ * copy, at every event, is saved.
+ */
+static char *name_lent(const char *name)
+{
+    union {
+        const char *lent;
+        char *as;
+    } u = {.lent = name};
+    return u.as;
+}
+
+/*
+ * The event's own record, with its verdict: every event received is kept,
+ * but a repeat, which is counted on the row of the event it repeats. A
+ * firing duplicate repeats the last event kept of its fingerprint on its
+ * incident when it says the same; one that says something else is kept,
+ * and the next repeats count on it.
+ */
+static void record(struct itsm *x, struct itsm_batch *b, const struct event *ev,
+                   const struct engine_decision *d, int64_t incident_id)
+{
+    uint64_t content = content_of(ev);
+    size_t h = incident_id && ev->status == EVENT_FIRING ? held_find(x, d->fingerprint) : HELD_NONE;
+    struct itsm__held_row *row =
+            h != HELD_NONE && x->held[h].incident_id == incident_id ? &x->held_rows[h] : NULL;
+    if (row && d->verdict == ENGINE_DUPLICATE && row->event_id && row->content == content) {
+        repeat_add(b, row->event_id, ev->received_ms);
+        return;
+    }
     struct store_event r = {
+            .id = store_next_event_id(x->st),
             .incident_id = incident_id,
             .received_ms = ev->received_ms,
-            .source = xstrdup(event_source_name(ev->source)),
-            .status = xstrdup(event_status_name(ev->status)),
-            .severity = xstrdup(incident_severity_name(ev->severity)),
+            .source = name_lent(event_source_name(ev->source)),
+            .status = name_lent(event_status_name(ev->status)),
+            .severity = name_lent(incident_severity_name(ev->severity)),
             .fingerprint = d->fingerprint,
             .labels = ev->labels,
             .annotations = ev->annotations,
             .summary = ev->summary,
             .starts_ms = ev->starts_ms,
             .ends_ms = ev->ends_ms,
-            .verdict = xstrdup(engine_verdict_name(d->verdict)),
+            .verdict = name_lent(engine_verdict_name(d->verdict)),
             .silence_id = d->silence_id,
             .sender = ev->sender,
             .reason = d->reason,
+            .content = content,
     };
     store_batch_event(b->sb, &r);
-    /* The rest is borrowed from the event and the decision. */
-    free(r.source);
-    free(r.status);
-    free(r.severity);
-    free(r.verdict);
+    if (row) {
+        row->event_id = r.id;
+        row->content = content;
+    }
 }
 
 static void reason_set(struct engine_decision *d, char *reason)
@@ -396,6 +521,7 @@ static void adopt(struct itsm *x, struct itsm_batch *b, int64_t root_id,
             continue;
         touch(b, a);
         a->symptom_of = root_id;
+        itsm__incidents_changed(x);
         struct incident *root = itsm__live_find(x, root_id);
         itsm__timeline_add(b->sb, a, TIMELINE_STATE, "hale", "symptom of incident %lld: %s",
                            (long long)root_id, root ? root->root_cause : "its root cause is down");
@@ -406,11 +532,12 @@ static void adopt(struct itsm *x, struct itsm_batch *b, int64_t root_id,
 }
 
 /* NEW: a fingerprint that recently resolved comes back on its incident. */
-static struct incident *reopen(struct itsm_batch *b, struct incident *i, const struct event *ev,
-                               const struct engine_decision *d)
+static struct incident *reopen(struct itsm *x, struct itsm_batch *b, struct incident *i,
+                               const struct event *ev, const struct engine_decision *d)
 {
     touch(b, i);
     i->state = INCIDENT_NEW;
+    itsm__incidents_changed(x);
     i->reopened++;
     i->resolved_ms = 0;
     i->acknowledged_ms = 0;
@@ -476,7 +603,7 @@ static void apply_new(struct itsm *x, struct itsm_batch *b, const struct event *
     struct incident *i =
             itsm__live_by_fingerprint(x, engine_fingerprint_format(d->fingerprint, fp));
     if (i && i->state == INCIDENT_RESOLVED)
-        i = reopen(b, i, ev, d);
+        i = reopen(x, b, i, ev, d);
     else if (i && is_open(i)) {
         /* Its fingerprint ended on the incident it opened, which is still open: back on it. */
         touch(b, i);
@@ -489,7 +616,8 @@ static void apply_new(struct itsm *x, struct itsm_batch *b, const struct event *
     i->events++;
     int64_t id = i->id;
     d->incident_id = id;
-    held_set(x, d->fingerprint, id, ev->starts_ms);
+    size_t h = held_set(x, d->fingerprint, id, NULL);
+    x->held_rows[h].starts_ms = ev->starts_ms;
     if (d->n_adopt > 0) {
         root_cause_name(i);
         adopt(x, b, id, d);
@@ -502,7 +630,7 @@ static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct e
     size_t h = held_find(x, d->fingerprint);
     /* Alertmanager repeats a notification (group_interval, HA peers, retries): the same alert. */
     if (ev->source == EVENT_SOURCE_ALERTMANAGER && h != HELD_NONE && ev->starts_ms &&
-        x->held_starts[h] && x->held_starts[h] == ev->starts_ms) {
+        x->held_rows[h].starts_ms && x->held_rows[h].starts_ms == ev->starts_ms) {
         reason_set(d, xasprintf("delivered again: the same alert is firing on incident %lld "
                                 "already; nothing changed",
                                 (long long)i->id));
@@ -510,7 +638,7 @@ static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct e
     }
     touch(b, i);
     if (h != HELD_NONE)
-        x->held_starts[h] = ev->starts_ms;
+        x->held_rows[h].starts_ms = ev->starts_ms;
     i->events++;
     char own[ENGINE_FINGERPRINT_MAX];
     bool is_own = strcmp(engine_fingerprint_format(d->fingerprint, own), i->fingerprint) == 0;
@@ -558,6 +686,7 @@ static void apply_resolve(struct itsm *x, struct itsm_batch *b, const struct eve
     itsm__timeline_add(b->sb, i, TIMELINE_STATE, "hale", "%s -> resolved: %s",
                        incident_state_name(i->state), why);
     i->state = INCIDENT_RESOLVED;
+    itsm__incidents_changed(x);
     i->resolved_ms = ev->received_ms;
     free(i->resolved_by);
     i->resolved_by = xstrdup(strncmp(by, "user:", 5) == 0 ? by + 5 : by);
@@ -570,7 +699,8 @@ static void apply_added(struct itsm *x, struct itsm_batch *b, const struct event
 {
     touch(b, i);
     i->events++;
-    held_set(x, d->fingerprint, i->id, ev->starts_ms);
+    size_t h = held_set(x, d->fingerprint, i->id, NULL);
+    x->held_rows[h].starts_ms = ev->starts_ms;
     event_entry(b->sb, i, ev, d->reason);
     severity_raise(i, ev, d);
     if (d->verdict == ENGINE_SYMPTOM) {
@@ -582,6 +712,7 @@ static void apply_added(struct itsm *x, struct itsm_batch *b, const struct event
     const char *service = labels_get(&ev->labels, ENGINE_SERVICE_LABEL);
     free(i->service);
     i->service = service ? xstrdup(service) : NULL;
+    itsm__incidents_changed(x);
     free(i->root_cause);
     i->root_cause = NULL;
     root_cause_name(i);
@@ -647,5 +778,5 @@ void itsm_apply(struct itsm *x, struct itsm_batch *b, const struct event *ev,
     /* The view never names an incident the desk does not hold, but a record must not lie. */
     if (d->incident_id && !itsm__live_find(x, d->incident_id))
         d->incident_id = 0;
-    record(b, ev, d, d->incident_id);
+    record(x, b, ev, d, d->incident_id);
 }

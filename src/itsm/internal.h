@@ -49,12 +49,15 @@ struct itsm {
     struct itsm__watcher *watchers;
     /*
      * The fingerprints firing on open incidents: the engine's view of them,
-     * handed to it as is (no copy for each event), and in step with it,
-     * when the last event of each started (a delivery again has the same).
+     * handed to it as is (no copy for each event), and in step with it
+     * what the desk knows of each one's last event (held_rows). Found by
+     * fingerprint through held_index, which the view hands on too: every
+     * event looks its fingerprint up, whatever the number of open alerts.
      */
     struct engine_open_event *held;
-    int64_t *held_starts;
+    struct itsm__held_row *held_rows;
     size_t n_held, cap_held;
+    struct idindex held_index;
     /*
      * An incident may have stopped being open (people resolved or closed
      * it, it left memory, the store's copy came back) since the last view:
@@ -69,10 +72,37 @@ struct itsm {
      */
     struct itsm__ended *ended;
     size_t n_ended, cap_ended;
-    /* The last itsm_engine_view()'s open incidents, reused. */
+    /*
+     * The last itsm_engine_view()'s open incidents, rebuilt only when the
+     * incidents changed in a way the engine sees (view_gen behind
+     * incidents_gen): a batch of duplicates does not copy them at each
+     * event.
+     */
     struct engine_open_incident *view_incidents;
-    size_t cap_view_incidents;
+    size_t n_view_incidents, cap_view_incidents;
+    uint64_t incidents_gen, view_gen;
 };
+
+/*
+ * The last event kept of a fingerprint held: when it started (a delivery
+ * again has the same), its row, and a hash of what it said. The same
+ * event again is a repeat: counted on that row, not kept again.
+ */
+struct itsm__held_row {
+    int64_t starts_ms;
+    int64_t event_id; /* 0: none known */
+    uint64_t content; /* 0: not known */
+};
+
+/*
+ * An incident was added, removed, reloaded, changed state, service or
+ * root cause: the next view rebuilds its incidents. Pointers into the
+ * incidents held (a service's text) must not outlive such a change.
+ */
+static inline void itsm__incidents_changed(struct itsm *x)
+{
+    x->incidents_gen++;
+}
 
 /* ---- itsm.c: the incidents held in memory, and writing ---- */
 

@@ -125,6 +125,7 @@ struct incident *itsm__live_add(struct itsm *x, struct incident *i)
     x->live[x->n_live] = *i;
     memset(i, 0, sizeof(*i));
     idindex_put(&x->live_index, x->live[x->n_live].id, x->n_live);
+    itsm__incidents_changed(x);
     return &x->live[x->n_live++];
 }
 
@@ -140,6 +141,7 @@ static void live_remove(struct itsm *x, struct incident *i)
     }
     x->n_live--;
     x->held_stale = true;
+    itsm__incidents_changed(x);
 }
 
 void itsm__live_prune(struct itsm *x, int64_t now)
@@ -173,6 +175,7 @@ void itsm__live_reload(struct itsm *x, int64_t id)
     if (!held || !x->reader)
         return;
     x->held_stale = true;
+    itsm__incidents_changed(x);
     struct incident fresh = {0};
     int r = store_incident_get(x->reader, id, &fresh);
     if (r == 0) {
@@ -230,6 +233,8 @@ void itsm__commit(struct itsm *x, struct store_batch *b, struct incident *i,
 {
     i->updated_ms = (int64_t)clock_real_ms(&clock_system);
     store_batch_incident(b, i);
+    /* People's actions and the runbooks' are few: whatever changed, the view is rebuilt. */
+    itsm__incidents_changed(x);
     /* Only an incident no longer open lets go of the fingerprints it holds. */
     if (i->state == INCIDENT_RESOLVED || i->state == INCIDENT_CLOSED)
         x->held_stale = true;
@@ -332,6 +337,7 @@ static int load(struct itsm *x, struct err *e)
 int itsm_new(struct store *st, const struct config *config, struct itsm **ret_itsm, struct err *e)
 {
     struct itsm *x = xcalloc(1, sizeof(*x));
+    x->incidents_gen = 1; /* ahead of view_gen: the first view is built */
     x->st = st;
     x->config = config;
     int r = store_reader_open(st, &x->reader, e);
@@ -358,7 +364,8 @@ void itsm_free(struct itsm *x)
     free(x->problems);
     free(x->held);
     free(x->view_incidents);
-    free(x->held_starts);
+    free(x->held_rows);
+    idindex_fini(&x->held_index);
     itsm__ended_free(x);
     while (x->watchers) {
         struct itsm__watcher *w = x->watchers;

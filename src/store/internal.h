@@ -29,6 +29,12 @@ enum store_record_kind {
     STORE_RECORD_RUN_STEP,
     STORE_RECORD_QUARANTINE,
     STORE_RECORD_NOTIFICATION,
+    STORE_RECORD_EVENT_REPEATS,
+};
+
+/* Repeats counted on an event's row. */
+struct store__event_repeats {
+    int64_t id, n, last_ms;
 };
 
 /* One write of a batch: a copy the batch owns. */
@@ -46,6 +52,7 @@ struct store_record {
         struct store_run_step run_step;
         struct store_quarantine quarantine;
         struct store_notification notification;
+        struct store__event_repeats event_repeats;
     } u;
 };
 
@@ -97,7 +104,7 @@ struct store_reader {
  */
 /* The highest ids written of each kind that the store numbers itself. */
 struct store__last_ids {
-    int64_t incident, problem, silence, run, notification;
+    int64_t incident, problem, silence, run, notification, event;
 };
 
 struct store_backend {

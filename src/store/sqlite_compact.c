@@ -78,6 +78,12 @@ enum {
 #define KEEP_OPEN_INCIDENTS_EVENTS                               \
     " AND (incident_id IS NULL OR incident_id NOT IN (SELECT id" \
     " FROM incidents WHERE state IN ('new', 'acknowledged', 'in_progress')))"
+/*
+ * A row counts the repeats of its event: it is as old as its latest
+ * repeat, so one still repeated is not deleted under its counter.
+ */
+#define KEEP_STILL_REPEATED " AND (last_ms IS NULL OR last_ms < ?1)"
+
 /* Each check's last change before the cut-off is the state it was in there. */
 #define KEEP_LAST_STATE                                                                      \
     " AND EXISTS (SELECT 1 FROM check_states n WHERE n.check_name = check_states.check_name" \
@@ -119,7 +125,8 @@ static const char *const cs_sql[CS_COUNT] = {
         [CS_EVENTS_DELETE] = DELETE_SQL("timeline", "kind = 'event' AND ", KEEP_FIRST_EVENT),
         [CS_EVENT_ROWS_END] = END_SQL_BY("events", "received_ms", ""),
         [CS_EVENT_ROWS_DELETE] = DELETE_SQL_BY("events", "received_ms", "",
-                                               KEEP_FIRST_EVENT_ROW KEEP_OPEN_INCIDENTS_EVENTS),
+                                               KEEP_FIRST_EVENT_ROW KEEP_OPEN_INCIDENTS_EVENTS
+                                                       KEEP_STILL_REPEATED KEEP_NEWEST("events")),
         [CS_OUTPUTS_END] = END_SQL("timeline", "kind = 'step_output' AND "),
         [CS_OUTPUTS_DELETE] = DELETE_SQL("timeline", "kind = 'step_output' AND ", ""),
         [CS_STATES_END] = END_SQL("check_states", ""),

@@ -24,7 +24,8 @@
 #define AUDIT_COLUMNS            "id, time_ms, actor, action, target, origin, detail"
 #define EVENT_COLUMNS                                                                           \
     "id, incident_id, received_ms, source, status, severity, fingerprint, labels, annotations," \
-    " summary, starts_ms, ends_ms, verdict, silence_id, sender, reason"
+    " summary, starts_ms, ends_ms, verdict, silence_id, sender, reason, content, repeats,"      \
+    " last_ms"
 #define PROBLEM_COLUMNS                                                                          \
     "id, title, fingerprint, state, root_cause, workaround, opened_ms, resolved_ms, updated_ms," \
     " incidents"
@@ -45,7 +46,7 @@
  * names, kept when it was firing: the fingerprints those incidents hold.
  */
 #define EVENTS_HELD_SQL(filter)                                                              \
-    "SELECT incident_id, fingerprint, starts_ms FROM events WHERE id IN"                     \
+    "SELECT incident_id, fingerprint, starts_ms, id, content FROM events WHERE id IN"        \
     " (SELECT MAX(id) FROM events WHERE incident_id " filter                                 \
     " AND verdict NOT IN ('ignore', 'silenced') GROUP BY fingerprint) AND status = 'firing'" \
     " ORDER BY id"
@@ -264,6 +265,9 @@ static int row_event(sqlite3_stmt *s, void *ret_elem)
     ev.silence_id = sqlite3_column_int64(s, 13);
     ev.sender = store__sqlite_col_str(s, 14);
     ev.reason = store__sqlite_col_str(s, 15);
+    ev.content = (uint64_t)sqlite3_column_int64(s, 16);
+    ev.repeats = sqlite3_column_int64(s, 17);
+    ev.last_ms = sqlite3_column_int64(s, 18);
     *ret = ev;
     return 0;
 }
@@ -274,6 +278,8 @@ static int row_held(sqlite3_stmt *s, void *ret_elem)
     struct store_held_event h = {
             .incident_id = sqlite3_column_int64(s, 0),
             .starts_ms = sqlite3_column_int64(s, 2),
+            .event_id = sqlite3_column_int64(s, 3),
+            .content = (uint64_t)sqlite3_column_int64(s, 4),
     };
     if (!store__fingerprint_parse(col_name(s, 1), &h.fingerprint))
         return HALE_ESTORE;

@@ -66,7 +66,7 @@ struct store {
     uv_async_t *done_async;
     uint64_t window_ns;
     int64_t last_incident_id, last_problem_id, last_silence_id, last_run_id; /* loop thread */
-    int64_t last_notification_id;                                            /* loop thread */
+    int64_t last_notification_id, last_event_id;                             /* loop thread */
     size_t in_flight;  /* submitted batches and the pass, callback not yet run; loop thread */
     bool closing;      /* store_close() runs: submitting now is a bug */
     size_t output_max; /* loop thread */
@@ -148,6 +148,8 @@ static void record_fini(struct store_record *rec)
     case STORE_RECORD_NOTIFICATION:
         store_notification_fini(&rec->u.notification);
         break;
+    case STORE_RECORD_EVENT_REPEATS:
+        break;
     }
 }
 
@@ -226,6 +228,12 @@ void store_batch_event(struct store_batch *b, const struct store_event *ev)
     d->verdict = dup_or_null(ev->verdict);
     d->sender = dup_or_null(ev->sender);
     d->reason = dup_or_null(ev->reason);
+}
+
+void store_batch_event_repeats(struct store_batch *b, int64_t id, int64_t n, int64_t last_ms)
+{
+    store__batch_add(b, STORE_RECORD_EVENT_REPEATS)->u.event_repeats =
+            (struct store__event_repeats){.id = id, .n = n, .last_ms = last_ms};
 }
 
 void store_event_fini(struct store_event *ev)
@@ -604,6 +612,7 @@ int store__open_backend(const struct store_options *o, const struct store_backen
     st->last_silence_id = last.silence;
     st->last_run_id = last.run;
     st->last_notification_id = last.notification;
+    st->last_event_id = last.event;
     store_set_output_max(st, o->output_max);
     st->chunk = o->compact_chunk ? o->compact_chunk : STORE_COMPACT_CHUNK_DEFAULT;
     atomic_init(&st->commits, 0);
@@ -681,6 +690,11 @@ int64_t store_next_run_id(struct store *st)
 int64_t store_next_notification_id(struct store *st)
 {
     return ++st->last_notification_id;
+}
+
+int64_t store_next_event_id(struct store *st)
+{
+    return ++st->last_event_id;
 }
 
 uint64_t store__commits(const struct store *st)

@@ -36,7 +36,7 @@ struct store_batch;
 struct store_reader;
 
 /* The schema version this hale writes; a database with a higher one is refused. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* The cap of one timeline entry's text unless the options say otherwise. */
 #define STORE_OUTPUT_MAX_DEFAULT    (64u * 1024)
@@ -83,6 +83,11 @@ int64_t store_next_problem_id(struct store *st);
 int64_t store_next_silence_id(struct store *st);
 int64_t store_next_run_id(struct store *st);
 int64_t store_next_notification_id(struct store *st);
+/*
+ * Events received are numbered on the loop thread too: the desk counts
+ * the repeats of an event on its row by id, before the row is on disk.
+ */
+int64_t store_next_event_id(struct store *st);
 
 /*
  * A silence people created (the API, `hale silence`), as the store keeps
@@ -248,12 +253,14 @@ void store_batch_notification(struct store_batch *b, const struct store_notifica
 
 /*
  * An event as it came in, with what the engine decided about it: every
- * event received is kept, so people can see what came in. Enumerations
+ * event received is kept, so people can see what came in, but a repeat
+ * (the same event again on its open incident, unchanged) is counted on
+ * the row of the event it repeats rather than kept again. Enumerations
  * are kept by the names the engine gives them ("alertmanager", "firing",
  * "critical", "symptom"), so the store need not know the engine.
  */
 struct store_event {
-    int64_t id;          /* the store's: ignored when written */
+    int64_t id;          /* from store_next_event_id() */
     int64_t incident_id; /* the incident it went to; 0: none (silenced, ignored) */
     int64_t received_ms;
     char *source;         /* "check", "api", "alertmanager" */
@@ -268,11 +275,26 @@ struct store_event {
     int64_t silence_id;         /* the silence that held it back; 0: none */
     char *sender;               /* "user:NAME" (the token), "check:NAME"; NULL: not known */
     char *reason;               /* the decision's one line */
+    /*
+     * A hash of what the event says (the desk's: engine-independent to the
+     * store), so that a repeat can be told after a restart; 0: not known.
+     */
+    uint64_t content;
+    int64_t repeats; /* the repeats counted on this row; written as 0 */
+    int64_t last_ms; /* when the latest repeat was received; 0: none; written as 0 */
 };
 
 void store_event_fini(struct store_event *ev);
-/* Appends the event (id ignored); its incident's row must come first in the batch. Copies ev. */
+/*
+ * Appends the event with its id (store_next_event_id()); its incident's
+ * row must come first in the batch. Copies ev.
+ */
 void store_batch_event(struct store_batch *b, const struct store_event *ev);
+/*
+ * Counts n more repeats on the event of id (written earlier, or earlier in
+ * b), the latest received at last_ms.
+ */
+void store_batch_event_repeats(struct store_batch *b, int64_t id, int64_t n, int64_t last_ms);
 
 /*
  * Called on the loop thread once the batch's transaction committed
@@ -443,6 +465,8 @@ struct store_held_event {
     int64_t incident_id;
     uint64_t fingerprint;
     int64_t starts_ms; /* of its last event */
+    int64_t event_id;  /* its last event's row, where repeats count */
+    uint64_t content;  /* that event's content hash; 0: not known (before schema 10) */
 };
 
 /*

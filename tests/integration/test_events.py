@@ -10,6 +10,7 @@ that need it, in batches, db first or last) ending as one root incident
 about db with the others its symptoms, closed out by the resolutions; and
 `hale send-event` firing and resolving."""
 import json
+import signal
 import os
 from pathlib import Path
 
@@ -110,12 +111,13 @@ def test_alertmanager_payloads_as_captured(d):
     r = post(d, "/api/v1/alertmanager", fixture("alertmanager-webhook-resolved-captured-am0.25.json"))
     assert [e["verdict"] for e in r.json()["events"]] == ["ignore", "ignore"]
 
-    # Every event received is kept, with its verdict.
+    # Every event received is kept, with its verdict; the delivery again is a repeat of its row.
     evs = get(d, f"/api/v1/events?incident={probe['id']}")["events"]
-    assert [e["verdict"] for e in evs] == ["duplicate", "new"]
-    assert evs[1]["source"] == "alertmanager" and evs[1]["sender"] == "user:t-reporter"
-    assert evs[1]["annotations"]["alertmanager_receiver"]
-    assert len(get(d, "/api/v1/events?limit=1000")["events"]) == 9 + 1 + 2
+    assert [(e["verdict"], e["repeats"]) for e in evs] == [("new", 1)]
+    assert evs[0]["last_received"]
+    assert evs[0]["source"] == "alertmanager" and evs[0]["sender"] == "user:t-reporter"
+    assert evs[0]["annotations"]["alertmanager_receiver"]
+    assert len(get(d, "/api/v1/events?limit=1000")["events"]) == 9 + 2
 
 
 def test_alertmanager_refusals(d):
@@ -186,14 +188,18 @@ def test_events_body_answers_and_refusals(d):
     assert inc["state"] == "resolved" and inc["resolved_by"] == "t-reporter"
 
     # The events read back, a page at a time.
-    seen, cursor = [], None
+    seen, repeats, cursor = [], 0, None
     while True:
         page = get(d, "/api/v1/events?limit=2" + (f"&cursor={cursor}" if cursor else ""))
         seen += [e["id"] for e in page["events"]]
+        repeats += sum(e["repeats"] for e in page["events"])
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == 6 and seen == sorted(seen, reverse=True)
+    # Six events received: the repeats of the first are counted on its row; the admin's (another
+    # sender) and the end are rows of their own.
+    assert len(seen) == 3 and seen == sorted(seen, reverse=True)
+    assert len(seen) + repeats == 6
     assert d.get("/api/v1/events?limit=0", token=d.tokens["viewer"]).status == 400
     assert d.get("/api/v1/events?incident=x", token=d.tokens["viewer"]).status == 400
 
@@ -294,3 +300,35 @@ def test_silences_hold_events_back_and_end_with_their_incident(d):
              what="the bound silence ends")
     r = post(d, "/api/v1/events", {"labels": {"alertname": "DbSlow", "service": "db"}})
     assert r.json()["events"][0]["verdict"] == "new"
+
+
+def test_repeats_are_counted_on_one_row_across_a_kill(d):
+    """The same event five times is one row with four repeats; the count is
+    durable once acknowledged (SIGKILL), and the next repeat after the
+    restart counts on the same row."""
+    ev = {"labels": {"alertname": "QueueLong", "service": "db"}, "status": "firing",
+          "severity": "warning", "summary": "mail queue is long"}
+    for _ in range(5):
+        r = post(d, "/api/v1/events", ev)
+        assert r.status == 200, r.body
+        assert r.json()["events"][0]["verdict"] in ("new", "duplicate")
+    incident = r.json()["events"][0]["incident"]
+    rows = get(d, f"/api/v1/events?incident={incident}")["events"]
+    assert len(rows) == 1, rows
+    assert rows[0]["repeats"] == 4 and rows[0]["last_received"], rows[0]
+    assert rows[0]["verdict"] == "new"
+
+    d.signal(signal.SIGKILL)
+    d.proc.wait()
+    d.log_file.close()
+    d.start()
+    rows = get(d, f"/api/v1/events?incident={incident}")["events"]
+    assert len(rows) == 1 and rows[0]["repeats"] == 4, rows
+    r = post(d, "/api/v1/events", ev)
+    assert r.status == 200 and r.json()["events"][0]["verdict"] == "duplicate", r.body
+    again = get(d, f"/api/v1/events?incident={incident}")["events"]
+    assert [(e["id"], e["repeats"]) for e in again] == [(rows[0]["id"], 5)], again
+    # Something else said is an event of its own.
+    r = post(d, "/api/v1/events", dict(ev, summary="mail queue is longer"))
+    assert r.status == 200, r.body
+    assert len(get(d, f"/api/v1/events?incident={incident}")["events"]) == 2

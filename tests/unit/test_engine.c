@@ -480,7 +480,7 @@ static void desk_apply(struct desk *d, const struct event *ev, const struct engi
 
 static void desk_view(const struct desk *d, struct engine_view *v)
 {
-    *v = (struct engine_view){d->inc, d->n_inc, d->ev, d->n_ev, d->silences, d->n_silences};
+    *v = (struct engine_view){d->inc, d->n_inc, d->ev, d->n_ev, d->silences, d->n_silences, NULL};
 }
 
 /* Decides ev at now_ms against the desk, applies it, returns the decision (fini it). */

@@ -197,6 +197,35 @@ static struct heard submit(struct fixture *fx, struct event *v, size_t n)
     return h;
 }
 
+/* Every outcome of a submit, into arrays the caller sized. */
+struct heard_all {
+    struct heard h;
+    enum engine_verdict *verdict;
+    int64_t *incident;
+};
+
+static void heard_all_cb(int result, const struct engine_outcome *v, size_t n, void *data)
+{
+    struct heard_all *a = data;
+    heard_cb(result, v, n, &a->h);
+    for (size_t k = 0; k < n; k++) {
+        a->verdict[k] = v[k].verdict;
+        a->incident[k] = v[k].incident_id;
+    }
+}
+
+/* As submit(), with every event's verdict and incident. */
+static struct heard submit_outcomes(struct fixture *fx, struct event *v, size_t n,
+                                    enum engine_verdict *ret_verdict, int64_t *ret_incident)
+{
+    struct heard_all a = {.verdict = ret_verdict, .incident = ret_incident};
+    assert_int_equal(engine_submit(fx->engine, v, n, heard_all_cb, &a), 0);
+    while (a.h.calls == 0)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    assert_int_equal(a.h.calls, 1);
+    return a.h;
+}
+
 /* One event, as event_make() takes it; its outcome. */
 #define SUBMIT_ONE(fx, status, sev, ...)                                \
     ({                                                                  \
@@ -234,6 +263,23 @@ static size_t events_recorded(struct fixture *fx, int64_t id, const char *verdic
             0);
     for (size_t i = 0; i < n; i++) {
         count += !verdict || strcmp(v[i].verdict, verdict) == 0;
+        store_event_fini(&v[i]);
+    }
+    free(v);
+    return count;
+}
+
+/* The events received by incident id (0: all): rows, and the repeats counted on them. */
+static int64_t events_counted(struct fixture *fx, int64_t id)
+{
+    struct store_event *v = NULL;
+    size_t n = 0;
+    int64_t count = 0;
+    assert_int_equal(
+            store_events_list(fx->reader, &(struct store_event_query){.incident_id = id}, &v, &n),
+            0);
+    for (size_t i = 0; i < n; i++) {
+        count += 1 + v[i].repeats;
         store_event_fini(&v[i]);
     }
     free(v);
@@ -302,7 +348,10 @@ static void test_engine_repeats_are_counted_not_listed(void **state)
     assert_int_equal(i.severity, INCIDENT_SEVERITY_WARNING);
     incident_fini(&i);
     assert_int_equal(timeline_with(fx, 1, "repeated"), 1);
-    assert_int_equal(events_recorded(fx, 1, "duplicate"), 4);
+    /* The four repeats are counted on the row of the event they repeat. */
+    assert_int_equal(events_recorded(fx, 1, "duplicate"), 0);
+    assert_int_equal(events_recorded(fx, 1, NULL), 1);
+    assert_int_equal(events_counted(fx, 1), 5);
 
     /* Worse now: the event that opened it sets the severity, on the timeline. */
     SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_CRITICAL, "alertname=QueueLong", "queue=mail");
@@ -311,9 +360,199 @@ static void test_engine_repeats_are_counted_not_listed(void **state)
     assert_int_equal(i.priority, 2);
     incident_fini(&i);
     assert_int_equal(timeline_with(fx, 1, "severity warning -> critical"), 1);
+    /* It says something else: a row of its own, which the next repeats count on. */
+    assert_int_equal(events_recorded(fx, 1, "duplicate"), 1);
+    SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_CRITICAL, "alertname=QueueLong", "queue=mail");
+    assert_int_equal(events_recorded(fx, 1, NULL), 2);
+    assert_int_equal(events_counted(fx, 1), 7);
 }
 
 /* Alertmanager sends the same alert again (group_interval, HA pairs, retries): nothing changes. */
+/* The events of incident id as stored, newest first, into *ret_v; returns how many. */
+static size_t events_of(struct fixture *fx, int64_t id, struct store_event **ret_v)
+{
+    size_t n = 0;
+    assert_int_equal(store_events_list(fx->reader, &(struct store_event_query){.incident_id = id},
+                                       ret_v, &n),
+                     0);
+    return n;
+}
+
+static void events_free(struct store_event *v, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        store_event_fini(&v[k]);
+    free(v);
+}
+
+/* N repeats in one submit are one row's count (+N in one update), read back as such. */
+static void test_engine_repeats_in_a_batch_count_on_one_row(void **state)
+{
+    struct fixture *fx = *state;
+    struct event *v = xcalloc(6, sizeof(*v));
+    for (size_t k = 0; k < 6; k++) {
+        event_make(&v[k], EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong",
+                   "queue=mail", (const char *)NULL);
+        v[k].received_ms = 1000 + (int64_t)k;
+    }
+    struct heard h = submit(fx, v, 6);
+    assert_int_equal(h.result, 0);
+    assert_int_equal(h.verdict[0], ENGINE_NEW);
+    for (size_t k = 1; k < 6; k++) {
+        assert_int_equal(h.verdict[k], ENGINE_DUPLICATE);
+        assert_int_equal(h.incident[k], 1);
+    }
+    struct store_event *e;
+    size_t n = events_of(fx, 1, &e);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].repeats, 5);
+    assert_int_equal(e[0].last_ms, 1005);
+    assert_int_equal(e[0].received_ms, 1000);
+    assert_string_equal(e[0].verdict, "new");
+    events_free(e, n);
+}
+
+/* Another annotation is another event: a row of its own, and the repeats count on it. */
+static void test_engine_changed_event_is_a_new_row(void **state)
+{
+    struct fixture *fx = *state;
+    struct event *v = xcalloc(4, sizeof(*v));
+    for (size_t k = 0; k < 4; k++) {
+        event_make(&v[k], EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong",
+                   "queue=mail", (const char *)NULL);
+        if (k >= 2)
+            labels_set(&v[k].annotations, "value", "42", NULL);
+    }
+    assert_int_equal(submit(fx, v, 4).result, 0);
+    struct store_event *e;
+    size_t n = events_of(fx, 1, &e);
+    assert_int_equal(n, 2);
+    assert_string_equal(e[0].verdict, "duplicate"); /* the newest: the changed one */
+    assert_string_equal(labels_get(&e[0].annotations, "value"), "42");
+    assert_int_equal(e[0].repeats, 1);
+    assert_int_equal(e[1].repeats, 1);
+    events_free(e, n);
+    /* The first content again is a change too: back to a row of its own. */
+    SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong", "queue=mail");
+    n = events_of(fx, 1, &e);
+    assert_int_equal(n, 3);
+    assert_int_equal(e[0].repeats, 0);
+    events_free(e, n);
+}
+
+/* Ids and contents survive a restart: the next repeat counts on the same row. */
+static void test_engine_repeats_count_on_the_same_row_after_a_restart(void **state)
+{
+    struct fixture *fx = *state;
+    for (int k = 0; k < 3; k++)
+        SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong",
+                   "queue=mail");
+    struct store_event *e;
+    size_t n = events_of(fx, 1, &e);
+    assert_int_equal(n, 1);
+    int64_t row = e[0].id;
+    assert_int_equal(e[0].repeats, 2);
+    events_free(e, n);
+
+    desk_close(fx);
+    desk_open_with(fx, &store__sqlite);
+    struct heard h = SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong",
+                                "queue=mail");
+    assert_int_equal(h.verdict[0], ENGINE_DUPLICATE);
+    /* A new event elsewhere takes the next id, not one handed out before. */
+    SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=Other");
+    n = events_of(fx, 1, &e);
+    assert_int_equal(n, 1);
+    assert_int_equal(e[0].id, row);
+    assert_int_equal(e[0].repeats, 3);
+    events_free(e, n);
+    n = events_of(fx, 2, &e);
+    assert_int_equal(n, 1);
+    assert_true(e[0].id > row);
+    events_free(e, n);
+}
+
+/* Resolved, then firing again: the refiring is an event of its own, not a repeat. */
+static void test_engine_refiring_after_a_resolve_is_a_new_row(void **state)
+{
+    struct fixture *fx = *state;
+    SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=A", "service=web-01");
+    SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=B", "service=web-01");
+    SUBMIT_ONE(fx, EVENT_RESOLVED, INCIDENT_SEVERITY_WARNING, "alertname=A", "service=web-01");
+    struct heard h = SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=A",
+                                "service=web-01");
+    assert_int_equal(h.incident[0], 1);
+    struct store_event *e;
+    size_t n = events_of(fx, 1, &e);
+    assert_int_equal(n, 4);
+    for (size_t k = 0; k < n; k++)
+        assert_int_equal(e[k].repeats, 0);
+    events_free(e, n);
+}
+
+/* n events of fingerprints "alertname=F<k>" for k in [0, n), firing or resolved. */
+static struct event *many(size_t n, enum event_status status)
+{
+    struct event *v = xcalloc(n, sizeof(*v));
+    for (size_t k = 0; k < n; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "alertname=F%zu", k);
+        event_make(&v[k], status, INCIDENT_SEVERITY_WARNING, name, (const char *)NULL);
+    }
+    return v;
+}
+
+/* Thousands of fingerprints held: each is found (and let go) by its own, whatever moves. */
+static void test_engine_many_fingerprints_held_are_found_by_hash(void **state)
+{
+    struct fixture *fx = *state;
+    enum {
+        N = 3000
+    };
+    struct outcomes {
+        int64_t incident[N];
+        enum engine_verdict verdict[N];
+    } *first = xcalloc(1, sizeof(*first)), *again = xcalloc(1, sizeof(*again));
+    struct heard h = submit_outcomes(fx, many(N, EVENT_FIRING), N, first->verdict, first->incident);
+    assert_int_equal(h.result, 0);
+    /* The odd ones end: their fingerprints go, the last ones move into their places. */
+    struct event *ends = xcalloc(N / 2, sizeof(*ends));
+    for (size_t k = 0; k < N / 2; k++) {
+        char name[32];
+        snprintf(name, sizeof(name), "alertname=F%zu", 2 * k + 1);
+        event_make(&ends[k], EVENT_RESOLVED, INCIDENT_SEVERITY_WARNING, name, (const char *)NULL);
+    }
+    assert_int_equal(submit(fx, ends, N / 2).result, 0);
+    h = submit_outcomes(fx, many(N, EVENT_FIRING), N, again->verdict, again->incident);
+    assert_int_equal(h.result, 0);
+    for (size_t k = 0; k < N; k++) {
+        assert_int_equal(first->verdict[k], ENGINE_NEW);
+        /* The even ones still fire on their incidents; the odd ones come back on theirs. */
+        assert_int_equal(again->verdict[k], k % 2 ? ENGINE_NEW : ENGINE_DUPLICATE);
+        assert_int_equal(again->incident[k], first->incident[k]);
+    }
+    free(first);
+    free(again);
+}
+
+/* The second event of a submit is decided on the incident the first opened. */
+static void test_engine_view_sees_what_the_submit_opened(void **state)
+{
+    struct fixture *fx = *state;
+    struct event *v = xcalloc(3, sizeof(*v));
+    event_make(&v[0], EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=A", "service=web-01",
+               (const char *)NULL);
+    event_make(&v[1], EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=A", "service=web-01",
+               (const char *)NULL);
+    event_make(&v[2], EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=B", "service=web-01",
+               (const char *)NULL);
+    struct heard h = submit(fx, v, 3);
+    assert_int_equal(h.verdict[0], ENGINE_NEW);
+    assert_int_equal(h.verdict[1], ENGINE_DUPLICATE);
+    assert_int_equal(h.verdict[2], ENGINE_JOIN);
+    assert_int_equal(h.incident[2], h.incident[0]);
+}
+
 static void test_engine_alertmanager_redelivery_changes_nothing(void **state)
 {
     struct fixture *fx = *state;
@@ -493,7 +732,7 @@ static void outage(struct fixture *fx, bool db_first)
     free(all);
     assert_int_equal(roots, 1);
     assert_int_equal(count, db_first ? 1 : WEB_SERVICES);
-    assert_int_equal(events_recorded(fx, 0, NULL), n);
+    assert_int_equal(events_counted(fx, 0), (int64_t)n);
 }
 
 static void test_engine_outage_db_first(void **state)
@@ -561,7 +800,8 @@ static void test_engine_failed_commit_leaves_the_desk_as_the_store(void **state)
     get(fx, 1, &i);
     assert_int_equal(i.repeats, 1);
     incident_fini(&i);
-    assert_int_equal(events_recorded(fx, 0, NULL), 3);
+    assert_int_equal(events_recorded(fx, 0, NULL), 2);
+    assert_int_equal(events_counted(fx, 0), 3);
 }
 
 /* ---- checks, runbooks, upgrades ---- */
@@ -785,6 +1025,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
             TEST(test_engine_new_incident_is_routed_and_recorded),
             TEST(test_engine_repeats_are_counted_not_listed),
+            TEST(test_engine_repeats_in_a_batch_count_on_one_row),
+            TEST(test_engine_many_fingerprints_held_are_found_by_hash),
+            TEST(test_engine_view_sees_what_the_submit_opened),
+            TEST(test_engine_changed_event_is_a_new_row),
+            TEST(test_engine_repeats_count_on_the_same_row_after_a_restart),
+            TEST(test_engine_refiring_after_a_resolve_is_a_new_row),
             TEST(test_engine_alertmanager_redelivery_changes_nothing),
             TEST(test_engine_events_of_one_service_join),
             TEST(test_engine_silenced_events_open_nothing),

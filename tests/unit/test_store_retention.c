@@ -298,6 +298,33 @@ static void test_store_retention_deletes_expired_events_received(void **state)
                      1);
 }
 
+/* A row still counting repeats is as old as its latest one: it is not deleted under its counter. */
+static void test_store_retention_keeps_an_event_still_repeated(void **state)
+{
+    struct fixture *fx = *state;
+    fx_open(fx);
+    struct store_batch *b = store_batch_new();
+    add_incident(b, 1, INCIDENT_RESOLVED, AGO(900), AGO(800), 0);
+    add_event(b, 1, AGO(900)); /* the first: kept */
+    add_event(b, 1, AGO(899)); /* repeated a day ago */
+    add_event(b, 1, AGO(898)); /* repeated long ago */
+    add_event(b, 1, AGO(897)); /* never repeated */
+    add_event(b, 1, AGO(1));   /* recent */
+    write_batch(fx, b);
+    b = store_batch_new();
+    store_batch_event_repeats(b, 2, 3, AGO(1));
+    store_batch_event_repeats(b, 3, 1, AGO(800));
+    write_batch(fx, b);
+
+    struct pass p = compact(fx, &defaults);
+    assert_int_equal(p.result, 0);
+    assert_int_equal(p.c.events, 2);
+    assert_int_equal(count_rows(fx->db_path, "SELECT COUNT(*) FROM events WHERE id IN (1, 2, 5)"),
+                     3);
+    assert_int_equal(
+            count_rows(fx->db_path, "SELECT repeats FROM events WHERE id = 2 AND last_ms > 0"), 3);
+}
+
 static void test_store_retention_deletes_exactly_what_expired(void **state)
 {
     struct fixture *fx = *state;
@@ -786,6 +813,7 @@ static void test_store_retention_cap_applies_to_stored_entries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+            TEST(test_store_retention_keeps_an_event_still_repeated),
             TEST(test_store_retention_deletes_exactly_what_expired),
             TEST(test_store_retention_zero_keeps_forever),
             TEST(test_store_retention_never_reuses_an_id),
