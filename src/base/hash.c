@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* SHA-256 through OpenSSL's libcrypto, randomness through getrandom(2). */
+/*
+ * SHA-256 through OpenSSL's libcrypto, randomness through getrandom(2), and
+ * a word-at-a-time hash of our own for texts compared in memory.
+ */
 #include "base/hash.h"
 
 #include <errno.h>
@@ -62,4 +65,47 @@ bool hash_equal_secret(const char *a, const char *b)
     if (la != lb)
         return false;
     return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+#define HASH_MUL UINT64_C(0xff51afd7ed558ccd)
+
+static uint64_t mix_word(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * HASH_MUL;
+    return h ^ (h >> 32);
+}
+
+uint64_t hash_add(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t w;
+    h = mix_word(h, (uint64_t)len);
+    for (; len >= 8; p += 8, len -= 8) {
+        memcpy(&w, p, 8);
+        h = mix_word(h, w);
+    }
+    /* The last 1 to 7 bytes, read in at most two loads (overlapping ones for 4 to 7). */
+    if (len >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + len - 4, 4);
+        h = mix_word(h, (uint64_t)a << 32 | b);
+    } else if (len > 0) {
+        h = mix_word(h, (uint64_t)p[0] | (uint64_t)p[len / 2] << 8 | (uint64_t)p[len - 1] << 16);
+    }
+    return h;
+}
+
+uint64_t hash_add_str(uint64_t h, const char *s)
+{
+    if (!s)
+        return mix_word(h, UINT64_C(0x9e3779b97f4a7c15));
+    return hash_add(h, s, strlen(s));
+}
+
+uint64_t hash_finish(uint64_t h)
+{
+    h ^= h >> 29;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    return h ^ (h >> 32);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Events: their clean-up and the names of their status and source. */
+/* Events: their clean-up, their content hash and the names of their status and source. */
 #include "engine/event.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/hash.h"
 
 void event_init(struct event *ev)
 {
@@ -27,6 +28,25 @@ void event_fini(struct event *ev)
     free(ev->summary);
     free(ev->sender);
     memset(ev, 0, sizeof(*ev));
+}
+
+static uint64_t hash_labels(uint64_t h, const struct labels *l)
+{
+    uint64_t n = l->n; /* so a label never passes for an annotation */
+    h = hash_add(h, &n, sizeof(n));
+    for (size_t k = 0; k < l->n; k++)
+        h = hash_add_str(hash_add_str(h, l->v[k].name), l->v[k].value);
+    return h;
+}
+
+uint64_t event_content_hash(const struct event *ev)
+{
+    uint64_t kinds[] = {ev->status, ev->severity, ev->source};
+    uint64_t h = hash_add(UINT64_C(0xcbf29ce484222325), kinds, sizeof(kinds));
+    h = hash_add_str(h, ev->summary);
+    h = hash_labels(h, &ev->labels);
+    h = hash_finish(hash_labels(h, &ev->annotations));
+    return h ? h : 1;
 }
 
 void event_check_labels(const struct config_check *check, struct labels *ret)

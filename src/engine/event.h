@@ -55,6 +55,13 @@ struct event {
     int64_t received_ms;  /* Unix ms, stamped on arrival */
     uint64_t fingerprint; /* of the identifying labels; 0 until computed */
     /*
+     * event_content_hash() of the event, computed ahead by whoever made it
+     * where that costs the loop nothing (the events decoder, on the HTTP
+     * thread); 0: not computed, the desk computes it. Whoever changes what
+     * the event says after computing it sets it back to 0.
+     */
+    uint64_t content;
+    /*
      * Who sent it: "user:NAME" for the token of an API request,
      * "check:NAME" for a check; NULL when not known. Resolutions by a
      * sender are resolved_by it.
@@ -66,6 +73,16 @@ struct event {
 void event_init(struct event *ev);
 /* Frees what ev holds and zeroes it. Accepts NULL and a zeroed event. */
 void event_fini(struct event *ev);
+
+/*
+ * A hash of what ev says: its status, severity, source, summary, labels
+ * and annotations; not when it came or started, nor who sent it (the
+ * desk adds the sender). Two events with the same content hash say the
+ * same thing, so the later one is a repeat. Never 0. The one function for
+ * every source, so the same event gets the same value wherever it was
+ * computed. Pure; any thread.
+ */
+uint64_t event_content_hash(const struct event *ev);
 
 /* The label a check's events carry its name in, beside the check's own labels. */
 #define EVENT_CHECK_LABEL "check"

@@ -18,6 +18,7 @@
 
 #include "base/alloc.h"
 #include "base/clock.h"
+#include "base/hash.h"
 #include "base/idindex.h"
 #include "base/log.h"
 #include "engine/fingerprint.h"
@@ -375,36 +376,17 @@ static void event_entry(struct store_batch *sb, const struct incident *i, const 
         itsm__timeline_add(sb, i, TIMELINE_EVENT, actor, "%s: %s", status_word(ev), ev->summary);
 }
 
-/* FNV-1a 64 of s into h, and a separator no text holds, so "ab","c" differs from "a","bc". */
-static uint64_t hash_add(uint64_t h, const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
-        h = (h ^ *p) * UINT64_C(0x100000001b3);
-    return (h ^ 0xff) * UINT64_C(0x100000001b3);
-}
-
-static uint64_t hash_labels(uint64_t h, const struct labels *l)
-{
-    for (size_t k = 0; k < l->n; k++)
-        h = hash_add(hash_add(h, l->v[k].name), l->v[k].value);
-    return hash_add(h, "");
-}
-
 /*
  * A hash of what an event says, but when it came and started: two events
- * with the same one are the same event again. Never 0, which means "not
- * known" to the store.
+ * with the same one are the same event again. What the event itself says
+ * is hashed once, mostly ahead of the loop (event.h); who sent it is
+ * added here, as the sender is set last. Never 0, which means "not known"
+ * to the store.
  */
 static uint64_t content_of(const struct event *ev)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    h = hash_add(h, event_status_name(ev->status));
-    h = hash_add(h, incident_severity_name(ev->severity));
-    h = hash_add(h, event_source_name(ev->source));
-    h = hash_add(h, ev->sender ? ev->sender : "\x01"); /* no sender is not an empty one */
-    h = hash_add(h, ev->summary);
-    h = hash_labels(h, &ev->labels);
-    h = hash_labels(h, &ev->annotations);
+    uint64_t h = ev->content ? ev->content : event_content_hash(ev);
+    h = hash_finish(hash_add_str(h, ev->sender));
     return h ? h : 1;
 }
 

@@ -235,6 +235,32 @@ static void test_hash_sha256_matches_known_vectors(void **state)
     assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
+/* Every byte of every length counts, and so do the boundaries between texts. */
+static void test_hash_add_tells_texts_apart(void **state)
+{
+    (void)state;
+    const uint64_t seed = 42;
+    assert_int_not_equal(hash_add_str(hash_add_str(seed, "ab"), "c"),
+                         hash_add_str(hash_add_str(seed, "a"), "bc"));
+    assert_int_not_equal(hash_add_str(seed, NULL), hash_add_str(seed, ""));
+    assert_int_equal(hash_add_str(seed, "same"), hash_add(seed, "same", 4));
+    char text[40];
+    for (size_t len = 0; len <= 24; len++) {
+        for (size_t i = 0; i < len; i++)
+            text[i] = (char)('a' + i);
+        uint64_t h = hash_finish(hash_add(seed, text, len));
+        assert_int_equal(h, hash_finish(hash_add(seed, text, len)));
+        /* one byte more, even a NUL, is another text */
+        text[len] = '\0';
+        assert_int_not_equal(h, hash_finish(hash_add(seed, text, len + 1)));
+        for (size_t i = 0; i < len; i++) {
+            text[i] ^= 1;
+            assert_int_not_equal(h, hash_finish(hash_add(seed, text, len)));
+            text[i] ^= 1;
+        }
+    }
+}
+
 static void test_hash_random_and_secret_compare(void **state)
 {
     (void)state;
@@ -517,6 +543,7 @@ int main(void)
             cmocka_unit_test(test_err_carries_code_and_context),
             cmocka_unit_test(test_err_prefix_truncates_without_overflow),
             cmocka_unit_test(test_arena_allocates_zeroed_aligned_and_runs_destructors),
+            cmocka_unit_test(test_hash_add_tells_texts_apart),
             cmocka_unit_test(test_hash_sha256_matches_known_vectors),
             cmocka_unit_test(test_hash_random_and_secret_compare),
             cmocka_unit_test(test_clock_manual_moves_only_when_told),

@@ -603,6 +603,49 @@ static void test_ingest_events_array(void **state)
     assert_null(events_text("[]", 0));
 }
 
+/*
+ * The decoder hashes what each event says ahead of the loop: the value the
+ * desk would compute itself, for an event of any source that says the
+ * same, and another as soon as anything it says differs.
+ */
+static void test_ingest_events_content_hash_as_the_desk_computes_it(void **state)
+{
+    (void)state;
+    struct event *v = events_text(
+            "[{\"labels\":{\"service\":\"web\",\"alertname\":\"Down\"},\"summary\":\"web is down\","
+            "\"annotations\":{\"runbook_url\":\"https://r.example.com\"}},"
+            "{\"labels\":{\"alertname\":\"Down\",\"service\":\"web\"},\"summary\":\"web is down\","
+            "\"annotations\":{\"runbook_url\":\"https://r.example.com\"},"
+            "\"startsAt\":\"2026-11-21T14:59:25Z\"},"
+            "{\"labels\":{\"alertname\":\"Down\",\"service\":\"web\"},\"summary\":\"web is down\","
+            "\"annotations\":{\"runbook_url\":\"https://r.example.com/2\"}},"
+            "{\"labels\":{\"alertname\":\"Down\",\"service\":\"web\"},\"summary\":\"web is down\","
+            "\"annotations\":{\"runbook_url\":\"https://"
+            "r.example.com\"},\"severity\":\"critical\"}]",
+            4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_not_equal(v[i].content, 0);
+        assert_int_equal(v[i].content, event_content_hash(&v[i]));
+    }
+    assert_int_equal(v[0].content, v[1].content); /* the order of the labels, a start: the same */
+    assert_int_not_equal(v[0].content, v[2].content); /* an annotation differs */
+    assert_int_not_equal(v[0].content, v[3].content); /* the severity differs */
+
+    struct event ev;
+    event_init(&ev);
+    ev.source = EVENT_SOURCE_API;
+    labels_set(&ev.labels, "alertname", "Down", NULL);
+    labels_set(&ev.labels, "service", "web", NULL);
+    labels_set(&ev.annotations, "runbook_url", "https://r.example.com", NULL);
+    free(ev.summary);
+    ev.summary = xstrdup("web is down");
+    assert_int_equal(event_content_hash(&ev), v[0].content);
+    ev.source = EVENT_SOURCE_ALERTMANAGER;
+    assert_int_not_equal(event_content_hash(&ev), v[0].content);
+    event_fini(&ev);
+    ingest_events_free(v, 4);
+}
+
 static void test_ingest_events_severity(void **state)
 {
     (void)state;
@@ -937,6 +980,7 @@ int main(void)
             cmocka_unit_test(test_ingest_am_empty_alerts),
             cmocka_unit_test(test_ingest_events_single),
             cmocka_unit_test(test_ingest_events_array),
+            cmocka_unit_test(test_ingest_events_content_hash_as_the_desk_computes_it),
             cmocka_unit_test(test_ingest_events_severity),
             cmocka_unit_test(test_ingest_events_times),
             cmocka_unit_test(test_ingest_events_errors_name_index_and_field),
