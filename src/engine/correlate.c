@@ -445,7 +445,7 @@ void engine_decide(const struct config *c, const struct event *ev, const struct 
                    int64_t now_ms, struct engine_decision *ret)
 {
     memset(ret, 0, sizeof(*ret));
-    ret->fingerprint = engine_fingerprint(&ev->labels, &c->engine.fingerprint_labels);
+    ret->fingerprint = engine_event_fingerprint(ev, &c->engine.fingerprint_labels);
     char fp[ENGINE_FINGERPRINT_MAX];
     engine_fingerprint_format(ret->fingerprint, fp);
     const struct engine_open_event *held = event_find(view, ret->fingerprint);

@@ -117,7 +117,8 @@ struct engine_decision {
 /*
  * Decides what ev means at now_ms (see the top of this file). The
  * fingerprint is computed here from ev's labels and c's
- * engine.fingerprint_labels (ev->fingerprint is not read). ret is
+ * engine.fingerprint_labels (engine_event_fingerprint(); ev->fingerprint
+ * is not read). ret is
  * initialised here; free it with engine_decision_fini(). Its route
  * borrows from c: keep a reference to c while it is in use; nothing in it
  * points into view, which may change as soon as this returns. Loop thread

@@ -84,7 +84,7 @@ static void decide(struct engine *g, const struct event *ev, struct engine_decis
     const struct config *c = g->config;
     if (ev->note != EVENT_NOTE_NONE) {
         memset(d, 0, sizeof(*d));
-        d->fingerprint = engine_fingerprint(&ev->labels, &c->engine.fingerprint_labels);
+        d->fingerprint = engine_event_fingerprint(ev, &c->engine.fingerprint_labels);
         d->reason = xstrdup("");
         return;
     }

@@ -62,6 +62,13 @@ struct event {
      */
     uint64_t content;
     /*
+     * labels_fingerprint() of labels (every label), computed ahead as
+     * content is; 0: not computed. The event's fingerprint depends on the
+     * configuration (engine.fingerprint_labels), so the engine makes it,
+     * from this one when every label counts (engine_event_fingerprint()).
+     */
+    uint64_t labels_fingerprint;
+    /*
      * Who sent it: "user:NAME" for the token of an API request,
      * "check:NAME" for a check; NULL when not known. Resolutions by a
      * sender are resolved_by it.

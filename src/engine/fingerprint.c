@@ -15,6 +15,17 @@ uint64_t engine_fingerprint(const struct labels *l, const struct config_strv *id
     return used == 0 && l->n > 0 ? labels_fingerprint(l) : h;
 }
 
+uint64_t engine_event_fingerprint(const struct event *ev, const struct config_strv *identifying)
+{
+    if (!ev->labels_fingerprint)
+        return engine_fingerprint(&ev->labels, identifying);
+    if (!identifying || identifying->n == 0)
+        return ev->labels_fingerprint;
+    size_t used;
+    uint64_t h = labels_fingerprint_of(&ev->labels, identifying->v, identifying->n, &used);
+    return used == 0 && ev->labels.n > 0 ? ev->labels_fingerprint : h;
+}
+
 /* By hand: it runs for every event, and snprintf() would parse its format each time. */
 const char *engine_fingerprint_format(uint64_t fp, char buf[ENGINE_FINGERPRINT_MAX])
 {

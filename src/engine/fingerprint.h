@@ -13,6 +13,7 @@
 
 #include "base/labels.h"
 #include "config/config.h"
+#include "engine/event.h"
 
 /*
  * FNV-1a 64 over the label names in byte order, each name and each value
@@ -26,6 +27,13 @@
  * empty set's fingerprint. Pure; any thread.
  */
 uint64_t engine_fingerprint(const struct labels *l, const struct config_strv *identifying);
+
+/*
+ * engine_fingerprint() of ev's labels, taking ev->labels_fingerprint when
+ * it was computed ahead and every label counts: the same value, without
+ * hashing the labels again on the loop. Pure; any thread.
+ */
+uint64_t engine_event_fingerprint(const struct event *ev, const struct config_strv *identifying);
 
 #define ENGINE_FINGERPRINT_MAX 17
 /* The fingerprint as Alertmanager writes it: 16 lowercase hex digits. Returns buf. */

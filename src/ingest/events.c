@@ -398,9 +398,11 @@ static int decode_event(struct decoder *d, int index, struct event *ev)
         d->refused = c;
         d->e = e;
     }
-    /* Here, where it costs the loop nothing: the desk compares it for every event. */
-    if (c == 0)
+    /* Here, where they cost the loop nothing: the engine and the desk need both for every event. */
+    if (c == 0) {
         ev->content = event_content_hash(ev);
+        ev->labels_fingerprint = labels_fingerprint(&ev->labels);
+    }
     return 0;
 }
 

@@ -50,8 +50,9 @@ struct ingest_error {
  * events). Fields: labels (required), annotations, status, severity,
  * summary, startsAt, endsAt; any other field is refused, so a misspelt one
  * is never silently lost. A batch is decoded whole or not at all. Every
- * event gets source EVENT_SOURCE_API, received_ms = now_ms and its
- * content hash (event_content_hash()); its fingerprint is left 0. The text is read strictly
+ * event gets source EVENT_SOURCE_API, received_ms = now_ms, its content
+ * hash (event_content_hash()) and its labels' fingerprint
+ * (labels_fingerprint()); its fingerprint is left 0. The text is read strictly
  * (codec/jsonscan.h): invalid JSON, a name given twice in an object included, is refused with
  * e->line and e->column set; a string value with \u0000 is refused as the
  * field's error.

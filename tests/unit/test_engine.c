@@ -150,6 +150,35 @@ static void test_engine_fingerprint_of_a_subset(void **state)
     assert_true(FP(&empty, "a", "1", "b", "2") == FP(NULL, "a", "1", "b", "2"));
 }
 
+/*
+ * An event's labels fingerprinted ahead (by the decoder) give the same
+ * fingerprint; the value carried is taken only where every label counts.
+ */
+static void test_engine_event_fingerprint_takes_the_one_computed_ahead(void **state)
+{
+    (void)state;
+    const char *const ids[] = {"instance", "alertname"};
+    const struct config_strv identifying = {ids, 2};
+    struct event ev;
+    EV(&ev, "alertname", "Down", "instance", "web-01", "pod", "x-1");
+    uint64_t all = FP(NULL, "alertname", "Down", "instance", "web-01", "pod", "x-1");
+    uint64_t sub = FP(&identifying, "alertname", "Down", "instance", "web-01", "pod", "x-1");
+    /* not computed ahead: computed now */
+    assert_true(engine_event_fingerprint(&ev, NULL) == all);
+    assert_true(engine_event_fingerprint(&ev, &identifying) == sub);
+    ev.labels_fingerprint = labels_fingerprint(&ev.labels);
+    assert_true(engine_event_fingerprint(&ev, NULL) == all);
+    assert_true(engine_event_fingerprint(&ev, &identifying) == sub);
+    /* A marked value shows where it is taken rather than computed again. */
+    ev.labels_fingerprint = 42;
+    assert_true(engine_event_fingerprint(&ev, NULL) == 42);
+    assert_true(engine_event_fingerprint(&ev, &identifying) == sub);
+    const char *const other[] = {"job"};
+    const struct config_strv none_of_them = {other, 1};
+    assert_true(engine_event_fingerprint(&ev, &none_of_them) == 42);
+    event_fini(&ev);
+}
+
 /* ---- routes ---- */
 
 static const char routes_yaml[] =
@@ -1080,6 +1109,7 @@ int main(void)
             cmocka_unit_test(test_engine_fingerprint_is_alertmanagers),
             cmocka_unit_test(test_engine_fingerprint_ignores_order),
             cmocka_unit_test(test_engine_fingerprint_of_a_subset),
+            cmocka_unit_test(test_engine_event_fingerprint_takes_the_one_computed_ahead),
             cmocka_unit_test(test_engine_route_matcher_operators),
             cmocka_unit_test(test_engine_route_first_match_wins),
             cmocka_unit_test(test_engine_route_continue_adds_and_fills),

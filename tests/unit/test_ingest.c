@@ -604,9 +604,10 @@ static void test_ingest_events_array(void **state)
 }
 
 /*
- * The decoder hashes what each event says ahead of the loop: the value the
- * desk would compute itself, for an event of any source that says the
- * same, and another as soon as anything it says differs.
+ * The decoder hashes what each event says, and fingerprints its labels,
+ * ahead of the loop: the values the engine and the desk would compute
+ * themselves, for an event of any source that says the same, and another
+ * content hash as soon as anything it says differs.
  */
 static void test_ingest_events_content_hash_as_the_desk_computes_it(void **state)
 {
@@ -626,6 +627,7 @@ static void test_ingest_events_content_hash_as_the_desk_computes_it(void **state
     for (size_t i = 0; i < 4; i++) {
         assert_int_not_equal(v[i].content, 0);
         assert_int_equal(v[i].content, event_content_hash(&v[i]));
+        assert_int_equal(v[i].labels_fingerprint, labels_fingerprint(&v[i].labels));
     }
     assert_int_equal(v[0].content, v[1].content); /* the order of the labels, a start: the same */
     assert_int_not_equal(v[0].content, v[2].content); /* an annotation differs */
