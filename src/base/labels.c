@@ -115,16 +115,20 @@ int labels_set(struct labels *l, const char *name, const char *value, struct err
     return 0;
 }
 
+/* Where name goes in l: senders mostly list names in order, so the end is checked first. */
+static size_t labels_find_from_end(const struct labels *l, const char *name, bool *found)
+{
+    if (l->n > 0 && strcmp(l->v[l->n - 1].name, name) >= 0)
+        return labels_find(l, name, found);
+    *found = false;
+    return l->n;
+}
+
 void labels_take(struct labels *l, char *name, char *value)
 {
     assert(labels_name_is_valid(name));
     bool found;
-    /* Senders mostly list names in order: the end is checked before a search. */
-    size_t i = l->n;
-    if (l->n > 0 && strcmp(l->v[l->n - 1].name, name) >= 0)
-        i = labels_find(l, name, &found);
-    else
-        found = false;
+    size_t i = labels_find_from_end(l, name, &found);
     if (found) {
         free(l->v[i].value);
         l->v[i].value = value;
@@ -132,6 +136,17 @@ void labels_take(struct labels *l, char *name, char *value)
         return;
     }
     labels_insert(l, i, name, value);
+}
+
+void labels_put_borrowed(struct labels *l, char *name, char *value)
+{
+    assert(labels_name_is_valid(name));
+    bool found;
+    size_t i = labels_find_from_end(l, name, &found);
+    if (found)
+        l->v[i].value = value;
+    else
+        labels_insert(l, i, name, value);
 }
 
 const char *labels_get(const struct labels *l, const char *name)

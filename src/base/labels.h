@@ -49,6 +49,15 @@ int labels_set(struct labels *l, const char *name, const char *value, struct err
  */
 void labels_take(struct labels *l, char *name, char *value);
 
+/*
+ * Sets name to value as labels_take() does, but l holds both without
+ * owning them: a value replaced is not freed. For a set whose strings
+ * live in memory freed all at once (the block of a decoded batch's
+ * events, engine/event.h); such a set is never finished with
+ * labels_fini(), which would free them: free its array alone.
+ */
+void labels_put_borrowed(struct labels *l, char *name, char *value);
+
 /* The value of name, or NULL when l has no such label. Borrowed from l. */
 const char *labels_get(const struct labels *l, const char *name);
 

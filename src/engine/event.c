@@ -1,13 +1,57 @@
 /* SPDX-License-Identifier: MIT */
-/* Events: their clean-up, their content hash and the names of their status and source. */
+/*
+ * Events: their clean-up, the blocks that a decoded batch's events share,
+ * their content hash and the names of their status and source.
+ */
 #include "engine/event.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/arena.h"
 #include "base/hash.h"
+
+struct event_block {
+    struct arena arena;
+    atomic_uint refs;
+};
+
+struct event_block *event_block_new(void)
+{
+    struct event_block *b = xmalloc(sizeof(*b));
+    arena_init(&b->arena);
+    atomic_init(&b->refs, 1);
+    return b;
+}
+
+void event_block_ref(struct event_block *b)
+{
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+
+void event_block_unref(struct event_block *b)
+{
+    /* The events of a block may be finished on another thread than the one that made them. */
+    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
+        arena_fini(&b->arena);
+        free(b);
+    }
+}
+
+void *event_block_alloc(struct event_block *b, size_t size)
+{
+    return arena_alloc(&b->arena, size);
+}
+
+char *event_block_strndup(struct event_block *b, const char *s, size_t len)
+{
+    char *p = arena_alloc(&b->arena, len + 1); /* zeroed: the NUL is there */
+    memcpy(p, s, len);
+    return p;
+}
 
 void event_init(struct event *ev)
 {
@@ -19,13 +63,29 @@ void event_init(struct event *ev)
     ev->summary = xstrdup("");
 }
 
+void event_init_shared(struct event *ev, struct event_block *block)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->status = EVENT_FIRING;
+    ev->severity = INCIDENT_SEVERITY_WARNING;
+    labels_init(&ev->labels);
+    labels_init(&ev->annotations);
+    ev->summary = event_block_alloc(block, 1);
+    event_block_ref(block);
+    ev->block = block;
+}
+
 void event_fini(struct event *ev)
 {
     if (!ev)
         return;
-    labels_fini(&ev->labels);
-    labels_fini(&ev->annotations);
-    free(ev->summary);
+    if (ev->block) {
+        event_block_unref(ev->block);
+    } else {
+        labels_fini(&ev->labels);
+        labels_fini(&ev->annotations);
+        free(ev->summary);
+    }
     free(ev->sender);
     memset(ev, 0, sizeof(*ev));
 }

@@ -12,6 +12,7 @@
 #ifndef HALE_ENGINE_EVENT_H
 #define HALE_ENGINE_EVENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/labels.h"
@@ -42,6 +43,35 @@ enum event_note {
     EVENT_NOTE_FLAPPING_STOPPED,
 };
 
+/*
+ * Memory that the events of one decoded batch share: their labels and
+ * annotations (arrays and strings) and their summaries, allocated in one
+ * arena by the thread that decodes them and freed at once when the last
+ * of the events is finished. The loop finishes a thousand events of a
+ * batch by freeing a few chunks, not some twenty strings each that
+ * another thread allocated. Reference-counted: each event of the block
+ * holds one, and its maker one until it lets go.
+ */
+struct event_block;
+
+/* A new, empty block, with one reference for the caller. */
+struct event_block *event_block_new(void);
+/* Takes a reference to b. */
+void event_block_ref(struct event_block *b);
+/* Drops a reference to b, freeing it and all it holds with the last. Accepts NULL. */
+void event_block_unref(struct event_block *b);
+/* size bytes in b, zeroed and aligned for any type, freed with b. */
+void *event_block_alloc(struct event_block *b, size_t size);
+/* A copy of the len bytes of s, NUL-terminated, in b. */
+char *event_block_strndup(struct event_block *b, const char *s, size_t len);
+
+/*
+ * Who owns what: an event owns its sender, and its labels, annotations and
+ * summary too unless block is set; then those live in the block, and the
+ * event is read-only in them (labels_set() or a new summary would free or
+ * grow what the block owns). event_fini() frees what the event owns and
+ * drops its reference to the block.
+ */
 struct event {
     enum event_source source;
     enum event_note note;
@@ -49,11 +79,12 @@ struct event {
     enum incident_severity severity; /* default warning */
     struct labels labels;            /* the identity; never empty */
     struct labels annotations;
-    char *summary;        /* one line for people; never NULL ("" at worst) */
-    int64_t starts_ms;    /* Unix ms; 0: unset (the time it was received) */
-    int64_t ends_ms;      /* Unix ms; 0: unset */
-    int64_t received_ms;  /* Unix ms, stamped on arrival */
-    uint64_t fingerprint; /* of the identifying labels; 0 until computed */
+    char *summary;             /* one line for people; never NULL ("" at worst) */
+    struct event_block *block; /* NULL: the event owns its labels, annotations and summary */
+    int64_t starts_ms;         /* Unix ms; 0: unset (the time it was received) */
+    int64_t ends_ms;           /* Unix ms; 0: unset */
+    int64_t received_ms;       /* Unix ms, stamped on arrival */
+    uint64_t fingerprint;      /* of the identifying labels; 0 until computed */
     /*
      * event_content_hash() of the event, computed ahead by whoever made it
      * where that costs the loop nothing (the events decoder, on the HTTP
@@ -78,6 +109,8 @@ struct event {
 
 /* A zeroed, firing, warning event with empty labels and summary "". */
 void event_init(struct event *ev);
+/* The same, its summary in block, of which it takes a reference (see struct event). */
+void event_init_shared(struct event *ev, struct event_block *block);
 /* Frees what ev holds and zeroes it. Accepts NULL and a zeroed event. */
 void event_fini(struct event *ev);
 

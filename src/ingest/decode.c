@@ -83,35 +83,69 @@ static const char *pair_field(const struct ingest__pairs_rules *rules, const cha
     return buf;
 }
 
-int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
-                       int index, const char *label, char **ret, struct ingest_error *e)
+/*
+ * The checks of a pair's value, s of len bytes: without its NULs when
+ * tolerant (s and len then point to a copy in *tmp, to free).
+ */
+static int pair_value_check(const char **s, size_t *len, const struct ingest__pairs_rules *rules,
+                            int index, const char *label, char **tmp, struct ingest_error *e)
 {
     char field[sizeof(e->field)];
-    _cleanup_free_ char *without_nul = NULL;
-    bool has_nul = memchr(s, '\0', len) != NULL;
+    bool has_nul = memchr(*s, '\0', *len) != NULL;
     if (has_nul && rules->tolerant) {
-        without_nul = xmalloc(len + 1);
+        char *without_nul = xmalloc(*len + 1);
         size_t n = 0;
-        for (size_t i = 0; i < len; i++)
-            if (s[i])
-                without_nul[n++] = s[i];
+        for (size_t i = 0; i < *len; i++)
+            if ((*s)[i])
+                without_nul[n++] = (*s)[i];
         without_nul[n] = '\0';
-        s = without_nul;
-        len = n;
+        *tmp = without_nul;
+        *s = without_nul;
+        *len = n;
     } else if (has_nul) {
         return ingest__fail(e, HALE_EPARSE, index, pair_field(rules, label, field),
                             "%s contains a NUL character (\\u0000): remove it", field);
     }
-    if (len == 0 && !rules->empty_values_ok)
+    if (*len == 0 && !rules->empty_values_ok)
         return ingest__fail(e, HALE_EPARSE, index, pair_field(rules, label, field),
                             "%s is empty: give it a value, or leave the label out (an empty "
                             "label is no label)",
                             field);
-    if (len > rules->value_max && !rules->cut_long)
+    if (*len > rules->value_max && !rules->cut_long)
         return ingest__fail(e, HALE_ELIMIT, index, pair_field(rules, label, field),
-                            "%s has %zu bytes, more than the %zu allowed: shorten it", field, len,
+                            "%s has %zu bytes, more than the %zu allowed: shorten it", field, *len,
                             rules->value_max);
+    return 0;
+}
+
+int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
+                       int index, const char *label, char **ret, struct ingest_error *e)
+{
+    _cleanup_free_ char *tmp = NULL;
+    int r = pair_value_check(&s, &len, rules, index, label, &tmp, e);
+    if (r < 0)
+        return r;
     *ret = ingest__cut(s, len, rules->value_max);
+    return 0;
+}
+
+int ingest__pair_value_shared(const char *s, size_t len, const struct ingest__pairs_rules *rules,
+                              int index, const char *label, struct event_block *block, char **ret,
+                              struct ingest_error *e)
+{
+    _cleanup_free_ char *tmp = NULL;
+    int r = pair_value_check(&s, &len, rules, index, label, &tmp, e);
+    if (r < 0)
+        return r;
+    if (len <= rules->value_max) {
+        *ret = event_block_strndup(block, s, len);
+        return 0;
+    }
+    size_t keep = char_boundary(s, rules->value_max - 3);
+    char *v = event_block_alloc(block, keep + 4);
+    memcpy(v, s, keep);
+    memcpy(v + keep, "...", 4);
+    *ret = v;
     return 0;
 }
 
@@ -352,6 +386,11 @@ char *ingest__summary_of(const struct event *ev)
 
 void ingest__summary_set(struct event *ev, char *s)
 {
+    if (ev->block) {
+        ev->summary = event_block_strndup(ev->block, s, strlen(s));
+        free(s);
+        return;
+    }
     free(ev->summary);
     ev->summary = s;
 }

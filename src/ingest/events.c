@@ -8,7 +8,8 @@
  *
  * The text is read token by token (codec/jsonscan.h) straight into the
  * events, with no JSON tree in between: label names and values are
- * allocated once, as the event keeps them. The answers are those of a
+ * copied once, into the block the batch's events share (engine/event.h),
+ * which the loop frees at once after the last of them. The answers are those of a
  * decoder that parses the whole body first and then checks each event's
  * fields in a fixed order: invalid JSON anywhere wins over any refusal of
  * an event, too many events over a bad one, and within an event the
@@ -84,7 +85,10 @@ enum rank {
 struct decoder {
     struct codec_jsonscan scan;
     int64_t now_ms;
-    struct strbuf scratch; /* the strings of the event being read, each NUL-terminated */
+    struct strbuf scratch;     /* the strings of the event being read, each NUL-terminated */
+    struct event_block *block; /* where the events' strings go: see ingest_events_decode() */
+    /* The pairs of the event being read, borrowing their strings from block. */
+    struct labels labels, annotations;
 
     /* The event being read. */
     struct value fields[FIELDS];
@@ -152,25 +156,22 @@ static int read_pairs(struct decoder *d, const struct ingest__pairs_rules *rules
             if (c < 0)
                 pend(d, rank + 1, c, &e);
             else
-                name = xstrdup(label);
+                name = event_block_strndup(d->block, label, strlen(label));
         }
         r = codec_jsonscan_next(&d->scan, &tok);
-        if (r < 0) {
-            free(name);
+        if (r < 0)
             return r;
-        }
         char *value = NULL;
         int c = 0;
         if (name && tok == CODEC_JSONSCAN_STRING)
-            c = ingest__pair_value(d->scan.str.s, d->scan.str.len, rules, index, name, &value, &e);
+            c = ingest__pair_value_shared(d->scan.str.s, d->scan.str.len, rules, index, name,
+                                          d->block, &value, &e);
         else if (name)
             c = ingest__pair_not_string(rules, index, name, &e);
-        if (c < 0) {
+        if (c < 0)
             pend(d, rank + 1, c, &e);
-            free(name);
-        } else if (name) {
-            labels_take(out, name, value);
-        }
+        else if (name)
+            labels_put_borrowed(out, name, value);
         r = codec_jsonscan_skip(&d->scan, tok);
         if (r < 0)
             return r;
@@ -182,7 +183,7 @@ static int read_pairs(struct decoder *d, const struct ingest__pairs_rules *rules
 
 /* A labels or annotations member: the pairs of an object, or its kind. */
 static int read_pairs_member(struct decoder *d, enum field f, enum codec_jsonscan_token tok,
-                             int index, struct event *ev)
+                             int index)
 {
     bool labels = f == FIELD_LABELS;
     const struct ingest__pairs_rules *rules = labels ? &label_rules : &annotation_rules;
@@ -194,7 +195,7 @@ static int read_pairs_member(struct decoder *d, enum field f, enum codec_jsonsca
     }
     if (tok == CODEC_JSONSCAN_OBJECT) {
         d->fields[f].given = GIVEN_STRING;
-        return read_pairs(d, rules, rank, index, labels ? &ev->labels : &ev->annotations);
+        return read_pairs(d, rules, rank, index, labels ? &d->labels : &d->annotations);
     }
     d->fields[f].given = GIVEN_OTHER;
     pend(d, rank, ingest__pairs_not_object(rules, index, &e), &e);
@@ -218,7 +219,7 @@ static int read_later(struct decoder *d, enum field f, enum codec_jsonscan_token
 }
 
 /* The members of an event's object (its '{' read), each to where it is checked. */
-static int read_event(struct decoder *d, int index, struct event *ev)
+static int read_event(struct decoder *d, int index)
 {
     enum codec_jsonscan_token tok;
     for (;;) {
@@ -242,12 +243,23 @@ static int read_event(struct decoder *d, int index, struct event *ev)
         if (r == 0 && skip)
             r = codec_jsonscan_skip(&d->scan, tok);
         else if (r == 0 && (f == FIELD_LABELS || f == FIELD_ANNOTATIONS))
-            r = read_pairs_member(d, f, tok, index, ev);
+            r = read_pairs_member(d, f, tok, index);
         else if (r == 0)
             r = read_later(d, f, tok);
         if (r < 0)
             return r;
     }
+}
+
+/* The pairs read into one of the decoder's sets, into the event's own, in the block. */
+static void pairs_settle(struct decoder *d, struct labels *read, struct labels *out)
+{
+    out->n = out->cap = read->n;
+    if (read->n) {
+        out->v = event_block_alloc(d->block, read->n * sizeof(*out->v));
+        memcpy(out->v, read->v, read->n * sizeof(*out->v));
+    }
+    read->n = 0;
 }
 
 static const char *string_of(const struct decoder *d, enum field f)
@@ -381,9 +393,12 @@ static int decode_event(struct decoder *d, int index, struct event *ev)
         d->fields[f].given = GIVEN_NOT;
     d->rank = RANK_NONE;
     strbuf_reset(&d->scratch);
-    int r = read_event(d, index, ev);
+    d->labels.n = d->annotations.n = 0;
+    int r = read_event(d, index);
     if (r < 0)
         return r;
+    pairs_settle(d, &d->labels, &ev->labels);
+    pairs_settle(d, &d->annotations, &ev->annotations);
     ev->source = EVENT_SOURCE_API;
     ev->received_ms = d->now_ms;
     struct ingest_error e;
@@ -442,7 +457,7 @@ static int decode_batch(struct decoder *d, struct event **v, size_t *n)
             cap = cap ? cap * 2 : 16;
             *v = xreallocarray(*v, cap, sizeof(**v));
         }
-        event_init(&(*v)[*n]);
+        event_init_shared(&(*v)[*n], d->block);
         (*n)++;
         r = decode_event(d, (int)i, &(*v)[*n - 1]);
         if (r < 0)
@@ -458,7 +473,7 @@ static int decode_body(struct decoder *d, struct event **v, size_t *n)
         r = decode_batch(d, v, n);
     } else if (r == 0 && tok == CODEC_JSONSCAN_OBJECT) {
         *v = xcalloc(1, sizeof(**v));
-        event_init(*v);
+        event_init_shared(*v, d->block);
         *n = 1;
         r = decode_event(d, -1, *v);
     } else if (r == 0) {
@@ -473,7 +488,7 @@ static int decode_body(struct decoder *d, struct event **v, size_t *n)
 int ingest_events_decode(const char *text, size_t len, int64_t now_ms, struct event **ret_v,
                          size_t *ret_n, struct ingest_error *e)
 {
-    struct decoder d = {.now_ms = now_ms};
+    struct decoder d = {.now_ms = now_ms, .block = event_block_new()};
     struct event *v = NULL;
     size_t n = 0;
     int r = 0;
@@ -501,6 +516,10 @@ int ingest_events_decode(const char *text, size_t len, int64_t now_ms, struct ev
     }
     codec_jsonscan_fini(&d.scan);
     strbuf_fini(&d.scratch);
+    /* The sets borrowed their strings from the block; the events hold it now. */
+    free(d.labels.v);
+    free(d.annotations.v);
+    event_block_unref(d.block);
     if (r < 0) {
         ingest_events_free(v, n);
         return r;

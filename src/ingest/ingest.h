@@ -57,6 +57,10 @@ struct ingest_error {
  * e->line and e->column set; a string value with \u0000 is refused as the
  * field's error.
  *
+ * The events' labels, annotations and summaries are in one block that
+ * they share (struct event_block, engine/event.h): they are read-only, and
+ * the last one finished frees the block, on whatever thread.
+ *
  * Returns 0 with a new array in *ret_v (NULL when *ret_n is 0; free with
  * ingest_events_free()); or, with e (may be NULL) filled and the
  * out-parameters untouched, HALE_EPARSE for an invalid body or HALE_ELIMIT

@@ -82,6 +82,10 @@ int ingest__pair_name(const char *name, size_t len, const struct ingest__pairs_r
  */
 int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
                        int index, const char *label, char **ret, struct ingest_error *e);
+/* The same, the value a new string in block instead (engine/event.h). */
+int ingest__pair_value_shared(const char *s, size_t len, const struct ingest__pairs_rules *rules,
+                              int index, const char *label, struct event_block *block, char **ret,
+                              struct ingest_error *e);
 /* Refuses the value of the pair label for not being a string. */
 int ingest__pair_not_string(const struct ingest__pairs_rules *rules, int index, const char *label,
                             struct ingest_error *e);
@@ -125,7 +129,11 @@ bool ingest__severity_of_label(const char *value, enum incident_severity *ret);
  */
 char *ingest__summary_of(const struct event *ev);
 
-/* Replaces ev's summary with s, taking ownership of s. */
+/*
+ * Replaces ev's summary with s, taking ownership of s; for an event whose
+ * strings are in a block, its maker's, s is copied into the block (and
+ * freed).
+ */
 void ingest__summary_set(struct event *ev, char *s);
 
 #endif

@@ -92,6 +92,30 @@ static void test_labels_take_keeps_sorted_and_replaces(void **state)
     labels_fini(&l);                            /* ASan: every string taken is freed once */
 }
 
+/* A set that borrows its strings keeps them in order and frees none of them. */
+static void test_labels_put_borrowed_keeps_sorted_and_frees_nothing(void **state)
+{
+    (void)state;
+    /* On the stack: ASan would report a free() of any of them. */
+    char a[] = "a", b[] = "b", c[] = "c", d[] = "d";
+    char one[] = "1", two[] = "2", three[] = "3", four[] = "4", other[] = "two";
+    struct labels l;
+    labels_init(&l);
+    labels_put_borrowed(&l, b, two);
+    labels_put_borrowed(&l, d, four);
+    labels_put_borrowed(&l, a, one);
+    labels_put_borrowed(&l, c, three);
+    labels_put_borrowed(&l, b, other);
+    assert_int_equal(l.n, 4);
+    const char *want[][2] = {{"a", "1"}, {"b", "two"}, {"c", "3"}, {"d", "4"}};
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(l.v[i].name, want[i][0]);
+        assert_string_equal(l.v[i].value, want[i][1]);
+    }
+    assert_ptr_equal(labels_get(&l, "b"), other); /* borrowed, not copied */
+    free(l.v);
+}
+
 /* The label set kv has Alertmanager's fingerprint hex (16 lowercase digits). */
 static void fingerprint_is(const char *const *kv, const char *hex)
 {
@@ -304,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_labels_set_keeps_sorted_and_replaces),
             cmocka_unit_test(test_labels_take_keeps_sorted_and_replaces),
+            cmocka_unit_test(test_labels_put_borrowed_keeps_sorted_and_frees_nothing),
             cmocka_unit_test(test_labels_set_refuses_bad_names),
             cmocka_unit_test(test_labels_fingerprint_matches_alertmanager),
             cmocka_unit_test(test_labels_match_equality),
