@@ -304,11 +304,13 @@ static const struct engine_open_event *event_find(const struct engine_view *v, u
 }
 
 static void decide_resolved(const struct engine_view *v, const struct engine_open_event *held,
-                            const char *fp, struct engine_decision *ret, struct strbuf *why)
+                            struct engine_decision *ret, struct strbuf *why)
 {
     if (!held) {
+        char fp[ENGINE_FINGERPRINT_MAX];
         ret->verdict = ENGINE_IGNORE;
-        strbuf_addf(why, "resolved, and no open incident holds fingerprint %s", fp);
+        strbuf_addf(why, "resolved, and no open incident holds fingerprint %s",
+                    engine_fingerprint_format(ret->fingerprint, fp));
         return;
     }
     ret->verdict = ENGINE_RESOLVE;
@@ -395,16 +397,53 @@ static void decide_opening(struct graph *g, size_t s, const struct event *ev, in
     engine_route(g->c, ev, &ret->route);
 }
 
+/* Puts the decimal digits of v at p; returns where they end. */
+static char *put_decimal(char *p, int64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *p++ = '-';
+    while (n)
+        *p++ = digits[--n];
+    return p;
+}
+
+/*
+ * "duplicate: fingerprint F is firing on incident N already", put
+ * together by hand: it is the reason of nearly every event of a sender
+ * that repeats its alerts, and vsnprintf() would parse the format and
+ * grow a buffer for each.
+ */
+static char *duplicate_reason(uint64_t fp, int64_t id)
+{
+    static const char head[] = "duplicate: fingerprint ", mid[] = " is firing on incident ",
+                      tail[] = " already";
+    char buf[sizeof(head) + ENGINE_FINGERPRINT_MAX + sizeof(mid) + 24 + sizeof(tail)];
+    char *p = buf;
+    memcpy(p, head, sizeof(head) - 1);
+    p += sizeof(head) - 1;
+    engine_fingerprint_format(fp, p);
+    p += ENGINE_FINGERPRINT_MAX - 1;
+    memcpy(p, mid, sizeof(mid) - 1);
+    p = put_decimal(p + sizeof(mid) - 1, id);
+    memcpy(p, tail, sizeof(tail)); /* with its NUL */
+    return xstrndup(buf, (size_t)(p - buf) + sizeof(tail) - 1);
+}
+
 static void decide_firing(const struct config *c, const struct event *ev,
                           const struct engine_view *v, const struct engine_open_event *held,
-                          const char *fp, int64_t now_ms, struct engine_decision *ret,
-                          struct strbuf *why)
+                          int64_t now_ms, struct engine_decision *ret, struct strbuf *why)
 {
     if (held) {
         ret->verdict = ENGINE_DUPLICATE;
         ret->incident_id = held->incident_id;
-        strbuf_addf(why, "duplicate: fingerprint %s is firing on incident %lld already", fp,
-                    (long long)held->incident_id);
+        ret->reason = duplicate_reason(ret->fingerprint, held->incident_id);
         return;
     }
     const struct silence *sil = silence_find(v, ev, now_ms);
@@ -446,16 +485,18 @@ void engine_decide(const struct config *c, const struct event *ev, const struct 
 {
     memset(ret, 0, sizeof(*ret));
     ret->fingerprint = engine_event_fingerprint(ev, &c->engine.fingerprint_labels);
-    char fp[ENGINE_FINGERPRINT_MAX];
-    engine_fingerprint_format(ret->fingerprint, fp);
     const struct engine_open_event *held = event_find(view, ret->fingerprint);
     struct strbuf why;
     strbuf_init(&why, 0);
     if (ev->status == EVENT_RESOLVED)
-        decide_resolved(view, held, fp, ret, &why);
+        decide_resolved(view, held, ret, &why);
     else
-        decide_firing(c, ev, view, held, fp, now_ms, ret, &why);
-    ret->reason = strbuf_detach(&why, NULL);
+        decide_firing(c, ev, view, held, now_ms, ret, &why);
+    /* A reason put together by hand is set already; the others were written into why. */
+    if (ret->reason)
+        strbuf_fini(&why);
+    else
+        ret->reason = strbuf_detach(&why, NULL);
 }
 
 void engine_decision_fini(struct engine_decision *d)

@@ -75,9 +75,21 @@ static void route_check(const struct config *c, const struct event *ev,
 }
 
 /*
+ * Whether a duplicate has its incident's severity already: the desk
+ * re-prioritises on a duplicate's route only when its severity changes
+ * the incident's, so the route of one that does not would go unused, and
+ * routing was most of what a duplicate cost.
+ */
+static bool same_severity(struct engine *g, const struct event *ev, const struct engine_decision *d)
+{
+    enum incident_severity s;
+    return itsm_incident_severity(g->itsm, d->incident_id, &s) && s == ev->severity;
+}
+
+/*
  * What the engine decided, with a route for the firing events the desk
- * may re-prioritise on (a duplicate, a join, a symptom), and the check's
- * routing keys.
+ * may re-prioritise on (a join, a symptom, a duplicate that changes its
+ * incident's severity), and the check's routing keys.
  */
 static void decide(struct engine *g, const struct event *ev, struct engine_decision *d)
 {
@@ -94,7 +106,8 @@ static void decide(struct engine *g, const struct event *ev, struct engine_decis
         view.silences = silences_view(g->silences, &view.n_silences);
     engine_decide(c, ev, &view, ev->received_ms, d);
     if (ev->status == EVENT_FIRING && d->verdict != ENGINE_NEW && d->verdict != ENGINE_ROOT_CAUSE &&
-        d->verdict != ENGINE_SILENCED)
+        d->verdict != ENGINE_SILENCED &&
+        !(d->verdict == ENGINE_DUPLICATE && same_severity(g, ev, d)))
         engine_route(c, ev, &d->route);
     route_check(c, ev, &d->route);
 }

@@ -208,6 +208,15 @@ void itsm_engine_view(struct itsm *x, struct engine_view *ret)
     };
 }
 
+bool itsm_incident_severity(struct itsm *x, int64_t id, enum incident_severity *ret)
+{
+    const struct incident *i = itsm__live_find(x, id);
+    if (!i)
+        return false;
+    *ret = i->severity;
+    return true;
+}
+
 /* ---- the batch ---- */
 
 struct itsm_batch *itsm_batch_new(struct itsm *x)

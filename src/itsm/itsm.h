@@ -218,6 +218,13 @@ int itsm_runbook_charge(struct itsm *x, int64_t id, bool in_charge, struct err *
 int itsm_incident_get(struct itsm *x, int64_t id, struct incident *ret);
 
 /*
+ * The severity of incident id as the desk holds it now into *ret, or
+ * false when the desk holds no such incident. By id, without a copy: the
+ * engine asks it for each duplicate.
+ */
+bool itsm_incident_severity(struct itsm *x, int64_t id, enum incident_severity *ret);
+
+/*
  * Whether the events of incident id all ended while a run was in charge
  * of it (and none came back): the trouble is over by its own account, and
  * the incident resolves as they said once the run lets go.
