@@ -54,9 +54,10 @@ void engine_set_config(struct engine *g, const struct config *config)
 static void route_check(const struct config *c, const struct event *ev,
                         struct engine_route_result *r)
 {
+    if (ev->source != EVENT_SOURCE_CHECK)
+        return;
     const char *name = labels_get(&ev->labels, EVENT_CHECK_LABEL);
-    const struct config_check *check =
-            ev->source == EVENT_SOURCE_CHECK && name ? config_check_find(c, name) : NULL;
+    const struct config_check *check = name ? config_check_find(c, name) : NULL;
     if (!check)
         return;
     if (check->runbook) {
@@ -72,18 +73,6 @@ static void route_check(const struct config *c, const struct event *ev,
     }
     if (r->priority_route == 0)
         r->priority = itsm_priority(&c->incidents, check->impact, ev->severity);
-}
-
-/*
- * Whether a duplicate has its incident's severity already: the desk
- * re-prioritises on a duplicate's route only when its severity changes
- * the incident's, so the route of one that does not would go unused, and
- * routing was most of what a duplicate cost.
- */
-static bool same_severity(struct engine *g, const struct event *ev, const struct engine_decision *d)
-{
-    enum incident_severity s;
-    return itsm_incident_severity(g->itsm, d->incident_id, &s) && s == ev->severity;
 }
 
 /*
@@ -107,7 +96,7 @@ static void decide(struct engine *g, const struct event *ev, struct engine_decis
     engine_decide(c, ev, &view, ev->received_ms, d);
     if (ev->status == EVENT_FIRING && d->verdict != ENGINE_NEW && d->verdict != ENGINE_ROOT_CAUSE &&
         d->verdict != ENGINE_SILENCED &&
-        !(d->verdict == ENGINE_DUPLICATE && same_severity(g, ev, d)))
+        (d->verdict != ENGINE_DUPLICATE || itsm_duplicate_needs_route(g->itsm, ev, d)))
         engine_route(c, ev, &d->route);
     route_check(c, ev, &d->route);
 }

@@ -208,15 +208,6 @@ void itsm_engine_view(struct itsm *x, struct engine_view *ret)
     };
 }
 
-bool itsm_incident_severity(struct itsm *x, int64_t id, enum incident_severity *ret)
-{
-    const struct incident *i = itsm__live_find(x, id);
-    if (!i)
-        return false;
-    *ret = i->severity;
-    return true;
-}
-
 /* ---- the batch ---- */
 
 struct itsm_batch *itsm_batch_new(struct itsm *x)
@@ -352,8 +343,10 @@ void itsm_batch_submit(struct itsm *x, struct itsm_batch *b, itsm_batch_done_cb 
 /* The check a check's event is of, or NULL. */
 static const struct config_check *check_of(const struct itsm *x, const struct event *ev)
 {
+    if (ev->source != EVENT_SOURCE_CHECK)
+        return NULL;
     const char *name = labels_get(&ev->labels, EVENT_CHECK_LABEL);
-    return ev->source == EVENT_SOURCE_CHECK && name ? config_check_find(x->config, name) : NULL;
+    return name ? config_check_find(x->config, name) : NULL;
 }
 
 /* Who the timeline says reported it: "check:NAME", "source:api", "source:alertmanager". */
@@ -615,6 +608,29 @@ static void apply_new(struct itsm *x, struct itsm_batch *b, const struct event *
     }
 }
 
+/*
+ * Whether duplicate ev (fingerprint fp) changes the severity of its
+ * incident i: the event that opened the incident sets it, another only
+ * raises it.
+ */
+static bool duplicate_changes_severity(const struct incident *i, const struct event *ev,
+                                       uint64_t fp)
+{
+    if (ev->severity == i->severity)
+        return false;
+    if (ev->severity > i->severity)
+        return true;
+    char own[ENGINE_FINGERPRINT_MAX];
+    return strcmp(engine_fingerprint_format(fp, own), i->fingerprint) == 0;
+}
+
+bool itsm_duplicate_needs_route(struct itsm *x, const struct event *ev,
+                                const struct engine_decision *d)
+{
+    const struct incident *i = itsm__live_find(x, d->incident_id);
+    return i && duplicate_changes_severity(i, ev, d->fingerprint);
+}
+
 static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct event *ev,
                             struct engine_decision *d, struct incident *i)
 {
@@ -631,10 +647,7 @@ static void apply_duplicate(struct itsm *x, struct itsm_batch *b, const struct e
     if (h != HELD_NONE)
         x->held_rows[h].starts_ms = ev->starts_ms;
     i->events++;
-    char own[ENGINE_FINGERPRINT_MAX];
-    bool is_own = strcmp(engine_fingerprint_format(d->fingerprint, own), i->fingerprint) == 0;
-    /* The event that opened the incident sets its severity; another only raises it. */
-    if (ev->severity != i->severity && (is_own || ev->severity > i->severity)) {
+    if (duplicate_changes_severity(i, ev, d->fingerprint)) {
         itsm__timeline_add(b->sb, i, TIMELINE_STATE, "hale", "severity %s -> %s",
                            incident_severity_name(i->severity),
                            incident_severity_name(ev->severity));

@@ -218,11 +218,13 @@ int itsm_runbook_charge(struct itsm *x, int64_t id, bool in_charge, struct err *
 int itsm_incident_get(struct itsm *x, int64_t id, struct incident *ret);
 
 /*
- * The severity of incident id as the desk holds it now into *ret, or
- * false when the desk holds no such incident. By id, without a copy: the
- * engine asks it for each duplicate.
+ * Whether the desk, applying d (a DUPLICATE) of ev, would re-prioritise
+ * its incident by d's route: only when ev changes the incident's
+ * severity. The engine routes a duplicate only then: routing every one
+ * was most of what a duplicate cost. By id, without a copy.
  */
-bool itsm_incident_severity(struct itsm *x, int64_t id, enum incident_severity *ret);
+bool itsm_duplicate_needs_route(struct itsm *x, const struct event *ev,
+                                const struct engine_decision *d);
 
 /*
  * Whether the events of incident id all ended while a run was in charge

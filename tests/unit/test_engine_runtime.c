@@ -367,6 +367,29 @@ static void test_engine_repeats_are_counted_not_listed(void **state)
     assert_int_equal(events_counted(fx, 1), 7);
 }
 
+/*
+ * The event that opened an incident sets its severity, lower too, and the
+ * priority its route gives: a duplicate is routed when it changes the
+ * severity, only then.
+ */
+static void test_engine_duplicate_sets_severity_and_priority(void **state)
+{
+    struct fixture *fx = *state;
+    const enum incident_severity sev[] = {INCIDENT_SEVERITY_CRITICAL, INCIDENT_SEVERITY_CRITICAL,
+                                          INCIDENT_SEVERITY_WARNING, INCIDENT_SEVERITY_CRITICAL};
+    const unsigned priority[] = {2, 2, 3, 2}; /* the matrix: medium impact */
+    for (size_t k = 0; k < 4; k++) {
+        struct heard h = SUBMIT_ONE(fx, EVENT_FIRING, sev[k], "alertname=QueueLong", "queue=mail");
+        assert_int_equal(h.verdict[0], k == 0 ? ENGINE_NEW : ENGINE_DUPLICATE);
+        struct incident i;
+        get(fx, 1, &i);
+        assert_int_equal(i.severity, sev[k]);
+        assert_int_equal(i.priority, priority[k]);
+        incident_fini(&i);
+    }
+    assert_int_equal(timeline_with(fx, 1, "severity critical -> warning"), 1);
+}
+
 /* Alertmanager sends the same alert again (group_interval, HA pairs, retries): nothing changes. */
 /* The events of incident id as stored, newest first, into *ret_v; returns how many. */
 static size_t events_of(struct fixture *fx, int64_t id, struct store_event **ret_v)
@@ -1024,6 +1047,7 @@ int main(void)
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
             TEST(test_engine_new_incident_is_routed_and_recorded),
+            TEST(test_engine_duplicate_sets_severity_and_priority),
             TEST(test_engine_repeats_are_counted_not_listed),
             TEST(test_engine_repeats_in_a_batch_count_on_one_row),
             TEST(test_engine_many_fingerprints_held_are_found_by_hash),
