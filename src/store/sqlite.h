@@ -13,6 +13,13 @@
 #include "base/alloc.h"
 #include "store/internal.h"
 
+/*
+ * SQLite's process-wide settings, once, before the first connection of
+ * either kind opens: whatever is set after SQLite started is refused, and
+ * the connections work as before.
+ */
+void store__sqlite_setup(void);
+
 /* How long the writer waits for another connection's lock before giving up. */
 #define STORE__BUSY_TIMEOUT_MS 5000
 

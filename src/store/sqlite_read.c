@@ -154,6 +154,7 @@ int store__sqlite_reader_open(struct store_db *db, struct store_reader **ret_rea
 {
     const char *path = db->backend->path(db);
     struct sqlite_reader *r = xcalloc(1, sizeof(*r));
+    store__sqlite_setup();
     int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &r->conn, flags, NULL) != SQLITE_OK) {
         int rc = err_setf(e, HALE_ESTORE, "%s: cannot open a reader: %s", path,
