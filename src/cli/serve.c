@@ -528,7 +528,8 @@ static int daemon_start(struct daemon *d, struct err *e)
     itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
-    d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
+    d->events_api =
+            (struct api_events){.engine = &d->engine, .reader = &d->reader, .loop = d->loop};
     d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
     d->runs_api =
             (struct api_runs){.runbooks = &d->runbooks, .reader = &d->reader, .config = &d->config};
