@@ -4,7 +4,9 @@
 
 Both run the same checks at the same time against one private nginx (so
 both see the same machine), and the CPU each used is printed with their
-ratio. Run it twice with the builds swapped: a real change shows both ways.
+ratio, then the peak resident memory of each during the measurement
+(sampled every second). Run it twice with the builds swapped: a real change
+shows both ways.
 
   bench/checks/compare.py OLD_HALE NEW_HALE [--kind http|tcp|mix] [--checks 10000] [--seconds 30]
 """
@@ -46,10 +48,15 @@ def main():
         time.sleep(12)  # one whole interval: every check has its phase
         stats = [ProcStat(d.proc.pid) for d in daemons]
         cpu0, t0 = [s.cpu_seconds() for s in stats], time.monotonic()
-        time.sleep(a.seconds)
+        while time.monotonic() - t0 < a.seconds:
+            for s in stats:
+                s.rss_bytes()
+            time.sleep(1)
         dt = time.monotonic() - t0
         cpu = [(s.cpu_seconds() - c) * 60 / dt for s, c in zip(stats, cpu0)]
         print(f"{a.kind}: A {cpu[0]:.2f}  B {cpu[1]:.2f} CPU s/min  B/A {cpu[1] / cpu[0]:.3f}")
+        rss = [s.peak_rss / 2**20 for s in stats]
+        print(f"{a.kind}: peak RSS A {rss[0]:.1f}  B {rss[1]:.1f} MiB")
     finally:
         for d in daemons:
             d.stop()

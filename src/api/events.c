@@ -23,6 +23,7 @@
 #include "codec/json.h"
 #include "engine/engine.h"
 #include "ingest/ingest.h"
+#include "loop/loop.h"
 #include "store/store.h"
 
 /* Events per page: default and most. */
@@ -111,6 +112,86 @@ static void on_applied(int result, const struct engine_outcome *v, size_t n, voi
     api_reply_raw(req, 200, "application/json", body, len);
 }
 
+/*
+ * The requests that one wake-up of the loop brought, submitted to the
+ * engine together once the wake-up's posts are done: the desk's and the
+ * store's work of a submit (one batch, each incident's row written once,
+ * one live-stream message an incident) is then shared by all of them,
+ * instead of being done again for each single-event request. Each request
+ * is answered with its own events' outcomes.
+ */
+struct api__gather {
+    struct event *v;
+    size_t n_events, cap_events;
+    struct api_req **reqs;
+    size_t *ends; /* request k's events are v[ends[k-1]] up to v[ends[k]] */
+    size_t n, cap;
+};
+
+/* Past this many events gathered, a request's events go in the next submit. */
+#define GATHER_EVENTS_MAX 1000
+
+/* Frees g but its events, which the engine took (or which were freed). */
+static void gather_free(struct api__gather *g)
+{
+    free(g->reqs);
+    free(g->ends);
+    free(g);
+}
+
+static void on_gather_applied(int result, const struct engine_outcome *v, size_t n, void *data)
+{
+    struct api__gather *g = data;
+    (void)n;
+    for (size_t k = 0, start = 0; k < g->n; start = g->ends[k++])
+        on_applied(result, v + start, g->ends[k] - start, g->reqs[k]);
+    gather_free(g);
+}
+
+static void gather_submit(void *data)
+{
+    struct api_events *d = data;
+    struct api__gather *g = d->gather;
+    d->gather = NULL;
+    if (!g)
+        return;
+    if (!*d->engine) {
+        for (size_t k = 0; k < g->n; k++)
+            api_reply_error(g->reqs[k], 503, "unavailable",
+                            "events are not taken now: retry later");
+        ingest_events_free(g->v, g->n_events);
+        gather_free(g);
+        return;
+    }
+    engine_submit(*d->engine, g->v, g->n_events, on_gather_applied, g);
+}
+
+static void gather_add(struct api_events *d, struct api_req *req, struct event *v, size_t n)
+{
+    if (d->gather && d->gather->n_events + n > GATHER_EVENTS_MAX)
+        gather_submit(d);
+    struct api__gather *g = d->gather;
+    if (!g) {
+        g = d->gather = xcalloc(1, sizeof(*g));
+        loop_after_posts(d->loop, gather_submit, d);
+    }
+    if (g->n_events + n > g->cap_events) {
+        g->cap_events = g->n_events + n > 2 * g->cap_events ? g->n_events + n : 2 * g->cap_events;
+        g->v = xreallocarray(g->v, g->cap_events, sizeof(*g->v));
+    }
+    if (n)
+        memcpy(g->v + g->n_events, v, n * sizeof(*v));
+    g->n_events += n;
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 8;
+        g->reqs = xreallocarray(g->reqs, g->cap, sizeof(*g->reqs));
+        g->ends = xreallocarray(g->ends, g->cap, sizeof(*g->ends));
+    }
+    g->reqs[g->n] = req;
+    g->ends[g->n++] = g->n_events;
+    free(v); /* the events moved; their strings with them */
+}
+
 /* Hands the events to the engine, each with who sent them: a resolution is resolved by them. */
 static void submit(struct api_req *req, struct api_events *d, struct event *v, size_t n)
 {
@@ -118,7 +199,10 @@ static void submit(struct api_req *req, struct api_events *d, struct event *v, s
     api__actor(req, actor);
     for (size_t k = 0; k < n; k++)
         v[k].sender = xstrdup(actor);
-    engine_submit(*d->engine, v, n, on_applied, req);
+    if (d->loop)
+        gather_add(d, req, v, n);
+    else
+        engine_submit(*d->engine, v, n, on_applied, req);
 }
 
 /* The events of a body, as the decoder hands them to the handler. */

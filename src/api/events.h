@@ -10,16 +10,22 @@
 #include "api/api.h"
 
 struct engine;
+struct event;
+struct loop;
 struct store_reader;
 
 /*
  * What the routes use, through pointers the daemon keeps current: the
  * engine and a reader of the loop thread (NULL while there are none: the
- * routes then answer 503).
+ * routes then answer 503); and the loop, at the end of whose wake-up the
+ * events of the requests it brought are submitted together (NULL: each
+ * request alone).
  */
 struct api_events {
     struct engine **engine;
     struct store_reader **reader;
+    struct loop *loop;
+    struct api__gather *gather; /* the routes' own: the requests gathered now */
 };
 
 /*

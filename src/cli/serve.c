@@ -49,6 +49,8 @@
 
 /* How long a stop (or a listener replaced by a reload) waits for requests in flight. */
 #define SERVE_DRAIN_TIMEOUT_MS 10000
+/* How long a stop waits for the pages in flight to be answered. */
+#define SERVE_NOTIFY_QUIET_MS  3000
 /* How often the tokens file is looked at when no request comes, to audit its changes. */
 #define SERVE_TOKENS_LOOK_MS   1000
 /* Who the audit log says changed a token: the file; `hale token` edits it, anyone may. */
@@ -395,6 +397,19 @@ static void on_watchdog(uv_timer_t *t)
     sdnotify_send("WATCHDOG=1");
 }
 
+/*
+ * The pages in flight have ended or been waited for long enough. Their
+ * timer and transfers would keep the loop: what is pending waits in the
+ * store, and what the last commits still call for (the escalations of the
+ * interrupted runs) is written there too, for the next start.
+ */
+static void on_notify_quiet(void *data)
+{
+    struct daemon *d = data;
+    notify_stop(d->notify);
+    loop_stop(d->loop);
+}
+
 static void daemon_finish_stop(struct daemon *d)
 {
     if (d->watchdog_on)
@@ -404,13 +419,7 @@ static void daemon_finish_stop(struct daemon *d)
         uv_close((uv_handle_t *)&d->tokens_look, NULL);
     d->tokens_look_on = false;
     cli__compaction_close(&d->compaction);
-    /*
-     * Its timer and transfers would keep the loop: what is pending waits in
-     * the store, and what the last commits still call for (the escalations
-     * of the interrupted runs) is written there too, for the next start.
-     */
-    notify_stop(d->notify);
-    loop_stop(d->loop);
+    notify_quiesce(d->notify, SERVE_NOTIFY_QUIET_MS, on_notify_quiet, d);
 }
 
 /* The listener has answered its last request (or the drain timed out). */
@@ -528,7 +537,8 @@ static int daemon_start(struct daemon *d, struct err *e)
     itsm_watch(d->itsm, on_incident_changed, d);
     d->incidents_api =
             (struct api_incidents){.itsm = &d->itsm, .reader = &d->reader, .config = &d->config};
-    d->events_api = (struct api_events){.engine = &d->engine, .reader = &d->reader};
+    d->events_api =
+            (struct api_events){.engine = &d->engine, .reader = &d->reader, .loop = d->loop};
     d->silences_api = (struct api_silences){.silences = &d->silences, .reader = &d->reader};
     d->runs_api =
             (struct api_runs){.runbooks = &d->runbooks, .reader = &d->reader, .config = &d->config};

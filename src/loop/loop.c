@@ -39,6 +39,9 @@ struct loop {
     double lag_ms, lag_max_ms;
     pthread_mutex_t lock; /* guards head/tail and lag_max_ms */
     struct loop_post *head, *tail;
+    /* Loop thread only: whether posts are being run, and what runs after them. */
+    bool running_posts;
+    struct loop_post *after_head, *after_tail;
     struct loop_signal signals[LOOP_MAX_SIGNALS];
     size_t n_signals;
     bool stopping;
@@ -52,12 +55,22 @@ static void loop_run_posts(uv_async_t *h)
     l->head = l->tail = NULL;
     pthread_mutex_unlock(&l->lock);
 
+    l->running_posts = true;
     while (p) {
         struct loop_post *next = p->next;
         p->fn(p->data);
         free(p);
         p = next;
     }
+    /* Work done after the posts may ask for more of the same: it runs too. */
+    while ((p = l->after_head)) {
+        l->after_head = p->next;
+        if (!l->after_head)
+            l->after_tail = NULL;
+        p->fn(p->data);
+        free(p);
+    }
+    l->running_posts = false;
 }
 
 static void loop_lag_tick(uv_timer_t *t)
@@ -111,6 +124,21 @@ void loop_post(struct loop *l, loop_work_fn *fn, void *data)
     l->tail = p;
     pthread_mutex_unlock(&l->lock);
     uv_async_send(&l->wake);
+}
+
+void loop_after_posts(struct loop *l, loop_work_fn *fn, void *data)
+{
+    if (!l->running_posts) {
+        loop_post(l, fn, data);
+        return;
+    }
+    struct loop_post *p = xmalloc(sizeof(*p));
+    *p = (struct loop_post){.fn = fn, .data = data};
+    if (l->after_tail)
+        l->after_tail->next = p;
+    else
+        l->after_head = p;
+    l->after_tail = p;
 }
 
 static void loop_signal_fire(uv_signal_t *h, int signum)

@@ -34,6 +34,14 @@ uv_loop_t *loop_uv(struct loop *l);
  */
 void loop_post(struct loop *l, loop_work_fn *fn, void *data);
 
+/*
+ * Loop thread: runs fn(data) once the posts being run now are done, still
+ * in the same wake-up, so work handed over by many posts (requests that
+ * arrived together) can be done once for all of them. Outside a run of
+ * posts it is a loop_post().
+ */
+void loop_after_posts(struct loop *l, loop_work_fn *fn, void *data);
+
 /* Calls cb on the loop thread when signum arrives. Call before loop_run(). */
 int loop_on_signal(struct loop *l, int signum, loop_signal_cb *cb, void *data);
 

@@ -60,6 +60,10 @@ struct notify {
     struct net_multi *net;
     uv_timer_t *timer; /* freed by its close callback */
     bool stopping;
+    /* notify_quiesce(): no attempt starts; cb once none is in flight (or at the timer) */
+    bool quiescing;
+    void (*quiet_cb)(void *data);
+    void *quiet_data;
 
     struct notify__item **items; /* pending, by id */
     size_t n_items, cap_items;
@@ -89,6 +93,8 @@ size_t notify__outbox_cancel_levels(struct notify *n, int64_t id, const char *wh
 void notify__outbox_kick(struct notify *n);
 /* Cuts every attempt in flight: they stay pending for the next start. */
 void notify__outbox_stop(struct notify *n);
+/* An attempt ended: while quiescing, the last one ends the wait. */
+void notify__quiet_check(struct notify *n);
 void notify__outbox_free(struct notify *n);
 int64_t notify__now_ms(void);
 

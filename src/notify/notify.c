@@ -471,6 +471,42 @@ static void on_timer_closed(uv_handle_t *h)
     free(h);
 }
 
+static void quiet_fire(struct notify *n)
+{
+    void (*cb)(void *) = n->quiet_cb;
+    n->quiet_cb = NULL;
+    if (cb)
+        cb(n->quiet_data);
+}
+
+static void on_quiet_timeout(uv_timer_t *t)
+{
+    quiet_fire(t->data);
+}
+
+void notify__quiet_check(struct notify *n)
+{
+    if (n->quiescing && n->n_flying == 0)
+        quiet_fire(n);
+}
+
+void notify_quiesce(struct notify *n, uint64_t timeout_ms, void (*cb)(void *data), void *data)
+{
+    if (!n || n->stopping || !n->timer) {
+        cb(data);
+        return;
+    }
+    n->quiescing = true;
+    n->quiet_cb = cb;
+    n->quiet_data = data;
+    uv_timer_stop(n->timer);
+    if (n->n_flying == 0) {
+        quiet_fire(n);
+        return;
+    }
+    uv_timer_start(n->timer, on_quiet_timeout, timeout_ms, 0);
+}
+
 void notify_stop(struct notify *n)
 {
     if (!n || n->stopping)

@@ -63,6 +63,15 @@ struct notify_options {
  */
 int notify_new(const struct notify_options *o, struct notify **ret, struct err *e);
 /*
+ * Before a stop: starts no attempt any more, lets those in flight end (and
+ * their outcome be written) for at most timeout_ms, then calls cb(data) on
+ * the loop; at once when none is in flight. An attempt cut in flight may
+ * have reached its receiver, and would go out again after the restart: a
+ * stop should not page twice. n may be NULL.
+ */
+void notify_quiesce(struct notify *n, uint64_t timeout_ms, void (*cb)(void *data), void *data);
+
+/*
  * Stops delivering: attempts in flight are cut and retried after a restart.
  * The policy goes on hearing until store_close(): what it queues meanwhile
  * (the escalations of the runs a stop interrupts, the changes the last

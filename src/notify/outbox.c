@@ -367,6 +367,7 @@ static void attempt_done(struct notify__delivery *d, bool ok, bool permanent, co
     }
     delivery_free(d);
     notify__outbox_kick(n);
+    notify__quiet_check(n);
 }
 
 /* ---- HTTP: webhook, slack, pagerduty ---- */
@@ -665,7 +666,7 @@ static void on_tick(uv_timer_t *t)
 
 void notify__outbox_kick(struct notify *n)
 {
-    if (n->stopping || !n->timer)
+    if (n->stopping || n->quiescing || !n->timer)
         return;
     int64_t now = notify__now_ms();
     int64_t next = INT64_MAX;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -100,6 +101,56 @@ static void test_loop_stop_still_runs_queued_posts(void **state)
     loop_free(l);
 }
 
+static char order[16];
+static struct loop *order_loop;
+
+static void note(char c)
+{
+    size_t n = strlen(order);
+    if (n + 1 < sizeof(order))
+        order[n] = c;
+}
+
+static void note_d_then_stop(void *data)
+{
+    (void)data;
+    note('D');
+    loop_stop(order_loop);
+}
+
+static void note_flush(void *data)
+{
+    (void)data;
+    note('F');
+}
+
+static void note_a(void *data)
+{
+    (void)data;
+    note('A');
+    loop_after_posts(order_loop, note_flush, NULL);
+    loop_post(order_loop, note_d_then_stop, NULL); /* a later wake-up */
+}
+
+static void note_b(void *data)
+{
+    (void)data;
+    note('B');
+}
+
+/* Work put after the posts runs once they are all done, before anything posted meanwhile. */
+static void test_loop_after_posts_runs_after_the_wake_ups_posts(void **state)
+{
+    (void)state;
+    memset(order, 0, sizeof(order));
+    assert_int_equal(loop_new(&order_loop), 0);
+    loop_post(order_loop, note_a, NULL);
+    loop_post(order_loop, note_b, NULL);
+    assert_int_equal(loop_run(order_loop), 0);
+    assert_string_equal(order, "ABFD");
+    loop_free(order_loop);
+}
+
 static int got_signal;
 static void on_signal(struct loop *l, int signum, void *data)
 {
@@ -165,6 +216,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_loop_runs_posts_from_threads_in_order_on_the_loop),
             cmocka_unit_test(test_loop_stop_still_runs_queued_posts),
+            cmocka_unit_test(test_loop_after_posts_runs_after_the_wake_ups_posts),
             cmocka_unit_test(test_loop_delivers_signals_on_the_loop),
             cmocka_unit_test(test_loop_lag_sees_a_blocked_loop),
     };
