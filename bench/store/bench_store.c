@@ -8,7 +8,7 @@
  * command, the machine and the figures, then checks the count on disk.
  *
  *   build/release/bench_store [--seconds 10] [--in-flight 256] [--entries 4]
- *                             [--window-ms 2] [--dir DIR]
+ *                             [--window-ms 0] [--dir DIR]
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -116,7 +116,7 @@ static unsigned parse_unsigned(const char *s, const char *name)
 
 static void options_parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.seconds = 10, .in_flight = 256, .entries = 4, .window_ms = 2};
+    *o = (struct options){.seconds = 10, .in_flight = 256, .entries = 4, .window_ms = 0};
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--seconds") == 0)
             o->seconds = parse_unsigned(argv[i + 1], argv[i]);
