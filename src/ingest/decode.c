@@ -141,11 +141,9 @@ int ingest__pair_value_shared(const char *s, size_t len, const struct ingest__pa
         *ret = event_block_strndup(block, s, len);
         return 0;
     }
-    size_t keep = char_boundary(s, rules->value_max - 3);
-    char *v = event_block_alloc(block, keep + 4);
-    memcpy(v, s, keep);
-    memcpy(v + keep, "...", 4);
-    *ret = v;
+    /* Only under rules->cut_long; rare enough to cut apart and copy in. */
+    _cleanup_free_ char *cut = ingest__cut(s, len, rules->value_max);
+    *ret = event_block_strndup(block, cut, strlen(cut));
     return 0;
 }
 

@@ -11,6 +11,7 @@ about db with the others its symptoms, closed out by the resolutions; and
 `hale send-event` firing and resolving."""
 import json
 import signal
+import threading
 import os
 from pathlib import Path
 
@@ -332,3 +333,36 @@ def test_repeats_are_counted_on_one_row_across_a_kill(d):
     r = post(d, "/api/v1/events", dict(ev, summary="mail queue is longer"))
     assert r.status == 200, r.body
     assert len(get(d, f"/api/v1/events?incident={incident}")["events"]) == 2
+
+
+def test_requests_that_arrive_together_each_get_their_own_answer(d):
+    """Requests the loop takes in one wake-up are submitted together (one
+    of them past the size of a shared submit); each is answered with the
+    outcomes of its own events, in its order: the same fingerprints and
+    incidents as the same bodies sent again one at a time."""
+    def body(k):
+        n = 999 if k == 0 else k % 4 + 1
+        return [{"labels": {"alertname": f"Together{k}", "part": str(i)}} for i in range(n)]
+
+    def send(k, answers, barrier):
+        barrier.wait()
+        answers[k] = post(d, "/api/v1/events", body(k))
+
+    for rnd in range(3):
+        answers, barrier = {}, threading.Barrier(12)
+        threads = [threading.Thread(target=send, args=(rnd * 12 + k, answers, barrier))
+                   for k in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for k, r in answers.items():
+            assert r.status == 200, r.body
+            got = r.json()
+            n = len(body(k))
+            assert got["accepted"] == n and [e["index"] for e in got["events"]] == list(range(n))
+            assert {e["verdict"] for e in got["events"]} == {"new"}, got
+            again = post(d, "/api/v1/events", body(k)).json()
+            assert [(e["fingerprint"], e["incident"]) for e in again["events"]] == \
+                [(e["fingerprint"], e["incident"]) for e in got["events"]]
+            assert {e["verdict"] for e in again["events"]} == {"duplicate"}

@@ -164,6 +164,51 @@ static void post_raw(struct api_req *req, void *data)
                              memchr(body, '\0', len) != NULL, "text", body));
 }
 
+/*
+ * A body decoder: "refuse" is refused with 422, anything else becomes a
+ * copy of its text. live counts what it made and has not freed yet.
+ */
+static atomic_int decoded_live, decoded_handled;
+
+static unsigned decode_text(const char *body, size_t len, void **ret, json_t **ret_error)
+{
+    if (strcmp(body, "refuse") == 0) {
+        *ret_error = api_error_new(422, "refused", "the decoder refuses this body: send another");
+        return 422;
+    }
+    *ret = xstrndup(body, len);
+    atomic_fetch_add(&decoded_live, 1);
+    return 0;
+}
+
+static void decoded_text_free(void *p)
+{
+    free(p);
+    atomic_fetch_sub(&decoded_live, 1);
+}
+
+static const struct api_body_decoder text_decoder = {.decode = decode_text,
+                                                     .free = decoded_text_free};
+
+/* Replies with the decoded text; with ?leave, leaves it for the request to free. */
+static void post_decoded(struct api_req *req, void *data)
+{
+    (void)data;
+    atomic_fetch_add(&decoded_handled, 1);
+    if (api_req_query(req, "leave")) {
+        api_reply_json(req, 200, json_pack("{s:s}", "text", "left"));
+        return;
+    }
+    char *text = api_req_decoded_take(req);
+    assert_null(api_req_decoded_take(req)); /* handed over once */
+    api_reply_json(req, 200, json_pack("{s:s}", "text", text));
+    decoded_text_free(text);
+}
+
+static const struct api_route decoded_routes[] = {
+        {"POST", "/api/v1/test/decoded", AUTH_PERM_REPORT, post_decoded},
+};
+
 static const struct api_route raw_routes[] = {
         {"POST", "/api/v1/test/raw", AUTH_PERM_REPORT, post_raw},
 };
@@ -261,6 +306,9 @@ static int world_setup(void **state)
     w.api = api_new(&deps);
     assert_int_equal(api_routes_add(w.api, test_routes, ARRAY_SIZE(test_routes), NULL, &e), 0);
     assert_int_equal(api_routes_add_raw(w.api, raw_routes, ARRAY_SIZE(raw_routes), NULL, &e), 0);
+    assert_int_equal(api_routes_add_decoded(w.api, decoded_routes, ARRAY_SIZE(decoded_routes), NULL,
+                                            &text_decoder, &e),
+                     0);
     assert_int_equal(pthread_create(&w.loop_thread, NULL, loop_main, NULL), 0);
     w.server = server_start();
     snprintf(w.base, sizeof(w.base), "http://127.0.0.1:%u", api_server_port(w.server));
@@ -781,6 +829,60 @@ static void test_api_raw_body_route_takes_any_bytes(void **state)
     assert_error(&r, 413, "payload_too_large");
     resp_fini(&r);
     free(big);
+    assert_alive();
+}
+
+/* Whether what the decoder made is all freed, waiting a while for the requests to end. */
+static bool decoded_all_freed(void)
+{
+    for (int i = 0; i < 500 && atomic_load(&decoded_live); i++)
+        usleep(10 * 1000);
+    return atomic_load(&decoded_live) == 0;
+}
+
+static void test_api_decoded_route_gets_the_decoders_work(void **state)
+{
+    (void)state;
+    struct resp r;
+    const char *json = "application/json";
+    atomic_store(&decoded_handled, 0);
+    /* The decoder's work is handed to the handler. */
+    http("POST", "/api/v1/test/decoded",
+         &(struct req_opts){.token = w.reporter, .ctype = json, .body = "[1, 2"}, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "text")), "[1, 2");
+    resp_fini(&r);
+    /* No body: the decoder sees an empty text. */
+    http("POST", "/api/v1/test/decoded", &(struct req_opts){.token = w.reporter, .ctype = json},
+         &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "text")), "");
+    resp_fini(&r);
+    assert_int_equal(atomic_load(&decoded_handled), 2);
+    /* Its refusal is the answer, and the handler never runs. */
+    http("POST", "/api/v1/test/decoded",
+         &(struct req_opts){.token = w.reporter, .ctype = json, .body = "refuse"}, &r);
+    assert_error(&r, 422, "refused");
+    resp_fini(&r);
+    assert_int_equal(atomic_load(&decoded_handled), 2);
+    /* A body past the cap is refused before the decoder; the JSON content type is required. */
+    char *big = big_json(2 * MAX_BODY);
+    http("POST", "/api/v1/test/decoded",
+         &(struct req_opts){.token = w.reporter, .ctype = json, .body = big}, &r);
+    assert_error(&r, 413, "payload_too_large");
+    resp_fini(&r);
+    free(big);
+    http("POST", "/api/v1/test/decoded",
+         &(struct req_opts){.token = w.reporter, .ctype = "text/plain", .body = "x"}, &r);
+    assert_error(&r, 415, "unsupported_media_type");
+    resp_fini(&r);
+    /* What the handler leaves is freed with the request. */
+    http("POST", "/api/v1/test/decoded?leave=1",
+         &(struct req_opts){.token = w.reporter, .ctype = json, .body = "leave"}, &r);
+    assert_int_equal(r.status, 200);
+    resp_fini(&r);
+    assert_int_equal(atomic_load(&decoded_handled), 3);
+    assert_true(decoded_all_freed());
     assert_alive();
 }
 
@@ -1339,6 +1441,7 @@ int main(void)
             cmocka_unit_test(test_api_bad_json_400),
             cmocka_unit_test(test_api_wrong_content_type_415),
             cmocka_unit_test(test_api_raw_body_route_takes_any_bytes),
+            cmocka_unit_test(test_api_decoded_route_gets_the_decoders_work),
             cmocka_unit_test(test_api_status_and_whoami),
             cmocka_unit_test(test_api_tokens_listed_without_secrets),
             cmocka_unit_test(test_api_reload_ok_and_invalid),
