@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "base/alloc.h"
 #include "base/clock.h"
@@ -492,6 +493,46 @@ static void test_engine_repeats_count_on_the_same_row_after_a_restart(void **sta
     n = events_of(fx, 2, &e);
     assert_int_equal(n, 1);
     assert_true(e[0].id > row);
+    events_free(e, n);
+}
+
+/*
+ * A database from before repeats were counted (schema 9): its rows say
+ * nothing of their content, so the first repeat after the upgrade is kept
+ * whole, and the repeats after it count on that row.
+ */
+static void test_engine_repeats_after_an_upgrade_from_schema_9(void **state)
+{
+    struct fixture *fx = *state;
+    SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING, "alertname=QueueLong", "queue=mail");
+    desk_close(fx);
+    char *path = xasprintf("%s/hale.db", fx->dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE events DROP COLUMN repeats;"
+                                  "ALTER TABLE events DROP COLUMN last_ms;"
+                                  "ALTER TABLE events DROP COLUMN content;"
+                                  "PRAGMA user_version = 9",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    free(path);
+
+    desk_open_with(fx, &store__sqlite);
+    for (int k = 0; k < 3; k++) {
+        struct heard h = SUBMIT_ONE(fx, EVENT_FIRING, INCIDENT_SEVERITY_WARNING,
+                                    "alertname=QueueLong", "queue=mail");
+        assert_int_equal(h.verdict[0], ENGINE_DUPLICATE);
+        assert_int_equal(h.incident[0], 1);
+    }
+    struct store_event *e;
+    size_t n = events_of(fx, 1, &e);
+    assert_int_equal(n, 2); /* newest first */
+    assert_int_equal(e[0].repeats, 2);
+    assert_true(e[0].id > e[1].id);
+    assert_int_equal(e[1].repeats, 0);
+    assert_int_equal(e[1].content, 0);
     events_free(e, n);
 }
 
@@ -1054,6 +1095,7 @@ int main(void)
             TEST(test_engine_view_sees_what_the_submit_opened),
             TEST(test_engine_changed_event_is_a_new_row),
             TEST(test_engine_repeats_count_on_the_same_row_after_a_restart),
+            TEST(test_engine_repeats_after_an_upgrade_from_schema_9),
             TEST(test_engine_refiring_after_a_resolve_is_a_new_row),
             TEST(test_engine_alertmanager_redelivery_changes_nothing),
             TEST(test_engine_events_of_one_service_join),

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -42,6 +44,10 @@ struct fixture {
     "  - {name: hook, type: exec, argv: [/bin/sh, -c, 'cat >> sink'], cwd: %s}\n"      \
     "  - {name: pager, type: exec, argv: [/bin/true], cwd: /}\n"                       \
     "  - {name: news, type: exec, argv: [/bin/true], cwd: /}\n"                        \
+    "  - {name: slowhook, type: exec, cwd: %s, argv: [/bin/sh, -c, "                   \
+    "'touch started; sleep 1; cat >> sink']}\n"                                        \
+    "  - {name: stuck, type: exec, cwd: %s, argv: [/bin/sh, -c, 'touch started; "      \
+    "exec sleep 60']}\n"                                                               \
     "teams:\n"                                                                         \
     "  - name: web\n"                                                                  \
     "    notify: [hook]\n"                                                             \
@@ -52,6 +58,8 @@ struct fixture {
     "resolved]}\n"                                                                     \
     "  - {name: burst, notify: [hook], rate_limit: 1s}\n"                              \
     "  - {name: ops, notify: [hook], rate_limit: 0s, oncall: {people: [bob]}}\n"       \
+    "  - {name: slow, notify: [slowhook], rate_limit: 0s}\n"                           \
+    "  - {name: stuck, notify: [stuck], rate_limit: 0s}\n"                             \
     "routes:\n"                                                                        \
     "  - {match: '{service=\"db\"}', notifiers: [pager, hook], continue: true}\n"
 
@@ -63,7 +71,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(fx->dir));
     fx->sink = xasprintf("%s/sink", fx->dir);
     assert_int_equal(uv_loop_init(&fx->uv), 0);
-    char *text = xasprintf(CONFIG_FMT, fx->dir);
+    char *text = xasprintf(CONFIG_FMT, fx->dir, fx->dir, fx->dir);
     struct config_diags d = {0};
     if (config_load_buffer("hale.yaml", text, strlen(text), &fx->config, &d) < 0)
         fail_msg("config: %s", d.n ? d.v[0].msg : "?");
@@ -409,6 +417,88 @@ static void test_notify_route_notifiers_join_the_team(void **state)
     assert_told(fx, 2, "escalated:hook");
 }
 
+/* Opens an incident of team through the desk, handed to the dispatcher as the desk's watch does. */
+static void desk_open_told(struct fixture *fx, const char *team)
+{
+    struct opened o = {.n = fx->n};
+    struct itsm_opening op = {.type = INCIDENT_TYPE_INCIDENT,
+                              .title = "queue stuck",
+                              .team = team,
+                              .severity = INCIDENT_SEVERITY_CRITICAL,
+                              .actor = "user:alice"};
+    assert_int_equal(itsm_open(fx->desk, &op, on_opened, &o, NULL), 0);
+    while (o.count < 1)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+}
+
+/* Runs the loop until the notifier's program has started: its delivery is in flight. */
+static void until_started(struct fixture *fx)
+{
+    char *started = xasprintf("%s/started", fx->dir);
+    while (access(started, F_OK) != 0) {
+        uv_run(&fx->uv, UV_RUN_NOWAIT);
+        nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+    }
+    free(started);
+}
+
+/* The state of the one notification of incident id, in the store. Free the string. */
+static char *state_of(struct fixture *fx, int64_t id)
+{
+    settle(fx);
+    struct store_notification *v = NULL;
+    size_t count = 0;
+    assert_int_equal(store_notifications_list(fx->rd, id, &v, &count), 0);
+    assert_int_equal(count, 1);
+    char *state = xstrdup(v[0].state);
+    store_notification_fini(&v[0]);
+    free(v);
+    return state;
+}
+
+static void on_quiet(void *data)
+{
+    (*(int *)data)++;
+}
+
+/* A stop waits for the page in flight: it is answered and recorded delivered, not sent again. */
+static void test_notify_quiesce_waits_for_the_delivery_in_flight(void **state)
+{
+    struct fixture *fx = *state;
+    desk_open_told(fx, "slow");
+    until_started(fx);
+    int quiet = 0;
+    notify_quiesce(fx->n, 30000, on_quiet, &quiet);
+    while (!quiet)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    assert_int_equal(quiet, 1);
+    notify_stop(fx->n);
+    assert_int_equal(messages_in(fx->sink), 1);
+    char *got = state_of(fx, 1);
+    assert_string_equal(got, "delivered");
+    free(got);
+}
+
+/* A receiver that does not answer holds a stop no longer than the timeout: cut, tried again later.
+ */
+static void test_notify_quiesce_gives_up_at_its_timeout(void **state)
+{
+    struct fixture *fx = *state;
+    desk_open_told(fx, "stuck");
+    until_started(fx);
+    int quiet = 0;
+    notify_quiesce(fx->n, 50, on_quiet, &quiet);
+    while (!quiet)
+        uv_run(&fx->uv, UV_RUN_ONCE);
+    notify_stop(fx->n);
+    /* The cut attempt's end, later, does not call back again. */
+    uv_run(&fx->uv, UV_RUN_NOWAIT);
+    assert_int_equal(quiet, 1);
+    char *got = state_of(fx, 1);
+    assert_string_equal(got, "pending");
+    free(got);
+}
+
 int main(void)
 {
     /* As hale serve: a notifier's program that exits before reading its stdin is no crash. */
@@ -430,6 +520,10 @@ int main(void)
                                             teardown),
             cmocka_unit_test_setup_teardown(test_notify_a_burst_is_grouped_within_the_rate_limit,
                                             setup, teardown),
+            cmocka_unit_test_setup_teardown(test_notify_quiesce_waits_for_the_delivery_in_flight,
+                                            setup, teardown),
+            cmocka_unit_test_setup_teardown(test_notify_quiesce_gives_up_at_its_timeout, setup,
+                                            teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
