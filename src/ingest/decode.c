@@ -192,6 +192,12 @@ int ingest__pair_name(const char *name, size_t len, const struct ingest__pairs_r
     const char *label = name;
     if (!labels_name_is_valid(label) && rules->tolerant)
         label = escape_name(label, escaped);
+    /* Escaping puts a '_' before a leading digit: one byte more. */
+    if (label != name && strlen(label) > INGEST_NAME_MAX)
+        return ingest__fail(e, HALE_ELIMIT, index, rules->field,
+                            "%s: the name \"%s\" is longer than %d bytes once made a valid name: "
+                            "shorten it",
+                            rules->field, ingest__excerpt(label, buf), INGEST_NAME_MAX);
     if (!labels_name_is_valid(label))
         return ingest__fail(e, HALE_EPARSE, index, rules->field,
                             "%s: \"%s\" is not a valid name: use letters, digits and _, not "

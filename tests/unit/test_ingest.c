@@ -423,6 +423,27 @@ static void test_ingest_am_tolerates_names_and_nul(void **state)
                    "\"service.name\" is not a valid name");
 }
 
+/* A name of the most bytes that starts with a digit would be one byte more once escaped. */
+static void test_ingest_am_escaped_name_keeps_the_limit(void **state)
+{
+    (void)state;
+    char name[INGEST_NAME_MAX + 1];
+    memset(name, 'x', INGEST_NAME_MAX);
+    name[0] = '9';
+    name[INGEST_NAME_MAX] = '\0';
+    char *body = xasprintf(AM(OK_ALERT ",{\"labels\":{\"alertname\":\"B\",\"%s\":\"v\"}}"), name);
+    struct event *v = decode_text(ingest_alertmanager_decode, body, 1);
+    assert_string_equal(labels_get(&v[0].labels, "alertname"), "A"); /* B is left out */
+    ingest_events_free(v, 1);
+    free(body);
+    name[0] = 'a'; /* as long, and valid: taken */
+    body = xasprintf(AM("{\"labels\":{\"alertname\":\"B\",\"%s\":\"v\"}}"), name);
+    v = decode_text(ingest_alertmanager_decode, body, 1);
+    assert_string_equal(labels_get(&v[0].labels, name), "v");
+    ingest_events_free(v, 1);
+    free(body);
+}
+
 static void test_ingest_am_status_without_one(void **state)
 {
     (void)state;
@@ -1010,6 +1031,7 @@ int main(void)
             cmocka_unit_test(test_ingest_am_version_must_be_4),
             cmocka_unit_test(test_ingest_am_alert_errors_name_the_alert),
             cmocka_unit_test(test_ingest_am_tolerates_names_and_nul),
+            cmocka_unit_test(test_ingest_am_escaped_name_keeps_the_limit),
             cmocka_unit_test(test_ingest_am_status_without_one),
             cmocka_unit_test(test_ingest_am_severity_from_label),
             cmocka_unit_test(test_ingest_am_summary_fallbacks),
