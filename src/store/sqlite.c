@@ -624,15 +624,6 @@ static void sqlite_rollback(struct store_db *base)
 
 /* ---- records ---------------------------------------------------------- */
 
-/* 0 means "none" for links: NULL, so the foreign key is not checked. */
-static void bind_id_or_null(sqlite3_stmt *s, int i, int64_t id)
-{
-    if (id)
-        sqlite3_bind_int64(s, i, id);
-    else
-        sqlite3_bind_null(s, i);
-}
-
 /* A name of "unknown" is an enumeration value out of range: refuse it rather than store it. */
 static int names_check(const char *const *names, size_t n, const char *record, struct err *e)
 {
@@ -675,10 +666,10 @@ static int incident_write(struct sqlite_db *db, const struct incident *i, struct
     store__sqlite_bind_text(s, 17, i->resolved_by);
     store__sqlite_bind_text(s, 18, i->root_cause);
     sqlite3_bind_int64(s, 19, i->reopened);
-    bind_id_or_null(s, 20, i->problem_id);
+    store__sqlite_bind_id(s, 20, i->problem_id);
     sqlite3_bind_int64(s, 21, i->updated_ms);
     store__sqlite_bind_text(s, 22, i->service);
-    bind_id_or_null(s, 23, i->symptom_of);
+    store__sqlite_bind_id(s, 23, i->symptom_of);
     store__sqlite_bind_text(s, 24, i->runbook);
     sqlite3_bind_int64(s, 25, i->events);
     sqlite3_bind_int64(s, 26, i->repeats);
@@ -760,7 +751,7 @@ static int event_write(struct sqlite_db *db, const struct store_event *ev, struc
         return HALE_ESTORE;
     char fp[STORE__FINGERPRINT_MAX];
     store__fingerprint_format(ev->fingerprint, fp);
-    bind_id_or_null(s, 1, ev->incident_id);
+    store__sqlite_bind_id(s, 1, ev->incident_id);
     sqlite3_bind_int64(s, 2, ev->received_ms);
     store__sqlite_bind_text(s, 3, ev->source);
     store__sqlite_bind_text(s, 4, ev->status);
@@ -772,12 +763,12 @@ static int event_write(struct sqlite_db *db, const struct store_event *ev, struc
     sqlite3_bind_int64(s, 10, ev->starts_ms);
     sqlite3_bind_int64(s, 11, ev->ends_ms);
     store__sqlite_bind_text(s, 12, ev->verdict);
-    bind_id_or_null(s, 13, ev->silence_id);
+    store__sqlite_bind_id(s, 13, ev->silence_id);
     store__sqlite_bind_text(s, 14, ev->sender);
     store__sqlite_bind_text(s, 15, ev->reason ? ev->reason : "");
     /* 0: numbered by SQLite, for writers that do not count repeats (tests). */
-    bind_id_or_null(s, 16, ev->id);
-    bind_id_or_null(s, 17, (int64_t)ev->content);
+    store__sqlite_bind_id(s, 16, ev->id);
+    store__sqlite_bind_id(s, 17, (int64_t)ev->content);
     return stmt_run(db, s, "writing an event", e);
 }
 
@@ -804,7 +795,7 @@ static int silence_write(struct sqlite_db *db, const struct store_silence *v, st
     sqlite3_bind_int64(s, 4, v->starts_ms);
     sqlite3_bind_int64(s, 5, v->ends_ms);
     store__sqlite_bind_text(s, 6, v->weekly);
-    bind_id_or_null(s, 7, v->incident_id);
+    store__sqlite_bind_id(s, 7, v->incident_id);
     store__sqlite_bind_text(s, 8, v->comment ? v->comment : "");
     store__sqlite_bind_text(s, 9, v->created_by ? v->created_by : "");
     sqlite3_bind_int64(s, 10, v->created_ms);

@@ -65,6 +65,15 @@ static inline void store__sqlite_bind_text(sqlite3_stmt *s, int i, const char *v
         sqlite3_bind_null(s, i);
 }
 
+/* Binds id to parameter i; 0 means "none" for links: NULL, so the foreign key is not checked. */
+static inline void store__sqlite_bind_id(sqlite3_stmt *s, int i, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(s, i, id);
+    else
+        sqlite3_bind_null(s, i);
+}
+
 /* Column i of the current row, copied; NULL when it is. */
 static inline char *store__sqlite_col_str(sqlite3_stmt *s, int i)
 {

@@ -71,10 +71,7 @@ int store__sqlite_run_write(struct sqlite_db *db, const struct store_run *r, str
         return HALE_ESTORE;
     sqlite3_bind_int64(s, 1, r->id);
     store__sqlite_bind_text(s, 2, r->runbook);
-    if (r->incident_id)
-        sqlite3_bind_int64(s, 3, r->incident_id);
-    else
-        sqlite3_bind_null(s, 3);
+    store__sqlite_bind_id(s, 3, r->incident_id);
     store__sqlite_bind_text(s, 4, r->fingerprint);
     store__sqlite_bind_text(s, 5, r->target ? r->target : "");
     store__sqlite_bind_text(s, 6, labels);
