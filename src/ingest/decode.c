@@ -119,31 +119,25 @@ static int pair_value_check(const char **s, size_t *len, const struct ingest__pa
 }
 
 int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
-                       int index, const char *label, char **ret, struct ingest_error *e)
+                       int index, const char *label, struct event_block *block, char **ret,
+                       struct ingest_error *e)
 {
     _cleanup_free_ char *tmp = NULL;
     int r = pair_value_check(&s, &len, rules, index, label, &tmp, e);
     if (r < 0)
         return r;
-    *ret = ingest__cut(s, len, rules->value_max);
-    return 0;
-}
-
-int ingest__pair_value_shared(const char *s, size_t len, const struct ingest__pairs_rules *rules,
-                              int index, const char *label, struct event_block *block, char **ret,
-                              struct ingest_error *e)
-{
-    _cleanup_free_ char *tmp = NULL;
-    int r = pair_value_check(&s, &len, rules, index, label, &tmp, e);
-    if (r < 0)
-        return r;
-    if (len <= rules->value_max) {
+    if (block && len <= rules->value_max) {
         *ret = event_block_strndup(block, s, len);
         return 0;
     }
+    char *cut = ingest__cut(s, len, rules->value_max);
+    if (!block) {
+        *ret = cut;
+        return 0;
+    }
     /* Only under rules->cut_long; rare enough to cut apart and copy in. */
-    _cleanup_free_ char *cut = ingest__cut(s, len, rules->value_max);
     *ret = event_block_strndup(block, cut, strlen(cut));
+    free(cut);
     return 0;
 }
 
@@ -153,8 +147,8 @@ static int pair_value(const json_t *v, const struct ingest__pairs_rules *rules, 
 {
     if (!json_is_string(v))
         return ingest__pair_not_string(rules, index, label, e);
-    return ingest__pair_value(json_string_value(v), json_string_length(v), rules, index, label, ret,
-                              e);
+    return ingest__pair_value(json_string_value(v), json_string_length(v), rules, index, label,
+                              NULL, ret, e);
 }
 
 int ingest__pair_not_string(const struct ingest__pairs_rules *rules, int index, const char *label,

@@ -164,8 +164,8 @@ static int read_pairs(struct decoder *d, const struct ingest__pairs_rules *rules
         char *value = NULL;
         int c = 0;
         if (name && tok == CODEC_JSONSCAN_STRING)
-            c = ingest__pair_value_shared(d->scan.str.s, d->scan.str.len, rules, index, name,
-                                          d->block, &value, &e);
+            c = ingest__pair_value(d->scan.str.s, d->scan.str.len, rules, index, name, d->block,
+                                   &value, &e);
         else if (name)
             c = ingest__pair_not_string(rules, index, name, &e);
         if (c < 0)

@@ -78,14 +78,12 @@ int ingest__pair_name(const char *name, size_t len, const struct ingest__pairs_r
                       struct ingest_error *e);
 /*
  * The value of the pair label: len bytes of s (NULs refused, or dropped
- * when rules->tolerant), checked under rules; a new string in *ret.
+ * when rules->tolerant), checked under rules; a new string in *ret, in
+ * block (engine/event.h) when block is not NULL.
  */
 int ingest__pair_value(const char *s, size_t len, const struct ingest__pairs_rules *rules,
-                       int index, const char *label, char **ret, struct ingest_error *e);
-/* The same, the value a new string in block instead (engine/event.h). */
-int ingest__pair_value_shared(const char *s, size_t len, const struct ingest__pairs_rules *rules,
-                              int index, const char *label, struct event_block *block, char **ret,
-                              struct ingest_error *e);
+                       int index, const char *label, struct event_block *block, char **ret,
+                       struct ingest_error *e);
 /* Refuses the value of the pair label for not being a string. */
 int ingest__pair_not_string(const struct ingest__pairs_rules *rules, int index, const char *label,
                             struct ingest_error *e);
