@@ -36,15 +36,21 @@ const char *hale_strerror(int r)
     }
 }
 
-int err_setf(struct err *e, int r, const char *fmt, ...)
+int err_vsetf(struct err *e, int r, const char *fmt, va_list ap)
 {
     if (!e)
         return r;
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    e->code = r;
+    return r;
+}
+
+int err_setf(struct err *e, int r, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    err_vsetf(e, r, fmt, ap);
     va_end(ap);
-    e->code = r;
     return r;
 }
 

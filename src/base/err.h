@@ -9,6 +9,7 @@
 #ifndef HALE_BASE_ERR_H
 #define HALE_BASE_ERR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 
 enum {
@@ -40,6 +41,9 @@ const char *hale_strerror(int r);
  * `return err_setf(e, -ENOENT, "open %s", path);` is the usual form.
  */
 int err_setf(struct err *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a va_list, for a helper that records more than the message. */
+int err_vsetf(struct err *e, int r, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
 
 /* Prepends "context: " to the message already in e; returns e->code. */
 int err_prefixf(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

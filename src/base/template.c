@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,13 +78,10 @@ static int fail(struct parser *p, size_t off, struct err *e, int r, const char *
 static int fail(struct parser *p, size_t off, struct err *e, int r, const char *fmt, ...)
 {
     p->err_pos = pos_at(p->s, off);
-    if (e) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-        va_end(ap);
-        e->code = r;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vsetf(e, r, fmt, ap);
+    va_end(ap);
     return r;
 }
 

@@ -58,13 +58,10 @@ static int fail(struct err *e, size_t *ret_offset, size_t offset, const char *fm
 {
     if (ret_offset)
         *ret_offset = offset;
-    if (e) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-        va_end(ap);
-        e->code = HALE_EPARSE;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    err_vsetf(e, HALE_EPARSE, fmt, ap);
+    va_end(ap);
     return HALE_EPARSE;
 }
 
