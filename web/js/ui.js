@@ -3,8 +3,10 @@
 // so nothing hale or a user wrote can become markup.
 
 // el('button', {class: 'btn', onclick: fn, 'aria-label': 'Close'}, 'Close', child, ...)
-// Attributes: class, text, dataset (object), on<event> (function), hidden,
-// disabled and other booleans (true/false), anything else via setAttribute.
+// Attributes: class, text, dataset (object), style (object: the CSP allows
+// no style attribute, so styles go through the CSSOM), on<event>
+// (function), hidden, disabled and other booleans (true/false), anything
+// else via setAttribute.
 export function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -12,6 +14,7 @@ export function el(tag, attrs, ...children) {
     if (k === 'class') node.className = v;
     else if (k === 'text') node.textContent = v;
     else if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k === 'style') Object.assign(node.style, v);
     else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
     else if (v === true) node.setAttribute(k, '');
     else node.setAttribute(k, String(v));
