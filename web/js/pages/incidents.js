@@ -4,7 +4,7 @@
 // (GET /api/v1/incidents?state=&team=&priority=&service=&q=), so every page
 // is of matching incidents. New incidents and changes arrive from the live
 // stream and are kept when they match the same filters.
-import { h, clear, link, fmtAgo, timeEl, badge, priorityBadge, errorText, onStream, failed } from './parts.js';
+import { h, clear, link, fmtAgo, timeEl, badge, priorityBadge, errorText, failed } from './parts.js';
 
 const STATES = ['new', 'acknowledged', 'in_progress', 'resolved', 'closed'];
 const OPEN = ['new', 'acknowledged', 'in_progress'];
@@ -146,14 +146,14 @@ export function render(root, ctx) {
   more.addEventListener('click', () => load(false));
 
   // A change replaces the incident where it is; a new one goes on top.
-  const off = onStream(ctx, 'incident', (inc) => {
+  const off = ctx.on('incident', (inc) => {
     if (!inc || typeof inc.id !== 'number') return;
     const at = items.findIndex((i) => i.id === inc.id);
     if (at >= 0) items[at] = { ...items[at], ...inc };
     else if (!items.length || inc.id > items[0].id) items.unshift(inc);
     show();
   });
-  const offReset = onStream(ctx, 'reset', () => load(true));
+  const offReset = ctx.on('reset', () => load(true));
 
   load(true).catch((err) => failed(root, err, 'the incidents'));
   return () => { gone = true; clearTimeout(typeTimer); off(); offReset(); };

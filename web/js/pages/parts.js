@@ -17,11 +17,6 @@ export function link(path, ...children) {
   return h('a', { href: href(path) }, ...children);
 }
 
-export function can(ctx, permission) {
-  const perms = (ctx.me && ctx.me.permissions) || [];
-  return perms.includes(permission);
-}
-
 // ---- times ----
 
 export function fmtTime(iso) {
@@ -216,12 +211,6 @@ export function timeline(entries) {
       entryBody(e))));
 }
 
-// Subscribes fn to stream events of type; returns the unsubscribe (the
-// app removes it anyway when the page goes: see ctx.on in app.js).
-export function onStream(ctx, type, fn) {
-  return ctx.on(type, fn);
-}
-
 // Calls fn at once, or once more after the call in progress: a burst of
 // stream messages costs at most two fetches, and the last one sees the
 // newest state.
@@ -251,8 +240,8 @@ export function whenStreamMisses(ctx, fn, ms = FALLBACK_POLL_MS) {
   const poll = poller(async () => {
     if (!(ctx.stream && ctx.stream.connected)) await fn();
   }, ms);
-  const offStatus = onStream(ctx, 'status', (st) => { if (st && st.connected) fn(); });
-  const offReset = onStream(ctx, 'reset', () => fn());
+  const offStatus = ctx.on('status', (st) => { if (st && st.connected) fn(); });
+  const offReset = ctx.on('reset', () => fn());
   poll.start();
   return () => { poll.stop(); offStatus(); offReset(); };
 }

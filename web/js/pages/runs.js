@@ -4,7 +4,7 @@
 // in their own list, so nobody misses one. The live stream's `run` events
 // keep the list current (no polling); while the stream is down the page
 // looks again now and then (whenStreamMisses).
-import { h, clear, link, timeEl, fmtAgo, fmtDuration, badge, errorText, onStream, coalesced, whenStreamMisses } from './parts.js';
+import { h, clear, link, timeEl, fmtAgo, fmtDuration, badge, errorText, coalesced, whenStreamMisses } from './parts.js';
 
 const OUTCOMES = ['running', 'waiting', 'healed', 'completed', 'failed', 'suspended', 'rejected', 'expired', 'canceled', 'interrupted'];
 const PAGE = 100;
@@ -113,7 +113,7 @@ export function render(root, ctx) {
   // no longer matches the filter), one that comes to match
   // (a new run, or one whose outcome now fits) takes its place by id; the waiting list
   // is fetched again only when a run enters or leaves its gate.
-  onStream(ctx, 'run', (data) => {
+  ctx.on('run', (data) => {
     const r = data && data.run;
     if (!r) return;
     const i = items.findIndex((x) => x.id === r.id);
