@@ -195,7 +195,7 @@ export function render(root, ctx) {
   async function load() {
     const [one, rl] = await Promise.all([
       ctx.api.get(`/api/v1/incidents/${id}`),
-      ctx.api.get(`/api/v1/runs?incident=${id}`).catch(() => ({ runs: [] })),
+      ctx.api.get('/api/v1/runs', { incident: id }).catch(() => ({ runs: [] })),
     ]);
     if (gone) return;
     inc = one.incident;

@@ -111,15 +111,10 @@ export function render(root, ctx) {
     if (reset) { items = []; cursor = null; }
     loading = true;
     show();
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (f.state !== 'all') q.set('state', f.state);
-    if (f.team) q.set('team', f.team);
-    if (f.priority) q.set('priority', f.priority);
-    if (f.service) q.set('service', f.service);
-    if (f.q) q.set('q', f.q);
-    if (cursor) q.set('cursor', cursor);
+    // Empty filters are left out of the query by api.js.
+    const query = { ...f, state: f.state === 'all' ? '' : f.state, limit: PAGE, cursor };
     try {
-      const res = await ctx.api.get(`/api/v1/incidents?${q}`);
+      const res = await ctx.api.get('/api/v1/incidents', query);
       if (gone || mine !== asked) return;
       items = items.concat(res.incidents || []);
       cursor = res.next_cursor || null;

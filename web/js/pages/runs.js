@@ -67,7 +67,7 @@ export function render(root, ctx) {
   async function showWaiting() {
     let res;
     try {
-      res = await ctx.api.get('/api/v1/runs?outcome=waiting&limit=50');
+      res = await ctx.api.get('/api/v1/runs', { outcome: 'waiting', limit: 50 });
     } catch {
       return;
     }
@@ -83,12 +83,8 @@ export function render(root, ctx) {
 
   async function load(reset) {
     if (reset) { items = []; cursor = null; }
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (f.outcome) q.set('outcome', f.outcome);
-    if (f.runbook) q.set('runbook', f.runbook);
-    if (cursor) q.set('cursor', cursor);
     try {
-      const res = await ctx.api.get(`/api/v1/runs?${q}`);
+      const res = await ctx.api.get('/api/v1/runs', { ...f, limit: PAGE, cursor });
       if (gone) return;
       items = reset ? res.runs || [] : items.concat(res.runs || []);
       cursor = res.next_cursor || null;
