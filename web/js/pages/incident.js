@@ -6,8 +6,8 @@
 // cause, close. Live: a change of the incident, or of a run working on it,
 // on the stream reloads it (every 15 s only while the stream is down).
 import {
-  h, clear, link, can, timeEl, fmtDuration, badge, priorityBadge, field, labelsList, timeline,
-  actionForm, actionButton, statusLine, errorText, onStream, coalesced, whenStreamMisses, failed, words,
+  h, clear, link, timeEl, fmtDuration, badge, priorityBadge, field, labelsList, timeline,
+  actionForm, actionButton, statusLine, errorText, coalesced, whenStreamMisses, failed, words,
 } from './parts.js';
 import { lineChart } from './plots.js';
 
@@ -128,7 +128,7 @@ export function render(root, ctx) {
 
   // Rebuilt only when what is possible changes, so a half-typed note stays.
   function showActions() {
-    if (!can(ctx, 'act')) { actions.hidden = true; return; }
+    if (!ctx.can('act')) { actions.hidden = true; return; }
     const key = inc.state;
     if (key === actionsKey) return;
     actionsKey = key;
@@ -195,7 +195,7 @@ export function render(root, ctx) {
   async function load() {
     const [one, rl] = await Promise.all([
       ctx.api.get(`/api/v1/incidents/${id}`),
-      ctx.api.get(`/api/v1/runs?incident=${id}`).catch(() => ({ runs: [] })),
+      ctx.api.get('/api/v1/runs', { incident: id }).catch(() => ({ runs: [] })),
     ]);
     if (gone) return;
     inc = one.incident;
@@ -214,7 +214,7 @@ export function render(root, ctx) {
   load().then(async () => {
     if (gone) return;
     // A role that may not act gets no actions, not even hidden ones.
-    clear(root).append(head, h('div', { class: 'grid-2' }, facts, can(ctx, 'act') ? actions : null), graphBox, runsBox, tlBox);
+    clear(root).append(head, h('div', { class: 'grid-2' }, facts, ctx.can('act') ? actions : null), graphBox, runsBox, tlBox);
     if (inc.check) {
       stopGraph = await graph(ctx, inc, graphBox);
       if (gone) stopGraph();
@@ -228,10 +228,10 @@ export function render(root, ctx) {
     }
   }).catch((err) => failed(root, err, `incident ${id}`));
 
-  const off = onStream(ctx, 'incident', (data) => {
+  const off = ctx.on('incident', (data) => {
     if (data && data.id === id) refresh();
   });
-  const offRun = onStream(ctx, 'run', (data) => {
+  const offRun = ctx.on('run', (data) => {
     if (data && data.run && data.run.incident === id) refresh();
   });
   return () => { gone = true; off(); offRun(); stopFallback(); stopGraph(); };

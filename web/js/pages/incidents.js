@@ -4,7 +4,7 @@
 // (GET /api/v1/incidents?state=&team=&priority=&service=&q=), so every page
 // is of matching incidents. New incidents and changes arrive from the live
 // stream and are kept when they match the same filters.
-import { h, clear, link, fmtAgo, timeEl, badge, priorityBadge, errorText, onStream, failed } from './parts.js';
+import { h, clear, link, fmtAgo, timeEl, badge, priorityBadge, errorText, failed } from './parts.js';
 
 const STATES = ['new', 'acknowledged', 'in_progress', 'resolved', 'closed'];
 const OPEN = ['new', 'acknowledged', 'in_progress'];
@@ -111,15 +111,10 @@ export function render(root, ctx) {
     if (reset) { items = []; cursor = null; }
     loading = true;
     show();
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (f.state !== 'all') q.set('state', f.state);
-    if (f.team) q.set('team', f.team);
-    if (f.priority) q.set('priority', f.priority);
-    if (f.service) q.set('service', f.service);
-    if (f.q) q.set('q', f.q);
-    if (cursor) q.set('cursor', cursor);
+    // Empty filters are left out of the query by api.js.
+    const query = { ...f, state: f.state === 'all' ? '' : f.state, limit: PAGE, cursor };
     try {
-      const res = await ctx.api.get(`/api/v1/incidents?${q}`);
+      const res = await ctx.api.get('/api/v1/incidents', query);
       if (gone || mine !== asked) return;
       items = items.concat(res.incidents || []);
       cursor = res.next_cursor || null;
@@ -146,14 +141,14 @@ export function render(root, ctx) {
   more.addEventListener('click', () => load(false));
 
   // A change replaces the incident where it is; a new one goes on top.
-  const off = onStream(ctx, 'incident', (inc) => {
+  const off = ctx.on('incident', (inc) => {
     if (!inc || typeof inc.id !== 'number') return;
     const at = items.findIndex((i) => i.id === inc.id);
     if (at >= 0) items[at] = { ...items[at], ...inc };
     else if (!items.length || inc.id > items[0].id) items.unshift(inc);
     show();
   });
-  const offReset = onStream(ctx, 'reset', () => load(true));
+  const offReset = ctx.on('reset', () => load(true));
 
   load(true).catch((err) => failed(root, err, 'the incidents'));
   return () => { gone = true; clearTimeout(typeTimer); off(); offReset(); };

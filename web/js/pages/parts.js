@@ -1,39 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Pieces the incident, run, problem and report pages share: building
-// elements (text always through textContent, never markup from data),
-// times and durations for people, state badges, a timeline, folded
-// output, forms that post an action and say what the API answered.
+// Pieces the incident, run, problem and report pages share, on top of
+// ui.js's element building (text always through textContent, never markup
+// from data): times and durations for people, state badges, a timeline,
+// folded output, forms that post an action and say what the API answered.
+import { el as h, clear } from '../ui.js';
 
-// h('p', {class: 'x', onclick: fn}, 'text', child...): an element. Strings
-// become text nodes; null and false children are skipped.
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'class') el.className = v;
-    // The page's CSP allows no style attribute: styles go through the CSSOM.
-    else if (k === 'style') Object.assign(el.style, v);
-    else if (k === 'dataset') Object.assign(el.dataset, v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  append(el, children);
-  return el;
-}
-
-function append(el, children) {
-  for (const c of children) {
-    if (c === null || c === undefined || c === false) continue;
-    if (Array.isArray(c)) append(el, c);
-    else if (c instanceof Node) el.appendChild(c);
-    else el.appendChild(document.createTextNode(String(c)));
-  }
-}
-
-export function clear(el) {
-  while (el.firstChild) el.removeChild(el.firstChild);
-  return el;
-}
+// h('p', {class: 'x', onclick: fn}, 'text', child...): ui.js's el().
+export { h, clear };
 
 // The app's links: the path of a page, as the router reads it.
 export function href(path) {
@@ -42,11 +15,6 @@ export function href(path) {
 
 export function link(path, ...children) {
   return h('a', { href: href(path) }, ...children);
-}
-
-export function can(ctx, permission) {
-  const perms = (ctx.me && ctx.me.permissions) || [];
-  return perms.includes(permission);
 }
 
 // ---- times ----
@@ -243,12 +211,6 @@ export function timeline(entries) {
       entryBody(e))));
 }
 
-// Subscribes fn to stream events of type; returns the unsubscribe (the
-// app removes it anyway when the page goes: see ctx.on in app.js).
-export function onStream(ctx, type, fn) {
-  return ctx.on(type, fn);
-}
-
 // Calls fn at once, or once more after the call in progress: a burst of
 // stream messages costs at most two fetches, and the last one sees the
 // newest state.
@@ -278,8 +240,8 @@ export function whenStreamMisses(ctx, fn, ms = FALLBACK_POLL_MS) {
   const poll = poller(async () => {
     if (!(ctx.stream && ctx.stream.connected)) await fn();
   }, ms);
-  const offStatus = onStream(ctx, 'status', (st) => { if (st && st.connected) fn(); });
-  const offReset = onStream(ctx, 'reset', () => fn());
+  const offStatus = ctx.on('status', (st) => { if (st && st.connected) fn(); });
+  const offReset = ctx.on('reset', () => fn());
   poll.start();
   return () => { poll.stop(); offStatus(); offReset(); };
 }

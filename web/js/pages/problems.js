@@ -4,7 +4,7 @@
 // cause and workaround, its incidents, its timeline and, for a role that
 // may act, the moves of its lifecycle (POST /api/v1/problems/{id}).
 import {
-  h, clear, link, can, timeEl, fmtAgo, badge, field, timeline, actionForm, statusLine, failed, priorityBadge,
+  h, clear, link, timeEl, fmtAgo, badge, field, timeline, actionForm, statusLine, failed, priorityBadge,
 } from './parts.js';
 
 const STATES = ['open', 'known_error', 'resolved'];
@@ -122,7 +122,7 @@ function detailPage(root, ctx, id) {
             field('Fingerprint', h('code', {}, p.fingerprint || '')),
             field('Opened', timeEl(p.opened)), field('Resolved', p.resolved ? timeEl(p.resolved) : null),
             field('Updated', timeEl(p.updated)))),
-        can(ctx, 'act') ? h('section', { class: 'card act-panel', 'aria-labelledby': 'p-actions' },
+        ctx.can('act') ? h('section', { class: 'card act-panel', 'aria-labelledby': 'p-actions' },
           h('h2', { id: 'p-actions' }, 'Actions'), moves(ctx, p, post)) : null),
       h('section', { class: 'card', 'aria-labelledby': 'p-incidents' },
         h('h2', { id: 'p-incidents' }, 'Incidents', incidents.length < p.incidents ? ` (the last ${incidents.length})` : ''),

@@ -64,7 +64,7 @@ function summaryPage(root, ctx) {
     clear(body).append(h('p', { class: 'muted' }, 'Loading...'));
     let s;
     try {
-      s = await ctx.api.get(`/api/v1/reports/summary?since=${encodeURIComponent(periodSel.value)}&format=json`);
+      s = await ctx.api.get('/api/v1/reports/summary', { since: periodSel.value, format: 'json' });
     } catch (err) {
       if (!gone) clear(body).append(h('p', { class: 'error-text', role: 'alert' }, errorText(err)));
       return;
@@ -148,7 +148,7 @@ function section(id, title, ...content) {
 function incidentReport(root, ctx, id) {
   let gone = false;
   clear(root).append(h('p', { class: 'muted' }, 'Loading...'));
-  ctx.api.get(`/api/v1/incidents/${id}/report?format=json`).then((r) => {
+  ctx.api.get(`/api/v1/incidents/${id}/report`, { format: 'json' }).then((r) => {
     if (gone) return;
     const inc = r.incident;
     const impact = r.impact_ms;

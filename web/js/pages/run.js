@@ -6,8 +6,8 @@
 // The page follows the live stream's run messages (looking again every
 // 15 s only while the stream is down and the run is in motion).
 import {
-  h, clear, link, can, timeEl, fmtDuration, badge, field, labelsList, folded, lineCount, statusLine, errorText,
-  failed, words, onStream, coalesced, whenStreamMisses,
+  h, clear, link, timeEl, fmtDuration, badge, field, labelsList, folded, lineCount, statusLine, errorText,
+  failed, words, coalesced, whenStreamMisses,
 } from './parts.js';
 
 const MOVING = ['running', 'waiting'];
@@ -41,7 +41,7 @@ function approvalBlock(ctx, run, onDone) {
     return box;
   }
   if (run.outcome !== 'waiting') return box;
-  if (!can(ctx, 'act')) {
+  if (!ctx.can('act')) {
     box.append(h('p', { class: 'muted' }, 'A responder or an admin answers it.'));
     return box;
   }
@@ -117,7 +117,7 @@ export function render(root, ctx) {
     const run = await load().catch(() => null);
     if (run) moving = MOVING.includes(run.outcome);
   });
-  const off = onStream(ctx, 'run', (data) => {
+  const off = ctx.on('run', (data) => {
     if (data && data.run && data.run.id === id) refresh();
   });
   const stopFallback = whenStreamMisses(ctx, () => (moving ? refresh() : null));

@@ -4,7 +4,7 @@
 // in their own list, so nobody misses one. The live stream's `run` events
 // keep the list current (no polling); while the stream is down the page
 // looks again now and then (whenStreamMisses).
-import { h, clear, link, timeEl, fmtAgo, fmtDuration, badge, errorText, onStream, coalesced, whenStreamMisses } from './parts.js';
+import { h, clear, link, timeEl, fmtAgo, fmtDuration, badge, errorText, coalesced, whenStreamMisses } from './parts.js';
 
 const OUTCOMES = ['running', 'waiting', 'healed', 'completed', 'failed', 'suspended', 'rejected', 'expired', 'canceled', 'interrupted'];
 const PAGE = 100;
@@ -67,7 +67,7 @@ export function render(root, ctx) {
   async function showWaiting() {
     let res;
     try {
-      res = await ctx.api.get('/api/v1/runs?outcome=waiting&limit=50');
+      res = await ctx.api.get('/api/v1/runs', { outcome: 'waiting', limit: 50 });
     } catch {
       return;
     }
@@ -83,12 +83,8 @@ export function render(root, ctx) {
 
   async function load(reset) {
     if (reset) { items = []; cursor = null; }
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (f.outcome) q.set('outcome', f.outcome);
-    if (f.runbook) q.set('runbook', f.runbook);
-    if (cursor) q.set('cursor', cursor);
     try {
-      const res = await ctx.api.get(`/api/v1/runs?${q}`);
+      const res = await ctx.api.get('/api/v1/runs', { ...f, limit: PAGE, cursor });
       if (gone) return;
       items = reset ? res.runs || [] : items.concat(res.runs || []);
       cursor = res.next_cursor || null;
@@ -113,7 +109,7 @@ export function render(root, ctx) {
   // no longer matches the filter), one that comes to match
   // (a new run, or one whose outcome now fits) takes its place by id; the waiting list
   // is fetched again only when a run enters or leaves its gate.
-  onStream(ctx, 'run', (data) => {
+  ctx.on('run', (data) => {
     const r = data && data.run;
     if (!r) return;
     const i = items.findIndex((x) => x.id === r.id);
