@@ -248,30 +248,6 @@ static int run_show(struct cli_client *c, const struct inc_args *a)
     return CLI_EXIT_OK;
 }
 
-static const char *str_or(const json_t *o, const char *key, const char *none)
-{
-    const char *v = json_string_value(json_object_get(o, key));
-    return v ? v : none;
-}
-
-/* One line a notification, newest first as the API answers. */
-static void notifications_render(const json_t *list, struct strbuf *out)
-{
-    strbuf_addf(out, "%-24s  %-14s  %-12s  %-5s  %-9s  %-8s  %s\n", "CREATED", "NOTIFIER", "REASON",
-                "LEVEL", "STATE", "ATTEMPTS", "ERROR");
-    size_t k;
-    const json_t *n;
-    json_array_foreach(list, k, n)
-    {
-        strbuf_addf(out, "%-24s  %-14s  %-12s  %-5lld  %-9s  %-8lld  %s\n",
-                    str_or(n, "created", "-"), str_or(n, "notifier", "-"), str_or(n, "reason", "-"),
-                    (long long)json_integer_value(json_object_get(n, "level")),
-                    str_or(n, "state", "-"),
-                    (long long)json_integer_value(json_object_get(n, "attempts")),
-                    str_or(n, "error", "-"));
-    }
-}
-
 static int run_notifications(struct cli_client *c, const struct inc_args *a)
 {
     char path[96];
@@ -287,7 +263,7 @@ static int run_notifications(struct cli_client *c, const struct inc_args *a)
         struct strbuf out;
         strbuf_init(&out, 0);
         if (json_array_size(list) > 0)
-            notifications_render(list, &out);
+            cli__notifications_table(list, &out);
         else
             strbuf_addf(&out, "nobody was notified of incident %lld\n", (long long)a->id);
         fputs(out.s, stdout);

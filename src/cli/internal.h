@@ -74,6 +74,8 @@ void cli__incident_fields(const json_t *incident, int64_t now_ms, struct strbuf 
  * KIND TEXT, a text of several lines indented under TEXT.
  */
 void cli__timeline_render(const json_t *timeline, struct strbuf *out);
+/* CREATED NOTIFIER REASON LEVEL STATE ATTEMPTS ERROR, newest first as the API lists them. */
+void cli__notifications_table(const json_t *notifications, struct strbuf *out);
 
 /* The table of problems: ID STATE INCIDENTS AGE TITLE, as the incidents' table. */
 void cli__problems_table(const json_t *problems, const struct cli__style *st, struct strbuf *out);

@@ -369,6 +369,31 @@ void cli__timeline_render(const json_t *timeline, struct strbuf *out)
     cli__table_fini(&t);
 }
 
+void cli__notifications_table(const json_t *notifications, struct strbuf *out)
+{
+    static const char *const header[] = {"CREATED", "NOTIFIER", "REASON", "LEVEL",
+                                         "STATE",   "ATTEMPTS", "ERROR"};
+    struct cli__table t;
+    cli__table_init(&t, ARRAY_SIZE(header), false);
+    cli__table_add(&t, NULL, header);
+    size_t i;
+    const json_t *n;
+    json_array_foreach(notifications, i, n)
+    {
+        char level[ID_MAX], attempts[ID_MAX];
+        id_of(n, "level", level);
+        id_of(n, "attempts", attempts);
+        /* the error may quote what a notifier's program or server said: sanitised */
+        const char *cells[] = {str_of(n, "created"), str_of(n, "notifier"),
+                               str_of(n, "reason"),  level,
+                               str_of(n, "state"),   attempts,
+                               str_of(n, "error")};
+        cli__table_add(&t, NULL, cells);
+    }
+    cli__table_render(&t, NULL, out);
+    cli__table_fini(&t);
+}
+
 void cli__problems_table(const json_t *problems, const struct cli__style *st, struct strbuf *out)
 {
     static const char *const header[] = {"ID", "STATE", "INCIDENTS", "AGE", "TITLE"};

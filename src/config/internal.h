@@ -160,6 +160,11 @@ size_t config__node_budget(void);
 void config__read_main(struct config__ctx *x, const char *path);
 void config__read_buffer(struct config__ctx *x, const char *name, const void *data, size_t len);
 void config__files_free(struct config__ctx *x);
+/*
+ * Reads the regular file path whole, NUL-terminated; -EFBIG when it holds
+ * more than max bytes, -EISDIR, -EINVAL when not a regular file, or -errno.
+ */
+int config__read_file(const char *path, size_t max, char **ret_text, size_t *ret_len);
 /* dir/rel (rel unchanged when absolute), with "." and ".." folded; free(). */
 char *config__path_join(const char *dir, const char *rel);
 

@@ -93,10 +93,10 @@ static char *path_dirname(const char *path)
 
 /* ---- reading ---- */
 
-/* Reads path whole; -EFBIG when it holds more than max bytes. */
-static int read_all(const char *path, size_t max, char **ret_text, size_t *ret_len)
+int config__read_file(const char *path, size_t max, char **ret_text, size_t *ret_len)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not hold the load; it is refused below. */
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return -errno;
     struct stat st;
@@ -333,7 +333,7 @@ static void include_file(const struct config__at *at, yaml_node_t *node, const c
     }
     char *text;
     size_t len;
-    int r = read_all(real, CONFIG__MAX_BYTES - x->bytes, &text, &len);
+    int r = config__read_file(real, CONFIG__MAX_BYTES - x->bytes, &text, &len);
     if (r == -EFBIG) {
         config__error(x, at->f, node,
                       "cannot include \"%s\": with it the configuration and its includes would "
@@ -544,7 +544,7 @@ static void read_file(struct config__ctx *x, struct config__file *f, bool main)
 void config__read_main(struct config__ctx *x, const char *path)
 {
     struct config__file *f = file_new(x, path);
-    int r = read_all(path, CONFIG__MAX_BYTES, &f->text, &f->len);
+    int r = config__read_file(path, CONFIG__MAX_BYTES, &f->text, &f->len);
     x->bytes = f->len;
     if (r < 0) {
         config__error_at(x, f, 0, 0, "cannot read: %s", read_error_text(r));

@@ -6,11 +6,7 @@
  * FILE:LINE:COL when the configuration loads, like any other mistake.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/cleanup.h"
@@ -60,44 +56,6 @@ enum template_name config_template_known(const char *list, const char *name, voi
     return items && in(name, items) ? TEMPLATE_SCALAR : TEMPLATE_UNKNOWN;
 }
 
-/* Reads a regular file of at most max bytes; never blocks on a FIFO or a device. */
-static int read_small(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return -errno;
-    if (!S_ISREG(st.st_mode))
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-    if ((uint64_t)st.st_size > max)
-        return -EFBIG;
-    size_t cap = (size_t)st.st_size, len = 0;
-    char *buf = xmalloc(cap + 1);
-    for (;;) {
-        ssize_t n = read(fd, buf + len, cap + 1 - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int r = -errno;
-            free(buf);
-            return r;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > cap) { /* it grew since fstat() */
-            free(buf);
-            return -EFBIG;
-        }
-    }
-    buf[len] = '\0';
-    *ret = buf;
-    *ret_len = len;
-    return 0;
-}
-
 /* How many bytes of s are valid UTF-8 without NUL bytes, from the start. */
 static size_t utf8_valid_prefix(const char *s, size_t len)
 {
@@ -133,7 +91,7 @@ bool config__parse_template(const struct config__at *at, const struct config__ke
     _cleanup_free_ char *path = config__path_join(at->f->dir, rel);
     _cleanup_free_ char *text = NULL;
     size_t len = 0;
-    int r = read_small(path, TEMPLATE_MAX_BYTES, &text, &len);
+    int r = config__read_file(path, TEMPLATE_MAX_BYTES, &text, &len);
     if (r < 0) {
         config__error(at->x, at->f, node, "cannot read template %s: %s", path,
                       r == -EFBIG    ? "larger than 64 KiB"

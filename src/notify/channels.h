@@ -14,12 +14,16 @@
 #include "notify/message.h"
 
 /*
- * Appends m's text from nt's template (or def, the channel's default,
- * when nt has none) to out, values through escape (may be NULL). Returns
- * 0, or HALE_ELIMIT when out's cap was reached.
+ * Makes m's text into out (initialised here; strbuf_fini() it after a
+ * success): from nt's template, or when nt has none from the channel's
+ * default, def_users for a message to end users and def for any other,
+ * values through escape (may be NULL). The text is made UTF-8 (bytes that
+ * are not replaced by U+FFFD). Returns 0, or HALE_ELIMIT past
+ * MESSAGE_MAX_BYTES.
  */
 int message__text(const struct message *m, const struct config_notifier *nt, const char *def,
-                  template_escape_fn *escape, struct strbuf *out, struct err *e);
+                  const char *def_users, template_escape_fn *escape, struct strbuf *out,
+                  struct err *e);
 
 /* Moves body, serialised compactly, into ret; takes the reference. HALE_EPARSE when it cannot. */
 int message__json_body(json_t *body, struct message_payload *ret, struct err *e);

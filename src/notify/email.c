@@ -138,18 +138,11 @@ static void add_headers(struct strbuf *b, const struct message *m, const struct 
 int message__email(const struct message *m, const struct config_notifier *nt,
                    struct message_payload *ret, struct err *e)
 {
-    struct strbuf raw, text;
-    strbuf_init(&raw, MESSAGE_MAX_BYTES);
-    const char *def =
-            m->reason == NOTIFY_USERS ? message__default_email_users : message__default_email;
-    int r = message__text(m, nt, def, NULL, &raw, e);
-    if (r < 0) {
-        strbuf_fini(&raw);
+    struct strbuf text;
+    int r = message__text(m, nt, message__default_email, message__default_email_users, NULL, &text,
+                          e);
+    if (r < 0)
         return r;
-    }
-    strbuf_init(&text, 0);
-    strbuf_add_utf8(&text, raw.s);
-    strbuf_fini(&raw);
     /* the first line is the subject; the blank lines after it separate it from the body */
     size_t n = strcspn(text.s, "\n");
     char *subject = xstrndup(text.s, n);

@@ -266,23 +266,33 @@ static enum template_name value_of(const struct template_scope *scope, const cha
 }
 
 int message__text(const struct message *m, const struct config_notifier *nt, const char *def,
-                  template_escape_fn *escape, struct strbuf *out, struct err *e)
+                  const char *def_users, template_escape_fn *escape, struct strbuf *out,
+                  struct err *e)
 {
     struct template *parsed = NULL;
     const struct template *t = nt->template;
     if (!t) {
+        const char *text = m->reason == NOTIFY_USERS ? def_users : def;
         /* the defaults are ours: a failure here is a bug the unit tests catch */
-        int r = template_parse(def, strlen(def), config_template_known, NULL, &parsed, NULL, e);
+        int r = template_parse(text, strlen(text), config_template_known, NULL, &parsed, NULL, e);
         if (r < 0)
             return err_prefixf(e, "the default template of %s notifiers",
                                config_notifier_type_name(nt->type));
         t = parsed;
     }
-    int r = template_render(t, value_of, escape, (void *)(uintptr_t)m, out);
+    struct strbuf raw;
+    strbuf_init(&raw, MESSAGE_MAX_BYTES);
+    int r = template_render(t, value_of, escape, (void *)(uintptr_t)m, &raw);
     template_free(parsed);
-    if (r < 0)
-        return err_setf(e, r, "the text of notifier \"%s\" is longer than %zu bytes", nt->name,
-                        out->max);
+    if (r < 0) {
+        strbuf_fini(&raw);
+        return err_setf(e, r, "the text of notifier \"%s\" is longer than %u bytes", nt->name,
+                        MESSAGE_MAX_BYTES);
+    }
+    /* values come from outside (a command's output, an event): every channel needs UTF-8 */
+    strbuf_init(out, 0);
+    strbuf_add_utf8(out, raw.s);
+    strbuf_fini(&raw);
     return 0;
 }
 
@@ -405,11 +415,10 @@ int message__json_payload(const struct message *m, const struct config_notifier 
                           struct message_payload *ret, struct err *e)
 {
     struct strbuf text;
-    strbuf_init(&text, MESSAGE_MAX_BYTES);
-    const char *def = m->reason == NOTIFY_USERS ? message__default_users : message__default_text;
-    int r = message__text(m, nt, def, NULL, &text, e);
-    if (r == 0)
-        r = message__json_body(message_json(m, text.s), ret, e);
+    int r = message__text(m, nt, message__default_text, message__default_users, NULL, &text, e);
+    if (r < 0)
+        return r;
+    r = message__json_body(message_json(m, text.s), ret, e);
     strbuf_fini(&text);
     return r;
 }

@@ -308,6 +308,12 @@ static bool named(const char *const *v, size_t count, const char *name)
  */
 static void acknowledge_pages(struct notify *n, const struct incident *i)
 {
+    /* Only PagerDuty's pages follow their incident: without one, no outbox or store to look at. */
+    bool pagerduty = false;
+    for (size_t k = 0; k < n->config->n_notifiers && !pagerduty; k++)
+        pagerduty = n->config->notifiers[k].type == CONFIG_NOTIFIER_PAGERDUTY;
+    if (!pagerduty)
+        return;
     const char *paged[16];
     const char *team[16];
     size_t count = 0;

@@ -139,14 +139,10 @@ int message__pagerduty(const struct message *m, const struct config_notifier *nt
     json_t *body;
     if (strcmp(action, "trigger") == 0) {
         struct strbuf text;
-        strbuf_init(&text, MESSAGE_MAX_BYTES);
-        const char *def =
-                m->reason == NOTIFY_USERS ? message__default_users : message__default_pagerduty;
-        int r = message__text(m, nt, def, NULL, &text, e);
-        if (r < 0) {
-            strbuf_fini(&text);
+        int r = message__text(m, nt, message__default_pagerduty, message__default_users, NULL,
+                              &text, e);
+        if (r < 0)
             return r;
-        }
         for (size_t k = 0; k < text.len; k++) /* a summary is one line */
             if (text.s[k] == '\n' || text.s[k] == '\r' || text.s[k] == '\t')
                 text.s[k] = ' ';

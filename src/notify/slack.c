@@ -72,25 +72,19 @@ static json_t *facts(const struct message *m)
 int message__slack(const struct message *m, const struct config_notifier *nt,
                    struct message_payload *ret, struct err *e)
 {
-    struct strbuf text, utf8;
-    strbuf_init(&text, MESSAGE_MAX_BYTES);
-    const char *def = m->reason == NOTIFY_USERS ? message__default_users : message__default_slack;
-    int r = message__text(m, nt, def, slack_escape, &text, e);
-    if (r < 0) {
-        strbuf_fini(&text);
+    struct strbuf text;
+    int r = message__text(m, nt, message__default_slack, message__default_users, slack_escape,
+                          &text, e);
+    if (r < 0)
         return r;
-    }
     while (text.len > 0 && text.s[text.len - 1] == '\n')
         text.s[--text.len] = '\0';
-    strbuf_init(&utf8, 0);
-    strbuf_add_utf8(&utf8, text.s);
-    strbuf_fini(&text);
     json_t *section = json_pack("{s:s, s:{s:s, s:o}}", "type", "section", "text", "type", "mrkdwn",
-                                "text", message__json_cut(utf8.s, SLACK_SECTION_MAX));
+                                "text", message__json_cut(text.s, SLACK_SECTION_MAX));
     json_t *blocks = json_pack("[o]", section);
     if (m->reason != NOTIFY_USERS)
         json_array_append_new(blocks, facts(m));
-    json_t *body = json_pack("{s:s, s:o}", "text", utf8.s, "blocks", blocks);
-    strbuf_fini(&utf8);
+    json_t *body = json_pack("{s:s, s:o}", "text", text.s, "blocks", blocks);
+    strbuf_fini(&text);
     return message__json_body(body, ret, e);
 }

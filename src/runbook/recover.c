@@ -325,6 +325,22 @@ static int quarantines_load(struct runbooks *rbs, struct err *e)
 /* The words that begin the desk's state entry of a reopening (itsm/apply.c's reopen()). */
 #define REOPEN_WORDS "resolved -> new"
 
+/* Whether the newest run of incident id started at or after since. */
+static int run_since(struct runbooks *rbs, int64_t id, int64_t since, bool *ret)
+{
+    struct store_run_query q = {.incident_id = id, .limit = 1};
+    struct store_run *runs = NULL;
+    size_t m = 0;
+    int r = store_runs_list(rbs->reader, &q, &runs, &m);
+    if (r < 0)
+        return r;
+    *ret = m > 0 && runs[0].started_ms >= since;
+    for (size_t k = 0; k < m; k++)
+        store_run_fini(&runs[k]);
+    free(runs);
+    return 0;
+}
+
 /*
  * Whether the current opening of i (its opening, or its last reopening)
  * was dealt with: a run of i started since, or the executor escalated it
@@ -333,10 +349,17 @@ static int quarantines_load(struct runbooks *rbs, struct err *e)
  */
 static int opening_dealt(struct runbooks *rbs, const struct incident *i, bool *ret)
 {
+    /* Never reopened, it opened at opened_ms: a run since says so without reading its timeline. */
+    bool checked = false;
+    int r;
+    if (!i->reopened) {
+        if ((r = run_since(rbs, i->id, i->opened_ms, ret)) < 0 || *ret)
+            return r;
+        checked = true;
+    }
     struct timeline_entry *v = NULL;
     size_t n = 0;
-    int r = store_timeline_list(rbs->reader, i->id, &v, &n);
-    if (r < 0)
+    if ((r = store_timeline_list(rbs->reader, i->id, &v, &n)) < 0)
         return r;
     int64_t since = i->opened_ms;
     bool escalated = false;
@@ -356,16 +379,9 @@ static int opening_dealt(struct runbooks *rbs, const struct incident *i, bool *r
         *ret = true;
         return 0;
     }
-    struct store_run_query q = {.incident_id = i->id, .limit = 1};
-    struct store_run *runs = NULL;
-    size_t m = 0;
-    if ((r = store_runs_list(rbs->reader, &q, &runs, &m)) < 0)
-        return r;
-    *ret = m > 0 && runs[0].started_ms >= since;
-    for (size_t k = 0; k < m; k++)
-        store_run_fini(&runs[k]);
-    free(runs);
-    return 0;
+    if (checked && since == i->opened_ms)
+        return 0; /* *ret: no run since, as read above */
+    return run_since(rbs, i->id, since, ret);
 }
 
 static void late_timer_closed(uv_handle_t *h)

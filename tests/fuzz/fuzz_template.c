@@ -48,14 +48,14 @@ static void render_twice(struct template *t)
                         .now_ms = 1700000000000};
     struct config_notifier nt = {.name = "fuzz", .type = CONFIG_NOTIFIER_WEBHOOK, .template = t};
     struct strbuf a, b;
-    strbuf_init(&a, MESSAGE_MAX_BYTES);
-    strbuf_init(&b, MESSAGE_MAX_BYTES);
-    int ra = message__text(&m, &nt, "", NULL, &a, NULL);
-    int rb = message__text(&m, &nt, "", NULL, &b, NULL);
-    if (ra != rb || a.len != b.len || memcmp(a.s, b.s, a.len) != 0)
+    int ra = message__text(&m, &nt, "", "", NULL, &a, NULL);
+    int rb = message__text(&m, &nt, "", "", NULL, &b, NULL);
+    if (ra != rb || (ra == 0 && (a.len != b.len || memcmp(a.s, b.s, a.len) != 0)))
         abort();
-    strbuf_fini(&a);
-    strbuf_fini(&b);
+    if (ra == 0) {
+        strbuf_fini(&a);
+        strbuf_fini(&b);
+    }
     labels_fini(&i.labels);
 }
 

@@ -231,6 +231,29 @@ static void test_cli_incidents_timeline_render(void **state)
     json_decref(v);
 }
 
+/* An exec notifier's error quotes its program's stderr: no escape reaches the terminal. */
+static void test_cli_incidents_notifications_table(void **state)
+{
+    (void)state;
+    json_t *v = load("[{\"created\":\"2026-11-21T19:20:00.000Z\",\"notifier\":\"pager\","
+                     "\"reason\":\"level\",\"level\":2,\"state\":\"failed\",\"attempts\":3,"
+                     "\"error\":\"exit 1: \\u001b[2Jno route\\n\"},"
+                     "{\"created\":\"2026-11-21T19:05:00.000Z\",\"notifier\":\"web-slack\","
+                     "\"reason\":\"escalated\",\"level\":1,\"state\":\"delivered\",\"attempts\":1,"
+                     "\"error\":null}]");
+    struct strbuf out;
+    strbuf_init(&out, 0);
+    cli__notifications_table(v, &out);
+    assert_string_equal(out.s, "CREATED                   NOTIFIER   REASON     LEVEL  STATE      "
+                               "ATTEMPTS  ERROR\n"
+                               "2026-11-21T19:20:00.000Z  pager      level      2      failed     "
+                               "3         exit 1: ?[2Jno route \n"
+                               "2026-11-21T19:05:00.000Z  web-slack  escalated  1      delivered  "
+                               "1         -\n");
+    strbuf_fini(&out);
+    json_decref(v);
+}
+
 static void test_cli_incidents_watch_line(void **state)
 {
     (void)state;
@@ -801,6 +824,7 @@ int main(void)
             cmocka_unit_test(test_cli_incidents_table_hides_control_characters),
             cmocka_unit_test(test_cli_incidents_age_format),
             cmocka_unit_test(test_cli_incidents_timeline_render),
+            cmocka_unit_test(test_cli_incidents_notifications_table),
             cmocka_unit_test(test_cli_incidents_watch_line),
             cmocka_unit_test(test_cli_incidents_sse_reader),
             cmocka_unit_test(test_cli_incidents_fields),
