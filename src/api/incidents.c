@@ -137,18 +137,15 @@ static void get_incidents(struct api_req *req, void *data)
     struct api_incidents *d = api__incidents_deps(req, data);
     if (!d)
         return;
-    const char *team = api_req_query(req, "team");
-    const char *service = api_req_query(req, "service");
+    /* Borrowed from the connection: the read is done within the handler's call. */
     const char *text = api_req_query(req, "q");
-    char *team_copy = team ? xstrdup(team) : NULL;
-    char *service_copy = service ? xstrdup(service) : NULL;
-    char *text_copy = text && *text ? xstrdup(text) : NULL;
-    struct store_incident_query q = {.team = team_copy, .service = service_copy, .text = text_copy};
+    struct store_incident_query q = {
+            .team = api_req_query(req, "team"),
+            .service = api_req_query(req, "service"),
+            .text = text && *text ? text : NULL,
+    };
     if (list_query(req, &q))
         reply_incidents(req, d, &q);
-    free(team_copy);
-    free(service_copy);
-    free(text_copy);
 }
 
 /* ---- GET /api/v1/incidents/{id} ---- */
