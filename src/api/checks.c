@@ -11,7 +11,6 @@
 
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "api/handler.h"
@@ -174,9 +173,8 @@ static unsigned size_arg(struct api_req *req, const char *key, unsigned def, uns
     const char *v = api_req_query(req, key);
     if (!v)
         return def;
-    char *end;
-    unsigned long n = strtoul(v, &end, 10);
-    return *v >= '0' && *v <= '9' && !*end && n >= min && n <= max ? (unsigned)n : 0;
+    long long n;
+    return api__positive_parse(v, max, &n) && n >= min ? (unsigned)n : 0;
 }
 
 static void get_graph(struct api_req *req, void *data)

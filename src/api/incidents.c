@@ -137,21 +137,38 @@ static void get_incidents(struct api_req *req, void *data)
     struct api_incidents *d = api__incidents_deps(req, data);
     if (!d)
         return;
-    const char *team = api_req_query(req, "team");
-    const char *service = api_req_query(req, "service");
+    /* Borrowed from the connection: the read is done within the handler's call. */
     const char *text = api_req_query(req, "q");
-    char *team_copy = team ? xstrdup(team) : NULL;
-    char *service_copy = service ? xstrdup(service) : NULL;
-    char *text_copy = text && *text ? xstrdup(text) : NULL;
-    struct store_incident_query q = {.team = team_copy, .service = service_copy, .text = text_copy};
+    struct store_incident_query q = {
+            .team = api_req_query(req, "team"),
+            .service = api_req_query(req, "service"),
+            .text = text && *text ? text : NULL,
+    };
     if (list_query(req, &q))
         reply_incidents(req, d, &q);
-    free(team_copy);
-    free(service_copy);
-    free(text_copy);
 }
 
 /* ---- GET /api/v1/incidents/{id} ---- */
+
+/*
+ * Reads incident id into *ret (zeroed by the caller), or answers 404
+ * (none such) or 500 and returns false, *ret freed.
+ */
+static bool incident_read(struct api_req *req, struct api_incidents *d, int64_t id,
+                          struct incident *ret)
+{
+    int r = store_incident_get(*d->reader, id, ret);
+    if (r == HALE_ENOTFOUND)
+        api_reply_error(req, 404, "not_found",
+                        "there is no incident %lld; GET /api/v1/incidents lists them",
+                        (long long)id);
+    else if (r < 0)
+        api_reply_error(req, 500, "internal", "cannot read incident %lld: %s", (long long)id,
+                        hale_strerror(r));
+    if (r < 0)
+        incident_fini(ret);
+    return r == 0;
+}
 
 static void get_incident(struct api_req *req, void *data)
 {
@@ -160,17 +177,11 @@ static void get_incident(struct api_req *req, void *data)
     if (!d || !api__path_id(req, "incident", &id))
         return;
     struct incident i = {0};
-    int r = store_incident_get(*d->reader, id, &i);
-    if (r == HALE_ENOTFOUND) {
-        api_reply_error(req, 404, "not_found",
-                        "there is no incident %lld; GET /api/v1/incidents lists them",
-                        (long long)id);
+    if (!incident_read(req, d, id, &i))
         return;
-    }
     struct timeline_entry *t = NULL;
     size_t n = 0;
-    if (r == 0)
-        r = store_timeline_list(*d->reader, id, &t, &n);
+    int r = store_timeline_list(*d->reader, id, &t, &n);
     if (r < 0) {
         incident_fini(&i);
         api_reply_error(req, 500, "internal", "cannot read incident %lld: %s", (long long)id,
@@ -210,18 +221,12 @@ static void get_incident_notifications(struct api_req *req, void *data)
     if (!d || !api__path_id(req, "incident", &id))
         return;
     struct incident i = {0};
-    int r = store_incident_get(*d->reader, id, &i);
-    if (r == HALE_ENOTFOUND) {
-        api_reply_error(req, 404, "not_found",
-                        "there is no incident %lld; GET /api/v1/incidents lists them",
-                        (long long)id);
+    if (!incident_read(req, d, id, &i))
         return;
-    }
     incident_fini(&i);
     struct store_notification *v = NULL;
     size_t n = 0;
-    if (r == 0)
-        r = store_notifications_list(*d->reader, id, &v, &n);
+    int r = store_notifications_list(*d->reader, id, &v, &n);
     if (r < 0) {
         api_reply_error(req, 500, "internal", "cannot read the notifications of incident %lld: %s",
                         (long long)id, hale_strerror(r));
@@ -488,20 +493,15 @@ static void get_incident_report(struct api_req *req, void *data)
     if (!d || !api__path_id(req, "incident", &id) || !report_format(req, &f))
         return;
     struct incident i = {0};
-    int r = store_incident_get(*d->reader, id, &i);
-    if (r == HALE_ENOTFOUND) {
-        api_reply_error(req, 404, "not_found", "there is no incident %lld", (long long)id);
+    if (!incident_read(req, d, id, &i))
         return;
-    }
     struct timeline_entry *t = NULL;
     size_t n = 0;
     struct problem p = {0};
     bool has_problem = false;
-    if (r == 0)
-        r = store_timeline_list(*d->reader, id, &t, &n);
-    if (r == 0 && i.problem_id) {
+    int r = store_timeline_list(*d->reader, id, &t, &n);
+    if (r == 0 && i.problem_id)
         has_problem = store_problem_get(*d->reader, i.problem_id, &p) == 0;
-    }
     if (r < 0) {
         incident_fini(&i);
         api_reply_error(req, 500, "internal", "cannot read incident %lld: %s", (long long)id,

@@ -97,12 +97,6 @@ static int service_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static json_t *time_json(int64_t ms)
-{
-    char buf[CLOCK_RFC3339_MAX];
-    return clock_format_rfc3339_ms((uint64_t)ms, buf) < 0 ? json_null() : json_string(buf);
-}
-
 static json_t *service_json(const struct public_service *s)
 {
     char words[512];
@@ -113,7 +107,7 @@ static json_t *service_json(const struct public_service *s)
     json_object_set_new(o, "state", json_string(s->outage ? "outage" : "degraded"));
     json_object_set_new(o, "progress", json_string(progress_names[s->progress]));
     json_object_set_new(o, "being_fixed", json_boolean(s->progress != PUBLIC_INVESTIGATING));
-    json_object_set_new(o, "since", time_json(s->since_ms));
+    json_object_set_new(o, "since", codec_json_time(s->since_ms));
     json_object_set_new(o, "incidents", json_integer(s->incidents));
     json_object_set_new(o, "message", codec_json_text(words));
     return o;
@@ -138,7 +132,7 @@ static json_t *status_json(struct public_service *s, size_t n)
                                     : outage ? "outage"
                                              : "degraded"));
     json_object_set_new(o, "summary", json_string(words));
-    json_object_set_new(o, "updated_at", time_json((int64_t)clock_real_ms(&clock_system)));
+    json_object_set_new(o, "updated_at", codec_json_time((int64_t)clock_real_ms(&clock_system)));
     json_object_set_new(o, "services", list);
     return o;
 }

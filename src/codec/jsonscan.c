@@ -17,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/hash.h"
 
 /* Objects with more members are sorted to find duplicates; fewer are compared pairwise. */
 #define PAIRWISE_MAX 16
@@ -437,12 +438,10 @@ static int value(struct codec_jsonscan *s, enum codec_jsonscan_token *ret)
     }
 }
 
+/* Only sorts and tells names apart before their bytes are compared: 32 bits are enough. */
 static uint32_t name_hash(const char *p, size_t n)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 16777619u;
-    return h;
+    return (uint32_t)hash_finish(hash_add(0, p, n));
 }
 
 /* A member name and the ':' after it; the name is remembered for the object's end. */

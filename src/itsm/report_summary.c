@@ -62,13 +62,54 @@ static bool is_healed(const struct incident *inc)
            inc->acknowledged_ms == 0;
 }
 
-/* Counts, MTTA, MTTR, resolved and healed: one pass over the incidents. */
+/*
+ * The figures of a set of incidents gathered one at a time: their count,
+ * MTTA, MTTR, resolved and healed, added to b (zeroed). Room for most
+ * incidents; figures_end() computes the times and frees.
+ */
+struct figures {
+    struct report_bucket *b;
+    int64_t *tta, *ttr;
+    size_t n_tta, n_ttr;
+};
+
+static void figures_begin(struct figures *f, struct report_bucket *b, size_t most)
+{
+    *f = (struct figures){.b = b};
+    f->tta = xreallocarray(NULL, most + 1, sizeof(*f->tta));
+    f->ttr = xreallocarray(NULL, most + 1, sizeof(*f->ttr));
+}
+
+static void figures_add(struct figures *f, const struct incident *inc)
+{
+    f->b->incidents++;
+    /* A clock that went back would make a negative time: count it as 0. */
+    if (inc->acknowledged_ms)
+        f->tta[f->n_tta++] =
+                inc->acknowledged_ms > inc->opened_ms ? inc->acknowledged_ms - inc->opened_ms : 0;
+    if (inc->resolved_ms) {
+        f->ttr[f->n_ttr++] =
+                inc->resolved_ms > inc->opened_ms ? inc->resolved_ms - inc->opened_ms : 0;
+        f->b->resolved++;
+    }
+    if (is_healed(inc))
+        f->b->healed++;
+}
+
+static void figures_end(struct figures *f)
+{
+    stat_compute(f->tta, f->n_tta, &f->b->mtta);
+    stat_compute(f->ttr, f->n_ttr, &f->b->mttr);
+    free(f->tta);
+    free(f->ttr);
+}
+
+/* Counts by state, priority and category, and the figures of the whole period: one pass. */
 static void incidents_count(const struct report_summary_input *in, struct report_summary *s)
 {
-    int64_t *tta = xreallocarray(NULL, in->n_incidents + 1, sizeof(*tta));
-    int64_t *ttr = xreallocarray(NULL, in->n_incidents + 1, sizeof(*ttr));
-    size_t n_tta = 0, n_ttr = 0;
-    s->total = in->n_incidents;
+    struct report_bucket all = {0};
+    struct figures f;
+    figures_begin(&f, &all, in->n_incidents);
     for (size_t i = 0; i < in->n_incidents; i++) {
         const struct incident *inc = &in->incidents[i];
         if ((unsigned)inc->state < ARRAY_SIZE(s->by_state))
@@ -77,23 +118,14 @@ static void incidents_count(const struct report_summary_input *in, struct report
             s->by_priority[inc->priority - 1]++;
         if ((unsigned)inc->category < ARRAY_SIZE(s->by_category))
             s->by_category[inc->category]++;
-        /* A clock that went back would make a negative time: count it as 0. */
-        if (inc->acknowledged_ms)
-            tta[n_tta++] = inc->acknowledged_ms > inc->opened_ms
-                                   ? inc->acknowledged_ms - inc->opened_ms
-                                   : 0;
-        if (inc->resolved_ms) {
-            ttr[n_ttr++] =
-                    inc->resolved_ms > inc->opened_ms ? inc->resolved_ms - inc->opened_ms : 0;
-            s->resolved++;
-        }
-        if (is_healed(inc))
-            s->healed++;
+        figures_add(&f, inc);
     }
-    stat_compute(tta, n_tta, &s->mtta);
-    stat_compute(ttr, n_ttr, &s->mttr);
-    free(tta);
-    free(ttr);
+    figures_end(&f);
+    s->total = all.incidents;
+    s->resolved = all.resolved;
+    s->healed = all.healed;
+    s->mtta = all.mtta;
+    s->mttr = all.mttr;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -243,28 +275,11 @@ static int64_t floor_to(int64_t t, int64_t step)
 /* The figures of one bucket's incidents, v[0..n). */
 static void bucket_fill(const struct incident *const *v, size_t n, struct report_bucket *b)
 {
-    int64_t *tta = xreallocarray(NULL, n + 1, sizeof(*tta));
-    int64_t *ttr = xreallocarray(NULL, n + 1, sizeof(*ttr));
-    size_t n_tta = 0, n_ttr = 0;
-    b->incidents = n;
-    for (size_t i = 0; i < n; i++) {
-        const struct incident *inc = v[i];
-        if (inc->acknowledged_ms)
-            tta[n_tta++] = inc->acknowledged_ms > inc->opened_ms
-                                   ? inc->acknowledged_ms - inc->opened_ms
-                                   : 0;
-        if (inc->resolved_ms) {
-            ttr[n_ttr++] =
-                    inc->resolved_ms > inc->opened_ms ? inc->resolved_ms - inc->opened_ms : 0;
-            b->resolved++;
-        }
-        if (is_healed(inc))
-            b->healed++;
-    }
-    stat_compute(tta, n_tta, &b->mtta);
-    stat_compute(ttr, n_ttr, &b->mttr);
-    free(tta);
-    free(ttr);
+    struct figures f;
+    figures_begin(&f, b, n);
+    for (size_t i = 0; i < n; i++)
+        figures_add(&f, v[i]);
+    figures_end(&f);
 }
 
 static int cmp_opened(const void *a, const void *b)

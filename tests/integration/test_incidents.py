@@ -60,7 +60,9 @@ def test_a_failing_check_opens_an_incident_people_work_it(desk):
     assert post_json(d, f"/api/v1/incidents/{n}/notes", token, {"text": "on it"}).status == 200
     r = post_json(d, f"/api/v1/incidents/{n}/assign", token, {"assignee": "bob"})
     assert r.json()["incident"]["state"] == "in_progress"
-    assert d.get("/api/v1/incidents/999", token=token).status == 404
+    for path in ("/api/v1/incidents/999", "/api/v1/incidents/999/report"):
+        r = d.get(path, token=token)
+        assert r.status == 404 and "GET /api/v1/incidents lists them" in r.json()["reason"]
     assert d.get("/api/v1/incidents?state=bogus", token=token).status == 400
     # since takes what the CLI takes: a duration, or an RFC 3339 time with any offset.
     assert len(incidents(d, viewer, "?since=2000-01-01T01:00:00%2B01:00")) == 1
