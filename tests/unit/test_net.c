@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Tests of src/net/: one curl multi handle per libuv loop, transfers that
- * end once, cancelled transfers that close their connection, and the TLS
- * certificate's days left, against `openssl s_server` on the loopback with a
- * certificate the test makes. The http check kind's own tests
+ * end once, cancelled transfers that close their connection, connections
+ * slow to come up, and the TLS certificate's days left, against `openssl
+ * s_server` on the loopback with a certificate the test makes. The http check kind's own tests
  * (test_check_net.c) cover many transfers at once against nginx.
  */
 #include <arpa/inet.h>
@@ -163,6 +163,91 @@ static void test_net_transfer_cancel_closes(void **state)
     free(url);
 }
 
+struct slow_case {
+    uv_timer_t timer;
+    int listen_fd, filler, conn;
+    int calls;
+    CURLcode result;
+    long code;
+};
+
+static void slow_done(CURL *easy, CURLcode result, void *data)
+{
+    struct slow_case *c = data;
+    c->calls++;
+    c->result = result;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &c->code);
+    if (!uv_is_closing((uv_handle_t *)&c->timer)) /* the connection never came */
+        uv_close((uv_handle_t *)&c->timer, NULL);
+}
+
+/*
+ * Frees the listener's only queue slot, then answers the request on the
+ * connection that takes it. Never blocks: a request that never comes must
+ * let curl time out.
+ */
+static void slow_on_timer(uv_timer_t *t)
+{
+    struct slow_case *c = t->data;
+    int fd = c->conn < 0 ? accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK) : -1;
+    if (fd >= 0 && c->filler < 0)
+        c->filler = fd;
+    else if (fd >= 0)
+        c->conn = fd;
+    char b[1024];
+    if (c->conn >= 0 && read(c->conn, b, sizeof(b)) > 0) {
+        const char *answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        assert_int_equal(write(c->conn, answer, strlen(answer)), (ssize_t)strlen(answer));
+        uv_close((uv_handle_t *)t, NULL);
+        return;
+    }
+    uv_timer_start(t, slow_on_timer, 10, 0);
+}
+
+/*
+ * A connection that is not up when curl first looks at it waits in the
+ * epoll set until it is: here the server's accept queue is full when curl
+ * connects, so its first SYN is dropped and only a later one gets through.
+ */
+static void test_net_transfer_waits_for_slow_connect(void **state)
+{
+    (void)state;
+    struct slow_case c = {.filler = -1, .conn = -1};
+    unsigned port;
+    c.listen_fd = listen_loopback(&port);
+    assert_int_equal(listen(c.listen_fd, 0), 0); /* one connection fills the queue */
+    fcntl(c.listen_fd, F_SETFL, O_NONBLOCK);
+    int filler = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(filler, (struct sockaddr *)&a, sizeof(a)), 0);
+
+    uv_loop_t uv;
+    assert_int_equal(uv_loop_init(&uv), 0);
+    struct net_multi *m = net_multi_ref(&uv);
+    CURL *easy = curl_easy_init();
+    char *url = xasprintf("http://127.0.0.1:%u/", port);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 10000L);
+    assert_int_equal(net_transfer_start(m, easy, slow_done, &c, NULL), 0);
+    net_multi_unref(m);
+    uv_timer_init(&uv, &c.timer);
+    c.timer.data = &c;
+    uv_timer_start(&c.timer, slow_on_timer, 50, 0);
+    assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&uv), 0);
+
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.result, CURLE_OK);
+    assert_int_equal(c.code, 200);
+    close(c.conn);
+    close(c.filler);
+    close(filler);
+    close(c.listen_fd);
+    curl_easy_cleanup(easy);
+    free(url);
+}
+
 struct tls_case {
     int calls;
     CURLcode result;
@@ -298,6 +383,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_net_multi_one_per_loop),
             cmocka_unit_test(test_net_transfer_cancel_closes),
+            cmocka_unit_test(test_net_transfer_waits_for_slow_connect),
             cmocka_unit_test(test_net_tls_cert_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
