@@ -84,22 +84,27 @@ static enum check_status point_level(const struct config_check_metric *m, double
 }
 
 /*
- * How long the points of s, back from the newest, have stayed at level or
- * worse without a break: from the oldest point of that run to the newest.
+ * How long the points of s have stayed at each level or worse without a
+ * break up to the newest (at time newest): from the first point of that
+ * unbroken run to the newest, in one walk from the oldest.
  */
-static uint64_t held_at(const struct config_check_metric *m, const struct series *s,
-                        enum check_status level)
+static void holds_measure(const struct config_check_metric *m, const struct series *s,
+                          uint64_t newest, uint64_t ret_held[CHECK_STATUS_CRITICAL + 1])
 {
-    struct series_point p, last;
-    series_last(s, &last);
-    uint64_t since = last.time_ms;
-    for (size_t i = series_len(s); i-- > 0;) {
-        series_point(s, i, &p);
-        if (point_level(m, p.value) < level)
-            break;
-        since = p.time_ms;
+    uint64_t since[CHECK_STATUS_CRITICAL + 1] = {0};
+    bool running[CHECK_STATUS_CRITICAL + 1] = {false};
+    struct series_iter it;
+    struct series_point p;
+    for (series_iter_init(&it, s); series_next(&it, &p);) {
+        enum check_status level = point_level(m, p.value);
+        for (enum check_status l = CHECK_STATUS_WARNING; l <= CHECK_STATUS_CRITICAL; l++) {
+            if (level >= l && !running[l])
+                since[l] = p.time_ms;
+            running[l] = level >= l;
+        }
     }
-    return last.time_ms > since ? last.time_ms - since : 0;
+    for (enum check_status l = CHECK_STATUS_OK; l <= CHECK_STATUS_CRITICAL; l++)
+        ret_held[l] = running[l] && newest > since[l] ? newest - since[l] : 0;
 }
 
 /*
@@ -114,13 +119,15 @@ static void series_judge(const struct config_check_metric *m, const struct serie
     ret->level = point_level(m, ret->last.value);
     if (ret->level == CHECK_STATUS_OK)
         return;
-    ret->held_ms = held_at(m, s, ret->level);
+    uint64_t held[CHECK_STATUS_CRITICAL + 1];
+    holds_measure(m, s, ret->last.time_ms, held);
+    ret->held_ms = held[ret->level];
     if (ret->held_ms >= m->for_ms) {
         ret->status = ret->level;
         return;
     }
     if (ret->level == CHECK_STATUS_CRITICAL && m->warn) {
-        ret->status_held_ms = held_at(m, s, CHECK_STATUS_WARNING);
+        ret->status_held_ms = held[CHECK_STATUS_WARNING];
         if (ret->status_held_ms >= m->for_ms)
             ret->status = CHECK_STATUS_WARNING;
     }

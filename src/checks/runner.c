@@ -203,7 +203,7 @@ static void history_record(struct item *it, const struct check_observation *o)
 {
     struct series *s = history_series(it, 0, "", "");
     if (s)
-        series_append(s, o->started_ms, (double)o->status);
+        series_append(it->c->series, s, o->started_ms, (double)o->status);
     for (size_t i = 0; i < o->n_samples; i++) {
         const struct check_sample *sample = &o->samples[i];
         if (!sample->has_value || !*sample->label)
@@ -212,7 +212,7 @@ static void history_record(struct item *it, const struct check_observation *o)
         const char *base;
         check_unit_scale(sample->unit, &factor, &base);
         if ((s = history_series(it, i + 1, sample->label, base)))
-            series_append(s, o->started_ms, sample->value * factor);
+            series_append(it->c->series, s, o->started_ms, sample->value * factor);
     }
 }
 
@@ -585,7 +585,7 @@ int checks_new(const struct checks_options *o, struct checks **ret_checks, struc
         c->series = o->series;
         series_store_retain(c->series, series_keep, c->config);
     } else {
-        c->series = series_store_new(0, 0);
+        c->series = series_store_new(NULL);
         c->own_series = true;
     }
     unsigned max = o->max_children ? o->max_children : CHECKS_MAX_CHILDREN_DEFAULT;

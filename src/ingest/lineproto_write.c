@@ -279,7 +279,7 @@ int ingest_lineproto_write(struct ingest_lineproto_writer *w, struct series_stor
         return r;
     }
     for (size_t i = 0; i < w->n_staged; i++)
-        series_append(w->staged[i].series, w->staged[i].time_ms, w->staged[i].value);
+        series_append(st, w->staged[i].series, w->staged[i].time_ms, w->staged[i].value);
     w->res.created = w->n_created;
     if (ret)
         *ret = w->res;

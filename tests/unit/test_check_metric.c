@@ -42,7 +42,7 @@ static int setup(void **state)
     struct fixture *f = xcalloc(1, sizeof(*f));
     assert_int_equal(uv_loop_init(&f->loop), 0);
     clock_manual_init(&f->clock, T0, T0);
-    f->st = series_store_new(32, 0);
+    f->st = series_store_new(&(struct series_limits){.points = 32});
     *state = f;
     return 0;
 }
@@ -96,7 +96,7 @@ static void point(struct fixture *f, const char *name, const char *const *kv, ui
     struct series *s;
     assert_int_equal(series_store_get(f->st, name, &l, &s), 0);
     labels_fini(&l);
-    series_append(s, time_ms, value);
+    series_append(f->st, s, time_ms, value);
 }
 
 struct result {

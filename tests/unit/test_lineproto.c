@@ -523,7 +523,7 @@ static int write_text(struct series_store *st, const char *text,
 static void test_lineproto_write_names_series_as_telegraf_does(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 0);
+    struct series_store *st = series_store_new(&(struct series_limits){.points = 16});
     struct ingest_lineproto_result res;
     struct ingest_lineproto_error e = {0};
     const char *text = "cpu,host=a usage_idle=99.5,usage_user=0.5 1700000000000\n"
@@ -571,7 +571,7 @@ static void test_lineproto_write_names_series_as_telegraf_does(void **state)
 static void test_lineproto_write_one_bad_line_stores_nothing(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 0);
+    struct series_store *st = series_store_new(&(struct series_limits){.points = 16});
     struct ingest_lineproto_error e = {0};
     assert_int_equal(write_text(st, "old value=1 1000", INGEST_LINEPROTO_MS, 0, NULL, &e), 0);
     assert_int_equal(series_store_count(st), 1);
@@ -593,7 +593,8 @@ static void test_lineproto_write_one_bad_line_stores_nothing(void **state)
 static void test_lineproto_write_refuses_what_cannot_be_kept(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 3);
+    struct series_store *st =
+            series_store_new(&(struct series_limits){.points = 16, .max_series = 3});
     struct ingest_lineproto_error e = {0};
     /* A time before 1970. */
     assert_int_equal(write_text(st, "m v=1 1\nm v=1 -1", INGEST_LINEPROTO_S, 0, NULL, &e),

@@ -769,7 +769,8 @@ static void assert_well_formed(const char *svg)
 static void test_graph_is_well_formed_and_scaled(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 8);
+    struct series_store *st =
+            series_store_new(&(struct series_limits){.points = 16, .max_series = 8});
     struct series *time, *status;
     assert_int_equal(series_store_get(st, "sample", NULL, &time), 0);
     struct labels l;
@@ -778,8 +779,8 @@ static void test_graph_is_well_formed_and_scaled(void **state)
     assert_int_equal(series_store_get(st, "status", &l, &status), 0);
     labels_fini(&l);
     for (uint64_t k = 0; k <= 10; k++) {
-        series_append(time, 1000000 + k * 1000, (double)k * 10); /* 0 .. 100 */
-        series_append(status, 1000000 + k * 1000, k < 8 ? 0 : 2);
+        series_append(st, time, 1000000 + k * 1000, (double)k * 10); /* 0 .. 100 */
+        series_append(st, status, 1000000 + k * 1000, k < 8 ? 0 : 2);
     }
     struct series_graph_line lines[] = {{"status", "", status, true},
                                         {"time<&>", "s", time, false}};
@@ -828,9 +829,9 @@ static void test_graph_is_well_formed_and_scaled(void **state)
     /* one point, a flat line, and a gap (NaN) still draw inside the plot */
     struct series *flat;
     assert_int_equal(series_store_get(st, "flat", NULL, &flat), 0);
-    series_append(flat, 5000, 3);
-    series_append(flat, 6000, 0.0 / 0.0);
-    series_append(flat, 7000, 3);
+    series_append(st, flat, 5000, 3);
+    series_append(st, flat, 6000, 0.0 / 0.0);
+    series_append(st, flat, 7000, 3);
     struct series_graph_line one[] = {{"flat", NULL, flat, false}};
     strbuf_init(&b, 0);
     assert_int_equal(series_graph_svg(one, 1, NULL, &b), 0);
