@@ -45,8 +45,10 @@ struct series {
     struct labels labels;      /* views into key: v is label_v */
     uint32_t index;            /* in the store's array */
     uint32_t len;              /* points held */
-    uint32_t key_len;
-    /* labels.n labels, then the key: name NUL label NUL value NUL ... (names hold no NUL) */
+    /*
+     * labels.n labels, then the key: name NUL label NUL value NUL ...
+     * (names hold no NUL), which ends with its last value.
+     */
     struct label label_v[];
 };
 

@@ -14,9 +14,9 @@
  * going backwards or jumping years still round-trip, then dd zigzagged
  * (0, -1, 1, -2 ... as 0, 1, 2, 3 ...) into z and written as
  *     '0'            z = 0: a check on time costs one bit
- *     '10'    5 bits z < 32: scheduling jitter of a few ms
- *     '110'   9 bits
- *     '1110' 16 bits
+ *     '10'    4 bits z < 16: scheduling jitter of a few ms
+ *     '110'   8 bits
+ *     '1110' 16 bits (a chunk's first delta of 10 s)
  *     '11110' 32 bits
  *     '11111' 64 bits
  *
@@ -35,12 +35,19 @@
  * scale is the smallest k, or the previous one when staying there is
  * cheaper. The delta is n minus the previous n (rescaled to k, truncated
  * when k is smaller; 0 after a value that was not decimal), zigzagged and
- * written as '0' 4 bits, '10' 8, '110' 14, '1110' 24, '11110' 40 or
+ * written as '0' 5 bits, '10' 9, '110' 13, '1110' 18, '11110' 32 or
  * '11111' 64. Each value takes the cheapest of the forms it fits.
  *
  * So a status every 10 s with jitter of a few ms costs about a byte a
- * point, and a latency about three (bench/series measures it).
+ * point, and a latency about three and a half (bench/series measures it).
+ *
+ * A series' chunks form a ring, the newest pointing to the oldest. Its
+ * first chunk is 64 bytes, each next one twice the one before up to 256,
+ * and no larger than two fit the series' share of the budget (memory /
+ * series): a young series, and every series of a large site, keeps small
+ * chunks, and the old series of a small one waste little on headers.
  */
+#include <endian.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,19 +90,41 @@ static uint64_t unzigzag(uint64_t z)
     return (z >> 1) ^ (0 - (z & 1));
 }
 
-static int64_t pow10_int(unsigned k)
-{
-    int64_t p = 1;
-    while (k--)
-        p *= 10;
-    return p;
-}
+static const int64_t pow10_int[SCALE_MAX + 1] = {1,
+                                                 10,
+                                                 100,
+                                                 1000,
+                                                 10000,
+                                                 100000,
+                                                 1000000,
+                                                 10000000,
+                                                 100000000,
+                                                 1000000000,
+                                                 10000000000,
+                                                 100000000000,
+                                                 1000000000000,
+                                                 10000000000000,
+                                                 100000000000000,
+                                                 1000000000000000};
 
 /* ---- bits ---- */
 
-/* Writes the low n bits of v (n <= 64) at bit pos of data, whose bits there are zero. */
-static void bits_put(uint8_t *data, uint32_t pos, uint64_t v, unsigned n)
+/*
+ * Writes v, n bits (1 <= n <= 64, v < 2^n), at bit pos of data (size
+ * bytes), whose bits there are zero: one 64-bit word at a time where it
+ * fits, else a byte at a time.
+ */
+static void bits_put(uint8_t *data, uint32_t size, uint32_t pos, uint64_t v, unsigned n)
 {
+    uint32_t at = pos >> 3;
+    unsigned off = pos & 7;
+    if (off + n <= 64 && at + 8 <= size) {
+        uint64_t w;
+        memcpy(&w, data + at, 8);
+        w = htobe64(be64toh(w) | v << (64 - off - n));
+        memcpy(data + at, &w, 8);
+        return;
+    }
     while (n > 0) {
         unsigned room = 8 - (pos & 7), take = n < room ? n : room;
         uint64_t part = (v >> (n - take)) & ((1u << take) - 1);
@@ -105,15 +134,42 @@ static void bits_put(uint8_t *data, uint32_t pos, uint64_t v, unsigned n)
     }
 }
 
-/* Reads n bits (n <= 64) at *pos of data, moving *pos past them. */
-static uint64_t bits_get(const uint8_t *data, uint32_t *pos, unsigned n)
+/* What a walk reads: a chunk's data, and where it is in it. */
+struct bits {
+    const uint8_t *data;
+    uint32_t size; /* bytes */
+    uint32_t pos;  /* bits read */
+};
+
+/* The next 57 bits at least, first at the top; zeros past the data. */
+static uint64_t bits_peek(const struct bits *b)
 {
+    uint32_t at = b->pos >> 3;
+    uint64_t w = 0;
+    if (at + 8 <= b->size) {
+        memcpy(&w, b->data + at, 8);
+        w = be64toh(w);
+    } else {
+        for (unsigned i = 0; i < 8; i++)
+            w = w << 8 | (at + i < b->size ? b->data[at + i] : 0);
+    }
+    return w << (b->pos & 7);
+}
+
+/* Reads n bits (1 <= n <= 64). */
+static uint64_t bits_get(struct bits *b, unsigned n)
+{
+    if ((b->pos & 7) + n <= 64) {
+        uint64_t w = bits_peek(b);
+        b->pos += n;
+        return w >> (64 - n);
+    }
     uint64_t v = 0;
     while (n > 0) {
-        unsigned room = 8 - (*pos & 7), take = n < room ? n : room;
-        unsigned byte = data[*pos >> 3];
+        unsigned room = 8 - (b->pos & 7), take = n < room ? n : room;
+        unsigned byte = b->data[b->pos >> 3];
         v = (v << take) | ((byte >> (room - take)) & ((1u << take) - 1));
-        *pos += take;
+        b->pos += take;
         n -= take;
     }
     return v;
@@ -139,10 +195,10 @@ static void plan_add(struct plan *p, uint64_t v, unsigned n)
     p->bits += n;
 }
 
-static void plan_write(const struct plan *p, uint8_t *data, uint32_t pos)
+static void plan_write(const struct plan *p, uint8_t *data, uint32_t size, uint32_t pos)
 {
     for (unsigned i = 0; i < p->fields; i++) {
-        bits_put(data, pos, p->v[i], p->n[i]);
+        bits_put(data, size, pos, p->v[i], p->n[i]);
         pos += p->n[i];
     }
 }
@@ -156,8 +212,8 @@ struct buckets {
     uint8_t width[6];
 };
 
-static const struct buckets time_buckets = {6, {0, 5, 9, 16, 32, 64}};
-static const struct buckets delta_buckets = {6, {4, 8, 14, 24, 40, 64}};
+static const struct buckets time_buckets = {6, {0, 4, 8, 16, 32, 64}};
+static const struct buckets delta_buckets = {6, {5, 9, 13, 18, 32, 64}};
 
 static void plan_bucketed(struct plan *p, const struct buckets *b, uint64_t z)
 {
@@ -181,12 +237,23 @@ static unsigned bucketed_bits(const struct buckets *b, uint64_t z)
     return (i + 1 < b->n ? i + 1 : i) + b->width[i];
 }
 
-static uint64_t read_bucketed(const uint8_t *data, uint32_t *pos, const struct buckets *b)
+/* Reads up to max one bits and the zero after them, if fewer: how many ones. */
+static unsigned bits_ones(struct bits *in, unsigned max)
 {
-    unsigned i = 0;
-    while (i + 1 < b->n && bits_get(data, pos, 1))
-        i++;
-    return b->width[i] ? bits_get(data, pos, b->width[i]) : 0;
+    uint64_t w = ~bits_peek(in);
+    unsigned ones = w ? (unsigned)__builtin_clzll(w) : 64;
+    if (ones >= max) {
+        in->pos += max;
+        return max;
+    }
+    in->pos += ones + 1;
+    return ones;
+}
+
+static uint64_t read_bucketed(struct bits *in, const struct buckets *b)
+{
+    unsigned i = bits_ones(in, b->n - 1);
+    return b->width[i] ? bits_get(in, b->width[i]) : 0;
 }
 
 /* ---- the codec ---- */
@@ -219,22 +286,43 @@ static void plan_time(struct plan *p, const struct series_state *prev, bool firs
     next->delta = delta_clamp(d);
 }
 
-/*
- * Whether v is n / 10^k for an integer |n| < DECIMAL_LIMIT, with the
- * smallest such k. The largest k the limit allows is tried alone: a value
- * decimal at some scale is decimal at every larger one.
- */
-static bool decimal_of(double v, unsigned *ret_k, int64_t *ret_n)
+/* The integer n of a decimal value: v * 10^scale rounds to it, as |n| < 2^50. */
+static int64_t state_scaled(const struct series_state *st)
 {
-    double a = fabs(v);
-    if (!(a < (double)DECIMAL_LIMIT))
+    return (int64_t)rint(bits_double(st->bits) * pow10_double[st->scale]);
+}
+
+/* Whether v is n / 10^k, bit for bit, for an integer |n| < DECIMAL_LIMIT: that n. */
+static bool decimal_at(double v, unsigned k, int64_t *ret_n)
+{
+    double m = v * pow10_double[k];
+    if (!(fabs(m) < (double)DECIMAL_LIMIT))
         return false; /* NaN, infinities, huge */
-    unsigned k = SCALE_MAX;
-    while (k > 0 && a * pow10_double[k] >= (double)DECIMAL_LIMIT)
-        k--;
-    int64_t n = (int64_t)rint(v * pow10_double[k]);
+    int64_t n = (int64_t)rint(m);
     if (double_bits((double)n / pow10_double[k]) != double_bits(v))
-        return false; /* -0.0 comes back +0.0 */
+        return false; /* not decimal; or -0.0, which comes back +0.0 */
+    *ret_n = n;
+    return true;
+}
+
+/*
+ * Whether v is decimal, at the smallest scale k. A value decimal at some
+ * scale is decimal at every larger one (until n passes the limit), so one
+ * scale is tried: the previous value's (hint), which mostly fits, else the
+ * largest the limit allows; trailing zeros of n then give the smallest.
+ */
+static bool decimal_of(double v, unsigned hint, unsigned *ret_k, int64_t *ret_n)
+{
+    unsigned k = hint;
+    int64_t n;
+    if (k > SCALE_MAX || !decimal_at(v, k, &n)) {
+        if (!(fabs(v) < (double)DECIMAL_LIMIT))
+            return false;
+        for (k = SCALE_MAX; k > 0 && !(fabs(v) * pow10_double[k] < (double)DECIMAL_LIMIT);)
+            k--;
+        if (!decimal_at(v, k, &n))
+            return false;
+    }
     while (k > 0 && n % 10 == 0) {
         n /= 10;
         k--;
@@ -249,12 +337,13 @@ static int64_t scaled_base(const struct series_state *prev, unsigned k)
 {
     if (prev->scale == SERIES__NOT_DECIMAL)
         return 0;
+    int64_t scaled = state_scaled(prev);
     if (k < prev->scale)
-        return prev->scaled / pow10_int(prev->scale - k);
-    int64_t m = pow10_int(k - prev->scale);
-    if (prev->scaled >= DECIMAL_LIMIT / m || prev->scaled <= -DECIMAL_LIMIT / m)
+        return scaled / pow10_int[prev->scale - k];
+    int64_t m = pow10_int[k - prev->scale];
+    if (scaled >= DECIMAL_LIMIT / m || scaled <= -DECIMAL_LIMIT / m)
         return 0;
-    return prev->scaled * m;
+    return scaled * m;
 }
 
 /* The XOR form of bits after prev: its size and, with p, its fields. */
@@ -291,18 +380,18 @@ static void plan_value(struct plan *p, const struct series_state *prev, double v
     next->bits = bits;
     unsigned k, cost_xor = plan_xor(NULL, prev, bits, NULL);
     int64_t n;
-    if (!decimal_of(v, &k, &n)) {
+    if (!decimal_of(v, prev->scale, &k, &n)) {
         plan_xor(p, prev, bits, next);
         next->scale = SERIES__NOT_DECIMAL;
         return;
     }
     /* Staying at the previous scale saves announcing a new one. */
     unsigned stay = prev->scale;
-    int64_t n_stay = 0, m = stay != SERIES__NOT_DECIMAL && stay >= k ? pow10_int(stay - k) : 0;
+    int64_t n_stay = 0, m = stay != SERIES__NOT_DECIMAL && stay >= k ? pow10_int[stay - k] : 0;
     bool can_stay = m && n < DECIMAL_LIMIT / m && n > -DECIMAL_LIMIT / m;
     if (can_stay)
         n_stay = n * m;
-    uint64_t z_stay = zigzag((uint64_t)n_stay - (uint64_t)prev->scaled);
+    uint64_t z_stay = can_stay ? zigzag((uint64_t)n_stay - (uint64_t)state_scaled(prev)) : 0;
     uint64_t z_new = zigzag((uint64_t)n - (uint64_t)scaled_base(prev, k));
     unsigned cost_stay = can_stay ? 2 + bucketed_bits(&delta_buckets, z_stay) : UINT32_MAX;
     unsigned cost_new = 7 + bucketed_bits(&delta_buckets, z_new);
@@ -312,64 +401,63 @@ static void plan_value(struct plan *p, const struct series_state *prev, double v
     } else if (cost_stay <= cost_new) {
         plan_add(p, 2, 2); /* '10' */
         plan_bucketed(p, &delta_buckets, z_stay);
-        next->scaled = n_stay;
     } else {
         plan_add(p, (6u << 4) | k, 7); /* '110' and the scale */
         plan_bucketed(p, &delta_buckets, z_new);
         next->scale = (uint8_t)k;
-        next->scaled = n;
     }
 }
 
-/* Reads the point at *pos into st (the state after the point before it, or state_start). */
-static void read_point(const uint8_t *data, uint32_t *pos, bool first, struct series_state *st)
+/* Reads the next point into st (the state after the point before it, or state_start). */
+static void read_point(struct bits *in, bool first, struct series_state *st)
 {
     if (first) {
-        st->time = bits_get(data, pos, 1) ? bits_get(data, pos, 64)
-                                          : bits_get(data, pos, FIRST_TIME_BITS);
+        st->time = bits_get(in, 1) ? bits_get(in, 64) : bits_get(in, FIRST_TIME_BITS);
         st->delta = 0;
     } else {
-        uint64_t d =
-                unzigzag(read_bucketed(data, pos, &time_buckets)) + (uint64_t)(int64_t)st->delta;
+        uint64_t d = unzigzag(read_bucketed(in, &time_buckets)) + (uint64_t)(int64_t)st->delta;
         st->time += d;
         st->delta = delta_clamp(d);
     }
-    unsigned form = 0;
-    while (form < 3 && bits_get(data, pos, 1))
-        form++;
+    unsigned form = bits_ones(in, 3);
     if (form == 0)
         return; /* the same value */
     if (form == 3) {
-        if (bits_get(data, pos, 1)) {
-            st->lead = (uint8_t)bits_get(data, pos, 6);
-            st->width = (uint8_t)(bits_get(data, pos, 6) + 1);
+        if (bits_get(in, 1)) {
+            st->lead = (uint8_t)bits_get(in, 6);
+            st->width = (uint8_t)(bits_get(in, 6) + 1);
         }
         unsigned shift = 64u - st->lead - st->width;
-        st->bits ^= bits_get(data, pos, st->width) << shift;
+        st->bits ^= bits_get(in, st->width) << shift;
         st->scale = SERIES__NOT_DECIMAL;
         return;
     }
-    unsigned k = form == 2 ? (unsigned)bits_get(data, pos, 4) : st->scale;
-    int64_t base = form == 2 ? scaled_base(st, k) : st->scaled;
-    st->scaled = (int64_t)((uint64_t)base + unzigzag(read_bucketed(data, pos, &delta_buckets)));
+    unsigned k = form == 2 ? (unsigned)bits_get(in, 4) : st->scale;
+    int64_t base = form == 2 ? scaled_base(st, k) : state_scaled(st);
+    int64_t n = (int64_t)((uint64_t)base + unzigzag(read_bucketed(in, &delta_buckets)));
     st->scale = (uint8_t)k;
-    st->bits = double_bits((double)st->scaled / pow10_double[k]);
+    st->bits = double_bits((double)n / pow10_double[k]);
 }
 
 /* ---- chunks ---- */
 
-/* The chunk size for st now: two fit a series' share of the budget, within the bounds. */
-static size_t chunk_heap(const struct series_store *st)
+static size_t chunk_heap_of(const struct series_chunk *c)
+{
+    return c->size + CHUNK_OVERHEAD;
+}
+
+/*
+ * The size of s's next chunk: twice its newest, the smallest for its
+ * first (most series of a large site are young or sparse), and at most
+ * what two of fit its share of the budget.
+ */
+static size_t chunk_heap(const struct series_store *st, const struct series *s)
 {
     size_t share = st->limits.memory / (st->n ? st->n : 1), heap = SERIES__CHUNK_MAX;
     while (heap > SERIES__CHUNK_MIN && heap * 2 > share)
         heap /= 2;
-    return heap;
-}
-
-static size_t chunk_heap_of(const struct series_chunk *c)
-{
-    return c->size + CHUNK_OVERHEAD;
+    size_t grown = s->head ? 2 * chunk_heap_of(s->head) : SERIES__CHUNK_MIN;
+    return grown < heap ? grown : heap;
 }
 
 /* Takes the oldest chunk off s (which keeps its newest) and off the store's counts. */
@@ -417,7 +505,7 @@ static bool store_is_shared(struct series_store *st, size_t heap)
  */
 static struct series_chunk *chunk_take(struct series_store *st, struct series *s)
 {
-    size_t heap = chunk_heap(st);
+    size_t heap = chunk_heap(st, s);
     struct series_chunk *spare = NULL, *c;
     while (s->head && s->head->next != s->head && s->len - s->head->next->n >= st->limits.points) {
         c = chunk_drop_oldest(st, s);
@@ -463,11 +551,11 @@ void series__chunks_free(struct series_store *st, struct series *s)
     s->head->next = NULL;
     while (c) {
         struct series_chunk *next = c->next;
+        st->points -= c->n;
         st->chunk_bytes -= chunk_heap_of(c);
         free(c);
         c = next;
     }
-    st->points -= s->len;
     s->head = NULL;
     s->len = 0;
 }
@@ -478,7 +566,8 @@ void series_append(struct series_store *st, struct series *s, uint64_t time_ms, 
 {
     struct series_chunk *c = s->head;
     struct series_state next = s->state;
-    struct plan p = {.fields = 0};
+    struct plan p;
+    p.fields = p.bits = 0;
     if (c) {
         plan_time(&p, &s->state, false, time_ms, &next);
         plan_value(&p, &s->state, value, &next);
@@ -486,11 +575,11 @@ void series_append(struct series_store *st, struct series *s, uint64_t time_ms, 
     if (!c || c->n == UINT16_MAX || c->bits + p.bits > c->size * 8u) {
         c = chunk_take(st, s);
         next = state_start;
-        p = (struct plan){.fields = 0};
+        p.fields = p.bits = 0;
         plan_time(&p, &state_start, true, time_ms, &next);
         plan_value(&p, &state_start, value, &next);
     }
-    plan_write(&p, c->data, c->bits);
+    plan_write(&p, c->data, c->size, c->bits);
     c->bits = (uint16_t)(c->bits + p.bits);
     c->n++;
     s->state = next;
@@ -505,7 +594,7 @@ size_t series_len(const struct series *s)
 
 bool series_last(const struct series *s, struct series_point *ret_point)
 {
-    if (!s->len)
+    if (!s->head)
         return false;
     *ret_point =
             (struct series_point){.time_ms = s->state.time, .value = bits_double(s->state.bits)};
@@ -531,7 +620,9 @@ bool series_next(struct series_iter *it, struct series_point *ret_point)
     }
     if (it->done == 0)
         it->state = state_start;
-    read_point(it->chunk->data, &it->pos, it->done == 0, &it->state);
+    struct bits in = {.data = it->chunk->data, .size = it->chunk->size, .pos = it->pos};
+    read_point(&in, it->done == 0, &it->state);
+    it->pos = in.pos;
     it->done++;
     *ret_point =
             (struct series_point){.time_ms = it->state.time, .value = bits_double(it->state.bits)};

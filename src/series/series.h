@@ -121,13 +121,12 @@ bool series_last(const struct series *s, struct series_point *ret_point);
 
 /* The codec's state after a point; private to src/series/, here for series_iter's size. */
 struct series_state {
-    uint64_t time;  /* of the point */
-    uint64_t bits;  /* of its value */
-    int64_t scaled; /* the value times 10^scale, when it is decimal */
-    int32_t delta;  /* its time minus the one before, clamped to 32 bits */
-    uint8_t scale;  /* decimal digits of the value, or SERIES__NOT_DECIMAL */
-    uint8_t lead;   /* the window of the last XOR written: zero bits before it ... */
-    uint8_t width;  /* ... and its width; 0 before any */
+    uint64_t time; /* of the point */
+    uint64_t bits; /* of its value */
+    int32_t delta; /* its time minus the one before, clamped to 32 bits */
+    uint8_t scale; /* decimal digits of the value, or SERIES__NOT_DECIMAL */
+    uint8_t lead;  /* the window of the last XOR written: zero bits before it ... */
+    uint8_t width; /* ... and its width; 0 before any */
 };
 
 /*

@@ -78,6 +78,14 @@ static const char *series_key(const struct series *s)
     return (const char *)(s->label_v + s->labels.n);
 }
 
+/* Its key's length: the key ends with the last label's value, or the name. */
+static size_t series_key_len(const struct series *s)
+{
+    const char *key = series_key(s);
+    const char *last = s->labels.n ? s->labels.v[s->labels.n - 1].value : key;
+    return (size_t)(last - key) + strlen(last) + 1;
+}
+
 static size_t series_size(size_t n_labels, size_t key_len)
 {
     return offsetof(struct series, label_v) + n_labels * sizeof(struct label) + key_len;
@@ -96,6 +104,8 @@ static void limits_set(struct series_store *st, const struct series_limits *limi
     st->limits.max_series = limits && limits->max_series ? limits->max_series : SERIES_MAX_DEFAULT;
     if (st->limits.max_series > UINT32_MAX)
         st->limits.max_series = UINT32_MAX;
+    if (st->limits.points > UINT32_MAX / 2) /* what a series holds past it fits its len too */
+        st->limits.points = UINT32_MAX / 2;
 }
 
 struct series_store *series_store_new(const struct series_limits *limits)
@@ -115,7 +125,7 @@ void series_store_set_limits(struct series_store *st, const struct series_limits
 static void series_free(struct series_store *st, struct series *s)
 {
     series__chunks_free(st, s);
-    st->metadata_bytes -= series__heap_size(series_size(s->labels.n, s->key_len));
+    st->metadata_bytes -= series__heap_size(series_size(s->labels.n, series_key_len(s)));
     free(s);
 }
 
@@ -134,7 +144,7 @@ static struct series *lookup(const struct series_store *st, const char *key, siz
                              uint64_t hash)
 {
     for (struct series *s = st->buckets[hash & (st->n_buckets - 1)]; s; s = s->next)
-        if (s->key_len == len && memcmp(series_key(s), key, len) == 0)
+        if (series_key_len(s) == len && memcmp(series_key(s), key, len) == 0)
             return s;
     return NULL;
 }
@@ -145,7 +155,7 @@ static void grow(struct series_store *st)
     struct series **b = xcalloc(n, sizeof(*b));
     for (size_t i = 0; i < st->n; i++) {
         struct series *s = st->all[i];
-        size_t k = key_hash(series_key(s), s->key_len) & (n - 1);
+        size_t k = key_hash(series_key(s), series_key_len(s)) & (n - 1);
         s->next = b[k];
         b[k] = s;
     }
@@ -179,7 +189,6 @@ static struct series *series_new(const char *key, size_t len, size_t n_labels)
         p += strlen(p) + 1;
     }
     s->labels = (struct labels){.v = n_labels ? s->label_v : NULL, .n = n_labels, .cap = n_labels};
-    s->key_len = (uint32_t)len;
     return s;
 }
 
@@ -193,7 +202,7 @@ int series_store_get(struct series_store *st, const char *name, const struct lab
     char *key = key_build(name, labels, buf, sizeof(buf), &len);
     uint64_t hash = key_hash(key, len);
     struct series *s = lookup(st, key, len, hash);
-    if (s || st->n >= st->limits.max_series || len > UINT32_MAX) {
+    if (s || st->n >= st->limits.max_series) {
         key_free(key, buf);
         if (!s)
             return HALE_ELIMIT;
@@ -205,7 +214,7 @@ int series_store_get(struct series_store *st, const char *name, const struct lab
     key_free(key, buf);
     st->metadata_bytes += series__heap_size(series_size(n_labels, len));
     if (st->n == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 16;
+        st->cap = st->cap ? st->cap + st->cap / 2 : 16;
         st->all = xreallocarray(st->all, st->cap, sizeof(*st->all));
     }
     s->index = (uint32_t)st->n;
@@ -223,7 +232,8 @@ int series_store_get(struct series_store *st, const char *name, const struct lab
 
 void series_store_remove(struct series_store *st, struct series *s)
 {
-    struct series **pp = &st->buckets[key_hash(series_key(s), s->key_len) & (st->n_buckets - 1)];
+    struct series **pp =
+            &st->buckets[key_hash(series_key(s), series_key_len(s)) & (st->n_buckets - 1)];
     while (*pp != s)
         pp = &(*pp)->next;
     *pp = s->next;
