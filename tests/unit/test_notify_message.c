@@ -742,6 +742,15 @@ static void test_links(void **state)
 
 /* ---- the graph ---- */
 
+/* How many times needle occurs in s. */
+static size_t count(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
 /* Tags open and close in order, and every '&' starts an entity. */
 static void assert_well_formed(const char *svg)
 {
@@ -806,9 +815,9 @@ static void test_graph_is_well_formed_and_scaled(void **state)
     assert_int_equal(sscanf(last + 1, "%lf,%lf", &x1, &y1), 2);
     assert_true(x1 == 600.0 - 16.0);
     assert_true(y1 > 28.0 && y1 < 28.0 + 12.0);
-    /* the strip: green, then red from the 8th point */
-    assert_non_null(strstr(b.s, "fill=\"#2ca02c\""));
-    assert_non_null(strstr(b.s, "fill=\"#d62728\""));
+    /* the strip: a band a point, green, then red from the 8th point */
+    assert_int_equal(count(b.s, "fill=\"#2ca02c\""), 8);
+    assert_int_equal(count(b.s, "fill=\"#d62728\""), 3);
     strbuf_fini(&b);
 
     /* no points at all: said in the image */
