@@ -206,7 +206,7 @@ static void history_record(struct item *it, const struct check_observation *o)
         series_append(it->c->series, s, o->started_ms, (double)o->status);
     for (size_t i = 0; i < o->n_samples; i++) {
         const struct check_sample *sample = &o->samples[i];
-        if (!sample->has_value || !*sample->label)
+        if (!sample->has_value || !*sample->label || sample->no_history)
             continue;
         double factor;
         const char *base;

@@ -138,6 +138,7 @@ def test_metric_check_on_hales_own_check_samples(make_daemon):
   data_dir: ./var
 checks:
   - {name: self, type: http, url: "http://127.0.0.1:@PORT@/healthz", every: 1h}
+  - {name: self-tcp, type: tcp, host: 127.0.0.1, port: @PORT@, every: 1h}
   - name: self-latency
     type: metric
     series: hale_check_sample
@@ -152,6 +153,18 @@ checks:
     o = run(d, "self-latency")
     assert o["status"] == "ok", o
     assert o["summary"].startswith('hale_check_sample{check="self",label="time",unit="s"} = ')
+
+    # Of an http or tcp check's samples only the response time gets history: the
+    # others stay in the observation and on /metrics.
+    run(d, "self-tcp")
+    for check, samples in (("self", {"time", "size", "status"}), ("self-tcp", {"time", "connect"})):
+        c = d.get(f"/api/v1/checks/{check}", d.tokens["responder"]).json()
+        assert {s["label"] for s in c["observation"]["samples"]} == samples, c
+        assert sorted((h["label"], h["unit"]) for h in c["history"]) == [("status", ""), ("time", "s")]
+        assert len([h for h in c["history"] if h["label"] == "status"][0]["points"]) == 1
+    text = d.get("/metrics", d.tokens["responder"]).body
+    assert 'hale_check_sample{check="self",label="size",unit="B"}' in text
+    assert 'hale_check_sample{check="self-tcp",label="connect",unit="s"}' in text
 
 
 def metric(d, name):
