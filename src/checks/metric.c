@@ -137,18 +137,20 @@ static void series_judge(const struct config_check_metric *m, const struct serie
 static void series_format(const struct series *s, struct strbuf *b)
 {
     strbuf_adds(b, series_name(s));
-    const struct labels *l = series_labels(s);
-    for (size_t i = 0; i < l->n; i++) {
-        strbuf_addf(b, "%s%s=\"", i ? "," : "{", l->v[i].name);
-        for (const char *p = l->v[i].value; *p; p++) {
+    struct labels l = {0};
+    series_labels(s, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        strbuf_addf(b, "%s%s=\"", i ? "," : "{", l.v[i].name);
+        for (const char *p = l.v[i].value; *p; p++) {
             if (*p == '"' || *p == '\\')
                 strbuf_addc(b, '\\');
             strbuf_addc(b, *p);
         }
         strbuf_addc(b, '"');
     }
-    if (l->n)
+    if (l.n)
         strbuf_addc(b, '}');
+    free(l.v);
 }
 
 /* "90", "~:10", "@10:20": a range as plugins write it. */
@@ -279,13 +281,18 @@ static void metric_start(struct check_run *run)
     const struct series *newest = NULL;
     struct series_point newest_p = {0};
     struct judged worst = {0}, j;
+    struct labels labels = {0}; /* views, reused from series to series */
     size_t n = 0, n_bad = 0, dropped = 0;
     for (size_t i = 0; i < series_store_count(st); i++) {
         const struct series *s = series_store_at(st, i);
         struct series_point last;
-        if (strcmp(series_name(s), m->series) != 0 || !series_last(s, &last) ||
-            (m->match && !labels_matchers_match(m->match, series_labels(s))))
+        if (strcmp(series_name(s), m->series) != 0 || !series_last(s, &last))
             continue;
+        if (m->match) {
+            series_labels(s, &labels);
+            if (!labels_matchers_match(m->match, &labels))
+                continue;
+        }
         if (!newest || last.time_ms > newest_p.time_ms) {
             newest = s;
             newest_p = last;
@@ -302,6 +309,7 @@ static void metric_start(struct check_run *run)
         else
             dropped++;
     }
+    free(labels.v);
     if (n == 0) {
         finish_without_data(run, m, newest, now, stale);
         return;

@@ -160,8 +160,8 @@ static bool history_slot_matches(const struct history_slot *slot, uint64_t key_h
         return false;
     if (!slot->series || !*label) /* full then, or the status series */
         return true;
-    const struct labels *l = series_labels(slot->series);
-    return strcmp(labels_get(l, "label"), label) == 0 && strcmp(labels_get(l, "unit"), unit) == 0;
+    return strcmp(series_label(slot->series, "label"), label) == 0 &&
+           strcmp(series_label(slot->series, "unit"), unit) == 0;
 }
 
 /*
@@ -219,7 +219,7 @@ static void history_record(struct item *it, const struct check_observation *o)
 static bool series_keep(const struct series *s, void *data)
 {
     const struct config *config = data;
-    const char *check = labels_get(series_labels(s), "check");
+    const char *check = series_label(s, "check");
     if (strcmp(series_name(s), SERIES_SAMPLE) != 0 && strcmp(series_name(s), SERIES_STATUS) != 0)
         return true; /* not ours */
     return check && config_check_find(config, check);
@@ -229,14 +229,13 @@ void checks_series_each(const struct checks *c, const char *name, checks_series_
 {
     for (size_t i = 0; i < series_store_count(c->series); i++) {
         const struct series *s = series_store_at(c->series, i);
-        const struct labels *l = series_labels(s);
-        const char *check = labels_get(l, "check");
+        const char *check = series_label(s, "check");
         if (!check || strcmp(check, name) != 0)
             continue;
         if (strcmp(series_name(s), SERIES_STATUS) == 0)
             fn("status", "", s, data);
         else if (strcmp(series_name(s), SERIES_SAMPLE) == 0)
-            fn(labels_get(l, "label"), labels_get(l, "unit"), s, data);
+            fn(series_label(s, "label"), series_label(s, "unit"), s, data);
     }
 }
 

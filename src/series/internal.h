@@ -38,24 +38,26 @@ struct series_chunk {
     uint8_t data[];
 };
 
+/*
+ * One allocation a series, its key included; its labels are read from
+ * the key when asked for (series_label(), series_labels()), not kept as
+ * views: with 10,000 checks these headers outweigh their points.
+ */
 struct series {
-    struct series *next;       /* in its bucket */
     struct series_chunk *head; /* the newest chunk; NULL while empty */
     struct series_state state; /* after the newest point */
-    struct labels labels;      /* views into key: v is label_v */
-    uint32_t index;            /* in the store's array */
-    uint32_t len;              /* points held */
-    /*
-     * labels.n labels, then the key: name NUL label NUL value NUL ...
-     * (names hold no NUL), which ends with its last value.
-     */
-    struct label label_v[];
+    /* points held: counted over the chunks at each new one, an append took up to 4 times as long */
+    uint32_t len;
+    uint32_t next;    /* the next in its bucket: its index in the store's array + 1; 0 ends */
+    uint16_t key_len; /* bytes of key, the last NUL included; at most SERIES_KEY_MAX */
+    /* name NUL label NUL value NUL ...: names hold no NUL, labels sorted by name */
+    char key[];
 };
 
 struct series_store {
     struct series_limits limits;
-    struct series **buckets;
-    size_t n_buckets; /* a power of two */
+    uint32_t *buckets; /* the first series of each: its index in all + 1; 0 when none */
+    size_t n_buckets;  /* a power of two */
     struct series **all;
     size_t n, cap;
     uint64_t generation;   /* removals so far */

@@ -25,6 +25,8 @@
 #define SERIES_MEMORY_DEFAULT (4u << 20)
 /* Series per store unless said otherwise: a guard on their names and labels, not on points. */
 #define SERIES_MAX_DEFAULT    100000
+/* Bytes a series' name and labels take at most, each name and value with a NUL. */
+#define SERIES_KEY_MAX        65535
 
 struct series_point {
     uint64_t time_ms; /* Unix ms */
@@ -61,7 +63,7 @@ void series_store_set_limits(struct series_store *st, const struct series_limits
  * empty when missing (name and labels are copied). Returns 0 and the
  * series (owned by the store, valid until removed or the store is freed),
  * or HALE_ELIMIT when the store holds max_series series, -EINVAL for an
- * empty name.
+ * empty name, -E2BIG for a name and labels past SERIES_KEY_MAX.
  */
 int series_store_get(struct series_store *st, const char *name, const struct labels *labels,
                      struct series **ret_series);
@@ -153,6 +155,15 @@ bool series_next(struct series_iter *it, struct series_point *ret_point);
 
 /* Borrowed from the series. */
 const char *series_name(const struct series *s);
-const struct labels *series_labels(const struct series *s);
+/* The value of the label name, or NULL when s has none. Borrowed from the series. */
+const char *series_label(const struct series *s, const char *name);
+/*
+ * Fills *ret with the labels of s, sorted by name: views into the series
+ * (valid while it is), not copies, read from its key (a series keeps no
+ * label array). ret->v is grown as needed, so one set serves a walk over
+ * many series: start from a zeroed set, and free ret->v alone when done
+ * (never labels_fini(), which would free the strings).
+ */
+void series_labels(const struct series *s, struct labels *ret);
 
 #endif

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The series store: a hash table of series keyed by name and labels
- * (separate chaining, grown as series are added), a dense array for
- * iteration, and the counts the budget is kept by. A series is one
- * allocation: its state, its labels as views into its key, and the key;
- * its points live in chunks (series.c).
+ * The series store: a dense array of series, for iteration, a hash table
+ * over it keyed by name and labels (separate chaining through 32-bit
+ * indexes into the array, grown as series are added), and the counts the
+ * budget is kept by. A series is one allocation: its state and its key,
+ * from which its labels are read when asked for; its points live in
+ * chunks (series.c). So a check's series takes about 120 bytes of heap,
+ * its slots in the two tables included.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,22 +75,9 @@ static uint64_t key_hash(const char *key, size_t len)
     return h ^ (h >> 32);
 }
 
-static const char *series_key(const struct series *s)
+static size_t series_size(size_t key_len)
 {
-    return (const char *)(s->label_v + s->labels.n);
-}
-
-/* Its key's length: the key ends with the last label's value, or the name. */
-static size_t series_key_len(const struct series *s)
-{
-    const char *key = series_key(s);
-    const char *last = s->labels.n ? s->labels.v[s->labels.n - 1].value : key;
-    return (size_t)(last - key) + strlen(last) + 1;
-}
-
-static size_t series_size(size_t n_labels, size_t key_len)
-{
-    return offsetof(struct series, label_v) + n_labels * sizeof(struct label) + key_len;
+    return offsetof(struct series, key) + key_len;
 }
 
 static size_t tables_heap(const struct series_store *st)
@@ -125,7 +114,7 @@ void series_store_set_limits(struct series_store *st, const struct series_limits
 static void series_free(struct series_store *st, struct series *s)
 {
     series__chunks_free(st, s);
-    st->metadata_bytes -= series__heap_size(series_size(s->labels.n, series_key_len(s)));
+    st->metadata_bytes -= series__heap_size(series_size(s->key_len));
     free(s);
 }
 
@@ -140,24 +129,35 @@ void series_store_free(struct series_store *st)
     free(st);
 }
 
+/* The link to the series at index + 1 == target in the chain of hash: a bucket's head or a next. */
+static uint32_t *link_to(const struct series_store *st, uint64_t hash, uint32_t target)
+{
+    uint32_t *link = &st->buckets[hash & (st->n_buckets - 1)];
+    while (*link != target)
+        link = &st->all[*link - 1]->next;
+    return link;
+}
+
 static struct series *lookup(const struct series_store *st, const char *key, size_t len,
                              uint64_t hash)
 {
-    for (struct series *s = st->buckets[hash & (st->n_buckets - 1)]; s; s = s->next)
-        if (series_key_len(s) == len && memcmp(series_key(s), key, len) == 0)
+    for (uint32_t i = st->buckets[hash & (st->n_buckets - 1)]; i; i = st->all[i - 1]->next) {
+        struct series *s = st->all[i - 1];
+        if (s->key_len == len && memcmp(s->key, key, len) == 0)
             return s;
+    }
     return NULL;
 }
 
 static void grow(struct series_store *st)
 {
     size_t n = st->n_buckets * 2;
-    struct series **b = xcalloc(n, sizeof(*b));
+    uint32_t *b = xcalloc(n, sizeof(*b));
     for (size_t i = 0; i < st->n; i++) {
         struct series *s = st->all[i];
-        size_t k = key_hash(series_key(s), series_key_len(s)) & (n - 1);
+        size_t k = key_hash(s->key, s->key_len) & (n - 1);
         s->next = b[k];
-        b[k] = s;
+        b[k] = (uint32_t)i + 1;
     }
     free(st->buckets);
     st->buckets = b;
@@ -172,23 +172,6 @@ struct series *series_store_find(const struct series_store *st, const char *name
     char *key = key_build(name, labels, buf, sizeof(buf), &len);
     struct series *s = lookup(st, key, len, key_hash(key, len));
     key_free(key, buf);
-    return s;
-}
-
-/* A new series of key (len bytes, name first) with n_labels labels, views into its copy. */
-static struct series *series_new(const char *key, size_t len, size_t n_labels)
-{
-    struct series *s = xcalloc(1, series_size(n_labels, len));
-    char *p = (char *)(s->label_v + n_labels);
-    memcpy(p, key, len);
-    p += strlen(p) + 1;
-    for (size_t i = 0; i < n_labels; i++) {
-        s->label_v[i].name = p;
-        p += strlen(p) + 1;
-        s->label_v[i].value = p;
-        p += strlen(p) + 1;
-    }
-    s->labels = (struct labels){.v = n_labels ? s->label_v : NULL, .n = n_labels, .cap = n_labels};
     return s;
 }
 
@@ -209,22 +192,26 @@ int series_store_get(struct series_store *st, const char *name, const struct lab
         *ret_series = s;
         return 0;
     }
-    size_t n_labels = labels ? labels->n : 0;
-    s = series_new(key, len, n_labels);
+    if (len > SERIES_KEY_MAX) {
+        key_free(key, buf);
+        return -E2BIG;
+    }
+    s = xcalloc(1, series_size(len));
+    memcpy(s->key, key, len);
+    s->key_len = (uint16_t)len;
     key_free(key, buf);
-    st->metadata_bytes += series__heap_size(series_size(n_labels, len));
+    st->metadata_bytes += series__heap_size(series_size(len));
     if (st->n == st->cap) {
         st->cap = st->cap ? st->cap + st->cap / 2 : 16;
         st->all = xreallocarray(st->all, st->cap, sizeof(*st->all));
     }
-    s->index = (uint32_t)st->n;
     st->all[st->n++] = s;
     if (st->n > st->n_buckets)
         grow(st);
     else {
         size_t k = hash & (st->n_buckets - 1);
         s->next = st->buckets[k];
-        st->buckets[k] = s;
+        st->buckets[k] = (uint32_t)st->n;
     }
     *ret_series = s;
     return 0;
@@ -232,14 +219,19 @@ int series_store_get(struct series_store *st, const char *name, const struct lab
 
 void series_store_remove(struct series_store *st, struct series *s)
 {
-    struct series **pp =
-            &st->buckets[key_hash(series_key(s), series_key_len(s)) & (st->n_buckets - 1)];
-    while (*pp != s)
-        pp = &(*pp)->next;
-    *pp = s->next;
-    struct series *last = st->all[--st->n];
-    st->all[s->index] = last;
-    last->index = s->index;
+    /* Unlinked from its chain, then the last series takes its place in the array. */
+    uint64_t hash = key_hash(s->key, s->key_len);
+    uint32_t *link = &st->buckets[hash & (st->n_buckets - 1)];
+    while (st->all[*link - 1] != s)
+        link = &st->all[*link - 1]->next;
+    uint32_t index = *link;
+    *link = s->next;
+    struct series *last = st->all[st->n - 1];
+    if (last != s) {
+        *link_to(st, key_hash(last->key, last->key_len), (uint32_t)st->n) = index;
+        st->all[index - 1] = last;
+    }
+    st->n--;
     series_free(st, s);
     st->generation++;
 }
@@ -280,12 +272,42 @@ void series_store_stats(const struct series_store *st, struct series_stats *ret)
 
 const char *series_name(const struct series *s)
 {
-    return series_key(s);
+    return s->key;
 }
 
-const struct labels *series_labels(const struct series *s)
+/* The first label's name in s's key; the key's end when it has none. */
+static const char *labels_begin(const struct series *s)
 {
-    return &s->labels;
+    return s->key + strlen(s->key) + 1;
+}
+
+const char *series_label(const struct series *s, const char *name)
+{
+    const char *end = s->key + s->key_len;
+    for (const char *p = labels_begin(s); p < end;) {
+        const char *value = p + strlen(p) + 1;
+        if (strcmp(p, name) == 0)
+            return value;
+        p = value + strlen(value) + 1;
+    }
+    return NULL;
+}
+
+void series_labels(const struct series *s, struct labels *ret)
+{
+    const char *end = s->key + s->key_len;
+    ret->n = 0;
+    /* struct label's strings are not const; the caller only reads them. */
+    for (char *p = (char *)(uintptr_t)labels_begin(s); p < end; ret->n++) {
+        if (ret->n == ret->cap) {
+            ret->cap = ret->cap ? ret->cap * 2 : 4;
+            ret->v = xreallocarray(ret->v, ret->cap, sizeof(*ret->v));
+        }
+        ret->v[ret->n].name = p;
+        p += strlen(p) + 1;
+        ret->v[ret->n].value = p;
+        p += strlen(p) + 1;
+    }
 }
 
 /* ---- metrics ---- */

@@ -6,6 +6,7 @@
  * errors with their line and column, and batches written into a series
  * store whole or not at all.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -612,6 +613,15 @@ static void test_lineproto_write_refuses_what_cannot_be_kept(void **state)
     assert_int_equal(write_text(st, "m,a-b=1,a.b=2 v=1", INGEST_LINEPROTO_NS, 0, NULL, &e),
                      HALE_EPARSE);
     assert_non_null(strstr(e.msg, "label \"a_b\""));
+    /* Tags past what a series' name and labels may take. */
+    size_t big = SERIES_KEY_MAX + 16;
+    char *line = xmalloc(big + 32);
+    int n = snprintf(line, 32, "m,t=");
+    memset(line + n, 'x', big);
+    memcpy(line + n + big, " v=1", sizeof(" v=1"));
+    assert_int_equal(write_text(st, line, INGEST_LINEPROTO_NS, 0, NULL, &e), -E2BIG);
+    assert_non_null(strstr(e.msg, "more than 65535 bytes"));
+    free(line);
     /* The store full: the batch is refused whole, the series it created removed. */
     assert_int_equal(series_store_count(st), 1);
     assert_int_equal(write_text(st, "m a=1,b=2,c=3", INGEST_LINEPROTO_NS, 0, NULL, &e),

@@ -444,13 +444,21 @@ static void test_series_lookup_by_name_and_labels(void **state)
     assert_ptr_equal(sa, again);
     assert_ptr_equal(series_store_find(st, "time", &b), sb);
     assert_null(series_store_find(st, "size", &b));
-    const struct labels *l = series_labels(sa);
-    assert_int_equal(l->n, 2);
-    assert_string_equal(l->v[0].name, "check");
-    assert_string_equal(labels_get(l, "check"), "web");
-    assert_string_equal(labels_get(l, "unit"), "s");
-    assert_null(labels_get(l, "label"));
-    assert_int_equal(series_labels(bare)->n, 0);
+    struct labels l = {0};
+    series_labels(sa, &l);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.v[0].name, "check");
+    assert_string_equal(labels_get(&l, "check"), "web");
+    assert_string_equal(labels_get(&l, "unit"), "s");
+    assert_null(labels_get(&l, "label"));
+    series_labels(bare, &l); /* the same set, reused */
+    assert_int_equal(l.n, 0);
+    free(l.v);
+    assert_string_equal(series_label(sa, "unit"), "s");
+    assert_string_equal(series_label(sb, "check"), "db");
+    assert_null(series_label(sb, "unit"));
+    assert_null(series_label(bare, "check"));
+    assert_null(series_label(sa, "time")); /* the name is no label */
     assert_string_equal(series_name(sb), "time");
     assert_int_equal(series_store_count(st), 3);
     assert_int_equal(series_store_get(st, "", NULL, &again), -EINVAL);
@@ -508,13 +516,49 @@ static void test_series_cap_removal_and_retention(void **state)
         }
     }
     assert_int_equal(series_store_count(st), 149);
-    for (size_t i = 0; i < series_store_count(st); i++)
-        assert_non_null(series_store_at(st, i));
+    /* Every series left is found again: the moves kept the table's chains right. */
+    for (size_t i = 0; i < series_store_count(st); i++) {
+        s = series_store_at(st, i);
+        assert_non_null(s);
+        assert_ptr_equal(series_store_find(st, series_name(s), NULL), s);
+    }
     /* What the removed series held is off the counts. */
     struct series_stats stats;
     series_store_stats(st, &stats);
     assert_int_equal(stats.points, 149);
     assert_int_equal(stats.series, 149);
+    series_store_free(st);
+}
+
+/*
+ * 10,000 checks' status and latency series, as the runner names them:
+ * their metadata (the series and the tables that find them) stays near
+ * 120 bytes a series, which with this many checks costs more than the
+ * points.
+ */
+static void test_series_metadata_per_check_series(void **state)
+{
+    (void)state;
+    struct series_store *st = series_store_new(NULL);
+    char name[32];
+    for (unsigned i = 0; i < 10000; i++) {
+        snprintf(name, sizeof(name), "c-%u", i);
+        struct labels l;
+        labels_init(&l);
+        labels_set(&l, "check", name, NULL);
+        struct series *s;
+        assert_int_equal(series_store_get(st, "hale_check_status", &l, &s), 0);
+        labels_set(&l, "label", "time", NULL);
+        labels_set(&l, "unit", "s", NULL);
+        assert_int_equal(series_store_get(st, "hale_check_sample", &l, &s), 0);
+        assert_string_equal(series_label(s, "check"), name);
+        labels_fini(&l);
+    }
+    struct series_stats stats;
+    series_store_stats(st, &stats);
+    assert_int_equal(stats.series, 20000);
+    print_message("metadata: %zu bytes a series\n", stats.metadata_bytes / stats.series);
+    assert_true(stats.metadata_bytes / stats.series <= 120);
     series_store_free(st);
 }
 
@@ -530,6 +574,7 @@ int main(void)
             cmocka_unit_test(test_series_budget_keeps_every_series_newest_points),
             cmocka_unit_test(test_series_lookup_by_name_and_labels),
             cmocka_unit_test(test_series_cap_removal_and_retention),
+            cmocka_unit_test(test_series_metadata_per_check_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
