@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     ingest_lineproto_parser_free(p);
 
     /* Parser and store, as the write route runs: a writer per batch. */
-    struct series_store *st = series_store_new(0, series);
+    struct series_store *st = series_store_new(&(struct series_limits){.max_series = series});
     samples = batches = 0;
     deadline = clock_mono_ns() + o.seconds * 1000000000ull;
     start = clock_mono_ns();

@@ -21,7 +21,8 @@
 #include "series/graph.h"
 #include "series/series.h"
 
-/* Points of history sent per series at most (the ring holds no more). */
+/* Points of history sent per series at most, the newest: a series may hold more (history.points).
+ */
 #define API_CHECKS_HISTORY_MAX SERIES_POINTS_DEFAULT
 
 static json_t *number(double v)
@@ -114,10 +115,15 @@ static void get_checks(struct api_req *req, void *data)
 static void add_series(const char *label, const char *unit, const struct series *s, void *data)
 {
     json_t *points = json_array();
-    size_t n = series_len(s), from = n > API_CHECKS_HISTORY_MAX ? n - API_CHECKS_HISTORY_MAX : 0;
+    size_t n = series_len(s), skip = n > API_CHECKS_HISTORY_MAX ? n - API_CHECKS_HISTORY_MAX : 0;
+    struct series_iter it;
     struct series_point p;
-    for (size_t i = from; series_point(s, i, &p); i++)
-        json_array_append_new(points, json_pack("[I, o]", (json_int_t)p.time_ms, number(p.value)));
+    for (series_iter_init(&it, s); series_next(&it, &p);)
+        if (skip)
+            skip--;
+        else
+            json_array_append_new(points,
+                                  json_pack("[I, o]", (json_int_t)p.time_ms, number(p.value)));
     json_array_append_new(
             data, json_pack("{s:s, s:s, s:o}", "label", label, "unit", unit, "points", points));
 }

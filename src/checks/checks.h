@@ -59,6 +59,13 @@ struct check_sample {
     double min, max;
     /* false when the plugin printed "U" (undetermined); value is then NAN. */
     bool has_value;
+    /*
+     * Set by a kind for a sample not worth a graph (an HTTP status code, a
+     * body's size): it stays in the observation, the output and /metrics,
+     * but gets no history series, which would cost as much as the points
+     * of a graph. Plugins' perfdata leaves it false.
+     */
+    bool no_history;
 };
 
 /*

@@ -216,8 +216,9 @@ static void http_judge(struct http_probe *p, CURLcode result)
     struct units_range rw = http_range_above(lw ? (double)cfg->latency_warn_ms / 1000 : 0);
     struct units_range rc = http_range_above(lc ? (double)cfg->latency_crit_ms / 1000 : 0);
     http_sample_limits(run, lw, rw, lc, rc);
-    check_run_sample(run, "size", (double)size, "B");
-    check_run_sample(run, "status", (double)code, "");
+    /* Facts of the answer, not a trend: no history series (only `time` has one). */
+    check_run_sample_no_history(run, "size", (double)size, "B");
+    check_run_sample_no_history(run, "status", (double)code, "");
 
     if (!http_status_is_expected(cfg, code)) {
         status = CHECK_STATUS_CRITICAL;
@@ -255,7 +256,7 @@ static void http_judge(struct http_probe *p, CURLcode result)
             http_raise(&status, CHECK_STATUS_CRITICAL);
             strbuf_adds(&issues, "no TLS certificate to check; ");
         } else {
-            check_run_sample(run, "cert_days", floor(days), "");
+            check_run_sample_no_history(run, "cert_days", floor(days), "");
             http_sample_limits(run, cw, dw, cc, dc);
             if (days < 0) {
                 http_raise(&status, CHECK_STATUS_CRITICAL);

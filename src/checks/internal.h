@@ -115,6 +115,9 @@ void check_run_vfinish(struct check_run *run, enum check_status status, const ch
 void check_run_finish_observation(struct check_run *run, struct check_observation *o);
 /* Adds a sample (a latency, a count) to the run's observation; unit may be "". */
 void check_run_sample(struct check_run *run, const char *label, double value, const char *unit);
+/* As check_run_sample(), for a sample kept out of history (check_sample.no_history). */
+void check_run_sample_no_history(struct check_run *run, const char *label, double value,
+                                 const char *unit);
 
 /*
  * Appends one line to o->notes, unless that would pass CHECK_NOTES_MAX

@@ -84,22 +84,27 @@ static enum check_status point_level(const struct config_check_metric *m, double
 }
 
 /*
- * How long the points of s, back from the newest, have stayed at level or
- * worse without a break: from the oldest point of that run to the newest.
+ * How long the points of s have stayed at each level or worse without a
+ * break up to the newest (at time newest): from the first point of that
+ * unbroken run to the newest, in one walk from the oldest.
  */
-static uint64_t held_at(const struct config_check_metric *m, const struct series *s,
-                        enum check_status level)
+static void holds_measure(const struct config_check_metric *m, const struct series *s,
+                          uint64_t newest, uint64_t ret_held[CHECK_STATUS_CRITICAL + 1])
 {
-    struct series_point p, last;
-    series_last(s, &last);
-    uint64_t since = last.time_ms;
-    for (size_t i = series_len(s); i-- > 0;) {
-        series_point(s, i, &p);
-        if (point_level(m, p.value) < level)
-            break;
-        since = p.time_ms;
+    uint64_t since[CHECK_STATUS_CRITICAL + 1] = {0};
+    bool running[CHECK_STATUS_CRITICAL + 1] = {false};
+    struct series_iter it;
+    struct series_point p;
+    for (series_iter_init(&it, s); series_next(&it, &p);) {
+        enum check_status level = point_level(m, p.value);
+        for (enum check_status l = CHECK_STATUS_WARNING; l <= CHECK_STATUS_CRITICAL; l++) {
+            if (level >= l && !running[l])
+                since[l] = p.time_ms;
+            running[l] = level >= l;
+        }
     }
-    return last.time_ms > since ? last.time_ms - since : 0;
+    for (enum check_status l = CHECK_STATUS_OK; l <= CHECK_STATUS_CRITICAL; l++)
+        ret_held[l] = running[l] && newest > since[l] ? newest - since[l] : 0;
 }
 
 /*
@@ -114,13 +119,15 @@ static void series_judge(const struct config_check_metric *m, const struct serie
     ret->level = point_level(m, ret->last.value);
     if (ret->level == CHECK_STATUS_OK)
         return;
-    ret->held_ms = held_at(m, s, ret->level);
+    uint64_t held[CHECK_STATUS_CRITICAL + 1];
+    holds_measure(m, s, ret->last.time_ms, held);
+    ret->held_ms = held[ret->level];
     if (ret->held_ms >= m->for_ms) {
         ret->status = ret->level;
         return;
     }
     if (ret->level == CHECK_STATUS_CRITICAL && m->warn) {
-        ret->status_held_ms = held_at(m, s, CHECK_STATUS_WARNING);
+        ret->status_held_ms = held[CHECK_STATUS_WARNING];
         if (ret->status_held_ms >= m->for_ms)
             ret->status = CHECK_STATUS_WARNING;
     }
@@ -130,18 +137,20 @@ static void series_judge(const struct config_check_metric *m, const struct serie
 static void series_format(const struct series *s, struct strbuf *b)
 {
     strbuf_adds(b, series_name(s));
-    const struct labels *l = series_labels(s);
-    for (size_t i = 0; i < l->n; i++) {
-        strbuf_addf(b, "%s%s=\"", i ? "," : "{", l->v[i].name);
-        for (const char *p = l->v[i].value; *p; p++) {
+    struct labels l = {0};
+    series_labels(s, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        strbuf_addf(b, "%s%s=\"", i ? "," : "{", l.v[i].name);
+        for (const char *p = l.v[i].value; *p; p++) {
             if (*p == '"' || *p == '\\')
                 strbuf_addc(b, '\\');
             strbuf_addc(b, *p);
         }
         strbuf_addc(b, '"');
     }
-    if (l->n)
+    if (l.n)
         strbuf_addc(b, '}');
+    free(l.v);
 }
 
 /* "90", "~:10", "@10:20": a range as plugins write it. */
@@ -272,13 +281,18 @@ static void metric_start(struct check_run *run)
     const struct series *newest = NULL;
     struct series_point newest_p = {0};
     struct judged worst = {0}, j;
+    struct labels labels = {0}; /* views, reused from series to series */
     size_t n = 0, n_bad = 0, dropped = 0;
     for (size_t i = 0; i < series_store_count(st); i++) {
         const struct series *s = series_store_at(st, i);
         struct series_point last;
-        if (strcmp(series_name(s), m->series) != 0 || !series_last(s, &last) ||
-            (m->match && !labels_matchers_match(m->match, series_labels(s))))
+        if (strcmp(series_name(s), m->series) != 0 || !series_last(s, &last))
             continue;
+        if (m->match) {
+            series_labels(s, &labels);
+            if (!labels_matchers_match(m->match, &labels))
+                continue;
+        }
         if (!newest || last.time_ms > newest_p.time_ms) {
             newest = s;
             newest_p = last;
@@ -295,6 +309,7 @@ static void metric_start(struct check_run *run)
         else
             dropped++;
     }
+    free(labels.v);
     if (n == 0) {
         finish_without_data(run, m, newest, now, stale);
         return;

@@ -155,6 +155,13 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
     run->obs.n_samples++;
 }
 
+void check_run_sample_no_history(struct check_run *run, const char *label, double value,
+                                 const char *unit)
+{
+    check_run_sample(run, label, value, unit);
+    run->obs.samples[run->obs.n_samples - 1].no_history = true;
+}
+
 void check__pool_abort(struct check_run *run)
 {
     struct check__pool_work *w = run->kind_data;

@@ -160,8 +160,8 @@ static bool history_slot_matches(const struct history_slot *slot, uint64_t key_h
         return false;
     if (!slot->series || !*label) /* full then, or the status series */
         return true;
-    const struct labels *l = series_labels(slot->series);
-    return strcmp(labels_get(l, "label"), label) == 0 && strcmp(labels_get(l, "unit"), unit) == 0;
+    return strcmp(series_label(slot->series, "label"), label) == 0 &&
+           strcmp(series_label(slot->series, "unit"), unit) == 0;
 }
 
 /*
@@ -203,23 +203,23 @@ static void history_record(struct item *it, const struct check_observation *o)
 {
     struct series *s = history_series(it, 0, "", "");
     if (s)
-        series_append(s, o->started_ms, (double)o->status);
+        series_append(it->c->series, s, o->started_ms, (double)o->status);
     for (size_t i = 0; i < o->n_samples; i++) {
         const struct check_sample *sample = &o->samples[i];
-        if (!sample->has_value || !*sample->label)
+        if (!sample->has_value || !*sample->label || sample->no_history)
             continue;
         double factor;
         const char *base;
         check_unit_scale(sample->unit, &factor, &base);
         if ((s = history_series(it, i + 1, sample->label, base)))
-            series_append(s, o->started_ms, sample->value * factor);
+            series_append(it->c->series, s, o->started_ms, sample->value * factor);
     }
 }
 
 static bool series_keep(const struct series *s, void *data)
 {
     const struct config *config = data;
-    const char *check = labels_get(series_labels(s), "check");
+    const char *check = series_label(s, "check");
     if (strcmp(series_name(s), SERIES_SAMPLE) != 0 && strcmp(series_name(s), SERIES_STATUS) != 0)
         return true; /* not ours */
     return check && config_check_find(config, check);
@@ -229,14 +229,13 @@ void checks_series_each(const struct checks *c, const char *name, checks_series_
 {
     for (size_t i = 0; i < series_store_count(c->series); i++) {
         const struct series *s = series_store_at(c->series, i);
-        const struct labels *l = series_labels(s);
-        const char *check = labels_get(l, "check");
+        const char *check = series_label(s, "check");
         if (!check || strcmp(check, name) != 0)
             continue;
         if (strcmp(series_name(s), SERIES_STATUS) == 0)
             fn("status", "", s, data);
         else if (strcmp(series_name(s), SERIES_SAMPLE) == 0)
-            fn(labels_get(l, "label"), labels_get(l, "unit"), s, data);
+            fn(series_label(s, "label"), series_label(s, "unit"), s, data);
     }
 }
 
@@ -585,7 +584,7 @@ int checks_new(const struct checks_options *o, struct checks **ret_checks, struc
         c->series = o->series;
         series_store_retain(c->series, series_keep, c->config);
     } else {
-        c->series = series_store_new(0, 0);
+        c->series = series_store_new(NULL);
         c->own_series = true;
     }
     unsigned max = o->max_children ? o->max_children : CHECKS_MAX_CHILDREN_DEFAULT;

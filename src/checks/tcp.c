@@ -88,7 +88,9 @@ static void tcp_maybe_finish(struct tcp_probe *p)
     struct check_run *run = p->run;
     if (p->connected_ns) {
         check_run_sample(run, "time", seconds_since(p->started_ns), "s");
-        check_run_sample(run, "connect", (double)(p->connected_ns - p->started_ns) / 1e9, "s");
+        /* A part of `time`: no history series of its own. */
+        check_run_sample_no_history(run, "connect", (double)(p->connected_ns - p->started_ns) / 1e9,
+                                    "s");
     }
     enum check_status status = p->status;
     char *summary = p->summary;

@@ -257,6 +257,13 @@ static void last_states_fini(struct last_states *l)
     free(l->v);
 }
 
+/* The limits of the series store from the history section. */
+static struct series_limits history_limits(const struct config *config)
+{
+    return (struct series_limits){.points = config->history.points,
+                                  .memory = (size_t)config->history.memory};
+}
+
 /*
  * Starts a runner for config, resuming the states of prev's checks (may be
  * NULL), else the hard states in last (may be NULL).
@@ -343,6 +350,8 @@ static int daemon_apply(struct daemon *d, struct config *next, struct err *e)
     runbooks_set_config(d->runbooks, next);
     notify_set_config(d->notify, next);
     store_set_output_max(d->store, next->retention.output_max);
+    struct series_limits limits = history_limits(next);
+    series_store_set_limits(d->series, &limits);
     cli__compaction_schedule(&d->compaction, &next->retention);
     config_unref(d->config);
     d->config = next;
@@ -479,7 +488,9 @@ static int daemon_start(struct daemon *d, struct err *e)
     d->metrics = metrics_new();
     metrics_daemon_register(d->metrics, d->loop, d->started_ms, &d->counters);
     d->check_metrics = checks_metrics_new(d->metrics);
-    d->series = series_store_new(0, 0);
+    struct series_limits limits = history_limits(d->config);
+    d->series = series_store_new(&limits);
+    series_store_metrics_register(d->series, d->metrics);
     struct api_deps deps = {
             .loop = d->loop,
             .tokens = d->tokens,

@@ -45,6 +45,7 @@ static void parse_all(struct config__ctx *x)
     config__parse_server(x); /* data_dir is the default working directory of children */
     config__parse_incidents(x);
     config__parse_retention(x);
+    config__parse_history(x);
     config__parse_engine(x);
     config__parse_notifiers(x);
     config__parse_teams(x);

@@ -114,6 +114,15 @@ struct config_retention {
     uint64_t every_ms;            /* how often the store is compacted; default 1 h */
 };
 
+/*
+ * How much of the recent history of series (checks' samples and status,
+ * what POST /api/v1/write sends) is kept in memory: the `history` section.
+ */
+struct config_history {
+    unsigned points; /* a series keeps its last this many; default 720 */
+    uint64_t memory; /* bytes all the series' points may take; default 4 MiB */
+};
+
 struct config; /* the whole model, defined below */
 
 /*
@@ -644,6 +653,7 @@ struct config {
     struct config_server server;
     struct config_incidents incidents;
     struct config_retention retention;
+    struct config_history history;
     struct config_engine engine;
     const struct config_team *teams;
     size_t n_teams;

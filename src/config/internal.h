@@ -102,6 +102,8 @@ struct config__ctx {
     yaml_node_t *incidents_node;
     struct config__file *retention_file;
     yaml_node_t *retention_node;
+    struct config__file *history_file;
+    yaml_node_t *history_node;
     struct config__file *engine_file;
     yaml_node_t *engine_node;
     struct config__diag_entry *diags;
@@ -298,6 +300,7 @@ const char *config__printf(struct config__ctx *x, const char *fmt, ...)
 void config__parse_server(struct config__ctx *x);
 void config__parse_incidents(struct config__ctx *x);
 void config__parse_retention(struct config__ctx *x);
+void config__parse_history(struct config__ctx *x);
 extern const struct config__enum config__impacts[];
 void config__register(struct config__ctx *x, enum config__section s, struct config__file *f,
                       const char *name, void *obj, struct config_loc loc,

@@ -27,9 +27,9 @@
 #define CONFIG__MAX_BYTES (8u << 20)
 #define CONFIG__MAX_FILES 256
 
-static const char *const top_keys[] = {"server",   "include",   "teams",     "notifiers",
-                                       "checks",   "services",  "runbooks",  "routes",
-                                       "silences", "incidents", "retention", "engine"};
+static const char *const top_keys[] = {"server",    "include",  "teams",  "notifiers", "checks",
+                                       "services",  "runbooks", "routes", "silences",  "incidents",
+                                       "retention", "engine",   "history"};
 
 /* The section of top_keys[i], for 2 <= i < 9; the keys after them are mappings. */
 static const enum config__section top_sections[] = {
@@ -478,7 +478,7 @@ static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_
     } else if (i == 1) {
         return value;
     } else if (strcmp(name, "incidents") == 0 || strcmp(name, "retention") == 0 ||
-               strcmp(name, "engine") == 0) {
+               strcmp(name, "engine") == 0 || strcmp(name, "history") == 0) {
         if (!main) {
             config__error(at->x, at->f, key,
                           "%s is not allowed in an included file (a pack); it belongs in the main "
@@ -490,6 +490,9 @@ static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_
         } else if (strcmp(name, "retention") == 0) {
             at->x->retention_file = at->f;
             at->x->retention_node = value;
+        } else if (strcmp(name, "history") == 0) {
+            at->x->history_file = at->f;
+            at->x->history_node = value;
         } else {
             at->x->engine_file = at->f;
             at->x->engine_node = value;

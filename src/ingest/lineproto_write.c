@@ -7,6 +7,7 @@
  * appended. A batch that fails removes the series it created, so the
  * store is left as it was found.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,6 +200,11 @@ static int series_resolve(struct ingest_lineproto_writer *w, const char *name,
                           "series %.100s cannot be added: hale keeps at most %zu series and has "
                           "no room left; nothing of the batch was stored",
                           name, before);
+    if (r == -E2BIG)
+        return write_fail(e, r, pt->line, f->column,
+                          "series %.100s cannot be added: its name and tags take more than %d "
+                          "bytes; nothing of the batch was stored",
+                          name, SERIES_KEY_MAX);
     if (r < 0)
         return write_fail(e, r, pt->line, f->column, "series %.100s: %s", name, hale_strerror(r));
     if (series_store_count(w->st) > before) {
@@ -279,7 +285,7 @@ int ingest_lineproto_write(struct ingest_lineproto_writer *w, struct series_stor
         return r;
     }
     for (size_t i = 0; i < w->n_staged; i++)
-        series_append(w->staged[i].series, w->staged[i].time_ms, w->staged[i].value);
+        series_append(st, w->staged[i].series, w->staged[i].time_ms, w->staged[i].value);
     w->res.created = w->n_created;
     if (ret)
         *ret = w->res;

@@ -46,8 +46,9 @@ static bool ranges(const struct series_graph_line *lines, size_t n, struct frame
     bool any = false, values = false;
     f->t0 = UINT64_MAX, f->t1 = 0, f->v0 = INFINITY, f->v1 = -INFINITY;
     for (size_t i = 0; i < n; i++) {
+        struct series_iter it;
         struct series_point p;
-        for (size_t k = 0; series_point(lines[i].series, k, &p); k++) {
+        for (series_iter_init(&it, lines[i].series); series_next(&it, &p);) {
             any = true;
             f->t0 = p.time_ms < f->t0 ? p.time_ms : f->t0;
             f->t1 = p.time_ms > f->t1 ? p.time_ms : f->t1;
@@ -106,9 +107,10 @@ static void add_axes(struct strbuf *b, const struct frame *f, bool values)
 static void add_line(struct strbuf *b, const struct frame *f, const struct series *s,
                      const char *colour)
 {
+    struct series_iter it;
     struct series_point p;
     bool open = false;
-    for (size_t k = 0; series_point(s, k, &p); k++) {
+    for (series_iter_init(&it, s); series_next(&it, &p);) {
         if (!isfinite(p.value)) { /* a gap: the line resumes after it */
             if (open)
                 strbuf_adds(b, "\"/>\n");
@@ -125,17 +127,29 @@ static void add_line(struct strbuf *b, const struct frame *f, const struct serie
         strbuf_adds(b, "\"/>\n");
 }
 
+static void add_band(struct strbuf *b, const struct frame *f, const struct series_point *p,
+                     double end)
+{
+    double x = x_of(f, p->time_ms);
+    int st = isfinite(p->value) && p->value >= 0 && p->value <= 3 ? (int)p->value : 3;
+    strbuf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n", x,
+                f->y1 + 2, fmax(end - x, 1.0), STRIP_HEIGHT, status_colours[st]);
+}
+
 /* Each status held from its point to the next: a band of its colour under the plot. */
 static void add_strip(struct strbuf *b, const struct frame *f, const struct series *s)
 {
-    struct series_point p, next;
-    for (size_t k = 0; series_point(s, k, &p); k++) {
-        double x = x_of(f, p.time_ms);
-        double end = series_point(s, k + 1, &next) ? x_of(f, next.time_ms) : f->x1;
-        int st = isfinite(p.value) && p.value >= 0 && p.value <= 3 ? (int)p.value : 3;
-        strbuf_addf(b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>\n",
-                    x, f->y1 + 2, fmax(end - x, 1.0), STRIP_HEIGHT, status_colours[st]);
+    struct series_iter it;
+    struct series_point p, prev = {0};
+    bool any = false;
+    for (series_iter_init(&it, s); series_next(&it, &p);) {
+        if (any)
+            add_band(b, f, &prev, x_of(f, p.time_ms));
+        prev = p;
+        any = true;
     }
+    if (any)
+        add_band(b, f, &prev, f->x1);
 }
 
 static void add_legend(struct strbuf *b, const struct series_graph_line *lines, size_t n, double x,

@@ -108,11 +108,12 @@ static int on_point(const struct ingest_lineproto_point *p, void *data,
 /* The store takes the whole text or none of it. */
 static void write_whole_or_nothing(const char *text, size_t len)
 {
-    struct series_store *st = series_store_new(4, 8);
+    struct series_store *st =
+            series_store_new(&(struct series_limits){.points = 4, .max_series = 8});
     struct series *pre;
     if (series_store_get(st, "pre", NULL, &pre) < 0)
         abort();
-    series_append(pre, 1, 1);
+    series_append(st, pre, 1, 1);
     struct ingest_lineproto_writer *w = ingest_lineproto_writer_new();
     struct ingest_lineproto_result res;
     struct ingest_lineproto_error e;

@@ -3,11 +3,13 @@
 token land in the series a metric check reads; the check goes critical
 once the breach has held for its `for:` (on the samples' own times) and
 back to ok; a batch with one bad line is refused whole with its line and
-column; tokens, roles and the body cap answer JSON errors. Each verdict is
-asked for with POST /api/v1/checks/NAME/run, so nothing waits on a timer."""
+column; tokens, roles and the body cap answer JSON errors; the series
+share the history memory and /metrics says how. Each verdict is asked for
+with POST /api/v1/checks/NAME/run, so nothing waits on a timer."""
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import http
 
@@ -136,6 +138,7 @@ def test_metric_check_on_hales_own_check_samples(make_daemon):
   data_dir: ./var
 checks:
   - {name: self, type: http, url: "http://127.0.0.1:@PORT@/healthz", every: 1h}
+  - {name: self-tcp, type: tcp, host: 127.0.0.1, port: @PORT@, every: 1h}
   - name: self-latency
     type: metric
     series: hale_check_sample
@@ -150,3 +153,58 @@ checks:
     o = run(d, "self-latency")
     assert o["status"] == "ok", o
     assert o["summary"].startswith('hale_check_sample{check="self",label="time",unit="s"} = ')
+
+    # Of an http or tcp check's samples only the response time gets history: the
+    # others stay in the observation and on /metrics.
+    run(d, "self-tcp")
+    for check, samples in (("self", {"time", "size", "status"}), ("self-tcp", {"time", "connect"})):
+        c = d.get(f"/api/v1/checks/{check}", d.tokens["responder"]).json()
+        assert {s["label"] for s in c["observation"]["samples"]} == samples, c
+        assert sorted((h["label"], h["unit"]) for h in c["history"]) == [("status", ""), ("time", "s")]
+        assert len([h for h in c["history"] if h["label"] == "status"][0]["points"]) == 1
+    text = d.get("/metrics", d.tokens["responder"]).body
+    assert 'hale_check_sample{check="self",label="size",unit="B"}' in text
+    assert 'hale_check_sample{check="self-tcp",label="connect",unit="s"}' in text
+
+
+def metric(d, name):
+    r = d.get("/metrics")
+    assert r.status == 200
+    for fam in text_string_to_metric_families(r.body):
+        for s in fam.samples:
+            if s.name == name:
+                return s.value
+    return None
+
+
+def test_series_share_history_memory_and_show_it_on_metrics(make_daemon):
+    # A budget small enough for 200 series of 400 points each to pass it.
+    config = """server:
+  listen: "127.0.0.1:@PORT@"
+  data_dir: ./var
+history:
+  points: 1000
+  memory: 64KiB
+"""
+    d = make_daemon(config)
+    d.start()
+    token = d.token("r", "reporter")
+    assert metric(d, "hale_series_budget_bytes") == 64 * 1024
+    assert metric(d, "hale_series") == 0
+    now = int(time.time()) - 4000
+    for k in range(0, 400, 50):
+        body = "".join(f"temp,room=r{i} value={(i + t) % 97 / 10} {now + t * 10}\n"
+                       for t in range(k, k + 50) for i in range(200))
+        assert write(d, body, token=token, query="?precision=s").status == 204
+    assert metric(d, "hale_series") == 200
+    held = metric(d, "hale_series_points")
+    assert 200 <= held < 200 * 400
+    assert metric(d, "hale_series_dropped_points_total") == 200 * 400 - held
+    # Within the budget, but for the newest chunks every series keeps.
+    assert 0 < metric(d, "hale_series_bytes") <= 64 * 1024 + 200 * 128
+    assert metric(d, "hale_series_metadata_bytes") > 200 * 64
+    # A reload brings a new budget.
+    d.write_config(config.replace("64KiB", "8MiB").replace("@PORT@", str(d.port)))
+    r = d.post("/api/v1/reload", d.token("a", "admin"))
+    assert r.status == 200, r.body
+    assert metric(d, "hale_series_budget_bytes") == 8 * 1024 * 1024

@@ -42,7 +42,7 @@ static int setup(void **state)
     struct fixture *f = xcalloc(1, sizeof(*f));
     assert_int_equal(uv_loop_init(&f->loop), 0);
     clock_manual_init(&f->clock, T0, T0);
-    f->st = series_store_new(32, 0);
+    f->st = series_store_new(&(struct series_limits){.points = 32});
     *state = f;
     return 0;
 }
@@ -96,7 +96,7 @@ static void point(struct fixture *f, const char *name, const char *const *kv, ui
     struct series *s;
     assert_int_equal(series_store_get(f->st, name, &l, &s), 0);
     labels_fini(&l);
-    series_append(s, time_ms, value);
+    series_append(f->st, s, time_ms, value);
 }
 
 struct result {
@@ -200,6 +200,26 @@ static void test_check_metric_for_warn_holds_under_a_young_crit(void **state)
     expect_at(f, T0 + 121 * S, CHECK_STATUS_CRITICAL, "beyond crit 8 for 1m");
 }
 
+/* Both holds measured over a series of many chunks, a break in it. */
+static void test_check_metric_for_holds_across_chunks(void **state)
+{
+    struct fixture *f = *state;
+    series_store_set_limits(f->st, &(struct series_limits){.points = 5000});
+    setup_check(f, "    series: load\n    warn: \"4\"\n    crit: \"8\"\n    for: 10m\n");
+    /* A point a second: 20 min beyond crit, one back within, 10 min beyond warn, 5 beyond crit. */
+    uint64_t t = T0;
+    for (int i = 0; i < 1200; i++)
+        point(f, "load", NULL, t += S, 9);
+    point(f, "load", NULL, t += S, 1);
+    for (int i = 0; i < 600; i++)
+        point(f, "load", NULL, t += S, 5 + i % 7 * 0.5);
+    for (int i = 0; i < 300; i++)
+        point(f, "load", NULL, t += S, 9 + i % 3 * 0.25);
+    expect_at(f, t + S, CHECK_STATUS_WARNING,
+              "load = 9.5, beyond crit 8 for 4m59s of the 10m it must hold, beyond warn 4 for "
+              "14m59s");
+}
+
 /* ---- several series ---- */
 
 static void test_check_metric_names_the_worst_series(void **state)
@@ -299,6 +319,7 @@ int main(void)
             T(test_check_metric_thresholds_on_the_newest_point),
             T(test_check_metric_for_holds_on_point_times),
             T(test_check_metric_for_warn_holds_under_a_young_crit),
+            T(test_check_metric_for_holds_across_chunks),
             T(test_check_metric_names_the_worst_series),
             T(test_check_metric_match_selects_by_labels),
             T(test_check_metric_unknown_without_data),

@@ -1617,6 +1617,33 @@ static void test_config_retention_section(void **state)
                   "belongs in the main configuration");
 }
 
+/* The history section: defaults for a small site, what the file says, located errors. */
+static void test_config_history_section(void **state)
+{
+    (void)state;
+    struct config *c = load_text_ok("checks:\n  - {name: a, type: tcp, host: h, port: 1}\n");
+    assert_int_equal(c->history.points, 720);
+    assert_int_equal(c->history.memory, 4 << 20);
+    config_unref(c);
+
+    c = load_text_ok("history:\n  points: 8640\n  memory: 32MiB\n");
+    assert_int_equal(c->history.points, 8640);
+    assert_int_equal(c->history.memory, 32 << 20);
+    config_unref(c);
+
+    EXPECT_ERRORS("history:\n  points: 0\n  memory: 1KiB\n  memroy: 1MiB\n",
+                  "hale.yaml:2:11: points must be between 1 and 1000000, got 0",
+                  "hale.yaml:3:11: memory must be between 64KiB and 16GiB, got 1KiB",
+                  "hale.yaml:4:3: unknown key \"memroy\" in history; did you mean \"memory\"?");
+    EXPECT_ERRORS("history:\n  memory: lots\n",
+                  "hale.yaml:2:11: expected a size such as 512B, 64KiB or 10MB, got \"lots\"");
+    /* What the daemon keeps in memory is the main file's to say. */
+    write_file("pack.yaml", "history: {points: 10}\n");
+    EXPECT_ERRORS("include: pack.yaml\n",
+                  "pack.yaml:1:1: history is not allowed in an included file (a pack); it "
+                  "belongs in the main configuration");
+}
+
 /* Teams: when they are told, escalation levels, the on-call rotation, users, the rate limit. */
 static void test_config_teams_policy(void **state)
 {
@@ -1797,6 +1824,7 @@ int main(void)
             T(test_config_docs_example_loads),
             T(test_config_incidents_section),
             T(test_config_retention_section),
+            T(test_config_history_section),
             T(test_config_engine_section),
             T(test_config_engine_in_pack),
             T(test_config_silences_section),

@@ -6,6 +6,7 @@
  * errors with their line and column, and batches written into a series
  * store whole or not at all.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -523,7 +524,7 @@ static int write_text(struct series_store *st, const char *text,
 static void test_lineproto_write_names_series_as_telegraf_does(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 0);
+    struct series_store *st = series_store_new(&(struct series_limits){.points = 16});
     struct ingest_lineproto_result res;
     struct ingest_lineproto_error e = {0};
     const char *text = "cpu,host=a usage_idle=99.5,usage_user=0.5 1700000000000\n"
@@ -571,7 +572,7 @@ static void test_lineproto_write_names_series_as_telegraf_does(void **state)
 static void test_lineproto_write_one_bad_line_stores_nothing(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 0);
+    struct series_store *st = series_store_new(&(struct series_limits){.points = 16});
     struct ingest_lineproto_error e = {0};
     assert_int_equal(write_text(st, "old value=1 1000", INGEST_LINEPROTO_MS, 0, NULL, &e), 0);
     assert_int_equal(series_store_count(st), 1);
@@ -593,7 +594,8 @@ static void test_lineproto_write_one_bad_line_stores_nothing(void **state)
 static void test_lineproto_write_refuses_what_cannot_be_kept(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 3);
+    struct series_store *st =
+            series_store_new(&(struct series_limits){.points = 16, .max_series = 3});
     struct ingest_lineproto_error e = {0};
     /* A time before 1970. */
     assert_int_equal(write_text(st, "m v=1 1\nm v=1 -1", INGEST_LINEPROTO_S, 0, NULL, &e),
@@ -611,6 +613,15 @@ static void test_lineproto_write_refuses_what_cannot_be_kept(void **state)
     assert_int_equal(write_text(st, "m,a-b=1,a.b=2 v=1", INGEST_LINEPROTO_NS, 0, NULL, &e),
                      HALE_EPARSE);
     assert_non_null(strstr(e.msg, "label \"a_b\""));
+    /* Tags past what a series' name and labels may take. */
+    size_t big = SERIES_KEY_MAX + 16;
+    char *line = xmalloc(big + 32);
+    int n = snprintf(line, 32, "m,t=");
+    memset(line + n, 'x', big);
+    memcpy(line + n + big, " v=1", sizeof(" v=1"));
+    assert_int_equal(write_text(st, line, INGEST_LINEPROTO_NS, 0, NULL, &e), -E2BIG);
+    assert_non_null(strstr(e.msg, "more than 65535 bytes"));
+    free(line);
     /* The store full: the batch is refused whole, the series it created removed. */
     assert_int_equal(series_store_count(st), 1);
     assert_int_equal(write_text(st, "m a=1,b=2,c=3", INGEST_LINEPROTO_NS, 0, NULL, &e),

@@ -742,6 +742,15 @@ static void test_links(void **state)
 
 /* ---- the graph ---- */
 
+/* How many times needle occurs in s. */
+static size_t count(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
 /* Tags open and close in order, and every '&' starts an entity. */
 static void assert_well_formed(const char *svg)
 {
@@ -769,7 +778,8 @@ static void assert_well_formed(const char *svg)
 static void test_graph_is_well_formed_and_scaled(void **state)
 {
     (void)state;
-    struct series_store *st = series_store_new(16, 8);
+    struct series_store *st =
+            series_store_new(&(struct series_limits){.points = 16, .max_series = 8});
     struct series *time, *status;
     assert_int_equal(series_store_get(st, "sample", NULL, &time), 0);
     struct labels l;
@@ -778,8 +788,8 @@ static void test_graph_is_well_formed_and_scaled(void **state)
     assert_int_equal(series_store_get(st, "status", &l, &status), 0);
     labels_fini(&l);
     for (uint64_t k = 0; k <= 10; k++) {
-        series_append(time, 1000000 + k * 1000, (double)k * 10); /* 0 .. 100 */
-        series_append(status, 1000000 + k * 1000, k < 8 ? 0 : 2);
+        series_append(st, time, 1000000 + k * 1000, (double)k * 10); /* 0 .. 100 */
+        series_append(st, status, 1000000 + k * 1000, k < 8 ? 0 : 2);
     }
     struct series_graph_line lines[] = {{"status", "", status, true},
                                         {"time<&>", "s", time, false}};
@@ -805,9 +815,9 @@ static void test_graph_is_well_formed_and_scaled(void **state)
     assert_int_equal(sscanf(last + 1, "%lf,%lf", &x1, &y1), 2);
     assert_true(x1 == 600.0 - 16.0);
     assert_true(y1 > 28.0 && y1 < 28.0 + 12.0);
-    /* the strip: green, then red from the 8th point */
-    assert_non_null(strstr(b.s, "fill=\"#2ca02c\""));
-    assert_non_null(strstr(b.s, "fill=\"#d62728\""));
+    /* the strip: a band a point, green, then red from the 8th point */
+    assert_int_equal(count(b.s, "fill=\"#2ca02c\""), 8);
+    assert_int_equal(count(b.s, "fill=\"#d62728\""), 3);
     strbuf_fini(&b);
 
     /* no points at all: said in the image */
@@ -828,9 +838,9 @@ static void test_graph_is_well_formed_and_scaled(void **state)
     /* one point, a flat line, and a gap (NaN) still draw inside the plot */
     struct series *flat;
     assert_int_equal(series_store_get(st, "flat", NULL, &flat), 0);
-    series_append(flat, 5000, 3);
-    series_append(flat, 6000, 0.0 / 0.0);
-    series_append(flat, 7000, 3);
+    series_append(st, flat, 5000, 3);
+    series_append(st, flat, 6000, 0.0 / 0.0);
+    series_append(st, flat, 7000, 3);
     struct series_graph_line one[] = {{"flat", NULL, flat, false}};
     strbuf_init(&b, 0);
     assert_int_equal(series_graph_svg(one, 1, NULL, &b), 0);

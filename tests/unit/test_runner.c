@@ -400,7 +400,7 @@ static void test_runner_carries_states_to_a_new_runner(void **state)
                                    "checks:\n"
                                    "  - {name: f, type: file, path: %s, every: 1h}\n"
                                    "  - {name: d, type: disk, path: %s, every: 1h}\n");
-    struct series_store *series = series_store_new(0, 0);
+    struct series_store *series = series_store_new(NULL);
     struct checks_options o = {.loop = fx->loop, .config = once, .series = series};
     struct checks *old = NULL;
     assert_int_equal(checks_new(&o, &old, NULL), 0);
@@ -448,7 +448,7 @@ static void test_runner_carries_states_to_a_new_runner(void **state)
 static void test_runner_history_across_removals_in_the_store(void **state)
 {
     struct fixture *fx = *state;
-    struct series_store *series = series_store_new(0, 0);
+    struct series_store *series = series_store_new(NULL);
     struct checks_options o = {.loop = fx->loop, .config = fx->config, .series = series};
     assert_int_equal(checks_new(&o, &fx->checks, NULL), 0);
     struct series *other;
