@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -115,6 +116,34 @@ void check_run_vfinish(struct check_run *run, enum check_status status, const ch
 void check_run_finish_observation(struct check_run *run, struct check_observation *o);
 /* Adds a sample (a latency, a count) to the run's observation; unit may be "". */
 void check_run_sample(struct check_run *run, const char *label, double value, const char *unit);
+
+/*
+ * An observation packed into one read-only allocation (packed.c): what the
+ * runner keeps of each check's last run. Free it with free().
+ */
+struct check__packed {
+    uint64_t started_ms;  /* Unix ms */
+    uint64_t duration_us; /* how long the run took */
+    uint32_t n_samples;
+    uint32_t summary_at; /* where in data the summary starts: after the samples */
+    uint8_t status;      /* enum check_status */
+    uint8_t flags;       /* packed.c's: truncated, which texts follow the summary */
+    char data[];         /* the samples, then the summary, long output and notes */
+};
+
+/* Packs o, which stays the caller's. */
+struct check__packed *check__pack(const struct check_observation *o);
+struct check__packed *check__packed_copy(const struct check__packed *p);
+/* Unpacks p into *ret, a copy the caller frees with check_observation_fini(). */
+void check__unpack(const struct check__packed *p, struct check_observation *ret);
+/* The summary, borrowed from p. */
+const char *check__packed_summary(const struct check__packed *p);
+/*
+ * Reads the sample that starts at `at` (p->data for the first) into *ret,
+ * with its label borrowed from p in *ret_label (ret->label stays NULL), and
+ * returns where the next one starts. Call it p->n_samples times at most.
+ */
+const char *check__packed_sample(const char *at, struct check_sample *ret, const char **ret_label);
 
 /*
  * Appends one line to o->notes, unless that would pass CHECK_NOTES_MAX
