@@ -63,15 +63,15 @@ struct item {
     const struct check_kind *kind;
     struct check_host host;
     bool attached;
+    bool running;
     char *attach_error; /* NULL, or why attach() failed: every run is then UNKNOWN */
     struct sched_entry *entry;
-    struct detect *detect;
+    struct detect detect;       /* embedded: one per check */
     struct check__packed *last; /* NULL before the first run */
     uint64_t started;           /* runs started; the number of the one in flight */
     uint64_t finished;          /* runs finished and fed */
-    bool running;
-    uint64_t runs[4];        /* runs finished, by the status found (CHECK_STATUS_*) */
-    uint64_t skipped_before; /* slots skipped under the runners this one replaced */
+    uint64_t runs[4];           /* runs finished, by the status found (CHECK_STATUS_*) */
+    uint64_t skipped_before;    /* slots skipped under the runners this one replaced */
     struct waiter *waiters;
     struct history_slot *history;
     size_t n_history;
@@ -255,7 +255,7 @@ static void item_complete(struct item *it, struct check_observation *o, bool fed
     uint64_t number = it->started;
     if (fed) {
         it->finished++;
-        detect_feed_observation(it->detect, o);
+        detect_feed_observation(&it->detect, o);
         history_record(it, o);
         if ((unsigned)o->status < 4)
             it->runs[o->status]++;
@@ -332,7 +332,7 @@ static void write_status(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, config_check_type_name(it->cfg->type), NULL};
-        metrics_write_sample(w, v, (double)detect_hard_status(it->detect));
+        metrics_write_sample(w, v, (double)detect_hard_status(&it->detect));
     }
 }
 
@@ -341,7 +341,7 @@ static void write_soft_status(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, config_check_type_name(it->cfg->type), NULL};
-        metrics_write_sample(w, v, (double)detect_status(it->detect));
+        metrics_write_sample(w, v, (double)detect_status(&it->detect));
     }
 }
 
@@ -350,7 +350,7 @@ static void write_flapping(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, NULL};
-        metrics_write_sample(w, v, detect_is_flapping(it->detect) ? 1 : 0);
+        metrics_write_sample(w, v, detect_is_flapping(&it->detect) ? 1 : 0);
     }
 }
 
@@ -477,8 +477,8 @@ static void item_carry(struct item *it, size_t i, const struct checks *old)
     if (!prev || prev->cfg->type != it->cfg->type)
         return;
     struct detect_snapshot snap;
-    detect_snapshot_take(prev->detect, &snap);
-    detect_snapshot_restore(it->detect, &snap);
+    detect_snapshot_take(&prev->detect, &snap);
+    detect_snapshot_restore(&it->detect, &snap);
     /* Counters go on counting: a reload is not a restart. */
     memcpy(it->runs, prev->runs, sizeof(it->runs));
     struct sched_entry_stats st = {0};
@@ -496,10 +496,10 @@ static void item_resume(struct item *it, const struct checks_options *o)
     if (last <= CHECK_STATUS_OK || last > CHECK_STATUS_UNKNOWN)
         return;
     struct detect_snapshot snap;
-    detect_snapshot_take(it->detect, &snap);
+    detect_snapshot_take(&it->detect, &snap);
     snap.status = snap.hard_status = snap.reported = (uint8_t)last;
     snap.hard = 1;
-    detect_snapshot_restore(it->detect, &snap);
+    detect_snapshot_restore(&it->detect, &snap);
 }
 
 static int item_init(struct checks *c, struct item *it, const struct config_check *cfg,
@@ -518,7 +518,7 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
     };
     struct detect_params p;
     detect_params_from_check(&p, cfg);
-    int r = detect_new(cfg->name, &p, on_detect_event, it, &it->detect);
+    int r = detect_init(&it->detect, cfg->name, &p, on_detect_event, it);
     if (r < 0)
         return err_setf(e, r, "check %s: %s", cfg->name, hale_strerror(r));
     if (!item_previous(o->carry, it, (size_t)(it - c->items)))
@@ -666,7 +666,6 @@ void checks_free(struct checks *c)
     sched_free(c->sched);
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
-        detect_free(it->detect);
         free(it->last);
         free(it->attach_error);
         free(it->history);
@@ -721,11 +720,11 @@ static void state_fill(const struct checks *c, const struct item *it, struct che
 {
     *s = (struct checks_state){
             .cfg = it->cfg,
-            .status = detect_status(it->detect),
-            .hard_status = detect_hard_status(it->detect),
-            .hard = detect_is_hard(it->detect),
-            .flapping = detect_is_flapping(it->detect),
-            .attempt = detect_count(it->detect),
+            .status = detect_status(&it->detect),
+            .hard_status = detect_hard_status(&it->detect),
+            .hard = detect_is_hard(&it->detect),
+            .flapping = detect_is_flapping(&it->detect),
+            .attempt = detect_count(&it->detect),
             .has_last = it->last != NULL,
             .summary = it->last ? check__packed_summary(it->last) : NULL,
             .last_run_ms = it->last ? it->last->started_ms : 0,
