@@ -578,6 +578,7 @@ int checks_new(const struct checks_options *o, struct checks **ret_checks, struc
     }
     c->n = c->config->n_checks;
     c->items = xcalloc(c->n ? c->n : 1, sizeof(*c->items));
+    sched_reserve(c->sched, c->n);
     for (size_t i = 0; i < c->n; i++)
         if ((r = item_init(c, &c->items[i], &c->config->checks[i], o, e)) < 0)
             goto fail;
