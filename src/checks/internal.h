@@ -116,6 +116,12 @@ void check_run_vfinish(struct check_run *run, enum check_status status, const ch
 void check_run_finish_observation(struct check_run *run, struct check_observation *o);
 /* Adds a sample (a latency, a count) to the run's observation; unit may be "". */
 void check_run_sample(struct check_run *run, const char *label, double value, const char *unit);
+/*
+ * Room for one more sample at the end of o->samples, zeroed; o->n_samples
+ * is left for the caller to count it. The array grows by doubling from
+ * four, so the count alone says how much room it has: grow it only with this.
+ */
+struct check_sample *check__sample_append(struct check_observation *o);
 
 /*
  * An observation packed into one read-only allocation (packed.c): what the
@@ -131,8 +137,11 @@ struct check__packed {
     char data[];         /* the samples, then the summary, long output and notes */
 };
 
-/* Packs o, which stays the caller's. */
-struct check__packed *check__pack(const struct check_observation *o);
+/*
+ * Packs o, which stays the caller's, into p's allocation resized (p is
+ * then gone), or into a new one when p is NULL.
+ */
+struct check__packed *check__pack(const struct check_observation *o, struct check__packed *p);
 struct check__packed *check__packed_copy(const struct check__packed *p);
 /* Unpacks p into *ret, a copy the caller frees with check_observation_fini(). */
 void check__unpack(const struct check__packed *p, struct check_observation *ret);

@@ -49,9 +49,10 @@ static char *put(char *at, const void *v, size_t n)
     return at + n;
 }
 
+/* The room was counted: copied in one pass, NUL and all. */
 static char *put_text(char *at, const char *s)
 {
-    return put(at, s, strlen(s) + 1);
+    return stpcpy(at, s) + 1;
 }
 
 static char *put_double(char *at, double v)
@@ -91,7 +92,7 @@ static char *put_sample(char *at, const struct check_sample *s)
     return put_text(at, s->unit);
 }
 
-struct check__packed *check__pack(const struct check_observation *o)
+struct check__packed *check__pack(const struct check_observation *o, struct check__packed *p)
 {
     const char *summary = o->summary ? o->summary : "";
     size_t samples = 0;
@@ -101,7 +102,8 @@ struct check__packed *check__pack(const struct check_observation *o)
     size += o->long_output ? strlen(o->long_output) + 1 : 0;
     size += o->notes ? strlen(o->notes) + 1 : 0;
 
-    struct check__packed *p = xmalloc(size);
+    /* A check's runs pack to about the same size: mostly resized in place. */
+    p = xrealloc(p, size);
     p->started_ms = o->started_ms;
     p->duration_us = o->duration_us;
     p->n_samples = (uint32_t)o->n_samples;

@@ -260,8 +260,7 @@ static void item_complete(struct item *it, struct check_observation *o, bool fed
         if ((unsigned)o->status < 4)
             it->runs[o->status]++;
         /* Kept packed, at a fraction of an observation's size: every check keeps one. */
-        free(it->last);
-        it->last = check__pack(o);
+        it->last = check__pack(o, it->last);
     }
     waiters_answer(it, o, number);
     check_observation_fini(o);

@@ -432,8 +432,11 @@ static void assert_packs_whole(struct check_observation *o)
 {
     o->started_ms = 1790000000123u;
     o->duration_us = 4567;
-    struct check__packed *p = check__pack(o);
+    struct check__packed *p = check__pack(o, NULL);
     struct check__packed *copy = check__packed_copy(p);
+    /* Packed again into the same allocation, as the runner does at each run. */
+    p = check__pack(o, p);
+    assert_memory_equal(p, copy, (size_t)(check__packed_summary(copy) - (const char *)copy));
     free(p);
     struct check_observation back;
     check__unpack(copy, &back);
