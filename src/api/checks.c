@@ -68,18 +68,17 @@ json_t *api_check_observation_json(const struct check_observation *o)
 
 static json_t *state_json(const struct checks_state *s)
 {
-    const struct check_observation *last = s->last;
     return json_pack("{s:s, s:s, s:s?, s:o, s:s, s:s, s:b, s:b, s:I, s:s?, s:o, s:o, s:o, s:b}",
                      "name", s->cfg->name, "type", config_check_type_name(s->cfg->type),
                      "description", s->cfg->description, "labels",
                      codec_json_labels(&s->cfg->labels), "status",
                      check_status_name(s->hard_status), "soft_status", check_status_name(s->status),
                      "hard", s->hard, "flapping", s->flapping, "attempt", (json_int_t)s->attempt,
-                     "summary", last ? last->summary : NULL, "last_run",
-                     last ? codec_json_time((int64_t)last->started_ms) : json_null(), "next_due",
-                     codec_json_time((int64_t)s->next_due_ms), "duration_ms",
-                     last ? json_real((double)last->duration_us / 1000.0) : json_null(), "running",
-                     s->running);
+                     "summary", s->summary, "last_run",
+                     s->has_last ? codec_json_time((int64_t)s->last_run_ms) : json_null(),
+                     "next_due", codec_json_time((int64_t)s->next_due_ms), "duration_ms",
+                     s->has_last ? json_real((double)s->duration_us / 1000.0) : json_null(),
+                     "running", s->running);
 }
 
 /* Replies with body, or 500 when it could not be built (text that is not UTF-8). */
@@ -150,8 +149,13 @@ static void get_check(struct api_req *req, void *data)
         reply(req, NULL);
         return;
     }
-    json_object_set_new(o, "observation",
-                        s.last ? api_check_observation_json(s.last) : json_null());
+    struct check_observation last;
+    if (checks_last_observation(c, name, &last)) {
+        json_object_set_new(o, "observation", api_check_observation_json(&last));
+        check_observation_fini(&last);
+    } else {
+        json_object_set_new(o, "observation", json_null());
+    }
     json_t *history = json_array();
     checks_series_each(c, name, add_series, history);
     json_object_set_new(o, "history", history);

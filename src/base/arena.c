@@ -43,21 +43,26 @@ void arena_fini(struct arena *a)
     }
 }
 
-void *arena_alloc(struct arena *a, size_t size)
+/* size bytes at align (a power of two) in the newest chunk, or in a new one. */
+static void *bump(struct arena *a, size_t size, size_t align)
 {
-    const size_t align = alignof(max_align_t);
-    size = (size + align - 1) & ~(align - 1);
     struct arena_chunk *c = a->chunks;
-    if (!c || c->size - c->used < size) {
+    size_t at = c ? (c->used + align - 1) & ~(align - 1) : 0;
+    if (!c || at > c->size || c->size - at < size) {
         size_t cap = size > ARENA_CHUNK ? size : ARENA_CHUNK;
         c = xmalloc(sizeof(*c) + cap);
         c->size = cap;
-        c->used = 0;
         c->next = a->chunks;
         a->chunks = c;
+        at = 0;
     }
-    void *p = c->data + c->used;
-    c->used += size;
+    c->used = at + size;
+    return c->data + at;
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+    void *p = bump(a, size, alignof(max_align_t));
     memset(p, 0, size);
     return p;
 }
@@ -69,20 +74,23 @@ void *arena_array(struct arena *a, size_t n, size_t size)
     return arena_alloc(a, n * size);
 }
 
+/* Text needs no alignment: packed, a check's name and address take what they hold. */
+static char *text_copy(struct arena *a, const char *s, size_t len)
+{
+    char *p = bump(a, len + 1, 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-    size_t len = strnlen(s, n);
-    char *p = arena_alloc(a, len + 1);
-    memcpy(p, s, len);
-    return p;
+    return text_copy(a, s, strnlen(s, n));
 }
 
 char *arena_strdup(struct arena *a, const char *s)
 {
-    size_t len = strlen(s);
-    char *p = arena_alloc(a, len + 1);
-    memcpy(p, s, len);
-    return p;
+    return text_copy(a, s, strlen(s));
 }
 
 void arena_defer(struct arena *a, void (*fn)(void *p), void *p)

@@ -25,6 +25,7 @@ void arena_fini(struct arena *a);
 /* Zeroed memory aligned for any type; never NULL. */
 void *arena_alloc(struct arena *a, size_t size);
 void *arena_array(struct arena *a, size_t n, size_t size);
+/* Copies of text, NUL-ended and not aligned; never NULL. */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* Calls fn(p) at arena_fini(). */

@@ -295,9 +295,13 @@ struct checks_state {
     enum check_status hard_status; /* confirmed */
     bool hard;
     bool flapping;
-    unsigned attempt;                     /* consecutive results counted toward the next change */
-    const struct check_observation *last; /* NULL before the first run */
-    uint64_t next_due_ms;                 /* Unix ms of the next scheduled run; 0 once stopping */
+    unsigned attempt; /* consecutive results counted toward the next change */
+    /* Of the last observation (checks_last_observation() gives it whole): */
+    bool has_last;        /* false before the first run, and the three below 0 */
+    const char *summary;  /* NULL before the first run */
+    uint64_t last_run_ms; /* Unix ms the last run started */
+    uint64_t duration_us; /* how long it took */
+    uint64_t next_due_ms; /* Unix ms of the next scheduled run; 0 once stopping */
     bool running;
     uint64_t runs;    /* finished runs (this runner) */
     uint64_t skipped; /* slots skipped because a run was still in flight */
@@ -309,6 +313,13 @@ size_t checks_count(const struct checks *c);
 bool checks_state_at(const struct checks *c, size_t i, struct checks_state *ret_state);
 /* The named check's state; false for an unknown name. */
 bool checks_state_find(const struct checks *c, const char *name, struct checks_state *ret_state);
+/*
+ * A copy of the named check's last observation in *ret, which the caller
+ * frees with check_observation_fini(). False for an unknown name or before
+ * the first run (*ret untouched).
+ */
+bool checks_last_observation(const struct checks *c, const char *name,
+                             struct check_observation *ret);
 
 /*
  * Calls fn for each series of the named check's samples (its history:

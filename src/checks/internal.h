@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -118,6 +119,44 @@ void check_run_sample(struct check_run *run, const char *label, double value, co
 /* As check_run_sample(), for a sample kept out of history (check_sample.no_history). */
 void check_run_sample_no_history(struct check_run *run, const char *label, double value,
                                  const char *unit);
+
+/*
+ * Room for one more sample at the end of o->samples, zeroed; o->n_samples
+ * is left for the caller to count it. The array grows by doubling from
+ * four, so the count alone says how much room it has: grow it only with this.
+ */
+struct check_sample *check__sample_append(struct check_observation *o);
+
+/*
+ * An observation packed into one read-only allocation (packed.c): what the
+ * runner keeps of each check's last run. Free it with free().
+ */
+struct check__packed {
+    uint64_t started_ms;  /* Unix ms */
+    uint64_t duration_us; /* how long the run took */
+    uint32_t n_samples;
+    uint32_t summary_at; /* where in data the summary starts: after the samples */
+    uint8_t status;      /* enum check_status */
+    uint8_t flags;       /* packed.c's: truncated, which texts follow the summary */
+    char data[];         /* the samples, then the summary, long output and notes */
+};
+
+/*
+ * Packs o, which stays the caller's, into p's allocation resized (p is
+ * then gone), or into a new one when p is NULL.
+ */
+struct check__packed *check__pack(const struct check_observation *o, struct check__packed *p);
+struct check__packed *check__packed_copy(const struct check__packed *p);
+/* Unpacks p into *ret, a copy the caller frees with check_observation_fini(). */
+void check__unpack(const struct check__packed *p, struct check_observation *ret);
+/* The summary, borrowed from p. */
+const char *check__packed_summary(const struct check__packed *p);
+/*
+ * Reads the sample that starts at `at` (p->data for the first) into *ret,
+ * with its label borrowed from p in *ret_label (ret->label stays NULL), and
+ * returns where the next one starts. Call it p->n_samples times at most.
+ */
+const char *check__packed_sample(const char *at, struct check_sample *ret, const char **ret_label);
 
 /*
  * Appends one line to o->notes, unless that would pass CHECK_NOTES_MAX

@@ -298,7 +298,7 @@ static int parse_label(const char *s, size_t len, size_t *pos, struct strbuf *la
     return 0;
 }
 
-static struct check_sample *sample_append(struct check_observation *o)
+struct check_sample *check__sample_append(struct check_observation *o)
 {
     /* Grow by doubling; the count is bounded by CHECK_SAMPLES_MAX. */
     size_t n = o->n_samples;
@@ -343,7 +343,7 @@ void check_perfdata_parse(struct check_observation *o, const char *text, size_t 
             pos = end;
             continue;
         }
-        struct check_sample *s = sample_append(o);
+        struct check_sample *s = check__sample_append(o);
         if (parse_fields(o, &it, text + pos, end - pos, s)) {
             s->label = strbuf_detach(&label, NULL);
             o->n_samples++;

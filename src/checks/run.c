@@ -139,14 +139,10 @@ void check_run_finish_observation(struct check_run *run, struct check_observatio
 void check_run_sample(struct check_run *run, const char *label, double value, const char *unit)
 {
     /*
-     * Grown one at a time: a kind adds two or three, and the runner keeps
-     * the array as the check's last result, so room to spare would stay
-     * with each of 10,000 checks.
+     * Room for four at once: a kind adds two to four, and the array lives
+     * only as long as the run (the runner keeps its result packed).
      */
-    struct check_observation *o = &run->obs;
-    o->samples = xreallocarray(o->samples, o->n_samples + 1, sizeof(*o->samples));
-    struct check_sample *s = &o->samples[o->n_samples];
-    memset(s, 0, sizeof(*s));
+    struct check_sample *s = check__sample_append(&run->obs);
     s->label = xstrdup(label);
     s->value = value;
     if (unit)

@@ -63,16 +63,15 @@ struct item {
     const struct check_kind *kind;
     struct check_host host;
     bool attached;
+    bool running;
     char *attach_error; /* NULL, or why attach() failed: every run is then UNKNOWN */
     struct sched_entry *entry;
-    struct detect *detect;
-    struct check_observation last;
-    bool has_last;
-    uint64_t started;  /* runs started; the number of the one in flight */
-    uint64_t finished; /* runs finished and fed */
-    bool running;
-    uint64_t runs[4];        /* runs finished, by the status found (CHECK_STATUS_*) */
-    uint64_t skipped_before; /* slots skipped under the runners this one replaced */
+    struct detect detect;       /* embedded: one per check */
+    struct check__packed *last; /* NULL before the first run */
+    uint64_t started;           /* runs started; the number of the one in flight */
+    uint64_t finished;          /* runs finished and fed */
+    uint64_t runs[4];           /* runs finished, by the status found (CHECK_STATUS_*) */
+    uint64_t skipped_before;    /* slots skipped under the runners this one replaced */
     struct waiter *waiters;
     struct history_slot *history;
     size_t n_history;
@@ -97,21 +96,6 @@ struct checks {
     void *done_data;
     uv_timer_t closer; /* closed twice in a row to outlast every close before it */
 };
-
-/* ---- observations ---- */
-
-static void observation_copy(struct check_observation *dst, const struct check_observation *src)
-{
-    *dst = *src;
-    dst->summary = xstrdup(src->summary ? src->summary : "");
-    dst->long_output = src->long_output ? xstrdup(src->long_output) : NULL;
-    dst->notes = src->notes ? xstrdup(src->notes) : NULL;
-    dst->samples = src->n_samples ? xcalloc(src->n_samples, sizeof(*dst->samples)) : NULL;
-    for (size_t i = 0; i < src->n_samples; i++) {
-        dst->samples[i] = src->samples[i];
-        dst->samples[i].label = xstrdup(src->samples[i].label);
-    }
-}
 
 /* ---- logging and events ---- */
 
@@ -270,19 +254,15 @@ static void item_complete(struct item *it, struct check_observation *o, bool fed
     uint64_t number = it->started;
     if (fed) {
         it->finished++;
-        detect_feed_observation(it->detect, o);
+        detect_feed_observation(&it->detect, o);
         history_record(it, o);
         if ((unsigned)o->status < 4)
             it->runs[o->status]++;
-        check_observation_fini(&it->last);
-        it->last = *o;
-        it->has_last = true;
-        memset(o, 0, sizeof(*o));
-        waiters_answer(it, &it->last, number);
-    } else {
-        waiters_answer(it, o, number);
-        check_observation_fini(o);
+        /* Kept packed, at a fraction of an observation's size: every check keeps one. */
+        it->last = check__pack(o, it->last);
     }
+    waiters_answer(it, o, number);
+    check_observation_fini(o);
     if (!c->stopping)
         sched_run_done(c->sched, it->entry);
     else if (c->in_flight == 0)
@@ -350,7 +330,7 @@ static void write_status(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, config_check_type_name(it->cfg->type), NULL};
-        metrics_write_sample(w, v, (double)detect_hard_status(it->detect));
+        metrics_write_sample(w, v, (double)detect_hard_status(&it->detect));
     }
 }
 
@@ -359,7 +339,7 @@ static void write_soft_status(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, config_check_type_name(it->cfg->type), NULL};
-        metrics_write_sample(w, v, (double)detect_status(it->detect));
+        metrics_write_sample(w, v, (double)detect_status(&it->detect));
     }
 }
 
@@ -368,7 +348,7 @@ static void write_flapping(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, NULL};
-        metrics_write_sample(w, v, detect_is_flapping(it->detect) ? 1 : 0);
+        metrics_write_sample(w, v, detect_is_flapping(&it->detect) ? 1 : 0);
     }
 }
 
@@ -377,8 +357,8 @@ static void write_duration(struct metrics_writer *w, void *data)
     EACH_ITEM((struct checks_metrics *)data, it)
     {
         const char *v[] = {it->cfg->name, NULL};
-        if (it->has_last)
-            metrics_write_sample(w, v, (double)it->last.duration_us / 1e6);
+        if (it->last)
+            metrics_write_sample(w, v, (double)it->last->duration_us / 1e6);
     }
 }
 
@@ -410,15 +390,18 @@ static void write_samples(struct metrics_writer *w, void *data)
 {
     EACH_ITEM((struct checks_metrics *)data, it)
     {
-        for (size_t j = 0; it->has_last && j < it->last.n_samples; j++) {
-            const struct check_sample *s = &it->last.samples[j];
+        const char *at = it->last ? it->last->data : NULL;
+        for (size_t j = 0; it->last && j < it->last->n_samples; j++) {
+            struct check_sample s;
+            const char *label;
+            at = check__packed_sample(at, &s, &label);
             double factor;
             const char *base;
-            if (!s->has_value)
+            if (!s.has_value)
                 continue;
-            check_unit_scale(s->unit, &factor, &base);
-            const char *v[] = {it->cfg->name, s->label, base, NULL};
-            metrics_write_sample(w, v, s->value * factor);
+            check_unit_scale(s.unit, &factor, &base);
+            const char *v[] = {it->cfg->name, label, base, NULL};
+            metrics_write_sample(w, v, s.value * factor);
         }
     }
 }
@@ -492,18 +475,16 @@ static void item_carry(struct item *it, size_t i, const struct checks *old)
     if (!prev || prev->cfg->type != it->cfg->type)
         return;
     struct detect_snapshot snap;
-    detect_snapshot_take(prev->detect, &snap);
-    detect_snapshot_restore(it->detect, &snap);
+    detect_snapshot_take(&prev->detect, &snap);
+    detect_snapshot_restore(&it->detect, &snap);
     /* Counters go on counting: a reload is not a restart. */
     memcpy(it->runs, prev->runs, sizeof(it->runs));
     struct sched_entry_stats st = {0};
     if (prev->entry)
         sched_entry_stats(prev->entry, &st);
     it->skipped_before = prev->skipped_before + st.skipped;
-    if (prev->has_last) {
-        observation_copy(&it->last, &prev->last);
-        it->has_last = true;
-    }
+    if (prev->last)
+        it->last = check__packed_copy(prev->last);
 }
 
 /* Starts it's detection from the hard status it last had, as o says. */
@@ -513,10 +494,10 @@ static void item_resume(struct item *it, const struct checks_options *o)
     if (last <= CHECK_STATUS_OK || last > CHECK_STATUS_UNKNOWN)
         return;
     struct detect_snapshot snap;
-    detect_snapshot_take(it->detect, &snap);
+    detect_snapshot_take(&it->detect, &snap);
     snap.status = snap.hard_status = snap.reported = (uint8_t)last;
     snap.hard = 1;
-    detect_snapshot_restore(it->detect, &snap);
+    detect_snapshot_restore(&it->detect, &snap);
 }
 
 static int item_init(struct checks *c, struct item *it, const struct config_check *cfg,
@@ -535,7 +516,7 @@ static int item_init(struct checks *c, struct item *it, const struct config_chec
     };
     struct detect_params p;
     detect_params_from_check(&p, cfg);
-    int r = detect_new(cfg->name, &p, on_detect_event, it, &it->detect);
+    int r = detect_init(&it->detect, cfg->name, &p, on_detect_event, it);
     if (r < 0)
         return err_setf(e, r, "check %s: %s", cfg->name, hale_strerror(r));
     if (!item_previous(o->carry, it, (size_t)(it - c->items)))
@@ -595,6 +576,7 @@ int checks_new(const struct checks_options *o, struct checks **ret_checks, struc
     }
     c->n = c->config->n_checks;
     c->items = xcalloc(c->n ? c->n : 1, sizeof(*c->items));
+    sched_reserve(c->sched, c->n);
     for (size_t i = 0; i < c->n; i++)
         if ((r = item_init(c, &c->items[i], &c->config->checks[i], o, e)) < 0)
             goto fail;
@@ -683,8 +665,7 @@ void checks_free(struct checks *c)
     sched_free(c->sched);
     for (size_t i = 0; i < c->n; i++) {
         struct item *it = &c->items[i];
-        detect_free(it->detect);
-        check_observation_fini(&it->last);
+        free(it->last);
         free(it->attach_error);
         free(it->history);
         while (it->waiters) {
@@ -738,12 +719,15 @@ static void state_fill(const struct checks *c, const struct item *it, struct che
 {
     *s = (struct checks_state){
             .cfg = it->cfg,
-            .status = detect_status(it->detect),
-            .hard_status = detect_hard_status(it->detect),
-            .hard = detect_is_hard(it->detect),
-            .flapping = detect_is_flapping(it->detect),
-            .attempt = detect_count(it->detect),
-            .last = it->has_last ? &it->last : NULL,
+            .status = detect_status(&it->detect),
+            .hard_status = detect_hard_status(&it->detect),
+            .hard = detect_is_hard(&it->detect),
+            .flapping = detect_is_flapping(&it->detect),
+            .attempt = detect_count(&it->detect),
+            .has_last = it->last != NULL,
+            .summary = it->last ? check__packed_summary(it->last) : NULL,
+            .last_run_ms = it->last ? it->last->started_ms : 0,
+            .duration_us = it->last ? it->last->duration_us : 0,
             .running = it->running,
             .runs = it->finished,
     };
@@ -771,5 +755,15 @@ bool checks_state_find(const struct checks *c, const char *name, struct checks_s
     if (!it)
         return false;
     state_fill(c, it, ret_state);
+    return true;
+}
+
+bool checks_last_observation(const struct checks *c, const char *name,
+                             struct check_observation *ret)
+{
+    const struct item *it = item_find(c, name);
+    if (!it || !it->last)
+        return false;
+    check__unpack(it->last, ret);
     return true;
 }

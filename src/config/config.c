@@ -37,6 +37,7 @@ static void ctx_fini(struct config__ctx *x)
     }
     free(x->refs);
     config__files_free(x);
+    arena_fini(&x->scratch);
 }
 
 /* Passes two and three; the order lets later sections use earlier ones' values. */

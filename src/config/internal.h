@@ -111,6 +111,11 @@ struct config__ctx {
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
     size_t bytes;   /* read so far, the main file and its includes: at most CONFIG__MAX_BYTES */
     int read_error; /* -errno when the main file could not be read */
+    /*
+     * Text that only messages and the passes need (scopes, values as
+     * shown, bounds): freed with the context, not kept with the config.
+     */
+    struct arena scratch;
 };
 
 /* ---- diagnostics (diag.c) ---- */
@@ -146,7 +151,7 @@ yaml_node_t *config__node(const struct config__file *f, int id);
 bool config__is_null(const yaml_node_t *n);
 bool config__is_scalar(const yaml_node_t *n);
 const char *config__scalar(const yaml_node_t *n);
-/* "\"10x\"", "a list", "a mapping", "nothing" (static or arena-allocated). */
+/* "\"10x\"", "a list", "a mapping", "nothing" (static or in the scratch arena). */
 const char *config__describe(struct config__ctx *x, const yaml_node_t *n);
 /* The value of key in mapping n, or NULL. */
 yaml_node_t *config__map_get(const struct config__file *f, const yaml_node_t *n, const char *key);
@@ -287,12 +292,17 @@ bool config__check_name(const struct config__at *at, yaml_node_t *node, const ch
 void config__ref_add(const struct config__at *at, enum config__section section, const char *name,
                      const void **dst, yaml_node_t *node);
 const struct labels_matchers *config__matcher(const struct config__at *at, yaml_node_t *node);
+/* "1h30m", "250ms", in the scratch arena: for messages. */
 const char *config__fmt_duration(struct config__ctx *x, uint64_t ms);
 
-/* "in check \"web\"" or "in check #3", arena-allocated. */
+/* "in check \"web\"" or "in check #3", in the scratch arena. */
 const char *config__scope(const struct config__at *at, const char *what, yaml_node_t *map,
                           size_t index);
+/* Formatted into the config's arena: for text the loaded config keeps. */
 const char *config__printf(struct config__ctx *x, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Formatted into the context's scratch arena: for messages, gone after the load. */
+const char *config__scratchf(struct config__ctx *x, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 
 /* ---- sections ---- */

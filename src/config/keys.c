@@ -25,13 +25,22 @@ const char *config__printf(struct config__ctx *x, const char *fmt, ...)
     return arena_strdup(&x->c->arena, s);
 }
 
+const char *config__scratchf(struct config__ctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    return arena_strdup(&x->scratch, s);
+}
+
 const char *config__scope(const struct config__at *at, const char *what, yaml_node_t *map,
                           size_t index)
 {
     yaml_node_t *name = config__map_get(at->f, map, "name");
     if (config__is_scalar(name) && !config__is_null(name) && strlen(config__scalar(name)) <= 64)
-        return config__printf(at->x, "in %s \"%s\"", what, config__scalar(name));
-    return config__printf(at->x, "in %s #%zu", what, index);
+        return config__scratchf(at->x, "in %s \"%s\"", what, config__scalar(name));
+    return config__scratchf(at->x, "in %s #%zu", what, index);
 }
 
 /* ---- duplicate and unknown keys ---- */

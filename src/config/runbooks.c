@@ -353,7 +353,7 @@ static void parse_step(const struct config__at *at, const struct config_runbook 
 {
     const char *outer = at->scope + 3; /* "runbook \"x\"" without "in " */
     struct config__at sat = *at;
-    sat.scope = config__printf(at->x, "%s of %s", config__scope(at, "step", node, i + 1), outer);
+    sat.scope = config__scratchf(at->x, "%s of %s", config__scope(at, "step", node, i + 1), outer);
     /* What an absent key inherits, or what the action's default will replace. */
     s->on_failure = rb->on_failure;
     s->cwd = at->x->c->server.data_dir;

@@ -89,8 +89,8 @@ static bool parse_levels(const struct config__at *at, const struct config__key *
         return false;
     struct config_escalation_level *v = arena_array(&at->x->c->arena, n ? n : 1, sizeof(*v));
     struct config__at sub = *at;
-    sub.scope = config__printf(at->x, "in escalation of %s",
-                               strncmp(at->scope, "in ", 3) == 0 ? at->scope + 3 : at->scope);
+    sub.scope = config__scratchf(at->x, "in escalation of %s",
+                                 strncmp(at->scope, "in ", 3) == 0 ? at->scope + 3 : at->scope);
     const struct config__table *tables[] = {&level_table, NULL};
     uint64_t last = 0;
     for (size_t i = 0; i < n; i++) {

@@ -24,10 +24,17 @@
 const char *config__fmt_duration(struct config__ctx *x, uint64_t ms)
 {
     char buf[UNITS_DURATION_MAX];
-    return arena_strdup(&x->c->arena, units_duration_format(ms, buf, sizeof(buf)));
+    return arena_strdup(&x->scratch, units_duration_format(ms, buf, sizeof(buf)));
 }
 
 /* ---- scalars ---- */
+
+/* A scalar that is not null and holds no NUL character. */
+static bool is_text(const yaml_node_t *node)
+{
+    return config__is_scalar(node) && !config__is_null(node) &&
+           strlen(config__scalar(node)) == node->data.scalar.length;
+}
 
 static bool want_scalar(const struct config__at *at, yaml_node_t *node, const char *what)
 {
@@ -126,7 +133,7 @@ static const char *url_expectation(struct config__ctx *x, const char *schemes)
             strbuf_adds(&b, strchr(s, ' ') ? ", " : " or ");
         }
     }
-    const char *r = arena_strdup(&x->c->arena, b.s);
+    const char *r = arena_strdup(&x->scratch, b.s);
     strbuf_fini(&b);
     return r;
 }
@@ -134,17 +141,16 @@ static const char *url_expectation(struct config__ctx *x, const char *schemes)
 static bool parse_url(const struct config__at *at, const struct config__key *key, yaml_node_t *node,
                       void *obj)
 {
+    if (is_text(node) && url_has_scheme(config__scalar(node), key->schemes)) {
+        *OUT(const char *) = arena_strdup(&at->x->c->arena, config__scalar(node));
+        return true;
+    }
+    /* The expectation is spelled out only for the message. */
     const char *what = url_expectation(at->x, key->schemes);
-    if (!want_scalar(at, node, what))
-        return false;
-    const char *s = config__scalar(node);
-    if (!url_has_scheme(s, key->schemes)) {
+    if (want_scalar(at, node, what))
         config__error(at->x, at->f, node, "expected %s, got %s", what,
                       config__describe(at->x, node));
-        return false;
-    }
-    *OUT(const char *) = arena_strdup(&at->x->c->arena, s);
-    return true;
+    return false;
 }
 
 static bool parse_bool(const struct config__at *at, const struct config__key *key,
@@ -183,21 +189,29 @@ static bool read_uint(const char *s, unsigned *ret)
     return true;
 }
 
+/* How a bound is written in a message ("5m", "64KiB", "3"). */
+typedef const char *bound_fmt_fn(struct config__ctx *x, uint64_t v);
+
+/* The bounds are formatted only for a message: most values are within them. */
 static bool check_bounds(const struct config__at *at, const struct config__key *key,
-                         yaml_node_t *node, uint64_t v, const char *shown, const char *min_s,
-                         const char *max_s)
+                         yaml_node_t *node, uint64_t v, const char *shown, bound_fmt_fn *fmt)
 {
     if (key->max && (v < key->min || v > key->max)) {
-        config__error(at->x, at->f, node, "%s must be between %s and %s, got %s", key->name, min_s,
-                      max_s, shown);
+        config__error(at->x, at->f, node, "%s must be between %s and %s, got %s", key->name,
+                      fmt(at->x, key->min), fmt(at->x, key->max), shown);
         return false;
     }
     if (v < key->min) {
-        config__error(at->x, at->f, node, "%s must be at least %s, got %s", key->name, min_s,
-                      shown);
+        config__error(at->x, at->f, node, "%s must be at least %s, got %s", key->name,
+                      fmt(at->x, key->min), shown);
         return false;
     }
     return true;
+}
+
+static const char *fmt_uint(struct config__ctx *x, uint64_t v)
+{
+    return config__scratchf(x, "%llu", (unsigned long long)v);
 }
 
 static bool parse_uint(const struct config__at *at, const struct config__key *key,
@@ -211,10 +225,7 @@ static bool parse_uint(const struct config__at *at, const struct config__key *ke
                       config__describe(at->x, node));
         return false;
     }
-    char min_s[24], max_s[24];
-    snprintf(min_s, sizeof(min_s), "%llu", (unsigned long long)key->min);
-    snprintf(max_s, sizeof(max_s), "%llu", (unsigned long long)key->max);
-    if (!check_bounds(at, key, node, v, config__scalar(node), min_s, max_s))
+    if (!check_bounds(at, key, node, v, config__scalar(node), fmt_uint))
         return false;
     *OUT(unsigned) = v;
     return true;
@@ -234,8 +245,7 @@ static bool parse_duration(const struct config__at *at, const struct config__key
                          config__describe(at->x, node));
         return false;
     }
-    if (!check_bounds(at, key, node, ms, config__scalar(node),
-                      config__fmt_duration(at->x, key->min), config__fmt_duration(at->x, key->max)))
+    if (!check_bounds(at, key, node, ms, config__scalar(node), config__fmt_duration))
         return false;
     *OUT(uint64_t) = ms;
     return true;
@@ -249,7 +259,7 @@ static const char *fmt_size(struct config__ctx *x, uint64_t b)
         b /= 1024;
         u++;
     }
-    return config__printf(x, "%llu%s", (unsigned long long)b, units[u]);
+    return config__scratchf(x, "%llu%s", (unsigned long long)b, units[u]);
 }
 
 #define SIZE_EXPECTED "a size such as 512B, 64KiB or 10MB"
@@ -266,8 +276,7 @@ static bool parse_size(const struct config__at *at, const struct config__key *ke
                          config__describe(at->x, node));
         return false;
     }
-    if (!check_bounds(at, key, node, b, config__scalar(node), fmt_size(at->x, key->min),
-                      fmt_size(at->x, key->max)))
+    if (!check_bounds(at, key, node, b, config__scalar(node), fmt_size))
         return false;
     *OUT(uint64_t) = b;
     return true;
@@ -664,7 +673,7 @@ static bool parse_ref(const struct config__at *at, const struct config__key *key
     const char *name;
     if (!config__string(
                 at, node,
-                config__printf(at->x, "a %s name", config__section_noun(key->section, false)),
+                config__scratchf(at->x, "a %s name", config__section_noun(key->section, false)),
                 &name))
         return false;
     *OUT(const char *) = name;
@@ -697,7 +706,7 @@ static bool parse_sub(const struct config__at *at, const struct config__key *key
     const struct config__table *tables[] = {key->sub, NULL};
     struct config__at sub = *at;
     const char *outer = strncmp(at->scope, "in ", 3) == 0 ? at->scope + 3 : at->scope;
-    sub.scope = config__printf(at->x, "in %s of %s", key->name, outer);
+    sub.scope = config__scratchf(at->x, "in %s of %s", key->name, outer);
     struct config__seen seen;
     return config__parse_map(&sub, node, tables, NULL, false, OUT(void), &seen);
 }

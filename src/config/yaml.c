@@ -60,10 +60,10 @@ const char *config__describe(struct config__ctx *x, const yaml_node_t *n)
     const char *v = config__scalar(n);
     size_t len = strcspn(v, "\n");
     if (len > 60)
-        return config__printf(x, "\"%.57s...\"", v);
+        return config__scratchf(x, "\"%.57s...\"", v);
     if (v[len])
-        return config__printf(x, "\"%.*s...\"", (int)len, v);
-    return config__printf(x, "\"%s\"", v);
+        return config__scratchf(x, "\"%.*s...\"", (int)len, v);
+    return config__scratchf(x, "\"%s\"", v);
 }
 
 yaml_node_t *config__map_get(const struct config__file *f, const yaml_node_t *n, const char *key)

@@ -22,25 +22,6 @@
 #define FLAP_WEIGHT_NEWEST 1.25
 #define FLAP_CHANGES       (DETECT_HISTORY - 1)
 
-struct detect {
-    const char *name;
-    struct detect_params params;
-    detect_event_cb *cb;
-    void *data;
-
-    enum check_status status;      /* the last result */
-    enum check_status hard_status; /* confirmed */
-    enum check_status reported;    /* last hard status sent in a state change */
-    bool hard;
-    bool flapping;
-    unsigned count;
-    uint64_t last_change_ms;
-
-    /* Ring of the last results: history[(first + i) % DETECT_HISTORY], i < n. */
-    uint8_t history[DETECT_HISTORY];
-    unsigned first, n;
-};
-
 const char *detect_event_kind_name(enum detect_event_kind k)
 {
     switch (k) {
@@ -88,18 +69,33 @@ static bool status_is_valid(unsigned s)
     return s <= CHECK_STATUS_UNKNOWN;
 }
 
-int detect_new(const char *name, const struct detect_params *p, detect_event_cb *cb, void *data,
-               struct detect **ret_detect)
+int detect_init(struct detect *d, const char *name, const struct detect_params *p,
+                detect_event_cb *cb, void *data)
 {
     if (!params_are_valid(p))
         return -EINVAL;
+    *d = (struct detect){
+            .name = name,
+            .cb = cb,
+            .data = data,
+            .params = *p,
+            .status = CHECK_STATUS_OK,
+            .hard_status = CHECK_STATUS_OK,
+            .reported = CHECK_STATUS_OK,
+            .hard = true,
+    };
+    return 0;
+}
+
+int detect_new(const char *name, const struct detect_params *p, detect_event_cb *cb, void *data,
+               struct detect **ret_detect)
+{
     struct detect *d = xcalloc(1, sizeof(*d));
-    d->name = name;
-    d->params = *p;
-    d->cb = cb;
-    d->data = data;
-    d->status = d->hard_status = d->reported = CHECK_STATUS_OK;
-    d->hard = true;
+    int r = detect_init(d, name, p, cb, data);
+    if (r < 0) {
+        free(d);
+        return r;
+    }
     *ret_detect = d;
     return 0;
 }
@@ -121,7 +117,7 @@ static void history_push(struct detect *d, enum check_status s)
         d->n++;
     } else {
         d->history[d->first] = (uint8_t)s;
-        d->first = (d->first + 1) % DETECT_HISTORY;
+        d->first = (uint8_t)((d->first + 1) % DETECT_HISTORY);
     }
 }
 
@@ -163,13 +159,13 @@ static void emit(struct detect *d, enum detect_event_kind kind, enum check_statu
 /* Moves status, hard_status and count for one result. */
 static void state_step(struct detect *d, enum check_status s)
 {
-    d->status = s;
+    d->status = (uint8_t)s;
     if (d->hard_status == CHECK_STATUS_OK) {
         if (s == CHECK_STATUS_OK) {
             d->count = 0;
             d->hard = true;
         } else if (++d->count >= d->params.failures) {
-            d->hard_status = s;
+            d->hard_status = (uint8_t)s;
             d->count = 0;
             d->hard = true;
         } else {
@@ -177,7 +173,7 @@ static void state_step(struct detect *d, enum check_status s)
         }
     } else if (s == CHECK_STATUS_OK) {
         if (++d->count >= d->params.recoveries) {
-            d->hard_status = s;
+            d->hard_status = (uint8_t)s;
             d->count = 0;
             d->hard = true;
         } else {
@@ -185,7 +181,7 @@ static void state_step(struct detect *d, enum check_status s)
         }
     } else {
         /* Already confirmed bad: a new severity is hard at once. */
-        d->hard_status = s;
+        d->hard_status = (uint8_t)s;
         d->count = 0;
         d->hard = true;
     }
@@ -298,15 +294,15 @@ int detect_snapshot_restore(struct detect *d, const struct detect_snapshot *s)
     if (!s->hard && s->status == s->hard_status)
         return -EINVAL;
 
-    d->status = (enum check_status)s->status;
-    d->hard_status = (enum check_status)s->hard_status;
-    d->reported = (enum check_status)s->reported;
+    d->status = s->status;
+    d->hard_status = s->hard_status;
+    d->reported = s->reported;
     d->hard = s->hard == 1;
     d->flapping = s->flapping == 1;
     d->count = s->count;
     d->last_change_ms = s->last_change_ms;
     d->first = 0;
-    d->n = s->n_history;
+    d->n = (uint8_t)s->n_history;
     memcpy(d->history, s->history, s->n_history);
     return 0;
 }

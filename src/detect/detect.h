@@ -50,9 +50,9 @@ const char *detect_event_kind_name(enum detect_event_kind k);
 struct detect_params {
     unsigned failures;   /* consecutive non-ok results before leaving ok; >= 1 */
     unsigned recoveries; /* consecutive ok results before ok again; >= 1 */
-    bool flap_detection; /* default true */
     double flap_high;    /* percent; flapping starts at or above it; default 50 */
     double flap_low;     /* percent; flapping stops below it; default 25 */
+    bool flap_detection; /* default true */
     bool soft_events;    /* also emit soft state changes (hard = false); default false */
 };
 
@@ -100,14 +100,37 @@ struct detect_snapshot {
     uint8_t reserved[6];             /* zero; makes the size 48 with no padding */
 };
 
-struct detect;
+/*
+ * The state machine of one check. Declared here so that an owner with many
+ * checks (the runner) can embed it; its fields are detect.c's alone: use
+ * the functions below. Small on purpose: one per check, all the time.
+ */
+struct detect {
+    const char *name;
+    detect_event_cb *cb;
+    void *data;
+    struct detect_params params;
+    uint64_t last_change_ms;
+    unsigned count;
+    uint8_t status;      /* enum check_status of the last result */
+    uint8_t hard_status; /* confirmed */
+    uint8_t reported;    /* last hard status sent in a state change */
+    bool hard;
+    bool flapping;
+    /* Ring of the last results: history[(first + i) % DETECT_HISTORY], i < n. */
+    uint8_t first, n;
+    uint8_t history[DETECT_HISTORY];
+};
 
 /*
- * Creates the state machine of one check, in hard OK. name is borrowed and
- * must outlive the detect (events carry it); p is copied. cb may be NULL.
+ * Sets up d as the state machine of one check, in hard OK. name is borrowed
+ * and must outlive d (events carry it); p is copied. cb may be NULL.
  * Returns 0, or -EINVAL when p is out of range (failures or recoveries 0,
- * thresholds outside 0..100 or low above high). Free with detect_free().
+ * thresholds outside 0..100 or low above high). d holds nothing to release.
  */
+int detect_init(struct detect *d, const char *name, const struct detect_params *p,
+                detect_event_cb *cb, void *data);
+/* detect_init() on the heap. Free with detect_free(). */
 int detect_new(const char *name, const struct detect_params *p, detect_event_cb *cb, void *data,
                struct detect **ret_detect);
 /* Accepts NULL. */

@@ -66,12 +66,18 @@ void sched__heap_fini(struct sched__heap *h)
     *h = (struct sched__heap){0};
 }
 
+void sched__heap_reserve(struct sched__heap *h, size_t n)
+{
+    if (n <= h->cap)
+        return;
+    h->v = xreallocarray(h->v, n, sizeof(*h->v));
+    h->cap = n;
+}
+
 void sched__heap_push(struct sched__heap *h, struct sched_entry *e)
 {
-    if (h->n == h->cap) {
-        h->cap = h->cap ? 2 * h->cap : 64;
-        h->v = xreallocarray(h->v, h->cap, sizeof(*h->v));
-    }
+    if (h->n == h->cap)
+        sched__heap_reserve(h, h->cap ? 2 * h->cap : 64);
     h->v[h->n++] = node_of(e);
     sift_up(h, h->n - 1);
 }

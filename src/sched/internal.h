@@ -19,27 +19,26 @@ enum sched__state {
     SCHED__RUNNING,
 };
 
+/* One per check for as long as it runs, so kept small: no name (its phase was all it needed). */
 struct sched_entry {
-    char *name;
     uint64_t every_ms;
-    uint64_t phase_ms;
-    enum sched_entry_kind kind;
     void *data;
     uint64_t id; /* order of adding: breaks ties between equal due times */
 
     uint64_t due_ms; /* the next slot: the heap key */
 
-    enum sched__state state;
-    bool removed; /* removed while running: freed at sched_run_done() */
-    bool rerun;   /* run-now asked while running */
-
-    /* While queued: */
+    /* While queued (a zombie's links too): */
     struct sched_entry *q_prev, *q_next;
     uint64_t q_due_ms; /* the slot (or request time) the waiting run is for */
     uint64_t q_enq_ms; /* when it started waiting */
-    bool q_now;        /* a run-now */
 
     struct sched_entry_stats stats;
+
+    enum sched_entry_kind kind;
+    enum sched__state state;
+    bool removed; /* removed while running: freed at sched_run_done() */
+    bool rerun;   /* run-now asked while running */
+    bool q_now;   /* queued for a run-now */
 };
 
 /* A heap slot keeps its entry's key beside it: comparisons stay in the array. */
@@ -55,6 +54,8 @@ struct sched__heap {
 };
 
 void sched__heap_fini(struct sched__heap *h);
+/* Room for n nodes in all; never shrinks. */
+void sched__heap_reserve(struct sched__heap *h, size_t n);
 /* Inserts e by e->due_ms; O(log n). */
 void sched__heap_push(struct sched__heap *h, struct sched_entry *e);
 /* Removes e, which must be in h; O(n) to find it, O(log n) for the top. */

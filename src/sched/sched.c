@@ -57,9 +57,6 @@ int sched_new(const struct clock *clock, unsigned max_children, sched_run_cb *cb
 
 static void entry_free(struct sched_entry *e)
 {
-    if (!e)
-        return;
-    free(e->name);
     free(e);
 }
 
@@ -100,11 +97,12 @@ void sched_free(struct sched *s)
     free(s);
 }
 
-/* The first slot at or after mono time now. */
-static uint64_t first_slot(const struct sched *s, const struct sched_entry *e, uint64_t now)
+/* The first slot of phase at or after mono time now. */
+static uint64_t first_slot(const struct sched *s, const struct sched_entry *e, uint64_t phase_ms,
+                           uint64_t now)
 {
     uint64_t at = (now + s->real_offset_ms) % e->every_ms;
-    uint64_t wait = (e->phase_ms + e->every_ms - at) % e->every_ms;
+    uint64_t wait = (phase_ms + e->every_ms - at) % e->every_ms;
     return now + wait;
 }
 
@@ -114,18 +112,21 @@ int sched_entry_add(struct sched *s, const char *name, uint64_t every_ms,
     if (every_ms == 0 || !name || !*name)
         return -EINVAL;
     struct sched_entry *e = xcalloc(1, sizeof(*e));
-    e->name = xstrdup(name);
     e->every_ms = every_ms;
-    e->phase_ms = sched_phase_ms(name, every_ms);
     e->kind = kind;
     e->data = data;
     e->id = s->next_id++;
     e->state = SCHED__IDLE;
-    e->due_ms = first_slot(s, e, clock_mono_ms(s->clock));
+    e->due_ms = first_slot(s, e, sched_phase_ms(name, every_ms), clock_mono_ms(s->clock));
     sched__heap_push(&s->heap, e);
     notify_change(s);
     *ret_entry = e;
     return 0;
+}
+
+void sched_reserve(struct sched *s, size_t n)
+{
+    sched__heap_reserve(&s->heap, n);
 }
 
 static void queue_unlink(struct sched *s, struct sched_entry *e)
@@ -347,11 +348,6 @@ size_t sched_queued(const struct sched *s)
 size_t sched_entries(const struct sched *s)
 {
     return s->heap.n;
-}
-
-const char *sched_entry_name(const struct sched_entry *e)
-{
-    return e->name;
 }
 
 void *sched_entry_data(const struct sched_entry *e)

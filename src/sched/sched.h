@@ -73,13 +73,19 @@ void sched_free(struct sched *s);
 
 /*
  * Adds an entry that runs every every_ms milliseconds at the phase
- * sched_phase_ms(name, every_ms). name is copied; data is borrowed and
+ * sched_phase_ms(name, every_ms); name is not kept. data is borrowed and
  * passed back to the run callback. The first run is at the entry's next
  * slot, which may be now. Returns 0 and the entry (owned by s), or -EINVAL
  * when every_ms is 0 or name is empty.
  */
 int sched_entry_add(struct sched *s, const char *name, uint64_t every_ms,
                     enum sched_entry_kind kind, void *data, struct sched_entry **ret_entry);
+/*
+ * Makes room for n entries in all, so that adding up to that many grows
+ * nothing: a runner that knows how many checks it schedules asks for no
+ * more room than they take.
+ */
+void sched_reserve(struct sched *s, size_t n);
 /*
  * Removes an entry. An entry that is running is freed when its
  * sched_run_done() comes; one that is waiting is dropped from the queue.
@@ -114,7 +120,6 @@ size_t sched_queued(const struct sched *s);
 size_t sched_entries(const struct sched *s);
 
 /* Accessors; everything returned is borrowed from the entry. */
-const char *sched_entry_name(const struct sched_entry *e);
 void *sched_entry_data(const struct sched_entry *e);
 uint64_t sched_entry_every_ms(const struct sched_entry *e);
 /* The entry's next slot (monotonic ms). */

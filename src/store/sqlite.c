@@ -457,6 +457,12 @@ static void setup_once(void)
      * tenth of the writer's time when it counts the repeats of a batch.
      */
     (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /*
+     * No page cache starts with room for 20 pages (87 KiB, kept for the
+     * connection's life): pages are allocated as they are read. A daemon
+     * holds five connections, and its readers read a few pages at a time.
+     */
+    (void)sqlite3_config(SQLITE_CONFIG_PAGECACHE, NULL, 0, 0);
 }
 
 void store__sqlite_setup(void)

@@ -225,6 +225,30 @@ static void test_arena_allocates_zeroed_aligned_and_runs_destructors(void **stat
     assert_int_equal(destroyed, 7);
 }
 
+static void test_arena_packs_text_and_keeps_objects_aligned(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a);
+    /* Text takes its length and NUL, no padding: a config holds thousands of short names. */
+    char *first = arena_strdup(&a, "c-1");
+    char *second = arena_strndup(&a, "web-01", 3);
+    assert_ptr_equal(second, first + 4);
+    assert_string_equal(first, "c-1");
+    assert_string_equal(second, "web");
+    /* Text across many chunks stays whole, and objects between it stay aligned and zeroed. */
+    for (int i = 0; i < 5000; i++) {
+        char name[40];
+        snprintf(name, sizeof(name), "check-%d-%.*s", i, i % 17, "abcdefghijklmnopq");
+        assert_string_equal(arena_strdup(&a, name), name);
+        long double *d = arena_alloc(&a, sizeof(*d) * 3);
+        assert_int_equal((uintptr_t)d % _Alignof(max_align_t), 0);
+        assert_true(d[0] == 0 && d[2] == 0);
+        d[2] = 1;
+    }
+    arena_fini(&a);
+}
+
 static void test_hash_sha256_matches_known_vectors(void **state)
 {
     (void)state;
@@ -543,6 +567,7 @@ int main(void)
             cmocka_unit_test(test_err_carries_code_and_context),
             cmocka_unit_test(test_err_prefix_truncates_without_overflow),
             cmocka_unit_test(test_arena_allocates_zeroed_aligned_and_runs_destructors),
+            cmocka_unit_test(test_arena_packs_text_and_keeps_objects_aligned),
             cmocka_unit_test(test_hash_add_tells_texts_apart),
             cmocka_unit_test(test_hash_sha256_matches_known_vectors),
             cmocka_unit_test(test_hash_random_and_secret_compare),

@@ -22,6 +22,7 @@
 #include "base/alloc.h"
 #include "base/strbuf.h"
 #include "checks/checks.h"
+#include "checks/internal.h"
 
 /* ---- helpers ---- */
 
@@ -424,6 +425,87 @@ static void test_checks_huge_output_is_truncated(void **state)
     assert_true(o.truncated);
     assert_string_equal(o.summary, "OK");
     check_observation_fini(&o);
+}
+
+/* Packs o, checks that unpacking gives it back whole, and frees both. */
+static void assert_packs_whole(struct check_observation *o)
+{
+    o->started_ms = 1790000000123u;
+    o->duration_us = 4567;
+    struct check__packed *p = check__pack(o, NULL);
+    struct check__packed *copy = check__packed_copy(p);
+    /* Packed again into the same allocation, as the runner does at each run. */
+    p = check__pack(o, p);
+    assert_memory_equal(p, copy, (size_t)(check__packed_summary(copy) - (const char *)copy));
+    free(p);
+    struct check_observation back;
+    check__unpack(copy, &back);
+    assert_int_equal(back.status, o->status);
+    assert_string_equal(back.summary, o->summary ? o->summary : "");
+    assert_string_equal(check__packed_summary(copy), back.summary);
+    if (o->long_output)
+        assert_string_equal(back.long_output, o->long_output);
+    else
+        assert_null(back.long_output);
+    if (o->notes)
+        assert_string_equal(back.notes, o->notes);
+    else
+        assert_null(back.notes);
+    assert_int_equal(back.truncated, o->truncated);
+    assert_int_equal(back.started_ms, o->started_ms);
+    assert_int_equal(back.duration_us, o->duration_us);
+    assert_int_equal(back.n_samples, o->n_samples);
+    const char *at = copy->data;
+    for (size_t i = 0; i < o->n_samples; i++) {
+        assert_true(check_sample_is_equal(&back.samples[i], &o->samples[i]));
+        /* Read in place, as the metrics are: the same sample, its label borrowed. */
+        struct check_sample s;
+        const char *label;
+        at = check__packed_sample(at, &s, &label);
+        assert_null(s.label);
+        assert_true(label > copy->data && label < check__packed_summary(copy));
+        s.label = xstrdup(label);
+        assert_true(check_sample_is_equal(&s, &o->samples[i]));
+        free(s.label);
+    }
+    assert_ptr_equal(at, check__packed_summary(copy));
+    check_observation_fini(&back);
+    check_observation_fini(o);
+    free(copy);
+}
+
+static void test_checks_packed_observation_unpacks_whole(void **state)
+{
+    (void)state;
+    struct check_observation o;
+    /* Thresholds of every shape, min and max, an undetermined value, units short and long. */
+    parse(&o, 1,
+          "DISK WARNING - free space: / 3326 MB (56%)\n"
+          "line two\n"
+          "| /=2643MB;5948;5958;0;5968 'in %'=99.5%;@10:20;~:30;;100 u=U "
+          "c=12c;;;3 long=1abcdefghijklmnopqrstuvwxyzabcdef bad=x");
+    assert_true(o.n_samples >= 4);
+    assert_non_null(o.long_output);
+    assert_non_null(o.notes);
+    assert_packs_whole(&o);
+
+    /* A run's own: no texts but the summary, the samples a kind adds. */
+    struct check_sample s[2] = {
+            {.label = xstrdup("time"), .value = 0.000123, .unit = "s", .has_value = true},
+            {.label = xstrdup("status"), .value = 200, .has_value = true},
+    };
+    o = (struct check_observation){
+            .status = CHECK_STATUS_OK,
+            .summary = xstrdup("HTTP/1.1 200 OK - 615 bytes in 0.000 s"),
+            .samples = memcpy(xmalloc(sizeof(s)), s, sizeof(s)),
+            .n_samples = 2,
+            .truncated = true,
+    };
+    assert_packs_whole(&o);
+
+    /* Nothing at all. */
+    o = (struct check_observation){.status = CHECK_STATUS_UNKNOWN};
+    assert_packs_whole(&o);
 }
 
 static void test_checks_truncation_drops_the_cut_perfdata_item(void **state)
@@ -1277,6 +1359,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_checks_status_names_and_labels),
             cmocka_unit_test(test_checks_observation_fini_accepts_zeroed_and_twice),
+            cmocka_unit_test(test_checks_packed_observation_unpacks_whole),
             cmocka_unit_test(test_checks_exit_codes_map_to_status),
             cmocka_unit_test(test_checks_other_exit_codes_are_unknown),
             cmocka_unit_test(test_checks_signal_death_is_unknown),

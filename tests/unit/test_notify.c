@@ -39,28 +39,28 @@ struct fixture {
     struct notify *n;
 };
 
-#define CONFIG_FMT                                                                     \
-    "notifiers:\n"                                                                     \
-    "  - {name: hook, type: exec, argv: [/bin/sh, -c, 'cat >> sink'], cwd: %s}\n"      \
-    "  - {name: pager, type: exec, argv: [/bin/true], cwd: /}\n"                       \
-    "  - {name: news, type: exec, argv: [/bin/true], cwd: /}\n"                        \
-    "  - {name: slowhook, type: exec, cwd: %s, argv: [/bin/sh, -c, "                   \
-    "'touch started; sleep 1; cat >> sink']}\n"                                        \
-    "  - {name: stuck, type: exec, cwd: %s, argv: [/bin/sh, -c, 'touch started; "      \
-    "exec sleep 60']}\n"                                                               \
-    "teams:\n"                                                                         \
-    "  - name: web\n"                                                                  \
-    "    notify: [hook]\n"                                                             \
-    "    rate_limit: 0s\n"                                                             \
-    "    escalation: [{after: 5m, notify: [pager]}]\n"                                 \
-    "    users: {notify: [news], on: [escalated, resolved]}\n"                         \
-    "  - {name: loud, notify: [hook], rate_limit: 0s, notify_on: [opened, escalated, " \
-    "resolved]}\n"                                                                     \
-    "  - {name: burst, notify: [hook], rate_limit: 1s}\n"                              \
-    "  - {name: ops, notify: [hook], rate_limit: 0s, oncall: {people: [bob]}}\n"       \
-    "  - {name: slow, notify: [slowhook], rate_limit: 0s}\n"                           \
-    "  - {name: stuck, notify: [stuck], rate_limit: 0s}\n"                             \
-    "routes:\n"                                                                        \
+#define CONFIG_FMT                                                                      \
+    "notifiers:\n"                                                                      \
+    "  - {name: hook, type: exec, argv: [/bin/sh, -c, 'cat >> sink', hook], cwd: %s}\n" \
+    "  - {name: pager, type: exec, argv: [/bin/true], cwd: /}\n"                        \
+    "  - {name: news, type: exec, argv: [/bin/true], cwd: /}\n"                         \
+    "  - {name: slowhook, type: exec, cwd: %s, argv: [/bin/sh, -c, "                    \
+    "'touch started; sleep 1; cat >> sink']}\n"                                         \
+    "  - {name: stuck, type: exec, cwd: %s, argv: [/bin/sh, -c, 'touch started; "       \
+    "exec sleep 60']}\n"                                                                \
+    "teams:\n"                                                                          \
+    "  - name: web\n"                                                                   \
+    "    notify: [hook]\n"                                                              \
+    "    rate_limit: 0s\n"                                                              \
+    "    escalation: [{after: 5m, notify: [pager]}]\n"                                  \
+    "    users: {notify: [news], on: [escalated, resolved]}\n"                          \
+    "  - {name: loud, notify: [hook], rate_limit: 0s, notify_on: [opened, escalated, "  \
+    "resolved]}\n"                                                                      \
+    "  - {name: burst, notify: [hook], rate_limit: 1s}\n"                               \
+    "  - {name: ops, notify: [hook], rate_limit: 0s, oncall: {people: [bob]}}\n"        \
+    "  - {name: slow, notify: [slowhook], rate_limit: 0s}\n"                            \
+    "  - {name: stuck, notify: [stuck], rate_limit: 0s}\n"                              \
+    "routes:\n"                                                                         \
     "  - {match: '{service=\"db\"}', notifiers: [pager, hook], continue: true}\n"
 
 static int setup(void **state)

@@ -243,8 +243,16 @@ static void test_runner_file_check_goes_critical_and_recovers(void **state)
     assert_true(s.hard);
     assert_int_equal(fx->n_events, 2);
     assert_int_equal(fx->ev_status[1], CHECK_STATUS_OK);
-    assert_non_null(s.last);
-    assert_int_equal(s.last->status, CHECK_STATUS_OK);
+    assert_true(s.has_last);
+    assert_int_equal(s.status, CHECK_STATUS_OK);
+    struct check_observation last;
+    assert_true(checks_last_observation(fx->checks, "f", &last));
+    assert_int_equal(last.status, CHECK_STATUS_OK);
+    assert_string_equal(last.summary, s.summary);
+    assert_int_equal(last.started_ms, s.last_run_ms);
+    assert_int_equal(last.duration_us, s.duration_us);
+    assert_int_equal(last.n_samples, fx->n_samples);
+    check_observation_fini(&last);
     assert_true(s.runs >= 6);
     assert_true(s.next_due_ms > 0);
 
@@ -259,8 +267,9 @@ static void test_runner_disk_check_measures_the_filesystem(void **state)
     enum check_status st = run_now(fx, fx->checks, "d");
     assert_true(st == CHECK_STATUS_OK || st == CHECK_STATUS_WARNING || st == CHECK_STATUS_CRITICAL);
     assert_non_null(strstr(fx->summary, "% used"));
-    const struct check_observation *o = state_of(fx->checks, "d").last;
-    assert_non_null(o);
+    struct check_observation last;
+    assert_true(checks_last_observation(fx->checks, "d", &last));
+    const struct check_observation *o = &last;
     bool pct = false, used = false;
     for (size_t i = 0; i < o->n_samples; i++) {
         if (strcmp(o->samples[i].label, "used_pct") == 0) {
@@ -275,6 +284,7 @@ static void test_runner_disk_check_measures_the_filesystem(void **state)
         }
     }
     assert_true(pct && used);
+    check_observation_fini(&last);
     stop(fx, fx->checks);
 
     /* Anything used is over 0%: critical. */
@@ -423,10 +433,14 @@ static void test_runner_carries_states_to_a_new_runner(void **state)
     struct checks_state s = state_of(c, "f");
     assert_int_equal(s.hard_status, CHECK_STATUS_CRITICAL);
     assert_true(s.hard);
-    assert_non_null(s.last);
-    assert_non_null(strstr(s.last->summary, "does not exist"));
+    assert_true(s.has_last);
+    assert_non_null(strstr(s.summary, "does not exist"));
     s = state_of(c, "d");
-    assert_null(s.last);
+    assert_false(s.has_last);
+    assert_null(s.summary);
+    struct check_observation last;
+    assert_false(checks_last_observation(c, "d", &last));
+    assert_false(checks_last_observation(c, "nope", &last));
     assert_int_equal(s.hard_status, CHECK_STATUS_OK);
 
     /* The history of f survived in the shared store. */

@@ -74,9 +74,10 @@ static void test_sched_phase_spreads_10000_entries(void **state)
     struct sched *s;
     runs_reset(true);
     assert_int_equal(sched_new(&c, 8, on_run, &s), 0);
+    sched_reserve(s, N);
     unsigned load[BUCKETS] = {0};
     for (int i = 0; i < N; i++) {
-        char name[32];
+        char name[32]; /* gone after the call: an entry keeps no name */
         snprintf(name, sizeof(name), "check-%05d", i);
         struct sched_entry *e;
         assert_int_equal(sched_entry_add(s, name, EVERY, SCHED_ENTRY_LOOP, NULL, &e), 0);
@@ -85,6 +86,7 @@ static void test_sched_phase_spreads_10000_entries(void **state)
         load[(due - 5000) / BUCKET]++;
     }
     assert_true(sched__heap_is_valid(&s->heap));
+    assert_int_equal(s->heap.cap, N); /* reserved: no room to spare */
     unsigned max = 0, min = N;
     for (int b = 0; b < BUCKETS; b++) {
         max = load[b] > max ? load[b] : max;
