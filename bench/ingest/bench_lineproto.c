@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../machine.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/strbuf.h"
@@ -66,25 +66,6 @@ static void options_parse(int argc, char **argv, struct options *o)
     }
 }
 
-static void machine_print(void)
-{
-    char model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *v = strchr(line, ':');
-            snprintf(model, sizeof(model), "%.200s", v ? v + 2 : line);
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    if (f)
-        fclose(f);
-    struct utsname u;
-    uname(&u);
-    printf("machine: %ld cores (%s), Linux %s\n", sysconf(_SC_NPROCESSORS_ONLN), model, u.release);
-}
-
 /* The batch: line i is cpu k of host h, with values that vary as real ones do. */
 static char *batch_make(const struct options *o, size_t *ret_len)
 {
@@ -126,7 +107,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         printf(" %s", argv[i]);
     printf("\n");
-    machine_print();
+    char machine[512];
+    bench_machine(machine, sizeof(machine));
+    printf("machine: %s\n", machine);
     size_t len;
     char *text = batch_make(&o, &len);
     size_t series = (size_t)o.hosts * o.cpus * FIELDS_PER_LINE;

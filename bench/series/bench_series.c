@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../machine.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/labels.h"
@@ -64,25 +64,6 @@ static void options_parse(int argc, char **argv, struct options *o)
             exit(2);
         }
     }
-}
-
-static void machine_print(void)
-{
-    char model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *v = strchr(line, ':');
-            snprintf(model, sizeof(model), "%.200s", v ? v + 2 : line);
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    if (f)
-        fclose(f);
-    struct utsname u;
-    uname(&u);
-    printf("machine: %ld cores (%s), Linux %s\n", sysconf(_SC_NPROCESSORS_ONLN), model, u.release);
 }
 
 /* xorshift64*: the same data on every run. */
@@ -332,7 +313,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < argc; i++)
         printf(" %s", argv[i]);
     printf("\n");
-    machine_print();
+    char machine[512];
+    bench_machine(machine, sizeof(machine));
+    printf("machine: %s\n", machine);
 
     printf("\n%u series of each kind, each keeping %u points of twice as many appended, 10 s "
            "apart with 0-6 ms of jitter:\n",

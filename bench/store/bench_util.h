@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "../machine.h"
 #include "base/alloc.h"
 
 static inline int bench_cmp_u64(const void *a, const void *b)
@@ -38,20 +38,8 @@ static inline double bench_percentile_ms(const uint64_t *sorted, size_t n, doubl
 /* Prints the cores, the CPU, the kernel, the file system of dir and SQLite's version. */
 static inline void bench_machine_print(const char *dir)
 {
-    char model[256] = "unknown";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof(line), f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *v = strchr(line, ':');
-            snprintf(model, sizeof(model), "%.200s", v ? v + 2 : line);
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
-    if (f)
-        fclose(f);
-    struct utsname u;
-    uname(&u);
+    char machine[512];
+    bench_machine(machine, sizeof(machine));
     struct statfs sf;
     const char *fs = "unknown";
     if (statfs(dir, &sf) == 0)
@@ -60,8 +48,7 @@ static inline void bench_machine_print(const char *dir)
              : sf.f_type == 0x58465342 ? "xfs"
              : sf.f_type == 0x9123683E ? "btrfs"
                                        : "other";
-    printf("machine: %ld cores (%s), Linux %s, database on %s, SQLite %s\n",
-           sysconf(_SC_NPROCESSORS_ONLN), model, u.release, fs, sqlite3_libversion());
+    printf("machine: %s, database on %s, SQLite %s\n", machine, fs, sqlite3_libversion());
 }
 
 /* The value of option name, from 1 to max; exits with a message otherwise. */
