@@ -126,6 +126,8 @@ void check_run_sample_no_history(struct check_run *run, const char *label, doubl
  * four, so the count alone says how much room it has: grow it only with this.
  */
 struct check_sample *check__sample_append(struct check_observation *o);
+/* The room to allocate for n samples, so that check__sample_append() may add more. */
+size_t check__samples_room(size_t n);
 
 /*
  * An observation packed into one read-only allocation (packed.c): what the

@@ -181,7 +181,8 @@ void check__unpack(const struct check__packed *p, struct check_observation *ret)
             .status = (enum check_status)p->status,
             .summary = xstrdup(check__packed_summary(p)),
             .long_output = long_output ? xstrdup(long_output) : NULL,
-            .samples = p->n_samples ? xcalloc(p->n_samples, sizeof(*o.samples)) : NULL,
+            .samples = p->n_samples ? xcalloc(check__samples_room(p->n_samples), sizeof(*o.samples))
+                                    : NULL,
             .n_samples = p->n_samples,
             .started_ms = p->started_ms,
             .duration_us = p->duration_us,

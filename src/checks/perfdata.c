@@ -298,6 +298,14 @@ static int parse_label(const char *s, size_t len, size_t *pos, struct strbuf *la
     return 0;
 }
 
+size_t check__samples_room(size_t n)
+{
+    size_t room = 4;
+    while (room < n)
+        room *= 2;
+    return room;
+}
+
 struct check_sample *check__sample_append(struct check_observation *o)
 {
     /* Grow by doubling; the count is bounded by CHECK_SAMPLES_MAX. */

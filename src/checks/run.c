@@ -125,7 +125,8 @@ void check_run_finish_observation(struct check_run *run, struct check_observatio
     dst->long_output = o->long_output;
     /* Samples the kind added itself (a latency) come after the parsed ones. */
     if (dst->n_samples) {
-        o->samples = xreallocarray(o->samples, o->n_samples + dst->n_samples, sizeof(*o->samples));
+        o->samples = xreallocarray(o->samples, check__samples_room(o->n_samples + dst->n_samples),
+                                   sizeof(*o->samples));
         memcpy(o->samples + o->n_samples, dst->samples, dst->n_samples * sizeof(*o->samples));
         o->n_samples += dst->n_samples;
         free(dst->samples);
