@@ -2,9 +2,9 @@
 /*
  * Tests of src/net/: one curl multi handle per libuv loop, transfers that
  * end once, cancelled transfers that close their connection, connections
- * slow to come up, and the TLS certificate's days left, against `openssl
- * s_server` on the loopback with a certificate the test makes. The http check kind's own tests
- * (test_check_net.c) cover many transfers at once against nginx.
+ * slow to come up, a kept-alive connection reused, and the TLS certificate's days left, against
+ * `openssl s_server` on the loopback with a certificate the test makes. The http check kind's own
+ * tests (test_check_net.c) cover many transfers at once against nginx.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -248,6 +248,98 @@ static void test_net_transfer_waits_for_slow_connect(void **state)
     free(url);
 }
 
+struct reuse_case {
+    uv_timer_t timer;
+    struct net_multi *m;
+    char url[64];
+    int listen_fd, conn, accepted;
+    int left, ok;
+    long connects;
+};
+
+static size_t reuse_discard(char *p, size_t size, size_t n, void *data)
+{
+    (void)p;
+    (void)data;
+    return size * n;
+}
+
+static void reuse_start(struct reuse_case *c);
+
+static void reuse_done(CURL *easy, CURLcode result, void *data)
+{
+    struct reuse_case *c = data;
+    long code = 0, connects = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    c->ok += result == CURLE_OK && code == 200;
+    c->connects += connects;
+    net_easy_put(c->m, easy);
+    if (--c->left > 0)
+        reuse_start(c);
+    else
+        uv_close((uv_handle_t *)&c->timer, NULL);
+}
+
+static void reuse_start(struct reuse_case *c)
+{
+    CURL *easy = net_easy_get(c->m);
+    curl_easy_setopt(easy, CURLOPT_URL, c->url);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, reuse_discard);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, 10000L);
+    assert_int_equal(net_transfer_start(c->m, easy, reuse_done, c, NULL), 0);
+}
+
+/* Accepts connections and answers each request, keeping the connection open. */
+static void reuse_on_timer(uv_timer_t *t)
+{
+    struct reuse_case *c = t->data;
+    int fd = accept4(c->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) {
+        if (c->conn >= 0)
+            close(c->conn);
+        c->conn = fd;
+        c->accepted++;
+    }
+    char b[4096];
+    if (c->conn >= 0 && read(c->conn, b, sizeof(b)) > 0) {
+        const char *answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        assert_int_equal(write(c->conn, answer, strlen(answer)), (ssize_t)strlen(answer));
+    }
+    uv_timer_start(t, reuse_on_timer, 5, 0);
+}
+
+/*
+ * Transfers one after another to a server that keeps the connection
+ * alive all go over the one connection: its socket leaves the epoll set
+ * between them and comes back for the next request.
+ */
+static void test_net_transfers_reuse_a_kept_connection(void **state)
+{
+    (void)state;
+    struct reuse_case c = {.conn = -1, .left = 4};
+    unsigned port;
+    c.listen_fd = listen_loopback(&port);
+    fcntl(c.listen_fd, F_SETFL, O_NONBLOCK);
+    snprintf(c.url, sizeof(c.url), "http://127.0.0.1:%u/", port);
+    uv_loop_t uv;
+    assert_int_equal(uv_loop_init(&uv), 0);
+    c.m = net_multi_ref(&uv);
+    uv_timer_init(&uv, &c.timer);
+    c.timer.data = &c;
+    uv_timer_start(&c.timer, reuse_on_timer, 5, 0);
+    reuse_start(&c);
+    assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
+    assert_int_equal(c.ok, 4);
+    assert_int_equal(c.accepted, 1);
+    assert_int_equal(c.connects, 1);
+    net_multi_unref(c.m);
+    assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
+    assert_int_equal(uv_loop_close(&uv), 0);
+    close(c.conn);
+    close(c.listen_fd);
+}
+
 struct tls_case {
     int calls;
     CURLcode result;
@@ -384,6 +476,7 @@ int main(void)
             cmocka_unit_test(test_net_multi_one_per_loop),
             cmocka_unit_test(test_net_transfer_cancel_closes),
             cmocka_unit_test(test_net_transfer_waits_for_slow_connect),
+            cmocka_unit_test(test_net_transfers_reuse_a_kept_connection),
             cmocka_unit_test(test_net_tls_cert_days),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
