@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../machine.h"
+#include "../bench.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/strbuf.h"
@@ -30,18 +30,6 @@ struct options {
     unsigned seconds, lines, hosts, cpus;
 };
 
-static unsigned parse_unsigned(const char *s, const char *name)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || v > 10000000) {
-        fprintf(stderr, "bench_lineproto: %s wants a number from 1 to 10000000\n", name);
-        exit(2);
-    }
-    return (unsigned)v;
-}
-
 static void options_parse(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.seconds = 5, .lines = 5000, .hosts = 250, .cpus = 4};
@@ -51,13 +39,13 @@ static void options_parse(int argc, char **argv, struct options *o)
     }
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--seconds") == 0)
-            o->seconds = parse_unsigned(argv[i + 1], argv[i]);
+            o->seconds = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
         else if (strcmp(argv[i], "--lines") == 0)
-            o->lines = parse_unsigned(argv[i + 1], argv[i]);
+            o->lines = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
         else if (strcmp(argv[i], "--hosts") == 0)
-            o->hosts = parse_unsigned(argv[i + 1], argv[i]);
+            o->hosts = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
         else if (strcmp(argv[i], "--cpus") == 0)
-            o->cpus = parse_unsigned(argv[i + 1], argv[i]);
+            o->cpus = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
         else {
             fprintf(stderr, "bench_lineproto: unknown option %s\n", argv[i]);
             exit(2);

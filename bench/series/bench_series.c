@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../machine.h"
+#include "../bench.h"
 #include "base/alloc.h"
 #include "base/clock.h"
 #include "base/labels.h"
@@ -34,18 +34,6 @@ struct options {
     unsigned checks, points;
 };
 
-static unsigned parse_unsigned(const char *s, const char *name)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || v > 1000000) {
-        fprintf(stderr, "bench_series: %s wants a number from 1 to 1000000\n", name);
-        exit(2);
-    }
-    return (unsigned)v;
-}
-
 static void options_parse(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.checks = 10000, .points = SERIES_POINTS_DEFAULT};
@@ -55,9 +43,9 @@ static void options_parse(int argc, char **argv, struct options *o)
     }
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--checks") == 0)
-            o->checks = parse_unsigned(argv[i + 1], argv[i]);
+            o->checks = bench_parse_unsigned("bench_series", argv[i + 1], argv[i], 1000000);
         else if (strcmp(argv[i], "--points") == 0)
-            o->points = parse_unsigned(argv[i + 1], argv[i]);
+            o->points = bench_parse_unsigned("bench_series", argv[i + 1], argv[i], 1000000);
         else {
             fprintf(stderr, "bench_series: unknown option %s\n", argv[i]);
             exit(2);

@@ -17,7 +17,7 @@
 
 #include <sqlite3.h>
 
-#include "../machine.h"
+#include "../bench.h"
 #include "base/alloc.h"
 
 static inline int bench_cmp_u64(const void *a, const void *b)
@@ -49,20 +49,6 @@ static inline void bench_machine_print(const char *dir)
              : sf.f_type == 0x9123683E ? "btrfs"
                                        : "other";
     printf("machine: %s, database on %s, SQLite %s\n", machine, fs, sqlite3_libversion());
-}
-
-/* The value of option name, from 1 to max; exits with a message otherwise. */
-static inline unsigned bench_parse_unsigned(const char *prog, const char *s, const char *name,
-                                            unsigned long max)
-{
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || end == s || v == 0 || v > max) {
-        fprintf(stderr, "%s: %s wants a number from 1 to %lu\n", prog, name, max);
-        exit(2);
-    }
-    return (unsigned)v;
 }
 
 /* A new directory under dir, else $TMPDIR, else /var/tmp (a disk rather than tmpfs). */

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The machine a benchmark program ran on, for the first lines of its
- * report: its cores, its CPU and its kernel. Header-only.
+ * What the C benchmark programs share: the description of the machine
+ * they ran on, for the first lines of a report, and number options.
+ * Header-only: each program is one file.
  */
-#ifndef HALE_BENCH_MACHINE_H
-#define HALE_BENCH_MACHINE_H
+#ifndef HALE_BENCH_BENCH_H
+#define HALE_BENCH_BENCH_H
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -30,6 +33,20 @@ static inline void bench_machine(char *buf, size_t size)
     uname(&u);
     snprintf(buf, size, "%ld cores (%s), Linux %s", sysconf(_SC_NPROCESSORS_ONLN), model,
              u.release);
+}
+
+/* The value of option name, from 1 to max; exits with a message otherwise. */
+static inline unsigned bench_parse_unsigned(const char *prog, const char *s, const char *name,
+                                            unsigned long max)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || v == 0 || v > max) {
+        fprintf(stderr, "%s: %s wants a number from 1 to %lu\n", prog, name, max);
+        exit(2);
+    }
+    return (unsigned)v;
 }
 
 #endif
