@@ -215,26 +215,33 @@ struct buckets {
 static const struct buckets time_buckets = {6, {0, 4, 8, 16, 32, 64}};
 static const struct buckets delta_buckets = {6, {5, 9, 13, 18, 32, 64}};
 
-static void plan_bucketed(struct plan *p, const struct buckets *b, uint64_t z)
+/* The first bucket z fits. */
+static unsigned bucket_of(const struct buckets *b, uint64_t z)
 {
     unsigned i = 0;
     while (i + 1 < b->n && z >> b->width[i])
         i++;
-    uint64_t ones = ((uint64_t)1 << i) - 1;
-    if (i + 1 < b->n)
-        plan_add(p, ones << 1, i + 1);
-    else
-        plan_add(p, ones, i);
+    return i;
+}
+
+/* The bits announcing bucket i. */
+static unsigned bucket_prefix_bits(const struct buckets *b, unsigned i)
+{
+    return i + 1 < b->n ? i + 1 : i;
+}
+
+static void plan_bucketed(struct plan *p, const struct buckets *b, uint64_t z)
+{
+    unsigned i = bucket_of(b, z), n = bucket_prefix_bits(b, i);
+    plan_add(p, (((uint64_t)1 << i) - 1) << (n - i), n);
     if (b->width[i])
         plan_add(p, z, b->width[i]);
 }
 
 static unsigned bucketed_bits(const struct buckets *b, uint64_t z)
 {
-    unsigned i = 0;
-    while (i + 1 < b->n && z >> b->width[i])
-        i++;
-    return (i + 1 < b->n ? i + 1 : i) + b->width[i];
+    unsigned i = bucket_of(b, z);
+    return bucket_prefix_bits(b, i) + b->width[i];
 }
 
 /* Reads up to max one bits and the zero after them, if fewer: how many ones. */
