@@ -23,6 +23,7 @@ enum {
     SAMPLE_HAS_MAX = 1u << 4,
     SAMPLE_WARN_INSIDE = 1u << 5,
     SAMPLE_CRIT_INSIDE = 1u << 6,
+    SAMPLE_NO_HISTORY = 1u << 7,
 };
 
 /* Which texts follow the summary. */
@@ -73,7 +74,8 @@ static char *put_sample(char *at, const struct check_sample *s)
                           (s->has_crit ? SAMPLE_HAS_CRIT : 0) | (s->has_min ? SAMPLE_HAS_MIN : 0) |
                           (s->has_max ? SAMPLE_HAS_MAX : 0) |
                           (s->has_warn && s->warn.inside ? SAMPLE_WARN_INSIDE : 0) |
-                          (s->has_crit && s->crit.inside ? SAMPLE_CRIT_INSIDE : 0);
+                          (s->has_crit && s->crit.inside ? SAMPLE_CRIT_INSIDE : 0) |
+                          (s->no_history ? SAMPLE_NO_HISTORY : 0);
     *at++ = (char)flags;
     at = put_double(at, s->value);
     if (s->has_warn) {
@@ -151,6 +153,7 @@ const char *check__packed_sample(const char *at, struct check_sample *ret, const
     memset(ret, 0, sizeof(*ret));
     at = get_double(at, &ret->value);
     ret->has_value = flags & SAMPLE_HAS_VALUE;
+    ret->no_history = flags & SAMPLE_NO_HISTORY;
     if ((ret->has_warn = flags & SAMPLE_HAS_WARN)) {
         at = get_double(at, &ret->warn.start);
         at = get_double(at, &ret->warn.end);

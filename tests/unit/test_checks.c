@@ -458,6 +458,7 @@ static void assert_packs_whole(struct check_observation *o)
     const char *at = copy->data;
     for (size_t i = 0; i < o->n_samples; i++) {
         assert_true(check_sample_is_equal(&back.samples[i], &o->samples[i]));
+        assert_int_equal(back.samples[i].no_history, o->samples[i].no_history);
         /* Read in place, as the metrics are: the same sample, its label borrowed. */
         struct check_sample s;
         const char *label;
@@ -492,7 +493,7 @@ static void test_checks_packed_observation_unpacks_whole(void **state)
     /* A run's own: no texts but the summary, the samples a kind adds. */
     struct check_sample s[2] = {
             {.label = xstrdup("time"), .value = 0.000123, .unit = "s", .has_value = true},
-            {.label = xstrdup("status"), .value = 200, .has_value = true},
+            {.label = xstrdup("status"), .value = 200, .has_value = true, .no_history = true},
     };
     o = (struct check_observation){
             .status = CHECK_STATUS_OK,
