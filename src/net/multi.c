@@ -10,9 +10,7 @@
  * curl's sockets sit in an epoll set of our own, itself watched by one
  * uv_poll_t. Each socket is short-lived (one per check run), and a uv_poll_t
  * per socket would cost four system calls to set up and two to take down;
- * here a socket costs one epoll_ctl() per change of what curl waits for,
- * fewer with multi_settle(): a connection that is up by the time curl
- * returns never waits in the set, and one curl closes leaves it by itself.
+ * here a socket costs one epoll_ctl() per change of what curl waits for.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,8 +29,6 @@
 #define NET_EVENTS_MAX 64
 /* Idle easy handles kept for reuse (each holds curl's 16 KiB buffer). */
 #define NET_IDLE_MAX   32
-/* Sockets held back from the set until curl returns (see multi_settle()). */
-#define NET_HELD_MAX   64
 
 struct net_multi {
     uv_loop_t *uv;
@@ -42,12 +38,6 @@ struct net_multi {
     int epfd;          /* curl's sockets */
     CURL *idle[NET_IDLE_MAX];
     size_t n_idle;
-    curl_socket_t fresh[NET_HELD_MAX]; /* new, waiting to write: tried at once, not in the set */
-    size_t n_fresh;
-    curl_socket_t gone[NET_HELD_MAX]; /* curl stopped watching them; still in the set */
-    size_t n_gone;
-    curl_socket_t trying; /* the fresh socket handed to curl now */
-    bool trying_moved;    /* curl said something about it meanwhile */
     unsigned refs;
     unsigned transfers;     /* in flight: only they keep the loop running */
     struct net_multi *next; /* in the registry */
@@ -88,6 +78,39 @@ static void transfers_add(struct net_multi *m, int delta)
         uv_ref((uv_handle_t *)m->poll);
 }
 
+static void multi_check_done(struct net_multi *m)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(m->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode result = msg->data.result;
+        struct net_transfer *t = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+        curl_multi_remove_handle(m->multi, easy);
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+        net_transfer_cb *cb = t->cb;
+        void *data = t->data;
+        free(t);
+        transfers_add(m, -1);
+        cb(easy, result, data);
+        net_multi_unref(m); /* the transfer's */
+    }
+}
+
+static void multi_on_timer(uv_timer_t *t)
+{
+    struct net_multi *m = t->data;
+    int running;
+    /* A callback below may drop the last outside reference: keep m alive. */
+    multi_hold(m);
+    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    multi_check_done(m);
+    net_multi_unref(m);
+}
+
 /*
  * An epoll event's data: the socket and what curl waits for on it, so an
  * error or hang-up wakes curl for what it waits for, as libuv would.
@@ -113,102 +136,6 @@ static int watch_flags(const struct epoll_event *ev)
     return flags;
 }
 
-/*
- * What curl_multi_assign() keeps for a socket curl told us about: in the
- * epoll set, or held out of it (fresh).
- */
-static char watched, unwatched;
-
-/* Takes fd out of one of the short lists of held sockets; false if not in it. */
-static bool held_drop(curl_socket_t *v, size_t *n, curl_socket_t fd)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (v[i] == fd) {
-            v[i] = v[--*n];
-            return true;
-        }
-    return false;
-}
-
-/* Puts fd in the epoll set, or changes what it waits for there. */
-static int multi_watch(struct net_multi *m, curl_socket_t fd, int what, bool in_set)
-{
-    struct epoll_event ev = {.data.u64 = watch_data(fd, what)};
-    if (what & CURL_POLL_IN)
-        ev.events |= EPOLLIN;
-    if (what & CURL_POLL_OUT)
-        ev.events |= EPOLLOUT;
-    /* Try the other way if the kernel disagrees on whether it is in the set. */
-    int op = in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(m->epfd, op, fd, &ev) < 0 &&
-        epoll_ctl(m->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
-        return -1;
-    curl_multi_assign(m->multi, fd, &watched);
-    return 0;
-}
-
-/*
- * Run after each call into curl that may have told us about sockets. A
- * socket curl stopped watching and did not close leaves the set now (one
- * it closed left by itself). A new socket curl waits to write on is a
- * connection just started: on loopback or a near server it is mostly
- * established already, so curl is handed it at once (it checks the
- * connection itself), and it joins the set only if curl still waits; a
- * failing epoll_ctl() then leaves the transfer to its timeout.
- */
-static void multi_settle(struct net_multi *m)
-{
-    int running;
-    while (m->n_fresh || m->n_gone) {
-        while (m->n_gone)
-            epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->gone[--m->n_gone], NULL);
-        if (!m->n_fresh)
-            break;
-        curl_socket_t fd = m->fresh[--m->n_fresh];
-        m->trying = fd;
-        m->trying_moved = false;
-        curl_multi_socket_action(m->multi, fd, CURL_CSELECT_OUT, &running);
-        m->trying = CURL_SOCKET_BAD;
-        if (!m->trying_moved)
-            multi_watch(m, fd, CURL_POLL_OUT, false);
-    }
-}
-
-static void multi_check_done(struct net_multi *m)
-{
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(m->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = msg->easy_handle;
-        CURLcode result = msg->data.result;
-        struct net_transfer *t = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-        curl_multi_remove_handle(m->multi, easy);
-        multi_settle(m);
-        curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
-        net_transfer_cb *cb = t->cb;
-        void *data = t->data;
-        free(t);
-        transfers_add(m, -1);
-        cb(easy, result, data);
-        net_multi_unref(m); /* the transfer's */
-    }
-}
-
-static void multi_on_timer(uv_timer_t *t)
-{
-    struct net_multi *m = t->data;
-    int running;
-    /* A callback below may drop the last outside reference: keep m alive. */
-    multi_hold(m);
-    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    multi_settle(m);
-    multi_check_done(m);
-    net_multi_unref(m);
-}
-
 static void multi_on_ready(uv_poll_t *p, int status, int events)
 {
     (void)status; /* an error on the set itself: its sockets still say what is wrong */
@@ -225,7 +152,6 @@ static void multi_on_ready(uv_poll_t *p, int status, int events)
     for (int i = 0; i < n; i++)
         curl_multi_socket_action(m->multi, (curl_socket_t)(uint32_t)ev[i].data.u64,
                                  watch_flags(&ev[i]), &running);
-    multi_settle(m);
     multi_check_done(m);
     net_multi_unref(m);
 }
@@ -234,32 +160,26 @@ static int multi_on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, 
 {
     (void)easy;
     struct net_multi *m = userp;
-    if (fd == m->trying)
-        m->trying_moved = true;
     if (what == CURL_POLL_REMOVE) {
-        /* Mostly curl closes it next, which takes it out of the set for free. */
-        if (socketp == &watched) {
-            if (m->n_gone < NET_HELD_MAX)
-                m->gone[m->n_gone++] = fd;
-            else
-                epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
-        } else if (socketp == &unwatched) {
-            held_drop(m->fresh, &m->n_fresh, fd);
-        }
-        if (socketp)
+        if (socketp) {
+            epoll_ctl(m->epfd, EPOLL_CTL_DEL, fd, NULL);
             curl_multi_assign(m->multi, fd, NULL);
+        }
         return 0;
     }
-    if (!socketp && what == CURL_POLL_OUT && m->n_fresh < NET_HELD_MAX) {
-        m->fresh[m->n_fresh++] = fd;
-        curl_multi_assign(m->multi, fd, &unwatched);
-        return 0;
-    }
-    if (socketp == &unwatched)
-        held_drop(m->fresh, &m->n_fresh, fd);
-    /* A socket curl watches again before it left the set is still in it. */
-    bool in_set = socketp == &watched || held_drop(m->gone, &m->n_gone, fd);
-    return multi_watch(m, fd, what, in_set); /* -1: curl fails the transfer */
+    struct epoll_event ev = {.data.u64 = watch_data(fd, what)};
+    if (what & CURL_POLL_IN)
+        ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT)
+        ev.events |= EPOLLOUT;
+    /* socketp marks a socket in the set; try the other way if the kernel disagrees. */
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(m->epfd, op, fd, &ev) < 0 &&
+        epoll_ctl(m->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -1; /* curl fails the transfer */
+    if (!socketp)
+        curl_multi_assign(m->multi, fd, m);
+    return 0;
 }
 
 static int multi_on_timeout_change(CURLM *multi, long timeout_ms, void *userp)
@@ -299,7 +219,6 @@ static struct net_multi *multi_new(uv_loop_t *uv)
     uv_timer_init(uv, m->timer);
     m->timer->data = m;
     m->epfd = epoll_create1(EPOLL_CLOEXEC);
-    m->trying = CURL_SOCKET_BAD;
     m->poll = xmalloc(sizeof(*m->poll));
     if (m->epfd < 0 || uv_poll_init(uv, m->poll, m->epfd) < 0)
         abort(); /* out of file descriptors at start-up */
@@ -387,19 +306,6 @@ static curl_socket_t net_open_socket(void *data, curlsocktype purpose, struct cu
     return fd < 0 ? CURL_SOCKET_BAD : fd;
 }
 
-/*
- * curl closes its sockets here, after it told us it no longer watches
- * them: the close takes the socket out of the epoll set, so it need not
- * leave it first. (A child forked but not yet exec'd holds the socket a
- * moment longer; an event from it meanwhile wakes curl for nothing.)
- */
-static int net_close_socket(void *data, curl_socket_t fd)
-{
-    struct net_multi *m = data;
-    held_drop(m->gone, &m->n_gone, fd);
-    return close(fd);
-}
-
 int net_transfer_start(struct net_multi *m, CURL *easy, net_transfer_cb *cb, void *data,
                        struct err *e)
 {
@@ -408,8 +314,6 @@ int net_transfer_start(struct net_multi *m, CURL *easy, net_transfer_cb *cb, voi
     curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, net_open_socket);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, net_close_socket);
-    curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, m);
     CURLMcode rc = curl_multi_add_handle(m->multi, easy);
     if (rc != CURLM_OK) {
         curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
@@ -429,7 +333,6 @@ void net_transfer_cancel(CURL *easy)
         return;
     struct net_multi *m = t->m;
     curl_multi_remove_handle(m->multi, easy);
-    multi_settle(m);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
     free(t);
     transfers_add(m, -1);
