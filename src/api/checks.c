@@ -21,9 +21,10 @@
 #include "series/graph.h"
 #include "series/series.h"
 
-/* Points of history sent per series at most, the newest: a series may hold more (history.points).
- */
-#define API_CHECKS_HISTORY_MAX SERIES_POINTS_DEFAULT
+/* Points of history sent per series unless ?points= asks otherwise: the newest. */
+#define API_CHECKS_HISTORY_DEFAULT SERIES_POINTS_DEFAULT
+/* The most ?points= may ask for: history.points' own bound. */
+#define API_CHECKS_HISTORY_MAX     1000000
 
 static json_t *number(double v)
 {
@@ -111,10 +112,16 @@ static void get_checks(struct api_req *req, void *data)
     api_reply_json(req, 200, json_pack("{s:o}", "checks", list));
 }
 
+struct history_json {
+    json_t *series;
+    size_t points; /* per series at most, the newest */
+};
+
 static void add_series(const char *label, const char *unit, const struct series *s, void *data)
 {
+    struct history_json *h = data;
     json_t *points = json_array();
-    size_t n = series_len(s), skip = n > API_CHECKS_HISTORY_MAX ? n - API_CHECKS_HISTORY_MAX : 0;
+    size_t n = series_len(s), skip = n > h->points ? n - h->points : 0;
     struct series_iter it;
     struct series_point p;
     for (series_iter_init(&it, s); series_next(&it, &p);)
@@ -123,8 +130,19 @@ static void add_series(const char *label, const char *unit, const struct series 
         else
             json_array_append_new(points,
                                   json_pack("[I, o]", (json_int_t)p.time_ms, number(p.value)));
-    json_array_append_new(
-            data, json_pack("{s:s, s:s, s:o}", "label", label, "unit", unit, "points", points));
+    json_array_append_new(h->series, json_pack("{s:s, s:s, s:o}", "label", label, "unit", unit,
+                                               "points", points));
+}
+
+/* A size query argument: its value, def when absent, 0 when it is not a whole number in range. */
+static unsigned size_arg(struct api_req *req, const char *key, unsigned def, unsigned min,
+                         unsigned max)
+{
+    const char *v = api_req_query(req, key);
+    if (!v)
+        return def;
+    long long n;
+    return api__positive_parse(v, max, &n) && n >= min ? (unsigned)n : 0;
 }
 
 static void not_found(struct api_req *req, const char *name)
@@ -144,6 +162,17 @@ static void get_check(struct api_req *req, void *data)
         not_found(req, name);
         return;
     }
+    struct history_json h = {
+            .points =
+                    size_arg(req, "points", API_CHECKS_HISTORY_DEFAULT, 1, API_CHECKS_HISTORY_MAX),
+    };
+    if (!h.points) {
+        api_reply_error(req, 400, "bad_request",
+                        "points must be a whole number from 1 to %d (the newest points of each "
+                        "series), or left out for %d",
+                        API_CHECKS_HISTORY_MAX, API_CHECKS_HISTORY_DEFAULT);
+        return;
+    }
     json_t *o = state_json(&s);
     if (!o) {
         reply(req, NULL);
@@ -156,9 +185,9 @@ static void get_check(struct api_req *req, void *data)
     } else {
         json_object_set_new(o, "observation", json_null());
     }
-    json_t *history = json_array();
-    checks_series_each(c, name, add_series, history);
-    json_object_set_new(o, "history", history);
+    h.series = json_array();
+    checks_series_each(c, name, add_series, &h);
+    json_object_set_new(o, "history", h.series);
     reply(req, o);
 }
 
@@ -174,17 +203,6 @@ static void add_graph_line(const char *label, const char *unit, const struct ser
     bool status = strcmp(label, "status") == 0 && !*unit;
     if (g->n < sizeof(g->v) / sizeof(g->v[0]))
         g->v[g->n++] = (struct series_graph_line){label, unit, s, status};
-}
-
-/* A size query argument: its value, def when absent, 0 when it is not a whole number in range. */
-static unsigned size_arg(struct api_req *req, const char *key, unsigned def, unsigned min,
-                         unsigned max)
-{
-    const char *v = api_req_query(req, key);
-    if (!v)
-        return def;
-    long long n;
-    return api__positive_parse(v, max, &n) && n >= min ? (unsigned)n : 0;
 }
 
 static void get_graph(struct api_req *req, void *data)

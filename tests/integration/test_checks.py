@@ -59,6 +59,25 @@ def test_api_lists_checks_and_follows_a_file(checked):
     assert detail["observation"]["samples"]
 
 
+def test_history_points_asked_for(checked):
+    d, token = checked
+    wait_for(lambda: any(h["label"] == "status" and len(h["points"]) >= 3
+                         for h in check_state(d, token, "flag")["history"]), what="three runs")
+    whole = {h["label"]: h["points"] for h in check_state(d, token, "flag")["history"]}
+    r = d.get("/api/v1/checks/flag?points=2", token)
+    assert r.status == 200, r.body
+    for h in r.json()["history"]:
+        # The newest two, oldest first: the end of what the series holds.
+        assert len(h["points"]) == 2
+        assert h["points"][0][0] < h["points"][1][0]
+        assert h["points"][0][0] >= whole[h["label"]][-2][0]
+    for bad in ("0", "-1", "abc", "1000001"):
+        r = d.get(f"/api/v1/checks/flag?points={bad}", token)
+        assert r.status == 400, (bad, r.body)
+        assert r.json()["error"] == "bad_request" and "points must be a whole number" in r.json()["reason"]
+    assert d.get("/healthz").status == 200
+
+
 def test_run_now_answers_with_the_observation(checked):
     d, token = checked
     r = d.post("/api/v1/checks/root-disk/run", token)
