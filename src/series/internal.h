@@ -75,6 +75,13 @@ static inline size_t series__heap_size(size_t size)
     return n < 32 ? 32 : n;
 }
 
+/*
+ * Holds every series to the store's limits at once, as a new chunk would:
+ * each keeps its newest chunk, at least `points` points when it has them,
+ * and its share of the budget when the store is past it.
+ */
+void series__trim(struct series_store *st);
+
 /* Frees every chunk of s, taking them off the store's counts. */
 void series__chunks_free(struct series_store *st, struct series *s);
 

@@ -550,6 +550,28 @@ static struct series_chunk *chunk_take(struct series_store *st, struct series *s
     return c;
 }
 
+void series__trim(struct series_store *st)
+{
+    bool over = st->chunk_bytes > st->limits.memory;
+    size_t share = st->n ? st->limits.memory / st->n : 0;
+    for (size_t i = 0; i < st->n; i++) {
+        struct series *s = st->all[i];
+        size_t held = s->head ? series_heap(s) : 0;
+        while (s->head && s->head->next != s->head) {
+            const struct series_chunk *oldest = s->head->next;
+            bool past_points = s->len - oldest->n >= st->limits.points;
+            if (!past_points && !(over && held > share))
+                break;
+            if (!past_points)
+                st->dropped += oldest->n;
+            held -= chunk_heap_of(oldest);
+            free(chunk_drop_oldest(st, s));
+        }
+    }
+    if (over)
+        st->shared = true;
+}
+
 void series__chunks_free(struct series_store *st, struct series *s)
 {
     if (!s->head)

@@ -53,8 +53,9 @@ struct series_store *series_store_new(const struct series_limits *limits);
 /* Frees the store and every series in it. Accepts NULL. */
 void series_store_free(struct series_store *st);
 /*
- * Changes the limits (a reload). They apply as series take new chunks:
- * nothing is dropped at once, and series past a lower max_series stay.
+ * Changes the limits (a reload). Lower points and memory apply at once:
+ * each series gives up its oldest chunks down to them (keeping its newest
+ * chunk); series past a lower max_series stay.
  */
 void series_store_set_limits(struct series_store *st, const struct series_limits *limits);
 

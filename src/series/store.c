@@ -109,6 +109,8 @@ struct series_store *series_store_new(const struct series_limits *limits)
 void series_store_set_limits(struct series_store *st, const struct series_limits *limits)
 {
     limits_set(st, limits);
+    /* Lower limits now: a series no longer written would keep its memory until removed. */
+    series__trim(st);
 }
 
 static void series_free(struct series_store *st, struct series *s)

@@ -393,6 +393,53 @@ static void test_series_budget_is_shared_fairly(void **state)
     series_store_free(st);
 }
 
+/*
+ * Lower limits (a reload) apply at once, to series no longer written too:
+ * each keeps its newest points, the drops for the budget are counted.
+ */
+static void test_series_lower_limits_apply_at_once(void **state)
+{
+    (void)state;
+    struct series_store *st =
+            series_store_new(&(struct series_limits){.points = 100000, .memory = 1u << 20});
+    struct series *v[50];
+    for (int k = 0; k < 50; k++) {
+        char name[16];
+        snprintf(name, sizeof(name), "s%d", k);
+        assert_int_equal(series_store_get(st, name, NULL, &v[k]), 0);
+        points_add(st, v[k], 0, 2000);
+    }
+    struct series_stats before, after;
+    series_store_stats(st, &before);
+    assert_true(before.bytes > (64u << 10));
+    assert_int_equal(before.dropped_points, 0);
+
+    series_store_set_limits(st, &(struct series_limits){.points = 100000, .memory = 64u << 10});
+    series_store_stats(st, &after);
+    assert_true(after.bytes <= (64u << 10));
+    assert_int_equal(after.dropped_points, before.points - after.points);
+    for (int k = 0; k < 50; k++) {
+        struct series_point p;
+        assert_true(series_last(v[k], &p));
+        assert_int_equal(p.time_ms, 1000 * 1999); /* the newest stays */
+        assert_true(series_len(v[k]) > 0);
+    }
+
+    /* Fewer points: each holds at least them; not a drop for the budget. */
+    series_store_set_limits(st, &(struct series_limits){.points = 10, .memory = 64u << 10});
+    struct series_stats fewer;
+    series_store_stats(st, &fewer);
+    assert_int_equal(fewer.dropped_points, after.dropped_points);
+    assert_true(fewer.points < after.points);
+    for (int k = 0; k < 50; k++) {
+        assert_true(series_len(v[k]) >= 10);
+        struct series_point p;
+        assert_true(series_last(v[k], &p));
+        assert_int_equal(p.time_ms, 1000 * 1999);
+    }
+    series_store_free(st);
+}
+
 /* However many series, each keeps its newest points: the budget bends, a little. */
 static void test_series_budget_keeps_every_series_newest_points(void **state)
 {
@@ -571,6 +618,7 @@ int main(void)
             cmocka_unit_test(test_series_points_bound_drops_the_oldest_chunks),
             cmocka_unit_test(test_series_points_are_small),
             cmocka_unit_test(test_series_budget_is_shared_fairly),
+            cmocka_unit_test(test_series_lower_limits_apply_at_once),
             cmocka_unit_test(test_series_budget_keeps_every_series_newest_points),
             cmocka_unit_test(test_series_lookup_by_name_and_labels),
             cmocka_unit_test(test_series_cap_removal_and_retention),
