@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The http check kind: one request through libcurl's multi interface on the
- * loop (src/net/), judged the way Monitoring Plugins' check_http judges it:
- * the status against the expected set (any 2xx or 3xx by default), the body
- * against a pattern, the response time and the TLS certificate's days left
- * against their thresholds. Redirects are not followed: a 3xx is an answer.
- * Each run opens a fresh connection, so the time measured includes it, and
- * ends it with a reset once the answer is in.
+ * The http check kind: one request on the loop, judged the way Monitoring
+ * Plugins' check_http judges it: the status against the expected set (any
+ * 2xx or 3xx by default), the body against a pattern, the response time
+ * and the TLS certificate's days left against their thresholds. Redirects
+ * are not followed: a 3xx is an answer. Each run opens a fresh connection,
+ * so the time measured includes it, and ends it with a reset once the
+ * answer is in. Plain http:// requests are made by http_wire.c; the rest
+ * (TLS, proxies, credentials) through libcurl's multi interface (src/net/).
  */
 #include <errno.h>
 #include <math.h>
@@ -27,30 +28,30 @@
 #include "net/net.h"
 #include "version.h"
 
-/* Bytes of body kept for the pattern; past them the transfer is cut. */
-#define HTTP_BODY_MAX        (1024 * 1024)
-/* Bytes of the status line kept ("HTTP/1.1 200 OK"). */
-#define HTTP_STATUS_LINE_MAX 128
 /* Slack after the run's timeout for curl's own, a backstop only. */
-#define HTTP_BACKSTOP_MS     1000
+#define HTTP_BACKSTOP_MS 1000
 
+/* A run through libcurl. */
 struct http_probe {
     struct check_run *run;
     const struct config_check_http *cfg;
     struct net_multi *m;
     CURL *easy;
-    char *body; /* kept only when a body regex needs it; grows as it arrives */
-    size_t body_cap;
-    size_t body_len; /* received, at most HTTP_BODY_MAX */
-    bool body_cut;   /* the body went past HTTP_BODY_MAX: transfer stopped there */
-    char status_line[HTTP_STATUS_LINE_MAX];
+    struct http_answer answer;
     char errbuf[CURL_ERROR_SIZE];
 };
 
-/* What a check keeps between runs (its host's kind_state). */
+/* What a check keeps between runs (its host's kind_state): one client or the other. */
 struct http_host {
+    struct http_wire_target *wire; /* plain http, without libcurl; or NULL */
     struct net_multi *m;
     struct curl_slist *headers; /* the request's, built once */
+};
+
+/* The run in flight (run->kind_data): its client's. */
+struct http_run {
+    struct http_probe *probe;
+    struct http_wire *wire;
 };
 
 static int http_header_add(struct http_host *h, const char *line)
@@ -66,49 +67,54 @@ static void http_probe_free(struct http_probe *p)
 {
     net_easy_put(p->m, p->easy);
     net_multi_unref(p->m);
-    free(p->body);
+    free(p->answer.failure);
+    free(p->answer.body.data);
     free(p);
+}
+
+bool http_body_add(struct http_body *b, const char *data, size_t n)
+{
+    size_t room = HTTP_BODY_MAX - b->len;
+    size_t take = n < room ? n : room;
+    if (take && b->keep) {
+        if (b->len + take > b->cap) {
+            size_t cap = b->cap ? b->cap : 4096;
+            while (cap < b->len + take)
+                cap *= 2;
+            b->cap = cap < HTTP_BODY_MAX ? cap : HTTP_BODY_MAX;
+            b->data = xrealloc(b->data, b->cap);
+        }
+        memcpy(b->data + b->len, data, take);
+    }
+    b->len += take;
+    if (take < n)
+        b->cut = true;
+    return take == n;
 }
 
 static size_t http_on_body(char *data, size_t size, size_t n, void *userp)
 {
     struct http_probe *p = userp;
-    size_t len = size * n;
-    size_t room = HTTP_BODY_MAX - p->body_len;
-    size_t take = len < room ? len : room;
-    if (take && p->cfg->expect.body) {
-        if (p->body_len + take > p->body_cap) {
-            size_t cap = p->body_cap ? p->body_cap : 4096;
-            while (cap < p->body_len + take)
-                cap *= 2;
-            p->body_cap = cap < HTTP_BODY_MAX ? cap : HTTP_BODY_MAX;
-            p->body = xrealloc(p->body, p->body_cap);
-        }
-        memcpy(p->body + p->body_len, data, take);
-    }
-    p->body_len += take;
-    if (take < len) {
-        p->body_cut = true;
-        return 0; /* stops the transfer with CURLE_WRITE_ERROR */
-    }
-    return len;
+    /* Short of size * n, curl stops the transfer with CURLE_WRITE_ERROR. */
+    return http_body_add(&p->answer.body, data, size * n) ? size * n : 0;
 }
 
 static size_t http_on_header(char *data, size_t size, size_t n, void *userp)
 {
     struct http_probe *p = userp;
+    char *line = p->answer.status_line;
     size_t len = size * n;
     /* Each response's status line (after a 100 Continue, the final one). */
     if (len > 5 && memcmp(data, "HTTP/", 5) == 0) {
         while (len && (data[len - 1] == '\r' || data[len - 1] == '\n'))
             len--;
-        if (len >= sizeof(p->status_line))
-            len = sizeof(p->status_line) - 1;
+        if (len >= sizeof(p->answer.status_line))
+            len = sizeof(p->answer.status_line) - 1;
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)data[i];
-            p->status_line[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+            line[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
         }
-        p->status_line[len] = '\0';
+        line[len] = '\0';
     }
     return size * n;
 }
@@ -166,50 +172,56 @@ static void http_sample_limits(struct check_run *run, bool has_warn, struct unit
 }
 
 /* Why a transfer failed, in words people search for. */
-static void http_describe_failure(struct http_probe *p, CURLcode result, struct strbuf *b)
+static char *http_describe_failure(struct http_probe *p, CURLcode result)
 {
     long os_errno = 0;
     curl_easy_getinfo(p->easy, CURLINFO_OS_ERRNO, &os_errno);
     switch (result) {
     case CURLE_COULDNT_CONNECT:
-        strbuf_addf(b, "%s: %s", p->cfg->url,
-                    os_errno ? uv_strerror(-(int)os_errno) : "cannot connect");
-        return;
+        return xasprintf("%s: %s", p->cfg->url,
+                         os_errno ? uv_strerror(-(int)os_errno) : "cannot connect");
     case CURLE_COULDNT_RESOLVE_HOST:
-        strbuf_addf(b, "%s: cannot resolve the host", p->cfg->url);
-        return;
+        return xasprintf("%s: cannot resolve the host", p->cfg->url);
     case CURLE_OPERATION_TIMEDOUT:
-        strbuf_addf(b, "%s: no answer in time", p->cfg->url);
-        return;
+        return xasprintf("%s: no answer in time", p->cfg->url);
     default:
-        strbuf_addf(b, "%s: %s", p->cfg->url,
-                    p->errbuf[0] ? p->errbuf : curl_easy_strerror(result));
-        return;
+        return xasprintf("%s: %s", p->cfg->url,
+                         p->errbuf[0] ? p->errbuf : curl_easy_strerror(result));
     }
 }
 
-static void http_judge(struct http_probe *p, CURLcode result)
+/* What curl got, as an answer to judge. */
+static void http_probe_answer(struct http_probe *p, CURLcode result)
 {
-    struct check_run *run = p->run;
+    struct http_answer *a = &p->answer;
+    if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && a->body.cut)) {
+        a->failure = http_describe_failure(p, result);
+        return;
+    }
+    curl_off_t total_us = 0, size = 0;
+    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &a->code);
+    curl_easy_getinfo(p->easy, CURLINFO_TOTAL_TIME_T, &total_us);
+    curl_easy_getinfo(p->easy, CURLINFO_SIZE_DOWNLOAD_T, &size);
+    a->seconds = (double)total_us / 1e6;
+    a->size = (double)size;
     const struct config_check_http *cfg = p->cfg;
+    if (cfg->cert_days_warn != CONFIG_UNSET || cfg->cert_days_crit != CONFIG_UNSET)
+        a->has_cert = net_tls_cert_days_left(p->easy, &a->cert_days) == 0;
+}
+
+static void http_judge(struct check_run *run, const struct http_answer *a)
+{
+    const struct config_check_http *cfg = &run->cfg->u.http;
+    if (a->failure) {
+        check_run_finish_summary(run, CHECK_STATUS_CRITICAL, xstrdup(a->failure));
+        return;
+    }
     struct strbuf issues, b;
     strbuf_init(&issues, 0);
     strbuf_init(&b, 0);
     enum check_status status = CHECK_STATUS_OK;
-
-    if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && p->body_cut)) {
-        http_describe_failure(p, result, &b);
-        strbuf_fini(&issues);
-        check_run_finish_summary(run, CHECK_STATUS_CRITICAL, strbuf_detach(&b, NULL));
-        return;
-    }
-
-    long code = 0;
-    curl_off_t total_us = 0, size = 0;
-    curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(p->easy, CURLINFO_TOTAL_TIME_T, &total_us);
-    curl_easy_getinfo(p->easy, CURLINFO_SIZE_DOWNLOAD_T, &size);
-    double took = (double)total_us / 1e6;
+    long code = a->code;
+    double took = a->seconds;
 
     check_run_sample(run, "time", took, "s");
     bool lw = cfg->latency_warn_ms != CONFIG_UNSET64, lc = cfg->latency_crit_ms != CONFIG_UNSET64;
@@ -217,7 +229,7 @@ static void http_judge(struct http_probe *p, CURLcode result)
     struct units_range rc = http_range_above(lc ? (double)cfg->latency_crit_ms / 1000 : 0);
     http_sample_limits(run, lw, rw, lc, rc);
     /* Facts of the answer, not a trend: no history series (only `time` has one). */
-    check_run_sample_no_history(run, "size", (double)size, "B");
+    check_run_sample_no_history(run, "size", a->size, "B");
     check_run_sample_no_history(run, "status", (double)code, "");
 
     if (!http_status_is_expected(cfg, code)) {
@@ -229,13 +241,14 @@ static void http_judge(struct http_probe *p, CURLcode result)
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(cfg->expect.body->code, NULL);
         if (!md)
             abort();
-        int rc_match = pcre2_match(cfg->expect.body->code, (PCRE2_SPTR)(p->body ? p->body : ""),
-                                   p->body_len, 0, 0, md, NULL);
+        const char *body = a->body.data ? a->body.data : "";
+        int rc_match =
+                pcre2_match(cfg->expect.body->code, (PCRE2_SPTR)body, a->body.len, 0, 0, md, NULL);
         pcre2_match_data_free(md);
         if (rc_match < 0) {
             status = CHECK_STATUS_CRITICAL;
             strbuf_addf(&issues, "body does not match /%s/%s; ", cfg->expect.body->pattern,
-                        p->body_cut ? " in its first 1 MiB" : "");
+                        a->body.cut ? " in its first 1 MiB" : "");
         }
     }
 
@@ -249,10 +262,10 @@ static void http_judge(struct http_probe *p, CURLcode result)
 
     bool cw = cfg->cert_days_warn != CONFIG_UNSET, cc = cfg->cert_days_crit != CONFIG_UNSET;
     if (cw || cc) {
-        double days;
+        double days = a->cert_days;
         struct units_range dw = http_range_below(cw ? cfg->cert_days_warn : 0);
         struct units_range dc = http_range_below(cc ? cfg->cert_days_crit : 0);
-        if (net_tls_cert_days_left(p->easy, &days) < 0) {
+        if (!a->has_cert) {
             http_raise(&status, CHECK_STATUS_CRITICAL);
             strbuf_adds(&issues, "no TLS certificate to check; ");
         } else {
@@ -270,26 +283,38 @@ static void http_judge(struct http_probe *p, CURLcode result)
         }
     }
 
-    if (p->body_cut)
+    if (a->body.cut)
         check__note(&run->obs, "body cut at %d bytes", HTTP_BODY_MAX);
     strbuf_add(&b, issues.s, issues.len);
-    strbuf_addf(&b, "%s - %lld bytes in %.3f s", p->status_line[0] ? p->status_line : "HTTP",
-                (long long)size, took);
+    strbuf_addf(&b, "%s - %.0f bytes in %.3f s", a->status_line[0] ? a->status_line : "HTTP",
+                a->size, took);
     strbuf_fini(&issues);
     check_run_finish_summary(run, status, strbuf_detach(&b, NULL));
+}
+
+/* The run's end, either client's; an aborted run ends so once its socket is closed. */
+static void http_finish(struct check_run *run, const struct http_answer *a)
+{
+    free(run->kind_data);
+    run->kind_data = NULL;
+    if (run->aborted)
+        check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
+    else
+        http_judge(run, a);
 }
 
 static void http_on_done(CURL *easy, CURLcode result, void *data)
 {
     (void)easy;
     struct http_probe *p = data;
-    struct check_run *run = p->run;
-    run->kind_data = NULL;
-    if (run->aborted) /* cannot happen: abort cancels first; kept as a guard */
-        check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
-    else
-        http_judge(p, result);
+    http_probe_answer(p, result);
+    http_finish(p->run, &p->answer);
     http_probe_free(p);
+}
+
+static void http_on_wire_done(const struct http_answer *a, void *data)
+{
+    http_finish(data, a);
 }
 
 /*
@@ -352,12 +377,32 @@ static void http_setup(struct http_probe *p, const struct curl_slist *headers)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 }
 
+static void http_start_wire(struct check_run *run, const struct http_wire_target *t)
+{
+    struct http_run *r = xcalloc(1, sizeof(*r));
+    run->kind_data = r;
+    r->wire = http_wire_start(run->uv, t, run->cfg->u.http.expect.body != NULL, http_on_wire_done,
+                              run);
+    if (!r->wire) {
+        free(r);
+        run->kind_data = NULL;
+        check_run_finish(run, CHECK_STATUS_CRITICAL, "%s: cannot resolve the host",
+                         run->cfg->u.http.url);
+    }
+}
+
 static void http_start(struct check_run *run)
 {
+    const struct http_host *h = run->host->kind_state;
+    if (h->wire) {
+        http_start_wire(run, h->wire);
+        return;
+    }
     struct http_probe *p = xcalloc(1, sizeof(*p));
     struct err e = {0};
     p->run = run;
     p->cfg = &run->cfg->u.http;
+    p->answer.body.keep = p->cfg->expect.body != NULL;
     p->m = net_multi_ref(run->uv);
     p->easy = net_easy_get(p->m);
     if (!p->easy) {
@@ -365,28 +410,38 @@ static void http_start(struct check_run *run)
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "out of memory for a curl handle");
         return;
     }
-    const struct http_host *h = run->host->kind_state;
     http_setup(p, h->headers);
     if (net_transfer_start(p->m, p->easy, http_on_done, p, &e) < 0) {
         http_probe_free(p);
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "%s", e.msg);
         return;
     }
-    run->kind_data = p;
+    struct http_run *r = xcalloc(1, sizeof(*r));
+    r->probe = p;
+    run->kind_data = r;
 }
 
 static void http_abort(struct check_run *run)
 {
-    struct http_probe *p = run->kind_data;
-    if (!p)
+    struct http_run *r = run->kind_data;
+    if (!r)
         return;
-    run->kind_data = NULL;
+    char progress[256];
     free(run->obs.long_output);
-    run->obs.long_output = p->status_line[0] ? xasprintf("%s; %zu bytes of body so far",
-                                                         p->status_line, p->body_len)
-                                             : xasprintf("no answer from %s yet", p->cfg->url);
+    if (r->wire) {
+        run->obs.long_output = xstrdup(http_wire_progress(r->wire, progress, sizeof(progress)));
+        http_wire_abort(r->wire); /* the run ends once the socket is closed */
+        return;
+    }
+    struct http_probe *p = r->probe;
+    run->obs.long_output = p->answer.status_line[0]
+                                   ? xasprintf("%s; %zu bytes of body so far",
+                                               p->answer.status_line, p->answer.body.len)
+                                   : xasprintf("no answer from %s yet", p->cfg->url);
     net_transfer_cancel(p->easy);
     http_probe_free(p);
+    free(r);
+    run->kind_data = NULL;
     check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
 }
 
@@ -395,6 +450,7 @@ static void http_detach(struct check_host *host)
     struct http_host *h = host->kind_state;
     if (!h)
         return;
+    http_wire_target_free(h->wire);
     net_multi_unref(h->m);
     curl_slist_free_all(h->headers);
     free(h);
@@ -402,7 +458,8 @@ static void http_detach(struct check_host *host)
 }
 
 /*
- * Builds the request headers once for every run, and holds the loop's
+ * Builds the request once for every run: whole, for a plain http:// URL
+ * (http_wire.c); otherwise its headers for libcurl, and holds the loop's
  * multi handle between runs, so runs share its resolver cache.
  */
 static int http_attach(struct check_host *host, struct err *e)
@@ -410,6 +467,9 @@ static int http_attach(struct check_host *host, struct err *e)
     const struct config_check_http *cfg = &host->cfg->u.http;
     struct http_host *h = xcalloc(1, sizeof(*h));
     host->kind_state = h;
+    h->wire = http_wire_target_new(cfg);
+    if (h->wire)
+        return 0;
     h->m = net_multi_ref(host->uv);
     /* The server need not keep the connection for a next request. */
     bool own_connection = false;

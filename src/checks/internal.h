@@ -129,6 +129,50 @@ struct check_sample *check__sample_append(struct check_observation *o);
 /* The room to allocate for n samples, so that check__sample_append() may add more. */
 size_t check__samples_room(size_t n);
 
+/* ---- the http kind's two clients (http.c: libcurl; http_wire.c: its own) ---- */
+
+/* Bytes of body kept for a body pattern; past them the transfer is cut. */
+#define HTTP_BODY_MAX (1024 * 1024)
+
+struct http_body {
+    char *data;      /* kept only when keep; grows as it arrives */
+    size_t cap, len; /* len: received, at most HTTP_BODY_MAX */
+    bool keep;       /* the check has a body pattern */
+    bool cut;        /* the body went past HTTP_BODY_MAX: the transfer stopped there */
+};
+/* Takes received body bytes; false once past HTTP_BODY_MAX (stop the transfer). */
+bool http_body_add(struct http_body *b, const char *data, size_t n);
+
+/* What a request got, whichever client made it; http.c judges it. */
+struct http_answer {
+    char *failure; /* no answer, and why ("http://...: connection refused"); else NULL */
+    long code;
+    double seconds; /* from the start of the run to the end of the answer */
+    double size;    /* bytes of body */
+    char status_line[128];
+    struct http_body body;
+    bool has_cert; /* a TLS certificate was seen: cert_days is its days left */
+    double cert_days;
+};
+
+/*
+ * A plain http:// request made without libcurl (http_wire.c), prepared once
+ * per check: NULL when the URL needs libcurl (https, a proxy set in the
+ * environment, credentials, bytes libcurl would encode).
+ */
+struct http_wire_target *http_wire_target_new(const struct config_check_http *cfg);
+void http_wire_target_free(struct http_wire_target *t);
+
+/* Called once the exchange is over and its socket closed; a is freed after. */
+typedef void http_wire_cb(const struct http_answer *a, void *data);
+/* Starts a run's request, or returns NULL (no callback) when the resolver cannot be asked. */
+struct http_wire *http_wire_start(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
+                                  http_wire_cb *cb, void *data);
+/* Ends the exchange now; the callback follows, once the socket is closed. */
+void http_wire_abort(struct http_wire *w);
+/* Where the exchange stands, for the long output of a run that timed out. */
+const char *http_wire_progress(const struct http_wire *w, char *buf, size_t size);
+
 /*
  * An observation packed into one read-only allocation (packed.c): what the
  * runner keeps of each check's last run. Free it with free().

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The http kind's own client for plain http:// URLs: one HTTP/1.1 request
+ * on a libuv TCP handle, its answer read by Debian's http-parser. libcurl
+ * spends more per transfer (parsing the URL, setting up a connection
+ * object, storing every header, some fifty allocations) than a whole check
+ * may cost at 1,000 checks a second (docs/benchmarks.md); here the request
+ * is built once per check and a run is a connect, a write and the reads.
+ * What needs more than that stays with libcurl (http.c decides): TLS,
+ * a proxy from the environment, credentials in the URL.
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include <http_parser.h>
+
+#include "base/alloc.h"
+#include "base/clock.h"
+#include "base/strbuf.h"
+#include "checks/internal.h"
+#include "version.h"
+
+struct http_wire_target {
+    const char *url; /* the check's, for messages */
+    char *host;      /* as in the URL, without an IPv6 address' brackets */
+    unsigned port;
+    char *request; /* the whole request, body included */
+    size_t request_len;
+    bool head; /* a HEAD request: the answer has no body */
+    struct sockaddr_storage literal;
+    bool is_literal; /* the host is an address: no resolver needed */
+};
+
+struct http_wire {
+    const struct http_wire_target *t;
+    uv_loop_t *uv;
+    http_wire_cb *cb;
+    void *data;
+    struct http_answer answer;
+    uv_getaddrinfo_t gai;
+    bool resolving;
+    struct addrinfo *addrs, *addr; /* all of them, the one tried now */
+    struct addrinfo literal;
+    uv_tcp_t *tcp; /* NULL when closed; freed by its close callback */
+    bool closing;
+    uv_connect_t connect;
+    uv_write_t write;
+    int last_error; /* of the last address tried */
+    http_parser parser;
+    bool complete; /* the final answer is in */
+    bool ending;
+    uint64_t started_ns;
+    char buf[16384];
+};
+
+/* ---- the target, once per check ---- */
+
+static bool field_has(const struct http_parser_url *u, enum http_parser_url_fields f)
+{
+    return u->field_set & (1u << f);
+}
+
+static const char *field_at(const char *url, const struct http_parser_url *u,
+                            enum http_parser_url_fields f, size_t *len)
+{
+    *len = field_has(u, f) ? u->field_data[f].len : 0;
+    return url + u->field_data[f].off;
+}
+
+/* Visible ASCII only: anything else goes to libcurl, which encodes or refuses it. */
+static bool is_plain(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (s[i] <= 0x20 || s[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* A proxy libcurl would use for an http:// URL (it alone knows no_proxy). */
+static bool proxy_in_environment(void)
+{
+    static const char *const names[] = {"http_proxy", "all_proxy", "ALL_PROXY"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return true;
+    }
+    return false;
+}
+
+static bool has_header(const struct config_check_http *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->headers.n; i++)
+        if (strcasecmp(cfg->headers.v[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* The request libcurl would send for cfg: its headers, then the check's, which replace them. */
+static void build_request(struct http_wire_target *t, const struct config_check_http *cfg,
+                          const char *target, size_t target_len, bool bracket)
+{
+    struct strbuf b;
+    strbuf_init(&b, 0);
+    strbuf_addf(&b, "%s %.*s HTTP/1.1\r\n", config_http_method_name(cfg->method), (int)target_len,
+                target);
+    if (!has_header(cfg, "Host")) {
+        strbuf_addf(&b, bracket ? "Host: [%s]" : "Host: %s", t->host);
+        if (t->port != 80)
+            strbuf_addf(&b, ":%u", t->port);
+        strbuf_adds(&b, "\r\n");
+    }
+    if (!has_header(cfg, "User-Agent"))
+        strbuf_adds(&b, "User-Agent: hale/" HALE_VERSION "\r\n");
+    if (!has_header(cfg, "Accept"))
+        strbuf_adds(&b, "Accept: */*\r\n");
+    if (!has_header(cfg, "Connection"))
+        strbuf_adds(&b, "Connection: close\r\n");
+    bool body = cfg->body || cfg->method == CONFIG_HTTP_POST;
+    if (body) {
+        if (!has_header(cfg, "Content-Length"))
+            strbuf_addf(&b, "Content-Length: %zu\r\n", cfg->body ? strlen(cfg->body) : 0);
+        if (!has_header(cfg, "Content-Type"))
+            strbuf_adds(&b, "Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    for (size_t i = 0; i < cfg->headers.n; i++)
+        strbuf_addf(&b, "%s: %s\r\n", cfg->headers.v[i].name, cfg->headers.v[i].value);
+    strbuf_adds(&b, "\r\n");
+    if (cfg->body)
+        strbuf_adds(&b, cfg->body);
+    t->request = strbuf_detach(&b, &t->request_len);
+}
+
+static void literal_address(struct http_wire_target *t)
+{
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&t->literal;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&t->literal;
+    t->is_literal = uv_ip4_addr(t->host, (int)t->port, v4) == 0 ||
+                    uv_ip6_addr(t->host, (int)t->port, v6) == 0;
+}
+
+struct http_wire_target *http_wire_target_new(const struct config_check_http *cfg)
+{
+    const char *url = cfg->url;
+    struct http_parser_url u;
+    http_parser_url_init(&u);
+    if (strncasecmp(url, "http://", 7) != 0 || proxy_in_environment() ||
+        http_parser_parse_url(url, strlen(url), 0, &u) != 0 || field_has(&u, UF_USERINFO) ||
+        !field_has(&u, UF_HOST) || (field_has(&u, UF_PORT) && u.port == 0))
+        return NULL;
+    size_t host_len, path_len, query_len;
+    const char *host = field_at(url, &u, UF_HOST, &host_len);
+    const char *path = field_at(url, &u, UF_PATH, &path_len);
+    const char *query = field_at(url, &u, UF_QUERY, &query_len);
+    /* A scope (fe80::1%eth0) or odd bytes: libcurl's to handle. */
+    if (!host_len || !is_plain(host, host_len) || memchr(host, '%', host_len) ||
+        !is_plain(path, path_len) || !is_plain(query, query_len))
+        return NULL;
+
+    struct http_wire_target *t = xcalloc(1, sizeof(*t));
+    t->url = url;
+    t->host = xstrndup(host, host_len);
+    t->port = field_has(&u, UF_PORT) ? u.port : 80;
+    t->head = cfg->method == CONFIG_HTTP_HEAD;
+    struct strbuf target;
+    strbuf_init(&target, 0);
+    if (path_len)
+        strbuf_add(&target, path, path_len);
+    else
+        strbuf_adds(&target, "/");
+    if (field_has(&u, UF_QUERY)) {
+        strbuf_adds(&target, "?");
+        strbuf_add(&target, query, query_len);
+    }
+    build_request(t, cfg, target.s, target.len, host > url && host[-1] == '[');
+    strbuf_fini(&target);
+    literal_address(t);
+    return t;
+}
+
+void http_wire_target_free(struct http_wire_target *t)
+{
+    if (!t)
+        return;
+    free(t->host);
+    free(t->request);
+    free(t);
+}
+
+/* ---- one exchange ---- */
+
+static void wire_try_connect(struct http_wire *w);
+
+static void wire_free(struct http_wire *w)
+{
+    if (w->addrs)
+        uv_freeaddrinfo(w->addrs);
+    free(w->answer.failure);
+    free(w->answer.body.data);
+    free(w);
+}
+
+/* Calls back once nothing of the exchange is pending any more. */
+static void wire_maybe_done(struct http_wire *w)
+{
+    if (w->resolving || w->tcp)
+        return;
+    w->cb(&w->answer, w->data);
+    wire_free(w);
+}
+
+static void wire_on_closed(uv_handle_t *h)
+{
+    struct http_wire *w = h->data;
+    free(h);
+    w->tcp = NULL;
+    w->closing = false;
+    if (w->ending) {
+        wire_maybe_done(w);
+        return;
+    }
+    /* Connecting failed: the next address, if any. */
+    w->addr = w->addr->ai_next;
+    wire_try_connect(w);
+}
+
+/* With a reset, as the tcp kind closes: no TIME_WAIT left behind at a connection a run. */
+static void wire_close(struct http_wire *w)
+{
+    if (!w->tcp || w->closing)
+        return;
+    w->closing = true;
+    uv_os_fd_t fd;
+    struct linger no_linger = {.l_onoff = 1, .l_linger = 0};
+    if (uv_fileno((uv_handle_t *)w->tcp, &fd) == 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+    uv_read_stop((uv_stream_t *)w->tcp);
+    uv_close((uv_handle_t *)w->tcp, wire_on_closed);
+}
+
+/* Ends the exchange: with failure NULL the answer is whole (or cut at the body limit). */
+static void wire_end(struct http_wire *w, const char *failure)
+{
+    if (w->ending)
+        return;
+    w->ending = true;
+    /* In microseconds, as libcurl measures. */
+    w->answer.seconds = (double)((clock_mono_ns() - w->started_ns) / 1000) / 1e6;
+    w->answer.size = (double)w->answer.body.len;
+    if (failure)
+        w->answer.failure = xasprintf("%s: %s", w->t->url, failure);
+    wire_close(w);
+    if (w->resolving)
+        uv_cancel((uv_req_t *)&w->gai); /* the callback still comes, with UV_EAI_CANCELED */
+    wire_maybe_done(w);
+}
+
+static int on_status(http_parser *hp, const char *at, size_t len)
+{
+    struct http_wire *w = hp->data;
+    char *line = w->answer.status_line;
+    size_t have = strlen(line), room = sizeof(w->answer.status_line) - 1;
+    if (!have) /* the reason may come in pieces: the start once */
+        have = (size_t)snprintf(line, room + 1, "HTTP/%u.%u %u ", hp->http_major, hp->http_minor,
+                                hp->status_code);
+    for (size_t i = 0; i < len && have < room; i++) {
+        unsigned char c = (unsigned char)at[i];
+        line[have++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    line[have] = '\0';
+    return 0;
+}
+
+static int on_headers_complete(http_parser *hp)
+{
+    struct http_wire *w = hp->data;
+    w->answer.code = hp->status_code;
+    char *line = w->answer.status_line;
+    if (!line[0]) /* no reason phrase at all */
+        on_status(hp, "", 0);
+    size_t len = strlen(line);
+    while (len && line[len - 1] == ' ')
+        line[--len] = '\0';
+    /* The answer to a HEAD has none, whatever Content-Length says. */
+    return w->t->head ? 1 : 0;
+}
+
+static int on_body(http_parser *hp, const char *at, size_t len)
+{
+    struct http_wire *w = hp->data;
+    return http_body_add(&w->answer.body, at, len) ? 0 : -1;
+}
+
+static int on_message_complete(http_parser *hp)
+{
+    struct http_wire *w = hp->data;
+    if (hp->status_code >= 200) {
+        w->complete = true;
+        return -1; /* stops the parser: nothing after the answer matters */
+    }
+    /* An interim answer (100 Continue, 103 Early Hints): the final one follows. */
+    w->answer.status_line[0] = '\0';
+    w->answer.body.len = 0;
+    return 0;
+}
+
+static const http_parser_settings wire_settings = {
+        .on_status = on_status,
+        .on_headers_complete = on_headers_complete,
+        .on_body = on_body,
+        .on_message_complete = on_message_complete,
+};
+
+/* Feeds bytes to the parser (len 0: the end of the stream); ends the exchange when it can. */
+static void wire_parse(struct http_wire *w, const char *data, size_t len)
+{
+    size_t used = http_parser_execute(&w->parser, &wire_settings, data, len);
+    if (w->complete || w->answer.body.cut) {
+        wire_end(w, NULL);
+        return;
+    }
+    enum http_errno e = HTTP_PARSER_ERRNO(&w->parser);
+    if (e != HPE_OK) {
+        char why[160];
+        snprintf(why, sizeof(why), "invalid HTTP answer: %s", http_errno_description(e));
+        wire_end(w, why);
+    } else if (len == 0) {
+        wire_end(w, w->parser.nread || w->answer.status_line[0]
+                            ? "the server closed the connection before the end of its answer"
+                            : "the server closed the connection without answering");
+    } else if (used < len) {
+        wire_end(w, "invalid HTTP answer");
+    }
+}
+
+static void wire_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    struct http_wire *w = h->data;
+    *buf = uv_buf_init(w->buf, sizeof(w->buf));
+}
+
+static void wire_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    struct http_wire *w = s->data;
+    if (w->ending || nread == 0)
+        return;
+    if (nread == UV_EOF)
+        wire_parse(w, NULL, 0);
+    else if (nread < 0)
+        wire_end(w, uv_strerror((int)nread));
+    else
+        wire_parse(w, buf->base, (size_t)nread);
+}
+
+static void wire_on_written(uv_write_t *req, int status)
+{
+    struct http_wire *w = req->data;
+    if (!w->ending && status < 0)
+        wire_end(w, uv_strerror(status));
+}
+
+static void wire_on_connect(uv_connect_t *req, int status)
+{
+    struct http_wire *w = req->data;
+    if (w->ending)
+        return;
+    if (status < 0) {
+        w->last_error = status;
+        wire_close(w); /* wire_on_closed tries the next address */
+        return;
+    }
+    uv_buf_t b = uv_buf_init(w->t->request, (unsigned)w->t->request_len);
+    w->write.data = w;
+    int r = uv_write(&w->write, (uv_stream_t *)w->tcp, &b, 1, wire_on_written);
+    if (r == 0)
+        r = uv_read_start((uv_stream_t *)w->tcp, wire_on_alloc, wire_on_read);
+    if (r < 0)
+        wire_end(w, uv_strerror(r));
+}
+
+static void wire_try_connect(struct http_wire *w)
+{
+    if (!w->addr) {
+        wire_end(w, uv_strerror(w->last_error));
+        return;
+    }
+    w->tcp = xmalloc(sizeof(*w->tcp));
+    uv_tcp_init(w->uv, w->tcp);
+    w->tcp->data = w;
+    w->connect.data = w;
+    int r = uv_tcp_connect(&w->connect, w->tcp, w->addr->ai_addr, wire_on_connect);
+    if (r < 0) {
+        w->last_error = r;
+        wire_close(w);
+    }
+}
+
+static void wire_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct http_wire *w = req->data;
+    w->resolving = false;
+    if (w->ending) {
+        uv_freeaddrinfo(res);
+        wire_maybe_done(w);
+        return;
+    }
+    if (status < 0) {
+        wire_end(w, "cannot resolve the host");
+        return;
+    }
+    w->addrs = w->addr = res;
+    wire_try_connect(w);
+}
+
+struct http_wire *http_wire_start(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
+                                  http_wire_cb *cb, void *data)
+{
+    struct http_wire *w = xcalloc(1, sizeof(*w));
+    w->t = t;
+    w->uv = uv;
+    w->cb = cb;
+    w->data = data;
+    w->answer.body.keep = keep_body;
+    w->started_ns = clock_mono_ns();
+    http_parser_init(&w->parser, HTTP_RESPONSE);
+    w->parser.data = w;
+    if (t->is_literal) {
+        w->literal = (struct addrinfo){
+                .ai_family = t->literal.ss_family,
+                .ai_socktype = SOCK_STREAM,
+                .ai_addr = (struct sockaddr *)(uintptr_t)&t->literal,
+                .ai_addrlen = t->literal.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                               : sizeof(struct sockaddr_in),
+        };
+        w->addr = &w->literal;
+        wire_try_connect(w);
+        return w;
+    }
+    char port[8];
+    snprintf(port, sizeof(port), "%u", t->port);
+    struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    w->gai.data = w;
+    w->resolving = true;
+    if (uv_getaddrinfo(uv, &w->gai, wire_on_resolved, t->host, port, &hints) < 0) {
+        wire_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void http_wire_abort(struct http_wire *w)
+{
+    wire_end(w, "aborted");
+}
+
+const char *http_wire_progress(const struct http_wire *w, char *buf, size_t size)
+{
+    if (w->resolving)
+        snprintf(buf, size, "still resolving %s", w->t->host);
+    else if (!w->parser.nread && !w->answer.status_line[0])
+        snprintf(buf, size, "no answer from %s yet", w->t->url);
+    else
+        snprintf(buf, size, "%s; %zu bytes of body so far",
+                 w->answer.status_line[0] ? w->answer.status_line : "an answer begun",
+                 w->answer.body.len);
+    return buf;
+}
