@@ -50,8 +50,7 @@ struct http_wire {
     uv_connect_t connect;
     uv_write_t write;
     int last_error; /* of the last address tried */
-    http_parser parser;
-    bool complete; /* the final answer is in */
+    struct http_reader reader;
     bool ending;
     uint64_t started_ns;
     char buf[16384];
@@ -127,8 +126,10 @@ static void build_request(struct http_wire_target *t, const struct config_check_
         if (!has_header(cfg, "Content-Type"))
             strbuf_adds(&b, "Content-Type: application/x-www-form-urlencoded\r\n");
     }
-    for (size_t i = 0; i < cfg->headers.n; i++)
-        strbuf_addf(&b, "%s: %s\r\n", cfg->headers.v[i].name, cfg->headers.v[i].value);
+    for (size_t i = 0; i < cfg->headers.n; i++) {
+        const struct config_kv *kv = &cfg->headers.v[i];
+        strbuf_addf(&b, "%s:%s%s\r\n", kv->name, *kv->value ? " " : "", kv->value);
+    }
     strbuf_adds(&b, "\r\n");
     if (cfg->body)
         strbuf_adds(&b, cfg->body);
@@ -189,6 +190,91 @@ void http_wire_target_free(struct http_wire_target *t)
     free(t->host);
     free(t->request);
     free(t);
+}
+
+/* ---- the answer, as it arrives ---- */
+
+static int on_status(http_parser *hp, const char *at, size_t len)
+{
+    struct http_reader *r = hp->data;
+    char *line = r->answer->status_line;
+    size_t have = strlen(line), room = sizeof(r->answer->status_line) - 1;
+    if (!have) /* the reason may come in pieces: the start once */
+        have = (size_t)snprintf(line, room + 1, "HTTP/%u.%u %u ", hp->http_major, hp->http_minor,
+                                hp->status_code);
+    for (size_t i = 0; i < len && have < room; i++) {
+        unsigned char c = (unsigned char)at[i];
+        line[have++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    line[have] = '\0';
+    return 0;
+}
+
+static int on_headers_complete(http_parser *hp)
+{
+    struct http_reader *r = hp->data;
+    r->answer->code = hp->status_code;
+    char *line = r->answer->status_line;
+    if (!line[0]) /* no reason phrase at all */
+        on_status(hp, "", 0);
+    size_t len = strlen(line);
+    while (len && line[len - 1] == ' ')
+        line[--len] = '\0';
+    /* The answer to a HEAD has none, whatever Content-Length says. */
+    return r->head ? 1 : 0;
+}
+
+static int on_body(http_parser *hp, const char *at, size_t len)
+{
+    struct http_reader *r = hp->data;
+    return http_body_add(&r->answer->body, at, len) ? 0 : -1;
+}
+
+static int on_message_complete(http_parser *hp)
+{
+    struct http_reader *r = hp->data;
+    if (hp->status_code >= 200) {
+        r->complete = true;
+        return -1; /* stops the parser: nothing after the answer matters */
+    }
+    /* An interim answer (100 Continue, 103 Early Hints): the final one follows. */
+    r->answer->status_line[0] = '\0';
+    r->answer->body.len = 0;
+    return 0;
+}
+
+static const http_parser_settings reader_settings = {
+        .on_status = on_status,
+        .on_headers_complete = on_headers_complete,
+        .on_body = on_body,
+        .on_message_complete = on_message_complete,
+};
+
+void http_reader_init(struct http_reader *r, struct http_answer *a, bool head)
+{
+    *r = (struct http_reader){.answer = a, .head = head};
+    http_parser_init(&r->parser, HTTP_RESPONSE);
+    r->parser.data = r;
+}
+
+int http_reader_feed(struct http_reader *r, const char *data, size_t len, char *why,
+                     size_t why_size)
+{
+    size_t used = http_parser_execute(&r->parser, &reader_settings, data, len);
+    if (r->complete || r->answer->body.cut)
+        return 1;
+    enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
+    if (len == 0 && (r->parser.nread || r->answer->status_line[0]))
+        snprintf(why, why_size, "the server closed the connection before the end of its answer");
+    else if (len == 0)
+        snprintf(why, why_size, "the server closed the connection without answering");
+    else if (e != HPE_OK)
+        snprintf(why, why_size, "invalid HTTP answer: %s", http_errno_description(e));
+    else if (used < len)
+        snprintf(why, why_size, "invalid HTTP answer");
+    else
+        return 0;
+    return -1;
 }
 
 /* ---- one exchange ---- */
@@ -259,84 +345,6 @@ static void wire_end(struct http_wire *w, const char *failure)
     wire_maybe_done(w);
 }
 
-static int on_status(http_parser *hp, const char *at, size_t len)
-{
-    struct http_wire *w = hp->data;
-    char *line = w->answer.status_line;
-    size_t have = strlen(line), room = sizeof(w->answer.status_line) - 1;
-    if (!have) /* the reason may come in pieces: the start once */
-        have = (size_t)snprintf(line, room + 1, "HTTP/%u.%u %u ", hp->http_major, hp->http_minor,
-                                hp->status_code);
-    for (size_t i = 0; i < len && have < room; i++) {
-        unsigned char c = (unsigned char)at[i];
-        line[have++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-    }
-    line[have] = '\0';
-    return 0;
-}
-
-static int on_headers_complete(http_parser *hp)
-{
-    struct http_wire *w = hp->data;
-    w->answer.code = hp->status_code;
-    char *line = w->answer.status_line;
-    if (!line[0]) /* no reason phrase at all */
-        on_status(hp, "", 0);
-    size_t len = strlen(line);
-    while (len && line[len - 1] == ' ')
-        line[--len] = '\0';
-    /* The answer to a HEAD has none, whatever Content-Length says. */
-    return w->t->head ? 1 : 0;
-}
-
-static int on_body(http_parser *hp, const char *at, size_t len)
-{
-    struct http_wire *w = hp->data;
-    return http_body_add(&w->answer.body, at, len) ? 0 : -1;
-}
-
-static int on_message_complete(http_parser *hp)
-{
-    struct http_wire *w = hp->data;
-    if (hp->status_code >= 200) {
-        w->complete = true;
-        return -1; /* stops the parser: nothing after the answer matters */
-    }
-    /* An interim answer (100 Continue, 103 Early Hints): the final one follows. */
-    w->answer.status_line[0] = '\0';
-    w->answer.body.len = 0;
-    return 0;
-}
-
-static const http_parser_settings wire_settings = {
-        .on_status = on_status,
-        .on_headers_complete = on_headers_complete,
-        .on_body = on_body,
-        .on_message_complete = on_message_complete,
-};
-
-/* Feeds bytes to the parser (len 0: the end of the stream); ends the exchange when it can. */
-static void wire_parse(struct http_wire *w, const char *data, size_t len)
-{
-    size_t used = http_parser_execute(&w->parser, &wire_settings, data, len);
-    if (w->complete || w->answer.body.cut) {
-        wire_end(w, NULL);
-        return;
-    }
-    enum http_errno e = HTTP_PARSER_ERRNO(&w->parser);
-    if (e != HPE_OK) {
-        char why[160];
-        snprintf(why, sizeof(why), "invalid HTTP answer: %s", http_errno_description(e));
-        wire_end(w, why);
-    } else if (len == 0) {
-        wire_end(w, w->parser.nread || w->answer.status_line[0]
-                            ? "the server closed the connection before the end of its answer"
-                            : "the server closed the connection without answering");
-    } else if (used < len) {
-        wire_end(w, "invalid HTTP answer");
-    }
-}
-
 static void wire_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
@@ -349,12 +357,15 @@ static void wire_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct http_wire *w = s->data;
     if (w->ending || nread == 0)
         return;
-    if (nread == UV_EOF)
-        wire_parse(w, NULL, 0);
-    else if (nread < 0)
+    if (nread < 0 && nread != UV_EOF) {
         wire_end(w, uv_strerror((int)nread));
-    else
-        wire_parse(w, buf->base, (size_t)nread);
+        return;
+    }
+    char why[160];
+    int r = http_reader_feed(&w->reader, nread > 0 ? buf->base : NULL,
+                             nread > 0 ? (size_t)nread : 0, why, sizeof(why));
+    if (r != 0)
+        wire_end(w, r > 0 ? NULL : why);
 }
 
 static void wire_on_written(uv_write_t *req, int status)
@@ -427,8 +438,7 @@ struct http_wire *http_wire_start(uv_loop_t *uv, const struct http_wire_target *
     w->data = data;
     w->answer.body.keep = keep_body;
     w->started_ns = clock_mono_ns();
-    http_parser_init(&w->parser, HTTP_RESPONSE);
-    w->parser.data = w;
+    http_reader_init(&w->reader, &w->answer, t->head);
     if (t->is_literal) {
         w->literal = (struct addrinfo){
                 .ai_family = t->literal.ss_family,
@@ -463,7 +473,7 @@ const char *http_wire_progress(const struct http_wire *w, char *buf, size_t size
 {
     if (w->resolving)
         snprintf(buf, size, "still resolving %s", w->t->host);
-    else if (!w->parser.nread && !w->answer.status_line[0])
+    else if (!w->reader.parser.nread && !w->answer.status_line[0])
         snprintf(buf, size, "no answer from %s yet", w->t->url);
     else
         snprintf(buf, size, "%s; %zu bytes of body so far",

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <http_parser.h>
 #include <uv.h>
 
 #include "base/err.h"
@@ -154,6 +155,22 @@ struct http_answer {
     bool has_cert; /* a TLS certificate was seen: cert_days is its days left */
     double cert_days;
 };
+
+/* Reads an answer as it arrives (http_wire.c), into answer's code, status line and body. */
+struct http_reader {
+    http_parser parser;
+    struct http_answer *answer;
+    bool head;     /* the answer to a HEAD: no body */
+    bool complete; /* the final answer is in */
+};
+void http_reader_init(struct http_reader *r, struct http_answer *answer, bool head);
+/*
+ * Feeds received bytes, len 0 for the end of the stream. Returns 1 once the
+ * answer is whole (or its body cut at HTTP_BODY_MAX; what follows is not
+ * read), 0 while more is needed, -1 when the answer is broken: why says how.
+ */
+int http_reader_feed(struct http_reader *r, const char *data, size_t len, char *why,
+                     size_t why_size);
 
 /*
  * A plain http:// request made without libcurl (http_wire.c), prepared once

@@ -669,18 +669,19 @@ static void test_check_http_post_with_headers(void **state)
 
 /*
  * The runs of one loop share curl handles: nothing of one check's request
- * (method, header, body) carries over to the next check's.
+ * (method, header, body) carries over to the next check's. (Credentials in
+ * the URL send these requests through libcurl.)
  */
 static void test_check_http_reused_handle_starts_clean(void **state)
 {
     struct nginx *n = *state;
     char *yaml = xasprintf("checks:\n"
-                           "  - {name: post, type: http, url: \"http://127.0.0.1:%1$u/post\", "
+                           "  - {name: post, type: http, url: \"http://u:p@127.0.0.1:%1$u/post\", "
                            "method: POST, headers: {X-Hale: \"yes\"}, body: \"{}\", "
                            "expect: {status: 201}}\n"
-                           "  - {name: bare, type: http, url: \"http://127.0.0.1:%1$u/post\", "
+                           "  - {name: bare, type: http, url: \"http://u:p@127.0.0.1:%1$u/post\", "
                            "method: POST, expect: {status: 201}}\n"
-                           "  - {name: get, type: http, url: \"http://127.0.0.1:%1$u/post\"}\n",
+                           "  - {name: get, type: http, url: \"http://u:p@127.0.0.1:%1$u/post\"}\n",
                            n->port);
     struct config *c = NULL;
     struct config_diags d = {0};
@@ -711,6 +712,139 @@ static void test_check_http_reused_handle_starts_clean(void **state)
     assert_int_equal(uv_run(&uv, UV_RUN_DEFAULT), 0);
     assert_int_equal(uv_loop_close(&uv), 0);
     config_unref(c);
+}
+
+/* ---- http: the answer, read without libcurl ---- */
+
+struct read_result {
+    struct http_answer a;
+    int rc;
+    char why[160];
+};
+
+/* Feeds answer to a reader in pieces of step bytes (0: whole), then the end of the stream. */
+static void read_answer(const char *answer, size_t len, size_t step, bool head,
+                        struct read_result *r)
+{
+    struct http_reader reader;
+    *r = (struct read_result){.a.body.keep = true};
+    http_reader_init(&reader, &r->a, head);
+    for (size_t at = 0; at < len && r->rc == 0;) {
+        size_t n = step && len - at > step ? step : len - at;
+        r->rc = http_reader_feed(&reader, answer + at, n, r->why, sizeof(r->why));
+        at += n;
+    }
+    if (r->rc == 0)
+        r->rc = http_reader_feed(&reader, NULL, 0, r->why, sizeof(r->why));
+}
+
+static void assert_body(const struct read_result *r, const char *body)
+{
+    assert_int_equal(r->a.body.len, strlen(body));
+    assert_memory_equal(r->a.body.data, body, strlen(body));
+}
+
+static void test_check_http_answer_read_in_any_pieces(void **state)
+{
+    (void)state;
+    static const char chunked[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  "4\r\nall \r\n6\r\nhealth\r\n0\r\n\r\n";
+    for (size_t step = 0; step <= 7; step++) {
+        struct read_result r;
+        read_answer(chunked, strlen(chunked), step, false, &r);
+        assert_int_equal(r.rc, 1);
+        assert_int_equal(r.a.code, 200);
+        assert_string_equal(r.a.status_line, "HTTP/1.1 200 OK");
+        assert_body(&r, "all health");
+        free(r.a.body.data);
+    }
+}
+
+static void test_check_http_answer_ends_as_http_says(void **state)
+{
+    (void)state;
+    struct read_result r;
+    /* HTTP/1.0 without a length: the body ends with the connection. */
+    static const char eof[] = "HTTP/1.0 200 OK\r\n\r\nuntil the end";
+    read_answer(eof, strlen(eof), 0, false, &r);
+    assert_int_equal(r.rc, 1);
+    assert_body(&r, "until the end");
+    free(r.a.body.data);
+
+    /* An interim answer, then the one that counts; no reason phrase, no trailing space. */
+    static const char interim[] = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204\r\n\r\n";
+    read_answer(interim, strlen(interim), 3, false, &r);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(r.a.code, 204);
+    assert_string_equal(r.a.status_line, "HTTP/1.1 204");
+    free(r.a.body.data);
+
+    /* The answer to a HEAD has no body, whatever its length says. */
+    static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+    struct http_reader reader;
+    struct http_answer a = {.body.keep = true};
+    char why[160];
+    http_reader_init(&reader, &a, true);
+    assert_int_equal(http_reader_feed(&reader, head, strlen(head), why, sizeof(why)), 1);
+    assert_int_equal(a.body.len, 0);
+}
+
+static void test_check_http_answer_broken_or_cut(void **state)
+{
+    (void)state;
+    struct read_result r;
+    read_answer("hello\r\n\r\n", 9, 0, false, &r);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.why, "invalid HTTP answer"));
+    free(r.a.body.data);
+
+    read_answer("", 0, 0, false, &r);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.why, "without answering"));
+
+    static const char short_body[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nten bytes.";
+    read_answer(short_body, strlen(short_body), 0, false, &r);
+    assert_int_equal(r.rc, -1);
+    assert_non_null(strstr(r.why, "before the end"));
+    free(r.a.body.data);
+
+    /* Past HTTP_BODY_MAX the answer is judged on what came: the rest is not read. */
+    size_t big = HTTP_BODY_MAX + 4096;
+    char *answer = xasprintf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", big);
+    size_t head_len = strlen(answer);
+    answer = xrealloc(answer, head_len + big);
+    memset(answer + head_len, 'x', big);
+    read_answer(answer, head_len + big, 65536, false, &r);
+    assert_int_equal(r.rc, 1);
+    assert_true(r.a.body.cut);
+    assert_int_equal(r.a.body.len, HTTP_BODY_MAX);
+    free(r.a.body.data);
+    free(answer);
+}
+
+/* What hale sends itself, and what it leaves to libcurl. */
+static void test_check_http_which_client(void **state)
+{
+    (void)state;
+    static const char *const mine[] = {"http://127.0.0.1:8/x?y=1#f", "http://[::1]/",
+                                       "HTTP://example.com"};
+    static const char *const curls[] = {"https://127.0.0.1/", "http://u:p@127.0.0.1/",
+                                        "http://127.0.0.1/a b", "http://[fe80::1%25eth0]/"};
+    for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+        struct config_check_http cfg = {.url = mine[i]};
+        struct http_wire_target *t = http_wire_target_new(&cfg);
+        assert_non_null(t);
+        http_wire_target_free(t);
+    }
+    for (size_t i = 0; i < sizeof(curls) / sizeof(curls[0]); i++) {
+        struct config_check_http cfg = {.url = curls[i]};
+        assert_null(http_wire_target_new(&cfg));
+    }
+    /* A proxy in the environment: libcurl knows what no_proxy exempts. */
+    struct config_check_http cfg = {.url = "http://127.0.0.1/"};
+    setenv("http_proxy", "http://127.0.0.1:3128", 1);
+    assert_null(http_wire_target_new(&cfg));
+    unsetenv("http_proxy");
 }
 
 static void test_check_http_nginx_down_then_up(void **state)
@@ -865,6 +999,10 @@ int main(void)
             cmocka_unit_test(test_check_http_nginx_down_then_up),
             cmocka_unit_test(test_check_http_many_at_once),
             cmocka_unit_test(test_check_http_tls_untrusted),
+            cmocka_unit_test(test_check_http_answer_read_in_any_pieces),
+            cmocka_unit_test(test_check_http_answer_ends_as_http_says),
+            cmocka_unit_test(test_check_http_answer_broken_or_cut),
+            cmocka_unit_test(test_check_http_which_client),
     };
     return cmocka_run_group_tests(tests, nginx_setup, nginx_teardown);
 }
