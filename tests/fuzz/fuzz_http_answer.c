@@ -22,8 +22,8 @@ static void require(bool ok)
 }
 
 /* Feeds the pieces, then the end of the stream while the reader wants more. */
-static int read_answer(const char *const *piece, const size_t *len, size_t n, bool head,
-                       bool keep, struct http_answer *a)
+static int read_answer(const char *const *piece, const size_t *len, size_t n, bool head, bool keep,
+                       struct http_answer *a)
 {
     struct http_reader r;
     char why[160];
