@@ -31,7 +31,11 @@ struct http_wire_target {
     char *request; /* the whole request, body included */
     size_t request_len;
     bool head; /* a HEAD request: the answer has no body */
-    struct sockaddr_storage literal;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } literal;
     bool is_literal; /* the host is an address: no resolver needed */
 };
 
@@ -53,8 +57,13 @@ struct http_wire {
     struct http_reader reader;
     bool ending;
     uint64_t started_ns;
-    char buf[16384];
 };
+
+/*
+ * What a read brings, until the reader has taken it: one buffer for every
+ * exchange of the thread (loop), not 16 KiB for each one in flight.
+ */
+static _Thread_local char wire_read_buf[16384];
 
 /* ---- the target, once per check ---- */
 
@@ -138,10 +147,8 @@ static void build_request(struct http_wire_target *t, const struct config_check_
 
 static void literal_address(struct http_wire_target *t)
 {
-    struct sockaddr_in *v4 = (struct sockaddr_in *)&t->literal;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&t->literal;
-    t->is_literal = uv_ip4_addr(t->host, (int)t->port, v4) == 0 ||
-                    uv_ip6_addr(t->host, (int)t->port, v6) == 0;
+    t->is_literal = uv_ip4_addr(t->host, (int)t->port, &t->literal.v4) == 0 ||
+                    uv_ip6_addr(t->host, (int)t->port, &t->literal.v6) == 0;
 }
 
 struct http_wire_target *http_wire_target_new(const struct config_check_http *cfg)
@@ -348,8 +355,8 @@ static void wire_end(struct http_wire *w, const char *failure)
 static void wire_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
-    struct http_wire *w = h->data;
-    *buf = uv_buf_init(w->buf, sizeof(w->buf));
+    (void)h;
+    *buf = uv_buf_init(wire_read_buf, sizeof(wire_read_buf));
 }
 
 static void wire_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -441,11 +448,11 @@ struct http_wire *http_wire_start(uv_loop_t *uv, const struct http_wire_target *
     http_reader_init(&w->reader, &w->answer, t->head);
     if (t->is_literal) {
         w->literal = (struct addrinfo){
-                .ai_family = t->literal.ss_family,
+                .ai_family = t->literal.sa.sa_family,
                 .ai_socktype = SOCK_STREAM,
-                .ai_addr = (struct sockaddr *)(uintptr_t)&t->literal,
-                .ai_addrlen = t->literal.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                               : sizeof(struct sockaddr_in),
+                .ai_addr = (struct sockaddr *)(uintptr_t)&t->literal.sa,
+                .ai_addrlen = t->literal.sa.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                  : sizeof(struct sockaddr_in),
         };
         w->addr = &w->literal;
         wire_try_connect(w);
