@@ -48,12 +48,6 @@ struct http_host {
     struct curl_slist *headers; /* the request's, built once */
 };
 
-/* The run in flight (run->kind_data): its client's. */
-struct http_run {
-    struct http_probe *probe;
-    struct http_wire *wire;
-};
-
 static int http_header_add(struct http_host *h, const char *line)
 {
     struct curl_slist *l = curl_slist_append(h->headers, line);
@@ -295,7 +289,6 @@ static void http_judge(struct check_run *run, const struct http_answer *a)
 /* The run's end, either client's; an aborted run ends so once its socket is closed. */
 static void http_finish(struct check_run *run, const struct http_answer *a)
 {
-    free(run->kind_data);
     run->kind_data = NULL;
     if (run->aborted)
         check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
@@ -377,18 +370,19 @@ static void http_setup(struct http_probe *p, const struct curl_slist *headers)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 }
 
+/* run->kind_data: the run's struct http_wire, or its struct http_probe for libcurl. */
+static bool http_run_is_wire(const struct check_run *run)
+{
+    const struct http_host *h = run->host->kind_state;
+    return h->wire != NULL;
+}
+
 static void http_start_wire(struct check_run *run, const struct http_wire_target *t)
 {
-    struct http_run *r = xcalloc(1, sizeof(*r));
-    run->kind_data = r;
-    r->wire = http_wire_start(run->uv, t, run->cfg->u.http.expect.body != NULL, http_on_wire_done,
-                              run);
-    if (!r->wire) {
-        free(r);
-        run->kind_data = NULL;
-        check_run_finish(run, CHECK_STATUS_CRITICAL, "%s: cannot resolve the host",
-                         run->cfg->u.http.url);
-    }
+    struct http_wire *w =
+            http_wire_new(run->uv, t, run->cfg->u.http.expect.body != NULL, http_on_wire_done, run);
+    run->kind_data = w;
+    http_wire_start(w); /* may finish the run at once */
 }
 
 static void http_start(struct check_run *run)
@@ -416,31 +410,28 @@ static void http_start(struct check_run *run)
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "%s", e.msg);
         return;
     }
-    struct http_run *r = xcalloc(1, sizeof(*r));
-    r->probe = p;
-    run->kind_data = r;
+    run->kind_data = p;
 }
 
 static void http_abort(struct check_run *run)
 {
-    struct http_run *r = run->kind_data;
-    if (!r)
+    if (!run->kind_data)
         return;
     char progress[256];
     free(run->obs.long_output);
-    if (r->wire) {
-        run->obs.long_output = xstrdup(http_wire_progress(r->wire, progress, sizeof(progress)));
-        http_wire_abort(r->wire); /* the run ends once the socket is closed */
+    if (http_run_is_wire(run)) {
+        struct http_wire *w = run->kind_data;
+        run->obs.long_output = xstrdup(http_wire_progress(w, progress, sizeof(progress)));
+        http_wire_abort(w); /* the run ends once the socket is closed */
         return;
     }
-    struct http_probe *p = r->probe;
+    struct http_probe *p = run->kind_data;
     run->obs.long_output = p->answer.status_line[0]
                                    ? xasprintf("%s; %zu bytes of body so far",
                                                p->answer.status_line, p->answer.body.len)
                                    : xasprintf("no answer from %s yet", p->cfg->url);
     net_transfer_cancel(p->easy);
     http_probe_free(p);
-    free(r);
     run->kind_data = NULL;
     check_run_finish(run, CHECK_STATUS_CRITICAL, "aborted");
 }

@@ -31,30 +31,16 @@ struct http_wire_target {
     char *request; /* the whole request, body included */
     size_t request_len;
     bool head; /* a HEAD request: the answer has no body */
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in v4;
-        struct sockaddr_in6 v6;
-    } literal;
-    bool is_literal; /* the host is an address: no resolver needed */
 };
 
 struct http_wire {
     const struct http_wire_target *t;
-    uv_loop_t *uv;
     http_wire_cb *cb;
     void *data;
-    struct http_answer answer;
-    uv_getaddrinfo_t gai;
-    bool resolving;
-    struct addrinfo *addrs, *addr; /* all of them, the one tried now */
-    struct addrinfo literal;
-    uv_tcp_t *tcp; /* NULL when closed; freed by its close callback */
-    bool closing;
-    uv_connect_t connect;
+    struct check_conn conn;
     uv_write_t write;
-    int last_error; /* of the last address tried */
     struct http_reader reader;
+    struct http_answer answer;
     bool ending;
     uint64_t started_ns;
 };
@@ -145,12 +131,6 @@ static void build_request(struct http_wire_target *t, const struct config_check_
     t->request = strbuf_detach(&b, &t->request_len);
 }
 
-static void literal_address(struct http_wire_target *t)
-{
-    t->is_literal = uv_ip4_addr(t->host, (int)t->port, &t->literal.v4) == 0 ||
-                    uv_ip6_addr(t->host, (int)t->port, &t->literal.v6) == 0;
-}
-
 struct http_wire_target *http_wire_target_new(const struct config_check_http *cfg)
 {
     const char *url = cfg->url;
@@ -186,7 +166,6 @@ struct http_wire_target *http_wire_target_new(const struct config_check_http *cf
     }
     build_request(t, cfg, target.s, target.len, host > url && host[-1] == '[');
     strbuf_fini(&target);
-    literal_address(t);
     return t;
 }
 
@@ -286,53 +265,14 @@ int http_reader_feed(struct http_reader *r, const char *data, size_t len, char *
 
 /* ---- one exchange ---- */
 
-static void wire_try_connect(struct http_wire *w);
-
-static void wire_free(struct http_wire *w)
+static void wire_on_closed(struct check_conn *c)
 {
-    if (w->addrs)
-        uv_freeaddrinfo(w->addrs);
+    struct http_wire *w = c->data;
+    w->cb(&w->answer, w->data);
+    check_conn_fini(&w->conn);
     free(w->answer.failure);
     free(w->answer.body.data);
     free(w);
-}
-
-/* Calls back once nothing of the exchange is pending any more. */
-static void wire_maybe_done(struct http_wire *w)
-{
-    if (w->resolving || w->tcp)
-        return;
-    w->cb(&w->answer, w->data);
-    wire_free(w);
-}
-
-static void wire_on_closed(uv_handle_t *h)
-{
-    struct http_wire *w = h->data;
-    free(h);
-    w->tcp = NULL;
-    w->closing = false;
-    if (w->ending) {
-        wire_maybe_done(w);
-        return;
-    }
-    /* Connecting failed: the next address, if any. */
-    w->addr = w->addr->ai_next;
-    wire_try_connect(w);
-}
-
-/* With a reset, as the tcp kind closes: no TIME_WAIT left behind at a connection a run. */
-static void wire_close(struct http_wire *w)
-{
-    if (!w->tcp || w->closing)
-        return;
-    w->closing = true;
-    uv_os_fd_t fd;
-    struct linger no_linger = {.l_onoff = 1, .l_linger = 0};
-    if (uv_fileno((uv_handle_t *)w->tcp, &fd) == 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
-    uv_read_stop((uv_stream_t *)w->tcp);
-    uv_close((uv_handle_t *)w->tcp, wire_on_closed);
 }
 
 /* Ends the exchange: with failure NULL the answer is whole (or cut at the body limit). */
@@ -346,10 +286,7 @@ static void wire_end(struct http_wire *w, const char *failure)
     w->answer.size = (double)w->answer.body.len;
     if (failure)
         w->answer.failure = xasprintf("%s: %s", w->t->url, failure);
-    wire_close(w);
-    if (w->resolving)
-        uv_cancel((uv_req_t *)&w->gai); /* the callback still comes, with UV_EAI_CANCELED */
-    wire_maybe_done(w);
+    check_conn_end(&w->conn);
 }
 
 static void wire_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -361,7 +298,8 @@ static void wire_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void wire_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
-    struct http_wire *w = s->data;
+    const struct check_conn *c = s->data;
+    struct http_wire *w = c->data;
     if (w->ending || nread == 0)
         return;
     if (nread < 0 && nread != UV_EOF) {
@@ -382,93 +320,44 @@ static void wire_on_written(uv_write_t *req, int status)
         wire_end(w, uv_strerror(status));
 }
 
-static void wire_on_connect(uv_connect_t *req, int status)
+static void wire_on_connect(struct check_conn *c, int status)
 {
-    struct http_wire *w = req->data;
-    if (w->ending)
-        return;
+    struct http_wire *w = c->data;
     if (status < 0) {
-        w->last_error = status;
-        wire_close(w); /* wire_on_closed tries the next address */
+        wire_end(w, c->unresolved ? "cannot resolve the host" : uv_strerror(status));
         return;
     }
     uv_buf_t b = uv_buf_init(w->t->request, (unsigned)w->t->request_len);
     w->write.data = w;
-    int r = uv_write(&w->write, (uv_stream_t *)w->tcp, &b, 1, wire_on_written);
+    int r = uv_write(&w->write, (uv_stream_t *)c->tcp, &b, 1, wire_on_written);
     if (r == 0)
-        r = uv_read_start((uv_stream_t *)w->tcp, wire_on_alloc, wire_on_read);
+        r = uv_read_start((uv_stream_t *)c->tcp, wire_on_alloc, wire_on_read);
     if (r < 0)
         wire_end(w, uv_strerror(r));
 }
 
-static void wire_try_connect(struct http_wire *w)
-{
-    if (!w->addr) {
-        wire_end(w, uv_strerror(w->last_error));
-        return;
-    }
-    w->tcp = xmalloc(sizeof(*w->tcp));
-    uv_tcp_init(w->uv, w->tcp);
-    w->tcp->data = w;
-    w->connect.data = w;
-    int r = uv_tcp_connect(&w->connect, w->tcp, w->addr->ai_addr, wire_on_connect);
-    if (r < 0) {
-        w->last_error = r;
-        wire_close(w);
-    }
-}
-
-static void wire_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
-{
-    struct http_wire *w = req->data;
-    w->resolving = false;
-    if (w->ending) {
-        uv_freeaddrinfo(res);
-        wire_maybe_done(w);
-        return;
-    }
-    if (status < 0) {
-        wire_end(w, "cannot resolve the host");
-        return;
-    }
-    w->addrs = w->addr = res;
-    wire_try_connect(w);
-}
-
-struct http_wire *http_wire_start(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
-                                  http_wire_cb *cb, void *data)
+struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
+                                http_wire_cb *cb, void *data)
 {
     struct http_wire *w = xcalloc(1, sizeof(*w));
     w->t = t;
-    w->uv = uv;
     w->cb = cb;
     w->data = data;
     w->answer.body.keep = keep_body;
-    w->started_ns = clock_mono_ns();
     http_reader_init(&w->reader, &w->answer, t->head);
-    if (t->is_literal) {
-        w->literal = (struct addrinfo){
-                .ai_family = t->literal.sa.sa_family,
-                .ai_socktype = SOCK_STREAM,
-                .ai_addr = (struct sockaddr *)(uintptr_t)&t->literal.sa,
-                .ai_addrlen = t->literal.sa.sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                                  : sizeof(struct sockaddr_in),
-        };
-        w->addr = &w->literal;
-        wire_try_connect(w);
-        return w;
-    }
-    char port[8];
-    snprintf(port, sizeof(port), "%u", t->port);
-    struct addrinfo hints = {
-            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    w->gai.data = w;
-    w->resolving = true;
-    if (uv_getaddrinfo(uv, &w->gai, wire_on_resolved, t->host, port, &hints) < 0) {
-        wire_free(w);
-        return NULL;
-    }
+    w->conn = (struct check_conn){.uv = uv,
+                                  .data = w,
+                                  .host = t->host,
+                                  .port = t->port,
+                                  .on_connect = wire_on_connect,
+                                  .on_closed = wire_on_closed};
     return w;
+}
+
+void http_wire_start(struct http_wire *w)
+{
+    w->started_ns = clock_mono_ns();
+    check_conn_start(&w->conn);
 }
 
 void http_wire_abort(struct http_wire *w)
@@ -478,7 +367,7 @@ void http_wire_abort(struct http_wire *w)
 
 const char *http_wire_progress(const struct http_wire *w, char *buf, size_t size)
 {
-    if (w->resolving)
+    if (w->conn.resolving)
         snprintf(buf, size, "still resolving %s", w->t->host);
     else if (!w->reader.parser.nread && !w->answer.status_line[0])
         snprintf(buf, size, "no answer from %s yet", w->t->url);

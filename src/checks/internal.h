@@ -130,6 +130,48 @@ struct check_sample *check__sample_append(struct check_observation *o);
 /* The room to allocate for n samples, so that check__sample_append() may add more. */
 size_t check__samples_room(size_t n);
 
+/*
+ * The TCP connection of a tcp or http run (conn.c): the host resolved (an
+ * address skips the resolver), each address tried in turn, the socket
+ * closed with a reset. Embedded in the kind's probe, loop thread only: set
+ * uv, host, port and the two callbacks, then check_conn_start().
+ */
+struct check_conn {
+    uv_loop_t *uv;
+    void *data;       /* the owner's */
+    const char *host; /* a name or an address; borrowed */
+    unsigned port;
+    /*
+     * Connected (status 0: tcp is open), or not: status is then the last
+     * address' error, or the resolver's (unresolved). May come from
+     * check_conn_start() itself.
+     */
+    void (*on_connect)(struct check_conn *c, int status);
+    /* After check_conn_end(), once the socket is closed and the resolver done; may come at once. */
+    void (*on_closed)(struct check_conn *c);
+
+    uv_tcp_t *tcp; /* NULL when closed; freed by its close callback; its data is this */
+    char where[INET6_ADDRSTRLEN + 16]; /* "127.0.0.1 port 80": the address tried last */
+    int error;                         /* the last one */
+    bool unresolved;                   /* the error is the resolver's */
+    bool resolving;
+    /* conn.c's own: */
+    uv_getaddrinfo_t gai;
+    struct addrinfo *addrs, *addr, literal;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } literal_sa;
+    uv_connect_t connect;
+    bool closing, ending;
+};
+void check_conn_start(struct check_conn *c);
+/* Ends the connection, or its resolving: on_closed follows. Idempotent. */
+void check_conn_end(struct check_conn *c);
+/* Frees the addresses resolved; after on_closed. */
+void check_conn_fini(struct check_conn *c);
+
 /* ---- the http kind's two clients (http.c: libcurl; http_wire.c: its own) ---- */
 
 /* Bytes of body kept for a body pattern; past them the transfer is cut. */
@@ -182,9 +224,10 @@ void http_wire_target_free(struct http_wire_target *t);
 
 /* Called once the exchange is over and its socket closed; a is freed after. */
 typedef void http_wire_cb(const struct http_answer *a, void *data);
-/* Starts a run's request, or returns NULL (no callback) when the resolver cannot be asked. */
-struct http_wire *http_wire_start(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
-                                  http_wire_cb *cb, void *data);
+/* A run's request, made by http_wire_start(), which may call back before it returns. */
+struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
+                                http_wire_cb *cb, void *data);
+void http_wire_start(struct http_wire *w);
 /* Ends the exchange now; the callback follows, once the socket is closed. */
 void http_wire_abort(struct http_wire *w);
 /* Where the exchange stands, for the long output of a run that timed out. */

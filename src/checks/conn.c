@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP connection of a tcp or http run (internal.h): the host resolved
+ * on libuv's thread pool, or not at all when it is an address (a thread
+ * pool round trip a run saved), each address tried in turn, and the socket
+ * closed with a reset.
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "base/alloc.h"
+#include "checks/internal.h"
+
+static void conn_try(struct check_conn *c);
+
+/* Tells the owner the connection is over once nothing of it is pending. */
+static void conn_maybe_closed(struct check_conn *c)
+{
+    if (!c->resolving && !c->tcp)
+        c->on_closed(c);
+}
+
+static void conn_on_closed(uv_handle_t *h)
+{
+    struct check_conn *c = h->data;
+    free(h);
+    c->tcp = NULL;
+    c->closing = false;
+    if (c->ending) {
+        conn_maybe_closed(c);
+        return;
+    }
+    /* Connecting failed: the next address, if any. */
+    c->addr = c->addr->ai_next;
+    conn_try(c);
+}
+
+/*
+ * A probe closes first, so a plain close leaves its side in TIME_WAIT for a
+ * minute: at 1,000 probes a second that is more sockets than there are
+ * ephemeral ports. Closing with a reset leaves nothing behind, as health
+ * checkers do.
+ */
+static void conn_close_socket(struct check_conn *c)
+{
+    if (!c->tcp || c->closing)
+        return;
+    c->closing = true;
+    uv_os_fd_t fd;
+    struct linger no_linger = {.l_onoff = 1, .l_linger = 0};
+    if (uv_fileno((uv_handle_t *)c->tcp, &fd) == 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof(no_linger));
+    uv_read_stop((uv_stream_t *)c->tcp);
+    uv_close((uv_handle_t *)c->tcp, conn_on_closed);
+}
+
+static void conn_on_connect(uv_connect_t *req, int status)
+{
+    struct check_conn *c = req->data;
+    if (c->ending)
+        return;
+    if (status < 0) {
+        c->error = status;
+        conn_close_socket(c); /* conn_on_closed tries the next address */
+        return;
+    }
+    c->on_connect(c, 0);
+}
+
+/* Names an address the way people read it: "127.0.0.1 port 80", "::1 port 80". */
+static void conn_describe(struct check_conn *c, const struct sockaddr *sa)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof(ip));
+    else
+        uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof(ip));
+    snprintf(c->where, sizeof(c->where), "%s port %u", ip, c->port);
+}
+
+static void conn_try(struct check_conn *c)
+{
+    if (!c->addr) {
+        c->on_connect(c, c->error);
+        return;
+    }
+    conn_describe(c, c->addr->ai_addr);
+    c->tcp = xmalloc(sizeof(*c->tcp));
+    uv_tcp_init(c->uv, c->tcp);
+    c->tcp->data = c;
+    c->connect.data = c;
+    int r = uv_tcp_connect(&c->connect, c->tcp, c->addr->ai_addr, conn_on_connect);
+    if (r < 0) {
+        c->error = r;
+        conn_close_socket(c);
+    }
+}
+
+static void conn_on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    struct check_conn *c = req->data;
+    c->resolving = false;
+    if (c->ending) {
+        uv_freeaddrinfo(res);
+        conn_maybe_closed(c);
+        return;
+    }
+    if (status < 0) {
+        c->error = status;
+        c->unresolved = true;
+        c->on_connect(c, status);
+        return;
+    }
+    c->addrs = c->addr = res;
+    conn_try(c);
+}
+
+/* Fills c->literal when the host is an IPv4 or IPv6 address. */
+static bool conn_literal(struct check_conn *c)
+{
+    int port = (int)c->port;
+    if (uv_ip4_addr(c->host, port, &c->literal_sa.v4) == 0)
+        c->literal.ai_addrlen = sizeof(c->literal_sa.v4);
+    else if (uv_ip6_addr(c->host, port, &c->literal_sa.v6) == 0)
+        c->literal.ai_addrlen = sizeof(c->literal_sa.v6);
+    else
+        return false;
+    c->literal.ai_family = c->literal_sa.sa.sa_family;
+    c->literal.ai_socktype = SOCK_STREAM;
+    c->literal.ai_addr = &c->literal_sa.sa;
+    return true;
+}
+
+void check_conn_start(struct check_conn *c)
+{
+    snprintf(c->where, sizeof(c->where), "%s port %u", c->host, c->port);
+    if (conn_literal(c)) {
+        c->addr = &c->literal;
+        conn_try(c);
+        return;
+    }
+    char port[8];
+    snprintf(port, sizeof(port), "%u", c->port);
+    struct addrinfo hints = {
+            .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
+    c->gai.data = c;
+    c->resolving = true;
+    int r = uv_getaddrinfo(c->uv, &c->gai, conn_on_resolved, c->host, port, &hints);
+    if (r < 0) {
+        c->resolving = false;
+        c->error = r;
+        c->unresolved = true;
+        c->on_connect(c, r);
+    }
+}
+
+void check_conn_end(struct check_conn *c)
+{
+    if (c->ending)
+        return;
+    c->ending = true;
+    conn_close_socket(c);
+    if (c->resolving)
+        uv_cancel((uv_req_t *)&c->gai); /* the callback still comes, with UV_EAI_CANCELED */
+    conn_maybe_closed(c);
+}
+
+void check_conn_fini(struct check_conn *c)
+{
+    if (c->addrs)
+        uv_freeaddrinfo(c->addrs);
+    c->addrs = NULL;
+}
