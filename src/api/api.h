@@ -140,8 +140,9 @@ void api_server_set_max_body(struct api_server *s, uint64_t max_body);
 /* The bound port (useful when listen_port was 0). */
 uint16_t api_server_port(const struct api_server *s);
 /*
- * Stops accepting connections; connections already open are still
- * served, each answered with "Connection: close". Idempotent. Loop thread.
+ * Stops taking connections (a new one is closed at once); connections
+ * already open are still served, each answered with "Connection: close",
+ * and live streams end. Idempotent. Loop thread.
  */
 void api_server_quiesce(struct api_server *s);
 /* Requests begun and not yet completed. Any thread. */

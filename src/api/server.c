@@ -76,7 +76,6 @@ struct api_server {
     _Atomic uint64_t max_body;
     uint64_t wait_max_ns; /* a request waiting longer for its handler is answered 503 */
     uv_timer_t *sweep;    /* looks for such requests; freed by its close callback */
-    int quiesced_fd;      /* the listening socket after quiesce, closed after stop */
     atomic_bool started;  /* libmicrohttpd is up: its messages are now about clients */
     atomic_bool quiesced;
     atomic_uint inflight;
@@ -693,6 +692,20 @@ static uint16_t socket_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/*
+ * Once quiesced, new connections are closed as they come. Not with
+ * MHD_quiesce_daemon(): on an epoll daemon it races libmicrohttpd's own
+ * thread to take the listening socket out of the epoll set, and the loser
+ * aborts the process (an open defect of libmicrohttpd, seen at shutdown).
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    const struct api_server *s = cls;
+    return atomic_load(&s->quiesced) ? MHD_NO : MHD_YES;
+}
+
 static struct MHD_Daemon *mhd_start(struct api_server *s, int fd, int family,
                                     const struct config_server *cfg)
 {
@@ -706,7 +719,7 @@ static struct MHD_Daemon *mhd_start(struct api_server *s, int fd, int family,
     /* A pool of one is no pool: libmicrohttpd wants the option only for two or more. */
     /* The logger goes first so that libmicrohttpd reports option problems through it. */
     return MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+            flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
             MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
             MHD_OPTION_CONNECTION_LIMIT, API_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             API_CONNECTIONS_PER_IP_MAX, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -734,7 +747,6 @@ int api_server_start(struct api *api, const struct config_server *cfg,
     s->max_body = cfg->max_body;
     uint64_t wait_ms = cfg->request_timeout_ms < 1000 ? 1000 : cfg->request_timeout_ms;
     s->wait_max_ns = wait_ms * 1000000;
-    s->quiesced_fd = -1;
     atomic_store(&api->frozen, true);
 
     s->mhd = mhd_start(s, fd, family, cfg);
@@ -769,16 +781,6 @@ void api_server_quiesce(struct api_server *s)
         return;
     /* A stream lasts as long as its connection: it ends here, or a drain would wait for it. */
     api__streams_end(s->api->streams, s);
-    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-    if (fd == MHD_INVALID_SOCKET)
-        return;
-    /*
-     * Ours to close, but only after MHD_stop_daemon(): a thread may still
-     * hold it. Shutting it down now makes the kernel refuse new
-     * connections instead of queueing them where nobody accepts them.
-     */
-    shutdown(fd, SHUT_RDWR);
-    s->quiesced_fd = fd;
 }
 
 void api_server_stop(struct api_server *s)
@@ -806,11 +808,8 @@ void api_server_stop(struct api_server *s)
     while (atomic_load(&s->inflight) > 0 && clock_mono_ns() < deadline)
         usleep(API_DRAIN_TICK_MS * 1000);
 
-    MHD_stop_daemon(s->mhd);
+    MHD_stop_daemon(s->mhd); /* closes the listening socket too */
     s->mhd = NULL;
-    if (s->quiesced_fd >= 0)
-        close(s->quiesced_fd);
-    s->quiesced_fd = -1;
     log_info("api", NULL, "stopped listening on %s", s->listen);
 }
 
