@@ -90,6 +90,8 @@ static void conn_try(struct check_conn *c)
     c->tcp = xmalloc(sizeof(*c->tcp));
     uv_tcp_init(c->uv, c->tcp);
     c->tcp->data = c;
+    /* As libcurl: a request or a send larger than a segment goes out whole, not after an ACK. */
+    uv_tcp_nodelay(c->tcp, 1);
     c->connect.data = c;
     int r = uv_tcp_connect(&c->connect, c->tcp, c->addr->ai_addr, conn_on_connect);
     if (r < 0) {

@@ -6,15 +6,14 @@
  * object, storing every header, some fifty allocations) than a whole check
  * may cost at 1,000 checks a second (docs/benchmarks.md); here the request
  * is built once per check and a run is a connect, a write and the reads.
- * What needs more than that stays with libcurl (http.c decides): TLS,
- * a proxy from the environment, credentials in the URL.
+ * What needs more than that stays with libcurl (http_wire_target_new()
+ * says): TLS, a proxy from the environment, credentials in the URL, a body
+ * sent in chunks.
  */
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 
 #include <http_parser.h>
 
@@ -114,7 +113,8 @@ static void build_request(struct http_wire_target *t, const struct config_check_
         strbuf_adds(&b, "Accept: */*\r\n");
     if (!has_header(cfg, "Connection"))
         strbuf_adds(&b, "Connection: close\r\n");
-    bool body = cfg->body || cfg->method == CONFIG_HTTP_POST;
+    /* As libcurl: a HEAD goes without the body configured. */
+    bool body = !t->head && (cfg->body || cfg->method == CONFIG_HTTP_POST);
     if (body) {
         if (!has_header(cfg, "Content-Length"))
             strbuf_addf(&b, "Content-Length: %zu\r\n", cfg->body ? strlen(cfg->body) : 0);
@@ -126,7 +126,7 @@ static void build_request(struct http_wire_target *t, const struct config_check_
         strbuf_addf(&b, "%s:%s%s\r\n", kv->name, *kv->value ? " " : "", kv->value);
     }
     strbuf_adds(&b, "\r\n");
-    if (cfg->body)
+    if (body && cfg->body)
         strbuf_adds(&b, cfg->body);
     t->request = strbuf_detach(&b, &t->request_len);
 }
@@ -136,7 +136,9 @@ struct http_wire_target *http_wire_target_new(const struct config_check_http *cf
     const char *url = cfg->url;
     struct http_parser_url u;
     http_parser_url_init(&u);
+    /* A Transfer-Encoding asked for: libcurl sends the body in chunks. */
     if (strncasecmp(url, "http://", 7) != 0 || proxy_in_environment() ||
+        has_header(cfg, "Transfer-Encoding") ||
         http_parser_parse_url(url, strlen(url), 0, &u) != 0 || field_has(&u, UF_USERINFO) ||
         !field_has(&u, UF_HOST) || (field_has(&u, UF_PORT) && u.port == 0))
         return NULL;
@@ -206,8 +208,9 @@ static int on_headers_complete(http_parser *hp)
     size_t len = strlen(line);
     while (len && line[len - 1] == ' ')
         line[--len] = '\0';
-    /* The answer to a HEAD has none, whatever Content-Length says. */
-    return r->head ? 1 : 0;
+    /* These answers have no body, whatever Content-Length says. */
+    unsigned code = hp->status_code;
+    return r->head || code / 100 == 1 || code == 204 || code == 304 ? 1 : 0;
 }
 
 static int on_body(http_parser *hp, const char *at, size_t len)
@@ -219,11 +222,12 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 static int on_message_complete(http_parser *hp)
 {
     struct http_reader *r = hp->data;
-    if (hp->status_code >= 200) {
+    /* Interim answers (100 Continue, 103 Early Hints) come before the final one; 101 ends it all.
+     */
+    if (hp->status_code / 100 != 1 || hp->status_code == 101) {
         r->complete = true;
         return -1; /* stops the parser: nothing after the answer matters */
     }
-    /* An interim answer (100 Continue, 103 Early Hints): the final one follows. */
     r->answer->status_line[0] = '\0';
     r->answer->body.len = 0;
     return 0;
@@ -241,6 +245,9 @@ void http_reader_init(struct http_reader *r, struct http_answer *a, bool head)
     *r = (struct http_reader){.answer = a, .head = head};
     http_parser_init(&r->parser, HTTP_RESPONSE);
     r->parser.data = r;
+    /* What libcurl takes too: a length beside chunks (chunks win), odd bytes in a header value. */
+    r->parser.allow_chunked_length = 1;
+    r->parser.lenient_http_headers = 1;
 }
 
 int http_reader_feed(struct http_reader *r, const char *data, size_t len, char *why,

@@ -133,8 +133,10 @@ size_t check__samples_room(size_t n);
 /*
  * The TCP connection of a tcp or http run (conn.c): the host resolved (an
  * address skips the resolver), each address tried in turn, the socket
- * closed with a reset. Embedded in the kind's probe, loop thread only: set
- * uv, host, port and the two callbacks, then check_conn_start().
+ * closed with a reset. Embedded in the kind's probe, loop thread only:
+ * zero it, set uv, data, host, port and the two callbacks, then
+ * check_conn_start(). Whatever on_connect says, the owner ends with
+ * check_conn_end() and frees nothing before on_closed.
  */
 struct check_conn {
     uv_loop_t *uv;

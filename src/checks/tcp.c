@@ -6,12 +6,10 @@
  * timeout bounds the time and TCP_READ_MAX the bytes read. A check only
  * observes: it reports what it saw and closes its socket.
  */
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>

@@ -384,7 +384,58 @@ def test_head_answer_with_length_but_no_body_does_not_hang(tmp_path, serve):
     assert line == "HEAD / HTTP/1.1"
 
 
+def test_head_sends_no_body_even_when_one_is_configured(tmp_path, serve):
+    s = serve(OK_2)
+    rc, out = run_checks(tmp_path, f"""\
+  - {{name: head, type: http, url: "http://127.0.0.1:{s.port}/", method: HEAD, body: "b", timeout: 10s}}
+""")
+    assert rc == 0 and out["head"]["status"] == "ok", out
+    line, headers, body = parse_request(s.request())
+    assert line == "HEAD / HTTP/1.1"
+    assert values(headers, "Content-Length") == [] and body == b"", headers
+
+
+def test_answers_that_have_no_body_whatever_their_length_says(tmp_path, serve):
+    # A 304 with a length, the connection held open: reading a body would wait for the timeout.
+    not_modified = serve([b"HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\n\r\n", HOLD])
+    no_content = serve([b"HTTP/1.1 204 No Content\r\nContent-Length: 2\r\n\r\n"])
+    rc, out = run_checks(tmp_path, f"""\
+  - {{name: cached, type: http, url: "http://127.0.0.1:{not_modified.port}/", timeout: 10s,
+      headers: {{If-None-Match: '"v1"'}}, expect: {{status: 304}}}}
+  - {{name: empty, type: http, url: "http://127.0.0.1:{no_content.port}/", timeout: 10s}}
+""")
+    assert rc == 0, out
+    assert out["cached"]["summary"].startswith("HTTP/1.1 304 Not Modified - 0 bytes"), out
+    assert out["empty"]["summary"].startswith("HTTP/1.1 204 No Content - 0 bytes"), out
+
+
+def test_answers_libcurl_takes_are_taken(tmp_path, serve):
+    # A length beside chunks (the chunks count), a control byte in a header value.
+    both = serve([b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  b"2\r\nok\r\n0\r\n\r\n"])
+    odd = serve([b"HTTP/1.1 200 OK\r\nX-Odd: a\x01b\r\nContent-Length: 2\r\n\r\nok"])
+    rc, out = run_checks(tmp_path, f"""\
+  - {{name: both, type: http, url: "http://127.0.0.1:{both.port}/", timeout: 10s, expect: {{body: "^ok$"}}}}
+  - {{name: odd, type: http, url: "http://127.0.0.1:{odd.port}/", timeout: 10s}}
+""")
+    assert rc == 0, out
+    assert sample(out["both"], "size") == 2, out
+    assert out["odd"]["status"] == "ok", out
+
+
 # ---- what stays with libcurl, and IPv6 ----
+
+def test_a_body_sent_in_chunks_goes_through_libcurl(tmp_path, serve):
+    s = serve(OK_2)
+    rc, out = run_checks(tmp_path, f"""\
+  - {{name: up, type: http, url: "http://127.0.0.1:{s.port}/up", method: POST, body: "hello",
+      headers: {{Transfer-Encoding: chunked}}, timeout: 10s}}
+""")
+    assert rc == 0 and out["up"]["status"] == "ok", out
+    _, headers, _ = parse_request(s.request())
+    assert values(headers, "Transfer-Encoding") == ["chunked"]
+    assert values(headers, "Content-Length") == [], headers
+
 
 def test_proxy_in_environment_is_used(tmp_path, serve):
     proxy = serve([b"HTTP/1.1 200 Proxied\r\nContent-Length: 2\r\n\r\nok"])

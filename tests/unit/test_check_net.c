@@ -779,6 +779,22 @@ static void test_check_http_answer_ends_as_http_says(void **state)
     assert_string_equal(r.a.status_line, "HTTP/1.1 204");
     free(r.a.body.data);
 
+    /* A 304 has no body, whatever its length says; a 101 is final. */
+    static const char not_modified[] = "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n";
+    struct http_reader rd;
+    struct http_answer na = {.body.keep = true};
+    char why304[160];
+    http_reader_init(&rd, &na, false);
+    assert_int_equal(
+            http_reader_feed(&rd, not_modified, strlen(not_modified), why304, sizeof(why304)), 1);
+    assert_int_equal(na.code, 304);
+    static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n"
+                                    "Connection: upgrade\r\n\r\nother bytes";
+    read_answer(switching, strlen(switching), 0, false, &r);
+    assert_int_equal(r.rc, 1);
+    assert_int_equal(r.a.code, 101);
+    free(r.a.body.data);
+
     /* The answer to a HEAD has no body, whatever its length says. */
     static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
     struct http_reader reader;
@@ -840,6 +856,10 @@ static void test_check_http_which_client(void **state)
         struct config_check_http cfg = {.url = curls[i]};
         assert_null(http_wire_target_new(&cfg));
     }
+    /* A body to send in chunks: libcurl encodes them. */
+    struct config_kv te = {.name = "Transfer-Encoding", .value = "chunked"};
+    struct config_check_http chunked = {.url = "http://127.0.0.1/", .headers = {.v = &te, .n = 1}};
+    assert_null(http_wire_target_new(&chunked));
     /* A proxy in the environment: libcurl knows what no_proxy exempts. */
     struct config_check_http cfg = {.url = "http://127.0.0.1/"};
     setenv("http_proxy", "http://127.0.0.1:3128", 1);
@@ -977,6 +997,10 @@ static void test_check_http_tls_untrusted(void **state)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    /* A proxy in the environment would send plain http through libcurl. */
+    unsetenv("http_proxy");
+    unsetenv("all_proxy");
+    unsetenv("ALL_PROXY");
     /* One group (one results file); the http tests share the nginx it starts. */
     const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_check_tcp_connects),
