@@ -3,7 +3,9 @@
  * The TCP connection of a tcp or http run (internal.h): the host resolved
  * on libuv's thread pool, or not at all when it is an address (a thread
  * pool round trip a run saved), each address tried in turn, and the socket
- * closed with a reset.
+ * closed with a reset. With more than one address, each gets its share of
+ * the time left: a name whose first address is silent (an IPv6 route that
+ * goes nowhere) still reaches the next before the run's timeout.
  */
 #include <netdb.h>
 #include <stdio.h>
@@ -18,8 +20,16 @@ static void conn_try(struct check_conn *c);
 /* Tells the owner the connection is over once nothing of it is pending. */
 static void conn_maybe_closed(struct check_conn *c)
 {
-    if (!c->resolving && !c->tcp)
+    if (!c->resolving && !c->tcp && !c->timer)
         c->on_closed(c);
+}
+
+static void conn_timer_closed(uv_handle_t *h)
+{
+    struct check_conn *c = h->data;
+    free(h);
+    c->timer = NULL;
+    conn_maybe_closed(c);
 }
 
 static void conn_on_closed(uv_handle_t *h)
@@ -59,7 +69,9 @@ static void conn_close_socket(struct check_conn *c)
 static void conn_on_connect(uv_connect_t *req, int status)
 {
     struct check_conn *c = req->data;
-    if (c->ending)
+    if (c->timer)
+        uv_timer_stop(c->timer);
+    if (c->ending || c->closing) /* canceled: by the end, or by the address' deadline */
         return;
     if (status < 0) {
         c->error = status;
@@ -80,6 +92,30 @@ static void conn_describe(struct check_conn *c, const struct sockaddr *sa)
     snprintf(c->where, sizeof(c->where), "%s port %u", ip, c->port);
 }
 
+/* An address that stays silent gives way to the next at its share of the time left. */
+static void conn_on_deadline(uv_timer_t *t)
+{
+    struct check_conn *c = t->data;
+    if (c->ending || !c->tcp || c->closing)
+        return;
+    c->error = UV_ETIMEDOUT;
+    conn_close_socket(c); /* conn_on_closed tries the next address */
+}
+
+static void conn_arm_deadline(struct check_conn *c)
+{
+    uint64_t now = uv_now(c->uv), end = c->started_ms + c->timeout_ms;
+    unsigned left = 0;
+    for (const struct addrinfo *a = c->addr; a; a = a->ai_next)
+        left++;
+    if (!c->timer) {
+        c->timer = xmalloc(sizeof(*c->timer));
+        uv_timer_init(c->uv, c->timer);
+        c->timer->data = c;
+    }
+    uv_timer_start(c->timer, conn_on_deadline, end > now ? (end - now) / left : 0, 0);
+}
+
 static void conn_try(struct check_conn *c)
 {
     if (!c->addr) {
@@ -97,6 +133,8 @@ static void conn_try(struct check_conn *c)
     if (r < 0) {
         c->error = r;
         conn_close_socket(c);
+    } else if (c->addr->ai_next && c->timeout_ms) {
+        conn_arm_deadline(c);
     }
 }
 
@@ -137,6 +175,8 @@ static bool conn_literal(struct check_conn *c)
 
 void check_conn_start(struct check_conn *c)
 {
+    uv_update_time(c->uv);
+    c->started_ms = uv_now(c->uv);
     snprintf(c->where, sizeof(c->where), "%s port %u", c->host, c->port);
     if (conn_literal(c)) {
         c->addr = &c->literal;
@@ -164,6 +204,8 @@ void check_conn_end(struct check_conn *c)
         return;
     c->ending = true;
     conn_close_socket(c);
+    if (c->timer)
+        uv_close((uv_handle_t *)c->timer, conn_timer_closed);
     if (c->resolving)
         uv_cancel((uv_req_t *)&c->gai); /* the callback still comes, with UV_EAI_CANCELED */
     conn_maybe_closed(c);

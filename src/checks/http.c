@@ -380,7 +380,8 @@ static bool http_run_is_wire(const struct check_run *run)
 static void http_start_wire(struct check_run *run, const struct http_wire_target *t)
 {
     struct http_wire *w =
-            http_wire_new(run->uv, t, run->cfg->u.http.expect.body != NULL, http_on_wire_done, run);
+            http_wire_new(run->uv, t, run->cfg->timeout_ms, run->cfg->u.http.expect.body != NULL,
+                          http_on_wire_done, run);
     run->kind_data = w;
     http_wire_start(w); /* may finish the run at once */
 }

@@ -343,8 +343,8 @@ static void wire_on_connect(struct check_conn *c, int status)
         wire_end(w, uv_strerror(r));
 }
 
-struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
-                                http_wire_cb *cb, void *data)
+struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t,
+                                uint64_t timeout_ms, bool keep_body, http_wire_cb *cb, void *data)
 {
     struct http_wire *w = xcalloc(1, sizeof(*w));
     w->t = t;
@@ -356,6 +356,7 @@ struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t,
                                   .data = w,
                                   .host = t->host,
                                   .port = t->port,
+                                  .timeout_ms = timeout_ms,
                                   .on_connect = wire_on_connect,
                                   .on_closed = wire_on_closed};
     return w;

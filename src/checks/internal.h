@@ -143,6 +143,7 @@ struct check_conn {
     void *data;       /* the owner's */
     const char *host; /* a name or an address; borrowed */
     unsigned port;
+    uint64_t timeout_ms; /* the run's: addresses share it; 0 for none */
     /*
      * Connected (status 0: tcp is open), or not: status is then the last
      * address' error, or the resolver's (unresolved). May come from
@@ -166,6 +167,8 @@ struct check_conn {
         struct sockaddr_in6 v6;
     } literal_sa;
     uv_connect_t connect;
+    uv_timer_t *timer; /* the address' deadline; NULL when none; freed by its close callback */
+    uint64_t started_ms;
     bool closing, ending;
 };
 void check_conn_start(struct check_conn *c);
@@ -227,8 +230,8 @@ void http_wire_target_free(struct http_wire_target *t);
 /* Called once the exchange is over and its socket closed; a is freed after. */
 typedef void http_wire_cb(const struct http_answer *a, void *data);
 /* A run's request, made by http_wire_start(), which may call back before it returns. */
-struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t, bool keep_body,
-                                http_wire_cb *cb, void *data);
+struct http_wire *http_wire_new(uv_loop_t *uv, const struct http_wire_target *t,
+                                uint64_t timeout_ms, bool keep_body, http_wire_cb *cb, void *data);
 void http_wire_start(struct http_wire *w);
 /* Ends the exchange now; the callback follows, once the socket is closed. */
 void http_wire_abort(struct http_wire *w);

@@ -216,6 +216,7 @@ static void tcp_start(struct check_run *run)
                                   .data = p,
                                   .host = p->cfg->host,
                                   .port = p->cfg->port,
+                                  .timeout_ms = run->cfg->timeout_ms,
                                   .on_connect = tcp_on_connect,
                                   .on_closed = tcp_on_closed};
     check_conn_start(&p->conn);

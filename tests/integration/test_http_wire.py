@@ -8,6 +8,7 @@ answer with a length but no body). Also: a proxy in the environment still
 goes through libcurl, and an IPv6 literal's Host header. `hale check`
 runs the checks; nothing here asserts timing."""
 import json
+import os
 import socket
 import threading
 import time
@@ -421,6 +422,50 @@ def test_answers_libcurl_takes_are_taken(tmp_path, serve):
     assert rc == 0, out
     assert sample(out["both"], "size") == 2, out
     assert out["odd"]["status"] == "ok", out
+
+
+# ---- a name with two addresses, the first silent ----
+
+NSS_WRAPPER = "/usr/lib/x86_64-linux-gnu/libnss_wrapper.so"
+
+
+@pytest.mark.skipif(not os.path.exists(NSS_WRAPPER), reason="needs libnss-wrapper")
+def test_a_silent_first_address_gives_way_to_the_next(tmp_path, serve):
+    s = serve(OK_2, host="127.0.0.1")
+    # ::1 on the same port with a full queue: a connection there is never answered.
+    silent = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    silent.bind(("::1", s.port))
+    silent.listen(0)
+    queued = [socket.create_connection(("::1", s.port), timeout=5)]
+    extra = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    extra.setblocking(False)
+    try:
+        extra.connect(("::1", s.port))
+    except BlockingIOError:
+        pass
+    queued.append(extra)
+    # The name resolves to ::1 first, then 127.0.0.1 (nss_wrapper's hosts file).
+    hosts = tmp_path / "hosts"
+    hosts.write_text("::1 twofold.test\n127.0.0.1 twofold.test\n")
+    env = {"LD_PRELOAD": NSS_WRAPPER, "NSS_WRAPPER_HOSTS": str(hosts),
+           "NSS_WRAPPER_PASSWD": "/etc/passwd", "NSS_WRAPPER_GROUP": "/etc/group",
+           "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"}
+    # One check a run: nss_wrapper's first lookups race when two come at once.
+    try:
+        rc, web = run_checks(tmp_path, f"""\
+  - {{name: web, type: http, url: "http://twofold.test:{s.port}/", timeout: 4s}}
+""", env=env)
+        rc2, port = run_checks(tmp_path, f"""\
+  - {{name: port, type: tcp, host: twofold.test, port: {s.port}, timeout: 4s}}
+""", env=env)
+    finally:
+        for q in queued:
+            q.close()
+        silent.close()
+    # Each address gets half of the 4 s: the second answers before the run's timeout.
+    assert rc == 0 and web["web"]["summary"].startswith("HTTP/1.1 200 OK"), web
+    assert rc2 == 0, port
+    assert port["port"]["summary"].startswith(f"connected to 127.0.0.1 port {s.port}"), port
 
 
 # ---- what stays with libcurl, and IPv6 ----
