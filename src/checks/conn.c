@@ -81,17 +81,6 @@ static void conn_on_connect(uv_connect_t *req, int status)
     c->on_connect(c, 0);
 }
 
-/* Names an address the way people read it: "127.0.0.1 port 80", "::1 port 80". */
-static void conn_describe(struct check_conn *c, const struct sockaddr *sa)
-{
-    char ip[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET6)
-        uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof(ip));
-    else
-        uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof(ip));
-    snprintf(c->where, sizeof(c->where), "%s port %u", ip, c->port);
-}
-
 /* An address that stays silent gives way to the next at its share of the time left. */
 static void conn_on_deadline(uv_timer_t *t)
 {
@@ -122,7 +111,7 @@ static void conn_try(struct check_conn *c)
         c->on_connect(c, c->error);
         return;
     }
-    conn_describe(c, c->addr->ai_addr);
+    c->tried = c->addr;
     c->tcp = xmalloc(sizeof(*c->tcp));
     uv_tcp_init(c->uv, c->tcp);
     c->tcp->data = c;
@@ -177,7 +166,6 @@ void check_conn_start(struct check_conn *c)
 {
     uv_update_time(c->uv);
     c->started_ms = uv_now(c->uv);
-    snprintf(c->where, sizeof(c->where), "%s port %u", c->host, c->port);
     if (conn_literal(c)) {
         c->addr = &c->literal;
         conn_try(c);
@@ -196,6 +184,22 @@ void check_conn_start(struct check_conn *c)
         c->unresolved = true;
         c->on_connect(c, r);
     }
+}
+
+const char *check_conn_where(const struct check_conn *c, char *buf, size_t size)
+{
+    if (!c->tried) {
+        snprintf(buf, size, "%s port %u", c->host, c->port);
+        return buf;
+    }
+    char ip[INET6_ADDRSTRLEN] = "?";
+    const struct sockaddr *sa = c->tried->ai_addr;
+    if (sa->sa_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)sa, ip, sizeof(ip));
+    else
+        uv_ip4_name((const struct sockaddr_in *)sa, ip, sizeof(ip));
+    snprintf(buf, size, "%s port %u", ip, c->port);
+    return buf;
 }
 
 void check_conn_end(struct check_conn *c)

@@ -154,9 +154,9 @@ struct check_conn {
     void (*on_closed)(struct check_conn *c);
 
     uv_tcp_t *tcp; /* NULL when closed; freed by its close callback; its data is this */
-    char where[INET6_ADDRSTRLEN + 16]; /* "127.0.0.1 port 80": the address tried last */
-    int error;                         /* the last one */
-    bool unresolved;                   /* the error is the resolver's */
+    const struct addrinfo *tried; /* the address tried last; NULL before any */
+    int error;                    /* the last one */
+    bool unresolved;              /* the error is the resolver's */
     bool resolving;
     /* conn.c's own: */
     uv_getaddrinfo_t gai;
@@ -172,6 +172,14 @@ struct check_conn {
     bool closing, ending;
 };
 void check_conn_start(struct check_conn *c);
+/* Bytes check_conn_where() writes at most. */
+#define CHECK_CONN_WHERE_MAX (INET6_ADDRSTRLEN + 16)
+/*
+ * The address tried last the way people read it ("127.0.0.1 port 80",
+ * "::1 port 80"), or the host before any; into buf, which it returns.
+ * Valid until check_conn_fini().
+ */
+const char *check_conn_where(const struct check_conn *c, char *buf, size_t size);
 /* Ends the connection, or its resolving: on_closed follows. Idempotent. */
 void check_conn_end(struct check_conn *c);
 /* Frees the addresses resolved; after on_closed. */

@@ -28,6 +28,7 @@ struct tcp_probe {
     struct check_run *run;
     const struct config_check_tcp *cfg;
     struct check_conn conn;
+    char where[CHECK_CONN_WHERE_MAX]; /* the address, once connecting ended */
     uv_write_t write;
     pcre2_match_data *md;
     uint64_t started_ns, connected_ns; /* connected_ns 0 until connected */
@@ -107,9 +108,9 @@ static void tcp_end_ok(struct tcp_probe *p)
     double took = seconds_since(p->started_ns);
     if (p->cfg->expect)
         tcp_end(p, CHECK_STATUS_OK, "answer matching /%s/ from %s in %.3f s",
-                p->cfg->expect->pattern, p->conn.where, took);
+                p->cfg->expect->pattern, p->where, took);
     else
-        tcp_end(p, CHECK_STATUS_OK, "connected to %s in %.3f s", p->conn.where, took);
+        tcp_end(p, CHECK_STATUS_OK, "connected to %s in %.3f s", p->where, took);
 }
 
 static bool tcp_answer_matches(struct tcp_probe *p)
@@ -146,14 +147,13 @@ static void tcp_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread > 0)
         tcp_end(p, CHECK_STATUS_CRITICAL,
                 "no answer matching /%s/ in the first %d bytes from %s (got \"%s\")",
-                p->cfg->expect->pattern, TCP_READ_MAX, p->conn.where, got);
+                p->cfg->expect->pattern, TCP_READ_MAX, p->where, got);
     else if (nread == UV_EOF)
         tcp_end(p, CHECK_STATUS_CRITICAL,
                 "no answer matching /%s/ before %s closed the connection (got \"%s\")",
-                p->cfg->expect->pattern, p->conn.where, got);
+                p->cfg->expect->pattern, p->where, got);
     else
-        tcp_end(p, CHECK_STATUS_CRITICAL, "read from %s: %s", p->conn.where,
-                uv_strerror((int)nread));
+        tcp_end(p, CHECK_STATUS_CRITICAL, "read from %s: %s", p->where, uv_strerror((int)nread));
     free(got);
 }
 
@@ -163,7 +163,7 @@ static void tcp_on_written(uv_write_t *req, int status)
     if (p->ending)
         return;
     if (status < 0)
-        tcp_end(p, CHECK_STATUS_CRITICAL, "send to %s: %s", p->conn.where, uv_strerror(status));
+        tcp_end(p, CHECK_STATUS_CRITICAL, "send to %s: %s", p->where, uv_strerror(status));
     else if (!p->cfg->expect)
         tcp_end_ok(p);
 }
@@ -171,12 +171,13 @@ static void tcp_on_written(uv_write_t *req, int status)
 static void tcp_on_connect(struct check_conn *c, int status)
 {
     struct tcp_probe *p = c->data;
+    check_conn_where(c, p->where, sizeof(p->where));
     if (status < 0) {
         if (c->unresolved)
             tcp_end(p, CHECK_STATUS_CRITICAL, "cannot resolve %s: %s", p->cfg->host,
                     uv_strerror(status));
         else
-            tcp_end(p, CHECK_STATUS_CRITICAL, "connect to %s: %s", c->where, uv_strerror(status));
+            tcp_end(p, CHECK_STATUS_CRITICAL, "connect to %s: %s", p->where, uv_strerror(status));
         return;
     }
     p->connected_ns = clock_mono_ns();
@@ -187,14 +188,14 @@ static void tcp_on_connect(struct check_conn *c, int status)
         p->write.data = p;
         int r = uv_write(&p->write, stream, &b, 1, tcp_on_written);
         if (r < 0) {
-            tcp_end(p, CHECK_STATUS_CRITICAL, "send to %s: %s", c->where, uv_strerror(r));
+            tcp_end(p, CHECK_STATUS_CRITICAL, "send to %s: %s", p->where, uv_strerror(r));
             return;
         }
     }
     if (p->cfg->expect) {
         int r = uv_read_start(stream, tcp_on_alloc, tcp_on_read);
         if (r < 0)
-            tcp_end(p, CHECK_STATUS_CRITICAL, "read from %s: %s", c->where, uv_strerror(r));
+            tcp_end(p, CHECK_STATUS_CRITICAL, "read from %s: %s", p->where, uv_strerror(r));
     } else if (!send || !*send) {
         tcp_end_ok(p);
     }
@@ -228,20 +229,21 @@ static void tcp_abort(struct check_run *run)
     if (!p)
         return;
     /* The runner writes the summary ("timed out after 2s"); say where it stood. */
+    check_conn_where(&p->conn, p->where, sizeof(p->where));
     free(run->obs.long_output);
     if (p->conn.resolving) {
         run->obs.long_output = xasprintf("still resolving %s", p->cfg->host);
     } else if (!p->connected_ns) {
-        run->obs.long_output = xasprintf("no connection to %s yet", p->conn.where);
+        run->obs.long_output = xasprintf("no connection to %s yet", p->where);
     } else if (p->cfg->expect) {
         char *got = tcp_quote(p);
         run->obs.long_output = xasprintf(
                 "connected to %s in %.3f s; no answer matching /%s/ (got %zu bytes: \"%s\")",
-                p->conn.where, (double)(p->connected_ns - p->started_ns) / 1e9,
-                p->cfg->expect->pattern, p->len, got);
+                p->where, (double)(p->connected_ns - p->started_ns) / 1e9, p->cfg->expect->pattern,
+                p->len, got);
         free(got);
     } else {
-        run->obs.long_output = xasprintf("connected to %s; sending did not finish", p->conn.where);
+        run->obs.long_output = xasprintf("connected to %s; sending did not finish", p->where);
     }
     tcp_end(p, CHECK_STATUS_CRITICAL, "aborted");
 }
