@@ -8,6 +8,7 @@
 #define HALE_BENCH_BENCH_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,47 @@ static inline unsigned bench_parse_unsigned(const char *prog, const char *s, con
         exit(2);
     }
     return (unsigned)v;
+}
+
+/* An option: --name VALUE, a number from 1 to max into *u or text into *s; or a --name flag into
+ * *flag. */
+struct bench_option {
+    const char *name;
+    unsigned *u;
+    unsigned long max;
+    const char **s;
+    bool *flag;
+};
+
+/*
+ * Reads argv[from], ... as the options of opts (ended by a NULL name);
+ * exits with a message naming the option on anything else.
+ */
+static inline void bench_options(const char *prog, int argc, char **argv, int from,
+                                 const struct bench_option *opts)
+{
+    for (int i = from; i < argc; i++) {
+        const struct bench_option *o = opts;
+        while (o->name && strcmp(o->name, argv[i]) != 0)
+            o++;
+        if (!o->name) {
+            fprintf(stderr, "%s: unknown option %s\n", prog, argv[i]);
+            exit(2);
+        }
+        if (o->flag) {
+            *o->flag = true;
+            continue;
+        }
+        if (i + 1 == argc) {
+            fprintf(stderr, "%s: %s wants a value\n", prog, argv[i]);
+            exit(2);
+        }
+        if (o->u)
+            *o->u = bench_parse_unsigned(prog, argv[i + 1], argv[i], o->max);
+        else
+            *o->s = argv[i + 1];
+        i++;
+    }
 }
 
 #endif

@@ -33,24 +33,12 @@ struct options {
 static void options_parse(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.seconds = 5, .lines = 5000, .hosts = 250, .cpus = 4};
-    if (argc % 2 == 0) {
-        fprintf(stderr, "bench_lineproto: %s wants a value\n", argv[argc - 1]);
-        exit(2);
-    }
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--seconds") == 0)
-            o->seconds = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
-        else if (strcmp(argv[i], "--lines") == 0)
-            o->lines = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
-        else if (strcmp(argv[i], "--hosts") == 0)
-            o->hosts = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
-        else if (strcmp(argv[i], "--cpus") == 0)
-            o->cpus = bench_parse_unsigned("bench_lineproto", argv[i + 1], argv[i], 10000000);
-        else {
-            fprintf(stderr, "bench_lineproto: unknown option %s\n", argv[i]);
-            exit(2);
-        }
-    }
+    const struct bench_option opts[] = {{.name = "--seconds", .u = &o->seconds, .max = 10000000},
+                                        {.name = "--lines", .u = &o->lines, .max = 10000000},
+                                        {.name = "--hosts", .u = &o->hosts, .max = 10000000},
+                                        {.name = "--cpus", .u = &o->cpus, .max = 10000000},
+                                        {.name = NULL}};
+    bench_options("bench_lineproto", argc, argv, 1, opts);
 }
 
 /* The batch: line i is cpu k of host h, with values that vary as real ones do. */

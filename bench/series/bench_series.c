@@ -37,20 +37,10 @@ struct options {
 static void options_parse(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.checks = 10000, .points = SERIES_POINTS_DEFAULT};
-    if (argc % 2 == 0) {
-        fprintf(stderr, "bench_series: %s wants a value\n", argv[argc - 1]);
-        exit(2);
-    }
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--checks") == 0)
-            o->checks = bench_parse_unsigned("bench_series", argv[i + 1], argv[i], 1000000);
-        else if (strcmp(argv[i], "--points") == 0)
-            o->points = bench_parse_unsigned("bench_series", argv[i + 1], argv[i], 1000000);
-        else {
-            fprintf(stderr, "bench_series: unknown option %s\n", argv[i]);
-            exit(2);
-        }
-    }
+    const struct bench_option opts[] = {{.name = "--checks", .u = &o->checks, .max = 1000000},
+                                        {.name = "--points", .u = &o->points, .max = 1000000},
+                                        {.name = NULL}};
+    bench_options("bench_series", argc, argv, 1, opts);
 }
 
 /* xorshift64*: the same data on every run. */

@@ -64,34 +64,15 @@ static void options_parse(int argc, char **argv, struct options *o)
         exit(2);
     }
     o->scenario = argv[1];
-    for (int i = 2; i < argc; i++) {
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(argv[i], "--keep-all") == 0) {
-            o->keep_all = true;
-            continue;
-        }
-        if (!v) {
-            fprintf(stderr, PROG ": %s wants a value\n", argv[i]);
-            exit(2);
-        }
-        if (strcmp(argv[i], "--rows") == 0)
-            o->rows = bench_parse_unsigned(PROG, v, argv[i], 100000000);
-        else if (strcmp(argv[i], "--seconds") == 0)
-            o->seconds = bench_parse_unsigned(PROG, v, argv[i], 3600);
-        else if (strcmp(argv[i], "--in-flight") == 0)
-            o->in_flight = bench_parse_unsigned(PROG, v, argv[i], 100000);
-        else if (strcmp(argv[i], "--chunk") == 0)
-            o->chunk = bench_parse_unsigned(PROG, v, argv[i], 1000000);
-        else if (strcmp(argv[i], "--days") == 0)
-            o->days = bench_parse_unsigned(PROG, v, argv[i], 36500);
-        else if (strcmp(argv[i], "--dir") == 0)
-            o->dir = v;
-        else {
-            fprintf(stderr, PROG ": unknown option %s\n", argv[i]);
-            exit(2);
-        }
-        i++;
-    }
+    const struct bench_option opts[] = {{.name = "--rows", .u = &o->rows, .max = 100000000},
+                                        {.name = "--seconds", .u = &o->seconds, .max = 3600},
+                                        {.name = "--in-flight", .u = &o->in_flight, .max = 100000},
+                                        {.name = "--chunk", .u = &o->chunk, .max = 1000000},
+                                        {.name = "--days", .u = &o->days, .max = 36500},
+                                        {.name = "--dir", .s = &o->dir},
+                                        {.name = "--keep-all", .flag = &o->keep_all},
+                                        {.name = NULL}};
+    bench_options(PROG, argc, argv, 2, opts);
 }
 
 static struct store *bench_open(uv_loop_t *uv, const char *dir, unsigned chunk)

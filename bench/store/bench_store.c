@@ -109,34 +109,16 @@ struct options {
     const char *dir;
 };
 
-static unsigned parse_unsigned(const char *s, const char *name)
-{
-    return bench_parse_unsigned("bench_store", s, name, 1000000);
-}
-
 static void options_parse(int argc, char **argv, struct options *o)
 {
     *o = (struct options){.seconds = 10, .in_flight = 256, .entries = 4, .window_ms = 0};
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--seconds") == 0)
-            o->seconds = parse_unsigned(argv[i + 1], argv[i]);
-        else if (strcmp(argv[i], "--in-flight") == 0)
-            o->in_flight = parse_unsigned(argv[i + 1], argv[i]);
-        else if (strcmp(argv[i], "--entries") == 0)
-            o->entries = parse_unsigned(argv[i + 1], argv[i]);
-        else if (strcmp(argv[i], "--window-ms") == 0)
-            o->window_ms = parse_unsigned(argv[i + 1], argv[i]);
-        else if (strcmp(argv[i], "--dir") == 0)
-            o->dir = argv[i + 1];
-        else {
-            fprintf(stderr, "bench_store: unknown option %s\n", argv[i]);
-            exit(2);
-        }
-    }
-    if (argc % 2 == 0) {
-        fprintf(stderr, "bench_store: %s wants a value\n", argv[argc - 1]);
-        exit(2);
-    }
+    const struct bench_option opts[] = {{.name = "--seconds", .u = &o->seconds, .max = 1000000},
+                                        {.name = "--in-flight", .u = &o->in_flight, .max = 1000000},
+                                        {.name = "--entries", .u = &o->entries, .max = 1000000},
+                                        {.name = "--window-ms", .u = &o->window_ms, .max = 1000000},
+                                        {.name = "--dir", .s = &o->dir},
+                                        {.name = NULL}};
+    bench_options("bench_store", argc, argv, 1, opts);
 }
 
 /* Opens the store in dir and writes the incident the entries belong to. */
