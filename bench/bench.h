@@ -36,6 +36,20 @@ static inline void bench_machine(char *buf, size_t size)
              u.release);
 }
 
+/* Prints "command: ..." and, unless a program describes more of its machine, "machine: ...". */
+static inline void bench_print_command(int argc, char **argv, bool machine)
+{
+    printf("command:");
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf("\n");
+    if (machine) {
+        char m[512];
+        bench_machine(m, sizeof(m));
+        printf("machine: %s\n", m);
+    }
+}
+
 /* The value of option name, from 1 to max; exits with a message otherwise. */
 static inline unsigned bench_parse_unsigned(const char *prog, const char *s, const char *name,
                                             unsigned long max)

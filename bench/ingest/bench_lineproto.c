@@ -78,13 +78,7 @@ int main(int argc, char **argv)
 {
     struct options o;
     options_parse(argc, argv, &o);
-    printf("command:");
-    for (int i = 0; i < argc; i++)
-        printf(" %s", argv[i]);
-    printf("\n");
-    char machine[512];
-    bench_machine(machine, sizeof(machine));
-    printf("machine: %s\n", machine);
+    bench_print_command(argc, argv, true);
     size_t len;
     char *text = batch_make(&o, &len);
     size_t series = (size_t)o.hosts * o.cpus * FIELDS_PER_LINE;

@@ -286,13 +286,7 @@ int main(int argc, char **argv)
 {
     struct options o;
     options_parse(argc, argv, &o);
-    printf("command:");
-    for (int i = 0; i < argc; i++)
-        printf(" %s", argv[i]);
-    printf("\n");
-    char machine[512];
-    bench_machine(machine, sizeof(machine));
-    printf("machine: %s\n", machine);
+    bench_print_command(argc, argv, true);
 
     printf("\n%u series of each kind, each keeping %u points of twice as many appended, 10 s "
            "apart with 0-6 ms of jitter:\n",

@@ -412,10 +412,7 @@ int main(int argc, char **argv)
     struct options o;
     options_parse(argc, argv, &o);
     char *dir = bench_scratch_dir("bench-retention", o.dir);
-    printf("command:");
-    for (int i = 0; i < argc; i++)
-        printf(" %s", argv[i]);
-    printf("\n");
+    bench_print_command(argc, argv, false);
     bench_machine_print(dir);
     fflush(stdout);
 

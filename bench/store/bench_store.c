@@ -153,10 +153,7 @@ int main(int argc, char **argv)
     options_parse(argc, argv, &o);
     char *dir = bench_scratch_dir("bench-store", o.dir);
 
-    printf("command:");
-    for (int i = 0; i < argc; i++)
-        printf(" %s", argv[i]);
-    printf("\n");
+    bench_print_command(argc, argv, false);
     bench_machine_print(dir);
 
     uv_loop_t uv;
