@@ -9,9 +9,6 @@ run on one machine, as the issue about checks asks.
          machine; measured in three windows. CPU seconds per minute, peak RSS,
          hale's schedule lateness (p99 from its own histogram) and the length
          of Monit's passes (from nginx's access log).
-  wire   the same, but hale's 5,000 http requests are made by its tcp kind
-         (`send` the request, `expect` a 2xx or 3xx status line) instead of
-         the http kind: what the checks cost without libcurl.
   command hale: 5,000 command checks (/bin/true) every 30 s under its
          child limit; Monit: 5,000 `check program` (/bin/true), one pass.
   death  a watched process SIGKILLed 20 times: time until hale records the
@@ -19,7 +16,7 @@ run on one machine, as the issue about checks asks.
          (`set daemon 1`).
 
 Prints progress, then a Markdown section for docs/benchmarks.md.
-  bench/checks/run.py [--seconds 60] [--only http,wire,command,death] [--hale build/release/hale]
+  bench/checks/run.py [--seconds 60] [--only http,command,death] [--hale build/release/hale]
 """
 import argparse
 import json
@@ -107,32 +104,19 @@ def quantile_bound(before, after, q):
     return float("inf"), int(total)
 
 
-def http_request_check(i, port, wire):
-    """Check i of the http half: the http kind, or with wire the tcp kind
-    sending the request the http kind sends and reading its status line."""
-    if not wire:
-        return f"  - {{name: http-{i}, type: http, url: 'http://127.0.0.1:{port}/h{i}', every: 10s, timeout: 5s}}"
-    request = (f"GET /h{i} HTTP/1.1\\r\\nHost: 127.0.0.1:{port}\\r\\nUser-Agent: hale\\r\\n"
-               "Accept: */*\\r\\nConnection: close\\r\\n\\r\\n")
-    return (f"  - {{name: http-{i}, type: tcp, host: 127.0.0.1, port: {port}, send: \"{request}\", "
-            f"expect: '^HTTP/1\\.[01] [23]', every: 10s, timeout: 5s}}")
-
-
-def bench_http(binary, seconds, windows=3, wire=False):
+def bench_http(binary, seconds, windows=3):
     """hale and Monit at the same time against one nginx, so both see the
     same machine (these machines are noisy: CPU figures of runs one after
     the other differ by a quarter). Measured over `windows` equal windows,
     each giving a ratio, so the spread shows too."""
     nginx = Nginx()
     hale = monit = None
-    name = "wire" if wire else "http"
     try:
-        say(f"{name}: hale with 10,000 checks (5,000 http requests "
-            f"{'by the tcp kind' if wire else 'by the http kind'} + 5,000 tcp, every 10 s) and "
-            f"Monit with 5,000 http host checks every 5 s, side by side, for {seconds} s")
+        say(f"http: hale with 10,000 checks (5,000 http + 5,000 tcp, every 10 s) and Monit with "
+            f"5,000 http host checks every 5 s, side by side, for {seconds} s")
         checks = ["checks:"]
         for i in range(5000):
-            checks.append(http_request_check(i, nginx.port, wire))
+            checks.append(f"  - {{name: http-{i}, type: http, url: 'http://127.0.0.1:{nginx.port}/h{i}', every: 10s, timeout: 5s}}")
             checks.append(f"  - {{name: tcp-{i}, type: tcp, host: 127.0.0.1, port: {nginx.port}, every: 10s, timeout: 5s}}")
         hale = Hale(binary, "\n".join(checks) + "\n").start()
         monit = Monit(http_checks(nginx.port, 5000, prefix="/m"), 5).start()
@@ -149,7 +133,7 @@ def bench_http(binary, seconds, windows=3, wire=False):
                 time.sleep(0.5)
             dt = time.monotonic() - t0
             rows.append(((hs.cpu_seconds() - h0) * 60 / dt, (ms.cpu_seconds() - m0) * 60 / dt))
-            say(f"{name}: window {w + 1}/{windows}: hale {rows[-1][0]:.2f}, Monit {rows[-1][1]:.2f} CPU s/min")
+            say(f"http: window {w + 1}/{windows}: hale {rows[-1][0]:.2f}, Monit {rows[-1][1]:.2f} CPU s/min")
         elapsed = seconds + max(0.0, time.monotonic() - t_end)
         after = histogram(hale.metrics(), "hale_check_lateness_seconds")
         hale_times, monit_times = nginx.request_times("/h"), nginx.request_times("/m")
@@ -279,13 +263,10 @@ def main():
     only = set(a.only.split(","))
     out = [f"### Checks (`bench/checks/run.py --seconds {a.seconds}`)", "",
            f"Machine: {machine()}. Monit 5.33 and hale in the same run against the same private nginx: at the same time for http/tcp, one after the other for the rest.", ""]
-    for scenario in ("http", "wire"):
-        if scenario not in only:
-            continue
-        h, m, ratios = bench_http(a.hale, a.seconds, wire=scenario == "wire")
+    if "http" in only:
+        h, m, ratios = bench_http(a.hale, a.seconds)
         per = lambda r: r["cpu"] / max(r["rate"], 1) * 1000
-        how = "http kind, through libcurl" if scenario == "http" else "tcp kind, no libcurl"
-        out += [f"| http/tcp checks ({how}) | checks | interval | checks/s | of which http/s | CPU s/min | CPU s/min per 1,000 checks/s | peak RSS | schedule |",
+        out += ["| http/tcp checks | checks | interval | checks/s | of which http/s | CPU s/min | CPU s/min per 1,000 checks/s | peak RSS | schedule |",
                 "|---|---|---|---|---|---|---|---|---|",
                 f"| hale | 10,000 (5,000 http + 5,000 tcp) | 10 s | {h['rate']:.0f} | {h['http_rate']:.0f} | {h['cpu']:.2f} | {per(h):.2f} | {h['rss'] / 2**20:.1f} MiB | lateness p99 ≤ {h['p99'] * 1000:.0f} ms over {h['runs']} runs |",
                 f"| Monit | 5,000 http | 5 s | {m['rate']:.0f} | {m['http_rate']:.0f} | {m['cpu']:.2f} | {per(m):.2f} | {m['rss'] / 2**20:.1f} MiB | a pass takes {m['pass_p50']:.2f} s (median) |",
