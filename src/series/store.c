@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "metrics/metrics.h"
 #include "series/internal.h"
 
@@ -52,27 +53,10 @@ static void key_free(char *key, const char *buf)
         free(key);
 }
 
-/*
- * Eight bytes at a time, each word mixed in with a multiply, then a final
- * avalanche so the low bits (the bucket) depend on every byte: keys are
- * tens of bytes, and a byte at a time was a fifth of an ingested sample's
- * cost.
- */
+/* The bucket comes from the low bits: hash_finish() makes them depend on every byte. */
 static uint64_t key_hash(const char *key, size_t len)
 {
-    uint64_t h = 0x9e3779b97f4a7c15u ^ len, w;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        memcpy(&w, key + i, 8);
-        h = (h ^ w) * 0xff51afd7ed558ccdu;
-        h ^= h >> 32;
-    }
-    w = 0;
-    memcpy(&w, key + i, len - i);
-    h = (h ^ w) * 0xff51afd7ed558ccdu;
-    h ^= h >> 29;
-    h *= 0xc4ceb9fe1a85ec53u;
-    return h ^ (h >> 32);
+    return hash_finish(hash_add(0x9e3779b97f4a7c15u, key, len));
 }
 
 static size_t series_size(size_t key_len)
