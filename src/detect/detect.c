@@ -87,24 +87,6 @@ int detect_init(struct detect *d, const char *name, const struct detect_params *
     return 0;
 }
 
-int detect_new(const char *name, const struct detect_params *p, detect_event_cb *cb, void *data,
-               struct detect **ret_detect)
-{
-    struct detect *d = xcalloc(1, sizeof(*d));
-    int r = detect_init(d, name, p, cb, data);
-    if (r < 0) {
-        free(d);
-        return r;
-    }
-    *ret_detect = d;
-    return 0;
-}
-
-void detect_free(struct detect *d)
-{
-    free(d);
-}
-
 static uint8_t history_at(const struct detect *d, unsigned i)
 {
     return d->history[(d->first + i) % DETECT_HISTORY];

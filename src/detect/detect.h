@@ -62,7 +62,7 @@ void detect_params_init(struct detect_params *p);
 void detect_params_from_check(struct detect_params *p, const struct config_check *c);
 
 struct detect_event {
-    const char *check; /* borrowed: the name given to detect_new() */
+    const char *check; /* borrowed: the name given to detect_init() */
     enum detect_event_kind kind;
     /*
      * STATE_CHANGE: the status last reported and the new one. FLAPPING_*:
@@ -130,11 +130,6 @@ struct detect {
  */
 int detect_init(struct detect *d, const char *name, const struct detect_params *p,
                 detect_event_cb *cb, void *data);
-/* detect_init() on the heap. Free with detect_free(). */
-int detect_new(const char *name, const struct detect_params *p, detect_event_cb *cb, void *data,
-               struct detect **ret_detect);
-/* Accepts NULL. */
-void detect_free(struct detect *d);
 
 /*
  * Feeds one result: its status, its summary (copied into any event; NULL

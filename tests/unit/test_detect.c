@@ -66,7 +66,7 @@ static enum check_status last_reported(const struct seen *s)
 }
 
 struct fixture {
-    struct detect *d;
+    struct detect det, *d;
     struct seen seen;
     uint64_t t;
 };
@@ -78,7 +78,8 @@ static struct fixture *fixture_new(unsigned failures, unsigned recoveries)
     detect_params_init(&p);
     p.failures = failures;
     p.recoveries = recoveries;
-    assert_int_equal(detect_new("web-health", &p, collect, &f->seen, &f->d), 0);
+    f->d = &f->det;
+    assert_int_equal(detect_init(f->d, "web-health", &p, collect, &f->seen), 0);
     f->t = 1000;
     return f;
 }
@@ -86,7 +87,6 @@ static struct fixture *fixture_new(unsigned failures, unsigned recoveries)
 static void fixture_free(struct fixture *f)
 {
     seen_clear(&f->seen);
-    detect_free(f->d);
     free(f);
 }
 
@@ -241,24 +241,21 @@ static void test_detect_rejects_bad_input(void **state)
 {
     (void)state;
     struct detect_params p;
-    struct detect *d = NULL;
+    struct detect det, *d = &det;
     detect_params_init(&p);
     p.failures = 0;
-    assert_int_equal(detect_new("x", &p, NULL, NULL, &d), -EINVAL);
+    assert_int_equal(detect_init(d, "x", &p, NULL, NULL), -EINVAL);
     detect_params_init(&p);
     p.flap_low = 60;
-    assert_int_equal(detect_new("x", &p, NULL, NULL, &d), -EINVAL);
+    assert_int_equal(detect_init(d, "x", &p, NULL, NULL), -EINVAL);
     detect_params_init(&p);
     p.flap_high = 101;
-    assert_int_equal(detect_new("x", &p, NULL, NULL, &d), -EINVAL);
-    assert_null(d);
+    assert_int_equal(detect_init(d, "x", &p, NULL, NULL), -EINVAL);
     detect_params_init(&p);
-    assert_int_equal(detect_new("x", &p, NULL, NULL, &d), 0);
+    assert_int_equal(detect_init(d, "x", &p, NULL, NULL), 0);
     assert_int_equal(detect_feed(d, (enum check_status)7, "x", 1), -EINVAL);
     assert_int_equal(detect_feed(d, CRIT, NULL, 1), 1); /* counted, with no callback to call */
     assert_int_equal(detect_hard_status(d), CRIT);
-    detect_free(d);
-    detect_free(NULL);
 }
 
 static void test_detect_params_from_check(void **state)
@@ -279,11 +276,11 @@ static void test_detect_soft_events_when_asked(void **state)
     (void)state;
     struct seen seen = {0};
     struct detect_params p;
-    struct detect *d;
+    struct detect det, *d = &det;
     detect_params_init(&p);
     p.failures = 3;
     p.soft_events = true;
-    assert_int_equal(detect_new("db", &p, collect, &seen, &d), 0);
+    assert_int_equal(detect_init(d, "db", &p, collect, &seen), 0);
     assert_int_equal(detect_feed(d, WARN, "w", 1), 1);
     assert_false(seen.v[0].hard);
     assert_int_equal(seen.v[0].new_status, WARN);
@@ -293,7 +290,6 @@ static void test_detect_soft_events_when_asked(void **state)
     assert_int_equal(seen.v[1].old_status, OK);
     assert_int_equal(seen.v[1].new_status, CRIT);
     seen_clear(&seen);
-    detect_free(d);
 }
 
 static void test_detect_flap_percent_weights(void **state)
@@ -392,11 +388,11 @@ static void test_detect_flapping_thresholds_are_configurable(void **state)
     (void)state;
     struct seen seen = {0};
     struct detect_params p;
-    struct detect *d;
+    struct detect det, *d = &det;
     detect_params_init(&p);
     p.flap_high = 90;
     p.flap_low = 80;
-    assert_int_equal(detect_new("db", &p, collect, &seen, &d), 0);
+    assert_int_equal(detect_init(d, "db", &p, collect, &seen), 0);
     /* Nine changes (51.5 %) would flap with the defaults; not at 90 %. */
     for (int i = 0; i < 10; i++)
         detect_feed(d, i % 2 ? OK : CRIT, "", (uint64_t)i);
@@ -405,16 +401,14 @@ static void test_detect_flapping_thresholds_are_configurable(void **state)
         detect_feed(d, i % 2 ? OK : CRIT, "", (uint64_t)i);
     assert_true(detect_is_flapping(d)); /* 20 changes: 100 % */
     seen_clear(&seen);
-    detect_free(d);
 
     detect_params_init(&p);
     p.flap_detection = false;
-    assert_int_equal(detect_new("db", &p, collect, &seen, &d), 0);
+    assert_int_equal(detect_init(d, "db", &p, collect, &seen), 0);
     for (int i = 0; i < 42; i++)
         assert_int_equal(detect_feed(d, i % 2 ? OK : CRIT, "", (uint64_t)i), 1);
     assert_false(detect_is_flapping(d));
     seen_clear(&seen);
-    detect_free(d);
 }
 
 /* Feeds the same sequence to two machines and checks they emit the same events. */
@@ -488,10 +482,10 @@ static void test_detect_snapshot_flapping_ends_when_detection_is_off(void **stat
 
     struct seen seen = {0};
     struct detect_params p;
-    struct detect *d;
+    struct detect det, *d = &det;
     detect_params_init(&p);
     p.flap_detection = false;
-    assert_int_equal(detect_new("web-health", &p, collect, &seen, &d), 0);
+    assert_int_equal(detect_init(d, "web-health", &p, collect, &seen), 0);
     assert_int_equal(detect_snapshot_restore(d, &snap), 0);
     assert_true(detect_is_flapping(d));
     /* Last reported critical (the ninth result); now ok: stopped, then the change. */
@@ -500,7 +494,6 @@ static void test_detect_snapshot_flapping_ends_when_detection_is_off(void **stat
     assert_int_equal(seen.v[0].kind, DETECT_EVENT_FLAPPING_STOPPED);
     assert_change(&seen.v[1], CRIT, OK);
     seen_clear(&seen);
-    detect_free(d);
     fixture_free(a);
 }
 
