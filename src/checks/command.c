@@ -53,11 +53,8 @@ static void command_start(struct check_run *run)
         check_run_finish(run, CHECK_STATUS_UNKNOWN, "no command to run");
         return;
     }
-    const char **args = xcalloc(argv->n + 1, sizeof(*args));
-    for (size_t i = 0; i < argv->n; i++)
-        args[i] = argv->v[i];
     struct proc_options o = {
-            .argv = args,
+            .argv = argv->v, /* NULL-ended */
             .cwd = run->host->data_dir,
             /* A little over what the parser reads, so it can tell that it cut. */
             .stdout_max = CHECK_OUTPUT_MAX_DEFAULT + 1,
@@ -67,7 +64,6 @@ static void command_start(struct check_run *run)
     run->kind_data = cr;
     struct err e = {0};
     int r = proc_spawn(run->uv, &o, command_done, run, &cr->proc, &e);
-    free(args);
     if (r < 0) {
         free(cr);
         run->kind_data = NULL;

@@ -60,7 +60,7 @@ static void parse_all(struct config__ctx *x)
 
 static void record_files(struct config__ctx *x)
 {
-    const char **v = arena_array(&x->c->arena, x->n_files ? x->n_files : 1, sizeof(*v));
+    const char **v = arena_array(&x->c->arena, x->n_files + 1, sizeof(*v)); /* NULL-ended */
     for (size_t i = 0; i < x->n_files; i++)
         v[i] = x->files[i]->apath;
     x->c->files = (struct config_strv){v, x->n_files};

@@ -164,7 +164,7 @@ struct config_loc {
 };
 
 struct config_strv {
-    const char *const *v;
+    const char *const *v; /* v[n] is NULL (an argv as exec wants it); NULL itself when unset */
     size_t n;
 };
 

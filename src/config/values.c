@@ -400,7 +400,7 @@ bool config__parse_strv(const struct config__at *at, const struct config__key *k
     if (config__is_null(node) && !(key->flags & CONFIG__NONEMPTY))
         return true;
     if (config__is_scalar(node) && !config__is_null(node) && (key->flags & CONFIG__ONE_OK)) {
-        const char **v = arena_alloc(&at->x->c->arena, sizeof(*v));
+        const char **v = arena_array(&at->x->c->arena, 2, sizeof(*v)); /* NULL-ended */
         if (!config__string(at, node, "a string", &v[0]))
             return false;
         out->v = v;
@@ -419,7 +419,7 @@ bool config__parse_strv(const struct config__at *at, const struct config__key *k
         config__error(at->x, at->f, node, "%s must not be empty", key->name);
         return false;
     }
-    const char **v = arena_array(&at->x->c->arena, n ? n : 1, sizeof(*v));
+    const char **v = arena_array(&at->x->c->arena, n + 1, sizeof(*v)); /* NULL-ended */
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *item = config__node(at->f, node->data.sequence.items.start[i]);

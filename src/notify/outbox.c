@@ -539,13 +539,8 @@ static void on_exec_done(struct proc *p, const struct proc_result *res, void *da
 
 static int start_exec(struct notify__delivery *d, struct err *e)
 {
-    /* The config's list has its count, not the NULL end that proc_spawn() reads to. */
-    const struct config_strv *run = &d->nt->argv;
-    _cleanup_free_ const char **argv = xcalloc(run->n + 1, sizeof(*argv));
-    for (size_t i = 0; i < run->n; i++)
-        argv[i] = run->v[i];
     struct proc_options po = {
-            .argv = argv,
+            .argv = d->nt->argv.v, /* NULL-ended */
             .cwd = d->nt->cwd,
             .stdin_data = d->payload.body,
             .stdin_len = d->payload.len,

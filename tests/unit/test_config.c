@@ -1188,6 +1188,7 @@ static void test_config_check_kinds_typed(void **state)
     k = config_check_find(c, "smtp");
     assert_int_equal(k->u.command.run.n, 3);
     assert_string_equal(k->u.command.run.v[2], "mail");
+    assert_null(k->u.command.run.v[3]); /* an argv exec takes as it is */
     assert_null(config_check_find(c, "nope"));
     config_unref(c);
 }
