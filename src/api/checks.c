@@ -121,15 +121,13 @@ static void add_series(const char *label, const char *unit, const struct series 
 {
     struct history_json *h = data;
     json_t *points = json_array();
-    size_t n = series_len(s), skip = n > h->points ? n - h->points : 0;
+    size_t n = series_len(s);
     struct series_iter it;
     struct series_point p;
-    for (series_iter_init(&it, s); series_next(&it, &p);)
-        if (skip)
-            skip--;
-        else
-            json_array_append_new(points,
-                                  json_pack("[I, o]", (json_int_t)p.time_ms, number(p.value)));
+    series_iter_init(&it, s);
+    series_iter_skip(&it, n > h->points ? n - h->points : 0);
+    while (series_next(&it, &p))
+        json_array_append_new(points, json_pack("[I, o]", (json_int_t)p.time_ms, number(p.value)));
     json_array_append_new(h->series, json_pack("{s:s, s:s, s:o}", "label", label, "unit", unit,
                                                "points", points));
 }

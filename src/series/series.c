@@ -635,6 +635,18 @@ void series_iter_init(struct series_iter *it, const struct series *s)
     *it = (struct series_iter){.head = s->head, .chunk = s->head ? s->head->next : NULL};
 }
 
+void series_iter_skip(struct series_iter *it, size_t n)
+{
+    /* Whole chunks without decoding them: each reads alone, from its first point. */
+    while (it->chunk && it->done == 0 && it->chunk != it->head && n >= it->chunk->n) {
+        n -= it->chunk->n;
+        it->chunk = it->chunk->next;
+    }
+    struct series_point p;
+    while (n && series_next(it, &p))
+        n--;
+}
+
 bool series_next(struct series_iter *it, struct series_point *ret_point)
 {
     if (!it->chunk)

@@ -153,6 +153,8 @@ struct series_iter {
 void series_iter_init(struct series_iter *it, const struct series *s);
 /* The next point into *ret_point; false when there is none left. */
 bool series_next(struct series_iter *it, struct series_point *ret_point);
+/* Steps over the next n points (all when fewer), decoding only the chunk where the walk resumes. */
+void series_iter_skip(struct series_iter *it, size_t n);
 
 /* Borrowed from the series. */
 const char *series_name(const struct series *s);

@@ -254,6 +254,36 @@ static void test_series_iterator_over_empty_and_one_point(void **state)
     series_store_free(st);
 }
 
+/* Skipping n points, whole chunks at a time, lands where reading n would. */
+static void test_series_iterator_skips_as_reading_would(void **state)
+{
+    (void)state;
+    struct series_store *st = store_roomy();
+    struct series *s;
+    assert_int_equal(series_store_get(st, "time", NULL, &s), 0);
+    uint64_t x = 7;
+    for (uint64_t i = 0; i < 3000; i++)
+        series_append(st, s, 1000 * i, (double)(next_random(&x) % 1000) / 8);
+    size_t n = series_len(s);
+    for (size_t skip = 0; skip <= n + 1; skip += skip < 300 ? 1 : 97) {
+        struct series_iter read, jump;
+        struct series_point a, b;
+        series_iter_init(&read, s);
+        for (size_t i = 0; i < skip && series_next(&read, &a); i++)
+            ;
+        series_iter_init(&jump, s);
+        series_iter_skip(&jump, skip);
+        bool more = series_next(&read, &a);
+        assert_int_equal(series_next(&jump, &b), more);
+        if (more) {
+            assert_int_equal(a.time_ms, b.time_ms);
+            assert_int_equal(bits_of(a.value), bits_of(b.value));
+            assert_int_equal(a.time_ms, 1000 * skip);
+        }
+    }
+    series_store_free(st);
+}
+
 /*
  * Past the points bound a series drops whole chunks, its oldest: it keeps
  * the newest points, at least `points` of them and less than a chunk more.
@@ -615,6 +645,7 @@ int main(void)
             cmocka_unit_test(test_series_round_trip_of_edge_values_and_times),
             cmocka_unit_test(test_series_round_trip_of_random_points),
             cmocka_unit_test(test_series_iterator_over_empty_and_one_point),
+            cmocka_unit_test(test_series_iterator_skips_as_reading_would),
             cmocka_unit_test(test_series_points_bound_drops_the_oldest_chunks),
             cmocka_unit_test(test_series_points_are_small),
             cmocka_unit_test(test_series_budget_is_shared_fairly),
