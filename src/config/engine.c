@@ -58,14 +58,7 @@ static const struct config__table engine_table = {"the engine section", engine_k
 
 void config__parse_engine(struct config__ctx *x)
 {
-    struct config__file *f = x->engine_file ? x->engine_file : x->files[0];
-    yaml_node_t empty = {.type = YAML_MAPPING_NODE};
-    yaml_node_t *node =
-            x->engine_node && !config__is_null(x->engine_node) ? x->engine_node : &empty;
-    struct config__at at = {.x = x, .f = f, .scope = "in engine"};
-    const struct config__table *tables[] = {&engine_table, NULL};
-    struct config__seen seen;
-    config__parse_map(&at, node, tables, NULL, false, &x->c->engine, &seen);
+    config__parse_single(x, CONFIG__ENGINE, &engine_table, &x->c->engine);
 }
 
 /* ---- silences ---- */

@@ -29,12 +29,5 @@ static const struct config__table history_table = {"the history section", histor
 
 void config__parse_history(struct config__ctx *x)
 {
-    struct config__file *f = x->history_file ? x->history_file : x->files[0];
-    yaml_node_t empty = {.type = YAML_MAPPING_NODE};
-    yaml_node_t *node =
-            x->history_node && !config__is_null(x->history_node) ? x->history_node : &empty;
-    struct config__at at = {.x = x, .f = f, .scope = "in history"};
-    const struct config__table *tables[] = {&history_table, NULL};
-    struct config__seen seen;
-    config__parse_map(&at, node, tables, NULL, false, &x->c->history, &seen);
+    config__parse_single(x, CONFIG__HISTORY, &history_table, &x->c->history);
 }

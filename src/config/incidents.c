@@ -116,12 +116,5 @@ void config__parse_incidents(struct config__ctx *x)
 {
     struct config_incidents *inc = &x->c->incidents;
     memcpy(inc->priority, itil_priority, sizeof(inc->priority));
-    struct config__file *f = x->incidents_file ? x->incidents_file : x->files[0];
-    yaml_node_t empty = {.type = YAML_MAPPING_NODE};
-    yaml_node_t *node =
-            x->incidents_node && !config__is_null(x->incidents_node) ? x->incidents_node : &empty;
-    struct config__at at = {.x = x, .f = f, .scope = "in incidents"};
-    const struct config__table *tables[] = {&incidents_table, NULL};
-    struct config__seen seen;
-    config__parse_map(&at, node, tables, NULL, false, inc, &seen);
+    config__parse_single(x, CONFIG__INCIDENTS, &incidents_table, inc);
 }

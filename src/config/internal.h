@@ -85,6 +85,17 @@ struct config__diag_entry {
     size_t seq;
 };
 
+/* The sections only the main file may hold, each one mapping of keys. */
+enum config__single {
+    CONFIG__INCIDENTS,
+    CONFIG__RETENTION,
+    CONFIG__HISTORY,
+    CONFIG__ENGINE,
+    CONFIG__SINGLE_COUNT
+};
+/* Their names as the top-level keys, indexed by enum config__single. */
+extern const char *const config__single_names[CONFIG__SINGLE_COUNT];
+
 struct config__ctx {
     struct config *c;
     bool from_buffer;
@@ -98,14 +109,10 @@ struct config__ctx {
     size_t n_refs, cap_refs;
     struct config__file *server_file;
     yaml_node_t *server_node;
-    struct config__file *incidents_file;
-    yaml_node_t *incidents_node;
-    struct config__file *retention_file;
-    yaml_node_t *retention_node;
-    struct config__file *history_file;
-    yaml_node_t *history_node;
-    struct config__file *engine_file;
-    yaml_node_t *engine_node;
+    struct {
+        struct config__file *file;
+        yaml_node_t *node;
+    } single[CONFIG__SINGLE_COUNT]; /* where each of them was found, if anywhere */
     struct config__diag_entry *diags;
     size_t n_diags, cap_diags;
     size_t budget;  /* nodes left to visit: bounds alias fan-out */
@@ -311,6 +318,12 @@ void config__parse_server(struct config__ctx *x);
 void config__parse_incidents(struct config__ctx *x);
 void config__parse_retention(struct config__ctx *x);
 void config__parse_history(struct config__ctx *x);
+/*
+ * Parses the section which (an empty mapping when absent) into obj with
+ * the keys of table: what each config__parse_<section>() above does.
+ */
+void config__parse_single(struct config__ctx *x, enum config__single which,
+                          const struct config__table *table, void *obj);
 extern const struct config__enum config__impacts[];
 void config__register(struct config__ctx *x, enum config__section s, struct config__file *f,
                       const char *name, void *obj, struct config_loc loc,

@@ -37,6 +37,33 @@ static const enum config__section top_sections[] = {
         CONFIG__RUNBOOKS, CONFIG__ROUTES,    CONFIG__SILENCES,
 };
 
+const char *const config__single_names[CONFIG__SINGLE_COUNT] = {
+        [CONFIG__INCIDENTS] = "incidents",
+        [CONFIG__RETENTION] = "retention",
+        [CONFIG__HISTORY] = "history",
+        [CONFIG__ENGINE] = "engine",
+};
+
+void config__parse_single(struct config__ctx *x, enum config__single which,
+                          const struct config__table *table, void *obj)
+{
+    static const char *const scopes[CONFIG__SINGLE_COUNT] = {
+            [CONFIG__INCIDENTS] = "in incidents",
+            [CONFIG__RETENTION] = "in retention",
+            [CONFIG__HISTORY] = "in history",
+            [CONFIG__ENGINE] = "in engine",
+    };
+    struct config__file *f = x->single[which].file ? x->single[which].file : x->files[0];
+    yaml_node_t empty = {.type = YAML_MAPPING_NODE};
+    yaml_node_t *node = x->single[which].node;
+    if (!node || config__is_null(node))
+        node = &empty;
+    struct config__at at = {.x = x, .f = f, .scope = scopes[which]};
+    const struct config__table *tables[] = {table, NULL};
+    struct config__seen seen;
+    config__parse_map(&at, node, tables, NULL, false, obj, &seen);
+}
+
 /* ---- paths ---- */
 
 static void fold_component(char **parts, size_t *n, bool absolute, const char *c, size_t len)
@@ -456,11 +483,21 @@ static void unknown_top_key(const struct config__at *at, yaml_node_t *key)
     strbuf_fini(&b);
 }
 
+/* The section only the main file may hold named name, or -1. */
+static int single_section(const char *name)
+{
+    for (int k = 0; k < CONFIG__SINGLE_COUNT; k++)
+        if (strcmp(config__single_names[k], name) == 0)
+            return k;
+    return -1;
+}
+
 /* Handles one top-level key; returns the include list to read later, if this is it. */
 static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_node_t *value,
                             bool main)
 {
     const char *name = config__scalar(key);
+    int single;
     size_t i = 0;
     while (i < sizeof(top_keys) / sizeof(top_keys[0]) && strcmp(top_keys[i], name) != 0)
         i++;
@@ -477,25 +514,15 @@ static yaml_node_t *top_key(const struct config__at *at, yaml_node_t *key, yaml_
         at->x->server_node = value;
     } else if (i == 1) {
         return value;
-    } else if (strcmp(name, "incidents") == 0 || strcmp(name, "retention") == 0 ||
-               strcmp(name, "engine") == 0 || strcmp(name, "history") == 0) {
+    } else if ((single = single_section(name)) >= 0) {
         if (!main) {
             config__error(at->x, at->f, key,
                           "%s is not allowed in an included file (a pack); it belongs in the main "
                           "configuration",
                           name);
-        } else if (strcmp(name, "incidents") == 0) {
-            at->x->incidents_file = at->f;
-            at->x->incidents_node = value;
-        } else if (strcmp(name, "retention") == 0) {
-            at->x->retention_file = at->f;
-            at->x->retention_node = value;
-        } else if (strcmp(name, "history") == 0) {
-            at->x->history_file = at->f;
-            at->x->history_node = value;
         } else {
-            at->x->engine_file = at->f;
-            at->x->engine_node = value;
+            at->x->single[single].file = at->f;
+            at->x->single[single].node = value;
         }
     } else {
         add_items(at, top_sections[i - 2], value);

@@ -71,12 +71,5 @@ static const struct config__table retention_table = {"the retention section", re
 
 void config__parse_retention(struct config__ctx *x)
 {
-    struct config__file *f = x->retention_file ? x->retention_file : x->files[0];
-    yaml_node_t empty = {.type = YAML_MAPPING_NODE};
-    yaml_node_t *node =
-            x->retention_node && !config__is_null(x->retention_node) ? x->retention_node : &empty;
-    struct config__at at = {.x = x, .f = f, .scope = "in retention"};
-    const struct config__table *tables[] = {&retention_table, NULL};
-    struct config__seen seen;
-    config__parse_map(&at, node, tables, NULL, false, &x->c->retention, &seen);
+    config__parse_single(x, CONFIG__RETENTION, &retention_table, &x->c->retention);
 }
