@@ -39,7 +39,7 @@
  * '11111' 64. Each value takes the cheapest of the forms it fits.
  *
  * So a status every 10 s with jitter of a few ms costs about a byte a
- * point, and a latency about three and a half (bench/series measures it).
+ * point, and a latency about 3.3 (bench/series measures it).
  *
  * A series' chunks form a ring, the newest pointing to the oldest. Its
  * first chunk is 64 bytes, each next one twice the one before up to 256,

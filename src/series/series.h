@@ -3,7 +3,7 @@
  * Series: the recent history of measured values, kept in memory. A store
  * holds named series with labels ("time"{check="web"}); each keeps its
  * points compressed in a short list of small chunks (a check's status
- * takes about a byte a point, a latency about three) and drops its oldest
+ * takes about a byte a point, a latency about 3.3) and drops its oldest
  * chunk to make room. Memory is bounded in bytes: the chunks of all the
  * series share a budget, and once it is spent a series holding more than
  * its share gives up its oldest chunk instead of taking a new one. The
