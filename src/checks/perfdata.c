@@ -308,10 +308,10 @@ size_t check__samples_room(size_t n)
 
 struct check_sample *check__sample_append(struct check_observation *o)
 {
-    /* Grow by doubling; the count is bounded by CHECK_SAMPLES_MAX. */
+    /* The room for n is check__samples_room(n): full exactly when n is that (or 0). */
     size_t n = o->n_samples;
-    if (n == 0 || (n >= 4 && (n & (n - 1)) == 0))
-        o->samples = xreallocarray(o->samples, n ? 2 * n : 4, sizeof(*o->samples));
+    if (n == 0 || n == check__samples_room(n))
+        o->samples = xreallocarray(o->samples, check__samples_room(n + 1), sizeof(*o->samples));
     struct check_sample *s = &o->samples[n];
     memset(s, 0, sizeof(*s));
     return s;
