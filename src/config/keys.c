@@ -16,22 +16,31 @@
 #include "base/strbuf.h"
 #include "config/internal.h"
 
+static const char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
+
+static const char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+{
+    _cleanup_free_ char *s = xvasprintf(fmt, ap);
+    return arena_strdup(a, s);
+}
+
 const char *config__printf(struct config__ctx *x, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    _cleanup_free_ char *s = xvasprintf(fmt, ap);
+    const char *s = arena_vprintf(&x->c->arena, fmt, ap);
     va_end(ap);
-    return arena_strdup(&x->c->arena, s);
+    return s;
 }
 
 const char *config__scratchf(struct config__ctx *x, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    _cleanup_free_ char *s = xvasprintf(fmt, ap);
+    const char *s = arena_vprintf(&x->scratch, fmt, ap);
     va_end(ap);
-    return arena_strdup(&x->scratch, s);
+    return s;
 }
 
 const char *config__scope(const struct config__at *at, const char *what, yaml_node_t *map,
